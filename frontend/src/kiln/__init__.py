@@ -1,0 +1,3 @@
+"""kiln: a Python packaging tool."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The command-line layer: argument parsing and output. No packaging logic lives here."""

@@ -1,0 +1,110 @@
+"""Entry point: the top-level parser and dispatch to command modules.
+
+Each command lives in ``kiln.cli.commands.<name>`` and exposes ``NAME``, ``HELP``,
+``configure(parser)`` and ``run(args, ui) -> int``. Command modules import their
+heavy dependencies inside ``run`` so that ``kiln --version`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from typing import Protocol
+
+from kiln import __version__
+from kiln.cli.ui import UI
+from kiln.errors import KilnError
+
+# Order here is the order shown in `kiln --help`.
+COMMANDS: tuple[str, ...] = ("init", "build", "publish", "venv", "pip", "cache", "completion")
+
+
+class CommandModule(Protocol):
+    NAME: str
+    HELP: str
+
+    def configure(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace, ui: UI) -> int: ...
+
+
+def _load(name: str) -> CommandModule | None:
+    try:
+        module = importlib.import_module(f"kiln.cli.commands.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"kiln.cli.commands.{name}":
+            return None  # not implemented yet
+        raise
+    return module  # type: ignore[return-value]
+
+
+def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    group = parser.add_argument_group("global options")
+    group.add_argument(
+        "-q", "--quiet", action="count", default=argparse.SUPPRESS if suppress else 0,
+        help="print less (diagnostics are still shown for errors)",
+    )
+    group.add_argument(
+        "-v", "--verbose", action="count", default=argparse.SUPPRESS if suppress else 0,
+        help="print more, e.g. the output of build backends",
+    )
+    group.add_argument(
+        "--directory", metavar="DIR", default=default,
+        help="change to DIR before doing anything",
+    )
+    group.add_argument(
+        "--no-color", action="store_true", default=argparse.SUPPRESS if suppress else False,
+        help="do not colour output (as NO_COLOR=1 does)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiln",
+        description="kiln: build, publish and install Python packages.",
+    )
+    parser.add_argument("-V", "--version", action="version", version=f"kiln {__version__}")
+    add_global_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = _load(name)
+        if module is None:
+            continue
+        command_parser = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        add_global_options(command_parser, suppress=True)
+        module.configure(command_parser)
+        command_parser.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help/--version exit 0, usage errors exit 2
+        return int(exc.code or 0)
+    if args.no_color:
+        os.environ["NO_COLOR"] = "1"
+    ui = UI(verbosity=args.verbose - args.quiet)
+    module: CommandModule | None = getattr(args, "_module", None)
+    if module is None:
+        parser.print_help(sys.stderr)
+        return 2
+    if args.directory:
+        try:
+            os.chdir(args.directory)
+        except OSError as exc:
+            ui.error(f"cannot change to directory `{args.directory}`: {exc.strerror}")
+            return 2
+    try:
+        return module.run(args, ui)
+    except KilnError as exc:
+        ui.error(exc.message, exc.hint)
+        return 1
+    except KeyboardInterrupt:
+        ui.error("interrupted")
+        return 130

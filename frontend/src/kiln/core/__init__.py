@@ -1,0 +1,1 @@
+"""kiln's core library: index client, resolver and installer. It never prints."""

@@ -1,0 +1,54 @@
+"""Value types shared by the index client, the resolver and the installer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from packaging.metadata import Metadata
+from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+
+@dataclass(frozen=True)
+class DistFile:
+    """One distribution file (wheel or sdist) offered by an index or a find-links location."""
+
+    name: NormalizedName
+    version: Version
+    filename: str
+    url: str
+    #: Hash algorithm -> hex digest, from the index page (may be empty).
+    hashes: Mapping[str, str] = field(default_factory=dict)
+    requires_python: SpecifierSet | None = None
+    #: None when not yanked; otherwise the reason ("" when none was given).
+    yanked: str | None = None
+    #: Wheel tags; None for an sdist.
+    tags: frozenset[Tag] | None = None
+    #: True when the index serves the core metadata beside the file (PEP 658/714).
+    has_metadata_file: bool = False
+    #: The name of the index (or find-links location) that offered the file.
+    index: str = ""
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.tags is not None
+
+
+class PackageSource(Protocol):
+    """What the resolver needs from the outside world.
+
+    The index client implements it over HTTP and the file system; tests may
+    implement it over in-memory data.
+    """
+
+    def files(self, name: NormalizedName) -> Sequence[DistFile]:
+        """Every file of every version of ``name`` that the index configuration allows."""
+        ...
+
+    def metadata(self, file: DistFile) -> Metadata:
+        """The core metadata of ``file`` (from a metadata file, a range request, or the file)."""
+        ...
