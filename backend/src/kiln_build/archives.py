@@ -1,0 +1,204 @@
+"""Archive writers behind one interface: tar.gz (sdist), zip with RECORD (wheel), list-only.
+
+Every writer is deterministic: entries in the order given, fixed timestamps (or
+``SOURCE_DATE_EPOCH``), normalised modes and owners.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Callable
+
+from kiln_build.errors import BuildBackendError
+
+if TYPE_CHECKING:
+    import tarfile
+
+ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip can hold
+
+
+def source_date_epoch() -> int | None:
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise BuildBackendError(
+            f"`SOURCE_DATE_EPOCH` must be a whole number of seconds, not `{value}`"
+        ) from None
+
+
+class ArchiveWriter:
+    """Base writer: emits each parent directory once, before the first file inside it."""
+
+    def __init__(self) -> None:
+        self._dirs: set[str] = set()
+
+    def _ensure_parents(self, arcname: str) -> None:
+        parts = arcname.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            directory = "/".join(parts[:depth])
+            if directory not in self._dirs:
+                self._dirs.add(directory)
+                self._write_dir(directory)
+
+    def add_bytes(self, arcname: str, data: bytes, executable: bool = False) -> None:
+        self._ensure_parents(arcname)
+        self._write_file(arcname, data, executable)
+
+    def add_path(self, arcname: str, source: Path, executable: bool) -> None:
+        try:
+            data = source.read_bytes()
+        except OSError as exc:
+            raise BuildBackendError(f"cannot read `{source}`: {exc.strerror}") from None
+        self.add_bytes(arcname, data, executable)
+
+    def add_dir(self, arcname: str) -> None:
+        self._ensure_parents(arcname + "/x")
+
+    def _write_dir(self, arcname: str) -> None:
+        raise NotImplementedError
+
+    def _write_file(self, arcname: str, data: bytes, executable: bool) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Finish the archive."""
+
+
+class ListWriter(ArchiveWriter):
+    """Records file names only: what would be packaged."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.files: list[str] = []
+
+    def add_path(self, arcname: str, source: Path, executable: bool) -> None:
+        self.files.append(arcname)
+
+    def _write_dir(self, arcname: str) -> None:
+        pass
+
+    def _write_file(self, arcname: str, data: bytes, executable: bool) -> None:
+        self.files.append(arcname)
+
+
+class TarGzWriter(ArchiveWriter):
+    """A PAX tar inside gzip, with mtime 0 (or SOURCE_DATE_EPOCH) and root ownership."""
+
+    def __init__(self, fileobj: IO[bytes]) -> None:
+        import gzip
+        import tarfile
+
+        super().__init__()
+        self._tarfile = tarfile
+        epoch = source_date_epoch()
+        self._mtime = max(epoch, 0) if epoch is not None else 0
+        self._gzip = gzip.GzipFile(filename="", mode="wb", fileobj=fileobj, mtime=self._mtime)
+        self._tar = tarfile.open(fileobj=self._gzip, mode="w", format=tarfile.PAX_FORMAT)  # noqa: SIM115
+
+    def _info(self, arcname: str, mode: int) -> tarfile.TarInfo:
+        info = self._tarfile.TarInfo(arcname)
+        info.mtime = self._mtime
+        info.mode = mode
+        info.uid = info.gid = 0
+        info.uname = info.gname = ""
+        return info
+
+    def _write_dir(self, arcname: str) -> None:
+        info = self._info(arcname, 0o755)
+        info.type = self._tarfile.DIRTYPE
+        self._tar.addfile(info)
+
+    def _write_file(self, arcname: str, data: bytes, executable: bool) -> None:
+        info = self._info(arcname, 0o755 if executable else 0o644)
+        info.size = len(data)
+        self._tar.addfile(info, io.BytesIO(data))
+
+    def close(self) -> None:
+        self._tar.close()
+        self._gzip.close()
+
+
+def record_hash(data: bytes) -> str:
+    digest = hashlib.sha256(data).digest()
+    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+class WheelWriter(ArchiveWriter):
+    """A zip with fixed timestamps that keeps the RECORD rows of what it writes."""
+
+    def __init__(self, fileobj: IO[bytes]) -> None:
+        import zipfile
+
+        super().__init__()
+        self._zipfile = zipfile
+        epoch = source_date_epoch()
+        moment = max(epoch, ZIP_EPOCH) if epoch is not None else ZIP_EPOCH
+        self._date_time = time.gmtime(moment)[:6]
+        self._zip = zipfile.ZipFile(fileobj, mode="w", compression=zipfile.ZIP_DEFLATED)
+        self.records: list[tuple[str, str, int]] = []
+
+    def _write_dir(self, arcname: str) -> None:
+        info = self._zipfile.ZipInfo(arcname + "/", self._date_time)
+        info.create_system = 3
+        info.external_attr = (0o40755 << 16) | 0x10
+        info.compress_type = self._zipfile.ZIP_STORED
+        self._zip.writestr(info, b"")
+
+    def _write_file(self, arcname: str, data: bytes, executable: bool) -> None:
+        info = self._zipfile.ZipInfo(arcname, self._date_time)
+        info.create_system = 3
+        info.external_attr = (0o100755 if executable else 0o100644) << 16
+        info.compress_type = self._zipfile.ZIP_DEFLATED
+        self._zip.writestr(info, data)
+        self.records.append((arcname, record_hash(data), len(data)))
+
+    def write_record(self, arcname: str) -> None:
+        import csv
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        for name, digest, size in self.records:
+            writer.writerow([name, digest, size])
+        writer.writerow([arcname, "", ""])
+        self._ensure_parents(arcname)
+        info = self._zipfile.ZipInfo(arcname, self._date_time)
+        info.create_system = 3
+        info.external_attr = 0o100644 << 16
+        info.compress_type = self._zipfile.ZIP_DEFLATED
+        self._zip.writestr(info, buffer.getvalue().encode())
+
+    def close(self) -> None:
+        self._zip.close()
+
+
+def write_atomically(directory: Path, filename: str, produce: Callable[[IO[bytes]], None]) -> None:
+    """Write ``directory/filename`` through a temporary file, leaving nothing on failure.
+
+    An existing file of that name is removed first, so a failed build never leaves a
+    stale artifact that looks fresh.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / filename
+    if target.exists():
+        target.unlink()
+    fd, temp_name = tempfile.mkstemp(prefix=f".{filename}.", suffix=".tmp", dir=directory)
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            produce(handle)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,235 @@
+"""Core metadata (METADATA / PKG-INFO) and entry points from ``[project]``."""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kiln_build import globs
+from kiln_build.diagnostics import warn
+from kiln_build.errors import BuildBackendError
+from kiln_build.modules import Layout, dist_name
+from kiln_build.pyproject import Project
+
+if TYPE_CHECKING:
+    from pyproject_metadata import StandardMetadata
+
+#: Used when ``project.license-files`` is absent (kiln goes beyond uv_build here).
+DEFAULT_LICENSE_GLOBS = ("LICEN[CS]E*", "COPYING*", "NOTICE*", "AUTHORS*")
+
+_GROUP = re.compile(r"^[\w.]+$")
+_SCRIPT = re.compile(r"^[\w.-]+$")
+
+
+@dataclass(frozen=True)
+class CoreMetadata:
+    name: str
+    version: str
+    dist_name: str
+    metadata: bytes
+    entry_points: bytes | None
+    #: Project-relative paths of license files, sorted.
+    license_files: list[str]
+    readme: str | None
+    #: Project-relative path of a legacy ``license = {file = ...}``.
+    legacy_license_file: str | None
+
+    @property
+    def stem(self) -> str:
+        """``<dist_name>-<version>``, the stem of every file name."""
+        return f"{self.dist_name}-{self.version}"
+
+
+def read_static_version(path: Path, project_root: Path) -> str:
+    """The string assigned to ``__version__`` at the top level of a module, read without importing."""
+    shown = path.relative_to(project_root).as_posix()
+    try:
+        tree = ast.parse(path.read_bytes(), filename=shown)
+    except SyntaxError as exc:
+        raise BuildBackendError(
+            f"`{shown}` cannot be parsed to read `__version__`: {exc.msg} (line {exc.lineno})"
+        ) from None
+    for node in tree.body:
+        targets: list[ast.expr] = []
+        value: ast.expr | None = None
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id == "__version__":
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    return value.value
+                raise BuildBackendError(
+                    f"`{shown}`: `__version__` must be a plain string literal to be read statically",
+                    hint='write `__version__ = "1.2.3"`, or set `project.version` in pyproject.toml',
+                )
+    raise BuildBackendError(
+        f"`pyproject.toml`: `project.dynamic` lists `version`, but `{shown}` assigns no `__version__`",
+        hint='add `__version__ = "0.1.0"` to the module, or set `project.version` and drop it from `dynamic`',
+    )
+
+
+def _version_source(project: Project, layout: Layout) -> Path:
+    module = layout.modules[0] if layout.modules else None
+    if module is None:
+        raise BuildBackendError(
+            "`pyproject.toml`: `project.dynamic` lists `version`, but there is no module to read it from"
+        )
+    base = layout.root.joinpath(*module.parts)
+    if module.single_file:
+        return base.with_name(base.name + ".py")
+    for name in ("__init__.py", "__init__.pyi"):
+        if (base / name).is_file():
+            return base / name
+    return base / "__init__.py"
+
+
+def _default_license_files(root: Path) -> list[str]:
+    import fnmatch
+
+    return sorted(
+        entry.name
+        for entry in root.iterdir()
+        if entry.is_file()
+        and any(fnmatch.fnmatchcase(entry.name, g) for g in DEFAULT_LICENSE_GLOBS)
+    )
+
+
+def _prepare_table(project: Project, layout: Layout) -> dict[str, Any]:
+    table = dict(project.table)
+    dynamic = table.get("dynamic", [])
+    if not isinstance(dynamic, list):
+        raise BuildBackendError("`pyproject.toml`: `project.dynamic` must be a list of field names")
+    unsupported = [f for f in dynamic if f != "version"]
+    if unsupported:
+        raise BuildBackendError(
+            f"`pyproject.toml`: `project.dynamic` lists {', '.join(f'`{f}`' for f in unsupported)}, "
+            "but kiln_build can only read `version` dynamically",
+            hint="write the value into `[project]`",
+        )
+    if "version" in dynamic:
+        if "version" in table:
+            raise BuildBackendError(
+                "`pyproject.toml`: `project.version` is set but also listed in `project.dynamic`",
+                hint="remove one of them",
+            )
+        table["version"] = read_static_version(_version_source(project, layout), project.root)
+        table["dynamic"] = []
+    license_files = table.get("license-files")
+    if license_files is None:
+        if not isinstance(table.get("license"), dict):
+            found = _default_license_files(project.root)
+            if found:
+                import glob as _glob
+
+                table["license-files"] = [_glob.escape(name) for name in found]
+    elif isinstance(license_files, list):
+        for pattern in license_files:
+            if isinstance(pattern, str):
+                globs.validate(pattern, "project.license-files", escapes=False)
+    return table
+
+
+def _standard_metadata(project: Project, table: dict[str, Any]) -> StandardMetadata:
+    from pyproject_metadata import ConfigurationError, StandardMetadata
+
+    data = dict(project.data)
+    data["project"] = table
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            meta = StandardMetadata.from_pyproject(data, project.root, allow_extra_keys=None)
+        except ConfigurationError as exc:
+            raise BuildBackendError(f"`pyproject.toml`: {exc}") from None
+        except Exception as exc:  # ExceptionGroup on some versions
+            errors = getattr(exc, "exceptions", None)
+            if errors:
+                raise BuildBackendError(
+                    "`pyproject.toml`: " + "; ".join(str(e) for e in errors)
+                ) from None
+            raise
+    for item in caught:
+        warn(f"`pyproject.toml`: {item.message}")
+    return meta
+
+
+def _check_entry_points(meta: StandardMetadata) -> None:
+    for group, _entries in meta.entrypoints.items():
+        if group in ("console_scripts", "gui_scripts"):
+            better = "scripts" if group == "console_scripts" else "gui-scripts"
+            raise BuildBackendError(
+                f"`pyproject.toml`: use `project.{better}` instead of `project.entry-points.{group}`"
+            )
+        if not _GROUP.match(group) or group[0] == ".":
+            raise BuildBackendError(
+                f"`pyproject.toml`: entry point group `{group}` in `project.entry-points` is invalid",
+                hint="group names consist of letters, digits and underscores, separated by dots",
+            )
+    for key, scripts in (("scripts", meta.scripts), ("gui-scripts", meta.gui_scripts)):
+        for name in scripts:
+            if not _SCRIPT.match(name) or set(name) == {"."}:
+                raise BuildBackendError(
+                    f"`pyproject.toml`: script name `{name}` in `project.{key}` is invalid",
+                    hint="script names use letters, digits, `.`, `_` and `-`, and not only dots",
+                )
+
+
+def entry_points_txt(meta: StandardMetadata) -> bytes | None:
+    groups: list[tuple[str, dict[str, str]]] = []
+    if meta.scripts:
+        groups.append(("console_scripts", meta.scripts))
+    if meta.gui_scripts:
+        groups.append(("gui_scripts", meta.gui_scripts))
+    groups.extend(sorted(meta.entrypoints.items()))
+    if not groups:
+        return None
+    lines: list[str] = []
+    for group, entries in groups:
+        lines.append(f"[{group}]")
+        lines.extend(f"{name} = {value}" for name, value in sorted(entries.items()))
+        lines.append("")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def build_metadata(project: Project, layout: Layout, *, for_wheel: bool) -> CoreMetadata:
+    table = _prepare_table(project, layout)
+    meta = _standard_metadata(project, table)
+    for classifier in meta.classifiers:
+        if classifier.startswith("License :: "):
+            warn(
+                f"`pyproject.toml`: license classifier `{classifier}` is deprecated (PEP 639); "
+                "use `project.license` and `project.license-files` instead"
+            )
+    if for_wheel:
+        _check_entry_points(meta)
+    from pyproject_metadata import ConfigurationError
+
+    try:
+        message = meta.as_rfc822()
+    except ConfigurationError as exc:
+        raise BuildBackendError(f"`pyproject.toml`: {exc}") from None
+    assert meta.version is not None
+    license_files = sorted({p.as_posix() for p in meta.license_files or []})
+    readme = table.get("readme")
+    readme_path: str | None = None
+    if isinstance(readme, str):
+        readme_path = readme
+    elif isinstance(readme, dict) and isinstance(readme.get("file"), str):
+        readme_path = readme["file"]
+    legacy = table.get("license")
+    legacy_file = legacy.get("file") if isinstance(legacy, dict) else None
+    return CoreMetadata(
+        name=meta.name,
+        version=str(meta.version),
+        dist_name=dist_name(meta.name),
+        metadata=message.as_bytes(),
+        entry_points=entry_points_txt(meta),
+        license_files=license_files,
+        readme=readme_path,
+        legacy_license_file=legacy_file if isinstance(legacy_file, str) else None,
+    )

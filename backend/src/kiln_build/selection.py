@@ -1,0 +1,266 @@
+"""Which files go into the sdist and the wheel, and under which archive names."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from kiln_build import globs
+from kiln_build.errors import BuildBackendError
+from kiln_build.gitignore import GitIgnore
+from kiln_build.metadata import CoreMetadata
+from kiln_build.modules import Layout, normalize_inside
+from kiln_build.pyproject import PYPROJECT, Project
+
+DEFAULT_EXCLUDES = ("__pycache__", "*.pyc", "*.pyo")
+WALK_WARNING_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class Member:
+    """A file to write: its name inside the archive and where its bytes come from."""
+
+    arcname: str
+    source: Path
+    executable: bool
+
+
+def is_executable(path: Path) -> bool:
+    try:
+        return bool(os.stat(path).st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH))
+    except OSError:
+        return False
+
+
+class Excludes:
+    """Default excludes plus user patterns plus, optionally, ``.gitignore``."""
+
+    def __init__(self, patterns: Sequence[str], defaults: bool, gitignore: GitIgnore | None):
+        self.defaults = defaults
+        self.user = globs.exclude_matcher(patterns) if patterns else None
+        self.gitignore = gitignore
+
+    def excluded(self, rel: str, is_dir: bool) -> bool:
+        name = rel.rsplit("/", 1)[-1]
+        if self.defaults and (
+            name == "__pycache__" or (not is_dir and name.endswith((".pyc", ".pyo")))
+        ):
+            return True
+        if self.user is not None:
+            if is_dir:
+                if self.user.matches_dir(rel):
+                    return True
+            elif self.user.matches(rel):
+                return True
+        return self.gitignore is not None and self.gitignore.ignored(rel, is_dir)
+
+
+def _check_venv(directory: Path, rel: str) -> None:
+    if (directory / "pyvenv.cfg").is_file():
+        raise BuildBackendError(
+            f"`{rel}` is a virtual environment and must not be packaged",
+            hint=f"move it out of the project, or add `/{rel}` to `source-exclude`",
+        )
+
+
+def walk(
+    root: Path,
+    start: str,
+    descend: Callable[[str], bool],
+    excludes: Excludes,
+) -> Iterator[tuple[str, Path]]:
+    """Yield ``(project-relative path, path)`` for files below ``root/start``.
+
+    Depth-first, children sorted by name bytes, excluded directories pruned. Symlinks to
+    files are followed; symlinked directories are followed too, but never into a cycle.
+    """
+    top = root / start if start else root
+    seen: set[tuple[int, int]] = set()
+
+    def visit(directory: Path, rel: str) -> Iterator[tuple[str, Path]]:
+        try:
+            info = directory.stat()
+        except OSError as exc:
+            raise BuildBackendError(
+                f"cannot read directory `{rel or '.'}`: {exc.strerror}"
+            ) from None
+        key = (info.st_dev, info.st_ino)
+        if key in seen:
+            return
+        seen.add(key)
+        if rel:
+            _check_venv(directory, rel)
+        with os.scandir(directory) as it:
+            entries = sorted(it, key=lambda e: os.fsencode(e.name))
+        for entry in entries:
+            child_rel = f"{rel}/{entry.name}" if rel else entry.name
+            path = Path(entry.path)
+            if entry.is_dir():
+                if (
+                    entry.name == ".git"
+                    or excludes.excluded(child_rel, True)
+                    or not descend(child_rel)
+                ):
+                    continue
+                yield from visit(path, child_rel)
+            elif entry.is_file() and not excludes.excluded(child_rel, False):
+                yield child_rel, path
+
+    if top.is_dir():
+        yield from visit(top, start)
+    elif top.is_file() and not excludes.excluded(start, False):
+        yield start, top
+
+
+def _data_dirs(project: Project) -> list[tuple[str, str]]:
+    result = []
+    for category, directory in project.settings.data.items():
+        key = project.settings.key(f"data.{category}")
+        rel = normalize_inside(project.root, directory, key, f"the `{category}` data directory")
+        result.append((category, rel))
+    return result
+
+
+def sdist_members(project: Project, layout: Layout, meta: CoreMetadata) -> list[Member]:
+    """Files of the sdist (besides PKG-INFO and pyproject.toml), relative to its top directory."""
+    settings = project.settings
+    for pattern in settings.source_include:
+        globs.validate(pattern, settings.key("source-include"))
+    for pattern in settings.source_exclude:
+        globs.validate(pattern, settings.key("source-exclude"))
+
+    include_globs: list[str] = list(settings.source_include)
+    literals: set[str] = set()
+    for module in layout.modules:
+        rel = layout.module_rel(module)
+        if module.single_file:
+            literals.add(rel)
+        else:
+            literals.add(rel)  # a bare directory: everything below it
+    for _, directory in _data_dirs(project):
+        literals.add(directory)
+    always: set[str] = set(meta.license_files)
+    if meta.readme:
+        always.add(os.path.normpath(meta.readme).replace(os.sep, "/"))
+    if meta.legacy_license_file:
+        always.add(os.path.normpath(meta.legacy_license_file).replace(os.sep, "/"))
+    literals |= always
+
+    includes = globs.include_matcher(include_globs) if include_globs else None
+    exclude_patterns = list(settings.source_exclude)
+    excludes = Excludes(
+        exclude_patterns,
+        settings.default_excludes,
+        GitIgnore(project.root) if settings.respect_gitignore else None,
+    )
+    user_excludes = Excludes(exclude_patterns, settings.default_excludes, None)
+    if user_excludes.excluded(PYPROJECT, False):
+        raise BuildBackendError(
+            f"`pyproject.toml`: `{settings.key('source-exclude')}` excludes `pyproject.toml`, "
+            "which every source distribution needs",
+            hint="narrow the pattern, e.g. anchor it with a leading `/`",
+        )
+
+    def included(rel: str) -> bool:
+        if rel in literals or any(rel.startswith(lit + "/") for lit in literals):
+            return True
+        return includes is not None and includes.matches(rel)
+
+    def descend(rel: str) -> bool:
+        prefix = rel + "/"
+        for lit in literals:
+            if lit.startswith(prefix) or rel == lit or rel.startswith(lit + "/"):
+                return True
+        return includes is not None and includes.may_contain(rel)
+
+    class SdistExcludes(Excludes):
+        def excluded(self, rel: str, is_dir: bool) -> bool:
+            if not is_dir and rel in always:
+                return user_excludes.excluded(rel, is_dir)
+            return excludes.excluded(rel, is_dir)
+
+    members: list[Member] = []
+    count = 0
+    for rel, path in walk(project.root, "", descend, SdistExcludes([], False, None)):
+        count += 1
+        if rel in (PYPROJECT, "pyproject.toml.orig") or not included(rel):
+            continue
+        members.append(Member(rel, path, is_executable(path)))
+    _warn_if_many(count, "source distribution")
+    return members
+
+
+def _warn_if_many(count: int, what: str) -> None:
+    if count > WALK_WARNING_LIMIT:
+        from kiln_build.diagnostics import warn
+
+        warn(
+            f"more than {WALK_WARNING_LIMIT:,} files were visited for the {what}; "
+            "consider narrower includes or more excludes"
+        )
+
+
+def wheel_excludes(project: Project) -> Excludes:
+    settings = project.settings
+    for key, patterns in (
+        ("wheel-exclude", settings.wheel_exclude),
+        ("source-exclude", settings.source_exclude),
+    ):
+        for pattern in patterns:
+            globs.validate(pattern, settings.key(key))
+    return Excludes(
+        [*settings.source_exclude, *settings.wheel_exclude],
+        settings.default_excludes,
+        GitIgnore(project.root) if settings.respect_gitignore else None,
+    )
+
+
+def module_members(project: Project, layout: Layout, excludes: Excludes) -> list[Member]:
+    """Module files, named relative to the module root."""
+    members: list[Member] = []
+    strip = len(layout.root_rel) + 1 if layout.root_rel else 0
+    for module in layout.modules:
+        start = layout.module_rel(module)
+        path = project.root / start
+        if not path.exists():
+            raise BuildBackendError(
+                f"the module `{'.'.join(module.parts)}` does not exist at `{start}`",
+                hint="create it, or fix `module-name` / `module-root`",
+            )
+        for rel, source in walk(project.root, start, lambda _rel: True, excludes):
+            members.append(Member(rel[strip:], source, is_executable(source)))
+    _warn_if_many(len(members), "wheel")
+    return members
+
+
+def license_members(project: Project, meta: CoreMetadata) -> list[Member]:
+    prefix = f"{meta.stem}.dist-info/licenses/"
+    return [Member(prefix + rel, project.root / rel, False) for rel in meta.license_files]
+
+
+def data_members(project: Project, meta: CoreMetadata, excludes: Excludes) -> list[Member]:
+    members: list[Member] = []
+    root_real = project.root.resolve()
+    for category, rel_dir in _data_dirs(project):
+        directory = project.root / rel_dir
+        key = project.settings.key(f"data.{category}")
+        try:
+            directory.resolve().relative_to(root_real)
+        except ValueError:
+            raise BuildBackendError(
+                f"`pyproject.toml`: `{key}` must be inside the project, but `{rel_dir}` resolves outside it"
+            ) from None
+        if not directory.is_dir():
+            raise BuildBackendError(
+                f"`pyproject.toml`: `{key}` names `{rel_dir}`, which is not a directory",
+                hint="create the directory or remove the key",
+            )
+        prefix = f"{meta.stem}.data/{category}/"
+        strip = len(rel_dir) + 1
+        for rel, source in walk(project.root, rel_dir, lambda _rel: True, excludes):
+            members.append(Member(prefix + rel[strip:], source, is_executable(source)))
+    return members
