@@ -10,15 +10,15 @@ import base64
 import hashlib
 import io
 import os
-import tempfile
 import time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Callable
 
 from kiln_build.errors import BuildBackendError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import tarfile
+    from typing import IO, Callable
 
 ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip can hold
 
@@ -190,8 +190,8 @@ def write_atomically(directory: Path, filename: str, produce: Callable[[IO[bytes
     target = directory / filename
     if target.exists():
         target.unlink()
-    fd, temp_name = tempfile.mkstemp(prefix=f".{filename}.", suffix=".tmp", dir=directory)
-    temp = Path(temp_name)
+    temp = directory / f".{filename}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
             produce(handle)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from kiln_build.diagnostics import warn
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 BACKEND = "kiln_build"
 
@@ -19,6 +21,8 @@ def check_build_system(data: dict[str, Any], version: str, *, for_sdist: bool) -
     requires = system.get("requires", [])
     if not isinstance(requires, list) or not for_sdist:
         return
+    if all("kiln" not in str(item) or "<" in str(item) or "==" in str(item) for item in requires):
+        return  # bounded or unrelated: skip importing packaging
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.version import Version
 

@@ -7,11 +7,10 @@ same code lists what would be packaged (``ListWriter``) or writes it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from kiln_build import __version__
+from kiln_build._record import record
 from kiln_build.archives import (
     ArchiveWriter,
     ListWriter,
@@ -32,17 +31,21 @@ from kiln_build.selection import (
     wheel_excludes,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO
+
 TAG = "py3-none-any"
 
 
-@dataclass(frozen=True)
+@record
 class Context:
     project: Project
     layout: Layout
     meta: CoreMetadata
 
 
-def load(root: Path, *, for_wheel: bool, for_sdist: bool = False) -> Context:
+def load(root: Path, *, for_sdist: bool = False) -> Context:
     project = load_project(root)
     check_build_system(project.data, __version__, for_sdist=for_sdist)
     name = project.table.get("name")
@@ -53,7 +56,7 @@ def load(root: Path, *, for_wheel: bool, for_sdist: bool = False) -> Context:
         )
     _check_name(name)
     layout = find_layout(root, name, project.settings)
-    meta = build_metadata(project, layout, for_wheel=for_wheel)
+    meta = build_metadata(project, layout)
     return Context(project, layout, meta)
 
 
@@ -84,7 +87,7 @@ def write_sdist(ctx: Context, writer: ArchiveWriter) -> None:
 
 
 def build_sdist(root: Path, out_dir: Path) -> str:
-    ctx = load(root, for_wheel=False, for_sdist=True)
+    ctx = load(root, for_sdist=True)
     filename = sdist_filename(ctx)
 
     def produce(handle: IO[bytes]) -> None:
@@ -170,7 +173,7 @@ def _build_zip(out_dir: Path, filename: str, body: Callable[[WheelWriter], None]
 
 
 def build_wheel(root: Path, out_dir: Path, metadata_directory: str | None = None) -> str:
-    ctx = load(root, for_wheel=True)
+    ctx = load(root)
     _check_prepared(ctx, metadata_directory)
     filename = wheel_filename(ctx)
     _build_zip(out_dir, filename, lambda writer: write_wheel(ctx, writer))
@@ -198,7 +201,7 @@ def write_editable(ctx: Context, writer: ArchiveWriter) -> None:
 
 
 def build_editable(root: Path, out_dir: Path, metadata_directory: str | None = None) -> str:
-    ctx = load(root, for_wheel=True)
+    ctx = load(root)
     _check_prepared(ctx, metadata_directory)
     filename = wheel_filename(ctx)
     _build_zip(out_dir, filename, lambda writer: write_editable(ctx, writer))
@@ -213,7 +216,7 @@ def prepare_metadata(root: Path, out_dir: Path) -> str:
 
     from kiln_build.archives import record_hash
 
-    ctx = load(root, for_wheel=True)
+    ctx = load(root)
     name = f"{ctx.meta.stem}.dist-info"
     target = out_dir / name
     if target.exists():
@@ -233,10 +236,9 @@ def prepare_metadata(root: Path, out_dir: Path) -> str:
 
 def list_files(root: Path) -> tuple[list[str], list[str]]:
     """The member names the sdist and the wheel would have, without writing anything."""
-    sdist_ctx = load(root, for_wheel=False)
+    ctx = load(root)
     sdist = ListWriter()
-    write_sdist(sdist_ctx, sdist)
-    wheel_ctx = load(root, for_wheel=True)
+    write_sdist(ctx, sdist)
     wheel = ListWriter()
-    write_wheel(wheel_ctx, wheel)
+    write_wheel(ctx, wheel)
     return sdist.files, wheel.files

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 
-_seen: set[str] = set()
+#: Every distinct warning of this process, in order (the metadata cache replays them).
+emitted: list[str] = []
 
 
 def warn(message: str) -> None:
     """Print ``warning: <message>`` once per process."""
-    if message in _seen:
+    if message in emitted:
         return
-    _seen.add(message)
+    emitted.append(message)
     print(f"warning: {message}", file=sys.stderr, flush=True)

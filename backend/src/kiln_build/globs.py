@@ -8,12 +8,14 @@ root. A pattern that names a directory also selects everything below it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
+from kiln_build._record import record
 from kiln_build.errors import BuildBackendError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     import pathspec
 
 _CLASS_CHARS = "_-."
@@ -125,7 +127,7 @@ def literal_prefix(glob: str) -> tuple[str, ...]:
     return (*tuple(parts), "*")
 
 
-@dataclass(frozen=True)
+@record
 class Matcher:
     """A compiled set of patterns with directory pruning for includes."""
 

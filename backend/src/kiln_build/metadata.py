@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
-import ast
+import os
 import re
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from kiln_build import globs
+from kiln_build._record import record
 from kiln_build.diagnostics import warn
 from kiln_build.errors import BuildBackendError
 from kiln_build.modules import Layout, dist_name
 from kiln_build.pyproject import Project
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from pyproject_metadata import StandardMetadata
 
 #: Used when ``project.license-files`` is absent (kiln goes beyond uv_build here).
 DEFAULT_LICENSE_GLOBS = ("LICEN[CS]E*", "COPYING*", "NOTICE*", "AUTHORS*")
+#: The same globs as plain prefixes (cheaper than fnmatch).
+DEFAULT_LICENSE_PREFIXES = ("LICENSE", "LICENCE", "COPYING", "NOTICE", "AUTHORS")
 
 _GROUP = re.compile(r"^[\w.]+$")
 _SCRIPT = re.compile(r"^[\w.-]+$")
 
 
-@dataclass(frozen=True)
+@record
 class CoreMetadata:
     name: str
     version: str
@@ -46,6 +50,8 @@ class CoreMetadata:
 
 def read_static_version(path: Path, project_root: Path) -> str:
     """The string assigned to ``__version__`` at the top level of a module, read without importing."""
+    import ast
+
     shown = path.relative_to(project_root).as_posix()
     try:
         tree = ast.parse(path.read_bytes(), filename=shown)
@@ -90,14 +96,10 @@ def _version_source(project: Project, layout: Layout) -> Path:
 
 
 def _default_license_files(root: Path) -> list[str]:
-    import fnmatch
-
-    return sorted(
-        entry.name
-        for entry in root.iterdir()
-        if entry.is_file()
-        and any(fnmatch.fnmatchcase(entry.name, g) for g in DEFAULT_LICENSE_GLOBS)
-    )
+    with os.scandir(root) as entries:
+        return sorted(
+            e.name for e in entries if e.name.startswith(DEFAULT_LICENSE_PREFIXES) and e.is_file()
+        )
 
 
 def _prepare_table(project: Project, layout: Layout) -> dict[str, Any]:
@@ -196,7 +198,24 @@ def entry_points_txt(meta: StandardMetadata) -> bytes | None:
     return ("\n".join(lines) + "\n").encode()
 
 
-def build_metadata(project: Project, layout: Layout, *, for_wheel: bool) -> CoreMetadata:
+def build_metadata(project: Project, layout: Layout) -> CoreMetadata:
+    """The project's core metadata, from the cache when nothing it depends on changed."""
+    from kiln_build.metadata_cache import lookup_or_build
+
+    version_source = None
+    dynamic = project.table.get("dynamic")
+    if isinstance(dynamic, list) and "version" in dynamic and layout.modules:
+        version_source = _version_source(project, layout).relative_to(project.root).as_posix()
+    return lookup_or_build(
+        project.root,
+        project.raw,
+        project.table,
+        version_source,
+        lambda: _build_metadata(project, layout),
+    )
+
+
+def _build_metadata(project: Project, layout: Layout) -> CoreMetadata:
     table = _prepare_table(project, layout)
     meta = _standard_metadata(project, table)
     for classifier in meta.classifiers:
@@ -205,8 +224,7 @@ def build_metadata(project: Project, layout: Layout, *, for_wheel: bool) -> Core
                 f"`pyproject.toml`: license classifier `{classifier}` is deprecated (PEP 639); "
                 "use `project.license` and `project.license-files` instead"
             )
-    if for_wheel:
-        _check_entry_points(meta)
+    _check_entry_points(meta)
     from pyproject_metadata import ConfigurationError
 
     try:

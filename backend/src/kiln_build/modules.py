@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from kiln_build._record import record
 from kiln_build.errors import BuildBackendError
 from kiln_build.settings import BackendSettings
 
 
-@dataclass(frozen=True)
+@record
 class Module:
     """One top-level (or dotted namespace) module, relative to the module root."""
 
@@ -27,7 +28,7 @@ class Module:
         return path + ".py" if self.single_file else path
 
 
-@dataclass(frozen=True)
+@record
 class Layout:
     #: The module root relative to the project, ``""`` for a flat layout.
     root_rel: str
@@ -39,11 +40,14 @@ class Layout:
         return posixpath.join(self.root_rel, module.rel) if self.root_rel else module.rel
 
 
+def canonical_name(name: str) -> str:
+    """PEP 503 normalisation (as ``packaging.utils.canonicalize_name``, without its import cost)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def dist_name(name: str) -> str:
     """The file-name form of a project name (PEP 503 normalised, ``-`` → ``_``)."""
-    from packaging.utils import canonicalize_name
-
-    return canonicalize_name(name).replace("-", "_")
+    return canonical_name(name).replace("-", "_")
 
 
 def normalize_inside(project_root: Path, value: str, key: str, what: str) -> str:
@@ -140,7 +144,7 @@ def find_layout(project_root: Path, project_name: str, settings: BackendSettings
         project_root, settings.module_root, settings.key("module-root"), "the module root"
     )
     root = project_root / root_rel if root_rel else project_root
-    names: list[str] | None = settings.module_name
+    names: tuple[str, ...] | None = settings.module_name
     if settings.namespace:
         chosen = prune_module_names(names) if names is not None else [dist_name(project_name)]
         modules = []
@@ -151,9 +155,7 @@ def find_layout(project_root: Path, project_name: str, settings: BackendSettings
             modules.append(Module(parts, single_file=is_single))
         return Layout(root_rel, root, tuple(modules))
     if names is None:
-        from packaging.utils import canonicalize_name
-
-        normal = canonicalize_name(project_name)
+        normal = canonical_name(project_name)
         if normal.endswith("-stubs"):
             derived = dist_name(normal[: -len("-stubs")]) + "-stubs"
         else:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from kiln_build._record import record
 from kiln_build.errors import BuildBackendError
 from kiln_build.settings import BackendSettings, parse_settings
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -18,7 +21,7 @@ else:  # pragma: no cover - exercised on 3.9/3.10 only
 PYPROJECT = "pyproject.toml"
 
 
-@dataclass(frozen=True)
+@record
 class Project:
     """A project directory with its parsed ``pyproject.toml``."""
 

@@ -5,22 +5,25 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from kiln_build import globs
+from kiln_build._record import record
 from kiln_build.errors import BuildBackendError
 from kiln_build.gitignore import GitIgnore
 from kiln_build.metadata import CoreMetadata
 from kiln_build.modules import Layout, normalize_inside
 from kiln_build.pyproject import PYPROJECT, Project
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable
+
 DEFAULT_EXCLUDES = ("__pycache__", "*.pyc", "*.pyo")
 WALK_WARNING_LIMIT = 10_000
 
 
-@dataclass(frozen=True)
+@record
 class Member:
     """A file to write: its name inside the archive and where its bytes come from."""
 

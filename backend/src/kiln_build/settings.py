@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass, field
-from typing import Any
-
+from kiln_build._record import record
 from kiln_build.diagnostics import warn
 from kiln_build.errors import BuildBackendError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 DATA_CATEGORIES: tuple[str, ...] = ("purelib", "platlib", "headers", "scripts", "data")
 
@@ -24,19 +25,19 @@ KNOWN_KEYS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class BackendSettings:
     table: str = "tool.kiln.build-backend"
     module_root: str = "src"
     #: None: derive from the project name. A list is kept as given (pruned later).
-    module_name: list[str] | None = None
+    module_name: tuple[str, ...] | None = None
     namespace: bool = False
-    source_include: list[str] = field(default_factory=list)
-    source_exclude: list[str] = field(default_factory=list)
-    wheel_exclude: list[str] = field(default_factory=list)
+    source_include: tuple[str, ...] = ()
+    source_exclude: tuple[str, ...] = ()
+    wheel_exclude: tuple[str, ...] = ()
     default_excludes: bool = True
     #: Category -> directory, in the fixed category order.
-    data: dict[str, str] = field(default_factory=dict)
+    data: dict[str, str] = {}  # noqa: RUF012 - never mutated; parse_settings passes its own
     respect_gitignore: bool = True
 
     def key(self, name: str) -> str:
@@ -54,7 +55,7 @@ def _bool(table: str, values: dict[str, Any], key: str, default: bool) -> bool:
     return value
 
 
-def _str_list(table: str, values: dict[str, Any], key: str) -> list[str]:
+def _str_list(table: str, values: dict[str, Any], key: str) -> tuple[str, ...]:
     value = values.get(key, [])
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise _error(
@@ -63,12 +64,14 @@ def _str_list(table: str, values: dict[str, Any], key: str) -> list[str]:
             f"must be a list of strings, not {value!r}",
             hint=f'write `{key} = ["..."]`',
         )
-    return list(value)
+    return tuple(value)
 
 
 def parse_settings(values: dict[str, Any], table: str) -> BackendSettings:
     for key in values:
         if key not in KNOWN_KEYS:
+            import difflib
+
             close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
             suggestion = f" (did you mean `{close[0]}`?)" if close else ""
             warn(f"`pyproject.toml`: unknown key `{table}.{key}` is ignored{suggestion}")
@@ -78,13 +81,13 @@ def parse_settings(values: dict[str, Any], table: str) -> BackendSettings:
         raise _error(table, "module-root", f"must be a string path, not {module_root!r}")
 
     raw_name = values.get("module-name")
-    module_name: list[str] | None
+    module_name: tuple[str, ...] | None
     if raw_name is None:
         module_name = None
     elif isinstance(raw_name, str):
-        module_name = [raw_name]
+        module_name = (raw_name,)
     elif isinstance(raw_name, list) and all(isinstance(item, str) for item in raw_name):
-        module_name = list(raw_name)
+        module_name = tuple(raw_name)
     else:
         raise _error(
             table, "module-name", f"must be a string or a list of strings, not {raw_name!r}"
