@@ -35,6 +35,24 @@ def source_date_epoch() -> int | None:
         ) from None
 
 
+def read_file(path: str) -> bytes:
+    """The bytes of ``path`` (``os.read`` avoids a buffered file object per member)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise BuildBackendError(f"cannot read `{path}`: {exc.strerror}") from None
+    try:
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 class ArchiveWriter:
     """Base writer: emits each parent directory once, before the first file inside it."""
 
@@ -53,12 +71,8 @@ class ArchiveWriter:
         self._ensure_parents(arcname)
         self._write_file(arcname, data, executable)
 
-    def add_path(self, arcname: str, source: Path, executable: bool) -> None:
-        try:
-            data = source.read_bytes()
-        except OSError as exc:
-            raise BuildBackendError(f"cannot read `{source}`: {exc.strerror}") from None
-        self.add_bytes(arcname, data, executable)
+    def add_path(self, arcname: str, source: str, executable: bool) -> None:
+        self.add_bytes(arcname, read_file(source), executable)
 
     def add_dir(self, arcname: str) -> None:
         self._ensure_parents(arcname + "/x")
@@ -80,7 +94,7 @@ class ListWriter(ArchiveWriter):
         super().__init__()
         self.files: list[str] = []
 
-    def add_path(self, arcname: str, source: Path, executable: bool) -> None:
+    def add_path(self, arcname: str, source: str, executable: bool) -> None:
         self.files.append(arcname)
 
     def _write_dir(self, arcname: str) -> None:
@@ -136,48 +150,36 @@ class WheelWriter(ArchiveWriter):
     """A zip with fixed timestamps that keeps the RECORD rows of what it writes."""
 
     def __init__(self, fileobj: IO[bytes]) -> None:
-        import zipfile
+        from kiln_build.zipwriter import ZipStream
 
         super().__init__()
-        self._zipfile = zipfile
         epoch = source_date_epoch()
         moment = max(epoch, ZIP_EPOCH) if epoch is not None else ZIP_EPOCH
-        self._date_time = time.gmtime(moment)[:6]
-        self._zip = zipfile.ZipFile(fileobj, mode="w", compression=zipfile.ZIP_DEFLATED)
+        self._zip = ZipStream(fileobj, time.gmtime(moment)[:6])
         self.records: list[tuple[str, str, int]] = []
 
     def _write_dir(self, arcname: str) -> None:
-        info = self._zipfile.ZipInfo(arcname + "/", self._date_time)
-        info.create_system = 3
-        info.external_attr = (0o40755 << 16) | 0x10
-        info.compress_type = self._zipfile.ZIP_STORED
-        self._zip.writestr(info, b"")
+        self._zip.add_dir(arcname)
 
     def _write_file(self, arcname: str, data: bytes, executable: bool) -> None:
-        info = self._zipfile.ZipInfo(arcname, self._date_time)
-        info.create_system = 3
-        info.external_attr = (0o100755 if executable else 0o100644) << 16
-        info.compress_type = self._zipfile.ZIP_DEFLATED
-        self._zip.writestr(info, data)
+        self._zip.add_file(arcname, data, 0o755 if executable else 0o644)
         self.records.append((arcname, record_hash(data), len(data)))
 
     def write_record(self, arcname: str) -> None:
-        import csv
-
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        for name, digest, size in self.records:
-            writer.writerow([name, digest, size])
-        writer.writerow([arcname, "", ""])
+        lines = [f"{_csv_field(name)},{digest},{size}\n" for name, digest, size in self.records]
+        lines.append(f"{_csv_field(arcname)},,\n")
         self._ensure_parents(arcname)
-        info = self._zipfile.ZipInfo(arcname, self._date_time)
-        info.create_system = 3
-        info.external_attr = 0o100644 << 16
-        info.compress_type = self._zipfile.ZIP_DEFLATED
-        self._zip.writestr(info, buffer.getvalue().encode())
+        self._zip.add_file(arcname, "".join(lines).encode("utf-8"), 0o644)
 
     def close(self) -> None:
         self._zip.close()
+
+
+def _csv_field(value: str) -> str:
+    """Quote a RECORD path as the csv module would (only when it must)."""
+    if any(c in value for c in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
 
 
 def write_atomically(directory: Path, filename: str, produce: Callable[[IO[bytes]], None]) -> None:

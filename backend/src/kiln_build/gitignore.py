@@ -19,6 +19,7 @@ class GitIgnore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._specs: dict[str, Any | None] = {}
+        self._chains: dict[str, list[tuple[int, Any]]] = {}
 
     def _spec(self, directory: str) -> Any | None:
         if directory not in self._specs:
@@ -32,16 +33,25 @@ class GitIgnore:
             self._specs[directory] = spec
         return self._specs[directory]
 
+    def _chain(self, parent: str) -> list[tuple[int, Any]]:
+        """The ``.gitignore`` specs that apply inside ``parent``, outermost first."""
+        chain = self._chains.get(parent)
+        if chain is None:
+            parts = parent.split("/") if parent else []
+            chain = []
+            for depth in range(len(parts) + 1):
+                directory = "/".join(parts[:depth])
+                spec = self._spec(directory)
+                if spec is not None:
+                    chain.append((len(directory) + 1 if directory else 0, spec))
+            self._chains[parent] = chain
+        return chain
+
     def ignored(self, rel: str, is_dir: bool = False) -> bool:
-        parts = rel.split("/")
+        parent = rel.rpartition("/")[0]
         verdict = False
-        for depth in range(len(parts)):
-            directory = "/".join(parts[:depth])
-            spec = self._spec(directory)
-            if spec is None:
-                continue
-            sub = "/".join(parts[depth:]) + ("/" if is_dir else "")
-            result = spec.check_file(sub).include
+        for offset, spec in self._chain(parent):
+            result = spec.check_file(rel[offset:] + ("/" if is_dir else "")).include
             if result is not None:
                 verdict = bool(result)
         return verdict

@@ -8,7 +8,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from kiln_build import globs
-from kiln_build._record import record
 from kiln_build.errors import BuildBackendError
 from kiln_build.gitignore import GitIgnore
 from kiln_build.metadata import CoreMetadata
@@ -23,18 +22,26 @@ DEFAULT_EXCLUDES = ("__pycache__", "*.pyc", "*.pyo")
 WALK_WARNING_LIMIT = 10_000
 
 
-@record
+_EXEC_BITS = stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
+
+
 class Member:
     """A file to write: its name inside the archive and where its bytes come from."""
 
-    arcname: str
-    source: Path
-    executable: bool
+    __slots__ = ("arcname", "executable", "source")
+
+    def __init__(self, arcname: str, source: str, executable: bool) -> None:
+        self.arcname = arcname
+        self.source = source
+        self.executable = executable
+
+    def __repr__(self) -> str:
+        return f"Member({self.arcname!r}, {self.source!r}, {self.executable!r})"
 
 
-def is_executable(path: Path) -> bool:
+def is_executable(path: str | Path) -> bool:
     try:
-        return bool(os.stat(path).st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH))
+        return bool(os.stat(path).st_mode & _EXEC_BITS)
     except OSError:
         return False
 
@@ -62,8 +69,8 @@ class Excludes:
         return self.gitignore is not None and self.gitignore.ignored(rel, is_dir)
 
 
-def _check_venv(directory: Path, rel: str) -> None:
-    if (directory / "pyvenv.cfg").is_file():
+def _check_venv(directory: str, rel: str) -> None:
+    if os.path.isfile(os.path.join(directory, "pyvenv.cfg")):
         raise BuildBackendError(
             f"`{rel}` is a virtual environment and must not be packaged",
             hint=f"move it out of the project, or add `/{rel}` to `source-exclude`",
@@ -75,8 +82,8 @@ def walk(
     start: str,
     descend: Callable[[str], bool],
     excludes: Excludes,
-) -> Iterator[tuple[str, Path]]:
-    """Yield ``(project-relative path, path)`` for files below ``root/start``.
+) -> Iterator[tuple[str, str, bool]]:
+    """Yield ``(project-relative path, path, executable)`` for files below ``root/start``.
 
     Depth-first, children sorted by name bytes, excluded directories pruned. Symlinks to
     files are followed; symlinked directories are followed too, but never into a cycle.
@@ -84,9 +91,9 @@ def walk(
     top = root / start if start else root
     seen: set[tuple[int, int]] = set()
 
-    def visit(directory: Path, rel: str) -> Iterator[tuple[str, Path]]:
+    def visit(directory: str, rel: str) -> Iterator[tuple[str, str, bool]]:
         try:
-            info = directory.stat()
+            info = os.stat(directory)
         except OSError as exc:
             raise BuildBackendError(
                 f"cannot read directory `{rel or '.'}`: {exc.strerror}"
@@ -101,7 +108,7 @@ def walk(
             entries = sorted(it, key=lambda e: os.fsencode(e.name))
         for entry in entries:
             child_rel = f"{rel}/{entry.name}" if rel else entry.name
-            path = Path(entry.path)
+            path = entry.path
             if entry.is_dir():
                 if (
                     entry.name == ".git"
@@ -111,12 +118,12 @@ def walk(
                     continue
                 yield from visit(path, child_rel)
             elif entry.is_file() and not excludes.excluded(child_rel, False):
-                yield child_rel, path
+                yield child_rel, path, bool(entry.stat().st_mode & _EXEC_BITS)
 
     if top.is_dir():
-        yield from visit(top, start)
+        yield from visit(str(top), start)
     elif top.is_file() and not excludes.excluded(start, False):
-        yield start, top
+        yield start, str(top), is_executable(top)
 
 
 def _data_dirs(project: Project) -> list[tuple[str, str]]:
@@ -188,11 +195,11 @@ def sdist_members(project: Project, layout: Layout, meta: CoreMetadata) -> list[
 
     members: list[Member] = []
     count = 0
-    for rel, path in walk(project.root, "", descend, SdistExcludes([], False, None)):
+    for rel, path, executable in walk(project.root, "", descend, SdistExcludes([], False, None)):
         count += 1
         if rel in (PYPROJECT, "pyproject.toml.orig") or not included(rel):
             continue
-        members.append(Member(rel, path, is_executable(path)))
+        members.append(Member(rel, path, executable))
     _warn_if_many(count, "source distribution")
     return members
 
@@ -234,15 +241,15 @@ def module_members(project: Project, layout: Layout, excludes: Excludes) -> list
                 f"the module `{'.'.join(module.parts)}` does not exist at `{start}`",
                 hint="create it, or fix `module-name` / `module-root`",
             )
-        for rel, source in walk(project.root, start, lambda _rel: True, excludes):
-            members.append(Member(rel[strip:], source, is_executable(source)))
+        for rel, source, executable in walk(project.root, start, lambda _rel: True, excludes):
+            members.append(Member(rel[strip:], source, executable))
     _warn_if_many(len(members), "wheel")
     return members
 
 
 def license_members(project: Project, meta: CoreMetadata) -> list[Member]:
     prefix = f"{meta.stem}.dist-info/licenses/"
-    return [Member(prefix + rel, project.root / rel, False) for rel in meta.license_files]
+    return [Member(prefix + rel, str(project.root / rel), False) for rel in meta.license_files]
 
 
 def data_members(project: Project, meta: CoreMetadata, excludes: Excludes) -> list[Member]:
@@ -264,6 +271,6 @@ def data_members(project: Project, meta: CoreMetadata, excludes: Excludes) -> li
             )
         prefix = f"{meta.stem}.data/{category}/"
         strip = len(rel_dir) + 1
-        for rel, source in walk(project.root, rel_dir, lambda _rel: True, excludes):
-            members.append(Member(prefix + rel[strip:], source, is_executable(source)))
+        for rel, source, executable in walk(project.root, rel_dir, lambda _rel: True, excludes):
+            members.append(Member(prefix + rel[strip:], source, executable))
     return members
