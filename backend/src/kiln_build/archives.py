@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import os
 import time
 from pathlib import Path
@@ -17,7 +16,6 @@ from kiln_build.errors import BuildBackendError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import tarfile
     from typing import IO, Callable
 
 ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip can hold
@@ -105,40 +103,23 @@ class ListWriter(ArchiveWriter):
 
 
 class TarGzWriter(ArchiveWriter):
-    """A PAX tar inside gzip, with mtime 0 (or SOURCE_DATE_EPOCH) and root ownership."""
+    """A POSIX tar inside gzip, with mtime 0 (or SOURCE_DATE_EPOCH) and root ownership."""
 
     def __init__(self, fileobj: IO[bytes]) -> None:
-        import gzip
-        import tarfile
+        from kiln_build.tarwriter import TarGzStream
 
         super().__init__()
-        self._tarfile = tarfile
         epoch = source_date_epoch()
-        self._mtime = max(epoch, 0) if epoch is not None else 0
-        self._gzip = gzip.GzipFile(filename="", mode="wb", fileobj=fileobj, mtime=self._mtime)
-        self._tar = tarfile.open(fileobj=self._gzip, mode="w", format=tarfile.PAX_FORMAT)  # noqa: SIM115
-
-    def _info(self, arcname: str, mode: int) -> tarfile.TarInfo:
-        info = self._tarfile.TarInfo(arcname)
-        info.mtime = self._mtime
-        info.mode = mode
-        info.uid = info.gid = 0
-        info.uname = info.gname = ""
-        return info
+        self._tar = TarGzStream(fileobj, max(epoch, 0) if epoch is not None else 0)
 
     def _write_dir(self, arcname: str) -> None:
-        info = self._info(arcname, 0o755)
-        info.type = self._tarfile.DIRTYPE
-        self._tar.addfile(info)
+        self._tar.add_dir(arcname)
 
     def _write_file(self, arcname: str, data: bytes, executable: bool) -> None:
-        info = self._info(arcname, 0o755 if executable else 0o644)
-        info.size = len(data)
-        self._tar.addfile(info, io.BytesIO(data))
+        self._tar.add_file(arcname, data, 0o755 if executable else 0o644)
 
     def close(self) -> None:
         self._tar.close()
-        self._gzip.close()
 
 
 def record_hash(data: bytes) -> str:
