@@ -1,0 +1,406 @@
+"""The Python-packaging dependency provider: PEP 440, markers, extras, files, metadata."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, TypeVar
+
+from packaging.metadata import Metadata
+from packaging.requirements import Requirement
+from packaging.utils import (
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_wheel_filename,
+)
+from packaging.version import Version
+
+from kiln.core.resolver.candidates import choose_file, python_supports
+from kiln.core.resolver.environment import TargetEnvironment
+from kiln.core.resolver.packages import ROOT, Package
+from kiln.core.resolver.pubgrub import Range, Unavailable
+from kiln.core.resolver.versions import (
+    Point,
+    VersionRange,
+    exact,
+    mentions_prerelease,
+    specifier_set_range,
+)
+from kiln.core.types import DistFile, PackageSource
+from kiln.errors import KilnError
+
+PrereleaseMode = Literal["if-necessary", "allow", "disallow", "explicit"]
+
+T = TypeVar("T")
+
+#: How many candidates of a package get their metadata fetched ahead of need.
+PREFETCH_DEPTH = 3
+
+
+class MetadataBuilder(Protocol):
+    """Obtains metadata that needs a build: sdists and direct references (``name @ url``)."""
+
+    def sdist_metadata(self, file: DistFile) -> Metadata:
+        """The core metadata of the source distribution ``file``."""
+        ...
+
+    def direct_reference(self, name: NormalizedName, url: str) -> tuple[DistFile, Metadata]:
+        """The file ``url`` points to (any archive, VCS or directory) and its metadata."""
+        ...
+
+
+@dataclass(frozen=True)
+class Edge:
+    """``parent`` requires ``requirement`` (after markers, overrides and extras)."""
+
+    parent: Package
+    child: NormalizedName
+    requirement: Requirement
+
+
+@dataclass
+class _Direct:
+    file: DistFile
+    metadata: Metadata
+
+
+@dataclass
+class _Requested:
+    """What the requirements seen so far say about one name."""
+
+    prerelease: bool = False
+    pins: set[Version] = field(default_factory=set)
+
+
+def _done(value: T) -> Future[T]:
+    future: Future[T] = Future()
+    future.set_result(value)
+    return future
+
+
+class PythonProvider:
+    """Answers the solver's questions from a :class:`PackageSource`."""
+
+    def __init__(
+        self,
+        source: PackageSource,
+        requirements: Sequence[Requirement],
+        *,
+        env: TargetEnvironment,
+        constraints: Sequence[Requirement] = (),
+        overrides: Sequence[Requirement] = (),
+        prerelease: PrereleaseMode = "if-necessary",
+        builder: MetadataBuilder | None = None,
+        executor: Executor | None = None,
+    ) -> None:
+        self.source = source
+        self.env = env
+        self.prerelease = prerelease
+        self.builder = builder
+        self.executor = executor
+        self.requirements = [r for r in requirements if env.evaluate(r.marker)]
+        self._requested: dict[NormalizedName, _Requested] = {}
+        self.constraints: dict[NormalizedName, VersionRange] = {}
+        for constraint in constraints:
+            if env.evaluate(constraint.marker):
+                name = canonicalize_name(constraint.name)
+                current = self.constraints.get(name, Range.full())
+                self.constraints[name] = current.intersection(
+                    specifier_set_range(constraint.specifier)
+                )
+                self._note(name, constraint)
+        self.overrides: dict[NormalizedName, list[Requirement]] = {}
+        for override in overrides:
+            self.overrides.setdefault(canonicalize_name(override.name), []).append(override)
+        self._lock = threading.Lock()
+        self._files: dict[NormalizedName, Future[Sequence[DistFile]]] = {}
+        self._versions: dict[NormalizedName, dict[Point, list[DistFile]]] = {}
+        self._metadata: dict[str, Future[Metadata]] = {}
+        self._direct: dict[NormalizedName, _Direct] = {}
+        self._order: dict[Package, int] = {ROOT: 0}
+        self._chosen: dict[NormalizedName, Point] = {}
+        #: The file picked for each (name, version) that was used.
+        self.selected: dict[tuple[NormalizedName, Point], DistFile] = {}
+        #: Dependency edges per (package, version), for the resolution graph.
+        self.edges: dict[tuple[Package, Point], list[Edge]] = {}
+        for requirement in self.requirements:
+            self._note(canonicalize_name(requirement.name), requirement)
+
+    # -- background work ----------------------------------------------------------------------
+
+    def _submit(self, function: Callable[[], T]) -> Future[T]:
+        if self.executor is None:
+            future: Future[T] = Future()
+            try:
+                future.set_result(function())
+            except BaseException as exc:
+                future.set_exception(exc)
+            return future
+        return self.executor.submit(function)
+
+    def prefetch_files(self, name: NormalizedName) -> None:
+        with self._lock:
+            if name not in self._files and name not in self._direct:
+                self._files[name] = self._submit(lambda: self.source.files(name))
+
+    def _prefetch_metadata(self, file: DistFile) -> Future[Metadata]:
+        with self._lock:
+            future = self._metadata.get(file.url)
+            if future is None:
+                future = self._submit(lambda: self._fetch_metadata(file))
+                self._metadata[file.url] = future
+            return future
+
+    def _fetch_metadata(self, file: DistFile) -> Metadata:
+        if file.tags is None and self.builder is not None:
+            return self.builder.sdist_metadata(file)
+        return self.source.metadata(file)
+
+    # -- candidates ---------------------------------------------------------------------------
+
+    def versions(self, name: NormalizedName) -> dict[Point, list[DistFile]]:
+        """Known versions of ``name`` (highest first) with their files."""
+        known = self._versions.get(name)
+        if known is not None:
+            return known
+        direct = self._direct.get(name)
+        if direct is not None:
+            known = {Point(direct.file.version): [direct.file]}
+        else:
+            self.prefetch_files(name)
+            by_version: dict[Point, list[DistFile]] = {}
+            for file in self._files[name].result():
+                by_version.setdefault(Point(file.version), []).append(file)
+            known = dict(sorted(by_version.items(), key=lambda item: item[0], reverse=True))
+        self._versions[name] = known
+        return known
+
+    def _allows_prereleases(self, name: NormalizedName) -> bool:
+        if self.prerelease == "allow":
+            return True
+        requested = self._requested.get(name)
+        return requested is not None and requested.prerelease
+
+    def _preference_order(self, name: NormalizedName) -> list[Point]:
+        versions = list(self.versions(name))
+        if self._allows_prereleases(name):
+            return versions
+        stable = [v for v in versions if not v.is_prerelease]
+        if self.prerelease in ("disallow", "explicit"):
+            return stable
+        return stable + [v for v in versions if v.is_prerelease]
+
+    def choose_version(self, package: Package, versions: VersionRange) -> Point | None:
+        name = package.name
+        if package.extra is not None:
+            chosen = self._chosen.get(name)
+            if chosen is not None and versions.contains(chosen):
+                return chosen
+        order = [v for v in self._preference_order(name) if versions.contains(v)]
+        if not order:
+            return None
+        for point in order[:PREFETCH_DEPTH]:
+            choice = self._file_for(name, point)
+            if choice is not None:
+                self._prefetch_metadata(choice)
+        self._chosen[name] = order[0]
+        return order[0]
+
+    def _file_for(self, name: NormalizedName, point: Point) -> DistFile | None:
+        requested = self._requested.get(name)
+        pinned = requested is not None and point.version in requested.pins
+        files = self.versions(name).get(point, [])
+        return choose_file(files, self.env, allow_yanked=pinned).file
+
+    # -- priorities ---------------------------------------------------------------------------
+
+    def prioritize(self, package: Package, versions: VersionRange) -> tuple[int, ...]:
+        if package.is_root:
+            rank = 5
+        elif package.name in self._direct:
+            rank = 4
+        elif versions.singleton_value() is not None or _is_single_release(versions):
+            rank = 3
+        elif package.extra is None:
+            rank = 2
+        else:
+            rank = 1
+        return (rank, -self._order.get(package, len(self._order)))
+
+    # -- dependencies -------------------------------------------------------------------------
+
+    def get_dependencies(
+        self, package: Package, version: Point
+    ) -> Mapping[Package, VersionRange] | Unavailable:
+        if package.is_root:
+            return self._expand(package, version, self.requirements, extra="")
+        name = package.name
+        if package.extra is not None:
+            metadata = self._metadata_for(name, version)
+            if isinstance(metadata, Unavailable):
+                return metadata
+            extra_requirements = [
+                r
+                for r in metadata.requires_dist or []
+                if r.marker is not None and "extra" in str(r.marker)
+            ]
+            dependencies = self._expand(package, version, extra_requirements, extra=package.extra)
+            dependencies = dict(dependencies)
+            dependencies[package.base] = exact(version.version)
+            return dependencies
+        metadata = self._metadata_for(name, version)
+        if isinstance(metadata, Unavailable):
+            return metadata
+        if not python_supports(metadata.requires_python, self.env.python_version):
+            return Unavailable(
+                f"requires Python {metadata.requires_python} "
+                f"(the target Python is {self.env.python_version})"
+            )
+        return self._expand(package, version, metadata.requires_dist or [], extra="")
+
+    def _metadata_for(self, name: NormalizedName, version: Point) -> Metadata | Unavailable:
+        direct = self._direct.get(name)
+        if direct is not None:
+            self.selected[(name, version)] = direct.file
+            return direct.metadata
+        requested = self._requested.get(name)
+        pinned = requested is not None and version.version in requested.pins
+        choice = choose_file(self.versions(name).get(version, []), self.env, allow_yanked=pinned)
+        if choice.file is None:
+            return Unavailable(choice.reason)
+        if choice.file.tags is None and self.builder is None:
+            try:
+                metadata = self._prefetch_metadata(choice.file).result()
+            except KilnError as exc:
+                return Unavailable(f"has only a source distribution, whose metadata failed: {exc}")
+        else:
+            try:
+                metadata = self._prefetch_metadata(choice.file).result()
+            except KilnError as exc:
+                return Unavailable(f"has unusable metadata: {exc}")
+        self.selected[(name, version)] = choice.file
+        return metadata
+
+    def _note(self, name: NormalizedName, requirement: Requirement) -> None:
+        requested = self._requested.setdefault(name, _Requested())
+        if mentions_prerelease(requirement.specifier):
+            requested.prerelease = True
+        for specifier in requirement.specifier:
+            if specifier.operator in ("==", "===") and not specifier.version.endswith(".*"):
+                try:
+                    requested.pins.add(Version(specifier.version))
+                except ValueError:
+                    continue
+
+    def _lower(self, requirement: Requirement) -> Iterable[Requirement]:
+        """Apply overrides: they replace every requirement on the same name."""
+        name = canonicalize_name(requirement.name)
+        replacements = self.overrides.get(name)
+        if replacements is None:
+            return [requirement]
+        return [r for r in replacements if self.env.evaluate(r.marker)]
+
+    def _expand(
+        self,
+        parent: Package,
+        version: Point,
+        requirements: Iterable[Requirement],
+        *,
+        extra: str,
+    ) -> dict[Package, VersionRange]:
+        dependencies: dict[Package, VersionRange] = {}
+        edges: list[Edge] = []
+        for original in requirements:
+            if not parent.is_root and not self.env.evaluate(original.marker, extra):
+                continue
+            for requirement in self._lower(original):
+                name = canonicalize_name(requirement.name)
+                if name == parent.name and not requirement.extras:
+                    continue  # a package never needs itself
+                self._note(name, requirement)
+                if requirement.url:
+                    versions = self._register_direct(name, requirement.url)
+                else:
+                    versions = specifier_set_range(requirement.specifier)
+                versions = versions.intersection(self.constraints.get(name, Range.full()))
+                edges.append(Edge(parent, name, requirement))
+                targets = [Package(name)]
+                targets += [Package(name, canonicalize_name(e)) for e in sorted(requirement.extras)]
+                for target in targets:
+                    if target == parent:
+                        continue
+                    current = dependencies.get(target, Range.full())
+                    dependencies[target] = current.intersection(versions)
+                    if target not in self._order:
+                        self._order[target] = len(self._order)
+                self.prefetch_files(name)
+        self.edges[(parent, version)] = edges
+        return dependencies
+
+    def _register_direct(self, name: NormalizedName, url: str) -> VersionRange:
+        direct = self._direct.get(name)
+        if direct is None:
+            direct = self._load_direct(name, url)
+            self._direct[name] = direct
+            self._versions.pop(name, None)
+        elif direct.file.url != url:
+            raise KilnError(
+                f"conflicting URLs for `{name}`: `{direct.file.url}` and `{url}`",
+                hint="require each package from one URL only",
+            )
+        return exact(direct.file.version)
+
+    def _load_direct(self, name: NormalizedName, url: str) -> _Direct:
+        filename = url.split("#", 1)[0].rsplit("/", 1)[-1]
+        if filename.endswith(".whl"):
+            try:
+                wheel_name, version, _, tags = parse_wheel_filename(filename)
+            except InvalidWheelFilename as exc:
+                raise KilnError(f"invalid wheel URL for `{name}`: {exc}") from None
+            if wheel_name != name:
+                raise KilnError(
+                    f"the wheel `{filename}` is for `{wheel_name}`, not for `{name}`"
+                )
+            file = DistFile(name, version, filename, url, tags=tags)
+            return _Direct(file, self.source.metadata(file))
+        if self.builder is None:
+            raise KilnError(
+                f"cannot read the metadata of `{name} @ {url}` without building it",
+                hint="direct references to source archives, repositories and directories "
+                "need a metadata builder",
+            )
+        file, metadata = self.builder.direct_reference(name, url)
+        return _Direct(file, metadata)
+
+    # -- reporting ----------------------------------------------------------------------------
+
+    def known_versions(self, package: Package) -> list[Point]:
+        if package.is_root:
+            return []
+        try:
+            return list(self.versions(package.name))
+        except KilnError:
+            return []
+
+    def is_direct(self, name: NormalizedName) -> bool:
+        return name in self._direct
+
+    def direct_file(self, name: NormalizedName) -> DistFile | None:
+        direct = self._direct.get(name)
+        return None if direct is None else direct.file
+
+
+def _is_single_release(versions: VersionRange) -> bool:
+    """True for ``==V`` ranges, which also admit V's local versions."""
+    if len(versions.intervals) != 1:
+        return False
+    lower, upper = versions.intervals[0]
+    return (
+        lower is not None
+        and upper is not None
+        and upper[0].is_max_local
+        and upper[0].version == lower[0].version
+    )

@@ -1,0 +1,52 @@
+"""The result of a successful resolution."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from kiln.core.types import DistFile
+
+
+@dataclass(frozen=True)
+class ResolvedPackage:
+    """One pinned package."""
+
+    name: NormalizedName
+    version: Version
+    #: The file chosen for the target environment.
+    file: DistFile
+    #: Extras of this package that something requires.
+    extras: frozenset[NormalizedName] = frozenset()
+    #: The URL when the package came from a direct reference (``name @ url``).
+    direct_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """``parent`` requires ``child`` through ``requirement``; parent None is the user."""
+
+    parent: NormalizedName | None
+    child: NormalizedName
+    requirement: Requirement
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """One version per package, plus who requires what."""
+
+    packages: Mapping[NormalizedName, ResolvedPackage]
+    dependencies: tuple[Dependency, ...] = field(default=())
+
+    def requirers(self, name: NormalizedName) -> list[NormalizedName | None]:
+        """Who requires ``name`` (None stands for the user's requirements), sorted."""
+        parents = {d.parent for d in self.dependencies if d.child == name}
+        return sorted(parents, key=lambda p: (p is not None, p or ""))
+
+    def requires(self, name: NormalizedName | None) -> list[NormalizedName]:
+        """What ``name`` requires (None: the user's direct requirements), sorted."""
+        return sorted({d.child for d in self.dependencies if d.parent == name})

@@ -1,0 +1,90 @@
+"""The resolver entry point: requirements in, pinned packages out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from kiln.core.resolver.environment import TargetEnvironment
+from kiln.core.resolver.errors import ResolutionError
+from kiln.core.resolver.formatting import PackageFormatter
+from kiln.core.resolver.packages import ROOT, Package
+from kiln.core.resolver.provider import MetadataBuilder, PrereleaseMode, PythonProvider
+from kiln.core.resolver.pubgrub import NoSolution, explain, solve
+from kiln.core.resolver.resolution import Dependency, Resolution, ResolvedPackage
+from kiln.core.resolver.versions import Point
+from kiln.core.types import PackageSource
+
+#: Threads fetching index pages and metadata ahead of the solver.
+DEFAULT_CONCURRENCY = 16
+
+
+def resolve(
+    requirements: Sequence[Requirement],
+    source: PackageSource,
+    *,
+    env: TargetEnvironment | None = None,
+    constraints: Sequence[Requirement] = (),
+    overrides: Sequence[Requirement] = (),
+    prerelease: PrereleaseMode = "if-necessary",
+    builder: MetadataBuilder | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> Resolution:
+    """Pick one version of every package needed by ``requirements`` for ``env``.
+
+    Raises :class:`ResolutionError` (a ``KilnError``) with a step-by-step explanation
+    when no set of versions works; errors of ``source`` propagate unchanged.
+    """
+    target = env if env is not None else TargetEnvironment.current()
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as executor:
+        provider = PythonProvider(
+            source,
+            requirements,
+            env=target,
+            constraints=constraints,
+            overrides=overrides,
+            prerelease=prerelease,
+            builder=builder,
+            executor=executor if concurrency > 1 else None,
+        )
+        try:
+            decisions = solve(provider, ROOT, Point(Version("0")))
+        except NoSolution as failure:
+            formatter = PackageFormatter(provider.known_versions)
+            raise ResolutionError(explain(failure.incompatibility, formatter)) from None
+        finally:
+            executor.shutdown(wait=False, cancel_futures=True)
+    return _build(decisions, provider)
+
+
+def _build(decisions: dict[Package, Point], provider: PythonProvider) -> Resolution:
+    extras: dict[NormalizedName, set[NormalizedName]] = {}
+    for package in decisions:
+        if package.extra is not None:
+            extras.setdefault(package.name, set()).add(package.extra)
+    packages: dict[NormalizedName, ResolvedPackage] = {}
+    for package, point in decisions.items():
+        if package.is_root or package.extra is not None:
+            continue
+        direct = provider.direct_file(package.name)
+        packages[package.name] = ResolvedPackage(
+            name=package.name,
+            version=point.version,
+            file=provider.selected[(package.name, point)],
+            extras=frozenset(extras.get(package.name, ())),
+            direct_url=None if direct is None else direct.url,
+        )
+    dependencies: list[Dependency] = []
+    seen: set[tuple[NormalizedName | None, NormalizedName]] = set()
+    for package, point in decisions.items():
+        for edge in provider.edges.get((package, point), ()):
+            parent = None if package.is_root else package.name
+            if edge.child not in packages or (parent, edge.child) in seen:
+                continue
+            seen.add((parent, edge.child))
+            dependencies.append(Dependency(parent, edge.child, edge.requirement))
+    return Resolution(packages, tuple(dependencies))

@@ -1,0 +1,191 @@
+"""Python-packaging semantics of the resolver: locals, pre-releases, yanks, extras, markers."""
+
+from __future__ import annotations
+
+import pytest
+from kiln.core.resolver import ResolutionError, TargetEnvironment, resolve
+from kiln.core.resolver.versions import Point, specifier_set_range
+from packaging.requirements import Requirement
+from resolver_universe import Universe, linux, solve
+
+
+@pytest.mark.parametrize(
+    ("specifier", "admitted"),
+    [
+        ("==2.5.1", ["2.5.1", "2.5.1+cpu"]),
+        ("==2.5.1+cpu", ["2.5.1+cpu"]),
+        ("!=2.5.1", ["1.0", "1.4.5", "2.0rc1", "2.0", "2.0.post1", "3.0a1"]),
+        ("<2", ["1.0", "1.4.5"]),
+        (">2.0", ["2.5.1", "2.5.1+cpu", "3.0a1"]),
+        ("~=1.4.2", ["1.4.5"]),
+        ("==2.*", ["2.0rc1", "2.0", "2.0.post1", "2.5.1", "2.5.1+cpu"]),
+        ("===2.0", ["2.0"]),
+    ],
+)
+def test_specifiers_become_ranges_with_pep440_semantics(
+    specifier: str, admitted: list[str]
+) -> None:
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
+    versions = ["1.0", "1.4.5", "2.0rc1", "2.0", "2.0.post1", "2.5.1", "2.5.1+cpu", "3.0a1"]
+    found = specifier_set_range(SpecifierSet(specifier))
+    assert [v for v in versions if found.contains(Point(Version(v)))] == admitted
+
+
+def test_plain_pin_matches_a_local_version() -> None:
+    u = Universe()
+    u.add("torch", "2.5.1+cpu")
+    u.add("torch", "2.4.0")
+    assert solve(u, "torch==2.5.1") == {"torch": "2.5.1+cpu"}
+
+
+def test_missing_local_version_is_explained_like_the_seed() -> None:
+    u = Universe()
+    u.add("app", "2.4.0", ["torch==2.1.0+cpu"])
+    u.add("torch", "2.1.0")
+    with pytest.raises(ResolutionError) as info:
+        solve(u, "app")
+    assert info.value.explanation == (
+        "Because app==2.4.0 depends on torch==2.1.0+cpu and there is no version of "
+        "torch==2.1.0+cpu, we can conclude that app==2.4.0 cannot be used.\n"
+        "And because you require app, we can conclude that your requirements are unsatisfiable."
+    )
+    assert str(info.value).startswith("no solution found when resolving dependencies:\n  Because")
+
+
+def test_prereleases_are_skipped_when_a_stable_version_fits() -> None:
+    u = Universe()
+    u.add("foo", "1.0")
+    u.add("foo", "2.0b1")
+    assert solve(u, "foo") == {"foo": "1.0"}
+    assert solve(u, "foo", prerelease="allow") == {"foo": "2.0b1"}
+
+
+def test_prerelease_is_used_when_a_specifier_names_one() -> None:
+    u = Universe()
+    u.add("foo", "1.0")
+    u.add("foo", "2.0b1")
+    assert solve(u, "foo>=2.0b1") == {"foo": "2.0b1"}
+
+
+def test_prerelease_is_used_when_nothing_else_fits() -> None:
+    u = Universe()
+    u.add("foo", "1.0")
+    u.add("foo", "2.0b1")
+    u.add("bar", "1.0", ["foo>=1.5"])
+    assert solve(u, "bar") == {"bar": "1.0", "foo": "2.0b1"}
+    with pytest.raises(ResolutionError):
+        solve(u, "bar", prerelease="disallow")
+
+
+def test_yanked_versions_are_skipped_unless_pinned() -> None:
+    u = Universe()
+    u.add("foo", "1.0")
+    u.add("foo", "1.1", yanked="broken")
+    assert solve(u, "foo") == {"foo": "1.0"}
+    assert solve(u, "foo==1.1") == {"foo": "1.1"}
+
+
+def test_only_yanked_versions_explain_the_yank() -> None:
+    u = Universe()
+    u.add("foo", "1.1", yanked="broken")
+    with pytest.raises(ResolutionError) as info:
+        solve(u, "foo>=1")
+    assert "foo==1.1 was yanked (reason: broken)" in info.value.explanation
+
+
+def test_extras_pull_in_their_requirements_at_the_same_version() -> None:
+    u = Universe()
+    u.add("foo", "1.0", ["bar; extra == 'fast'"], extras=["fast"])
+    u.add("foo", "2.0", ["bar>=2; extra == 'fast'"], extras=["fast"])
+    u.add("bar", "1.0")
+    assert solve(u, "foo[fast]", "bar<2") == {"foo": "1.0", "bar": "1.0"}
+    assert solve(u, "foo") == {"foo": "2.0"}
+
+
+def test_markers_are_evaluated_for_the_target() -> None:
+    u = Universe()
+    u.add("app", "1.0", ["winonly; sys_platform == 'win32'", "old; python_version < '3.10'"])
+    u.add("winonly", "1.0")
+    u.add("old", "1.0")
+    windows = TargetEnvironment.for_target("3.9", "windows")
+    assert solve(u, "app", env=windows) == {"app": "1.0", "winonly": "1.0", "old": "1.0"}
+    assert solve(u, "app", env=linux("3.12")) == {"app": "1.0"}
+
+
+def test_wheel_tags_must_match_the_target() -> None:
+    u = Universe()
+    u.add("native", "2.0", tag="cp312-cp312-win_amd64")
+    u.add("native", "1.0", tag="cp312-cp312-manylinux_2_17_x86_64")
+    assert solve(u, "native") == {"native": "1.0"}
+    assert solve(u, "native", env=TargetEnvironment.for_target("3.12", "windows")) == {
+        "native": "2.0"
+    }
+
+
+def test_wheels_are_preferred_over_sdists() -> None:
+    u = Universe()
+    u.add("foo", "1.0", tag=None)
+    wheel = u.add("foo", "1.0")
+    result = resolve([Requirement("foo")], u, env=linux())
+    assert result.packages["foo"].file == wheel
+
+
+def test_requires_python_of_candidates_is_honoured() -> None:
+    u = Universe()
+    u.add("foo", "2.0", requires_python=">=3.13")
+    u.add("foo", "1.5", file_requires_python=">=3.13")
+    u.add("foo", "1.0", requires_python=">=3.8")
+    assert solve(u, "foo", env=linux("3.12")) == {"foo": "1.0"}
+    with pytest.raises(ResolutionError) as info:
+        solve(u, "foo>=2", env=linux("3.12"))
+    assert "requires Python >=3.13 (the target Python is 3.12.0)" in info.value.explanation
+
+
+def test_constraints_limit_versions_without_adding_packages() -> None:
+    u = Universe()
+    u.add("foo", "1.0")
+    u.add("foo", "2.0")
+    u.add("unused", "1.0")
+    constraints = [Requirement("foo<2"), Requirement("unused==1.0")]
+    assert solve(u, "foo", constraints=constraints) == {"foo": "1.0"}
+
+
+def test_overrides_replace_requirements_of_dependencies() -> None:
+    u = Universe()
+    u.add("app", "1.0", ["foo<2"])
+    u.add("foo", "1.0")
+    u.add("foo", "2.0")
+    assert solve(u, "app", overrides=[Requirement("foo>=2")]) == {"app": "1.0", "foo": "2.0"}
+
+
+def test_resolution_records_dependency_edges() -> None:
+    u = Universe()
+    u.add("app", "1.0", ["foo", "bar"])
+    u.add("foo", "1.0", ["bar"])
+    u.add("bar", "1.0")
+    result = resolve([Requirement("app")], u, env=linux())
+    assert result.requirers("bar") == ["app", "foo"]
+    assert result.requires(None) == ["app"]
+
+
+def test_a_package_missing_from_the_index_is_named() -> None:
+    u = Universe()
+    with pytest.raises(ResolutionError) as info:
+        solve(u, "nothere")
+    assert info.value.explanation == (
+        "Because nothere was not found in the package index and you require nothere, "
+        "we can conclude that your requirements are unsatisfiable."
+    )
+
+
+def test_synthetic_graph_of_200_packages_resolves() -> None:
+    u = Universe()
+    for index in range(200):
+        for minor in range(5):
+            deps = [f"pkg{j}>=1.{minor % 3}" for j in (index + 1, index + 7) if j < 200]
+            u.add(f"pkg{index}", f"1.{minor}", deps)
+    result = solve(u, *(f"pkg{i}" for i in range(0, 200, 20)), concurrency=4)
+    assert len(result) == 200
+    assert result["pkg0"] == "1.4"
