@@ -161,7 +161,12 @@ class Matcher:
 def _pathspec(lines: Iterable[str]) -> pathspec.PathSpec[Any]:
     import pathspec
 
-    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+    # pathspec 1.x calls git's pattern style "gitignore"; 0.12 knows only "gitwildmatch".
+    try:
+        factory = pathspec.util.lookup_pattern("gitignore")
+    except KeyError:  # pragma: no cover - pathspec < 1.0
+        factory = pathspec.util.lookup_pattern("gitwildmatch")
+    return pathspec.PathSpec.from_lines(factory, lines)
 
 
 def include_matcher(globs: Sequence[str]) -> Matcher:
