@@ -137,6 +137,52 @@ def _prepare_table(project: Project, layout: Layout) -> dict[str, Any]:
     return table
 
 
+def _check_fields(table: dict[str, Any]) -> None:
+    """Checks stricter than pyproject-metadata's, matching uv_build's."""
+    description = table.get("description")
+    if isinstance(description, str) and "\n" in description:
+        raise BuildBackendError(
+            "`pyproject.toml`: `project.description` must be a single line",
+            hint="it becomes the one-line `Summary`; put longer text in the readme",
+        )
+    for classifier in table.get("classifiers", []) or []:
+        if isinstance(classifier, str):
+            parts = classifier.split(" :: ")
+            if len(parts) < 2 or not all(part.strip() for part in parts):
+                raise BuildBackendError(
+                    f"`pyproject.toml`: `project.classifiers` contains an invalid classifier: `{classifier}`",
+                    hint="classifiers have at least two parts separated by ` :: `, e.g. `Typing :: Typed`",
+                )
+    extras = table.get("optional-dependencies")
+    if isinstance(extras, dict):
+        seen: dict[str, str] = {}
+        for extra in extras:
+            normal = re.sub(r"[-_.]+", "-", str(extra)).lower()
+            if normal in seen:
+                raise BuildBackendError(
+                    f"`pyproject.toml`: `project.optional-dependencies` has `{seen[normal]}` and "
+                    f"`{extra}`, which are the same extra (`{normal}`)",
+                    hint="merge the two lists",
+                )
+            seen[normal] = str(extra)
+    license_value = table.get("license")
+    if isinstance(license_value, str):
+        from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
+
+        try:
+            canonical = canonicalize_license_expression(license_value)
+        except InvalidLicenseExpression as exc:
+            raise BuildBackendError(
+                f"`pyproject.toml`: `project.license` is not a valid SPDX license expression: `{license_value}`",
+                hint=f"{exc}; see https://spdx.org/licenses/ for identifiers",
+            ) from None
+        if canonical != license_value:
+            raise BuildBackendError(
+                f"`pyproject.toml`: `project.license` is not in canonical SPDX form: `{license_value}`",
+                hint=f"write `{canonical}`",
+            )
+
+
 def _standard_metadata(project: Project, table: dict[str, Any]) -> StandardMetadata:
     from pyproject_metadata import ConfigurationError, StandardMetadata
 
@@ -217,6 +263,7 @@ def build_metadata(project: Project, layout: Layout) -> CoreMetadata:
 
 def _build_metadata(project: Project, layout: Layout) -> CoreMetadata:
     table = _prepare_table(project, layout)
+    _check_fields(table)
     meta = _standard_metadata(project, table)
     for classifier in meta.classifiers:
         if classifier.startswith("License :: "):
