@@ -56,6 +56,13 @@ class ArchiveWriter:
 
     def __init__(self) -> None:
         self._dirs: set[str] = set()
+        self._deferred: set[str] = set()
+
+    def defer_dir(self, arcname: str) -> None:
+        """Do not emit ``arcname`` as a parent; it is written later with ``add_dir``."""
+        if arcname not in self._dirs:
+            self._dirs.add(arcname)
+            self._deferred.add(arcname)
 
     def _ensure_parents(self, arcname: str) -> None:
         parts = arcname.split("/")[:-1]
@@ -73,7 +80,11 @@ class ArchiveWriter:
         self.add_bytes(arcname, read_file(source), executable)
 
     def add_dir(self, arcname: str) -> None:
-        self._ensure_parents(arcname + "/x")
+        if arcname in self._deferred:
+            self._deferred.discard(arcname)
+            self._write_dir(arcname)
+        else:
+            self._ensure_parents(arcname + "/x")
 
     def _write_dir(self, arcname: str) -> None:
         raise NotImplementedError

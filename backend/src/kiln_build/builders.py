@@ -6,6 +6,7 @@ same code lists what would be packaged (``ListWriter``) or writes it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from kiln_build.archives import (
 from kiln_build.build_system import check_build_system
 from kiln_build.errors import BuildBackendError
 from kiln_build.metadata import CoreMetadata, build_metadata
-from kiln_build.modules import Layout, find_layout
+from kiln_build.modules import Layout, dist_name, find_layout
 from kiln_build.pyproject import PYPROJECT, Project, load_project
 from kiln_build.selection import (
     data_members,
@@ -80,14 +81,40 @@ def sdist_filename(ctx: Context) -> str:
 def write_sdist(ctx: Context, writer: ArchiveWriter) -> None:
     top = ctx.meta.stem
     members = sdist_members(ctx.project, ctx.layout, ctx.meta)
+    # As uv_build does: the generated files first, then the top directory entry.
+    writer.defer_dir(top)
     writer.add_bytes(f"{top}/PKG-INFO", ctx.meta.metadata)
     writer.add_bytes(f"{top}/{PYPROJECT}", ctx.project.raw)
+    writer.add_dir(top)
     for member in members:
         writer.add_path(f"{top}/{member.arcname}", member.source, member.executable)
 
 
+def _remove_stale(root: Path, out_dir: Path, suffix: str) -> None:
+    """After a failed build, delete an earlier artifact of the name this build would have had."""
+    try:
+        from packaging.version import Version
+
+        from kiln_build.pyproject import read_toml
+
+        table = read_toml(root / PYPROJECT)["project"]
+
+        stem = f"{dist_name(table['name'])}-{Version(table['version'])}"
+        (out_dir / f"{stem}{suffix}").unlink()
+    except Exception:
+        pass
+
+
+def _load_or_clean(root: Path, out_dir: Path, suffix: str, *, for_sdist: bool = False) -> Context:
+    try:
+        return load(root, for_sdist=for_sdist)
+    except BuildBackendError:
+        _remove_stale(root, out_dir, suffix)
+        raise
+
+
 def build_sdist(root: Path, out_dir: Path) -> str:
-    ctx = load(root, for_sdist=True)
+    ctx = _load_or_clean(root, out_dir, ".tar.gz", for_sdist=True)
     filename = sdist_filename(ctx)
 
     def produce(handle: IO[bytes]) -> None:
@@ -144,6 +171,7 @@ def _check_prepared(ctx: Context, metadata_directory: str | None) -> None:
 
 def write_dist_info(ctx: Context, writer: ArchiveWriter) -> None:
     dist_info = f"{ctx.meta.stem}.dist-info"
+    writer.add_dir(dist_info)
     for name, content in dist_info_files(ctx):
         writer.add_bytes(f"{dist_info}/{name}", content)
     if isinstance(writer, WheelWriter):
@@ -152,10 +180,18 @@ def write_dist_info(ctx: Context, writer: ArchiveWriter) -> None:
         writer.add_bytes(f"{dist_info}/RECORD", b"")
 
 
+def _defer_wheel_dirs(ctx: Context, writer: ArchiveWriter) -> None:
+    """Match uv_build's order: `.dist-info/` comes just before its generated files, and
+    `.data/` gets no entry of its own (only `.data/<category>/`)."""
+    writer.defer_dir(f"{ctx.meta.stem}.dist-info")
+    writer.defer_dir(f"{ctx.meta.stem}.data")
+
+
 def write_wheel(ctx: Context, writer: ArchiveWriter) -> None:
     excludes = wheel_excludes(ctx.project)
     for member in module_members(ctx.project, ctx.layout, excludes):
         writer.add_path(member.arcname, member.source, member.executable)
+    _defer_wheel_dirs(ctx, writer)
     for member in license_members(ctx.project, ctx.meta):
         writer.add_path(member.arcname, member.source, member.executable)
     for member in data_members(ctx.project, ctx.meta, excludes):
@@ -173,7 +209,7 @@ def _build_zip(out_dir: Path, filename: str, body: Callable[[WheelWriter], None]
 
 
 def build_wheel(root: Path, out_dir: Path, metadata_directory: str | None = None) -> str:
-    ctx = load(root)
+    ctx = _load_or_clean(root, out_dir, f"-{TAG}.whl")
     _check_prepared(ctx, metadata_directory)
     filename = wheel_filename(ctx)
     _build_zip(out_dir, filename, lambda writer: write_wheel(ctx, writer))
@@ -192,7 +228,10 @@ def write_editable(ctx: Context, writer: ArchiveWriter) -> None:
             )
     excludes = wheel_excludes(ctx.project)
     pth = str(ctx.layout.root.absolute())
+    if not ctx.layout.root_rel:
+        pth = pth.rstrip(os.sep) + os.sep  # flat layout: the project directory itself
     writer.add_bytes(f"{ctx.meta.dist_name}.pth", pth.encode())
+    _defer_wheel_dirs(ctx, writer)
     for member in license_members(ctx.project, ctx.meta):
         writer.add_path(member.arcname, member.source, member.executable)
     for member in data_members(ctx.project, ctx.meta, excludes):
@@ -201,7 +240,7 @@ def write_editable(ctx: Context, writer: ArchiveWriter) -> None:
 
 
 def build_editable(root: Path, out_dir: Path, metadata_directory: str | None = None) -> str:
-    ctx = load(root)
+    ctx = _load_or_clean(root, out_dir, f"-{TAG}.whl")
     _check_prepared(ctx, metadata_directory)
     filename = wheel_filename(ctx)
     _build_zip(out_dir, filename, lambda writer: write_editable(ctx, writer))

@@ -137,8 +137,15 @@ def _prepare_table(project: Project, layout: Layout) -> dict[str, Any]:
     return table
 
 
-def _check_fields(table: dict[str, Any]) -> None:
+def _check_fields(table: dict[str, Any], root: Path) -> None:
     """Checks stricter than pyproject-metadata's, matching uv_build's."""
+    readme = table.get("readme")
+    readme_file = readme.get("file") if isinstance(readme, dict) else readme
+    if isinstance(readme_file, str) and not (root / readme_file).is_file():
+        raise BuildBackendError(
+            f"`pyproject.toml`: `project.readme` names `{readme_file}`, which does not exist",
+            hint="create the file, fix the path (it is relative to pyproject.toml), or remove the key",
+        )
     description = table.get("description")
     if isinstance(description, str) and "\n" in description:
         raise BuildBackendError(
@@ -263,7 +270,7 @@ def build_metadata(project: Project, layout: Layout) -> CoreMetadata:
 
 def _build_metadata(project: Project, layout: Layout) -> CoreMetadata:
     table = _prepare_table(project, layout)
-    _check_fields(table)
+    _check_fields(table, project.root)
     meta = _standard_metadata(project, table)
     for classifier in meta.classifiers:
         if classifier.startswith("License :: "):

@@ -67,6 +67,18 @@ def _file_digests(root: Path, paths: list[str]) -> dict[str, str] | None:
     return result
 
 
+def _code_stamp() -> bytes:
+    """Identifies this copy of kiln_build, so an edited (e.g. editable) install misses the cache."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with os.scandir(here) as entries:
+        stamps = sorted(
+            f"{e.name}:{e.stat().st_mtime_ns}:{e.stat().st_size}"
+            for e in entries
+            if e.name.endswith(".py")
+        )
+    return "\0".join(stamps).encode()
+
+
 def _cacheable(table: dict[str, Any]) -> bool:
     """Explicit license-files globs could match new files anywhere: do not cache those."""
     patterns = table.get("license-files")
@@ -89,7 +101,9 @@ def lookup_or_build(
     directory = cache_dir()
     if directory is None or not _cacheable(table):
         return build()
-    key = _digest(b"\0".join([__version__.encode(), sys.version.encode(), raw_pyproject]))
+    key = _digest(
+        b"\0".join([__version__.encode(), _code_stamp(), sys.version.encode(), raw_pyproject])
+    )
     path = directory / f"{key}.json"
     try:
         entry = json.loads(path.read_text("utf-8"))

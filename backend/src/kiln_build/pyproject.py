@@ -37,6 +37,11 @@ class Project:
         return project
 
 
+def read_toml(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = tomllib.loads(path.read_text("utf-8"))
+    return data
+
+
 def load_project(root: Path) -> Project:
     path = root / PYPROJECT
     try:

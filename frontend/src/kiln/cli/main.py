@@ -38,7 +38,7 @@ def _load(name: str) -> CommandModule | None:
         if exc.name == f"kiln.cli.commands.{name}":
             return None  # not implemented yet
         raise
-    return module  # type: ignore[return-value]
+    return module  # type: ignore[return-value,unused-ignore]
 
 
 def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:

@@ -1,0 +1,104 @@
+"""A Python environment to install into: its prefix, interpreter and install scheme."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiln.core.interpreter import Interpreter, inspect_interpreter
+from kiln.errors import KilnError
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """Where each kind of wheel content goes (the wheel spec's install scheme)."""
+
+    purelib: Path
+    platlib: Path
+    scripts: Path
+    data: Path
+    #: Headers of distribution ``X`` go to ``headers_root / X``.
+    headers_root: Path
+
+    def directory(self, key: str, distribution: str) -> Path:
+        if key == "headers":
+            return self.headers_root / distribution
+        value: Path = getattr(self, key)
+        return value
+
+    def roots(self) -> tuple[Path, ...]:
+        return (self.purelib, self.platlib, self.scripts, self.data, self.headers_root)
+
+
+def venv_scheme(prefix: Path, interpreter: Interpreter) -> Scheme:
+    """The scheme of a virtual environment at ``prefix`` made from ``interpreter``."""
+
+    def under(key: str) -> Path:
+        return prefix / interpreter.venv_scheme[key]
+
+    return Scheme(
+        purelib=under("purelib"),
+        platlib=under("platlib"),
+        scripts=under("scripts"),
+        data=under("data"),
+        headers_root=prefix / "include" / "site" / f"python{interpreter.short_version}",
+    )
+
+
+def _absolute_scheme(paths: Mapping[str, str]) -> Scheme:
+    return Scheme(
+        purelib=Path(paths["purelib"]),
+        platlib=Path(paths["platlib"]),
+        scripts=Path(paths["scripts"]),
+        data=Path(paths["data"]),
+        headers_root=Path(paths["include"]),
+    )
+
+
+@dataclass(frozen=True)
+class Environment:
+    prefix: Path
+    #: The interpreter of the environment (what launchers' shebangs point at).
+    python: Path
+    interpreter: Interpreter
+    scheme: Scheme
+
+    @property
+    def site_packages(self) -> Path:
+        return self.scheme.purelib
+
+    @classmethod
+    def from_venv(cls, path: str | os.PathLike[str]) -> Environment:
+        """The virtual environment at ``path`` (which must contain ``pyvenv.cfg``)."""
+        prefix = Path(os.path.abspath(path))
+        if not (prefix / "pyvenv.cfg").is_file():
+            raise KilnError(
+                f"`{prefix}` is not a virtual environment: it has no `pyvenv.cfg`",
+                hint="create one with `kiln venv`",
+            )
+        python = _venv_python(prefix)
+        interpreter = inspect_interpreter(python)
+        return cls(prefix, python, interpreter, venv_scheme(prefix, interpreter))
+
+    @classmethod
+    def from_interpreter(cls, interpreter: Interpreter) -> Environment:
+        """The environment an interpreter runs in (a venv or its own installation)."""
+        return cls(
+            Path(interpreter.prefix),
+            Path(interpreter.executable),
+            interpreter,
+            _absolute_scheme(interpreter.paths),
+        )
+
+
+def _venv_python(prefix: Path) -> Path:
+    for relative in ("bin/python", "bin/python3", "Scripts/python.exe"):
+        candidate = prefix / relative
+        if candidate.exists():
+            return candidate
+    raise KilnError(
+        f"virtual environment `{prefix}` has no Python interpreter",
+        hint="recreate it with `kiln venv --clear`",
+    )

@@ -1,0 +1,111 @@
+"""Planning changes to an environment: what to install, uninstall and keep."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from kiln.core.install.environment import Environment
+from kiln.core.install.installed import InstalledDistribution
+from kiln.core.install.installer import InstallRequest, InstallResult, install_wheels
+from kiln.core.install.linking import LinkMode
+from kiln.core.install.uninstall import Removal, uninstall
+
+
+@dataclass(frozen=True)
+class Desired:
+    """One distribution that should end up installed."""
+
+    name: str
+    version: Version
+    wheel: Path
+    requested: bool = False
+    direct_url: Mapping[str, object] | None = None
+
+    @property
+    def key(self) -> NormalizedName:
+        return canonicalize_name(self.name)
+
+
+@dataclass(frozen=True)
+class Plan:
+    install: list[Desired] = field(default_factory=list)
+    #: Installed distributions that are not wanted at all.
+    uninstall: list[InstalledDistribution] = field(default_factory=list)
+    keep: list[InstalledDistribution] = field(default_factory=list)
+    #: Installed distributions that the installs will replace (another version or source).
+    replaced: list[InstalledDistribution] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.install and not self.uninstall
+
+
+def plan_changes(
+    desired: Iterable[Desired],
+    installed: Iterable[InstalledDistribution],
+    *,
+    reinstall: bool | Collection[str] = False,
+    remove_extraneous: bool = False,
+) -> Plan:
+    """Compare what should be installed with what is.
+
+    A distribution is kept when the same version from the same source (its PEP 610
+    ``direct_url``) is installed, unless it is named in ``reinstall`` (or ``reinstall``
+    is True). With ``remove_extraneous`` (``pip sync``), everything else is uninstalled.
+    """
+    current = {dist.name: dist for dist in installed}
+    forced = {canonicalize_name(n) for n in reinstall} if not isinstance(reinstall, bool) else set()
+    plan = Plan()
+    wanted: set[NormalizedName] = set()
+    for item in desired:
+        wanted.add(item.key)
+        dist = current.get(item.key)
+        if dist is None:
+            plan.install.append(item)
+        elif reinstall is True or item.key in forced or not _satisfies(dist, item):
+            plan.install.append(item)
+            plan.replaced.append(dist)
+        else:
+            plan.keep.append(dist)
+    for name, dist in sorted(current.items()):
+        if name in wanted:
+            continue
+        (plan.uninstall if remove_extraneous else plan.keep).append(dist)
+    return plan
+
+
+def _satisfies(dist: InstalledDistribution, item: Desired) -> bool:
+    try:
+        same_version = Version(dist.version) == item.version
+    except InvalidVersion:
+        return False
+    installed_url = dist.direct_url
+    wanted_url = dict(item.direct_url) if item.direct_url is not None else None
+    return same_version and _source_of(installed_url) == _source_of(wanted_url)
+
+
+def _source_of(direct_url: Mapping[str, object] | None) -> tuple[object, ...] | None:
+    if direct_url is None:
+        return None
+    return (direct_url.get("url"), repr(direct_url.get("dir_info")), repr(direct_url.get("vcs_info")))
+
+
+def apply_plan(
+    env: Environment,
+    plan: Plan,
+    *,
+    compile_bytecode: bool = False,
+    link_mode: LinkMode = "hardlink",
+) -> tuple[list[Removal], list[InstallResult]]:
+    """Uninstall the extraneous distributions, then install the planned wheels."""
+    removals = [uninstall(env, dist.name) for dist in plan.uninstall]
+    requests: Sequence[InstallRequest] = [
+        InstallRequest(item.wheel, item.requested, item.direct_url) for item in plan.install
+    ]
+    results = install_wheels(env, requests, compile_bytecode=compile_bytecode, link_mode=link_mode)
+    return removals, results

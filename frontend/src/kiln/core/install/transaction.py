@@ -1,0 +1,113 @@
+"""All-or-nothing changes to an environment.
+
+Files are first staged inside a hidden directory of site-packages
+(``.kiln-tmp-*``), then moved into place. Files that are replaced or removed are
+moved aside, not deleted, so that a failure can put everything back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+from kiln.core.install.linking import LinkMode, link_or_copy, move
+
+STAGING_PREFIX = ".kiln-tmp-"
+
+
+class Transaction:
+    def __init__(self, site_packages: Path, link_mode: LinkMode = "hardlink") -> None:
+        site_packages.mkdir(parents=True, exist_ok=True)
+        self.root = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=site_packages))
+        self.link_mode = link_mode
+        self._count = 0
+        self._pending: list[tuple[Path, Path]] = []  # (staged, final)
+        self._placed: list[tuple[Path, Path | None]] = []  # (final, backup of what was there)
+        self._removed: list[tuple[Path, Path]] = []  # (original, backup)
+        self._created: list[Path] = []  # directories this transaction made
+        #: How many staged files were hard links (the rest are copies or new files).
+        self.linked = 0
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if kind is not None:
+                self.rollback()
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def _scratch(self) -> Path:
+        self._count += 1
+        return self.root / str(self._count)
+
+    def stage_link(self, source: Path, final: Path) -> None:
+        staged = self._scratch()
+        if link_or_copy(source, staged, self.link_mode):
+            self.linked += 1
+        self._pending.append((staged, final))
+
+    def stage_bytes(self, data: bytes, final: Path, *, executable: bool = False) -> None:
+        staged = self._scratch()
+        staged.write_bytes(data)
+        staged.chmod(0o755 if executable else 0o644)
+        self._pending.append((staged, final))
+
+    def remove(self, path: Path) -> None:
+        """Move ``path`` (a file or a directory) aside; it is deleted on success."""
+        if not path.exists() and not path.is_symlink():
+            return
+        backup = self._scratch()
+        move(path, backup)
+        self._removed.append((path, backup))
+
+    def commit(self) -> None:
+        """Move every staged file into place, in staging order."""
+        for staged, final in self._pending:
+            self._make_parents(final.parent)
+            backup = None
+            if final.exists() or final.is_symlink():
+                if final.is_dir() and not final.is_symlink():
+                    raise IsADirectoryError(f"`{final}` is a directory")
+                backup = self._scratch()
+                move(final, backup)
+            self._placed.append((final, backup))
+            move(staged, final)
+        self._pending.clear()
+
+    def _make_parents(self, directory: Path) -> None:
+        missing = []
+        while not directory.exists():
+            missing.append(directory)
+            directory = directory.parent
+        for folder in reversed(missing):
+            folder.mkdir()
+            self._created.append(folder)
+
+    def rollback(self) -> None:
+        for final, backup in reversed(self._placed):
+            with contextlib.suppress(OSError):
+                final.unlink()
+            if backup is not None:
+                with contextlib.suppress(OSError):
+                    move(backup, final)
+        for folder in reversed(self._created):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        for original, backup in reversed(self._removed):
+            with contextlib.suppress(OSError):
+                original.parent.mkdir(parents=True, exist_ok=True)
+                move(backup, original)
+        self._placed.clear()
+        self._created.clear()
+        self._removed.clear()
+

@@ -1,0 +1,292 @@
+"""Finding Python interpreters and asking them about themselves.
+
+One subprocess runs a small probe script in the interpreter and returns its
+version, prefixes, install schemes, supported wheel tags and marker values as
+JSON. The answer is cached under ``<cache>/interpreter-v1/``, keyed by the
+interpreter's path, modification time and size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from kiln.core.cachedir import cache_root
+from kiln.errors import KilnError
+
+SCHEME_KEYS = ("purelib", "platlib", "scripts", "data", "include")
+
+# Runs inside the probed interpreter (any Python >= 3.8): keep it self-contained.
+_PROBE = r"""
+import json, os, platform, sys, sysconfig
+sys.path.insert(0, sys.argv[1])
+from packaging import markers, tags
+
+marker = os.path.abspath(os.sep + "__kiln_prefix__")
+names = sysconfig.get_scheme_names()
+if "venv" in names:
+    venv_scheme = "venv"
+else:
+    venv_scheme = "nt" if os.name == "nt" else "posix_prefix"
+fake = {"base": marker, "platbase": marker, "installed_base": marker, "installed_platbase": marker}
+raw = sysconfig.get_paths(venv_scheme, vars=fake)
+own = sysconfig.get_paths()
+keys = ("purelib", "platlib", "scripts", "data", "include")
+bundled = []
+try:
+    import ensurepip
+    folder = os.path.join(os.path.dirname(ensurepip.__file__), "_bundled")
+    bundled = [os.path.join(folder, n) for n in sorted(os.listdir(folder)) if n.endswith(".whl")]
+except Exception:
+    pass
+print(json.dumps({
+    "executable": sys.executable,
+    "base_executable": getattr(sys, "_base_executable", sys.executable),
+    "prefix": sys.prefix,
+    "base_prefix": getattr(sys, "base_prefix", sys.prefix),
+    "version": list(sys.version_info[:3]),
+    "version_string": platform.python_version(),
+    "implementation": sys.implementation.name,
+    "implementation_display": platform.python_implementation(),
+    "venv_scheme": {k: os.path.relpath(raw[k], marker) for k in keys},
+    "paths": {k: own[k] for k in keys},
+    "tags": [str(t) for t in tags.sys_tags()],
+    "markers": markers.default_environment(),
+    "bundled_wheels": bundled,
+}))
+"""
+
+_CACHE_VERSION = "interpreter-v1"
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """What a Python interpreter told us about itself."""
+
+    executable: str
+    base_executable: str
+    prefix: str
+    base_prefix: str
+    version: tuple[int, int, int]
+    version_string: str
+    implementation: str
+    implementation_display: str
+    #: Install scheme of a virtual environment, relative to its prefix.
+    venv_scheme: Mapping[str, str]
+    #: The interpreter's own install scheme (absolute paths).
+    paths: Mapping[str, str]
+    #: Supported wheel tags, most preferred first, as ``interp-abi-platform`` strings.
+    tags: tuple[str, ...]
+    markers: Mapping[str, str]
+    bundled_wheels: tuple[str, ...]
+
+    @property
+    def is_venv(self) -> bool:
+        return os.path.realpath(self.prefix) != os.path.realpath(self.base_prefix)
+
+    @property
+    def short_version(self) -> str:
+        return f"{self.version[0]}.{self.version[1]}"
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> Interpreter:
+        version = data["version"]
+        assert isinstance(version, list)
+        return cls(
+            executable=str(data["executable"]),
+            base_executable=str(data["base_executable"]),
+            prefix=str(data["prefix"]),
+            base_prefix=str(data["base_prefix"]),
+            version=(int(version[0]), int(version[1]), int(version[2])),
+            version_string=str(data["version_string"]),
+            implementation=str(data["implementation"]),
+            implementation_display=str(data["implementation_display"]),
+            venv_scheme=_str_map(data["venv_scheme"]),
+            paths=_str_map(data["paths"]),
+            tags=tuple(str(t) for t in _list(data["tags"])),
+            markers=_str_map(data["markers"]),
+            bundled_wheels=tuple(str(w) for w in _list(data["bundled_wheels"])),
+        )
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["version"] = list(self.version)
+        data["venv_scheme"] = dict(self.venv_scheme)
+        data["paths"] = dict(self.paths)
+        data["markers"] = dict(self.markers)
+        data["tags"] = list(self.tags)
+        data["bundled_wheels"] = list(self.bundled_wheels)
+        return data
+
+
+def _str_map(value: object) -> dict[str, str]:
+    assert isinstance(value, dict)
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _list(value: object) -> list[object]:
+    assert isinstance(value, list)
+    return value
+
+
+def inspect_interpreter(path: str | os.PathLike[str]) -> Interpreter:
+    """Probe the interpreter at ``path`` (cached by path, mtime and size)."""
+    location = Path(os.path.abspath(path))
+    try:
+        stat = location.stat()
+    except OSError as exc:
+        raise KilnError(f"cannot run Python interpreter `{location}`: {exc.strerror}") from None
+    key = [str(location), stat.st_mtime_ns, stat.st_size]
+    cache_file = _cache_file(location)
+    cached = _read_cache(cache_file, key)
+    if cached is not None:
+        return cached
+    interpreter = _probe(location)
+    if not _is_script(location):  # a shim (pyenv, asdf) may point elsewhere tomorrow
+        _write_cache(cache_file, key, interpreter)
+    return interpreter
+
+
+def _cache_file(location: Path) -> Path:
+    digest = hashlib.sha256(str(location).encode()).hexdigest()[:32]
+    return cache_root() / _CACHE_VERSION / f"{digest}.json"
+
+
+def _read_cache(cache_file: Path, key: list[object]) -> Interpreter | None:
+    try:
+        data = json.loads(cache_file.read_text("utf-8"))
+        if data.get("key") != key:
+            return None
+        return Interpreter.from_json(data["interpreter"])
+    except (OSError, ValueError, KeyError, TypeError, AssertionError):
+        return None
+
+
+def _write_cache(cache_file: Path, key: list[object], interpreter: Interpreter) -> None:
+    payload = json.dumps({"key": key, "interpreter": interpreter.to_json()})
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cache_file.with_name(f".{cache_file.name}.{os.getpid()}.tmp")
+        temporary.write_text(payload, "utf-8")
+        os.replace(temporary, cache_file)
+    except OSError:
+        pass  # the cache is an optimisation only
+
+
+def _is_script(location: Path) -> bool:
+    try:
+        with open(location, "rb") as handle:
+            return handle.read(2) == b"#!"
+    except OSError:
+        return False
+
+
+def _probe(location: Path) -> Interpreter:
+    import packaging
+
+    packaging_parent = str(Path(packaging.__file__).resolve().parent.parent)
+    try:
+        completed = subprocess.run(
+            [str(location), "-I", "-c", _PROBE, packaging_parent],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise KilnError(f"cannot run Python interpreter `{location}`: {exc}") from None
+    if completed.returncode != 0:
+        last = (completed.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise KilnError(
+            f"cannot query Python interpreter `{location}`",
+            hint=f"it failed with: {last}",
+        )
+    try:
+        return Interpreter.from_json(json.loads(completed.stdout))
+    except (ValueError, KeyError, TypeError, AssertionError):
+        raise KilnError(f"cannot query Python interpreter `{location}`: unexpected output") from None
+
+
+_VERSION_REQUEST = re.compile(r"^(?:python|cpython|py)?@?(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
+
+
+def find_interpreter(request: str | None = None) -> Interpreter:
+    """Find an interpreter for a ``--python`` request.
+
+    ``request`` may be a path (to an interpreter or a virtual environment), a version
+    (``3``, ``3.12``, ``3.12.1``), or an executable name on ``PATH`` (``python3.12``).
+    Without a request, the first ``python3`` or ``python`` on ``PATH`` is used, else
+    the interpreter running kiln.
+    """
+    if request is None:
+        for name in ("python3", "python"):
+            found = shutil.which(name)
+            if found:
+                return inspect_interpreter(found)
+        return inspect_interpreter(sys.executable)
+    if _looks_like_path(request):
+        return inspect_interpreter(_interpreter_in(Path(request).expanduser()))
+    match = _VERSION_REQUEST.match(request)
+    if match:
+        wanted = tuple(int(part) for part in match.groups() if part is not None)
+        for candidate in _version_candidates(wanted):
+            try:
+                interpreter = inspect_interpreter(candidate)
+            except KilnError:
+                continue
+            if interpreter.version[: len(wanted)] == wanted:
+                return interpreter
+        raise KilnError(
+            f"no interpreter found for Python {request} on `PATH`",
+            hint="install it, or pass the path of an interpreter to `--python`",
+        )
+    found = shutil.which(request)
+    if found is None:
+        raise KilnError(
+            f"no interpreter named `{request}` found on `PATH`",
+            hint="pass a version (`3.12`) or the path of an interpreter to `--python`",
+        )
+    return inspect_interpreter(found)
+
+
+def _looks_like_path(request: str) -> bool:
+    separators = {os.sep, "/"} | ({os.altsep} if os.altsep else set())
+    return any(sep in request for sep in separators) or request.startswith(("~", "."))
+
+
+def _interpreter_in(path: Path) -> Path:
+    if not path.is_dir():
+        if not path.exists():
+            raise KilnError(f"no Python interpreter at `{path}`: the file does not exist")
+        return path
+    for relative in ("bin/python3", "bin/python", "Scripts/python.exe", "python.exe"):
+        if (path / relative).exists():
+            return path / relative
+    raise KilnError(f"no Python interpreter found in directory `{path}`")
+
+
+def _version_candidates(wanted: tuple[int, ...]) -> Iterator[Path]:
+    names = ["python", "python3"]
+    if len(wanted) >= 2:
+        names.insert(0, f"python{wanted[0]}.{wanted[1]}")
+    elif wanted:
+        names.insert(0, f"python{wanted[0]}")
+    seen: set[Path] = set()
+    for name in dict.fromkeys(names):
+        for folder in os.environ.get("PATH", "").split(os.pathsep):
+            if not folder:
+                continue
+            for suffix in ("", ".exe") if os.name == "nt" else ("",):
+                candidate = Path(folder) / f"{name}{suffix}"
+                if candidate in seen or not os.access(candidate, os.X_OK) or candidate.is_dir():
+                    continue
+                seen.add(candidate)
+                yield candidate

@@ -1,0 +1,193 @@
+"""`kiln init` for projects: plan every file in memory, then write them.
+
+All checks (existing project, names, backend, workspace file, git) happen before the
+first write, so a failure leaves the disk as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from kiln.errors import KilnError
+from kiln.init import backends, names, vcs, workspace
+from kiln.init.python import choose
+from kiln.init.templates import (
+    DEFAULT_DESCRIPTION,
+    GITIGNORE,
+    Author,
+    Kind,
+    PyprojectFields,
+    pyproject,
+    readme,
+    source_files,
+)
+
+Vcs = Literal["git", "none"]
+AuthorFrom = Literal["auto", "git", "none"]
+
+
+@dataclass(frozen=True)
+class InitOptions:
+    """What the user asked for; `None` means "use the default for this kind"."""
+
+    path: Path | None = None  # target directory; the working directory if None
+    kind: Kind | None = None
+    bare: bool = False
+    name: str | None = None
+    description: str | None = None
+    readme: bool = True
+    vcs: Vcs | None = None
+    author_from: AuthorFrom | None = None
+    python: str | None = None
+    pin_python: bool | None = None
+    workspace: bool = True
+    build_backend: str | None = None
+
+
+@dataclass
+class InitResult:
+    name: str
+    path: Path
+    files: list[Path] = field(default_factory=list)  # what was written, in order
+    notes: list[str] = field(default_factory=list)  # workspace messages for the user
+
+
+@dataclass
+class _Plan:
+    target: Path
+    project: names.ProjectName
+    files: dict[str, str]
+    git_init: bool
+    workspace_edit: tuple[Path, str] | None
+    notes: list[str]
+
+
+def _resolve_kind(options: InitOptions) -> Kind:
+    if options.build_backend is not None and options.kind is Kind.APP:
+        raise KilnError(
+            "`--app` makes a project without a build system, so `--build-backend` does not apply",
+            hint="use `--package` or `--lib` to get a build system",
+        )
+    if options.kind is not None:
+        return options.kind
+    return Kind.PACKAGE if options.build_backend is not None else Kind.APP
+
+
+def _project_name(options: InitOptions, target: Path) -> names.ProjectName:
+    if options.name is not None:
+        return names.from_option(options.name)
+    return names.from_directory(target.name, explicit_path=options.path is not None)
+
+
+def _authors(options: InitOptions, target: Path, packaged: bool) -> tuple[Author, ...]:
+    source = options.author_from or ("auto" if packaged else "none")
+    if source == "none":
+        return ()
+    author = vcs.author_from_git(target)
+    return (author,) if author is not None else ()
+
+
+def _wants_git(options: InitOptions, target: Path) -> bool:
+    choice = options.vcs or ("none" if options.bare else None)
+    if choice == "none":
+        return False
+    if not vcs.git_available():
+        if choice == "git":
+            raise KilnError("`--vcs git` needs `git`, which is not on PATH", hint="install git, or pass `--vcs none`")
+        return False
+    return not vcs.inside_work_tree(target)
+
+
+def _plan(options: InitOptions) -> _Plan:
+    target = Path(os.path.abspath(options.path or "."))  # also folds `.` and `..`
+    if (target / "pyproject.toml").exists():
+        raise KilnError(
+            f"`{target}` already has a `pyproject.toml`",
+            hint="pick another directory, or edit the existing project",
+        )
+    if target.exists() and not target.is_dir():
+        raise KilnError(f"`{target}` exists and is not a directory")
+    kind = _resolve_kind(options)
+    project = _project_name(options, target)
+    packaged = kind is not Kind.APP
+    backend = backends.lookup(options.build_backend or backends.DEFAULT) if packaged else None
+    if packaged:
+        names.check_module(project)
+
+    ws = workspace.find(target) if options.workspace else None
+    python = choose(options.python, ws.requires_python if ws is not None else None)
+    description = options.description
+    if description is None and not options.bare:
+        description = DEFAULT_DESCRIPTION
+    with_readme = options.readme and not options.bare
+    fields = PyprojectFields(
+        project=project,
+        description=description,
+        readme=with_readme,
+        authors=_authors(options, target, packaged),
+        requires_python=python.requires_python,
+        scripts=kind is Kind.PACKAGE and not options.bare,
+        typed=kind is Kind.LIB and not options.bare,
+        backend=backend,
+    )
+    files: dict[str, str] = {}
+    if not options.bare:
+        files.update(source_files(project, kind, backend))
+    files["pyproject.toml"] = pyproject(fields)
+    if with_readme:
+        files["README.md"] = readme(project)
+    pin = options.pin_python if options.pin_python is not None else not options.bare
+    if pin and python.pin is not None:
+        files[".python-version"] = python.pin + "\n"
+
+    notes: list[str] = []
+    edit = None
+    if ws is not None:
+        state = workspace.membership(ws, target)
+        if state is workspace.Membership.EXCLUDED:
+            notes.append(f"`{project.name}` is excluded from the workspace at `{ws.root}`")
+        elif state is workspace.Membership.ALREADY_MEMBER:
+            notes.append(f"`{project.name}` is already a member of the workspace at `{ws.root}`")
+        else:
+            member = workspace.relative(ws, target)
+            edit = (ws.pyproject, workspace.with_member(ws, member))
+            notes.append(f"added `{member}` to the members of the workspace at `{ws.root}`")
+    return _Plan(target, project, files, _wants_git(options, target), edit, notes)
+
+
+def _write(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content, encoding="utf-8")
+
+
+def init_project(options: InitOptions) -> InitResult:
+    plan = _plan(options)
+    result = InitResult(plan.project.name, plan.target, notes=plan.notes)
+    created = not plan.target.exists()
+    try:
+        plan.target.mkdir(parents=True, exist_ok=True)
+        if plan.git_init:
+            vcs.git_init(plan.target)
+            plan.files.setdefault(".gitignore", GITIGNORE)
+    except (KilnError, OSError) as exc:
+        if created:
+            shutil.rmtree(plan.target, ignore_errors=True)
+        if isinstance(exc, KilnError):
+            raise
+        raise KilnError(f"cannot create `{plan.target}`: {exc.strerror}") from None
+    try:
+        for relative, content in plan.files.items():
+            path = plan.target / relative
+            if path.exists():  # never overwrite the user's files
+                continue
+            _write(path, content)
+            result.files.append(path)
+        if plan.workspace_edit is not None:
+            _write(*plan.workspace_edit)
+    except OSError as exc:
+        raise KilnError(f"cannot write `{exc.filename}`: {exc.strerror}") from None
+    return result

@@ -1,0 +1,147 @@
+"""The `kiln` command line itself: help, version, dispatch, exit codes, colour and error style."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from kiln import __version__
+from kiln.cli.main import COMMANDS, main
+
+AVAILABLE = [name for name in COMMANDS if importlib.util.find_spec(f"kiln.cli.commands.{name}") is not None]
+
+
+@pytest.fixture(autouse=True)
+def plain_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No colour settings from outside, a scratch working directory, no git config."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.chdir(tmp_path)
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_version_runs_as_a_module_and_prints_the_version() -> None:
+    result = subprocess.run([sys.executable, "-m", "kiln", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0
+    assert result.stdout == f"kiln {__version__}\n"
+    assert result.stderr == ""
+
+
+def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    assert out.startswith("usage: kiln")
+    for name in AVAILABLE:
+        assert name in out
+    assert "--directory DIR" in out
+
+
+@pytest.mark.parametrize("command", AVAILABLE)
+def test_every_command_has_help(capsys: pytest.CaptureFixture[str], command: str) -> None:
+    code, out, _ = run(capsys, command, "--help")
+    assert code == 0
+    assert out.startswith(f"usage: kiln {command}")
+
+
+def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "frobnicate")
+    assert code == 2
+    assert out == ""
+    assert "invalid choice: 'frobnicate'" in err
+
+
+def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "init", "--frobnicate")
+    assert code == 2
+    assert "unrecognized arguments: --frobnicate" in err
+
+
+def test_no_command_prints_help_to_stderr_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("usage: kiln")
+
+
+def test_directory_changes_the_working_directory_first(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    code, _, err = run(capsys, "--directory", "elsewhere", "init", "--vcs", "none", "proj")
+    assert code == 0
+    assert (tmp_path / "elsewhere" / "proj" / "pyproject.toml").is_file()
+    assert err == f"Initialized project `proj` at `{tmp_path / 'elsewhere' / 'proj'}`\n"
+
+
+def test_directory_option_also_works_after_the_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    assert run(capsys, "init", "--directory", "elsewhere", "--vcs", "none", "proj")[0] == 0
+    assert (tmp_path / "elsewhere" / "proj" / "pyproject.toml").is_file()
+
+
+def test_missing_directory_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--directory", "nowhere", "init")
+    assert code == 2
+    assert out == ""
+    assert err.startswith("error: cannot change to directory `nowhere`: ")
+
+
+def test_user_error_is_error_and_hint_lines_with_exit_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    code, out, err = run(capsys, "init")
+    assert code == 1
+    assert out == ""
+    lines = err.splitlines()
+    assert lines[0] == f"error: `{tmp_path}` already has a `pyproject.toml`"
+    assert lines[1].startswith("hint: ")
+    assert len(lines) == 2
+
+
+def _failing_init(env: dict[str, str], cwd: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    (cwd / "pyproject.toml").write_text("")
+    return subprocess.run(
+        [sys.executable, "-m", "kiln", *extra, "init"], cwd=cwd, env=env, capture_output=True, text=True
+    )
+
+
+def test_errors_from_a_real_process_have_no_traceback(tmp_path: Path) -> None:
+    result = _failing_init(dict(os.environ), tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_force_color_styles_the_error_prefix(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | {"FORCE_COLOR": "1"}
+    result = _failing_init(env, tmp_path)
+    assert result.stderr.startswith("\x1b[1;31merror\x1b[0m: ")
+
+
+def test_no_color_env_wins_over_force_color(tmp_path: Path) -> None:
+    env = dict(os.environ) | {"FORCE_COLOR": "1", "NO_COLOR": "1"}
+    result = _failing_init(env, tmp_path)
+    assert result.stderr.startswith("error: ")
+    assert "\x1b[" not in result.stderr
+
+
+def test_no_color_flag_turns_colour_off(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | {"FORCE_COLOR": "1"}
+    result = _failing_init(env, tmp_path, "--no-color")
+    assert result.stderr.startswith("error: ")
+    assert "\x1b[" not in result.stderr
+
+
+def test_quiet_silences_progress_but_not_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert run(capsys, "-q", "init", "--vcs", "none", "a") == (0, "", "")
+    code, _, err = run(capsys, "-q", "init", "a")
+    assert code == 1
+    assert err.startswith("error: ")
