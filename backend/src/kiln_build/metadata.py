@@ -234,6 +234,33 @@ def _check_entry_points(meta: StandardMetadata) -> None:
                 )
 
 
+def _fix_email_only_people(message: Any, table: dict[str, Any]) -> None:
+    """PEP 621: a person with only an email is listed by the address alone.
+
+    pyproject-metadata names such people "Unknown"; rewrite the two email headers.
+    """
+    for key, header in (("authors", "Author-Email"), ("maintainers", "Maintainer-Email")):
+        people = table.get(key) or []
+        if not any(isinstance(p, dict) and "email" in p and "name" not in p for p in people):
+            continue
+        parts = []
+        for person in people:
+            email = person.get("email")
+            if not email:
+                continue
+            name = person.get("name")
+            parts.append(_format_address(name, email) if name else email)
+        del message[header]
+        message[header] = ", ".join(parts)
+
+
+def _format_address(name: str, email: str) -> str:
+    if re.search(r'[][\\()<>@,:;".]', name):
+        escaped = name.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}" <{email}>'
+    return f"{name} <{email}>"
+
+
 def entry_points_txt(meta: StandardMetadata) -> bytes | None:
     groups: list[tuple[str, dict[str, str]]] = []
     if meta.scripts:
@@ -286,6 +313,7 @@ def _build_metadata(project: Project, layout: Layout) -> CoreMetadata:
     except ConfigurationError as exc:
         raise BuildBackendError(f"`pyproject.toml`: {exc}") from None
     assert meta.version is not None
+    _fix_email_only_people(message, table)
     license_files = sorted({p.as_posix() for p in meta.license_files or []})
     readme = table.get("readme")
     readme_path: str | None = None
