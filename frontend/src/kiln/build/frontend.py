@@ -1,0 +1,244 @@
+"""Orchestrating a build: plan the artifacts, build them in a staging area, then publish.
+
+Artifacts are built into a temporary directory and copied into the output
+directory (each through a temporary name and an atomic rename) only when every
+requested artifact was built, so a failure leaves the output directory untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+
+from kiln.build import fastpath
+from kiln.build.archives import SDIST_SUFFIX, archive_members, extract_sdist
+from kiln.build.configsettings import ConfigSettings
+from kiln.build.envcache import EnvProvider, cache_dir
+from kiln.build.installer import default_installer
+from kiln.build.isolated import build_subprocess
+from kiln.build.project import project_label, read_build_system
+from kiln.build.report import Reporter
+from kiln.errors import KilnError
+
+Kind = Literal["sdist", "wheel"]
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    sdist: bool = False
+    wheel: bool = False
+    config_settings: ConfigSettings = field(default_factory=dict)
+    constraints: Path | None = None
+    isolation: bool = True
+    use_cache: bool = True
+    refresh: bool = False
+
+
+@dataclass(frozen=True)
+class Source:
+    path: Path
+    is_sdist: bool
+
+
+def resolve_source(path: Path) -> Source:
+    path = path.absolute()
+    if not path.exists():
+        raise KilnError(f"source `{path}` does not exist")
+    if path.is_dir():
+        return Source(path, False)
+    if path.name.endswith(SDIST_SUFFIX):
+        return Source(path, True)
+    raise KilnError(
+        f"`{path}` is not a valid build source",
+        hint=f"pass a project directory or a source distribution ending in `{SDIST_SUFFIX}`",
+    )
+
+
+def default_out_dir(source: Source) -> Path:
+    return source.path.parent if source.is_sdist else source.path / "dist"
+
+
+def _check_consistent(sdist: Path, wheel: Path) -> None:
+    try:
+        sdist_name, sdist_version = parse_sdist_filename(sdist.name)
+        wheel_name, wheel_version, _, _ = parse_wheel_filename(wheel.name)
+    except (InvalidSdistFilename, InvalidWheelFilename):
+        return
+    if canonicalize_name(sdist_name) != canonicalize_name(wheel_name):
+        raise KilnError(
+            f"the source distribution declares name `{sdist_name}`, but the wheel declares name `{wheel_name}`"
+        )
+    if sdist_version != wheel_version:
+        raise KilnError(
+            f"the source distribution declares version `{sdist_version}`, but the wheel declares version `{wheel_version}`"
+        )
+
+
+def prepare_out_dir(out_dir: Path, *, clear: bool, protect: Path | None = None) -> None:
+    """Apply ``--clear``; refuses to clear a directory that holds the source."""
+    if not clear or not out_dir.exists():
+        return
+    resolved = out_dir.resolve()
+    if protect is not None and (
+        resolved == protect.resolve() or protect.resolve().is_relative_to(resolved)
+    ):
+        raise KilnError(
+            f"refusing to clear `{out_dir}`: it contains the project being built",
+            hint="choose another `--out-dir`",
+        )
+    shutil.rmtree(out_dir)
+
+
+def publish(files: list[Path], out_dir: Path) -> list[Path]:
+    """Copy built files into ``out_dir`` atomically; a created ``out_dir`` gets a ``.gitignore``."""
+    created = not out_dir.exists()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise KilnError(f"cannot create output directory `{out_dir}`: {exc.strerror}") from None
+    if created:
+        (out_dir / ".gitignore").write_text("*", encoding="utf-8")
+    results: list[Path] = []
+    for built in files:
+        target = out_dir / built.name
+        handle, temporary = tempfile.mkstemp(prefix=f".{built.name}.", suffix=".tmp", dir=out_dir)
+        os.close(handle)
+        try:
+            shutil.copy2(built, temporary)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        results.append(target)
+    return results
+
+
+class Builder:
+    """Builds projects and sdists; holds the build environments for its lifetime."""
+
+    def __init__(self, options: BuildOptions, reporter: Reporter) -> None:
+        self.options = options
+        self.reporter = reporter
+        self.envs: EnvProvider | None = None
+        if options.isolation:
+            root = cache_dir() if options.use_cache else None
+            installer = default_installer(reporter)
+            self.envs = EnvProvider(installer, reporter, root=root, refresh=options.refresh)
+
+    def __enter__(self) -> Builder:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.envs is not None:
+            self.envs.__exit__(exc_type, exc, tb)
+
+    def build_one(self, kind: Kind, tree: Path, out_dir: Path) -> Path:
+        """One artifact from one source tree, fast path or PEP 517 subprocess."""
+        build_system = read_build_system(tree)
+        label = project_label(tree)
+        if fastpath.fast_path_applies(build_system):
+            self.reporter.debug(f"using the bundled `kiln_build` backend for `{tree}`")
+            return fastpath.build_in_process(kind, tree, out_dir, self.options.config_settings)
+        if build_system.fallback:
+            self.reporter.debug(
+                f"`{label}` has no `[build-system]`: using `{build_system.backend}`"
+            )
+        return build_subprocess(
+            kind,
+            tree,
+            out_dir,
+            build_system,
+            self.options.config_settings,
+            envs=self.envs,
+            constraints=self.options.constraints,
+            reporter=self.reporter,
+            label=label,
+        )
+
+    def stage(self, source: Source, staging: Path) -> list[Path]:
+        """Build the planned artifacts of ``source`` into ``staging``."""
+        options = self.options
+        if source.is_sdist:
+            if options.sdist:
+                raise KilnError(
+                    f"cannot build an sdist from the source distribution `{source.path}`",
+                    hint="drop `--sdist`",
+                )
+            return [self._wheel_from_sdist(source.path, staging)]
+        if options.sdist or options.wheel:
+            built: list[Path] = []
+            if options.sdist:
+                self.reporter.progress("Building source distribution...")
+                built.append(self.build_one("sdist", source.path, staging))
+            if options.wheel:
+                self.reporter.progress("Building wheel...")
+                built.append(self.build_one("wheel", source.path, staging))
+            return built
+        self.reporter.progress("Building source distribution...")
+        sdist = self.build_one("sdist", source.path, staging)
+        return [sdist, self._wheel_from_sdist(sdist, staging)]
+
+    def _wheel_from_sdist(self, sdist: Path, staging: Path) -> Path:
+        self.reporter.progress("Building wheel from source distribution...")
+        with tempfile.TemporaryDirectory(prefix="kiln-sdist-") as unpacked:
+            tree = extract_sdist(sdist, Path(unpacked))
+            wheel = self.build_one("wheel", tree, staging)
+        _check_consistent(sdist, wheel)
+        return wheel
+
+    def build(self, source: Source, out_dir: Path) -> list[Path]:
+        """Build ``source`` and publish the artifacts into ``out_dir``; return their paths."""
+        with tempfile.TemporaryDirectory(prefix="kiln-build-") as staging:
+            built = self.stage(source, Path(staging))
+            return publish(built, out_dir.absolute())
+
+    def list_files(self, source: Source) -> list[tuple[str, list[str]]]:
+        """``(artifact, members)`` for each planned artifact, writing nothing to the out dir."""
+        kinds: list[Kind] = []
+        if not source.is_sdist:
+            if self.options.sdist or not self.options.wheel:
+                kinds.append("sdist")
+            if self.options.wheel or not self.options.sdist:
+                kinds.append("wheel")
+            listed = self._list_with_backend(source.path, kinds)
+            if listed is not None:
+                return listed
+        with tempfile.TemporaryDirectory(prefix="kiln-list-") as staging:
+            built = self.stage(source, Path(staging))
+            return [(path.name, archive_members(path)) for path in built]
+
+    def _list_with_backend(
+        self, tree: Path, kinds: list[Kind]
+    ) -> list[tuple[str, list[str]]] | None:
+        if not fastpath.fast_path_applies(read_build_system(tree)):
+            return None
+        import kiln_build
+
+        lister = getattr(kiln_build, "list_files", None)
+        if lister is None:
+            return None
+        self.reporter.debug(f"listing files with `kiln_build.list_files` for `{tree}`")
+        try:
+            sdist_members, wheel_members = lister(tree)
+        except Exception as exc:
+            raise KilnError(f"`kiln_build.list_files` failed for `{tree}`:\n{exc}") from None
+        found = {"sdist": list(sdist_members), "wheel": list(wheel_members)}
+        return [(kind, found[kind]) for kind in kinds]

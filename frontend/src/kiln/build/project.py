@@ -1,0 +1,125 @@
+"""Reading a project's ``pyproject.toml`` and its ``[build-system]`` table (PEP 517/518)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from kiln.errors import KilnError
+
+#: The PEP 517 fallback for projects without a ``[build-system]`` table.
+FALLBACK_REQUIRES = ("setuptools>=40.8.0",)
+FALLBACK_BACKEND = "setuptools.build_meta:__legacy__"
+
+
+@dataclass(frozen=True)
+class BuildSystem:
+    requires: tuple[str, ...]
+    backend: str
+    backend_path: tuple[str, ...] | None = None
+    #: True when the table was missing and the PEP 517 fallback applies.
+    fallback: bool = False
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; a syntax error becomes a ``KilnError`` naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise KilnError(f"cannot read `{path}`: {exc.strerror}") from None
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise KilnError(f"`{path}` is not valid TOML: {exc}") from None
+    import tomlkit
+    from tomlkit.exceptions import ParseError
+
+    try:
+        data: dict[str, Any] = tomlkit.parse(text).unwrap()
+    except ParseError as exc:
+        raise KilnError(f"`{path}` is not valid TOML: {exc}") from None
+    return data
+
+
+def read_pyproject(project_dir: Path) -> dict[str, Any] | None:
+    """The parsed ``pyproject.toml`` of ``project_dir``, or None when there is none."""
+    path = project_dir / "pyproject.toml"
+    if not path.is_file():
+        return None
+    return load_toml(path)
+
+
+def _string_list(value: object, path: Path, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise KilnError(f"`{path}`: `{key}` must be a list of strings")
+    return tuple(value)
+
+
+def read_build_system(project_dir: Path) -> BuildSystem:
+    """The build system of the project in ``project_dir``, validated."""
+    data = read_pyproject(project_dir)
+    path = project_dir / "pyproject.toml"
+    if data is None:
+        if not (project_dir / "setup.py").is_file():
+            raise KilnError(
+                f"`{project_dir}` does not appear to be a Python project:"
+                " neither `pyproject.toml` nor `setup.py` is present",
+            )
+        return BuildSystem(FALLBACK_REQUIRES, FALLBACK_BACKEND, fallback=True)
+    table = data.get("build-system")
+    if table is None:
+        return BuildSystem(FALLBACK_REQUIRES, FALLBACK_BACKEND, fallback=True)
+    if not isinstance(table, dict):
+        raise KilnError(f"`{path}`: `build-system` must be a table")
+    if "requires" not in table:
+        raise KilnError(
+            f"`{path}`: `build-system.requires` is missing",
+            hint='add e.g. `requires = ["kiln-build>=0.1,<0.2"]` to `[build-system]`',
+        )
+    requires = _string_list(table["requires"], path, "build-system.requires")
+    for requirement in requires:
+        try:
+            Requirement(requirement)
+        except InvalidRequirement as exc:
+            raise KilnError(
+                f"`{path}`: `build-system.requires` has an invalid requirement `{requirement}`: {exc}"
+            ) from None
+    backend = table.get("build-backend", FALLBACK_BACKEND)
+    if not isinstance(backend, str) or not backend:
+        raise KilnError(f"`{path}`: `build-system.build-backend` must be a non-empty string")
+    backend_path = None
+    if "backend-path" in table:
+        backend_path = _string_list(table["backend-path"], path, "build-system.backend-path")
+        root = project_dir.resolve()
+        for entry in backend_path:
+            target = (project_dir / entry).resolve()
+            if Path(entry).is_absolute() or not target.is_relative_to(root):
+                raise KilnError(
+                    f"`{path}`: `build-system.backend-path` entry `{entry}` must be a relative path inside the project"
+                )
+            if not target.is_dir():
+                raise KilnError(
+                    f"`{path}`: `build-system.backend-path` entry `{entry}` is not a directory"
+                )
+    return BuildSystem(requires, backend, backend_path)
+
+
+def project_label(project_dir: Path) -> str:
+    """``name`` from ``[project]`` when known, else the directory name (for messages)."""
+    try:
+        data = read_pyproject(project_dir)
+    except KilnError:
+        data = None
+    project = (data or {}).get("project")
+    if isinstance(project, dict) and isinstance(project.get("name"), str):
+        return str(project["name"])
+    return project_dir.name

@@ -1,0 +1,222 @@
+"""`kiln build`: build sdists and wheels of a project, a workspace member, or an sdist."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kiln.cli.ui import UI
+
+if TYPE_CHECKING:
+    from kiln.build.frontend import Builder, Source
+    from kiln.errors import KilnError
+
+NAME = "build"
+HELP = "build source distributions and wheels"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "src",
+        nargs="?",
+        metavar="SRC",
+        help="project directory (default: the working directory) or a source distribution (`.tar.gz`)",
+    )
+    parser.add_argument("--sdist", action="store_true", help="build a source distribution")
+    parser.add_argument(
+        "--wheel",
+        action="store_true",
+        help="build a wheel (with `--sdist`: both from the source tree)",
+    )
+    parser.add_argument(
+        "-o",
+        "--out-dir",
+        metavar="DIR",
+        help="where to write the built files (default: `<project>/dist`)",
+    )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--package", metavar="NAME", help="build one workspace member")
+    which.add_argument(
+        "--all-packages",
+        "--all",
+        action="store_true",
+        help="build every buildable workspace member",
+    )
+    parser.add_argument(
+        "-C",
+        "--config-setting",
+        "--config-settings",
+        dest="config_settings",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="pass a setting to the build backend (repeatable; repeated keys make a list)",
+    )
+    parser.add_argument(
+        "-b",
+        "--build-constraint",
+        "--build-constraints",
+        dest="build_constraint",
+        metavar="FILE",
+        help="constraints file for the build requirements",
+    )
+    parser.add_argument(
+        "--no-build-isolation",
+        action="store_true",
+        help="run the backend in the active environment, installing nothing",
+    )
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        help="print the files the sdist and the wheel would contain, writing nothing",
+    )
+    parser.add_argument("--clear", action="store_true", help="empty the output directory first")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="use throwaway build environments instead of the build environment cache",
+    )
+    parser.add_argument(
+        "--refresh", action="store_true", help="recreate the cached build environments used"
+    )
+
+
+class _Reporter:
+    def __init__(self, ui: UI, prefix: str = "") -> None:
+        self.ui = ui
+        self.prefix = prefix
+
+    def progress(self, message: str) -> None:
+        self.ui.info(self.prefix + message)
+
+    def debug(self, message: str) -> None:
+        self.ui.debug(self.prefix + message)
+
+    def backend_line(self, line: str) -> None:
+        if self.ui.verbosity > 0:
+            print(self.prefix + line, file=self.ui.err)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _report_error(ui: UI, error: KilnError, prefix: str = "") -> None:
+    from kiln.build.errors import BackendError
+
+    if isinstance(error, BackendError) and ui.verbosity <= 0:
+        for line in error.output:
+            print(prefix + line, file=ui.err)
+    ui.error(error.message, error.hint)
+
+
+def _show_output_on_failure(ui: UI, action: Callable[[], None]) -> None:
+    """Run ``action``; a backend failure first shows the captured backend output."""
+    from kiln.build.errors import BackendError
+
+    try:
+        action()
+    except BackendError as exc:
+        if ui.verbosity <= 0:
+            for line in exc.output:
+                print(line, file=ui.err)
+        raise
+
+
+def _build_one(
+    builder: Builder, source: Source, out_dir: Path, args: argparse.Namespace, ui: UI
+) -> None:
+    from kiln.build.frontend import prepare_out_dir
+
+    if args.list:
+        for label, members in builder.list_files(source):
+            ui.data(f"{label}:")
+            for member in members:
+                ui.data(f"  {member}")
+        return
+    prepare_out_dir(out_dir, clear=args.clear, protect=source.path)
+    for path in builder.build(source, out_dir):
+        ui.data(_shown(path))
+
+
+def run(args: argparse.Namespace, ui: UI) -> int:
+    from kiln.build.configsettings import parse_config_settings
+    from kiln.build.frontend import Builder, BuildOptions, default_out_dir, resolve_source
+    from kiln.build.workspace import find_workspace
+    from kiln.errors import KilnError
+
+    constraints = None
+    if args.build_constraint:
+        constraints = Path(args.build_constraint).absolute()
+        if not constraints.is_file():
+            raise KilnError(f"build constraints file `{args.build_constraint}` does not exist")
+    options = BuildOptions(
+        sdist=args.sdist,
+        wheel=args.wheel,
+        config_settings=parse_config_settings(args.config_settings),
+        constraints=constraints,
+        isolation=not args.no_build_isolation,
+        use_cache=not args.no_cache,
+        refresh=args.refresh,
+    )
+    source = resolve_source(Path(args.src or "."))
+    out_dir = Path(args.out_dir).absolute() if args.out_dir else None
+    if not (args.package or args.all_packages):
+        with Builder(options, _Reporter(ui)) as builder:
+            _show_output_on_failure(
+                ui,
+                lambda: _build_one(builder, source, out_dir or default_out_dir(source), args, ui),
+            )
+        return 0
+
+    flag = "--package" if args.package else "--all-packages"
+    if source.is_sdist:
+        raise KilnError(f"cannot use `{flag}` when building from a file")
+    workspace = find_workspace(source.path)
+    if workspace is None:
+        raise KilnError(
+            f"`{flag}` was given, but `{source.path}` is not in a workspace",
+            hint="declare members in `[tool.kiln.workspace]` of the root `pyproject.toml`",
+        )
+    out_dir = out_dir or workspace.root / "dist"
+    if args.package:
+        member = workspace.find(args.package)
+        if not member.buildable:
+            raise KilnError(
+                f"package `{member.name}` has no `[build-system]` in `{member.path / 'pyproject.toml'}`",
+                hint='add `[build-system]` with `requires = ["kiln-build>=0.1,<0.2"]` and `build-backend = "kiln_build"`',
+            )
+        with Builder(options, _Reporter(ui)) as builder:
+            _show_output_on_failure(
+                ui, lambda: _build_one(builder, resolve_source(member.path), out_dir, args, ui)
+            )
+        return 0
+
+    members = [m for m in workspace.members if m.buildable]
+    if not members:
+        raise KilnError(
+            f"the workspace at `{workspace.root}` has no buildable packages",
+            hint="members need a `[build-system]` table",
+        )
+    from kiln.build.frontend import prepare_out_dir
+
+    if args.clear and not args.list:
+        prepare_out_dir(out_dir, clear=True, protect=workspace.root)
+    member_args = argparse.Namespace(**{**vars(args), "clear": False})
+    failures: list[tuple[str, KilnError]] = []
+    reporter = _Reporter(ui)
+    with Builder(options, reporter) as builder:
+        for member in members:
+            reporter.prefix = f"[{member.name}] "
+            try:
+                _build_one(builder, resolve_source(member.path), out_dir, member_args, ui)
+            except KilnError as exc:
+                failures.append((reporter.prefix, exc))
+    for prefix, error in failures:
+        _report_error(ui, error, prefix)
+    return 1 if failures else 0
