@@ -1,0 +1,3 @@
+from .circle import area
+
+__all__ = ['area']

@@ -1,0 +1,2 @@
+def hello() -> None:
+    print("Hi from a script!")

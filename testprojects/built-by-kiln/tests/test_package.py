@@ -1,0 +1,5 @@
+from built_by_kiln import greet
+
+
+def test_greet():
+    assert greet() == 'Hello from kiln'

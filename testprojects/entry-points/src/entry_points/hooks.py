@@ -1,0 +1,6 @@
+def first() -> str:
+    return 'first'
+
+
+def second() -> str:
+    return 'second'

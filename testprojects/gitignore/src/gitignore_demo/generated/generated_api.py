@@ -1,0 +1,1 @@
+# ignored by the nested .gitignore

@@ -1,0 +1,1 @@
+# re-included by negation

@@ -1,0 +1,1 @@
+# not included: docs/*.md only

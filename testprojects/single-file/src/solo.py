@@ -1,0 +1,2 @@
+def solo() -> str:
+    return 'solo'
