@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kiln.core.resolver import Resolution, TargetEnvironment, resolve
-from kiln.core.types import DistFile
 from packaging.metadata import Metadata, RawMetadata
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag, parse_tag
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
+
+from kiln.core.resolver import Resolution, TargetEnvironment, resolve
+from kiln.core.types import DistFile
 
 ANY_WHEEL = "py3-none-any"
 

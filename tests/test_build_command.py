@@ -18,12 +18,13 @@ from email.parser import HeaderParser
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+
 from kiln.build.configsettings import parse_config_settings
 from kiln.build.envcache import CACHE_BUCKET
 from kiln.build.installer import redact
 from kiln.build.pipconfig import pip_index_settings
 from kiln.errors import KilnError
-from packaging.requirements import Requirement
 
 KILN_BUILD_SYSTEM = (
     '[build-system]\nrequires = ["kiln-build>=0.1,<0.2"]\nbuild-backend = "kiln_build"\n'

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from kiln import __version__
 from kiln.cli.main import COMMANDS, main
 

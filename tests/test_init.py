@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import tomllib
+
 from kiln import __version__
 from kiln.cli.main import main
 

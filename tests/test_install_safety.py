@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
+from wheelbuilder import make_wheel, tree
+
 from kiln.core.install import (
     Desired,
     Environment,
@@ -20,8 +23,6 @@ from kiln.core.install import (
 from kiln.core.interpreter import Interpreter, inspect_interpreter
 from kiln.core.venv import create_venv
 from kiln.errors import KilnError
-from packaging.version import Version
-from wheelbuilder import make_wheel, tree
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from wheelbuilder import make_wheel, tree
+
 from kiln.core.install import (
     Environment,
     find_installed,
@@ -20,7 +22,6 @@ from kiln.core.install import (
 from kiln.core.interpreter import Interpreter, inspect_interpreter
 from kiln.core.venv import create_venv
 from kiln.errors import KilnError
-from wheelbuilder import make_wheel, tree
 
 TEST_PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from kiln.core.resolver import CompileOptions, Resolution, render_requirements, resolve
 from packaging.requirements import Requirement
 from resolver_universe import Universe, linux
+
+from kiln.core.resolver import CompileOptions, Resolution, render_requirements, resolve
 
 
 def _resolution() -> Resolution:

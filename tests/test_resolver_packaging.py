@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from kiln.core.resolver import ResolutionError, TargetEnvironment, resolve
-from kiln.core.resolver.versions import Point, specifier_set_range
 from packaging.requirements import Requirement
 from resolver_universe import Universe, linux, solve
+
+from kiln.core.resolver import ResolutionError, TargetEnvironment, resolve
+from kiln.core.resolver.versions import Point, specifier_set_range
 
 
 @pytest.mark.parametrize(

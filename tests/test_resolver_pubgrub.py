@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from kiln.core.resolver import ResolutionError
 from resolver_universe import Universe, solve
+
+from kiln.core.resolver import ResolutionError
 
 
 def explanation(universe: Universe, *requirements: str) -> str:

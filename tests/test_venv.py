@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from kiln.core.interpreter import find_interpreter, inspect_interpreter
 from kiln.errors import KilnError
 
