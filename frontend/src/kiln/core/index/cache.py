@@ -1,0 +1,168 @@
+"""The on-disk cache of the index client.
+
+* ``simple-v1/``: HTTP responses for index pages and metadata files, one file per URL
+  (a JSON header line, then the body), revalidated with ETag/Last-Modified.
+* ``files-v1/<sha256>/<filename>``: downloaded distribution files, content-addressed.
+* ``files-v1/by-url/<digest>``: pointer from a URL to a content-addressed entry.
+
+Writes are atomic (temporary file + ``os.replace``) so readers never see half a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiln.core.cachedir import cache_root
+
+#: The response headers kept with a cached body.
+KEPT_HEADERS = ("content-type", "etag", "last-modified", "cache-control", "date", "expires")
+#: Freshness given to responses that only carry ``Last-Modified``.
+HEURISTIC_SECONDS = 600.0
+
+
+def default_cache_dir() -> Path:
+    return cache_root()
+
+
+def url_digest(url: str) -> str:
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.name[-20:])
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    stored_at: float
+
+    def directives(self) -> dict[str, str]:
+        result: dict[str, str] = {}
+        for part in self.headers.get("cache-control", "").split(","):
+            key, _, value = part.strip().partition("=")
+            if key:
+                result[key.lower()] = value.strip('"')
+        return result
+
+    def is_fresh(self, now: float | None = None) -> bool:
+        """Whether the response may be used without asking the server."""
+        directives = self.directives()
+        if "no-cache" in directives or "no-store" in directives:
+            return False
+        age = (time.time() if now is None else now) - self.stored_at
+        if "max-age" in directives:
+            try:
+                return age < float(directives["max-age"])
+            except ValueError:
+                return False
+        if "last-modified" in self.headers:
+            return age < HEURISTIC_SECONDS
+        return False
+
+    def validators(self) -> dict[str, str]:
+        """Headers for a conditional request."""
+        result: dict[str, str] = {}
+        if "etag" in self.headers:
+            result["If-None-Match"] = self.headers["etag"]
+        if "last-modified" in self.headers:
+            result["If-Modified-Since"] = self.headers["last-modified"]
+        return result
+
+
+class HttpCache:
+    """Cached HTTP responses keyed by request URL and a variant (e.g. the Accept header)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root / "simple-v1"
+
+    def _path(self, url: str, variant: str) -> Path:
+        digest = url_digest(f"{variant}\n{url}")
+        return self.root / digest[:2] / digest
+
+    def get(self, url: str, variant: str = "") -> CachedResponse | None:
+        try:
+            raw = self._path(url, variant).read_bytes()
+        except OSError:
+            return None
+        header, sep, body = raw.partition(b"\n")
+        if not sep:
+            return None
+        try:
+            meta = json.loads(header)
+            return CachedResponse(
+                url=str(meta["url"]),
+                status=int(meta["status"]),
+                headers={str(k): str(v) for k, v in meta["headers"].items()},
+                body=body,
+                stored_at=float(meta["stored_at"]),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def put(self, url: str, response: CachedResponse, variant: str = "") -> None:
+        if "no-store" in response.directives():
+            return
+        meta = {
+            "url": response.url,
+            "status": response.status,
+            "headers": {k: v for k, v in response.headers.items() if k in KEPT_HEADERS},
+            "stored_at": response.stored_at,
+        }
+        header = json.dumps(meta, separators=(",", ":")).encode("utf-8")
+        write_atomic(self._path(url, variant), header + b"\n" + response.body)
+
+
+class FileCache:
+    """Downloaded distribution files, named by their sha256."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root / "files-v1"
+
+    def by_digest(self, sha256: str, filename: str) -> Path:
+        return self.root / sha256[:2] / sha256 / filename
+
+    def lock_path(self, url: str) -> Path:
+        return self.root / "locks" / f"{url_digest(url)}.lock"
+
+    def pointer(self, url: str) -> Path:
+        return self.root / "by-url" / url_digest(url)
+
+    def find(self, url: str, filename: str, sha256: str | None) -> Path | None:
+        """A cached copy of the file at ``url``, if one exists."""
+        if sha256:
+            candidate = self.by_digest(sha256, filename)
+            return candidate if candidate.is_file() else None
+        try:
+            digest = self.pointer(url).read_text(encoding="ascii").strip()
+        except OSError:
+            return None
+        candidate = self.by_digest(digest, filename)
+        return candidate if candidate.is_file() else None
+
+    def store(self, url: str, filename: str, sha256: str, temp: Path) -> Path:
+        """Move a verified download into place and record the URL pointer."""
+        target = self.by_digest(sha256, filename)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(temp, target)
+        write_atomic(self.pointer(url), sha256.encode("ascii"))
+        return target

@@ -1,0 +1,198 @@
+"""The HTTP session of the index client: pooling, retries, credentials and page caching."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import httpx
+
+from kiln import __version__
+from kiln.core.index.cache import CachedResponse, HttpCache
+from kiln.core.index.config import env_key
+from kiln.core.index.credentials import Credentials, CredentialStore
+from kiln.core.index.redact import redact, strip_credentials
+from kiln.errors import KilnError
+
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    timeout: float = 30.0
+    retries: int = 3
+    #: Seconds before the first retry; doubled each time.
+    backoff: float = 0.2
+    offline: bool = False
+    #: Revalidate every cached page with the server.
+    refresh: bool = False
+
+
+class OfflineError(KilnError):
+    """A resource is missing from the cache while offline."""
+
+
+class HttpSession:
+    """One pooled ``httpx.Client`` shared by every thread of a run."""
+
+    def __init__(
+        self,
+        credentials: CredentialStore,
+        cache: HttpCache | None,
+        settings: HttpSettings | None = None,
+    ) -> None:
+        self.settings = settings or HttpSettings()
+        self.credentials = credentials
+        self.cache = cache
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(self.settings.timeout, connect=min(10.0, self.settings.timeout)),
+            follow_redirects=True,
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+            headers={"User-Agent": f"kiln/{__version__}"},
+            trust_env=True,
+        )
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- plain requests --------------------------------------------------------------
+
+    @contextmanager
+    def stream(self, url: str, headers: Mapping[str, str] | None = None) -> Iterator[httpx.Response]:
+        """A streamed GET; the caller reads the body inside the ``with`` block."""
+        response = self._send("GET", url, dict(headers or {}), stream=True)
+        try:
+            yield response
+        finally:
+            response.close()
+
+    def request(
+        self, method: str, url: str, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        """A request whose body is read completely."""
+        if self.settings.offline:
+            raise OfflineError(
+                f"`{redact(url)}` is needed but offline mode is on",
+                hint="run once without `--offline` to fill the cache",
+            )
+        return self._send(method, url, dict(headers or {}), stream=False)
+
+    # -- cached pages ----------------------------------------------------------------
+
+    def get_cached(self, url: str, accept: str) -> CachedResponse:
+        """GET ``url`` through the HTTP cache (fresh hit, conditional request, or fetch)."""
+        entry = self.cache.get(url, accept) if self.cache else None
+        if self.settings.offline:
+            if entry is not None:
+                return entry
+            raise OfflineError(
+                f"`{redact(url)}` is not in the cache and offline mode is on",
+                hint="run once without `--offline` to fill the cache",
+            )
+        if entry is not None and not self.settings.refresh and entry.is_fresh():
+            return entry
+        headers = {"Accept": accept}
+        if entry is not None:
+            headers.update(entry.validators())
+        response = self._send("GET", url, headers, stream=False)
+        now = time.time()
+        kept = {k.lower(): v for k, v in response.headers.items()}
+        if response.status_code == 304 and entry is not None:
+            merged = dict(entry.headers)
+            merged.update({k: v for k, v in kept.items() if k in ("cache-control", "etag",
+                                                                  "last-modified", "date")})
+            fresh = replace(entry, headers=merged, stored_at=now)
+            if self.cache:
+                self.cache.put(url, fresh, accept)
+            return fresh
+        result = CachedResponse(
+            url=str(response.url), status=response.status_code, headers=kept,
+            body=response.content, stored_at=now,
+        )
+        if self.cache is not None and response.status_code == 200:
+            self.cache.put(url, result, accept)
+        return result
+
+    # -- internals -------------------------------------------------------------------
+
+    def _send(
+        self, method: str, url: str, headers: dict[str, str], *, stream: bool
+    ) -> httpx.Response:
+        store = self.credentials
+        policy = store.policy(url)
+        creds: Credentials | None = None
+        if policy != "never":
+            creds = store.known(url)
+            if policy == "always" and (creds is None or creds.password is None):
+                creds = store.lookup(url)
+                if creds is None:
+                    index = store.index_for(url)
+                    stem = env_key(index.name) if index and index.name else "<NAME>"
+                    raise KilnError(
+                        f"missing credentials for `{redact(url)}` (`authenticate = \"always\"`)",
+                        hint=f"set `KILN_INDEX_{stem}_USERNAME` and `KILN_INDEX_{stem}_PASSWORD`",
+                    )
+        response = self._attempt(method, url, headers, creds, stream=stream)
+        if (
+            response.status_code in (401, 403)
+            and policy == "auto"
+            and (creds is None or creds.password is None)
+        ):
+            found = store.lookup(url)
+            if found is not None and found != creds:
+                response.close()
+                response = self._attempt(method, url, headers, found, stream=stream)
+        return response
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        creds: Credentials | None,
+        *,
+        stream: bool,
+    ) -> httpx.Response:
+        clean = strip_credentials(url)
+        auth = httpx.BasicAuth(creds.username, creds.password or "") if creds else None
+        delay = self.settings.backoff
+        for attempt in range(self.settings.retries + 1):
+            last = attempt == self.settings.retries
+            try:
+                request = self._client.build_request(method, clean, headers=headers)
+                response = self._client.send(request, auth=auth, stream=stream)
+            except (httpx.TransportError, httpx.TooManyRedirects) as exc:
+                if last or not isinstance(exc, (httpx.ConnectError, httpx.TimeoutException,
+                                                httpx.RemoteProtocolError, httpx.ReadError)):
+                    raise KilnError(
+                        f"request to `{redact(url)}` failed: {_describe(exc)}",
+                        hint="check the URL and your network connection",
+                    ) from None
+            else:
+                if response.status_code not in RETRY_STATUSES or last:
+                    return response
+                response.close()
+            time.sleep(delay)
+            delay *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _describe(exc: Exception) -> str:
+    """A short reason for a transport error that cannot contain credentials."""
+    text = str(exc)
+    if not text or "@" in text or "://" in text:
+        return type(exc).__name__
+    return text
+
+
+def file_url_path(url: str) -> Path:
+    """The local path of a ``file:`` URL."""
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    return Path(url2pathname(urlsplit(url).path))

@@ -1,0 +1,112 @@
+"""Fetching the files of one package from one index (simple or flat, remote or local)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Literal
+
+from packaging.utils import NormalizedName
+
+from kiln.core.index.config import Index
+from kiln.core.index.http import HttpSession, OfflineError, file_url_path
+from kiln.core.index.redact import redact
+from kiln.core.index.simple import (
+    ACCEPT,
+    RawFile,
+    parse_html,
+    parse_page,
+    to_dist_files,
+)
+from kiln.core.types import DistFile
+from kiln.errors import KilnError
+
+Outcome = Literal["found", "not-found", "denied"]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What one index said about one package."""
+
+    index: Index
+    outcome: Outcome
+    files: tuple[DistFile, ...] = ()
+    status: int = 200
+    #: Set when the page was missing from the cache in offline mode.
+    offline_error: OfflineError | None = None
+
+
+class ListingFetcher:
+    """Project pages and flat listings, memoised for the run."""
+
+    def __init__(self, session: HttpSession) -> None:
+        self.session = session
+        self._flat: dict[str, list[DistFile]] = {}
+        self._lock = threading.Lock()
+
+    def fetch(self, index: Index, name: NormalizedName) -> Listing:
+        try:
+            if index.format == "flat":
+                files = [f for f in self._flat_files(index) if f.name == name]
+                return Listing(index, "found" if files else "not-found", tuple(files))
+            if index.is_local:
+                return self._local_simple(index, name)
+            return self._remote_simple(index, name)
+        except OfflineError as exc:
+            return Listing(index, "not-found", offline_error=exc)
+
+    def _remote_simple(self, index: Index, name: NormalizedName) -> Listing:
+        url = f"{index.url.rstrip('/')}/{name}/"
+        page = self.session.get_cached(url, ACCEPT)
+        if page.status == 200:
+            files = parse_page(
+                page.body, page.headers.get("content-type", ""), page.url, name, index.label
+            )
+            return Listing(index, "found", tuple(files))
+        if index.ignores(page.status):
+            return Listing(index, "not-found", status=page.status)
+        if page.status in (401, 403):
+            return Listing(index, "denied", status=page.status)
+        raise KilnError(
+            f"index `{index.label}` answered {page.status} for `{redact(url)}`",
+            hint="add the code to the index's `ignore-error-codes` to skip such answers",
+        )
+
+    def _local_simple(self, index: Index, name: NormalizedName) -> Listing:
+        page = file_url_path(index.url) / name / "index.html"
+        if not page.is_file():
+            return Listing(index, "not-found", status=404)
+        text = page.read_text(encoding="utf-8", errors="replace")
+        files = to_dist_files(parse_html(text, page.as_uri()), name, index.label)
+        return Listing(index, "found", tuple(files))
+
+    def _flat_files(self, index: Index) -> list[DistFile]:
+        with self._lock:
+            cached = self._flat.get(index.url)
+        if cached is not None:
+            return cached
+        files = to_dist_files(self._flat_raw(index), None, index.label)
+        with self._lock:
+            self._flat[index.url] = files
+        return files
+
+    def _flat_raw(self, index: Index) -> list[RawFile]:
+        if index.is_local:
+            path = file_url_path(index.url)
+            if path.is_dir():
+                return [
+                    RawFile(filename=entry.name, url=entry.resolve().as_uri())
+                    for entry in sorted(path.iterdir())
+                    if entry.is_file()
+                ]
+            if path.is_file():
+                return parse_html(path.read_text(encoding="utf-8", errors="replace"),
+                                  path.as_uri())
+            raise KilnError(
+                f"find-links location `{path}` does not exist",
+                hint="pass an existing directory, an HTML file or a URL",
+            )
+        page = self.session.get_cached(index.url, "text/html")
+        if page.status != 200:
+            raise KilnError(f"find-links page `{redact(index.url)}` answered {page.status}")
+        return parse_html(page.body.decode("utf-8", errors="replace"), page.url)

@@ -1,0 +1,189 @@
+"""Merging command-line, environment and project settings into an ordered index list.
+
+Priority: command-line indexes before configured ones, each in definition order; the
+default index (PyPI unless replaced) is always searched last; explicit indexes only serve
+packages pinned to them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from packaging.utils import NormalizedName
+
+from kiln.core.index.config import (
+    PYPI,
+    STRATEGIES,
+    Index,
+    IndexStrategy,
+    location_to_url,
+    parse_index_arg,
+)
+from kiln.core.index.project import ProjectIndexConfig, SourcePin
+from kiln.errors import KilnError
+
+
+@dataclass(frozen=True)
+class IndexOptions:
+    """Index-related command-line options (the CLI fills it; env vars are fallbacks)."""
+
+    index: Sequence[str] = ()
+    default_index: str | None = None
+    index_url: str | None = None
+    extra_index_url: Sequence[str] = ()
+    find_links: Sequence[str] = ()
+    no_index: bool = False
+    strategy: IndexStrategy | None = None
+
+
+def with_env_fallbacks(options: IndexOptions, environ: Mapping[str, str]) -> IndexOptions:
+    """Fill options not given on the command line from ``KILN_*`` variables."""
+    def single(value: str | None, var: str) -> str | None:
+        if value is not None:
+            return value
+        return environ.get(var, "").strip() or None
+
+    strategy = options.strategy
+    if strategy is None and environ.get("KILN_INDEX_STRATEGY"):
+        raw = environ["KILN_INDEX_STRATEGY"].strip()
+        if raw not in STRATEGIES:
+            raise KilnError(
+                f"`KILN_INDEX_STRATEGY`: unknown index strategy `{raw}`",
+                hint="use one of " + ", ".join(f"`{s}`" for s in STRATEGIES),
+            )
+        strategy = raw
+    return replace(
+        options,
+        index=options.index or tuple(environ.get("KILN_INDEX", "").split()),
+        default_index=single(options.default_index, "KILN_DEFAULT_INDEX"),
+        index_url=single(options.index_url, "KILN_INDEX_URL"),
+        extra_index_url=options.extra_index_url
+        or tuple(v for v in environ.get("KILN_EXTRA_INDEX_URL", "").split(" ") if v),
+        find_links=options.find_links
+        or tuple(v.strip() for v in environ.get("KILN_FIND_LINKS", "").split(",") if v.strip()),
+        strategy=strategy,
+    )
+
+
+@dataclass(frozen=True)
+class IndexLocations:
+    """Where packages come from, in search order."""
+
+    #: Searched for every package, in order; the default index is last.
+    indexes: tuple[Index, ...] = (PYPI,)
+    #: Only reachable through pins.
+    explicit: tuple[Index, ...] = ()
+    #: ``--find-links`` locations; merged into every package's files.
+    find_links: tuple[Index, ...] = ()
+    #: Named indexes that pins may refer to.
+    named: Mapping[str, Index] = field(default_factory=dict)
+    pins: Mapping[NormalizedName, tuple[SourcePin, ...]] = field(default_factory=dict)
+    strategy: IndexStrategy = "first-index"
+
+    def pinned_index(
+        self,
+        name: NormalizedName,
+        *,
+        environment: Mapping[str, str] | None = None,
+        extras: Collection[str] = (),
+    ) -> Index | None:
+        """The index ``name`` is pinned to in this environment, if any."""
+        for pin in self.pins.get(name, ()):
+            if pin.extra is not None and pin.extra not in extras:
+                continue
+            if pin.marker is not None and not pin.marker.evaluate(
+                dict(environment) if environment is not None else None
+            ):
+                continue
+            return self.named[pin.index]
+        return None
+
+    def all_indexes(self) -> tuple[Index, ...]:
+        return self.indexes + self.explicit + self.find_links
+
+
+def resolve_locations(
+    options: IndexOptions,
+    project: ProjectIndexConfig | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> IndexLocations:
+    """Combine options (with env fallbacks) and project settings into :class:`IndexLocations`."""
+    env = os.environ if environ is None else environ
+    base = cwd or Path.cwd()
+    opts = with_env_fallbacks(options, env)
+    cli: list[Index] = []
+    if opts.default_index:
+        cli.append(parse_index_arg(opts.default_index, flag="--default-index", base=base,
+                                   default=True))
+    cli.extend(parse_index_arg(v, flag="--index", base=base) for v in opts.index)
+    configured = list(project.indexes) if project else []
+    extra = [
+        parse_index_arg(v, flag="--extra-index-url", base=base) for v in opts.extra_index_url
+    ]
+    legacy = (
+        [Index(url=location_to_url(opts.index_url, base), default=True, origin="--index-url")]
+        if opts.index_url
+        else []
+    )
+    merged = _dedupe_names([*cli, *configured, *extra, *legacy])
+    named = {i.name: i for i in merged if i.name}
+    pins = dict(project.pins) if project else {}
+    _check_pins(pins, named, project)
+    find_links = tuple(
+        Index(url=location_to_url(v, base), format="flat", origin="--find-links")
+        for v in opts.find_links
+    )
+    strategy = opts.strategy or "first-index"
+    if opts.no_index:
+        return IndexLocations((), (), find_links, named, pins, strategy)
+    default = next((i for i in merged if i.default), PYPI)
+    implicit = [i for i in merged if not i.default and not i.explicit]
+    searchable = implicit if default.explicit else [*implicit, default]
+    explicit = tuple(i for i in merged if i.explicit)
+    return IndexLocations(
+        _dedupe_urls(searchable), explicit, find_links, named, pins, strategy
+    )
+
+
+def _dedupe_names(indexes: list[Index]) -> list[Index]:
+    seen: set[str] = set()
+    kept: list[Index] = []
+    for index in indexes:
+        if index.name:
+            if index.name in seen:
+                continue
+            seen.add(index.name)
+        kept.append(index)
+    return kept
+
+
+def _dedupe_urls(indexes: list[Index]) -> tuple[Index, ...]:
+    seen: set[str] = set()
+    kept: list[Index] = []
+    for index in indexes:
+        key = index.url.rstrip("/")
+        if key not in seen:
+            seen.add(key)
+            kept.append(index)
+    return tuple(kept)
+
+
+def _check_pins(
+    pins: Mapping[NormalizedName, tuple[SourcePin, ...]],
+    named: Mapping[str, Index],
+    project: ProjectIndexConfig | None,
+) -> None:
+    where = f"{project.path}: " if project and project.path else ""
+    for package, entries in pins.items():
+        for pin in entries:
+            if pin.index not in named:
+                raise KilnError(
+                    f"{where}`{package}` is pinned to index `{pin.index}`, "
+                    "which is not defined",
+                    hint=f"add a `[[tool.kiln.index]]` entry with `name = \"{pin.index}\"`",
+                )

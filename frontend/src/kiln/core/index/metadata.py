@@ -1,0 +1,154 @@
+"""Core metadata of a distribution file without downloading it when possible.
+
+Order: a PEP 658/714 metadata file, then HTTP range requests into the wheel's zip,
+then the whole file (verified and cached).
+"""
+
+from __future__ import annotations
+
+import tarfile
+import threading
+import time
+import zipfile
+from pathlib import Path
+from typing import IO
+
+from packaging.metadata import InvalidMetadata, Metadata
+from packaging.utils import canonicalize_name
+
+from kiln.core.index.cache import CachedResponse
+from kiln.core.index.download import Downloader
+from kiln.core.index.http import HttpSession
+from kiln.core.index.rangefile import HttpRangeFile, RangeUnsupported
+from kiln.core.types import DistFile
+from kiln.errors import KilnError
+
+#: Cache variant for metadata obtained by range requests or downloads.
+_DERIVED = "kiln-core-metadata"
+
+
+class MetadataNeedsBuild(KilnError):
+    """The sdist's PKG-INFO cannot be trusted; the sdist must be built to know its metadata."""
+
+
+def parse_metadata(raw: bytes, file: DistFile) -> Metadata:
+    """Parse core metadata and check that it describes ``file``."""
+    try:
+        metadata = Metadata.from_email(raw, validate=False)
+    except (InvalidMetadata, ValueError) as exc:
+        raise KilnError(f"the metadata of `{file.filename}` is invalid: {exc}") from None
+    name = getattr(metadata, "name", None)
+    if not name or canonicalize_name(str(name)) != file.name:
+        raise KilnError(
+            f"the metadata of `{file.filename}` names the package `{name}`, "
+            f"not `{file.name}`"
+        )
+    return metadata
+
+
+def read_wheel_metadata(source: IO[bytes] | Path, filename: str) -> bytes:
+    """The ``*.dist-info/METADATA`` member of a wheel."""
+    try:
+        with zipfile.ZipFile(source) as archive:
+            members = [
+                n for n in archive.namelist()
+                if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
+            ]
+            if len(members) != 1:
+                raise KilnError(f"`{filename}` does not contain exactly one `.dist-info/METADATA`")
+            return archive.read(members[0])
+    except zipfile.BadZipFile:
+        raise KilnError(f"`{filename}` is not a valid wheel (zip) file") from None
+
+
+def read_sdist_metadata(path: Path, filename: str) -> bytes:
+    """``PKG-INFO`` of an sdist, when it is reliable (Metadata-Version 2.2+, static deps)."""
+    raw: bytes | None = None
+    if filename.endswith(".zip"):
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith("/PKG-INFO")]
+            raw = archive.read(names[0]) if names else None
+    else:
+        with tarfile.open(path) as archive:
+            for member in archive:
+                if member.isfile() and member.name.count("/") == 1 \
+                        and member.name.endswith("/PKG-INFO"):
+                    handle = archive.extractfile(member)
+                    raw = handle.read() if handle else None
+                    break
+    if raw is None:
+        raise MetadataNeedsBuild(f"`{filename}` has no `PKG-INFO`")
+    parsed = Metadata.from_email(raw, validate=False)
+    version = str(getattr(parsed, "metadata_version", "1.0"))
+    dynamic = {str(d).lower() for d in (getattr(parsed, "dynamic", None) or [])}
+    if tuple(int(p) for p in version.split(".")[:2]) < (2, 2) or "requires-dist" in dynamic:
+        raise MetadataNeedsBuild(
+            f"the `PKG-INFO` of `{filename}` may not list its real dependencies",
+            hint="the source distribution has to be built to learn its metadata",
+        )
+    return raw
+
+
+class MetadataFetcher:
+    def __init__(self, session: HttpSession, downloader: Downloader) -> None:
+        self.session = session
+        self.downloader = downloader
+        self._no_ranges: set[str] = set()
+        self._memo: dict[str, Metadata] = {}
+        self._lock = threading.Lock()
+        #: How each file's metadata was obtained ("metadata-file", "range", "download", ...).
+        self.methods: dict[str, str] = {}
+
+    def metadata(self, file: DistFile) -> Metadata:
+        with self._lock:
+            if file.url in self._memo:
+                return self._memo[file.url]
+        metadata = parse_metadata(self._raw(file), file)
+        with self._lock:
+            self._memo[file.url] = metadata
+        return metadata
+
+    def _raw(self, file: DistFile) -> bytes:
+        if file.url.startswith("file:"):
+            self.methods[file.url] = "local"
+            return self._from_download(file)
+        cache = self.session.cache
+        if file.hashes and cache is not None:
+            stored = cache.get(file.url, _DERIVED)
+            if stored is not None:
+                self.methods[file.url] = "cache"
+                return stored.body
+        downloaded = self.downloader.cache.find(file.url, file.filename, file.hashes.get("sha256"))
+        if downloaded is not None or self.session.settings.offline:
+            self.methods[file.url] = "download"
+            return self._from_download(file)
+        if file.has_metadata_file:
+            page = self.session.get_cached(file.url + ".metadata", "*/*")
+            if page.status == 200:
+                self.methods[file.url] = "metadata-file"
+                return page.body
+        raw: bytes | None = None
+        if file.is_wheel and file.index not in self._no_ranges:
+            try:
+                remote = HttpRangeFile(self.session, file.url)
+                raw = read_wheel_metadata(remote, file.filename)  # type: ignore[arg-type]
+                self.methods[file.url] = "range"
+            except RangeUnsupported:
+                with self._lock:
+                    self._no_ranges.add(file.index)
+        if raw is None:
+            raw = self._from_download(file)
+            self.methods[file.url] = "download"
+        if file.hashes and cache is not None:
+            cache.put(file.url, CachedResponse(
+                url=file.url, status=200, headers={"cache-control": "max-age=31536000"},
+                body=raw, stored_at=time.time(),
+            ), _DERIVED)
+        return raw
+
+    def _from_download(self, file: DistFile) -> bytes:
+        path = self.downloader.download(file)
+        if file.is_wheel:
+            return read_wheel_metadata(path, file.filename)
+        return read_sdist_metadata(path, file.filename)
+

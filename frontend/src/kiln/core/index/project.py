@@ -1,0 +1,202 @@
+"""Reading ``[[tool.kiln.index]]`` and ``[tool.kiln.sources]`` from a ``pyproject.toml``.
+
+``[tool.uv.index]``/``[tool.uv.sources]`` are read when the ``tool.kiln`` keys are absent,
+so projects written for uv work unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.utils import NormalizedName, canonicalize_name
+
+from kiln.core.index.config import (
+    AUTH_POLICIES,
+    AuthPolicy,
+    Index,
+    IndexFormat,
+    location_to_url,
+    validate_name,
+)
+from kiln.errors import KilnError
+
+_INDEX_KEYS = frozenset(
+    {"name", "url", "default", "explicit", "format", "publish-url", "authenticate",
+     "ignore-error-codes", "cache-control"}
+)
+
+
+@dataclass(frozen=True)
+class SourcePin:
+    """``{ index = "name", marker = "...", extra = "..." }`` from the sources table."""
+
+    index: str
+    marker: Marker | None = None
+    extra: str | None = None
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class ProjectIndexConfig:
+    """The index-related settings of one project."""
+
+    indexes: tuple[Index, ...] = ()
+    pins: Mapping[NormalizedName, tuple[SourcePin, ...]] = field(default_factory=dict)
+    path: Path | None = None
+
+
+def load_project_config(pyproject: Path) -> ProjectIndexConfig:
+    """Read the index settings of ``pyproject`` (a missing file means no settings)."""
+    from kiln.build.project import load_toml
+
+    if not pyproject.is_file():
+        return ProjectIndexConfig(path=pyproject)
+    return parse_project_config(load_toml(pyproject), pyproject)
+
+
+def parse_project_config(data: Mapping[str, Any], pyproject: Path) -> ProjectIndexConfig:
+    """Build a :class:`ProjectIndexConfig` from the parsed TOML of ``pyproject``."""
+    tool = _table(data.get("tool", {}), f"{pyproject}: `tool`")
+    kiln = _table(tool.get("kiln", {}), f"{pyproject}: `tool.kiln`")
+    uv = _table(tool.get("uv", {}), f"{pyproject}: `tool.uv`")
+    section = "kiln" if "index" in kiln else "uv"
+    raw_indexes = (kiln if section == "kiln" else uv).get("index", [])
+    where = f"{pyproject}: `tool.{section}.index`"
+    if not isinstance(raw_indexes, list):
+        raise KilnError(f"{where} must be an array of tables (`[[tool.{section}.index]]`)")
+    base = pyproject.parent
+    indexes = tuple(
+        _parse_index(entry, f"{where}[{number}]", base, str(pyproject))
+        for number, entry in enumerate(raw_indexes)
+    )
+    sources_section = "kiln" if "sources" in kiln else "uv"
+    raw_sources = _table(
+        (kiln if sources_section == "kiln" else uv).get("sources", {}),
+        f"{pyproject}: `tool.{sources_section}.sources`",
+    )
+    pins: dict[NormalizedName, tuple[SourcePin, ...]] = {}
+    for package, value in raw_sources.items():
+        key = f"{pyproject}: `tool.{sources_section}.sources.{package}`"
+        parsed = _parse_source(value, key)
+        if parsed:
+            pins[canonicalize_name(package)] = parsed
+    return ProjectIndexConfig(indexes=indexes, pins=pins, path=pyproject)
+
+
+def _table(value: object, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise KilnError(f"{where} must be a table")
+    return cast("Mapping[str, Any]", value)
+
+
+def _parse_index(entry: object, where: str, base: Path, origin: str) -> Index:
+    table = _table(entry, where)
+    unknown = sorted(set(table) - _INDEX_KEYS)
+    if unknown:
+        raise KilnError(
+            f"{where}: unknown key `{unknown[0]}`",
+            hint="known keys: " + ", ".join(f"`{k}`" for k in sorted(_INDEX_KEYS)),
+        )
+    url = table.get("url")
+    if not isinstance(url, str) or not url.strip():
+        raise KilnError(f"{where}: `url` is required and must be a non-empty string")
+    name = table.get("name")
+    if name is not None:
+        if not isinstance(name, str):
+            raise KilnError(f"{where}: `name` must be a string")
+        validate_name(name, where)
+    default = _bool(table, "default", where)
+    explicit = _bool(table, "explicit", where)
+    if explicit and name is None:
+        raise KilnError(
+            f"{where}: an index with `explicit = true` needs a `name`",
+            hint="explicit indexes are only used by packages pinned to them by name",
+        )
+    fmt = table.get("format", "simple")
+    if fmt not in ("simple", "flat"):
+        raise KilnError(f"{where}: `format` must be `simple` or `flat`, not `{fmt}`")
+    authenticate = table.get("authenticate", "auto")
+    if authenticate not in AUTH_POLICIES:
+        raise KilnError(
+            f"{where}: `authenticate` must be one of `always`, `auto`, `never`, not `{authenticate}`"
+        )
+    publish_url = table.get("publish-url")
+    if publish_url is not None and not isinstance(publish_url, str):
+        raise KilnError(f"{where}: `publish-url` must be a string")
+    codes = table.get("ignore-error-codes")
+    ignore: frozenset[int] | None = None
+    if codes is not None:
+        if not isinstance(codes, list) or not all(
+            isinstance(c, int) and not isinstance(c, bool) and 100 <= c <= 599 for c in codes
+        ):
+            raise KilnError(
+                f"{where}: `ignore-error-codes` must be a list of HTTP status codes (100-599)"
+            )
+        ignore = frozenset(codes)
+    return Index(
+        url=location_to_url(url.strip(), base),
+        name=name,
+        default=default,
+        explicit=explicit,
+        format=cast("IndexFormat", fmt),
+        publish_url=publish_url,
+        authenticate=cast("AuthPolicy", authenticate),
+        ignore_error_codes=ignore,
+        origin=origin,
+    )
+
+
+def _bool(table: Mapping[str, Any], key: str, where: str) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise KilnError(f"{where}: `{key}` must be `true` or `false`")
+    return value
+
+
+def _parse_source(value: object, where: str) -> tuple[SourcePin, ...]:
+    """Index pins of one sources entry; entries of other kinds (git, path, url) are skipped."""
+    entries = value if isinstance(value, list) else [value]
+    if not entries:
+        raise KilnError(f"{where}: the list of sources is empty")
+    pins: list[SourcePin] = []
+    for number, entry in enumerate(entries):
+        key = f"{where}[{number}]" if isinstance(value, list) else where
+        table = _table(entry, key)
+        if "index" not in table:
+            continue
+        index = table["index"]
+        if not isinstance(index, str) or not index:
+            raise KilnError(f"{key}: `index` must be the name of an index")
+        marker: Marker | None = None
+        if "marker" in table:
+            raw = table["marker"]
+            if not isinstance(raw, str):
+                raise KilnError(f"{key}: `marker` must be a string")
+            try:
+                marker = Marker(raw)
+            except InvalidMarker as exc:
+                raise KilnError(f"{key}: invalid `marker`: {exc}") from None
+        extra = table.get("extra")
+        group = table.get("group")
+        for field_name, field_value in (("extra", extra), ("group", group)):
+            if field_value is not None and not isinstance(field_value, str):
+                raise KilnError(f"{key}: `{field_name}` must be a string")
+        pins.append(SourcePin(index=index, marker=marker, extra=extra, group=group))
+    _check_overlaps(pins, where)
+    return tuple(pins)
+
+
+def _check_overlaps(pins: list[SourcePin], where: str) -> None:
+    """Neighbouring entries for the same extra/group must carry markers."""
+    for first, second in zip(pins, pins[1:]):
+        if (first.extra, first.group) != (second.extra, second.group):
+            continue
+        if first.marker is None or second.marker is None:
+            raise KilnError(
+                f"{where}: sources for the same extra and group need a `marker` each",
+                hint="add a `marker` to every entry, e.g. `sys_platform == 'darwin'`",
+            )

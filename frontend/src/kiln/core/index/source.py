@@ -1,0 +1,201 @@
+"""``IndexPackageSource``: the resolver's view of the configured indexes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from packaging.metadata import Metadata
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+
+from kiln.core.index.cache import FileCache, HttpCache, default_cache_dir
+from kiln.core.index.config import Index
+from kiln.core.index.credentials import CredentialStore
+from kiln.core.index.download import Downloader, ProgressCallback
+from kiln.core.index.http import HttpSession, HttpSettings
+from kiln.core.index.listing import Listing, ListingFetcher
+from kiln.core.index.locations import IndexLocations
+from kiln.core.index.metadata import MetadataFetcher
+from kiln.core.types import DistFile
+from kiln.errors import KilnError
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    """Cache and network behaviour of the index client."""
+
+    cache_dir: Path | None = None
+    no_cache: bool = False
+    offline: bool = False
+    refresh: bool = False
+    timeout: float = 30.0
+    retries: int = 3
+
+
+class IndexPackageSource:
+    """Implements :class:`kiln.core.types.PackageSource` over the configured indexes.
+
+    ``files(name)`` applies pins and the index strategy; ``metadata(file)`` and
+    ``download(file)`` fetch what the resolver and the installer need. Thread-safe.
+    """
+
+    def __init__(
+        self,
+        locations: IndexLocations,
+        options: ClientOptions | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        marker_environment: Mapping[str, str] | None = None,
+        extras: Collection[str] = (),
+    ) -> None:
+        self.locations = locations
+        self.options = options or ClientOptions()
+        self.marker_environment = marker_environment
+        self.extras = frozenset(extras)
+        self._temp: tempfile.TemporaryDirectory[str] | None = None
+        if self.options.no_cache:
+            self._temp = tempfile.TemporaryDirectory(prefix="kiln-cache-")
+            root = Path(self._temp.name)
+        else:
+            root = self.options.cache_dir or default_cache_dir()
+        self.cache_dir = root
+        env = os.environ if environ is None else environ
+        self.session = HttpSession(
+            CredentialStore(locations.all_indexes(), env),
+            HttpCache(root),
+            HttpSettings(
+                timeout=self.options.timeout,
+                retries=self.options.retries,
+                offline=self.options.offline,
+                refresh=self.options.refresh,
+            ),
+        )
+        self.downloader = Downloader(self.session, FileCache(root), refresh=self.options.refresh)
+        self.listings = ListingFetcher(self.session)
+        self.metadata_fetcher = MetadataFetcher(self.session, self.downloader)
+        self._memo: dict[NormalizedName, list[tuple[Index, list[DistFile]]]] = {}
+        self._lock = threading.Lock()
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.session.close()
+        if self._temp is not None:
+            self._temp.cleanup()
+            self._temp = None
+
+    def __enter__(self) -> IndexPackageSource:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- PackageSource ---------------------------------------------------------------
+
+    def files(self, name: NormalizedName) -> Sequence[DistFile]:
+        """All allowed files of ``name``, ordered by index priority (then filename).
+
+        Under ``first-index`` they come from one index (plus find-links); under the
+        unsafe strategies from every index that has the package.
+        """
+        return [f for _index, files in self.files_by_index(name) for f in files]
+
+    def files_by_index(self, name: NormalizedName) -> list[tuple[Index, list[DistFile]]]:
+        """Like :meth:`files`, grouped by index in priority order (find-links last)."""
+        name = canonicalize_name(name)
+        with self._lock:
+            if name in self._memo:
+                return self._memo[name]
+        result = self._collect(name)
+        with self._lock:
+            self._memo[name] = result
+        return result
+
+    def version_order(self, name: NormalizedName) -> list[Version]:
+        """Versions of ``name`` in the order the strategy prefers them (best first).
+
+        ``first-index`` and ``unsafe-first-match`` walk the indexes in priority order,
+        highest version first within each; ``unsafe-best-match`` sorts every version
+        globally. A resolver that honours index order consults this order.
+        """
+        groups = self.files_by_index(name)
+        if self.locations.strategy == "unsafe-best-match":
+            return sorted({f.version for _i, files in groups for f in files}, reverse=True)
+        order: list[Version] = []
+        for _index, files in groups:
+            for version in sorted({f.version for f in files}, reverse=True):
+                if version not in order:
+                    order.append(version)
+        return order
+
+    def metadata(self, file: DistFile) -> Metadata:
+        return self.metadata_fetcher.metadata(file)
+
+    # -- downloads -------------------------------------------------------------------
+
+    def download(self, file: DistFile) -> Path:
+        """A local, hash-verified copy of ``file``."""
+        return self.downloader.download(file)
+
+    def download_many(
+        self, files: Sequence[DistFile], *, progress: ProgressCallback | None = None
+    ) -> list[Path]:
+        return self.downloader.download_many(files, progress=progress)
+
+    # -- internals -------------------------------------------------------------------
+
+    def _collect(self, name: NormalizedName) -> list[tuple[Index, list[DistFile]]]:
+        pinned = self.locations.pinned_index(
+            name, environment=self.marker_environment, extras=self.extras
+        )
+        if pinned is not None:
+            listing = self.listings.fetch(pinned, name)
+            if listing.offline_error is not None:
+                raise listing.offline_error
+            return [(pinned, list(listing.files))] if listing.outcome == "found" else []
+        indexes = self.locations.indexes
+        if self.locations.strategy == "first-index":
+            found = self._first_index(indexes, name)
+        else:
+            found = self._every_index(indexes, name)
+        for flat in self.locations.find_links:
+            listing = self.listings.fetch(flat, name)
+            if listing.files:
+                found.append((flat, list(listing.files)))
+        return found
+
+    def _first_index(
+        self, indexes: Sequence[Index], name: NormalizedName
+    ) -> list[tuple[Index, list[DistFile]]]:
+        offline: KilnError | None = None
+        for index in indexes:
+            listing = self.listings.fetch(index, name)
+            if listing.outcome == "found":
+                return [(index, list(listing.files))]
+            if listing.outcome == "denied":
+                # Dependency-confusion defence: never fall through to later indexes.
+                return []
+            offline = offline or listing.offline_error
+        if offline is not None and not self.locations.find_links:
+            raise offline
+        return []
+
+    def _every_index(
+        self, indexes: Sequence[Index], name: NormalizedName
+    ) -> list[tuple[Index, list[DistFile]]]:
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(indexes)))) as pool:
+            listings: list[Listing] = list(pool.map(lambda i: self.listings.fetch(i, name),
+                                                    indexes))
+        return [(item.index, list(item.files)) for item in listings if item.outcome == "found"]

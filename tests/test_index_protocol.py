@@ -1,0 +1,191 @@
+"""Simple API pages (PEP 503 HTML, PEP 691 JSON), metadata fetching, hashes, find-links."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from indexserver import IndexServer, build_sdist, build_wheel
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from kiln.core.index import ClientOptions, IndexOptions, IndexPackageSource, resolve_locations
+from kiln.errors import KilnError
+
+DEMO = canonicalize_name("demo")
+
+
+@pytest.fixture(scope="module")
+def dists(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("dists")
+    build_wheel(root, "demo", "1.0", requires_dist=["dep>=1"], padding=200_000)
+    build_wheel(root, "demo", "2.0", requires_dist=["dep>=2", "extra-thing; extra == 'x'"],
+                requires_python=">=3.9", padding=200_000)
+    build_sdist(root, "demo", "2.0", requires_dist=["dep>=2"])
+    build_wheel(root, "other", "0.1")
+    return root
+
+
+def _server(dists: Path, **switches: object) -> IndexServer:
+    server = IndexServer(**switches)  # type: ignore[arg-type]
+    server.add(dists / "demo-1.0-py3-none-any.whl", yanked="broken build")
+    server.add(dists / "demo-2.0-py3-none-any.whl", requires_python=">=3.9")
+    server.add(dists / "demo-2.0.tar.gz")
+    server.add(dists / "other-0.1-py3-none-any.whl")
+    return server
+
+
+@pytest.fixture
+def server(dists: Path) -> Iterator[IndexServer]:
+    with _server(dists) as running:
+        yield running
+
+
+def _source(tmp_path: Path, *urls: str, **options: object) -> IndexPackageSource:
+    locations = resolve_locations(
+        IndexOptions(default_index=urls[0], index=list(urls[1:])), None, environ={}, cwd=tmp_path
+    )
+    return IndexPackageSource(
+        locations, ClientOptions(cache_dir=tmp_path / "cache", retries=0, **options),  # type: ignore[arg-type]
+        environ={},
+    )
+
+
+@pytest.mark.parametrize("json_api", [True, False], ids=["pep691-json", "pep503-html"])
+def test_project_page_is_parsed(tmp_path: Path, dists: Path, json_api: bool) -> None:
+    with _server(dists, json_api=json_api) as server, _source(tmp_path, server.url) as source:
+        files = source.files(DEMO)
+        accept = server.requests("/simple/demo/")[0].headers["Accept"]
+    assert accept.startswith("application/vnd.pypi.simple.v1+json")
+    assert [f.filename for f in files] == [
+        "demo-1.0-py3-none-any.whl", "demo-2.0-py3-none-any.whl", "demo-2.0.tar.gz"]
+    by_name = {f.filename: f for f in files}
+    old, new, sdist = (by_name[n] for n in sorted(by_name))
+    assert old.yanked == "broken build"
+    assert new.yanked is None
+    assert new.requires_python == SpecifierSet(">=3.9")
+    assert new.version == Version("2.0")
+    assert new.is_wheel and not sdist.is_wheel
+    assert new.has_metadata_file and not sdist.has_metadata_file
+    assert len(new.hashes["sha256"]) == 64
+    assert new.url == f"{server.base}/files/demo-2.0-py3-none-any.whl"
+    assert {f.index for f in files} == {server.url}
+
+
+def test_unknown_package_has_no_files(tmp_path: Path, server: IndexServer) -> None:
+    with _source(tmp_path, server.url) as source:
+        assert source.files(canonicalize_name("nope")) == []
+
+
+def test_metadata_from_pep658_file(tmp_path: Path, server: IndexServer) -> None:
+    with _source(tmp_path, server.url) as source:
+        wheel = next(f for f in source.files(DEMO) if f.version == Version("2.0") and f.is_wheel)
+        metadata = source.metadata(wheel)
+        assert source.metadata_fetcher.methods[wheel.url] == "metadata-file"
+    assert [str(r) for r in metadata.requires_dist or []] == [
+        "dep>=2", 'extra-thing; extra == "x"']
+    assert server.requests("/files/demo-2.0-py3-none-any.whl.metadata")
+    assert not server.requests("/files/demo-2.0-py3-none-any.whl", method="GET")[1:]
+
+
+def test_metadata_from_range_requests(tmp_path: Path, dists: Path) -> None:
+    with _server(dists, metadata_files=False) as server, \
+            _source(tmp_path, server.url) as source:
+        wheel = next(f for f in source.files(DEMO) if f.version == Version("2.0") and f.is_wheel)
+        metadata = source.metadata(wheel)
+        assert source.metadata_fetcher.methods[wheel.url] == "range"
+        gets = server.requests("/files/demo-2.0-py3-none-any.whl", method="GET")
+    assert metadata.version == Version("2.0")
+    assert gets and all("Range" in r.headers for r in gets)
+    assert all(r.status == 206 for r in gets)
+    size = (dists / "demo-2.0-py3-none-any.whl").stat().st_size
+    assert len(gets) < 4 and size > 100_000
+
+
+def test_metadata_from_full_download_without_ranges(tmp_path: Path, dists: Path) -> None:
+    with _server(dists, metadata_files=False, range_requests=False) as server, \
+            _source(tmp_path, server.url) as source:
+        wheel = next(f for f in source.files(DEMO) if f.version == Version("1.0"))
+        metadata = source.metadata(wheel)
+        assert source.metadata_fetcher.methods[wheel.url] == "download"
+    assert [str(r) for r in metadata.requires_dist or []] == ["dep>=1"]
+
+
+def test_sdist_metadata_from_pkg_info(tmp_path: Path, server: IndexServer) -> None:
+    with _source(tmp_path, server.url) as source:
+        sdist = next(f for f in source.files(DEMO) if not f.is_wheel)
+        metadata = source.metadata(sdist)
+    assert [str(r) for r in metadata.requires_dist or []] == ["dep>=2"]
+
+
+def test_download_is_verified_and_cached(tmp_path: Path, server: IndexServer, dists: Path) -> None:
+    with _source(tmp_path, server.url) as source:
+        wheel = next(f for f in source.files(DEMO) if f.version == Version("2.0") and f.is_wheel)
+        first = source.download(wheel)
+        second = source.download(wheel)
+    assert first == second
+    assert first.read_bytes() == (dists / wheel.filename).read_bytes()
+    assert wheel.hashes["sha256"] in str(first)
+    assert len(server.requests(f"/files/{wheel.filename}", method="GET")) == 1
+
+
+def test_hash_mismatch_is_refused(tmp_path: Path, dists: Path) -> None:
+    server = IndexServer()
+    server.add(dists / "other-0.1-py3-none-any.whl", advertised_sha256="ab" * 32)
+    with server, _source(tmp_path, server.url) as source:
+        (wheel,) = source.files(canonicalize_name("other"))
+        with pytest.raises(KilnError, match=r"hash mismatch for `other-0\.1-py3-none-any\.whl`"):
+            source.download(wheel)
+    leftovers = list((tmp_path / "cache").rglob("*.whl"))
+    assert leftovers == []
+
+
+def test_find_links_directory(tmp_path: Path, dists: Path) -> None:
+    locations = resolve_locations(
+        IndexOptions(no_index=True, find_links=[str(dists)]), None, environ={}, cwd=tmp_path)
+    with IndexPackageSource(locations, ClientOptions(cache_dir=tmp_path / "c")) as source:
+        files = source.files(DEMO)
+        assert [f.filename for f in files] == [
+            "demo-1.0-py3-none-any.whl", "demo-2.0-py3-none-any.whl", "demo-2.0.tar.gz"]
+        assert source.download(files[0]) == dists / "demo-1.0-py3-none-any.whl"
+        assert source.metadata(files[1]).version == Version("2.0")
+
+
+def test_find_links_html_page_is_merged_with_the_index(
+    tmp_path: Path, server: IndexServer, dists: Path
+) -> None:
+    page = tmp_path / "links.html"
+    extra = build_wheel(tmp_path / "more", "demo", "3.0")
+    page.write_text(f'<a href="{extra.as_uri()}">demo 3.0</a>', encoding="utf-8")
+    locations = resolve_locations(
+        IndexOptions(default_index=server.url, find_links=[str(page)]), None, environ={},
+        cwd=tmp_path)
+    with IndexPackageSource(locations, ClientOptions(cache_dir=tmp_path / "c")) as source:
+        versions = sorted({str(f.version) for f in source.files(DEMO)})
+    assert versions == ["1.0", "2.0", "3.0"]
+
+
+def test_local_simple_index_directory(tmp_path: Path, dists: Path) -> None:
+    project = tmp_path / "simple" / "demo"
+    project.mkdir(parents=True)
+    wheel = dists / "demo-1.0-py3-none-any.whl"
+    (project / "index.html").write_text(f'<a href="{wheel.as_uri()}">x</a>', encoding="utf-8")
+    with _source(tmp_path, str(tmp_path / "simple")) as source:
+        assert [f.filename for f in source.files(DEMO)] == [wheel.name]
+        assert source.files(canonicalize_name("other")) == []
+
+
+def test_unsupported_api_version_is_an_error(tmp_path: Path) -> None:
+    from kiln.core.index.simple import parse_json
+
+    with pytest.raises(KilnError, match=r"Simple API version 2\.0"):
+        parse_json(b'{"meta": {"api-version": "2.0"}, "files": []}', "https://x.example/simple/")
+
+
+def test_server_error_names_the_index(tmp_path: Path, server: IndexServer) -> None:
+    server.status_override["/simple/demo/"] = 500
+    with _source(tmp_path, server.url) as source, pytest.raises(KilnError) as info:
+        source.files(DEMO)
+    assert "answered 500" in info.value.message
