@@ -190,3 +190,32 @@ def test_synthetic_graph_of_200_packages_resolves() -> None:
     result = solve(u, *(f"pkg{i}" for i in range(0, 200, 20)), concurrency=4)
     assert len(result) == 200
     assert result["pkg0"] == "1.4"
+
+
+class _OrderedUniverse(Universe):
+    """A source that states its own version preference, as the index client does for
+    ``unsafe-first-match`` (the first index's versions before a later index's)."""
+
+    def __init__(self, order: list[str]) -> None:
+        super().__init__()
+        self.order = order
+
+    def version_order(self, name: str) -> list[object]:
+        from packaging.version import Version
+
+        return [Version(v) for v in self.order]
+
+
+def test_source_version_order_wins_over_highest_version() -> None:
+    u = _OrderedUniverse(order=["1.0", "2.0"])  # e.g. 1.0 on the first index, 2.0 on a later one
+    u.add("pkg", "1.0")
+    u.add("pkg", "2.0")
+    assert solve(u, "pkg") == {"pkg": "1.0"}
+    assert solve(u, "pkg>1") == {"pkg": "2.0"}
+
+
+def test_without_a_stated_order_the_highest_version_is_chosen() -> None:
+    u = Universe()
+    u.add("pkg", "1.0")
+    u.add("pkg", "2.0")
+    assert solve(u, "pkg") == {"pkg": "2.0"}

@@ -174,9 +174,21 @@ class PythonProvider:
             by_version: dict[Point, list[DistFile]] = {}
             for file in self._files[name].result():
                 by_version.setdefault(Point(file.version), []).append(file)
-            known = dict(sorted(by_version.items(), key=lambda item: item[0], reverse=True))
+            known = self._ordered(name, by_version)
         self._versions[name] = known
         return known
+
+    def _ordered(
+        self, name: NormalizedName, by_version: dict[Point, list[DistFile]]
+    ) -> dict[Point, list[DistFile]]:
+        """Best version first: the source's preference (index priority under
+        ``unsafe-first-match``) when it states one, else highest first."""
+        newest_first = sorted(by_version.items(), key=lambda item: item[0], reverse=True)
+        version_order = getattr(self.source, "version_order", None)
+        if version_order is None:
+            return dict(newest_first)
+        rank = {version: position for position, version in enumerate(version_order(name))}
+        return dict(sorted(newest_first, key=lambda item: rank.get(item[0].version, len(rank))))
 
     def _allows_prereleases(self, name: NormalizedName) -> bool:
         if self.prerelease == "allow":
@@ -361,9 +373,7 @@ class PythonProvider:
             except InvalidWheelFilename as exc:
                 raise KilnError(f"invalid wheel URL for `{name}`: {exc}") from None
             if wheel_name != name:
-                raise KilnError(
-                    f"the wheel `{filename}` is for `{wheel_name}`, not for `{name}`"
-                )
+                raise KilnError(f"the wheel `{filename}` is for `{wheel_name}`, not for `{name}`")
             file = DistFile(name, version, filename, url, tags=tags)
             return _Direct(file, self.source.metadata(file))
         if self.builder is None:
