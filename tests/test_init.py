@@ -241,17 +241,14 @@ def test_scikit_build_core_project_has_cmake_and_pybind11_source(kiln, tmp_path:
 
 
 def _build_wheel(project: Path, outdir: Path, backend: str) -> Path:
-    # kiln-build is on sys.path through a .pth file, not installed as a distribution,
-    # so pypa/build cannot check that requirement; the other backends are checked.
-    skip_check = ["--skip-dependency-check"] if backend == "kiln" else []
-    # uv_build runs the `uv-build` executable found on PATH: the test environment's.
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    """Build with `kiln build --wheel`: in-process for kiln_build, isolated for the others."""
     result = subprocess.run(
-        [sys.executable, "-m", "build", "--no-isolation", *skip_check, "--wheel", "--outdir", str(outdir), str(project)],
-        capture_output=True, text=True, env={**os.environ, "PATH": path},
+        [sys.executable, "-m", "kiln", "build", "--wheel", "--out-dir", str(outdir), str(project)],
+        capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     (wheel,) = outdir.glob(f"{project.name.replace('-', '_')}-0.1.0-*.whl")
+    assert result.stdout.strip().endswith(wheel.name), result.stdout
     return wheel
 
 
