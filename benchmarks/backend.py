@@ -122,6 +122,8 @@ def hook_env(python: str) -> dict[str, str]:
     scripts = str(Path(python).parent)
     env["PATH"] = scripts + os.pathsep + env.get("PATH", "")
     env.pop("PYTHONPATH", None)
+    # Installed backends come with byte-code; let an in-tree kiln_build write its own too.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 
@@ -345,14 +347,21 @@ def markdown_report(
     return "\n".join(lines) + "\n"
 
 
-def write_into_page(page: Path, report: str) -> None:
-    """Replace the text between the result markers of ``page`` with ``report``."""
+def write_into_page(page: Path, report: str, *, cold: bool = False) -> None:
+    """Replace the text between the result markers of ``page`` with ``report``.
+
+    Cold runs (no metadata cache) have their own block, marked ``benchmark-results-cold``.
+    """
+    start_marker, end_marker = START_MARKER, END_MARKER
+    if cold:
+        start_marker = START_MARKER.replace("results", "results-cold")
+        end_marker = END_MARKER.replace("results", "results-cold")
     text = page.read_text(encoding="utf-8")
-    start = text.find(START_MARKER)
-    end = text.find(END_MARKER)
+    start = text.find(start_marker)
+    end = text.find(end_marker)
     if start < 0 or end < start:
-        raise ValueError(f"`{page}` has no `{START_MARKER}` ... `{END_MARKER}` block")
-    before = text[: start + len(START_MARKER)]
+        raise ValueError(f"`{page}` has no `{start_marker}` ... `{end_marker}` block")
+    before = text[: start + len(start_marker)]
     updated = before + "\n" + report + text[end:]
     tmp = page.with_suffix(".md.tmp")
     tmp.write_text(updated, encoding="utf-8")
@@ -407,6 +416,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--page", type=Path, default=DOCS_PAGE, help=f"page for --write (default {DOCS_PAGE})"
     )
+    parser.add_argument(
+        "--cold", action="store_true",
+        help="disable kiln_build's metadata cache (KILN_BUILD_NO_CACHE=1): time first builds",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.warmup < 0 or args.modules < 0:
@@ -419,6 +432,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     backends = [b for b in BACKENDS if b.name in args.backends]
     with tempfile.TemporaryDirectory(prefix="kiln-bench-") as tmp:
         scratch = Path(tmp)
+        os.environ["KILN_BUILD_CACHE_DIR"] = str(scratch / "kiln-build-cache")
+        if args.cold:
+            os.environ["KILN_BUILD_NO_CACHE"] = "1"
         projects: dict[tuple[str, str], Path] = {}
         for size in args.sizes:
             sources = scratch / "sources" / size
@@ -447,6 +463,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "platform": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
         "rounds": f"{args.rounds} timed, {args.warmup} warm-up",
         "large project": f"{args.modules} modules",
+        "kiln_build metadata cache": "off (first builds)" if args.cold else "on (rebuilds)",
     }
     report = markdown_report(
         results, floor, backends, backend_versions(args.python, backends),
@@ -455,7 +472,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(report, end="")
     if args.write:
         try:
-            write_into_page(args.page, report)
+            write_into_page(args.page, report, cold=args.cold)
         except (OSError, ValueError) as exc:
             print(f"error: cannot write the results: {exc}", file=sys.stderr)
             return 1
