@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 
 from kiln.errors import KilnError
+from kiln.tomlfile import load_toml as load_toml  # re-exported for older callers
 
 #: The PEP 517 fallback for projects without a ``[build-system]`` table.
 FALLBACK_REQUIRES = ("setuptools>=40.8.0",)
@@ -23,29 +23,6 @@ class BuildSystem:
     backend_path: tuple[str, ...] | None = None
     #: True when the table was missing and the PEP 517 fallback applies.
     fallback: bool = False
-
-
-def load_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file; a syntax error becomes a ``KilnError`` naming the file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise KilnError(f"cannot read `{path}`: {exc.strerror}") from None
-    if sys.version_info >= (3, 11):
-        import tomllib
-
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise KilnError(f"`{path}` is not valid TOML: {exc}") from None
-    import tomlkit
-    from tomlkit.exceptions import ParseError
-
-    try:
-        data: dict[str, Any] = tomlkit.parse(text).unwrap()
-    except ParseError as exc:
-        raise KilnError(f"`{path}` is not valid TOML: {exc}") from None
-    return data
 
 
 def read_pyproject(project_dir: Path) -> dict[str, Any] | None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kiln.errors import KilnError
+from kiln.tomlfile import load_toml
 
 PYPI_UPLOAD_URL = "https://upload.pypi.org/legacy/"
 
@@ -56,7 +56,7 @@ def find_index(name: str, start: Path) -> tuple[dict[str, Any], Path]:
             f"cannot use `--index {name}`: no `pyproject.toml` in `{start}` or its parents",
             hint="run from your project, or pass `--publish-url`",
         )
-    tool = _load(path).get("tool", {})
+    tool = load_toml(path).get("tool", {})
     found: list[str] = []
     for section in ("kiln", "uv"):
         tables = tool.get(section, {}).get("index", []) if isinstance(tool, dict) else []
@@ -83,23 +83,3 @@ def _find_pyproject(start: Path) -> Path | None:
     return None
 
 
-def _load(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise KilnError(f"cannot read `{path}`: {exc.strerror}") from None
-    if sys.version_info >= (3, 11):
-        import tomllib
-
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise KilnError(f"`{path}` is not valid TOML: {exc}") from None
-    import tomlkit
-    from tomlkit.exceptions import ParseError
-
-    try:
-        data: dict[str, Any] = tomlkit.parse(text).unwrap()
-    except ParseError as exc:
-        raise KilnError(f"`{path}` is not valid TOML: {exc}") from None
-    return data

@@ -51,7 +51,7 @@ class ProjectIndexConfig:
 
 def load_project_config(pyproject: Path) -> ProjectIndexConfig:
     """Read the index settings of ``pyproject`` (a missing file means no settings)."""
-    from kiln.build.project import load_toml
+    from kiln.tomlfile import load_toml
 
     if not pyproject.is_file():
         return ProjectIndexConfig(path=pyproject)

@@ -48,7 +48,7 @@ _URL_SCHEMES = frozenset({"https", "http", "file"})
 
 def load_sources(pyproject: Path, *, index_names: Collection[str] | None = None) -> ProjectSources:
     """The sources of ``pyproject`` (a missing file has none)."""
-    from kiln.build.project import load_toml
+    from kiln.tomlfile import load_toml
 
     if not pyproject.is_file():
         return ProjectSources(origin=pyproject)

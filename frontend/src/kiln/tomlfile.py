@@ -1,0 +1,32 @@
+"""Reading TOML files (pyproject.toml, workspace roots) with errors that name the file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from kiln.errors import KilnError
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; an unreadable file or a syntax error becomes a ``KilnError``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise KilnError(f"cannot read `{path}`: {exc.strerror}") from None
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise KilnError(f"`{path}` is not valid TOML: {exc}") from None
+    import tomlkit  # Python 3.10 has no tomllib; tomlkit is a dependency anyway
+    from tomlkit.exceptions import ParseError
+
+    try:
+        data: dict[str, Any] = tomlkit.parse(text).unwrap()
+    except ParseError as exc:
+        raise KilnError(f"`{path}` is not valid TOML: {exc}") from None
+    return data
