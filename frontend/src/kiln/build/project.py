@@ -9,7 +9,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 
 from kiln.errors import KilnError
-from kiln.tomlfile import load_toml as load_toml  # re-exported for older callers
+from kiln.tomlfile import load_toml as load_toml  # noqa: PLC0414 - explicit re-export
 
 #: The PEP 517 fallback for projects without a ``[build-system]`` table.
 FALLBACK_REQUIRES = ("setuptools>=40.8.0",)
