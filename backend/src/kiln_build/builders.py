@@ -208,12 +208,21 @@ def _build_zip(out_dir: Path, filename: str, body: Callable[[WheelWriter], None]
     write_atomically(out_dir, filename, produce)
 
 
-def build_wheel(root: Path, out_dir: Path, metadata_directory: str | None = None) -> str:
+def _build_any_wheel(
+    root: Path,
+    out_dir: Path,
+    metadata_directory: str | None,
+    write: Callable[[Context, ArchiveWriter], None],
+) -> str:
     ctx = _load_or_clean(root, out_dir, f"-{TAG}.whl")
     _check_prepared(ctx, metadata_directory)
     filename = wheel_filename(ctx)
-    _build_zip(out_dir, filename, lambda writer: write_wheel(ctx, writer))
+    _build_zip(out_dir, filename, lambda writer: write(ctx, writer))
     return filename
+
+
+def build_wheel(root: Path, out_dir: Path, metadata_directory: str | None = None) -> str:
+    return _build_any_wheel(root, out_dir, metadata_directory, write_wheel)
 
 
 # -- editable ----------------------------------------------------------------------------------
@@ -240,11 +249,7 @@ def write_editable(ctx: Context, writer: ArchiveWriter) -> None:
 
 
 def build_editable(root: Path, out_dir: Path, metadata_directory: str | None = None) -> str:
-    ctx = _load_or_clean(root, out_dir, f"-{TAG}.whl")
-    _check_prepared(ctx, metadata_directory)
-    filename = wheel_filename(ctx)
-    _build_zip(out_dir, filename, lambda writer: write_editable(ctx, writer))
-    return filename
+    return _build_any_wheel(root, out_dir, metadata_directory, write_editable)
 
 
 # -- metadata directory ------------------------------------------------------------------------
