@@ -150,8 +150,21 @@ class EnvProvider:
             self._scratch.cleanup()
             self._scratch = None
 
-    def get(self, requirements: Sequence[str], constraints: Path | None) -> BuildEnv:
-        key = env_key(requirements, constraints, self.installer, self.python)
+    def get(
+        self,
+        requirements: Sequence[str],
+        constraints: Path | None,
+        *,
+        identity: Sequence[str] | None = None,
+    ) -> BuildEnv:
+        """An environment with ``requirements``; ``identity`` replaces them in the cache key
+        (build requirements from sources: what they resolved to, not a temporary path)."""
+        key = env_key(
+            requirements if identity is None else identity,
+            constraints,
+            self.installer,
+            self.python,
+        )
         if self.root is None:
             if self._scratch is None:
                 self._scratch = tempfile.TemporaryDirectory(prefix="kiln-build-env-")

@@ -31,6 +31,7 @@ from kiln.build.installer import default_installer
 from kiln.build.isolated import build_subprocess
 from kiln.build.project import project_label, read_build_system
 from kiln.build.report import Reporter
+from kiln.build.requirements import BuildRequirementResolver, ProjectRequirements, SourceSettings
 from kiln.errors import KilnError
 
 Kind = Literal["sdist", "wheel"]
@@ -45,6 +46,10 @@ class BuildOptions:
     isolation: bool = True
     use_cache: bool = True
     refresh: bool = False
+    #: Ignore ``[tool.kiln.sources]`` for build requirements (``--no-sources``).
+    no_sources: bool = False
+    #: Ignore the sources of these packages (``--no-sources-package``).
+    no_sources_packages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,10 +138,18 @@ class Builder:
         self.options = options
         self.reporter = reporter
         self.envs: EnvProvider | None = None
+        self.requirements: BuildRequirementResolver | None = None
         if options.isolation:
             root = cache_dir() if options.use_cache else None
             installer = default_installer(reporter)
             self.envs = EnvProvider(installer, reporter, root=root, refresh=options.refresh)
+            settings = SourceSettings(
+                no_sources=options.no_sources,
+                no_sources_packages=options.no_sources_packages,
+                constraints=options.constraints,
+                refresh=options.refresh,
+            )
+            self.requirements = BuildRequirementResolver(self._build_nested, settings, reporter)
 
     def __enter__(self) -> Builder:
         return self
@@ -149,12 +162,38 @@ class Builder:
     ) -> None:
         if self.envs is not None:
             self.envs.__exit__(exc_type, exc, tb)
+        if self.requirements is not None:
+            self.requirements.close()
 
-    def build_one(self, kind: Kind, tree: Path, out_dir: Path) -> Path:
-        """One artifact from one source tree, fast path or PEP 517 subprocess."""
+    def _build_nested(
+        self, tree: Path, out_dir: Path, *, sources_dir: Path | None, parent: ProjectRequirements
+    ) -> Path:
+        """The wheel of a build requirement that comes from a source (see ``requirements``)."""
+        return self.build_one("wheel", tree, out_dir, sources_dir=sources_dir, parent=parent)
+
+    def build_one(
+        self,
+        kind: Kind,
+        tree: Path,
+        out_dir: Path,
+        *,
+        sources_dir: Path | None = None,
+        parent: ProjectRequirements | None = None,
+    ) -> Path:
+        """One artifact from one source tree, fast path or PEP 517 subprocess.
+
+        ``sources_dir`` is the project whose ``[tool.kiln.sources]`` apply to the build
+        requirements (the tree itself, or the project an sdist was made from); None applies
+        none. ``parent`` is the build this one is a build requirement of.
+        """
         build_system = read_build_system(tree)
         label = project_label(tree)
-        if fastpath.fast_path_applies(build_system):
+        requirements = None
+        if self.requirements is not None:
+            requirements = self.requirements.for_project(sources_dir, label, parent)
+        if fastpath.fast_path_applies(build_system) and not (
+            requirements is not None and requirements.has_sources(build_system.requires)
+        ):
             self.reporter.debug(f"using the bundled `kiln_build` backend for `{tree}`")
             return fastpath.build_in_process(kind, tree, out_dir, self.options.config_settings)
         if build_system.fallback:
@@ -171,6 +210,7 @@ class Builder:
             constraints=self.options.constraints,
             reporter=self.reporter,
             label=label,
+            requirements=requirements,
         )
 
     def stage(self, source: Source, staging: Path) -> list[Path]:
@@ -182,25 +222,26 @@ class Builder:
                     f"cannot build an sdist from the source distribution `{source.path}`",
                     hint="drop `--sdist`",
                 )
-            return [self._wheel_from_sdist(source.path, staging)]
+            return [self._wheel_from_sdist(source.path, staging, None)]
         if options.sdist or options.wheel:
             built: list[Path] = []
             if options.sdist:
                 self.reporter.progress("Building source distribution...")
-                built.append(self.build_one("sdist", source.path, staging))
+                built.append(self.build_one("sdist", source.path, staging, sources_dir=source.path))
             if options.wheel:
                 self.reporter.progress("Building wheel...")
-                built.append(self.build_one("wheel", source.path, staging))
+                built.append(self.build_one("wheel", source.path, staging, sources_dir=source.path))
             return built
         self.reporter.progress("Building source distribution...")
-        sdist = self.build_one("sdist", source.path, staging)
-        return [sdist, self._wheel_from_sdist(sdist, staging)]
+        sdist = self.build_one("sdist", source.path, staging, sources_dir=source.path)
+        return [sdist, self._wheel_from_sdist(sdist, staging, source.path)]
 
-    def _wheel_from_sdist(self, sdist: Path, staging: Path) -> Path:
+    def _wheel_from_sdist(self, sdist: Path, staging: Path, sources_dir: Path | None) -> Path:
+        """The wheel of ``sdist``; the sources of ``sources_dir`` (its project) apply."""
         self.reporter.progress("Building wheel from source distribution...")
         with tempfile.TemporaryDirectory(prefix="kiln-sdist-") as unpacked:
             tree = extract_sdist(sdist, Path(unpacked))
-            wheel = self.build_one("wheel", tree, staging)
+            wheel = self.build_one("wheel", tree, staging, sources_dir=sources_dir)
         _check_consistent(sdist, wheel)
         return wheel
 

@@ -126,14 +126,18 @@ def find_uv() -> str | None:
 
 
 def default_installer(reporter: Reporter) -> Installer:
-    """uv when it can be found (or ``KILN_BUILD_INSTALLER=uv``), else pip."""
+    """kiln's own installer, unless ``KILN_BUILD_INSTALLER`` is ``uv`` or ``pip``."""
     choice = os.environ.get("KILN_BUILD_INSTALLER", "").strip().lower()
-    if choice not in {"", "uv", "pip"}:
+    if choice not in {"", "kiln", "uv", "pip"}:
         raise KilnError(
-            f"`KILN_BUILD_INSTALLER` must be `uv` or `pip`, not `{choice}`",
+            f"`KILN_BUILD_INSTALLER` must be `kiln`, `uv` or `pip`, not `{choice}`",
         )
     index = pip_index_settings()
-    uv = find_uv() if choice in {"", "uv"} else None
+    if choice in {"", "kiln"}:
+        from kiln.build.kiln_installer import KilnInstaller
+
+        return KilnInstaller(index, reporter)
+    uv = find_uv() if choice == "uv" else None
     if uv is not None:
         return UvInstaller(uv, index, reporter)
     if choice == "uv":

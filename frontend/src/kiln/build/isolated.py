@@ -13,7 +13,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from kiln.build.configsettings import ConfigSettings
 from kiln.build.envcache import BuildEnv, EnvProvider, normalize_requirements
@@ -21,6 +21,9 @@ from kiln.build.errors import BackendError
 from kiln.build.installer import env_python
 from kiln.build.project import BuildSystem
 from kiln.build.report import Reporter
+
+if TYPE_CHECKING:
+    from kiln.build.requirements import ProjectRequirements
 
 T = TypeVar("T")
 HINT = "build failures usually come from the project or its build requirements; rerun with `-v` to see all backend output"
@@ -134,12 +137,24 @@ def build_subprocess(
     constraints: Path | None,
     reporter: Reporter,
     label: str,
+    requirements: ProjectRequirements | None = None,
 ) -> Path:
-    """Build ``kind`` from ``source_dir`` into ``out_dir``; ``envs=None`` means no isolation."""
+    """Build ``kind`` from ``source_dir`` into ``out_dir``; ``envs=None`` means no isolation.
+
+    ``requirements`` lowers the build requirements with the project's sources (and applies
+    its build constraints) before they are installed.
+    """
     settings = dict(config_settings) or None
     env: BuildEnv | None = None
+
+    def environment(requires: Sequence[str]) -> BuildEnv:
+        assert envs is not None
+        if requirements is None:
+            return envs.get(requires, constraints)
+        return requirements.environment(envs, requires)
+
     if envs is not None:
-        env = envs.get(build_system.requires, constraints)
+        env = environment(build_system.requires)
     python = env.python_executable if env else no_isolation_python()
     environ = env.make_extra_environ() if env else None
     session = HookSession(source_dir, build_system, python, environ, reporter, label)
@@ -157,7 +172,7 @@ def build_subprocess(
         missing = [item for item in normalize_requirements(extra) if item not in known]
         if missing:
             reporter.debug(f"`{hook}` asks for {', '.join(missing)}")
-            env = envs.get([*build_system.requires, *missing], constraints)
+            env = environment([*build_system.requires, *missing])
             session = HookSession(
                 source_dir,
                 build_system,

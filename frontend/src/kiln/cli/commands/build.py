@@ -60,7 +60,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--build-constraints",
         dest="build_constraint",
         metavar="FILE",
-        help="constraints file for the build requirements",
+        help="constraints file for the build requirements (added to `build-constraint-dependencies`)",
+    )
+    parser.add_argument(
+        "--no-sources",
+        action="store_true",
+        help="ignore `[tool.kiln.sources]` for build requirements: take each as written",
+    )
+    parser.add_argument(
+        "--no-sources-package",
+        dest="no_sources_package",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="ignore the sources of package NAME for build requirements (repeatable)",
     )
     parser.add_argument(
         "--no-build-isolation",
@@ -163,6 +176,8 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         isolation=not args.no_build_isolation,
         use_cache=not args.no_cache,
         refresh=args.refresh,
+        no_sources=args.no_sources,
+        no_sources_packages=tuple(args.no_sources_package),
     )
     source = resolve_source(Path(args.src or "."))
     out_dir = Path(args.out_dir).absolute() if args.out_dir else None

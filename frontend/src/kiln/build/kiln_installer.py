@@ -1,0 +1,67 @@
+"""Build environments made by kiln itself: ``kiln.core.venv`` plus the ``kiln pip`` core.
+
+No uv or pip is needed: the environment is written directly and the build requirements
+are resolved and installed with kiln's resolver and installer, from the package index
+settings of pip's configuration (as the other installers use).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from kiln.build.pipconfig import IndexSettings
+from kiln.build.report import Reporter
+from kiln.errors import KilnError
+
+
+class KilnInstaller:
+    name = "kiln"
+
+    def __init__(self, index: IndexSettings, reporter: Reporter) -> None:
+        self.index = index
+        self.reporter = reporter
+
+    def create(self, env_dir: Path, python: str) -> None:
+        from kiln.core.interpreter import find_interpreter
+        from kiln.core.venv import create_venv
+
+        create_venv(env_dir, find_interpreter(python))
+
+    def install(
+        self, env_python: Path, requirements: Sequence[str], constraints: Path | None
+    ) -> None:
+        if not requirements:
+            return
+        from kiln.core.index import IndexOptions
+        from kiln.core.install import Environment
+        from kiln.core.operations import Events, Settings, install
+        from kiln.core.requirements_file import (
+            RequirementsInput,
+            parse_requirement,
+            read_requirements,
+        )
+
+        inputs = RequirementsInput(
+            requirements=[parse_requirement(r, origin="build requirements") for r in requirements]
+        )
+        if constraints is not None:
+            inputs.merge(read_requirements(constraints, constraints=True))
+        settings = Settings(
+            index=IndexOptions(
+                index_url=self.index.index_url,
+                extra_index_url=self.index.extra_index_urls,
+                find_links=self.index.find_links,
+                no_index=self.index.no_index,
+            )
+        )
+        env = Environment.from_venv(env_python.parent.parent)
+        events = Events(building=lambda label: self.reporter.debug(f"building `{label}`"))
+        try:
+            report = install(env, inputs, settings, events)
+        except KilnError as exc:
+            raise KilnError(
+                f"installing build requirements failed:\n{exc.message}", hint=exc.hint
+            ) from None
+        for change in report.installed:
+            self.reporter.debug(f"installed {change.name}=={change.version}")

@@ -1,0 +1,541 @@
+"""`kiln pip`: a pip-compatible interface (install, uninstall, compile, sync, list, ...)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kiln.cli.ui import UI
+
+if TYPE_CHECKING:
+    from kiln.core.install import Environment
+    from kiln.core.operations import Events, InstallReport, Settings
+    from kiln.core.requirements_file import RequirementsInput
+    from kiln.core.types import DistFile
+
+NAME = "pip"
+HELP = "manage packages in an environment with a pip-compatible interface"
+
+PRERELEASE_MODES = ("if-necessary", "allow", "disallow", "explicit")
+STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
+
+
+# -- parser ---------------------------------------------------------------------------------
+
+
+def _target_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("target environment")
+    group.add_argument(
+        "-p", "--python", metavar="PYTHON",
+        help="the environment to use: a virtual environment directory, an interpreter path "
+        "or a version (default: `VIRTUAL_ENV`, else `.venv` here or in a parent directory)",
+    )
+    group.add_argument(
+        "--system", action="store_true",
+        help="allow an interpreter outside a virtual environment",
+    )
+
+
+def _index_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("index options")
+    group.add_argument(
+        "--index", action="append", default=[], metavar="[NAME=]URL",
+        help="an index to search before the default index (repeatable; earlier wins)",
+    )
+    group.add_argument(
+        "--default-index", metavar="URL", help="the default index, instead of PyPI",
+    )
+    group.add_argument(
+        "-i", "--index-url", metavar="URL",
+        help="the default index (legacy name of `--default-index`)",
+    )
+    group.add_argument(
+        "--extra-index-url", action="append", default=[], metavar="URL",
+        help="an extra index searched before the default index (repeatable)",
+    )
+    group.add_argument(
+        "-f", "--find-links", action="append", default=[], metavar="LOCATION",
+        help="a directory or HTML page of distribution files (repeatable)",
+    )
+    group.add_argument(
+        "--no-index", action="store_true",
+        help="use no package index: only `--find-links` and direct references",
+    )
+    group.add_argument(
+        "--index-strategy", choices=STRATEGIES, default=None,
+        help="how to pick versions across indexes (default: `first-index`)",
+    )
+    group.add_argument(
+        "--prerelease", choices=PRERELEASE_MODES, default="if-necessary",
+        help="when pre-release versions may be chosen (default: `if-necessary`)",
+    )
+    group.add_argument(
+        "--offline", action="store_true", help="use only cached data, never the network",
+    )
+    group.add_argument(
+        "--refresh", action="store_true", help="revalidate every cached index page and file",
+    )
+    group.add_argument(
+        "--no-cache", action="store_true", help="use a temporary cache for this run only",
+    )
+
+
+def _install_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("installation options")
+    group.add_argument(
+        "--reinstall", action="store_true",
+        help="reinstall every package, even when the same version is installed",
+    )
+    group.add_argument(
+        "--reinstall-package", action="append", default=[], metavar="PACKAGE",
+        help="reinstall this package (repeatable)",
+    )
+    group.add_argument(
+        "--require-hashes", action="store_true",
+        help="require a matching `--hash` for every package (implied when any is given)",
+    )
+    group.add_argument(
+        "--link-mode", choices=("hardlink", "copy"), default="hardlink",
+        help="how files are placed from the cache (default: `hardlink`)",
+    )
+    group.add_argument(
+        "--compile-bytecode", action="store_true",
+        help="compile installed Python files to bytecode",
+    )
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from kiln.cli.main import add_global_options
+
+    sub = parser.add_subparsers(dest="pip_command", metavar="COMMAND")
+
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        child = sub.add_parser(name, help=text, description=text)
+        add_global_options(child, suppress=True)
+        return child
+
+    install = command("install", "install packages into an environment")
+    install.add_argument("packages", nargs="*", metavar="PACKAGE",
+                         help="requirements: `name`, `name>=1`, `name @ url`, a path or a URL")
+    install.add_argument("-r", "--requirements", action="append", default=[], metavar="FILE",
+                         help="install the requirements of FILE (`requirements.txt` style, "
+                         "or a `pyproject.toml`; repeatable)")
+    install.add_argument("-e", "--editable", action="append", default=[], metavar="PATH",
+                         help="install the local project at PATH in editable mode (repeatable)")
+    install.add_argument("-c", "--constraints", action="append", default=[], metavar="FILE",
+                         help="constrain versions with the requirements of FILE (repeatable)")
+    install.add_argument("-U", "--upgrade", action="store_true",
+                         help="ignore installed versions and pick the newest allowed")
+    install.add_argument("-P", "--upgrade-package", action="append", default=[],
+                         metavar="PACKAGE", help="like `--upgrade`, for this package only")
+    install.add_argument("--no-deps", action="store_true",
+                         help="install the requirements only, not their dependencies")
+    _install_options(install)
+    _index_options(install)
+    _target_options(install)
+
+    uninstall = command("uninstall", "uninstall packages from an environment")
+    uninstall.add_argument("packages", nargs="*", metavar="PACKAGE")
+    uninstall.add_argument("-r", "--requirements", action="append", default=[], metavar="FILE",
+                           help="uninstall the packages named in FILE")
+    _target_options(uninstall)
+
+    compile_ = command("compile", "resolve requirements into a pinned requirements file")
+    compile_.add_argument("src_files", nargs="+", metavar="SRC_FILE",
+                          help="`requirements.in`-style files or `pyproject.toml`")
+    compile_.add_argument("-o", "--output-file", metavar="FILE",
+                          help="write the result to FILE instead of standard output")
+    compile_.add_argument("-c", "--constraints", action="append", default=[], metavar="FILE",
+                          help="constrain versions with the requirements of FILE")
+    compile_.add_argument("--python-version", metavar="VERSION",
+                          help="resolve for this Python version (e.g. `3.12`)")
+    compile_.add_argument("--python-platform", metavar="PLATFORM",
+                          help="resolve for this platform (e.g. `linux`, `macos`, `windows`)")
+    compile_.add_argument("--no-header", action="store_true",
+                          help="leave out the header comment")
+    compile_.add_argument("--no-annotate", action="store_true",
+                          help="leave out the `# via` comments")
+    compile_.add_argument("--no-deps", action="store_true",
+                          help="pin the requirements only, not their dependencies")
+    _index_options(compile_)
+
+    sync = command("sync", "make an environment contain exactly the given requirements")
+    sync.add_argument("src_files", nargs="+", metavar="SRC_FILE",
+                      help="pinned requirement files (e.g. from `kiln pip compile`)")
+    sync.add_argument("-c", "--constraints", action="append", default=[], metavar="FILE")
+    _install_options(sync)
+    _index_options(sync)
+    _target_options(sync)
+
+    listing = command("list", "list installed packages")
+    listing.add_argument("--format", choices=("columns", "freeze", "json"), default="columns",
+                         help="output format (default: `columns`)")
+    listing.add_argument("-e", "--editable", action="store_true",
+                         help="list editable installs only")
+    listing.add_argument("--exclude-editable", action="store_true",
+                         help="leave out editable installs")
+    _target_options(listing)
+
+    freeze = command("freeze", "list installed packages as requirements")
+    freeze.add_argument("--exclude-editable", action="store_true",
+                        help="leave out editable installs")
+    _target_options(freeze)
+
+    show = command("show", "show details of installed packages")
+    show.add_argument("packages", nargs="+", metavar="PACKAGE")
+    _target_options(show)
+
+    check = command("check", "check that installed packages have compatible dependencies")
+    _target_options(check)
+
+    tree = command("tree", "show installed packages as a dependency tree")
+    tree.add_argument("-d", "--depth", type=int, default=None, metavar="N",
+                      help="show N levels of dependencies")
+    tree.add_argument("--package", action="append", default=[], metavar="PACKAGE",
+                      help="start the tree at PACKAGE (repeatable)")
+    _target_options(tree)
+
+
+def run(args: argparse.Namespace, ui: UI) -> int:
+    handlers: dict[str, Callable[[argparse.Namespace, UI], int]] = {
+        "install": _install,
+        "uninstall": _uninstall,
+        "compile": _compile,
+        "sync": _sync,
+        "list": _list,
+        "freeze": _freeze,
+        "show": _show,
+        "check": _check,
+        "tree": _tree,
+    }
+    handler = handlers.get(args.pip_command or "")
+    if handler is None:
+        ui.error("missing `kiln pip` command",
+                 "choose one of: " + ", ".join(f"`{name}`" for name in handlers))
+        return 2
+    return handler(args, ui)
+
+
+# -- shared ---------------------------------------------------------------------------------
+
+
+def elapsed(seconds: float) -> str:
+    """uv-style durations: ``12ms``, ``1.52s``."""
+    if seconds < 1:
+        return f"{max(seconds * 1000, 0):.0f}ms"
+    return f"{seconds:.2f}s"
+
+
+def _packages(count: int) -> str:
+    return f"{count} package" if count == 1 else f"{count} packages"
+
+
+def _environment(args: argparse.Namespace) -> Environment:
+    from kiln.core.operations import find_environment
+
+    return find_environment(args.python, system=args.system)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from kiln.core.index import ClientOptions, IndexOptions
+    from kiln.core.operations import Settings
+
+    pyproject = Path.cwd() / "pyproject.toml"
+    return Settings(
+        index=IndexOptions(
+            index=tuple(args.index),
+            default_index=args.default_index,
+            index_url=args.index_url,
+            extra_index_url=tuple(args.extra_index_url),
+            find_links=tuple(args.find_links),
+            no_index=args.no_index,
+            strategy=args.index_strategy,
+        ),
+        client=ClientOptions(offline=args.offline, refresh=args.refresh, no_cache=args.no_cache),
+        prerelease=args.prerelease,
+        upgrade=getattr(args, "upgrade", False),
+        upgrade_packages=frozenset(getattr(args, "upgrade_package", ())),
+        reinstall=getattr(args, "reinstall", False),
+        reinstall_packages=frozenset(getattr(args, "reinstall_package", ())),
+        no_deps=getattr(args, "no_deps", False),
+        require_hashes=getattr(args, "require_hashes", False),
+        link_mode=getattr(args, "link_mode", "hardlink"),
+        compile_bytecode=getattr(args, "compile_bytecode", False),
+        project=pyproject if pyproject.is_file() else None,
+    )
+
+
+def _inputs(
+    packages: Sequence[str],
+    files: Sequence[str],
+    editables: Sequence[str] = (),
+    constraints: Sequence[str] = (),
+) -> RequirementsInput:
+    from kiln.core.requirements_file import (
+        RequirementsInput,
+        parse_requirement,
+        read_requirements,
+    )
+
+    inputs = RequirementsInput()
+    for text in packages:
+        inputs.requirements.append(parse_requirement(text))
+    for path in editables:
+        inputs.requirements.append(parse_requirement(path, editable=True))
+    for file in files:
+        inputs.merge(read_requirements(Path(file)))
+    for file in constraints:
+        inputs.merge(read_requirements(Path(file), constraints=True))
+    return inputs
+
+
+class _Progress:
+    """Download and build progress on stderr; a self-rewriting line on a terminal."""
+
+    def __init__(self, ui: UI) -> None:
+        self.ui = ui
+        self.tty = ui.verbosity >= 0 and ui.err.isatty()
+        self.lock = threading.Lock()
+
+    def events(self) -> Events:
+        from kiln.core.operations import Events
+
+        return Events(downloaded=self.downloaded, building=self.building)
+
+    def downloaded(self, file: DistFile, done: int, total: int) -> None:
+        if self.tty:
+            width = 30
+            filled = width * done // max(total, 1)
+            bar = "█" * filled + "░" * (width - filled)
+            end = "\n" if done == total else ""
+            with self.lock:
+                self.ui.err.write(f"\rDownloading {bar} {done}/{total}{end}")
+                self.ui.err.flush()
+        else:
+            self.ui.debug(f"Downloaded {file.filename}")
+
+    def building(self, label: str) -> None:
+        from kiln.core.index import redact
+
+        with self.lock:
+            self.ui.info(f"   Building {redact(label)}")
+
+
+def _print_report(ui: UI, report: InstallReport) -> None:
+    if report.audited is not None:
+        ui.info(f"Audited {_packages(report.audited)} in {elapsed(0)}")
+        return
+    ui.info(f"Resolved {_packages(report.resolved)} in {elapsed(report.resolve_seconds)}")
+    if report.prepared:
+        ui.info(f"Prepared {_packages(report.prepared)} in {elapsed(report.prepare_seconds)}")
+    if report.uninstalled:
+        ui.info(f"Uninstalled {_packages(len(report.uninstalled))} in "
+                f"{elapsed(report.install_seconds)}")
+    if report.installed:
+        ui.info(f"Installed {_packages(len(report.installed))} in "
+                f"{elapsed(report.install_seconds)}")
+    if not report.installed and not report.uninstalled:
+        ui.info(f"Audited {_packages(report.resolved)} in {elapsed(0)}")
+    changes = [(c.name.lower(), "-", c) for c in report.uninstalled]
+    changes += [(c.name.lower(), "+", c) for c in report.installed]
+    for _key, sign, change in sorted(changes, key=lambda item: (item[0], item[1] == "+")):
+        ui.info(f" {sign} {change.name}=={change.version}")
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+def _install(args: argparse.Namespace, ui: UI) -> int:
+    from kiln.core.operations import install
+
+    inputs = _inputs(args.packages, args.requirements, args.editable, args.constraints)
+    if not inputs.requirements:
+        ui.error("no requirements given",
+                 "name packages, or pass `-r requirements.txt` or `-e PATH`")
+        return 2
+    env = _environment(args)
+    ui.debug(f"Using environment at: {env.prefix}")
+    report = install(env, inputs, _settings(args), _Progress(ui).events())
+    _print_report(ui, report)
+    return 0
+
+
+def _sync(args: argparse.Namespace, ui: UI) -> int:
+    from kiln.core.operations import sync
+
+    inputs = _inputs((), args.src_files, (), args.constraints)
+    env = _environment(args)
+    report = sync(env, inputs, _settings(args), _Progress(ui).events())
+    _print_report(ui, report)
+    return 0
+
+
+def _uninstall(args: argparse.Namespace, ui: UI) -> int:
+    import time
+
+    from kiln.core.operations import uninstall_packages
+
+    names = list(args.packages)
+    if args.requirements:
+        inputs = _inputs((), args.requirements)
+        names += [spec.requirement.name for spec in inputs.requirements]
+    if not names:
+        ui.error("no packages given", "name the packages to uninstall, or pass `-r FILE`")
+        return 2
+    env = _environment(args)
+    started = time.monotonic()
+    report = uninstall_packages(env, names)
+    seconds = time.monotonic() - started
+    for name in report.missing:
+        ui.warning(f"Skipping `{name}`: it is not installed")
+    if not report.removed:
+        ui.warning("No packages to uninstall")
+        return 0
+    ui.info(f"Uninstalled {_packages(len(report.removed))} in {elapsed(seconds)}")
+    for removal in sorted(report.removed, key=lambda r: r.dist.name):
+        ui.info(f" - {removal.dist.display_name}=={removal.dist.version}")
+    return 0
+
+
+def _compile_command(args: argparse.Namespace) -> str:
+    from kiln.core.index import redact
+
+    words = ["kiln", "pip", "compile", *args.src_files]
+    if args.output_file:
+        words += ["-o", args.output_file]
+    for flag in ("python_version", "python_platform", "index_url", "default_index"):
+        value = getattr(args, flag)
+        if value:
+            words += ["--" + flag.replace("_", "-"), redact(value)]
+    for value in args.index:
+        words += ["--index", redact(value)]
+    for value in args.extra_index_url:
+        words += ["--extra-index-url", redact(value)]
+    for value in args.find_links:
+        words += ["--find-links", redact(value)]
+    for flag in ("no_index", "no_header", "no_annotate", "no_deps"):
+        if getattr(args, flag):
+            words.append("--" + flag.replace("_", "-"))
+    return " ".join(words)
+
+
+def _compile(args: argparse.Namespace, ui: UI) -> int:
+    from kiln.core.operations import compile_requirements
+    from kiln.core.resolver import CompileOptions, TargetEnvironment
+
+    inputs = _inputs((), args.src_files, (), args.constraints)
+    target = TargetEnvironment.for_target(args.python_version, args.python_platform)
+    options = CompileOptions(
+        command=_compile_command(args),
+        no_header=args.no_header,
+        no_annotate=args.no_annotate,
+        sources=[f"-r {src}" for src in args.src_files],
+    )
+    result = compile_requirements(
+        inputs, _settings(args), target=target, options=options,
+        events=_Progress(ui).events(),
+    )
+    ui.info(f"Resolved {_packages(len(result.resolution.packages))} in "
+            f"{elapsed(result.seconds)}")
+    if args.output_file:
+        _write_atomic(Path(args.output_file), result.text)
+    else:
+        sys.stdout.flush()
+        ui.out.write(result.text)
+    return 0
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    import os
+    import tempfile
+
+    from kiln.errors import KilnError
+
+    directory = path.absolute().parent
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise KilnError(f"cannot write `{path}`: {exc.strerror or exc}") from None
+
+
+def _list(args: argparse.Namespace, ui: UI) -> int:
+    from kiln.core.install import installed_distributions
+    from kiln.core.operations.listing import freeze_line, list_columns, list_json
+
+    dists = installed_distributions(_environment(args))
+    if args.editable:
+        dists = [d for d in dists if d.editable]
+    if args.exclude_editable:
+        dists = [d for d in dists if not d.editable]
+    if args.format == "json":
+        ui.data(list_json(dists))
+    elif args.format == "freeze":
+        for dist in dists:
+            ui.data(freeze_line(dist))
+    else:
+        for line in list_columns(dists):
+            ui.data(line)
+    return 0
+
+
+def _freeze(args: argparse.Namespace, ui: UI) -> int:
+    from kiln.core.install import installed_distributions
+    from kiln.core.operations.listing import freeze_line
+
+    for dist in installed_distributions(_environment(args)):
+        if args.exclude_editable and dist.editable:
+            continue
+        ui.data(freeze_line(dist))
+    return 0
+
+
+def _show(args: argparse.Namespace, ui: UI) -> int:
+    from kiln.core.operations.listing import show
+
+    shown, missing = show(_environment(args), args.packages)
+    if missing:
+        ui.warning("Package(s) not found for: " + ", ".join(f"`{m}`" for m in missing))
+    for position, package in enumerate(shown):
+        if position:
+            ui.data("---")
+        ui.data(f"Name: {package.name}")
+        ui.data(f"Version: {package.version}")
+        ui.data(f"Location: {package.location}")
+        if package.editable_location:
+            ui.data(f"Editable project location: {package.editable_location}")
+        ui.data(f"Requires: {', '.join(package.requires)}")
+        ui.data(f"Required-by: {', '.join(package.required_by)}")
+    return 0 if shown else 1
+
+
+def _check(args: argparse.Namespace, ui: UI) -> int:
+    import time
+
+    from kiln.core.operations.listing import check
+
+    started = time.monotonic()
+    count, problems = check(_environment(args))
+    ui.info(f"Checked {_packages(count)} in {elapsed(time.monotonic() - started)}")
+    if not problems:
+        ui.info("All installed packages are compatible")
+        return 0
+    ui.info(f"Found {len(problems)} incompatibilit{'y' if len(problems) == 1 else 'ies'}")
+    for problem in problems:
+        ui.data(problem.describe())
+    return 1
+
+
+def _tree(args: argparse.Namespace, ui: UI) -> int:
+    from kiln.core.operations.listing import tree
+
+    for line in tree(_environment(args), depth=args.depth, packages=args.package):
+        ui.data(line)
+    return 0

@@ -1,0 +1,68 @@
+"""Views of a package source for ``--no-deps`` and for hash-checked requirements."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+
+from packaging.metadata import Metadata
+from packaging.utils import NormalizedName
+
+from kiln.core.resolver import MetadataBuilder
+from kiln.core.types import DistFile, PackageSource
+
+#: name -> algorithm -> allowed hex digests.
+AllowedHashes = Mapping[NormalizedName, Mapping[str, frozenset[str]]]
+
+
+def without_dependencies(metadata: Metadata) -> Metadata:
+    """A copy of ``metadata`` that requires nothing."""
+    stripped = copy.copy(metadata)
+    stripped.__dict__["requires_dist"] = []
+    return stripped
+
+
+def hash_allows(file: DistFile, allowed: Mapping[str, frozenset[str]]) -> bool:
+    """False when ``file`` advertises a hash that none of the allowed digests match."""
+    comparable = [algo for algo in allowed if algo in file.hashes]
+    if not comparable:
+        return True
+    return any(file.hashes[algo].lower() in allowed[algo] for algo in comparable)
+
+
+class FilteredSource:
+    """Prefers files whose advertised hashes are allowed; optionally strips dependencies."""
+
+    def __init__(
+        self, source: PackageSource, *, hashes: AllowedHashes, no_deps: bool = False
+    ) -> None:
+        self.source = source
+        self.hashes = hashes
+        self.no_deps = no_deps
+
+    def files(self, name: NormalizedName) -> Sequence[DistFile]:
+        files = self.source.files(name)
+        allowed = self.hashes.get(name)
+        if not allowed:
+            return files
+        matching = [f for f in files if hash_allows(f, allowed)]
+        # With no match at all, keep every file: the download check then says what differs.
+        return matching or files
+
+    def metadata(self, file: DistFile) -> Metadata:
+        metadata = self.source.metadata(file)
+        return without_dependencies(metadata) if self.no_deps else metadata
+
+
+class NoDepsBuilder:
+    """A metadata builder whose packages require nothing."""
+
+    def __init__(self, builder: MetadataBuilder) -> None:
+        self.builder = builder
+
+    def sdist_metadata(self, file: DistFile) -> Metadata:
+        return without_dependencies(self.builder.sdist_metadata(file))
+
+    def direct_reference(self, name: NormalizedName, url: str) -> tuple[DistFile, Metadata]:
+        file, metadata = self.builder.direct_reference(name, url)
+        return file, without_dependencies(metadata)

@@ -1,0 +1,84 @@
+"""``--hash`` checking: which digests each package may have, and verifying files."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from kiln.core.requirements_file import RequirementSpec
+from kiln.errors import KilnError
+
+HINT = "pin every package with `==` and list its hashes, e.g. `name==1.0 --hash=sha256:<digest>`"
+
+
+def allowed_hashes(specs: Iterable[RequirementSpec]) -> dict[NormalizedName, dict[str, frozenset[str]]]:
+    """name -> algorithm -> digests, merged over every requirement line of the name."""
+    allowed: dict[NormalizedName, dict[str, frozenset[str]]] = {}
+    for spec in specs:
+        if not spec.hashes:
+            continue
+        entry = allowed.setdefault(canonicalize_name(spec.requirement.name), {})
+        for algorithm, digests in spec.hashes.items():
+            entry[algorithm] = entry.get(algorithm, frozenset()) | digests
+    return allowed
+
+
+def hash_checking(specs: Sequence[RequirementSpec], require_hashes: bool) -> bool:
+    """Whether hashes are checked; then every requirement must be pinned and hashed."""
+    if not require_hashes and not any(spec.hashes for spec in specs):
+        return False
+    for spec in specs:
+        requirement = spec.requirement
+        if spec.editable or (requirement.url is not None and requirement.url.startswith(("git+", "file:")) and not requirement.url.endswith((".whl", ".tar.gz", ".zip"))):
+            raise KilnError(
+                f"{spec.origin}: `{requirement}` cannot be hash-checked",
+                hint="hash checking needs files: drop the directory or repository requirement, "
+                "or turn hash checking off",
+            )
+        pinned = requirement.url is not None or any(
+            s.operator in ("==", "===") and "*" not in s.version for s in requirement.specifier
+        )
+        if not pinned:
+            raise KilnError(
+                f"{spec.origin}: `{requirement}` is not pinned with `==`, "
+                "which hash checking requires",
+                hint=HINT,
+            )
+        if not spec.hashes:
+            raise KilnError(f"{spec.origin}: `{requirement}` has no `--hash`", hint=HINT)
+    return True
+
+
+def check_all_hashed(
+    names: Iterable[NormalizedName], allowed: Mapping[NormalizedName, object]
+) -> None:
+    missing = sorted(name for name in names if name not in allowed)
+    if missing:
+        shown = ", ".join(f"`{name}`" for name in missing)
+        raise KilnError(
+            f"hash checking is on, but these packages have no `--hash` in the requirements: {shown}",
+            hint=HINT + "; or use `--no-deps`",
+        )
+
+
+def verify_file(path: Path, name: str, allowed: Mapping[str, frozenset[str]]) -> None:
+    """Raise unless ``path`` matches one of the allowed digests of some algorithm."""
+    digests = {algo: hashlib.new(algo) for algo in allowed if algo in hashlib.algorithms_available}
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            for digest in digests.values():
+                digest.update(chunk)
+    actual = {algo: digest.hexdigest() for algo, digest in digests.items()}
+    if any(actual[algo] in allowed[algo] for algo in actual):
+        return
+    lines = [f"hash mismatch for `{name}` (`{path.name}`):"]
+    for algo, value in sorted(actual.items()):
+        lines.append(f"expected {algo}: {' or '.join(sorted(allowed[algo]))}")
+        lines.append(f"got      {algo}: {value}")
+    raise KilnError(
+        "\n".join(lines),
+        hint="the file differs from the one the requirements were written for; nothing was installed",
+    )

@@ -1,0 +1,271 @@
+"""``install`` and ``sync``: resolve, fetch or build wheels, and change the environment."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from kiln.core.install import (
+    Desired,
+    Environment,
+    InstalledDistribution,
+    Plan,
+    apply_plan,
+    installed_distributions,
+    plan_changes,
+)
+from kiln.core.operations.building import Built
+from kiln.core.operations.hashes import (
+    allowed_hashes,
+    check_all_hashed,
+    hash_checking,
+    verify_file,
+)
+from kiln.core.operations.options import Events, Settings
+from kiln.core.operations.session import Session
+from kiln.core.operations.target import target_of
+from kiln.core.requirements_file import RequirementsInput, RequirementSpec
+from kiln.core.resolver import Resolution, ResolvedPackage
+
+
+@dataclass(frozen=True)
+class Change:
+    name: str
+    version: str
+
+
+@dataclass
+class InstallReport:
+    """What an install or sync did, with timings in seconds."""
+
+    #: Nothing needed resolving: every requirement was already satisfied.
+    audited: int | None = None
+    resolved: int = 0
+    resolve_seconds: float = 0.0
+    prepared: int = 0
+    prepare_seconds: float = 0.0
+    installed: list[Change] = field(default_factory=list)
+    uninstalled: list[Change] = field(default_factory=list)
+    install_seconds: float = 0.0
+    resolution: Resolution | None = None
+
+
+def install(
+    env: Environment,
+    inputs: RequirementsInput,
+    settings: Settings | None = None,
+    events: Events | None = None,
+) -> InstallReport:
+    """Install ``inputs`` (and, unless ``no_deps``, their dependencies) into ``env``."""
+    return _run(env, inputs, settings or Settings(), events or Events(), sync=False)
+
+
+def sync(
+    env: Environment,
+    inputs: RequirementsInput,
+    settings: Settings | None = None,
+    events: Events | None = None,
+) -> InstallReport:
+    """Make ``env`` contain exactly ``inputs`` (no dependencies added, extras removed)."""
+    settings = settings or Settings()
+    return _run(env, inputs, settings, events or Events(), sync=True)
+
+
+def _run(
+    env: Environment, inputs: RequirementsInput, settings: Settings, events: Events, *, sync: bool
+) -> InstallReport:
+    specs = inputs.requirements
+    checking = hash_checking(specs, settings.require_hashes)
+    installed = installed_distributions(env)
+    by_name = {dist.name: dist for dist in installed}
+    target = target_of(env)
+    report = InstallReport()
+    if not sync and not _forced(settings) and _all_satisfied(specs, by_name, target.markers):
+        report.audited = len(specs)
+        return report
+    started = time.monotonic()
+    with Session(inputs, settings, target, events) as session:
+        preferences = [] if sync else _preferences(installed, specs, settings)
+        resolution = session.resolve(no_deps=sync or settings.no_deps, preferences=preferences)
+        report.resolution = resolution
+        report.resolved = len(resolution.packages)
+        report.resolve_seconds = time.monotonic() - started
+        allowed = allowed_hashes(specs)
+        if checking:
+            check_all_hashed(resolution.packages, allowed)
+        requested = {canonicalize_name(s.requirement.name) for s in specs}
+        placeholders = [
+            _desired(package, Path(), requested, session) for package in _ordered(resolution)
+        ]
+        plan = plan_changes(
+            placeholders, installed, reinstall=_reinstall(settings), remove_extraneous=sync
+        )
+        started = time.monotonic()
+        wheels = _prepare(session, resolution, [d.key for d in plan.install], allowed, events)
+        report.prepared = len(wheels)
+        report.prepare_seconds = time.monotonic() - started
+        final = Plan(
+            install=[
+                Desired(
+                    d.name, d.version, wheels[d.key], d.requested,
+                    _with_archive_hash(d.direct_url, wheels[d.key]),
+                )
+                for d in plan.install
+            ],
+            uninstall=plan.uninstall,
+            keep=plan.keep,
+            replaced=plan.replaced,
+        )
+        started = time.monotonic()
+        if not final.is_empty:
+            apply_plan(
+                env, final, compile_bytecode=settings.compile_bytecode,
+                link_mode=settings.link_mode,
+            )
+        report.install_seconds = time.monotonic() - started
+    report.installed = [Change(d.name, str(d.version)) for d in final.install]
+    report.uninstalled = [
+        Change(dist.display_name, dist.version) for dist in [*final.uninstall, *final.replaced]
+    ]
+    return report
+
+
+def _with_archive_hash(
+    direct_url: Mapping[str, object] | None, wheel: Path
+) -> Mapping[str, object] | None:
+    """Fill in the sha256 of a wheel URL's ``archive_info`` once the wheel is here."""
+    if direct_url is None or direct_url.get("archive_info") != {}:
+        return direct_url
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    return {**direct_url, "archive_info": {"hashes": {"sha256": digest}}}
+
+
+def _forced(settings: Settings) -> bool:
+    return (
+        settings.upgrade
+        or settings.reinstall
+        or bool(settings.upgrade_packages)
+        or bool(settings.reinstall_packages)
+    )
+
+
+def _reinstall(settings: Settings) -> bool | frozenset[str]:
+    return True if settings.reinstall else settings.reinstall_packages
+
+
+def _all_satisfied(
+    specs: Sequence[RequirementSpec],
+    installed: Mapping[NormalizedName, InstalledDistribution],
+    markers: Mapping[str, str],
+) -> bool:
+    """True when every requirement is met by what is installed (only its top level)."""
+    if not specs:
+        return True
+    for spec in specs:
+        requirement = spec.requirement
+        if requirement.marker is not None and not requirement.marker.evaluate(
+            {**markers, "extra": ""}
+        ):
+            continue
+        if requirement.url is not None or requirement.extras:
+            return False
+        dist = installed.get(canonicalize_name(requirement.name))
+        if dist is None:
+            return False
+        if not requirement.specifier.contains(dist.version, prereleases=True):
+            return False
+    return True
+
+
+def _preferences(
+    installed: Sequence[InstalledDistribution],
+    specs: Sequence[RequirementSpec],
+    settings: Settings,
+) -> list[Requirement]:
+    """``name==version`` for installed packages that may stay as they are."""
+    if settings.upgrade:
+        return []
+    upgrading = {canonicalize_name(n) for n in settings.upgrade_packages}
+    wanted = {canonicalize_name(s.requirement.name): s.requirement for s in specs}
+    preferences = []
+    for dist in installed:
+        if dist.name in upgrading or dist.direct_url is not None:
+            continue
+        requirement = wanted.get(dist.name)
+        if requirement is not None and (
+            requirement.url is not None
+            or not requirement.specifier.contains(dist.version, prereleases=True)
+        ):
+            continue
+        try:
+            Version(dist.version)
+        except InvalidVersion:
+            continue
+        preferences.append(Requirement(f"{dist.name}=={dist.version}"))
+    return preferences
+
+
+def _ordered(resolution: Resolution) -> list[ResolvedPackage]:
+    return [resolution.packages[name] for name in sorted(resolution.packages)]
+
+
+def _desired(
+    package: ResolvedPackage, wheel: Path, requested: set[NormalizedName], session: Session
+) -> Desired:
+    direct_url: Mapping[str, object] | None = None
+    if package.direct_url is not None:
+        built = session.builder.built.get(package.direct_url)
+        if built is not None:
+            direct_url = built.direct_url
+        else:  # a wheel URL, read by the resolver itself
+            direct_url = {"url": package.direct_url.split("#", 1)[0], "archive_info": {}}
+    return Desired(
+        str(package.name), package.version, wheel, package.name in requested, direct_url
+    )
+
+
+def _prepare(
+    session: Session,
+    resolution: Resolution,
+    names: Sequence[NormalizedName],
+    allowed: Mapping[NormalizedName, Mapping[str, frozenset[str]]],
+    events: Events,
+) -> dict[NormalizedName, Path]:
+    """A verified wheel for each of ``names``: downloaded, built, or already built."""
+    wheels: dict[NormalizedName, Path] = {}
+    downloads: list[ResolvedPackage] = []
+    for name in names:
+        package = resolution.packages[name]
+        built: Built | None = None
+        if package.direct_url is not None:
+            built = session.builder.built.get(package.direct_url)
+        if built is not None:
+            wheels[name] = built.wheel
+        elif package.file.is_wheel:
+            downloads.append(package)
+        else:
+            sdist = session.source.download(package.file)
+            if name in allowed:
+                verify_file(sdist, str(name), allowed[name])
+            wheels[name] = session.builder.wheel_for_sdist(package.file).wheel
+    if downloads and events.downloading is not None:
+        events.downloading(len(downloads))
+    paths = session.source.download_many(
+        [p.file for p in downloads], progress=events.downloaded
+    )
+    for package, path in zip(downloads, paths):
+        if package.name in allowed:
+            verify_file(path, str(package.name), allowed[package.name])
+        wheels[package.name] = path
+    for name, wheel in wheels.items():
+        package = resolution.packages[name]
+        if name in allowed and package.direct_url is not None and wheel.suffix == ".whl":
+            verify_file(wheel, str(name), allowed[name])
+    return wheels

@@ -1,0 +1,48 @@
+"""Settings and progress callbacks shared by the ``kiln pip`` operations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kiln.core.index import ClientOptions, IndexOptions
+from kiln.core.install import LinkMode
+from kiln.core.resolver import PrereleaseMode
+from kiln.core.types import DistFile
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to find, resolve and install packages (the command-line options)."""
+
+    index: IndexOptions = field(default_factory=IndexOptions)
+    client: ClientOptions = field(default_factory=ClientOptions)
+    prerelease: PrereleaseMode = "if-necessary"
+    #: Ignore installed versions when resolving (``--upgrade``).
+    upgrade: bool = False
+    #: Ignore the installed versions of these packages only (``--upgrade-package``).
+    upgrade_packages: frozenset[str] = frozenset()
+    #: Reinstall even when the same version is installed.
+    reinstall: bool = False
+    reinstall_packages: frozenset[str] = frozenset()
+    #: Install only the named requirements, not their dependencies.
+    no_deps: bool = False
+    require_hashes: bool = False
+    link_mode: LinkMode = "hardlink"
+    compile_bytecode: bool = False
+    #: Where ``[tool.kiln.index]`` settings are read from (``pyproject.toml``), if anywhere.
+    project: Path | None = None
+    environ: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Events:
+    """Callbacks for progress; each may be None. They may run in worker threads."""
+
+    #: A download finished: (file, finished count, total count).
+    downloaded: Callable[[DistFile, int, int], None] | None = None
+    #: About to download this many files.
+    downloading: Callable[[int], None] | None = None
+    #: A build started, with a label like ``demo @ file:///src/demo``.
+    building: Callable[[str], None] | None = None

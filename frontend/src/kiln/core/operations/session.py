@@ -1,0 +1,109 @@
+"""One run of resolving against the configured indexes, with a builder for sources."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from packaging.requirements import Requirement
+
+from kiln.core.index import IndexLocations, IndexOptions, IndexPackageSource, resolve_locations
+from kiln.core.index.project import load_project_config
+from kiln.core.operations.building import SourceBuilder
+from kiln.core.operations.filters import FilteredSource, NoDepsBuilder
+from kiln.core.operations.hashes import allowed_hashes
+from kiln.core.operations.options import Events, Settings
+from kiln.core.requirements_file import RequirementsInput
+from kiln.core.resolver import MetadataBuilder, Resolution, ResolutionError, TargetEnvironment
+from kiln.core.resolver import resolve as run_resolver
+
+
+def index_locations(inputs: RequirementsInput, settings: Settings) -> IndexLocations:
+    """Command-line index options first, then those of the requirement files."""
+    options = settings.index
+    merged = IndexOptions(
+        index=options.index,
+        default_index=options.default_index,
+        index_url=options.index_url or inputs.index_url,
+        extra_index_url=(*options.extra_index_url, *inputs.extra_index_urls),
+        find_links=(*options.find_links, *inputs.find_links),
+        no_index=options.no_index or inputs.no_index,
+        strategy=options.strategy,
+    )
+    project = load_project_config(settings.project) if settings.project is not None else None
+    return resolve_locations(merged, project, environ=settings.environ)
+
+
+class Session:
+    """The index client, a work directory and a source builder, closed together."""
+
+    def __init__(
+        self,
+        inputs: RequirementsInput,
+        settings: Settings,
+        target: TargetEnvironment,
+        events: Events | None = None,
+    ) -> None:
+        self.inputs = inputs
+        self.settings = settings
+        self.target = target
+        self.events = events or Events()
+        self.source = IndexPackageSource(
+            index_locations(inputs, settings),
+            settings.client,
+            environ=settings.environ,
+            marker_environment=dict(target.markers),
+        )
+        self._work = tempfile.TemporaryDirectory(prefix="kiln-pip-")
+        editables = [s.requirement.url for s in inputs.requirements if s.editable]
+        self.builder = SourceBuilder(
+            self.source,
+            self.source.downloader,
+            Path(self._work.name),
+            editables=[url for url in editables if url is not None],
+            offline=settings.client.offline,
+            on_build=self.events.building,
+        )
+
+    def close(self) -> None:
+        self.source.close()
+        self._work.cleanup()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def resolve(
+        self,
+        *,
+        no_deps: bool = False,
+        preferences: Sequence[Requirement] = (),
+    ) -> Resolution:
+        """Resolve the inputs; ``preferences`` (``name==installed``) are tried first."""
+        hashes = allowed_hashes(self.inputs.requirements)
+        source = FilteredSource(self.source, hashes=hashes, no_deps=no_deps)
+        builder: MetadataBuilder = NoDepsBuilder(self.builder) if no_deps else self.builder
+        requirements = [spec.requirement for spec in self.inputs.requirements]
+        constraints = list(self.inputs.constraints)
+        if preferences:
+            try:
+                return run_resolver(
+                    requirements, source, env=self.target,
+                    constraints=[*constraints, *preferences],
+                    prerelease=self.settings.prerelease, builder=builder,
+                )
+            except ResolutionError:
+                pass  # the installed versions do not fit: resolve freely
+        return run_resolver(
+            requirements, source, env=self.target, constraints=constraints,
+            prerelease=self.settings.prerelease, builder=builder,
+        )

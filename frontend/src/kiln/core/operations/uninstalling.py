@@ -1,0 +1,28 @@
+"""``uninstall``: remove distributions by name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from packaging.utils import canonicalize_name
+
+from kiln.core.install import Environment, Removal, find_installed, uninstall
+
+
+@dataclass
+class UninstallReport:
+    removed: list[Removal] = field(default_factory=list)
+    #: Names that were not installed.
+    missing: list[str] = field(default_factory=list)
+
+
+def uninstall_packages(env: Environment, names: Iterable[str]) -> UninstallReport:
+    """Uninstall each of ``names`` (each all or nothing); unknown names are reported."""
+    report = UninstallReport()
+    for name in dict.fromkeys(canonicalize_name(n) for n in names):
+        if find_installed(env, name) is None:
+            report.missing.append(name)
+            continue
+        report.removed.append(uninstall(env, name))
+    return report

@@ -1,0 +1,398 @@
+"""Reading requirement inputs: strings, ``requirements.txt`` files and ``pyproject.toml``.
+
+Supported in files: comments, ``\\`` line continuations, ``${VAR}`` expansion, nested
+``-r``/``-c``, ``-e``, ``-i``/``--index-url``, ``--extra-index-url``, ``-f``/``--find-links``,
+``--no-index``, ``--hash=algo:digest``, environment markers, ``name @ url`` and plain local
+paths or URLs (their name is read from the file name or the project's ``pyproject.toml``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+
+from kiln.errors import KilnError
+
+_ENV_VAR = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+_ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tgz", ".tar.bz2", ".tar.xz")
+_VCS_PREFIXES = ("git+",)
+_HASH_ALGORITHMS = ("sha256", "sha384", "sha512", "md5", "blake2b")
+
+
+@dataclass(frozen=True)
+class RequirementSpec:
+    """One requirement as the user wrote it, with what the line added to it."""
+
+    requirement: Requirement
+    #: Install in editable mode (``-e``); only for local directories.
+    editable: bool = False
+    #: ``--hash`` values: algorithm -> allowed hex digests.
+    hashes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: Where it was written: ``requirements.txt:3`` or ``command line``.
+    origin: str = "command line"
+
+    @property
+    def is_direct(self) -> bool:
+        return self.requirement.url is not None
+
+
+@dataclass
+class RequirementsInput:
+    """Everything read from the command line and requirement files."""
+
+    requirements: list[RequirementSpec] = field(default_factory=list)
+    constraints: list[Requirement] = field(default_factory=list)
+    index_url: str | None = None
+    extra_index_urls: list[str] = field(default_factory=list)
+    find_links: list[str] = field(default_factory=list)
+    no_index: bool = False
+
+    def merge(self, other: RequirementsInput) -> None:
+        self.requirements += other.requirements
+        self.constraints += other.constraints
+        self.index_url = self.index_url or other.index_url
+        self.extra_index_urls += [u for u in other.extra_index_urls if u not in self.extra_index_urls]
+        self.find_links += [u for u in other.find_links if u not in self.find_links]
+        self.no_index = self.no_index or other.no_index
+
+
+def parse_requirement(
+    text: str, *, base: Path | None = None, origin: str = "command line", editable: bool = False
+) -> RequirementSpec:
+    """One requirement: PEP 508, ``name @ url``, a local path or an archive/VCS URL."""
+    base = base or Path.cwd()
+    text = text.strip()
+    if editable:
+        return _editable(text, base, origin)
+    if _looks_like_location(text):
+        return RequirementSpec(_unnamed(text, base, origin), origin=origin)
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement as exc:
+        raise KilnError(
+            f"{origin}: invalid requirement `{text}`: {exc}",
+            hint="write it like `name>=1.0`, `name @ https://...` or a path like `./project`",
+        ) from None
+    if requirement.url is not None:
+        requirement.url = _absolute_url(requirement.url, base)
+    return RequirementSpec(requirement, origin=origin)
+
+
+def read_requirements(path: Path, *, constraints: bool = False) -> RequirementsInput:
+    """Read a ``requirements.txt``-style file (or a ``pyproject.toml``)."""
+    if path.name == "pyproject.toml":
+        return read_pyproject_dependencies(path)
+    result = RequirementsInput()
+    _read_file(path, result, constraints=constraints, seen=())
+    return result
+
+
+def read_pyproject_dependencies(path: Path) -> RequirementsInput:
+    """``[project.dependencies]`` of a ``pyproject.toml`` (static values only)."""
+    from kiln.build.project import load_toml
+
+    data = load_toml(path)
+    project = data.get("project")
+    if not isinstance(project, dict):
+        raise KilnError(f"`{path}` has no `[project]` table")
+    if "dependencies" in project.get("dynamic", []):
+        raise KilnError(
+            f"`{path}`: `project.dependencies` is dynamic, so it cannot be read without a build"
+        )
+    values = project.get("dependencies", [])
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise KilnError(f"`{path}`: `project.dependencies` must be a list of strings")
+    result = RequirementsInput()
+    for value in values:
+        result.requirements.append(
+            parse_requirement(value, base=path.parent, origin=f"{path}: project.dependencies")
+        )
+    return result
+
+
+# -- files ----------------------------------------------------------------------------------
+
+
+def _logical_lines(path: Path) -> list[tuple[int, str]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KilnError(f"requirements file `{path}` does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KilnError(f"cannot read requirements file `{path}`: {exc}") from None
+    lines: list[tuple[int, str]] = []
+    pending = ""
+    start = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not pending:
+            start = number
+        if raw.endswith("\\"):
+            pending += raw[:-1]
+            continue
+        lines.append((start, pending + raw))
+        pending = ""
+    if pending:
+        lines.append((start, pending))
+    return lines
+
+
+def _strip_comment(line: str) -> str:
+    if line.lstrip().startswith("#"):
+        return ""
+    return re.split(r"(^|\s+)#", line, maxsplit=1)[0].strip()
+
+
+def _expand(line: str, origin: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        value = os.environ.get(match.group(1))
+        if value is None:
+            raise KilnError(f"{origin}: environment variable `{match.group(1)}` is not set")
+        return value
+
+    return _ENV_VAR.sub(replace, line)
+
+
+_VALUE_OPTIONS = {
+    "-r": "requirement", "--requirement": "requirement",
+    "-c": "constraint", "--constraint": "constraint",
+    "-e": "editable", "--editable": "editable",
+    "-i": "index-url", "--index-url": "index-url",
+    "--extra-index-url": "extra-index-url",
+    "-f": "find-links", "--find-links": "find-links",
+}
+
+
+def _split_option(line: str) -> tuple[str, str] | None:
+    """``(option, value)`` for an option line, None for a requirement line."""
+    if not line.startswith("-"):
+        return None
+    if line == "--no-index":
+        return ("no-index", "")
+    for flag, key in _VALUE_OPTIONS.items():
+        if line.startswith(flag):
+            rest = line[len(flag):]
+            if flag.startswith("--"):
+                if rest[:1] not in ("=", " ", "\t"):
+                    continue
+            elif rest[:1] == "=":
+                pass
+            elif rest and not rest[0].isspace():
+                value = rest  # -rfile
+                return (key, value.strip())
+            return (key, rest.lstrip("= \t").strip())
+    return ("unknown", line.split(maxsplit=1)[0])
+
+
+def _read_file(
+    path: Path,
+    result: RequirementsInput,
+    *,
+    constraints: bool,
+    seen: tuple[Path, ...],
+) -> None:
+    resolved = path.resolve()
+    if resolved in seen:
+        raise KilnError(f"requirements file `{path}` includes itself (through `-r`/`-c`)")
+    base = path.parent
+    for number, raw in _logical_lines(path):
+        origin = f"{path}:{number}"
+        line = _expand(_strip_comment(raw), origin)
+        if not line:
+            continue
+        option = _split_option(line)
+        if option is not None:
+            _apply_option(option, path, origin, result, constraints=constraints,
+                          seen=(*seen, resolved))
+            continue
+        text, hashes = _take_hashes(line, origin)
+        spec = parse_requirement(text, base=base, origin=origin)
+        if constraints:
+            if spec.requirement.url is None and not spec.requirement.extras:
+                result.constraints.append(spec.requirement)
+                continue
+            raise KilnError(
+                f"{origin}: constraints must be plain names with version specifiers, "
+                f"not `{text}`"
+            )
+        result.requirements.append(
+            RequirementSpec(spec.requirement, spec.editable, hashes, origin)
+        )
+
+
+def _apply_option(
+    option: tuple[str, str],
+    path: Path,
+    origin: str,
+    result: RequirementsInput,
+    *,
+    constraints: bool,
+    seen: tuple[Path, ...],
+) -> None:
+    key, value = option
+    if key == "unknown":
+        raise KilnError(f"{origin}: unsupported option `{value}`")
+    if key != "no-index" and not value:
+        raise KilnError(f"{origin}: `{key}` needs a value")
+    base = path.parent
+    if key in ("requirement", "constraint"):
+        _read_file(base / value, result, constraints=constraints or key == "constraint",
+                   seen=seen)
+    elif key == "editable":
+        if constraints:
+            raise KilnError(f"{origin}: `-e` is not allowed in a constraints file")
+        result.requirements.append(parse_requirement(value, base=base, origin=origin,
+                                                     editable=True))
+    elif key == "index-url":
+        result.index_url = result.index_url or _location(value, base)
+    elif key == "extra-index-url":
+        result.extra_index_urls.append(_location(value, base))
+    elif key == "find-links":
+        result.find_links.append(_location(value, base))
+    else:
+        result.no_index = True
+
+
+def _location(value: str, base: Path) -> str:
+    if "://" in value or value.startswith("file:"):
+        return value
+    return str((base / value).resolve())
+
+
+def _take_hashes(line: str, origin: str) -> tuple[str, dict[str, frozenset[str]]]:
+    if "--hash" not in line:
+        return line, {}
+    head, _, tail = line.partition("--hash")
+    hashes: dict[str, set[str]] = {}
+    try:
+        words = shlex.split("--hash" + tail)
+    except ValueError as exc:
+        raise KilnError(f"{origin}: {exc}") from None
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word == "--hash" and index + 1 < len(words):
+            value = words[index + 1]
+            index += 2
+        elif word.startswith("--hash="):
+            value = word[len("--hash="):]
+            index += 1
+        else:
+            raise KilnError(f"{origin}: unexpected `{word}` after `--hash`")
+        algorithm, sep, digest = value.partition(":")
+        if not sep or algorithm not in _HASH_ALGORITHMS or not digest:
+            raise KilnError(
+                f"{origin}: invalid hash `{value}`",
+                hint="write hashes like `--hash=sha256:<hex digest>`",
+            )
+        hashes.setdefault(algorithm, set()).add(digest.lower())
+    return head.strip(), {k: frozenset(v) for k, v in hashes.items()}
+
+
+# -- locations without a name -------------------------------------------------------------
+
+
+def _looks_like_location(text: str) -> bool:
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text) or text.startswith(("file:", *_VCS_PREFIXES)):
+        return True
+    if text.startswith((".", "/", "~")):
+        return True
+    if "@" in text:
+        return False
+    return "/" in text or os.sep in text or text.endswith(_ARCHIVE_SUFFIXES)
+
+
+def _absolute_url(url: str, base: Path) -> str:
+    """Make relative ``file:`` URLs and bare paths absolute."""
+    if url.startswith("file:") and not url.startswith("file://"):
+        return (base / unquote(url[len("file:"):])).resolve().as_uri()
+    if "://" not in url and not url.startswith(_VCS_PREFIXES):
+        return (base / os.path.expanduser(url)).resolve().as_uri()
+    return url
+
+
+def _unnamed(text: str, base: Path, origin: str) -> Requirement:
+    fragment = ""
+    if "#" in text:
+        text, fragment = text.split("#", 1)
+    url = _absolute_url(text, base)
+    name = _egg_name(fragment)
+    if name is None:
+        name = _name_of_location(url, origin)
+    try:
+        return Requirement(f"{name} @ {url}")
+    except InvalidRequirement as exc:
+        raise KilnError(f"{origin}: invalid requirement `{text}`: {exc}") from None
+
+
+def _egg_name(fragment: str) -> str | None:
+    for part in fragment.split("&"):
+        key, _, value = part.partition("=")
+        if key == "egg" and value:
+            return value
+    return None
+
+
+def _name_of_location(url: str, origin: str) -> str:
+    if url.startswith(_VCS_PREFIXES):
+        raise KilnError(
+            f"{origin}: cannot tell the package name of `{url}`",
+            hint="write it as `name @ git+https://...`",
+        )
+    filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    if filename.endswith(".whl"):
+        try:
+            return str(parse_wheel_filename(filename)[0])
+        except InvalidWheelFilename as exc:
+            raise KilnError(f"{origin}: {exc}") from None
+    if filename.endswith((".tar.gz", ".zip")):
+        try:
+            return str(parse_sdist_filename(filename)[0])
+        except InvalidSdistFilename as exc:
+            raise KilnError(f"{origin}: {exc}") from None
+    if url.startswith("file:"):
+        return project_name(Path(unquote(urlsplit(url).path)), origin)
+    raise KilnError(
+        f"{origin}: cannot tell the package name of `{url}`",
+        hint="write it as `name @ <url>`",
+    )
+
+
+def project_name(directory: Path, origin: str) -> str:
+    """The static ``[project] name`` of a local project directory."""
+    from kiln.build.project import read_pyproject
+
+    if not directory.is_dir():
+        raise KilnError(f"{origin}: `{directory}` does not exist or is not a directory")
+    data = read_pyproject(directory) or {}
+    project = data.get("project")
+    name = project.get("name") if isinstance(project, dict) else None
+    if not isinstance(name, str) or not name:
+        raise KilnError(
+            f"{origin}: cannot tell the package name of `{directory}`: "
+            "its `pyproject.toml` has no `project.name`",
+            hint=f"write it as `name @ {directory.as_uri()}`",
+        )
+    return name
+
+
+def _editable(text: str, base: Path, origin: str) -> RequirementSpec:
+    if text.startswith("file:"):
+        text = unquote(urlsplit(text).path)
+    directory = (base / os.path.expanduser(text)).resolve()
+    name = project_name(directory, origin)
+    return RequirementSpec(
+        Requirement(f"{name} @ {directory.as_uri()}"), editable=True, origin=origin
+    )

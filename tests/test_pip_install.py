@@ -1,0 +1,213 @@
+"""`kiln pip install/uninstall/sync`: a real loopback index, real venvs, real builds."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from indexserver import IndexServer, build_wheel, sha256_of
+from pip_helpers import base_env, kiln, kiln_project, make_venv, ok, run_python
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    files = tmp_path_factory.mktemp("wheels")
+    server = IndexServer()
+    server.add(build_wheel(files, "alpha", "1.0", requires_dist=["beta>=1"]))
+    server.add(build_wheel(files, "beta", "1.0"))
+    server.add(build_wheel(files, "beta", "2.0"))
+    server.add(build_wheel(files, "gamma", "0.1"))
+    with server:
+        yield server
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return base_env(tmp_path / "cache")
+
+
+def pip(venv: Path, env: dict[str, str], index: IndexServer, *args: str | Path,
+        cwd: Path | None = None):  # type: ignore[no-untyped-def]
+    return kiln("pip", *args, "--python", venv, "--default-index", index.url, env=env, cwd=cwd)
+
+
+def test_install_resolves_dependencies_and_the_packages_import(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    venv = make_venv(tmp_path / "venv", env)
+    result = ok(pip(venv, env, index, "install", "alpha"))
+    assert "Resolved 2 packages in " in result.stderr
+    assert "Installed 2 packages in " in result.stderr
+    assert " + alpha==1.0\n + beta==2.0\n" in result.stderr
+    assert run_python(venv, "import alpha, beta; print(alpha.__version__, beta.__version__)") == (
+        "1.0 2.0"
+    )
+    site = next((venv / "lib").glob("python*/site-packages"))
+    assert (site / "alpha-1.0.dist-info" / "REQUESTED").exists()
+    assert not (site / "beta-2.0.dist-info" / "REQUESTED").exists()
+    again = ok(pip(venv, env, index, "install", "alpha"))
+    assert "Audited 1 package" in again.stderr
+
+
+def test_installed_versions_are_kept_unless_upgrading(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    venv = make_venv(tmp_path / "venv", env)
+    ok(pip(venv, env, index, "install", "beta==1.0"))
+    kept = ok(pip(venv, env, index, "install", "alpha"))
+    assert " + alpha==1.0" in kept.stderr
+    assert "beta" not in kept.stderr.split("Installed", 1)[1]
+    upgraded = ok(pip(venv, env, index, "install", "-U", "alpha"))
+    assert " - beta==1.0\n + beta==2.0" in upgraded.stderr
+
+
+def test_requirements_file_with_hashes_installs_and_a_mismatch_is_refused(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    venv = make_venv(tmp_path / "venv", env)
+    gamma = next(f.path for f in index.files if f.project == "gamma")
+    good = tmp_path / "good.txt"
+    good.write_text(f"# pinned\ngamma==0.1 \\\n    --hash=sha256:{sha256_of(gamma)}\n")
+    ok(pip(venv, env, index, "install", "-r", good, "--require-hashes"))
+    assert run_python(venv, "import gamma; print(gamma.__version__)") == "0.1"
+
+    other = make_venv(tmp_path / "other", env)
+    bad = tmp_path / "bad.txt"
+    bad.write_text(f"gamma==0.1 --hash=sha256:{'0' * 64}\n")
+    result = pip(other, env, index, "install", "-r", bad, "--require-hashes")
+    assert result.returncode == 1
+    assert "error: hash mismatch for `gamma`" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list((other / "lib").glob("python*/site-packages/gamma*"))
+
+
+def test_require_hashes_refuses_unpinned_requirements(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    venv = make_venv(tmp_path / "venv", env)
+    (tmp_path / "r.txt").write_text("gamma\n")
+    result = pip(venv, env, index, "install", "-r", tmp_path / "r.txt", "--require-hashes")
+    assert result.returncode == 1
+    assert "is not pinned with `==`" in result.stderr
+
+
+def test_editable_install_of_a_local_kiln_build_project(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    venv = make_venv(tmp_path / "venv", env)
+    project = kiln_project(tmp_path / "proj", "editme", dependencies=("gamma",))
+    result = ok(pip(venv, env, index, "install", "-e", project))
+    assert " + editme==1.0" in result.stderr
+    assert " + gamma==0.1" in result.stderr
+    assert run_python(venv, "import editme; print(editme.VALUE)") == "editme"
+    (project / "src" / "editme" / "__init__.py").write_text("VALUE = 'changed'\n")
+    assert run_python(venv, "import editme; print(editme.VALUE)") == "changed"
+    site = next((venv / "lib").glob("python*/site-packages"))
+    direct = json.loads((site / "editme-1.0.dist-info" / "direct_url.json").read_text())
+    assert direct == {"url": project.resolve().as_uri(), "dir_info": {"editable": True}}
+    freeze = ok(kiln("pip", "freeze", "--python", venv, env=env)).stdout.splitlines()
+    assert freeze == [f"-e {project.resolve().as_uri()}", "gamma==0.1"]
+
+
+def test_local_directory_and_sdist_are_built_with_kiln_build(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    venv = make_venv(tmp_path / "venv", env)
+    lib = kiln_project(tmp_path / "lib", "locallib")
+    ok(kiln("build", "--sdist", lib, env=env))
+    sdist = lib / "dist" / "locallib-1.0.tar.gz"
+    app = kiln_project(tmp_path / "app", "localapp", dependencies=(f"locallib @ {sdist.as_uri()}",))
+    result = ok(pip(venv, env, index, "install", "./app", cwd=tmp_path))
+    assert " + localapp==1.0\n + locallib==1.0" in result.stderr
+    assert run_python(venv, "import localapp, locallib; print(locallib.VALUE)") == "locallib"
+    site = next((venv / "lib").glob("python*/site-packages"))
+    app_url = json.loads((site / "localapp-1.0.dist-info" / "direct_url.json").read_text())
+    assert app_url == {"url": app.resolve().as_uri(), "dir_info": {}}
+    lib_url = json.loads((site / "locallib-1.0.dist-info" / "direct_url.json").read_text())
+    assert lib_url["url"] == sdist.as_uri()
+    assert lib_url["archive_info"]["hashes"]["sha256"] == sha256_of(sdist)
+
+
+def test_sync_installs_exactly_the_listed_set(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    venv = make_venv(tmp_path / "venv", env)
+    ok(pip(venv, env, index, "install", "alpha", "gamma"))
+    (tmp_path / "lock.txt").write_text("beta==1.0\ngamma==0.1\n")
+    result = ok(pip(venv, env, index, "sync", tmp_path / "lock.txt"))
+    assert " - alpha==1.0\n - beta==2.0\n + beta==1.0\n" in result.stderr
+    freeze = ok(kiln("pip", "freeze", "--python", venv, env=env)).stdout.splitlines()
+    assert freeze == ["beta==1.0", "gamma==0.1"]
+
+
+def test_uninstall_removes_the_package_files(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    venv = make_venv(tmp_path / "venv", env)
+    ok(pip(venv, env, index, "install", "gamma"))
+    result = ok(kiln("pip", "uninstall", "gamma", "nothere", "--python", venv, env=env))
+    assert "warning: Skipping `nothere`: it is not installed" in result.stderr
+    assert "Uninstalled 1 package in " in result.stderr
+    assert " - gamma==0.1" in result.stderr
+    site = next((venv / "lib").glob("python*/site-packages"))
+    assert not (site / "gamma").exists()
+    assert not list(site.glob("gamma-*.dist-info"))
+
+
+def test_unsatisfiable_requirements_print_the_derivation_and_exit_1(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    venv = make_venv(tmp_path / "venv", env)
+    result = pip(venv, env, index, "install", "alpha", "beta<1")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: no solution found when resolving dependencies:\n")
+    assert "Because" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_no_environment_exits_with_a_hint(tmp_path: Path, env: dict[str, str]) -> None:
+    result = kiln("pip", "install", "alpha", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: no virtual environment found\n"
+        "hint: create one with `kiln venv`, activate one, or pass `--python`\n"
+    )
+
+
+def test_virtual_env_variable_selects_the_environment(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    venv = make_venv(tmp_path / "venv", env)
+    env = {**env, "VIRTUAL_ENV": str(venv)}
+    ok(kiln("pip", "install", "gamma", "--default-index", index.url, env=env, cwd=tmp_path))
+    assert run_python(venv, "import gamma; print(gamma.__version__)") == "0.1"
+
+
+def test_credentials_in_index_urls_are_never_printed(
+    tmp_path: Path, env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    server = IndexServer(auth=("someone", "s3cret-token"))
+    server.add(build_wheel(tmp_path / "w", "gamma", "0.1"))
+    venv = make_venv(tmp_path / "venv", env)
+    with server:
+        url = server.url.replace("http://", "http://someone:s3cret-token@")
+        (tmp_path / "req.in").write_text("gamma\n")
+        compiled = ok(kiln("pip", "compile", "req.in", "--default-index", url, env=env,
+                           cwd=tmp_path))
+        installed = ok(kiln("pip", "install", "gamma", "--python", venv,
+                            "--default-index", url, env=env))
+        failed = kiln("pip", "install", "gamma>5", "--python", venv, "--default-index", url,
+                      env=env)
+    assert failed.returncode == 1
+    for result in (compiled, installed, failed):
+        assert "s3cret-token" not in result.stdout + result.stderr
+    assert "gamma==0.1" in compiled.stdout
+
+
+@pytest.mark.network
+def test_install_a_small_package_from_pypi(tmp_path: Path, env: dict[str, str]) -> None:
+    venv = make_venv(tmp_path / "venv", env)
+    ok(kiln("pip", "install", "six==1.16.0", "--python", venv, env=env))
+    assert run_python(venv, "import six; print(six.__version__)") == "1.16.0"
