@@ -90,6 +90,24 @@ def _dist_files(root: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
+def _env_and_wheels(root: Path) -> None:
+    """A virtual environment at `.venv` and a find-links directory `wheels/`."""
+    from indexserver import build_wheel
+
+    result = subprocess.run(
+        [sys.executable, "-m", "kiln", "venv", "-q", "--python", sys.executable],
+        cwd=root, env=_env(root), capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    wheels = root / "wheels"
+    build_wheel(wheels, "greeting", "1.0", requires_dist=["colours>=2"])
+    build_wheel(wheels, "greeting", "2.0", requires_dist=["colours>=3"])
+    build_wheel(wheels, "colours", "2.5")
+
+
+PIP_LOCAL = ("--no-index", "--find-links", "wheels")
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -121,6 +139,11 @@ CASES: tuple[Case, ...] = (
     Case("publish-dry-run", ("publish", "--dry-run"), _dist_files, command="publish"),
     Case("venv", ("venv", "--python", sys.executable), command="venv", creates=(".venv/pyvenv.cfg",)),
     Case("venv-exists", ("venv", "--python", sys.executable, "src"), _kiln_build_project, command="venv"),
+    Case("pip-install", ("pip", "install", *PIP_LOCAL, "greeting"), _env_and_wheels, command="pip",
+         creates=(f".venv/lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages/greeting/__init__.py",)),
+    Case("pip-install-unsatisfiable", ("pip", "install", *PIP_LOCAL, "greeting>=2"),
+         _env_and_wheels, command="pip"),
+    Case("pip-install-no-environment", ("pip", "install", "greeting"), command="pip"),
     Case("completion-help", ("completion", "--help"), command="completion"),
     Case("completion-unknown-shell", ("completion", "tcsh"), command="completion"),
 )
