@@ -266,6 +266,33 @@ def test_published_project_installs_with_pip_and_imports(pypiserver: PyPIServer,
     assert out.stdout.strip() == "7"
 
 
+def test_published_project_installs_with_kiln_pip_from_the_server(pypiserver: PyPIServer, tmp_path: Path):
+    project = make_project(tmp_path / "proj", "kiln-pub-kilnpip", "1.0", value=11)
+    assert kiln(project, "--publish-url", pypiserver.upload_url, *auth_args()).returncode == 0
+
+    venv = tmp_path / "venv"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "KILN_INDEX"))}
+    made = subprocess.run([sys.executable, "-m", "kiln", "venv", "-q", str(venv)], env=env,
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    # Credentials come from kiln's per-index variables, not the URL, and are never printed.
+    env.update(KILN_INDEX_LOCAL_USERNAME=USER, KILN_INDEX_LOCAL_PASSWORD=PASSWORD)
+    index = f"local=http://127.0.0.1:{pypiserver.port}/simple/"
+    installed = subprocess.run(
+        [sys.executable, "-m", "kiln", "pip", "install", "--python", str(venv / "bin" / "python"),
+         "--default-index", index, "kiln-pub-kilnpip==1.0"],
+        capture_output=True, text=True, env=env, cwd=tmp_path,
+    )
+    assert installed.returncode == 0, installed.stderr
+    assert "+ kiln-pub-kilnpip==1.0" in installed.stderr
+    assert PASSWORD not in installed.stdout + installed.stderr
+    out = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import kiln_pub_kilnpip; print(kiln_pub_kilnpip.VALUE)"],
+        capture_output=True, text=True, check=True,
+    )
+    assert out.stdout.strip() == "11"
+
+
 def test_wrong_password_fails_without_showing_it(pypiserver: PyPIServer, tmp_path: Path):
     project = make_project(tmp_path / "proj", "kiln-pub-badauth")
     wrong = "Wr0ng-secret-value"
