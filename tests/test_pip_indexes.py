@@ -198,14 +198,7 @@ def test_an_index_refusing_access_stops_the_search_instead_of_falling_back(
     ("strategy", "requirement", "expected"),
     [
         ("first-index", "corp-utils", "corp-utils==1.0"),
-        pytest.param(
-            "unsafe-first-match", "corp-utils", "corp-utils==1.0",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="kiln pip wraps the index source in `FilteredSource`, which does not "
-                "forward `version_order`, so the resolver falls back to highest-version-first",
-            ),
-        ),
+        ("unsafe-first-match", "corp-utils", "corp-utils==1.0"),
         ("unsafe-first-match", "corp-utils>=2", "corp-utils==99.0"),
         ("unsafe-best-match", "corp-utils", "corp-utils==99.0"),
     ],
@@ -276,11 +269,6 @@ def test_yanked_and_requires_python_entries_are_honoured_in_both_page_formats(
     assert not server.requests("/files/lib-3.0", method="GET")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kiln pip reads only `pyproject.toml` in the current directory; uv discovers the "
-    "configuration in the nearest parent directory too",
-)
 def test_project_settings_apply_from_a_subdirectory(
     tmp_path: Path, env: dict[str, str], pytorch: IndexServer, default: IndexServer
 ) -> None:

@@ -243,8 +243,8 @@ def _environment(args: argparse.Namespace) -> Environment:
 def _settings(args: argparse.Namespace) -> Settings:
     from kiln.core.index import ClientOptions, IndexOptions
     from kiln.core.operations import Settings
+    from kiln.core.operations.target import find_project_config
 
-    pyproject = Path.cwd() / "pyproject.toml"
     return Settings(
         index=IndexOptions(
             index=tuple(args.index),
@@ -265,7 +265,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         require_hashes=getattr(args, "require_hashes", False),
         link_mode=getattr(args, "link_mode", "hardlink"),
         compile_bytecode=getattr(args, "compile_bytecode", False),
-        project=pyproject if pyproject.is_file() else None,
+        project=find_project_config(Path.cwd()),
     )
 
 

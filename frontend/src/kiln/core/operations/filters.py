@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from packaging.metadata import Metadata
 from packaging.utils import NormalizedName
+from packaging.version import Version
 
 from kiln.core.resolver import MetadataBuilder
 from kiln.core.types import DistFile, PackageSource
@@ -52,6 +53,11 @@ class FilteredSource:
     def metadata(self, file: DistFile) -> Metadata:
         metadata = self.source.metadata(file)
         return without_dependencies(metadata) if self.no_deps else metadata
+
+    def version_order(self, name: NormalizedName) -> list[Version] | None:
+        """The wrapped source's version preference (index order), if it states one."""
+        order = getattr(self.source, "version_order", None)
+        return None if order is None else list(order(name))
 
 
 class NoDepsBuilder:

@@ -185,9 +185,10 @@ class PythonProvider:
         ``unsafe-first-match``) when it states one, else highest first."""
         newest_first = sorted(by_version.items(), key=lambda item: item[0], reverse=True)
         version_order = getattr(self.source, "version_order", None)
-        if version_order is None:
+        preferred = version_order(name) if version_order is not None else None
+        if preferred is None:
             return dict(newest_first)
-        rank = {version: position for position, version in enumerate(version_order(name))}
+        rank = {version: position for position, version in enumerate(preferred)}
         return dict(sorted(newest_first, key=lambda item: rank.get(item[0].version, len(rank))))
 
     def _allows_prereleases(self, name: NormalizedName) -> bool:
