@@ -87,7 +87,14 @@ class PackageFormatter:
             return "your requirements"
         if not subject:
             # What something requires reads as written: "depends on bar>=2,<3".
-            return str(package) if versions.is_full() else f"{package}{format_range(versions)}"
+            if versions.is_full():
+                return str(package)
+            single = versions.singleton_value()
+            # A derived pin (`>=1` met with `<=1.0`) is spelled like the version that exists.
+            for version in self.known_versions(package) if single is not None else ():
+                if version == single:
+                    return f"{package}=={version}"
+            return f"{package}{format_range(versions)}"
         simplified = self._simplify(package, versions)
         known = self.known_versions(package)
         if simplified is None and len(known) == 1:

@@ -181,7 +181,8 @@ def _fetch(
 def _unknown_ref(source: GitSource, described: str) -> KilnError:
     return KilnError(
         f"{described} not found in git repository `{redact(source.url)}`",
-        hint="check the name, or use `rev` with a full commit hash",
+        hint="check that the tag, branch or commit exists in the repository "
+        "(commits may be given in full or abbreviated)",
     )
 
 
