@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from packaging.markers import InvalidMarker, Marker
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.markers import Marker
+from packaging.utils import NormalizedName
 
 from kiln.core.index.config import (
     AUTH_POLICIES,
@@ -25,8 +25,17 @@ from kiln.core.index.config import (
 from kiln.errors import KilnError
 
 _INDEX_KEYS = frozenset(
-    {"name", "url", "default", "explicit", "format", "publish-url", "authenticate",
-     "ignore-error-codes", "cache-control"}
+    {
+        "name",
+        "url",
+        "default",
+        "explicit",
+        "format",
+        "publish-url",
+        "authenticate",
+        "ignore-error-codes",
+        "cache-control",
+    }
 )
 
 
@@ -73,17 +82,7 @@ def parse_project_config(data: Mapping[str, Any], pyproject: Path) -> ProjectInd
         _parse_index(entry, f"{where}[{number}]", base, str(pyproject))
         for number, entry in enumerate(raw_indexes)
     )
-    sources_section = "kiln" if "sources" in kiln else "uv"
-    raw_sources = _table(
-        (kiln if sources_section == "kiln" else uv).get("sources", {}),
-        f"{pyproject}: `tool.{sources_section}.sources`",
-    )
-    pins: dict[NormalizedName, tuple[SourcePin, ...]] = {}
-    for package, value in raw_sources.items():
-        key = f"{pyproject}: `tool.{sources_section}.sources.{package}`"
-        parsed = _parse_source(value, key)
-        if parsed:
-            pins[canonicalize_name(package)] = parsed
+    pins = _index_pins(data, pyproject)
     return ProjectIndexConfig(indexes=indexes, pins=pins, path=pyproject)
 
 
@@ -157,46 +156,25 @@ def _bool(table: Mapping[str, Any], key: str, where: str) -> bool:
     return value
 
 
-def _parse_source(value: object, where: str) -> tuple[SourcePin, ...]:
-    """Index pins of one sources entry; entries of other kinds (git, path, url) are skipped."""
-    entries = value if isinstance(value, list) else [value]
-    if not entries:
-        raise KilnError(f"{where}: the list of sources is empty")
-    pins: list[SourcePin] = []
-    for number, entry in enumerate(entries):
-        key = f"{where}[{number}]" if isinstance(value, list) else where
-        table = _table(entry, key)
-        if "index" not in table:
-            continue
-        index = table["index"]
-        if not isinstance(index, str) or not index:
-            raise KilnError(f"{key}: `index` must be the name of an index")
-        marker: Marker | None = None
-        if "marker" in table:
-            raw = table["marker"]
-            if not isinstance(raw, str):
-                raise KilnError(f"{key}: `marker` must be a string")
-            try:
-                marker = Marker(raw)
-            except InvalidMarker as exc:
-                raise KilnError(f"{key}: invalid `marker`: {exc}") from None
-        extra = table.get("extra")
-        group = table.get("group")
-        for field_name, field_value in (("extra", extra), ("group", group)):
-            if field_value is not None and not isinstance(field_value, str):
-                raise KilnError(f"{key}: `{field_name}` must be a string")
-        pins.append(SourcePin(index=index, marker=marker, extra=extra, group=group))
-    _check_overlaps(pins, where)
-    return tuple(pins)
+def _index_pins(
+    data: Mapping[str, Any], pyproject: Path
+) -> dict[NormalizedName, tuple[SourcePin, ...]]:
+    """The ``index = "..."`` entries of the sources table, parsed by :mod:`kiln.core.sources`
+    (one parser for every kind of source; git, path and url entries are not index pins).
 
+    Index names are checked later, against every configured index (a workspace member may
+    pin an index its root defines)."""
+    from kiln.core.sources.model import IndexSource
+    from kiln.core.sources.parse import parse_sources
 
-def _check_overlaps(pins: list[SourcePin], where: str) -> None:
-    """Neighbouring entries for the same extra/group must carry markers."""
-    for first, second in zip(pins, pins[1:]):
-        if (first.extra, first.group) != (second.extra, second.group):
-            continue
-        if first.marker is None or second.marker is None:
-            raise KilnError(
-                f"{where}: sources for the same extra and group need a `marker` each",
-                hint="add a `marker` to every entry, e.g. `sys_platform == 'darwin'`",
-            )
+    sources = parse_sources(data, pyproject, index_names=None)
+    pins: dict[NormalizedName, tuple[SourcePin, ...]] = {}
+    for package, entries in sources.entries.items():
+        found = tuple(
+            SourcePin(index=e.source.index, marker=e.marker, extra=e.extra, group=e.group)
+            for e in entries
+            if isinstance(e.source, IndexSource)
+        )
+        if found:
+            pins[package] = found
+    return pins
