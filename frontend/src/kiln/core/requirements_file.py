@@ -14,6 +14,7 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -25,6 +26,9 @@ from packaging.utils import (
 )
 
 from kiln.errors import KilnError
+
+if TYPE_CHECKING:
+    from kiln.core.sources.project import ProjectSourceContext
 
 _ENV_VAR = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tgz", ".tar.bz2", ".tar.xz")
@@ -64,7 +68,9 @@ class RequirementsInput:
         self.requirements += other.requirements
         self.constraints += other.constraints
         self.index_url = self.index_url or other.index_url
-        self.extra_index_urls += [u for u in other.extra_index_urls if u not in self.extra_index_urls]
+        self.extra_index_urls += [
+            u for u in other.extra_index_urls if u not in self.extra_index_urls
+        ]
         self.find_links += [u for u in other.find_links if u not in self.find_links]
         self.no_index = self.no_index or other.no_index
 
@@ -91,17 +97,25 @@ def parse_requirement(
     return RequirementSpec(requirement, origin=origin)
 
 
-def read_requirements(path: Path, *, constraints: bool = False) -> RequirementsInput:
-    """Read a ``requirements.txt``-style file (or a ``pyproject.toml``)."""
+def read_requirements(
+    path: Path, *, constraints: bool = False, no_sources: bool = False
+) -> RequirementsInput:
+    """Read a ``requirements.txt``-style file (or a ``pyproject.toml``, whose dependencies are
+    lowered through its sources unless ``no_sources``)."""
     if path.name == "pyproject.toml":
-        return read_pyproject_dependencies(path)
+        return read_pyproject_dependencies(path, no_sources=no_sources)
     result = RequirementsInput()
     _read_file(path, result, constraints=constraints, seen=())
     return result
 
 
-def read_pyproject_dependencies(path: Path) -> RequirementsInput:
-    """``[project.dependencies]`` of a ``pyproject.toml`` (static values only)."""
+def read_pyproject_dependencies(path: Path, *, no_sources: bool = False) -> RequirementsInput:
+    """``[project.dependencies]`` of a ``pyproject.toml`` (static values only).
+
+    Each requirement is lowered through the project's ``[tool.kiln.sources]`` (the same code
+    as build requirements use): a path, git, url or workspace source becomes a direct
+    reference; an index pin stays a plain requirement for the index client to route.
+    """
     from kiln.build.project import load_toml
 
     data = load_toml(path)
@@ -116,11 +130,39 @@ def read_pyproject_dependencies(path: Path) -> RequirementsInput:
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise KilnError(f"`{path}`: `project.dependencies` must be a list of strings")
     result = RequirementsInput()
+    context = None
+    if not no_sources:
+        from kiln.core.sources.project import load_project_sources
+
+        context = load_project_sources(path.parent)
     for value in values:
+        text = (
+            _lowered(value, context, path)
+            if context is not None and len(context.sources)
+            else value
+        )
         result.requirements.append(
-            parse_requirement(value, base=path.parent, origin=f"{path}: project.dependencies")
+            parse_requirement(text, base=path.parent, origin=f"{path}: project.dependencies")
         )
     return result
+
+
+def _lowered(value: str, context: ProjectSourceContext, path: Path) -> str:
+    from kiln.core.sources.lower import lower
+
+    try:
+        requirement = Requirement(value)
+    except InvalidRequirement as exc:
+        raise KilnError(
+            f"`{path}`: invalid requirement `{value}` in `project.dependencies`: {exc}"
+        ) from None
+    lowered = lower(
+        requirement,
+        context.sources,
+        project_root=context.project_root,
+        workspace_members=context.workspace_members,
+    )
+    return value if lowered.source is None else str(lowered.to_requirement())
 
 
 # -- files ----------------------------------------------------------------------------------
@@ -166,12 +208,17 @@ def _expand(line: str, origin: str) -> str:
 
 
 _VALUE_OPTIONS = {
-    "-r": "requirement", "--requirement": "requirement",
-    "-c": "constraint", "--constraint": "constraint",
-    "-e": "editable", "--editable": "editable",
-    "-i": "index-url", "--index-url": "index-url",
+    "-r": "requirement",
+    "--requirement": "requirement",
+    "-c": "constraint",
+    "--constraint": "constraint",
+    "-e": "editable",
+    "--editable": "editable",
+    "-i": "index-url",
+    "--index-url": "index-url",
     "--extra-index-url": "extra-index-url",
-    "-f": "find-links", "--find-links": "find-links",
+    "-f": "find-links",
+    "--find-links": "find-links",
 }
 
 
@@ -183,7 +230,7 @@ def _split_option(line: str) -> tuple[str, str] | None:
         return ("no-index", "")
     for flag, key in _VALUE_OPTIONS.items():
         if line.startswith(flag):
-            rest = line[len(flag):]
+            rest = line[len(flag) :]
             if flag.startswith("--"):
                 if rest[:1] not in ("=", " ", "\t"):
                     continue
@@ -214,8 +261,9 @@ def _read_file(
             continue
         option = _split_option(line)
         if option is not None:
-            _apply_option(option, path, origin, result, constraints=constraints,
-                          seen=(*seen, resolved))
+            _apply_option(
+                option, path, origin, result, constraints=constraints, seen=(*seen, resolved)
+            )
             continue
         text, hashes = _take_hashes(line, origin)
         spec = parse_requirement(text, base=base, origin=origin)
@@ -224,12 +272,9 @@ def _read_file(
                 result.constraints.append(spec.requirement)
                 continue
             raise KilnError(
-                f"{origin}: constraints must be plain names with version specifiers, "
-                f"not `{text}`"
+                f"{origin}: constraints must be plain names with version specifiers, not `{text}`"
             )
-        result.requirements.append(
-            RequirementSpec(spec.requirement, spec.editable, hashes, origin)
-        )
+        result.requirements.append(RequirementSpec(spec.requirement, spec.editable, hashes, origin))
 
 
 def _apply_option(
@@ -248,13 +293,13 @@ def _apply_option(
         raise KilnError(f"{origin}: `{key}` needs a value")
     base = path.parent
     if key in ("requirement", "constraint"):
-        _read_file(base / value, result, constraints=constraints or key == "constraint",
-                   seen=seen)
+        _read_file(base / value, result, constraints=constraints or key == "constraint", seen=seen)
     elif key == "editable":
         if constraints:
             raise KilnError(f"{origin}: `-e` is not allowed in a constraints file")
-        result.requirements.append(parse_requirement(value, base=base, origin=origin,
-                                                     editable=True))
+        result.requirements.append(
+            parse_requirement(value, base=base, origin=origin, editable=True)
+        )
     elif key == "index-url":
         result.index_url = result.index_url or _location(value, base)
     elif key == "extra-index-url":
@@ -287,7 +332,7 @@ def _take_hashes(line: str, origin: str) -> tuple[str, dict[str, frozenset[str]]
             value = words[index + 1]
             index += 2
         elif word.startswith("--hash="):
-            value = word[len("--hash="):]
+            value = word[len("--hash=") :]
             index += 1
         else:
             raise KilnError(f"{origin}: unexpected `{word}` after `--hash`")
@@ -317,7 +362,7 @@ def _looks_like_location(text: str) -> bool:
 def _absolute_url(url: str, base: Path) -> str:
     """Make relative ``file:`` URLs and bare paths absolute."""
     if url.startswith("file:") and not url.startswith("file://"):
-        return (base / unquote(url[len("file:"):])).resolve().as_uri()
+        return (base / unquote(url[len("file:") :])).resolve().as_uri()
     if "://" not in url and not url.startswith(_VCS_PREFIXES):
         return (base / os.path.expanduser(url)).resolve().as_uri()
     return url

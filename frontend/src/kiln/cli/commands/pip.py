@@ -43,6 +43,11 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
 def _index_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("index options")
     group.add_argument(
+        "--no-sources", action="store_true",
+        help="ignore `[tool.kiln.sources]` when reading a `pyproject.toml`: take every "
+        "dependency from the indexes as written",
+    )
+    group.add_argument(
         "--index", action="append", default=[], metavar="[NAME=]URL",
         help="an index to search before the default index (repeatable; earlier wins)",
     )
@@ -274,6 +279,8 @@ def _inputs(
     files: Sequence[str],
     editables: Sequence[str] = (),
     constraints: Sequence[str] = (),
+    *,
+    no_sources: bool = False,
 ) -> RequirementsInput:
     from kiln.core.requirements_file import (
         RequirementsInput,
@@ -287,7 +294,7 @@ def _inputs(
     for path in editables:
         inputs.requirements.append(parse_requirement(path, editable=True))
     for file in files:
-        inputs.merge(read_requirements(Path(file)))
+        inputs.merge(read_requirements(Path(file), no_sources=no_sources))
     for file in constraints:
         inputs.merge(read_requirements(Path(file), constraints=True))
     return inputs
@@ -352,7 +359,10 @@ def _print_report(ui: UI, report: InstallReport) -> None:
 def _install(args: argparse.Namespace, ui: UI) -> int:
     from kiln.core.operations import install
 
-    inputs = _inputs(args.packages, args.requirements, args.editable, args.constraints)
+    inputs = _inputs(
+        args.packages, args.requirements, args.editable, args.constraints,
+        no_sources=args.no_sources,
+    )
     if not inputs.requirements:
         ui.error("no requirements given",
                  "name packages, or pass `-r requirements.txt` or `-e PATH`")
@@ -367,7 +377,7 @@ def _install(args: argparse.Namespace, ui: UI) -> int:
 def _sync(args: argparse.Namespace, ui: UI) -> int:
     from kiln.core.operations import sync
 
-    inputs = _inputs((), args.src_files, (), args.constraints)
+    inputs = _inputs((), args.src_files, (), args.constraints, no_sources=args.no_sources)
     env = _environment(args)
     report = sync(env, inputs, _settings(args), _Progress(ui).events())
     _print_report(ui, report)
@@ -427,7 +437,7 @@ def _compile(args: argparse.Namespace, ui: UI) -> int:
     from kiln.core.operations import compile_requirements
     from kiln.core.resolver import CompileOptions, TargetEnvironment
 
-    inputs = _inputs((), args.src_files, (), args.constraints)
+    inputs = _inputs((), args.src_files, (), args.constraints, no_sources=args.no_sources)
     target = TargetEnvironment.for_target(args.python_version, args.python_platform)
     options = CompileOptions(
         command=_compile_command(args),
