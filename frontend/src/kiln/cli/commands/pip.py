@@ -218,6 +218,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         "tree": _tree,
     }
     handler = handlers.get(args.pip_command or "")
+    _relax_garbage_collector()
     if handler is None:
         ui.error("missing `kiln pip` command",
                  "choose one of: " + ", ".join(f"`{name}`" for name in handlers))
@@ -226,6 +227,16 @@ def run(args: argparse.Namespace, ui: UI) -> int:
 
 
 # -- shared ---------------------------------------------------------------------------------
+
+
+def _relax_garbage_collector() -> None:
+    """Collect cycles less often: reading index pages creates hundreds of thousands of
+    long-lived objects, and the default thresholds re-scan them again and again (about a
+    quarter of the parsing time). Objects alive now (modules, classes) are set aside."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 def elapsed(seconds: float) -> str:

@@ -8,8 +8,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from kiln import __version__
 from kiln.core.index.cache import CachedResponse, HttpCache
@@ -17,6 +16,9 @@ from kiln.core.index.config import env_key
 from kiln.core.index.credentials import Credentials, CredentialStore
 from kiln.core.index.redact import redact, strip_credentials
 from kiln.errors import KilnError
+
+if TYPE_CHECKING:
+    import httpx
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 
@@ -48,17 +50,33 @@ class HttpSession:
         self.settings = settings or HttpSettings()
         self.credentials = credentials
         self.cache = cache
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(self.settings.timeout, connect=min(10.0, self.settings.timeout)),
-            follow_redirects=True,
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
-            headers={"User-Agent": f"kiln/{__version__}"},
-            trust_env=True,
-        )
+        # Created on the first request: importing httpx and setting up TLS is a good part
+        # of a run that needs no network (local find-links, cache hits, offline mode).
+        self._pool: httpx.Client | None = None
         self._lock = threading.Lock()
 
+    @property
+    def _client(self) -> httpx.Client:
+        with self._lock:
+            if self._pool is None:
+                import httpx
+
+                self._pool = httpx.Client(
+                    timeout=httpx.Timeout(
+                        self.settings.timeout, connect=min(10.0, self.settings.timeout)
+                    ),
+                    follow_redirects=True,
+                    limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+                    headers={"User-Agent": f"kiln/{__version__}"},
+                    trust_env=True,
+                )
+            return self._pool
+
     def close(self) -> None:
-        self._client.close()
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
 
     # -- plain requests --------------------------------------------------------------
 
@@ -114,7 +132,9 @@ class HttpSession:
             url=str(response.url), status=response.status_code, headers=kept,
             body=response.content, stored_at=now,
         )
-        if self.cache is not None and response.status_code == 200:
+        if self.cache is not None and response.status_code == 200 and not _same_unvalidated(
+            entry, result
+        ):
             self.cache.put(url, result, accept)
         return result
 
@@ -158,14 +178,17 @@ class HttpSession:
         *,
         stream: bool,
     ) -> httpx.Response:
+        import httpx
+
         clean = strip_credentials(url)
+        client = self._client
         auth = httpx.BasicAuth(creds.username, creds.password or "") if creds else None
         delay = self.settings.backoff
         for attempt in range(self.settings.retries + 1):
             last = attempt == self.settings.retries
             try:
-                request = self._client.build_request(method, clean, headers=headers)
-                response = self._client.send(request, auth=auth, stream=stream)
+                request = client.build_request(method, clean, headers=headers)
+                response = client.send(request, auth=auth, stream=stream)
             except (httpx.TransportError, httpx.TooManyRedirects) as exc:
                 if last or not isinstance(exc, (httpx.ConnectError, httpx.TimeoutException,
                                                 httpx.RemoteProtocolError, httpx.ReadError)):
@@ -180,6 +203,23 @@ class HttpSession:
             time.sleep(delay)
             delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+#: Headers that give a cached response a freshness lifetime or a validator.
+_FRESHNESS_HEADERS = ("cache-control", "expires", "etag", "last-modified")
+
+
+def _same_unvalidated(entry: CachedResponse | None, result: CachedResponse) -> bool:
+    """True when ``result`` repeats ``entry``'s body and carries no freshness information,
+    so storing it again (rewriting a possibly large file) would change nothing."""
+    return (
+        entry is not None
+        and not any(name in result.headers for name in _FRESHNESS_HEADERS)
+        and not any(name in entry.headers for name in _FRESHNESS_HEADERS)
+        and entry.url == result.url
+        and entry.headers.get("content-type") == result.headers.get("content-type")
+        and entry.body == result.body
+    )
 
 
 def _describe(exc: Exception) -> str:

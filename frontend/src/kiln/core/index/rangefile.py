@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from kiln.core.index.http import HttpSession
 
 BLOCK = 16 * 1024
+#: Bytes asked for first, from the end of the file.
+TAIL = 4 * BLOCK
 
 
 class RangeUnsupported(Exception):
@@ -25,14 +27,24 @@ class HttpRangeFile(io.RawIOBase):
         self._url = url
         self._pos = 0
         self._blocks: dict[int, bytes] = {}
-        head = session.request("HEAD", url, {"Accept-Encoding": "identity"})
-        length = head.headers.get("content-length")
-        if head.status_code != 200 or length is None:
-            raise RangeUnsupported(f"HEAD answered {head.status_code}")
-        if head.headers.get("accept-ranges", "").lower() != "bytes":
-            raise RangeUnsupported("no `Accept-Ranges: bytes`")
-        self.size = int(length)
-        self.requests = 0
+        # One suffix request learns the size and fetches the end of the archive, where the
+        # central directory and (in most wheels) the ``.dist-info`` files are.
+        tail = session.request(
+            "GET", url, {"Range": f"bytes=-{TAIL}", "Accept-Encoding": "identity"}
+        )
+        self.requests = 1
+        total = _total_size(tail.headers.get("content-range", ""))
+        if tail.status_code != 206 or total is None:
+            raise RangeUnsupported(f"suffix range request answered {tail.status_code}")
+        data = tail.content
+        start = total - len(data)
+        if start < 0:
+            raise RangeUnsupported("the range answer is longer than the file")
+        self.size = total
+        first = -(-start // BLOCK)  # the first block that starts inside the answer
+        for number in range(first, -(-total // BLOCK)):
+            offset = number * BLOCK - start
+            self._blocks[number] = data[offset: offset + BLOCK]
 
     def readable(self) -> bool:
         return True
@@ -83,3 +95,12 @@ class HttpRangeFile(io.RawIOBase):
         for number in range(first, last + 1):
             offset = (number - first) * BLOCK
             self._blocks[number] = data[offset: offset + BLOCK]
+
+
+def _total_size(content_range: str) -> int | None:
+    """The complete length from ``Content-Range: bytes START-END/TOTAL``."""
+    unit, _, rest = content_range.strip().partition(" ")
+    _span, _, total = rest.partition("/")
+    if unit.lower() != "bytes" or not total.strip().isdigit():
+        return None
+    return int(total)

@@ -133,12 +133,11 @@ class IndexPackageSource:
         groups = self.files_by_index(name)
         if self.locations.strategy == "unsafe-best-match":
             return sorted({f.version for _i, files in groups for f in files}, reverse=True)
-        order: list[Version] = []
+        order: dict[Version, None] = {}  # insertion-ordered set: first occurrence wins
         for _index, files in groups:
             for version in sorted({f.version for f in files}, reverse=True):
-                if version not in order:
-                    order.append(version)
-        return order
+                order.setdefault(version, None)
+        return list(order)
 
     def metadata(self, file: DistFile) -> Metadata:
         return self.metadata_fetcher.metadata(file)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from email.message import Message
 from email.parser import BytesParser
 from pathlib import Path
 
@@ -59,8 +60,7 @@ def find_installed(env: Environment, name: str) -> InstalledDistribution | None:
 def read_distribution(dist_info: Path) -> InstalledDistribution | None:
     """The distribution described by ``dist_info``; None when its METADATA is unreadable."""
     try:
-        with open(dist_info / "METADATA", "rb") as handle:
-            metadata = BytesParser().parse(handle, headersonly=True)
+        metadata = read_headers(dist_info / "METADATA")
     except OSError:
         return None
     name = metadata.get("Name")
@@ -80,6 +80,19 @@ def read_distribution(dist_info: Path) -> InstalledDistribution | None:
         requires=tuple(str(r) for r in metadata.get_all("Requires-Dist") or ()),
         direct_url=direct_url,
     )
+
+
+def read_headers(path: Path) -> Message:
+    """The header section of an email-style file (METADATA, WHEEL); raises ``OSError``.
+
+    Only the bytes before the first empty line are parsed: a long description in the
+    body can be far bigger than the headers and does not change them.
+    """
+    with open(path, "rb") as handle:
+        data = handle.read()
+    ends = [end for end in (data.find(b"\n\n"), data.find(b"\n\r\n")) if end >= 0]
+    head = data[: min(ends) + 1] if ends else data
+    return BytesParser().parsebytes(head, headersonly=True)
 
 
 def _direct_url(path: Path) -> dict[str, object] | None:

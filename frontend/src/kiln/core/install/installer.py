@@ -13,12 +13,17 @@ import os
 import re
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from kiln.core.install.environment import Environment
-from kiln.core.install.installed import InstalledDistribution, find_installed
+from kiln.core.install.installed import (
+    InstalledDistribution,
+    installed_distributions,
+    read_distribution,
+)
 from kiln.core.install.linking import LinkMode
 from kiln.core.install.record import RecordEntry, entry_for, parse_record, render_record
 from kiln.core.install.scripts import EntryPoint, launcher, parse_entry_points, rewrite_placeholder
@@ -66,13 +71,29 @@ def install_wheels(
     When a later wheel fails, the earlier ones stay installed (each is complete) and
     the failing one leaves no trace.
     """
-    unpacked = [unpack_wheel(request.wheel, cache) for request in requests]
+    # Checking a wheel is mostly hashing and file reads: a few threads overlap them.
+    with ThreadPoolExecutor(max_workers=_workers(len(requests))) as pool:
+        unpacked = list(pool.map(lambda request: unpack_wheel(request.wheel, cache), requests))
+    # What is installed is read once; a wheel just installed is read again only if the
+    # same name comes up later in the batch.
+    current: dict[str, InstalledDistribution | Path] = {
+        dist.name: dist for dist in installed_distributions(env)
+    }
     results = []
     for request, wheel in zip(requests, unpacked):
-        results.append(_install_unpacked(env, wheel, request, link_mode))
+        existing = current.get(wheel.name)
+        if isinstance(existing, Path):
+            existing = read_distribution(existing)
+        result = _install_unpacked(env, wheel, request, link_mode, existing)
+        results.append(result)
+        current[wheel.name] = result.dist_info
     if compile_bytecode:
         compile_files(env, (p for r in results for p in r.installed if p.suffix == ".py"))
     return results
+
+
+def _workers(count: int) -> int:
+    return max(1, min(count, 4, os.cpu_count() or 1))
 
 
 def install_wheel(
@@ -93,9 +114,12 @@ def install_wheel(
 
 
 def _install_unpacked(
-    env: Environment, wheel: UnpackedWheel, request: InstallRequest, link_mode: LinkMode
+    env: Environment,
+    wheel: UnpackedWheel,
+    request: InstallRequest,
+    link_mode: LinkMode,
+    existing: InstalledDistribution | None,
 ) -> InstallResult:
-    existing = find_installed(env, wheel.name)
     removal = plan_removal(env, existing) if existing is not None else None
     root_dir = env.scheme.purelib if wheel.root_is_purelib else env.scheme.platlib
     dist_info_dir = root_dir / wheel.dist_info
@@ -139,17 +163,23 @@ class _Stager:
         self.installed: list[Path] = []
         self.known = _wheel_record(wheel)
         self.entry_points = _entry_points(wheel)
-        self._later: list[tuple[Path, Path, str]] = []  # dist-info files, staged last
+        self._later: list[tuple[str, Path, str]] = []  # dist-info files, staged last
 
-    def _add(self, final: Path, entry_hash: str, size: str) -> None:
-        relative = os.path.relpath(final, self.root_dir).replace(os.sep, "/")
+    def _add(self, final: Path, entry_hash: str, size: str, relative: str | None = None) -> None:
+        """Record ``final``; ``relative`` is its path from the root directory, when known."""
+        if relative is None:
+            relative = os.path.relpath(final, self.root_dir).replace(os.sep, "/")
         self.record.append(RecordEntry(relative, entry_hash, size))
         self.installed.append(final)
 
-    def _link(self, source: Path, final: Path, relative: str) -> None:
+    def _link(
+        self, source: str, final: Path, relative: str, *, in_root: bool = False
+    ) -> None:
+        """Stage ``source`` (the wheel member ``relative``) at ``final``; ``in_root`` says
+        that ``final`` is ``relative`` under the root directory."""
         entry_hash, size = self.known[relative]
         self.transaction.stage_link(source, final)
-        self._add(final, entry_hash, size)
+        self._add(final, entry_hash, size, relative if in_root else None)
 
     def _write(self, data: bytes, final: Path, *, executable: bool = False) -> None:
         self.transaction.stage_bytes(data, final, executable=executable)
@@ -174,13 +204,14 @@ class _Stager:
                 else:
                     self._link(source, final, relative)
             else:
-                self._link(source, self.root_dir / relative, relative)
+                self._link(source, self.root_dir / relative, relative, in_root=True)
         for point in self.entry_points:
             final = self.env.scheme.scripts / point.name
             self._write(launcher(self.python, point), final, executable=True)
 
-    def _stage_script(self, source: Path, final: Path, relative: str) -> None:
-        content = source.read_bytes()
+    def _stage_script(self, source: str, final: Path, relative: str) -> None:
+        with open(source, "rb") as handle:
+            content = handle.read()
         rewritten = rewrite_placeholder(content, self.python)
         if rewritten is None:
             self._link(source, final, relative)
@@ -189,7 +220,7 @@ class _Stager:
 
     def stage_metadata(self, request: InstallRequest) -> None:
         for source, final, relative in self._later:
-            self._link(source, final, relative)
+            self._link(source, final, relative, in_root=True)
         dist_info = self.root_dir / self.wheel.dist_info
         self._write(f"{INSTALLER_NAME}\n".encode(), dist_info / "INSTALLER")
         if request.requested:
@@ -203,12 +234,16 @@ class _Stager:
         self.installed.append(record_path)
 
 
-def _files(root: Path) -> Iterable[tuple[Path, str]]:
-    for parent, dirs, files in os.walk(root):
+def _files(root: Path) -> Iterable[tuple[str, str]]:
+    """Every file under ``root``, sorted: (its path, its ``/``-separated relative path)."""
+    top = str(root)
+    for parent, dirs, files in os.walk(top):
         dirs.sort()
+        prefix = os.path.relpath(parent, top).replace(os.sep, "/") + "/"
+        if prefix == "./":
+            prefix = ""
         for name in sorted(files):
-            path = Path(parent) / name
-            yield path, path.relative_to(root).as_posix()
+            yield os.path.join(parent, name), prefix + name
 
 
 def _wheel_record(wheel: UnpackedWheel) -> dict[str, tuple[str, str]]:

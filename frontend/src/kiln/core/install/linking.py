@@ -10,7 +10,11 @@ from typing import Literal
 LinkMode = Literal["hardlink", "copy"]
 
 
-def link_or_copy(source: Path, destination: Path, mode: LinkMode = "hardlink") -> bool:
+def link_or_copy(
+    source: str | os.PathLike[str],
+    destination: str | os.PathLike[str],
+    mode: LinkMode = "hardlink",
+) -> bool:
     """Link ``source`` at ``destination`` (copy as a fallback); True when it was linked."""
     if mode == "hardlink":
         try:

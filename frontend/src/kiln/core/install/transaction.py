@@ -8,6 +8,7 @@ moved aside, not deleted, so that a failure can put everything back.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -24,10 +25,12 @@ class Transaction:
         self.root = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=site_packages))
         self.link_mode = link_mode
         self._count = 0
-        self._pending: list[tuple[Path, Path]] = []  # (staged, final)
+        self._staging = str(self.root)
+        self._pending: list[tuple[str, Path]] = []  # (staged, final)
         self._placed: list[tuple[Path, Path | None]] = []  # (final, backup of what was there)
         self._removed: list[tuple[Path, Path]] = []  # (original, backup)
         self._created: list[Path] = []  # directories this transaction made
+        self._existing: set[str] = set()  # directories known to exist (saves a stat per file)
         #: How many staged files were hard links (the rest are copies or new files).
         self.linked = 0
 
@@ -50,16 +53,22 @@ class Transaction:
         self._count += 1
         return self.root / str(self._count)
 
-    def stage_link(self, source: Path, final: Path) -> None:
-        staged = self._scratch()
+    def _staged_name(self) -> str:
+        """A new path in the staging directory (a plain string: this runs once per file)."""
+        self._count += 1
+        return os.path.join(self._staging, str(self._count))
+
+    def stage_link(self, source: str | os.PathLike[str], final: Path) -> None:
+        staged = self._staged_name()
         if link_or_copy(source, staged, self.link_mode):
             self.linked += 1
         self._pending.append((staged, final))
 
     def stage_bytes(self, data: bytes, final: Path, *, executable: bool = False) -> None:
-        staged = self._scratch()
-        staged.write_bytes(data)
-        staged.chmod(0o755 if executable else 0o644)
+        staged = self._staged_name()
+        with open(staged, "wb") as handle:
+            handle.write(data)
+        os.chmod(staged, 0o755 if executable else 0o644)
         self._pending.append((staged, final))
 
     def remove(self, path: Path) -> None:
@@ -73,25 +82,31 @@ class Transaction:
     def commit(self) -> None:
         """Move every staged file into place, in staging order."""
         for staged, final in self._pending:
-            self._make_parents(final.parent)
+            target = os.fspath(final)
+            self._make_parents(os.path.dirname(target))
             backup = None
-            if final.exists() or final.is_symlink():
+            if os.path.lexists(target):
                 if final.is_dir() and not final.is_symlink():
                     raise IsADirectoryError(f"`{final}` is a directory")
                 backup = self._scratch()
                 move(final, backup)
             self._placed.append((final, backup))
-            move(staged, final)
+            if not _replace(staged, target):
+                move(Path(staged), final)
         self._pending.clear()
 
-    def _make_parents(self, directory: Path) -> None:
+    def _make_parents(self, directory: str) -> None:
+        if directory in self._existing:
+            return
         missing = []
-        while not directory.exists():
+        while not os.path.exists(directory):
             missing.append(directory)
-            directory = directory.parent
+            directory = os.path.dirname(directory)
         for folder in reversed(missing):
-            folder.mkdir()
-            self._created.append(folder)
+            os.mkdir(folder)
+            self._created.append(Path(folder))
+        self._existing.update(missing)
+        self._existing.add(directory)
 
     def rollback(self) -> None:
         for final, backup in reversed(self._placed):
@@ -111,3 +126,12 @@ class Transaction:
         self._created.clear()
         self._removed.clear()
 
+
+def _replace(source: str, destination: str) -> bool:
+    """``os.replace``; False when it failed (e.g. across file systems) and a slower move
+    must be tried."""
+    try:
+        os.replace(source, destination)
+    except OSError:
+        return False
+    return True

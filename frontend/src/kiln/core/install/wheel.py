@@ -16,7 +16,6 @@ import stat
 import tempfile
 import zipfile
 from dataclasses import dataclass
-from email.parser import BytesParser
 from pathlib import Path
 
 from packaging.utils import (
@@ -28,6 +27,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from kiln.core.cachedir import cache_root
+from kiln.core.install.installed import read_headers
 from kiln.core.install.record import ACCEPTED_ALGORITHMS, encode_digest, parse_record
 from kiln.errors import KilnError
 
@@ -280,8 +280,7 @@ def _describe(
 
 def _headers(path: Path, filename: str) -> dict[str, str]:
     try:
-        with open(path, "rb") as handle:
-            message = BytesParser().parse(handle, headersonly=True)
+        message = read_headers(path)
     except OSError:
         raise WheelError(filename, f"`{path.parent.name}/{path.name}` is missing") from None
     return {key: str(value) for key, value in message.items()}

@@ -35,6 +35,7 @@ from kiln.errors import KilnError
 PrereleaseMode = Literal["if-necessary", "allow", "disallow", "explicit"]
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 #: How many candidates of a package get their metadata fetched ahead of need.
 PREFETCH_DEPTH = 3
@@ -144,7 +145,32 @@ class PythonProvider:
     def prefetch_files(self, name: NormalizedName) -> None:
         with self._lock:
             if name not in self._files and name not in self._direct:
-                self._files[name] = self._submit(lambda: self.source.files(name))
+                pins = self._pins(name)
+                self._files[name] = self._submit(lambda: self._files_and_guess(name, pins))
+
+    def _pins(self, name: NormalizedName) -> frozenset[Version]:
+        requested = self._requested.get(name)
+        return frozenset(requested.pins) if requested is not None else frozenset()
+
+    def _files_and_guess(
+        self, name: NormalizedName, pins: frozenset[Version] = frozenset()
+    ) -> Sequence[DistFile]:
+        """The files of ``name``; with threads, also start fetching the metadata of the
+        solver's most likely choice (the highest pinned version, else the newest final
+        release) when it is a wheel, so that the solver does not wait a round trip per
+        level of the dependency tree."""
+        files = self.source.files(name)
+        if self.executor is not None:
+            finals = [f.version for f in files if f.version in pins] or [
+                f.version for f in files if not f.version.is_prerelease
+            ]
+            if finals:
+                newest = max(finals)
+                candidates = [f for f in files if f.version == newest]
+                choice = choose_file(candidates, self.env, allow_yanked=False).file
+                if choice is not None and choice.is_wheel:
+                    self._prefetch_metadata(choice)
+        return files
 
     def _prefetch_metadata(self, file: DistFile) -> Future[Metadata]:
         with self._lock:
@@ -153,6 +179,28 @@ class PythonProvider:
                 future = self._submit(lambda: self._fetch_metadata(file))
                 self._metadata[file.url] = future
             return future
+
+    def _metadata_now(self, file: DistFile) -> Metadata:
+        self._prefetch_metadata(file)
+        return self._now(self._metadata, file.url, lambda: self._fetch_metadata(file))
+
+    def _now(self, futures: dict[K, Future[T]], key: K, function: Callable[[], T]) -> T:
+        """The result of ``futures[key]``. When the work is still queued behind other
+        prefetches, the solver does it itself instead of waiting for a free thread."""
+        with self._lock:
+            future = futures[key]
+            if future.cancel():
+                future = Future()
+                futures[key] = future
+                run_here = True
+            else:
+                run_here = False
+        if run_here:
+            try:
+                future.set_result(function())
+            except BaseException as exc:
+                future.set_exception(exc)
+        return future.result()
 
     def _fetch_metadata(self, file: DistFile) -> Metadata:
         if file.tags is None and self.builder is not None:
@@ -171,9 +219,12 @@ class PythonProvider:
             known = {Point(direct.file.version): [direct.file]}
         else:
             self.prefetch_files(name)
-            by_version: dict[Point, list[DistFile]] = {}
-            for file in self._files[name].result():
-                by_version.setdefault(Point(file.version), []).append(file)
+            # Group by version first: one Point per version, not one per file.
+            grouped: dict[Version, list[DistFile]] = {}
+            pins = self._pins(name)
+            for file in self._now(self._files, name, lambda: self._files_and_guess(name, pins)):
+                grouped.setdefault(file.version, []).append(file)
+            by_version = {Point(version): files for version, files in grouped.items()}
             known = self._ordered(name, by_version)
         self._versions[name] = known
         return known
@@ -286,12 +337,12 @@ class PythonProvider:
             return Unavailable(choice.reason)
         if choice.file.tags is None and self.builder is None:
             try:
-                metadata = self._prefetch_metadata(choice.file).result()
+                metadata = self._metadata_now(choice.file)
             except KilnError as exc:
                 return Unavailable(f"has only a source distribution, whose metadata failed: {exc}")
         else:
             try:
-                metadata = self._prefetch_metadata(choice.file).result()
+                metadata = self._metadata_now(choice.file)
             except KilnError as exc:
                 return Unavailable(f"has unusable metadata: {exc}")
         self.selected[(name, version)] = choice.file

@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""Time installing a pinned web-application set (about 80 wheels) into a fresh virtual
+environment: kiln, uv and pip side by side, with warm caches.
+
+Setup (untimed): the requirement set of ``resolve.py`` is pinned once with
+``uv pip compile``, and its wheels are downloaded once into a local directory with
+``pip download``. Each measurement then creates a fresh virtual environment (untimed, with
+``uv venv``) and times one command that installs exactly the pinned set into it:
+
+* ``kiln pip sync requirements.txt`` and ``uv pip sync requirements.txt``, from PyPI with
+  warm caches (the index pages are still fetched: PyPI's pages must be revalidated);
+* the same two commands with ``--no-index --find-links wheels/`` (no network at all);
+* ``pip install --no-index --find-links wheels/ --no-deps -r requirements.txt``, pip's
+  fastest local path (pip byte-compiles by default; ``pip-no-compile`` turns that off).
+
+Every tool has its own cache directory in a scratch directory, filled by the warm-up round.
+
+Usage: python benchmarks/install.py [--rounds N] [--tools kiln,uv,...] [--write]
+See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from resolve import ROOTS
+from toolbench import (
+    DOCS_PAGE,
+    Variant,
+    bench_env,
+    count_dist_infos,
+    count_pins,
+    markdown_report,
+    measure,
+    run_command,
+    tool_paths,
+    version_of,
+    write_into_page,
+)
+
+TOOLS = ("kiln", "uv", "kiln-find-links", "uv-find-links", "pip", "pip-no-compile")
+DEFAULT_TOOLS = ("kiln", "uv", "kiln-find-links", "uv-find-links", "pip")
+BLOCK = "install-results"
+BASELINE = "kiln"
+
+
+def variants(
+    python: str, pinned: Path, wheels: Path, tools: Sequence[str], env: Mapping[str, str]
+) -> list[Variant]:
+    paths = tool_paths(python)
+    req, links = str(pinned), str(wheels)
+    local = ["--no-index", "--find-links", links]
+
+    def fresh_venv(run_dir: Path) -> None:
+        elapsed, error = run_command(
+            [paths["uv"], "venv", "--quiet", "--python", python, str(run_dir / "venv")],
+            run_dir, env,
+        )
+        del elapsed
+        if error:
+            raise RuntimeError(f"cannot create a virtual environment: {error}")
+
+    def venv_python(run_dir: Path) -> str:
+        return str(run_dir / "venv" / "bin" / "python")
+
+    def count(run_dir: Path) -> int:
+        return count_dist_infos(run_dir / "venv")
+
+    def kiln(*extra: str) -> list[str]:
+        return [python, "-m", "kiln", "pip", "sync", *extra, req, "--python"]
+
+    def uv(*extra: str) -> list[str]:
+        return [paths["uv"], "pip", "sync", "--quiet", *extra, req, "--python"]
+
+    pip = [python, "-m", "pip", "--python"]
+    pip_args = ["install", "--quiet", *local, "--no-deps", "-r", req]
+    table = {
+        "kiln": Variant(
+            "kiln", "kiln", "kiln pip sync requirements.txt",
+            lambda d: [*kiln(), str(d / "venv")], fresh_venv, count,
+        ),
+        "uv": Variant(
+            "uv", "uv", "uv pip sync requirements.txt",
+            lambda d: [*uv(), venv_python(d)], fresh_venv, count,
+        ),
+        "kiln-find-links": Variant(
+            "kiln-find-links", "kiln",
+            "kiln pip sync --no-index --find-links wheels/ requirements.txt",
+            lambda d: [*kiln(*local), str(d / "venv")], fresh_venv, count,
+        ),
+        "uv-find-links": Variant(
+            "uv-find-links", "uv",
+            "uv pip sync --no-index --find-links wheels/ requirements.txt",
+            lambda d: [*uv(*local), venv_python(d)], fresh_venv, count,
+        ),
+        "pip": Variant(
+            "pip", "pip",
+            "pip install --no-index --find-links wheels/ --no-deps -r requirements.txt",
+            lambda d: [*pip, venv_python(d), *pip_args], fresh_venv, count,
+        ),
+        "pip-no-compile": Variant(
+            "pip-no-compile", "pip",
+            "pip install --no-compile --no-index --find-links wheels/ --no-deps "
+            "-r requirements.txt",
+            lambda d: [*pip, venv_python(d), *pip_args, "--no-compile"], fresh_venv, count,
+        ),
+    }
+    return [table[name] for name in tools]
+
+
+def prepare_inputs(python: str, work: Path, env: Mapping[str, str]) -> tuple[Path, Path]:
+    """Pin the requirement set and download its wheels (untimed, needs the network)."""
+    paths = tool_paths(python)
+    roots = work / "requirements.in"
+    roots.write_text("\n".join(ROOTS) + "\n", encoding="utf-8")
+    pinned = work / "requirements.txt"
+    wheels = work / "wheels"
+    steps = [
+        [paths["uv"], "pip", "compile", str(roots), "--python", python, "--quiet",
+         "--no-header", "--no-annotate", "-o", str(pinned)],
+        [python, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
+         "-r", str(pinned), "-d", str(wheels)],
+    ]
+    for argv in steps:
+        _elapsed, error = run_command(argv, work, env)
+        if error:
+            raise RuntimeError(f"setup step `{' '.join(argv[:3])} ...` failed: {error}")
+    return pinned, wheels
+
+
+def _choices(value: str) -> list[str]:
+    chosen = [item.strip() for item in value.split(",") if item.strip()]
+    unknown = [item for item in chosen if item not in TOOLS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"unknown tool {', '.join(unknown)}; use {', '.join(TOOLS)}"
+        )
+    return chosen
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds (default 5)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
+    parser.add_argument("--tools", default=",".join(DEFAULT_TOOLS), type=_choices,
+                        help=f"comma-separated subset of {','.join(TOOLS)}")
+    parser.add_argument("--python", default=sys.executable,
+                        help="interpreter that runs kiln and pip and of the fresh environments")
+    parser.add_argument("--write", action="store_true",
+                        help="write the table into the documentation page")
+    parser.add_argument("--page", type=Path, default=DOCS_PAGE,
+                        help=f"page for --write (default {DOCS_PAGE})")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.warmup < 0:
+        parser.error("--rounds must be at least 1 and --warmup at least 0")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="kiln-bench-install-") as tmp:
+        work = Path(tmp)
+        env = bench_env({
+            "KILN_CACHE_DIR": str(work / "cache" / "kiln"),
+            "UV_CACHE_DIR": str(work / "cache" / "uv"),
+            "PIP_CACHE_DIR": str(work / "cache" / "pip"),
+            # uv links from its cache; a scratch directory may not allow clones.
+            "UV_LINK_MODE": "hardlink",
+        })
+        try:
+            pinned, wheels = prepare_inputs(args.python, work, env)
+        except RuntimeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        chosen = variants(args.python, pinned, wheels, args.tools, env)
+        results = measure(chosen, work, env, args.rounds, args.warmup,
+                          progress=not args.quiet)
+        pins = count_pins(pinned)
+        wheel_count = len(list(wheels.glob("*.whl")))
+        paths = tool_paths(args.python)
+        versions = {
+            "kiln": version_of([args.python, "-m", "kiln", "--version"], env),
+            "uv": version_of([paths["uv"], "--version"], env),
+            "pip": version_of([args.python, "-m", "pip", "--version"], env),
+        }
+        shutil.rmtree(work / "runs", ignore_errors=True)
+    python_version = subprocess.run(
+        [args.python, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True, text=True, check=False,
+    ).stdout.strip()
+    settings = {
+        "date": datetime.date.today().isoformat(),
+        "requirements": f"{pins} pins of " + ", ".join(f"`{root}`" for root in ROOTS),
+        "wheels": f"{wheel_count} files, downloaded once into `wheels/`",
+        "target": "a fresh virtual environment per run (`uv venv`, not timed)",
+        "caches": "warm: each tool's own cache, filled by the warm-up round",
+        "Python": python_version or "?",
+        "platform": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
+        "rounds": f"{args.rounds} timed, {args.warmup} warm-up",
+    }
+    report = markdown_report(results, chosen, versions, BASELINE, settings,
+                             count_label="installed")
+    print(report, end="")
+    if args.write:
+        try:
+            write_into_page(args.page, report, BLOCK)
+        except (OSError, ValueError) as exc:
+            print(f"error: cannot write the results: {exc}", file=sys.stderr)
+            return 1
+        print(f"wrote the results into `{args.page}`", file=sys.stderr)
+    return 1 if results.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
