@@ -119,6 +119,8 @@ class ServedFile:
     requires_python: str | None = None
     #: Advertise this sha256 instead of the real one (to test mismatches).
     advertised_sha256: str | None = None
+    #: Likewise for the metadata file served beside a wheel (PEP 658).
+    advertised_metadata_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,12 +157,15 @@ class IndexServer:
         yanked: str | None = None,
         requires_python: str | None = None,
         advertised_sha256: str | None = None,
+        advertised_metadata_sha256: str | None = None,
     ) -> ServedFile:
         if path.name.endswith(".whl"):
             project = parse_wheel_filename(path.name)[0]
         else:
             project = parse_sdist_filename(path.name)[0]
-        served = ServedFile(path, project, yanked, requires_python, advertised_sha256)
+        served = ServedFile(
+            path, project, yanked, requires_python, advertised_sha256, advertised_metadata_sha256
+        )
         self.files.append(served)
         return served
 
@@ -300,11 +305,8 @@ def _make_handler(index: IndexServer) -> type[BaseHTTPRequestHandler]:
                 self._reply(404, head=head)
                 return
             if metadata:
-                with zipfile.ZipFile(served.path) as archive:
-                    name = next(n for n in archive.namelist()
-                                if n.endswith(".dist-info/METADATA"))
-                    self._reply(200, archive.read(name), {"Content-Type": "text/plain"},
-                                head=head)
+                self._reply(200, wheel_metadata(served.path), {"Content-Type": "text/plain"},
+                            head=head)
                 return
             data = served.path.read_bytes()
             headers = {"Content-Type": "application/octet-stream"}
@@ -328,6 +330,17 @@ def _file_url(served: ServedFile) -> str:
     return f"../../files/{served.path.name}#sha256={digest}"
 
 
+def wheel_metadata(path: Path) -> bytes:
+    """The METADATA file of a wheel, as served beside it (PEP 658)."""
+    with zipfile.ZipFile(path) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        return archive.read(name)
+
+
+def _metadata_sha256(served: ServedFile) -> str:
+    return served.advertised_metadata_sha256 or hashlib.sha256(wheel_metadata(served.path)).hexdigest()
+
+
 def _html_page(project: str, files: list[ServedFile], metadata: bool) -> bytes:
     anchors = []
     for served in files:
@@ -337,7 +350,7 @@ def _html_page(project: str, files: list[ServedFile], metadata: bool) -> bytes:
         if served.yanked is not None:
             attrs.append(f'data-yanked="{html.escape(served.yanked)}"')
         if metadata and served.path.name.endswith(".whl"):
-            attrs.append(f'data-dist-info-metadata="sha256={sha256_of(served.path)}"')
+            attrs.append(f'data-dist-info-metadata="sha256={_metadata_sha256(served)}"')
         anchors.append(f"<a {' '.join(attrs)}>{html.escape(served.path.name)}</a><br/>")
     text = (
         f"<!DOCTYPE html><html><head><title>Links for {project}</title></head><body>"
@@ -360,7 +373,7 @@ def _json_page(project: str, files: list[ServedFile], metadata: bool) -> bytes:
         if served.yanked is not None:
             entry["yanked"] = served.yanked or True
         if metadata and served.path.name.endswith(".whl"):
-            entry["core-metadata"] = {"sha256": "0" * 64}
+            entry["core-metadata"] = {"sha256": _metadata_sha256(served)}
         entries.append(entry)
     page = {"meta": {"api-version": "1.1"}, "name": project, "files": entries}
     return json.dumps(page).encode()

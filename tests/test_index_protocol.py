@@ -90,6 +90,22 @@ def test_metadata_from_pep658_file(tmp_path: Path, server: IndexServer) -> None:
     assert not server.requests("/files/demo-2.0-py3-none-any.whl", method="GET")[1:]
 
 
+@pytest.mark.parametrize("json_api", [True, False], ids=["pep691-json", "pep503-html"])
+def test_metadata_file_hash_is_read_and_verified(tmp_path: Path, dists: Path, json_api: bool) -> None:
+    server = IndexServer(json_api=json_api)
+    server.add(dists / "other-0.1-py3-none-any.whl")
+    with server, _source(tmp_path / "good", server.url) as source:
+        (wheel,) = source.files(canonicalize_name("other"))
+        assert len(wheel.metadata_hashes["sha256"]) == 64
+        assert source.metadata(wheel).version == Version("0.1")
+    tampered = IndexServer(json_api=json_api)
+    tampered.add(dists / "other-0.1-py3-none-any.whl", advertised_metadata_sha256="cd" * 32)
+    with tampered, _source(tmp_path / "bad", tampered.url) as source:
+        (wheel,) = source.files(canonicalize_name("other"))
+        with pytest.raises(KilnError, match=r"metadata file of `other-0\.1-py3-none-any\.whl`"):
+            source.metadata(wheel)
+
+
 def test_metadata_from_range_requests(tmp_path: Path, dists: Path) -> None:
     with _server(dists, metadata_files=False) as server, \
             _source(tmp_path, server.url) as source:

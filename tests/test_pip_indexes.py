@@ -185,6 +185,8 @@ def test_an_index_refusing_access_stops_the_search_instead_of_falling_back(
     assert refused.returncode == 1
     assert "corp-utils==99.0" not in refused.stdout
     assert "corp-utils was not found in the package index" in refused.stderr
+    assert "hint: index `internal` answered 401 for `corp-utils` (access denied)" in refused.stderr
+    assert "KILN_INDEX_<NAME>_USERNAME" in refused.stderr
     assert "Traceback" not in refused.stderr
     assert "t0ps3cret" not in refused.stderr
     with_credentials = {**env, "KILN_INDEX_INTERNAL_USERNAME": "build-bot",

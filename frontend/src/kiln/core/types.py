@@ -30,6 +30,8 @@ class DistFile:
     tags: frozenset[Tag] | None = None
     #: True when the index serves the core metadata beside the file (PEP 658/714).
     has_metadata_file: bool = False
+    #: Hash algorithm -> hex digest of that metadata file, when the index gives one.
+    metadata_hashes: Mapping[str, str] = field(default_factory=dict)
     #: The name of the index (or find-links location) that offered the file.
     index: str = ""
 

@@ -125,6 +125,7 @@ class MetadataFetcher:
         if file.has_metadata_file:
             page = self.session.get_cached(file.url + ".metadata", "*/*")
             if page.status == 200:
+                _verify_metadata_file(file, page.body)
                 self.methods[file.url] = "metadata-file"
                 return page.body
         raw: bytes | None = None
@@ -152,3 +153,20 @@ class MetadataFetcher:
             return read_wheel_metadata(path, file.filename)
         return read_sdist_metadata(path, file.filename)
 
+
+def _verify_metadata_file(file: DistFile, body: bytes) -> None:
+    """Check a PEP 658 metadata file against the hash its index advertises."""
+    import hashlib
+
+    for algorithm, expected in file.metadata_hashes.items():
+        if algorithm not in hashlib.algorithms_guaranteed:
+            continue
+        actual = hashlib.new(algorithm, body).hexdigest()
+        if actual != expected:
+            raise KilnError(
+                f"the metadata file of `{file.filename}` from index `{file.index}` does not match "
+                f"the {algorithm} hash the index advertises",
+                hint="the index may be corrupt or tampered with; try `--refresh`, or report it "
+                "to the index's maintainers",
+            )
+        return

@@ -41,6 +41,7 @@ class RawFile:
     requires_python: str | None = None
     yanked: str | None = None
     core_metadata: bool = False
+    metadata_hashes: dict[str, str] = field(default_factory=dict)
 
 
 def parse_page(
@@ -150,6 +151,7 @@ def to_dist_file(
         "yanked": entry.yanked,
         "tags": wheel_tags,
         "has_metadata_file": entry.core_metadata and wheel_tags is not None,
+        "metadata_hashes": entry.metadata_hashes,
         "index": index,
     })
 
@@ -212,6 +214,16 @@ def _metadata_flag(value: str | None) -> bool:
     return text == "true" or "=" in text
 
 
+def _metadata_hashes(value: object) -> dict[str, str]:
+    """``sha256=<hex>`` (HTML attribute) or ``{"sha256": "<hex>"}`` (JSON) as a mapping."""
+    if isinstance(value, dict):
+        return {str(k).lower(): str(v).lower() for k, v in value.items() if isinstance(v, str)}
+    if isinstance(value, str) and "=" in value:
+        algorithm, _, digest = value.strip().partition("=")
+        return {algorithm.lower(): digest.lower()}
+    return {}
+
+
 class _LinkParser(HTMLParser):
     def __init__(self, page_url: str) -> None:
         super().__init__(convert_charrefs=True)
@@ -242,6 +254,7 @@ class _LinkParser(HTMLParser):
             requires_python=values.get("data-requires-python"),
             yanked=yanked,
             core_metadata=_metadata_flag(core),
+            metadata_hashes=_metadata_hashes(core),
         ))
 
 
@@ -305,5 +318,6 @@ def parse_json(body: bytes, page_url: str) -> list[RawFile]:
             requires_python=requires_python if isinstance(requires_python, str) else None,
             yanked=yanked,
             core_metadata=bool(core) and core is not False,
+            metadata_hashes=_metadata_hashes(core),
         ))
     return files

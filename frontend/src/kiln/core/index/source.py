@@ -82,6 +82,8 @@ class IndexPackageSource:
         self.metadata_fetcher = MetadataFetcher(self.session, self.downloader)
         self._memo: dict[NormalizedName, list[tuple[Index, list[DistFile]]]] = {}
         self._lock = threading.Lock()
+        #: name -> (index label, HTTP status) for indexes that refused access.
+        self._denied: dict[NormalizedName, tuple[str, int]] = {}
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -101,6 +103,19 @@ class IndexPackageSource:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    # -- diagnostics -------------------------------------------------------------------
+
+    def resolution_hints(self) -> list[str]:
+        """What the index client saw that may explain a failed resolution."""
+        with self._lock:
+            denied = sorted(self._denied.items())
+        return [
+            f"index `{label}` answered {status} for `{name}` (access denied), so later indexes "
+            f"were not searched for it; check the index's credentials "
+            f"(`KILN_INDEX_<NAME>_USERNAME`/`_PASSWORD`, the URL, or `.netrc`)"
+            for name, (label, status) in denied
+        ]
 
     # -- PackageSource ---------------------------------------------------------------
 
@@ -185,6 +200,8 @@ class IndexPackageSource:
                 return [(index, list(listing.files))]
             if listing.outcome == "denied":
                 # Dependency-confusion defence: never fall through to later indexes.
+                with self._lock:
+                    self._denied[name] = (index.label, listing.status or 401)
                 return []
             offline = offline or listing.offline_error
         if offline is not None and not self.locations.find_links:

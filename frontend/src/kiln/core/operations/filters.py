@@ -54,6 +54,10 @@ class FilteredSource:
         metadata = self.source.metadata(file)
         return without_dependencies(metadata) if self.no_deps else metadata
 
+    def resolution_hints(self) -> list[str]:
+        hints = getattr(self.source, "resolution_hints", None)
+        return list(hints()) if hints is not None else []
+
     def version_order(self, name: NormalizedName) -> list[Version] | None:
         """The wrapped source's version preference (index order), if it states one."""
         order = getattr(self.source, "version_order", None)

@@ -55,7 +55,11 @@ def resolve(
             decisions = solve(provider, ROOT, Point(Version("0")))
         except NoSolution as failure:
             formatter = PackageFormatter(provider.known_versions)
-            raise ResolutionError(explain(failure.incompatibility, formatter)) from None
+            hints = getattr(source, "resolution_hints", None)
+            hint = "\n".join(hints()) if hints is not None else ""
+            raise ResolutionError(
+                explain(failure.incompatibility, formatter), hint=hint or None
+            ) from None
         finally:
             executor.shutdown(wait=False, cancel_futures=True)
     return _build(decisions, provider)
