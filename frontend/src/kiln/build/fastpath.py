@@ -46,7 +46,8 @@ def fast_path_applies(build_system: BuildSystem) -> bool:
 
 
 @contextlib.contextmanager
-def _working_directory(path: Path) -> Iterator[None]:
+def working_directory(path: Path) -> Iterator[None]:
+    """Run the block with ``path`` as the working directory (PEP 517 hooks expect it)."""
     previous = Path.cwd()
     os.chdir(path)
     try:
@@ -65,7 +66,7 @@ def build_in_process(
     import kiln_build
 
     settings = dict(config_settings) or None
-    with _working_directory(source_dir):
+    with working_directory(source_dir):
         try:
             if kind == "sdist":
                 name = kiln_build.build_sdist(str(out_dir), settings)

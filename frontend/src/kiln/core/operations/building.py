@@ -7,12 +7,10 @@ built wheel and the PEP 610 ``direct_url.json`` it should be installed with.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import tempfile
 import threading
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,16 +71,6 @@ class _Reporter:
 
     def backend_line(self, line: str) -> None:
         pass
-
-
-@contextlib.contextmanager
-def _working_directory(path: Path) -> Iterator[None]:
-    previous = Path.cwd()
-    os.chdir(path)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
 
 
 def _sha256(path: Path) -> str:
@@ -287,7 +275,7 @@ def build_editable(
     if fastpath.fast_path_applies(build_system):
         import kiln_build
 
-        with _working_directory(tree):
+        with fastpath.working_directory(tree):
             try:
                 name = kiln_build.build_editable(str(out_dir), None)
             except KilnError:
