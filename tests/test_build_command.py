@@ -272,8 +272,9 @@ def test_config_settings_accumulate_repeated_keys() -> None:
 def test_credentials_in_index_urls_are_redacted() -> None:
     assert (
         redact("uv pip install --index-url https://user:secret@example.org/simple x")
-        == "uv pip install --index-url https://****@example.org/simple x"
+        == "uv pip install --index-url https://user:****@example.org/simple x"
     )
+    assert redact("see https://t0ken@example.org/simple") == "see https://****@example.org/simple"
     assert redact("file:///opt/pypi/simple") == "file:///opt/pypi/simple"
 
 

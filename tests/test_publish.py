@@ -313,7 +313,7 @@ def test_password_in_the_url_never_appears_in_output(pypiserver: PyPIServer, tmp
     result = kiln(project, "-v", "--publish-url", url)
     assert result.returncode == 1
     assert wrong not in result.stdout + result.stderr
-    assert f"http://****@127.0.0.1:{pypiserver.port}/" in result.stderr
+    assert f"http://{USER}:****@127.0.0.1:{pypiserver.port}/" in result.stderr
     good = kiln(project, "--publish-url", f"http://{USER}:{PASSWORD}@127.0.0.1:{pypiserver.port}/")
     assert good.returncode == 0, good.stderr
     assert PASSWORD not in good.stderr

@@ -9,7 +9,6 @@ inside the environment. Both use the index settings of pip's configuration.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -36,12 +35,11 @@ class Installer(Protocol):
         """Install ``requirements`` into the environment of ``env_python``."""
 
 
-_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
-
-
 def redact(text: str) -> str:
-    """Hide ``user:password@`` in any URL of ``text``."""
-    return _CREDENTIALS.sub("****@", text)
+    """Hide the credentials of any URL in ``text``."""
+    from kiln.core.index.redact import redact_text
+
+    return redact_text(text)
 
 
 def _run(command: list[str], what: str, reporter: Reporter) -> None:

@@ -25,12 +25,11 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from kiln.core.cachedir import cache_root
-from kiln.core.index.redact import redact, strip_credentials
+from kiln.core.index.redact import redact, redact_text, strip_credentials
 from kiln.core.sources.model import GitSource
 from kiln.errors import KilnError
 
 _SHA = re.compile(r"[0-9a-f]{40}")
-_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
 _ALL_REFS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 _DEFAULT_HEAD = "refs/kiln/default-head"
 
@@ -279,7 +278,7 @@ def _clean(stderr: str, url: str) -> str:
     text = stderr
     if url:
         text = text.replace(url, redact(url))
-    text = _CREDENTIALS.sub(lambda m: f"{m.group('scheme')}****@", text)
+    text = redact_text(text)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     meaningful = [line for line in lines if line.startswith(("fatal:", "error:"))] or lines
     if not meaningful:
