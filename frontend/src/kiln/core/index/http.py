@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from kiln import __version__
@@ -21,6 +23,27 @@ if TYPE_CHECKING:
     import httpx
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
+
+
+def load_httpx() -> ModuleType:
+    """``import httpx``, without httpx's command-line client.
+
+    Importing the httpx package also imports ``httpx._main``, which pulls in rich, click
+    and pygments when they happen to be installed: that doubles the import time, for a
+    command-line client kiln never runs. The module is hidden only while httpx imports.
+    """
+    found = sys.modules.get("httpx")
+    if found is not None:
+        return found
+    hidden = "httpx._main" not in sys.modules
+    if hidden:
+        sys.modules["httpx._main"] = None  # type: ignore[assignment]
+    try:
+        import httpx
+    finally:
+        if hidden and sys.modules.get("httpx._main", 0) is None:
+            del sys.modules["httpx._main"]
+    return httpx
 
 
 @dataclass(frozen=True)
@@ -59,6 +82,7 @@ class HttpSession:
     def _client(self) -> httpx.Client:
         with self._lock:
             if self._pool is None:
+                load_httpx()
                 import httpx
 
                 self._pool = httpx.Client(
@@ -178,6 +202,7 @@ class HttpSession:
         *,
         stream: bool,
     ) -> httpx.Response:
+        load_httpx()
         import httpx
 
         clean = strip_credentials(url)

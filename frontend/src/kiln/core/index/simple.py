@@ -50,140 +50,156 @@ def parse_page(
     """Dispatch on the media type and return the files of ``project``."""
     media = content_type.split(";", 1)[0].strip().lower()
     if media == JSON_TYPE:
-        raw = parse_json(body, page_url)
-    elif media in HTML_TYPES or media == "":
-        raw = parse_html(body.decode("utf-8", errors="replace"), page_url)
-    else:
-        raise KilnError(
-            f"`{redact(page_url)}` answered with unsupported media type `{media}`",
-            hint="the URL must point at a PEP 503/691 simple index",
+        return parse_json(body, page_url, project, index)
+    if media in HTML_TYPES or media == "":
+        return to_dist_files(
+            parse_html(body.decode("utf-8", errors="replace"), page_url), project, index
         )
-    return to_dist_files(raw, project, index)
+    raise KilnError(
+        f"`{redact(page_url)}` answered with unsupported media type `{media}`",
+        hint="the URL must point at a PEP 503/691 simple index",
+    )
 
 
 def to_dist_files(
     raw: list[RawFile], project: NormalizedName | None, index: str
 ) -> list[DistFile]:
     """Keep valid wheel/sdist entries (of ``project`` when given), sorted by filename."""
-    parser = _FilenameParser()
-    files: list[DistFile] = []
+    parser = _PageParser(project, index)
     for entry in raw:
-        dist = to_dist_file(entry, index, parser)
-        if dist is not None and (project is None or dist.name == project):
-            files.append(dist)
-    files.sort(key=lambda f: f.filename)
-    return files
+        parser.add(
+            entry.filename, entry.url, entry.hashes, entry.requires_python, entry.yanked,
+            entry.core_metadata, entry.metadata_hashes,
+        )
+    return parser.result()
 
 
-class _FilenameParser:
-    """Parses the filenames and ``requires-python`` values of one page, memoising the parts.
+class _PageParser:
+    """Turns the entries of one page into DistFiles, memoising the parsed parts.
 
     A page repeats the same versions, tag triples and ``requires-python`` strings across
-    hundreds of files; parsing each distinct string once (and sharing the immutable
-    results) makes big pages several times cheaper. Results equal the uncached parse.
+    hundreds (sometimes tens of thousands) of files; parsing each distinct string once and
+    sharing the immutable results makes big pages several times cheaper. The files are
+    equal to what ``DistFile(...)`` with the fully parsed values would give; entries with
+    invalid filenames or ``requires-python`` values, and files of other projects when
+    ``project`` is given, are left out.
     """
 
-    def __init__(self) -> None:
-        self._heads: dict[str, tuple[NormalizedName, Version]] = {}
-        self._tags: dict[str, frozenset[Tag]] = {}
-        self._specifiers: dict[str, SpecifierSet] = {}
+    def __init__(self, project: NormalizedName | None, index: str) -> None:
+        self.project = project
+        self.index = index
+        self.files: list[DistFile] = []
+        #: filename without the tags -> (name, version), or None when invalid.
+        self._heads: dict[str, tuple[NormalizedName, Version] | None] = {}
+        #: tag triple text -> tags, or None when invalid.
+        self._tags: dict[str, frozenset[Tag] | None] = {}
+        #: requires-python text -> specifier set, or None when invalid.
+        self._specifiers: dict[str, SpecifierSet | None] = {}
 
-    def wheel(self, filename: str) -> tuple[NormalizedName, Version, frozenset[Tag]]:
-        """Like ``parse_wheel_filename``: name, version and tags (raises the same error)."""
-        stem = filename[:-4]
-        dashes = stem.count("-")
-        if not filename.endswith(".whl") or dashes not in (4, 5):
-            name, version, _build, tags = parse_wheel_filename(filename)
-            return name, version, tags
-        head, tag_text = stem.rsplit("-", 3)[0], stem.split("-", dashes - 2)[-1]
-        parsed = self._heads.get(head)
-        if parsed is None:
-            # The name, version and build tag validate the same with any valid tag.
-            name, version, _build, _tags = parse_wheel_filename(f"{head}-py3-none-any.whl")
-            parsed = self._heads[head] = (name, version)
-        known = self._tags.get(tag_text)
-        if known is None:
-            try:
-                known = parse_wheel_filename(f"x-0-{tag_text}.whl")[3]
-            except InvalidWheelFilename:
-                parse_wheel_filename(filename)  # raises with this file's name
-                raise
-            self._tags[tag_text] = known
-        return parsed[0], parsed[1], known
-
-    def specifiers(self, text: str) -> SpecifierSet:
-        """``SpecifierSet(text)``, shared between equal strings (raises ``InvalidSpecifier``)."""
-        found = self._specifiers.get(text)
-        if found is None:
-            found = self._specifiers[text] = SpecifierSet(text)
-        return found
-
-
-def to_dist_file(
-    entry: RawFile, index: str, parser: _FilenameParser | None = None
-) -> DistFile | None:
-    parser = parser or _FilenameParser()
-    filename = entry.filename
-    try:
+    def add(
+        self,
+        filename: str,
+        url: str,
+        hashes: Mapping[str, str],
+        requires_python: str | None,
+        yanked: str | None,
+        core_metadata: bool,
+        metadata_hashes: Mapping[str, str],
+    ) -> None:
         if filename.endswith(".whl"):
-            name, version, tags = parser.wheel(filename)
-            wheel_tags: frozenset[Any] | None = tags
+            head_tags = self._wheel(filename)
+            if head_tags is None:
+                return
+            (name, version), tags = head_tags
+            wheel_tags: frozenset[Tag] | None = tags
         elif filename.endswith((".tar.gz", ".zip")):
-            name, version = parse_sdist_filename(filename)
+            try:
+                name, version = parse_sdist_filename(filename)
+            except InvalidSdistFilename:
+                return
             wheel_tags = None
         else:
+            return
+        if self.project is not None and name != self.project:
+            return
+        specifiers: SpecifierSet | None = None
+        if requires_python and not requires_python.isspace():
+            if requires_python not in self._specifiers:
+                try:
+                    self._specifiers[requires_python] = SpecifierSet(requires_python)
+                except InvalidSpecifier:
+                    self._specifiers[requires_python] = None
+            specifiers = self._specifiers[requires_python]
+            if specifiers is None:
+                return
+        values: dict[str, Any] = {
+            "name": name,
+            "version": version,
+            "filename": filename,
+            "url": url,
+            "hashes": hashes,
+            "requires_python": specifiers,
+            "yanked": yanked,
+            "tags": wheel_tags,
+            "has_metadata_file": core_metadata and wheel_tags is not None,
+            "metadata_hashes": metadata_hashes,
+            "index": self.index,
+        }
+        if _PLAIN:
+            made = object.__new__(DistFile)
+            object.__setattr__(made, "__dict__", values)
+            self.files.append(made)
+        else:
+            self.files.append(DistFile(**values))
+
+    def _wheel(
+        self, filename: str
+    ) -> tuple[tuple[NormalizedName, Version], frozenset[Tag]] | None:
+        """Name, version and tags of a wheel filename, or None when it is invalid."""
+        stem = filename[:-4]
+        dashes = stem.count("-")
+        if dashes not in (4, 5):
             return None
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        return None
-    requires_python: SpecifierSet | None = None
-    if entry.requires_python and entry.requires_python.strip():
-        try:
-            requires_python = parser.specifiers(entry.requires_python)
-        except InvalidSpecifier:
+        head, tag_text = stem.rsplit("-", 3)[0], stem.split("-", dashes - 2)[-1]
+        if head not in self._heads:
+            try:
+                # The name, version and build tag validate the same with any valid tag.
+                name, version, _build, _tags = parse_wheel_filename(f"{head}-py3-none-any.whl")
+                self._heads[head] = (name, version)
+            except InvalidWheelFilename:
+                self._heads[head] = None
+        parsed = self._heads[head]
+        if tag_text not in self._tags:
+            try:
+                self._tags[tag_text] = parse_wheel_filename(f"x-0-{tag_text}.whl")[3]
+            except InvalidWheelFilename:
+                self._tags[tag_text] = None
+        known = self._tags[tag_text]
+        if parsed is None or known is None:
             return None
-    return _new_dist_file({
-        "name": name,
-        "version": version,
-        "filename": filename,
-        "url": entry.url,
-        "hashes": entry.hashes,
-        "requires_python": requires_python,
-        "yanked": entry.yanked,
-        "tags": wheel_tags,
-        "has_metadata_file": entry.core_metadata and wheel_tags is not None,
-        "metadata_hashes": entry.metadata_hashes,
-        "index": index,
-    })
+        return parsed, known
+
+    def result(self) -> list[DistFile]:
+        self.files.sort(key=_filename)
+        return self.files
 
 
-def _plain_defaults() -> tuple[dict[str, Any], frozenset[str]] | None:
-    """The plain defaults of ``DistFile``'s fields and the names of the fields without
-    one; None when ``DistFile`` cannot be built by filling its ``__dict__``."""
+def _filename(file: DistFile) -> str:
+    return file.filename
+
+
+def _plain_fields() -> bool:
+    """True when ``DistFile`` can be built by filling its ``__dict__`` with every field
+    (no slots, no ``__post_init__``, and exactly the fields :class:`_PageParser` fills)."""
     if hasattr(DistFile, "__slots__") or hasattr(DistFile, "__post_init__"):
-        return None
-    defaults: dict[str, Any] = {}
-    needed: set[str] = set()
-    for item in dataclasses.fields(DistFile):
-        if item.default is not dataclasses.MISSING:
-            defaults[item.name] = item.default
-        else:  # required, or a fresh value per instance
-            needed.add(item.name)
-    return defaults, frozenset(needed)
+        return False
+    return {item.name for item in dataclasses.fields(DistFile)} == {
+        "name", "version", "filename", "url", "hashes", "requires_python", "yanked", "tags",
+        "has_metadata_file", "metadata_hashes", "index",
+    }
 
 
-_PLAIN = _plain_defaults()
-
-
-def _new_dist_file(values: dict[str, Any]) -> DistFile:
-    """``DistFile(**values)`` without the per-field cost of a frozen dataclass ``__init__``
-    (a page can list tens of thousands of files). The result is an equal object; the real
-    constructor is used whenever ``values`` leaves out a field without a plain default."""
-    if _PLAIN is None or not _PLAIN[1].issubset(values):
-        return DistFile(**values)
-    made = object.__new__(DistFile)
-    made.__dict__.update(_PLAIN[0])
-    made.__dict__.update(values)
-    return made
+_PLAIN = _plain_fields()
 
 
 def split_fragment(href: str) -> tuple[str, dict[str, str]]:
@@ -268,8 +284,12 @@ def parse_html(text: str, page_url: str) -> list[RawFile]:
 
 def _hashes(raw: Any) -> dict[str, str]:
     """The known-algorithm entries of a PEP 691 ``hashes`` object, lower-cased."""
-    if not raw:
+    if not raw or not isinstance(raw, dict):
         return {}
+    if len(raw) == 1:  # the usual shape: {"sha256": "<lower-case hex>"}
+        digest = raw.get("sha256")
+        if isinstance(digest, str) and digest.islower():
+            return {"sha256": digest}
     result: dict[str, str] = {}
     for key, value in raw.items():
         algorithm = str(key).lower()
@@ -278,8 +298,10 @@ def _hashes(raw: Any) -> dict[str, str]:
     return result
 
 
-def parse_json(body: bytes, page_url: str) -> list[RawFile]:
-    """The ``files`` of a PEP 691 project page."""
+def parse_json(
+    body: bytes, page_url: str, project: NormalizedName | None = None, index: str = ""
+) -> list[DistFile]:
+    """The files of a PEP 691 project page (of ``project`` when given), sorted by filename."""
     where = f"`{redact(page_url)}`"
     try:
         data = json.loads(body)
@@ -294,12 +316,17 @@ def parse_json(body: bytes, page_url: str) -> list[RawFile]:
             f"{where} uses Simple API version {version}, which kiln does not support",
             hint="kiln understands version 1.x of the Simple Repository API",
         )
-    files: list[RawFile] = []
-    for item in data.get("files", []):
-        if not isinstance(item, dict) or not isinstance(item.get("url"), str):
+    parser = _PageParser(project, index)
+    add = parser.add
+    entries = data.get("files", [])
+    for item in entries if isinstance(entries, list) else ():
+        if not isinstance(item, dict):
             continue
         entry = cast("Mapping[str, Any]", item)
-        url, fragment_hashes = _absolute(page_url, entry["url"])
+        href = entry.get("url")
+        if not isinstance(href, str):
+            continue
+        url, fragment_hashes = _absolute(page_url, href)
         hashes = _hashes(entry.get("hashes")) or fragment_hashes
         raw_yanked = entry.get("yanked", False)
         yanked = (raw_yanked if isinstance(raw_yanked, str) else "") if raw_yanked else None
@@ -311,13 +338,14 @@ def parse_json(body: bytes, page_url: str) -> list[RawFile]:
         else:
             core = entry.get("data-dist-info-metadata")
         requires_python = entry.get("requires-python")
-        files.append(RawFile(
-            filename=str(entry.get("filename") or filename_of(url)),
-            url=url,
-            hashes=hashes,
-            requires_python=requires_python if isinstance(requires_python, str) else None,
-            yanked=yanked,
-            core_metadata=bool(core) and core is not False,
-            metadata_hashes=_metadata_hashes(core),
-        ))
-    return files
+        filename = entry.get("filename")
+        add(
+            filename if isinstance(filename, str) and filename else filename_of(url),
+            url,
+            hashes,
+            requires_python if isinstance(requires_python, str) else None,
+            yanked,
+            bool(core),
+            _metadata_hashes(core),
+        )
+    return parser.result()

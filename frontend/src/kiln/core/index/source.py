@@ -138,14 +138,17 @@ class IndexPackageSource:
             self._memo[name] = result
         return result
 
-    def version_order(self, name: NormalizedName) -> list[Version]:
+    def version_order(self, name: NormalizedName) -> list[Version] | None:
         """Versions of ``name`` in the order the strategy prefers them (best first).
 
         ``first-index`` and ``unsafe-first-match`` walk the indexes in priority order,
         highest version first within each; ``unsafe-best-match`` sorts every version
-        globally. A resolver that honours index order consults this order.
+        globally. A resolver that honours index order consults this order. None when
+        the order is simply highest first (the files come from one location).
         """
         groups = self.files_by_index(name)
+        if len(groups) <= 1:
+            return None
         if self.locations.strategy == "unsafe-best-match":
             return sorted({f.version for _i, files in groups for f in files}, reverse=True)
         order: dict[Version, None] = {}  # insertion-ordered set: first occurrence wins

@@ -61,7 +61,8 @@ class FilteredSource:
     def version_order(self, name: NormalizedName) -> list[Version] | None:
         """The wrapped source's version preference (index order), if it states one."""
         order = getattr(self.source, "version_order", None)
-        return None if order is None else list(order(name))
+        preferred = None if order is None else order(name)
+        return None if preferred is None else list(preferred)
 
 
 class NoDepsBuilder:

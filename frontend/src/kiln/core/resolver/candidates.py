@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
@@ -24,8 +25,12 @@ def python_supports(specifiers: SpecifierSet | None, python: Version) -> bool:
     """``requires-python`` check on the release only (3.13.0b1 counts as 3.13.0)."""
     if specifiers is None:
         return True
-    release = Version(".".join(str(part) for part in python.release))
-    return specifiers.contains(release, prereleases=True)
+    return specifiers.contains(_release(python), prereleases=True)
+
+
+@lru_cache(maxsize=32)
+def _release(python: Version) -> Version:
+    return Version(".".join(str(part) for part in python.release))
 
 
 def choose_file(

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Literal, Protocol, TypeVar
 
 from packaging.metadata import Metadata
@@ -18,7 +19,7 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-from kiln.core.resolver.candidates import choose_file, python_supports
+from kiln.core.resolver.candidates import FileChoice, choose_file, python_supports
 from kiln.core.resolver.environment import TargetEnvironment
 from kiln.core.resolver.packages import ROOT, Package
 from kiln.core.resolver.pubgrub import Range, Unavailable
@@ -74,6 +75,7 @@ class _Requested:
 
     prerelease: bool = False
     pins: set[Version] = field(default_factory=set)
+    extras: set[str] = field(default_factory=set)
 
 
 def _done(value: T) -> Future[T]:
@@ -119,6 +121,8 @@ class PythonProvider:
         self._lock = threading.Lock()
         self._files: dict[NormalizedName, Future[Sequence[DistFile]]] = {}
         self._versions: dict[NormalizedName, dict[Point, list[DistFile]]] = {}
+        self._preferences: dict[tuple[NormalizedName, bool], list[Point]] = {}
+        self._choices: dict[tuple[NormalizedName, Version, bool], FileChoice] = {}
         self._metadata: dict[str, Future[Metadata]] = {}
         self._direct: dict[NormalizedName, _Direct] = {}
         self._order: dict[Package, int] = {ROOT: 0}
@@ -140,36 +144,120 @@ class PythonProvider:
             except BaseException as exc:
                 future.set_exception(exc)
             return future
-        return self.executor.submit(function)
+        try:
+            return self.executor.submit(function)
+        except RuntimeError:
+            # The executor shut down (the resolution ended while speculative work was
+            # still finishing): hand back a cancelled future, which ``_now`` runs inline.
+            unstarted: Future[T] = Future()
+            unstarted.cancel()
+            return unstarted
 
     def prefetch_files(self, name: NormalizedName) -> None:
+        """Start fetching the files of ``name`` in the background (once per name)."""
         with self._lock:
-            if name not in self._files and name not in self._direct:
-                pins = self._pins(name)
-                self._files[name] = self._submit(lambda: self._files_and_guess(name, pins))
+            if name in self._files or name in self._direct:
+                return
+            pins = self._pins(name)
+            if self.executor is None:
+                self._files[name] = self._submit(lambda: self.source.files(name))
+                return
+            future: Future[Sequence[DistFile]] = Future()
+            self._files[name] = future
+        self._submit(lambda: self._fetch_files(name, pins, future))
+
+    def _fetch_files(
+        self, name: NormalizedName, pins: frozenset[Version], future: Future[Sequence[DistFile]]
+    ) -> None:
+        """A worker's job: the files of ``name`` into ``future``, then the guess's metadata.
+
+        When the solver needed the files before a worker got to this job, it cancelled
+        ``future`` and did the work itself; the job then has nothing to do."""
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            files = self.source.files(name)
+        except BaseException as exc:
+            future.set_exception(exc)
+            return
+        future.set_result(files)
+        self._guess(name, files, pins, inline=True)
 
     def _pins(self, name: NormalizedName) -> frozenset[Version]:
         requested = self._requested.get(name)
         return frozenset(requested.pins) if requested is not None else frozenset()
 
-    def _files_and_guess(
-        self, name: NormalizedName, pins: frozenset[Version] = frozenset()
-    ) -> Sequence[DistFile]:
-        """The files of ``name``; with threads, also start fetching the metadata of the
-        solver's most likely choice (the highest pinned version, else the newest final
-        release) when it is a wheel, so that the solver does not wait a round trip per
-        level of the dependency tree."""
+    def _guess(
+        self,
+        name: NormalizedName,
+        files: Sequence[DistFile],
+        pins: frozenset[Version],
+        *,
+        inline: bool,
+    ) -> None:
+        """Speculation: fetch the metadata of the solver's most likely choice for ``name``
+        (the highest pinned version, else the newest final release) when it is a wheel,
+        so that the solver does not wait a round trip per level of the dependency tree.
+
+        ``inline`` does it in the calling worker thread, right after the page: work
+        queued behind other pages would wait for a free thread, and this metadata is
+        what the next level of pages depends on."""
+        finals = [f.version for f in files if f.version in pins] or [
+            f.version for f in files if not f.version.is_prerelease
+        ]
+        if not finals:
+            return
+        newest = max(finals)
+        candidates = [f for f in files if f.version == newest]
+        choice = choose_file(candidates, self.env, allow_yanked=False).file
+        if choice is None or not choice.is_wheel:
+            return
+        if inline:
+            guess = self._claim(self._metadata, choice.url, lambda: self._fetch_metadata(choice))
+        else:
+            guess = self._prefetch_metadata(choice)
+        guess.add_done_callback(lambda done: self._prefetch_requirements(name, done))
+
+    def _claim(self, futures: dict[K, Future[T]], key: K, function: Callable[[], T]) -> Future[T]:
+        """``futures[key]``, computed here and now by the calling thread unless another
+        thread already started (or finished) it."""
+        with self._lock:
+            future = futures.get(key)
+            if future is not None:
+                return future
+            future = Future()
+            future.set_running_or_notify_cancel()
+            futures[key] = future
+        try:
+            future.set_result(function())
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+    def _prefetch_requirements(self, name: NormalizedName, done: Future[Metadata]) -> None:
+        """Speculation, one level further: once the likely version's metadata is in, start
+        fetching the pages of the packages it requires (for the extras requested so far),
+        so the whole likely graph streams in without waiting for the solver's questions.
+        A wrong guess costs a few unneeded pages, never a wrong answer."""
+        try:
+            if done.cancelled() or done.exception() is not None:
+                return
+            requested = self._requested.get(name)
+            extras = ("", *tuple(requested.extras)) if requested is not None else ("",)
+            for requirement in done.result().requires_dist or []:
+                if requirement.url is None and any(
+                    self.env.evaluate(requirement.marker, extra) for extra in extras
+                ):
+                    self.prefetch_files(canonicalize_name(requirement.name))
+        except Exception:  # a failed speculation only loses its head start
+            return
+
+    def _solver_files(self, name: NormalizedName) -> Sequence[DistFile]:
+        """The files of ``name``, fetched by the solver's thread because no worker had
+        started on them; the guess's metadata then goes to the workers."""
         files = self.source.files(name)
         if self.executor is not None:
-            finals = [f.version for f in files if f.version in pins] or [
-                f.version for f in files if not f.version.is_prerelease
-            ]
-            if finals:
-                newest = max(finals)
-                candidates = [f for f in files if f.version == newest]
-                choice = choose_file(candidates, self.env, allow_yanked=False).file
-                if choice is not None and choice.is_wheel:
-                    self._prefetch_metadata(choice)
+            self._guess(name, files, self._pins(name), inline=False)
         return files
 
     def _prefetch_metadata(self, file: DistFile) -> Future[Metadata]:
@@ -221,8 +309,7 @@ class PythonProvider:
             self.prefetch_files(name)
             # Group by version first: one Point per version, not one per file.
             grouped: dict[Version, list[DistFile]] = {}
-            pins = self._pins(name)
-            for file in self._now(self._files, name, lambda: self._files_and_guess(name, pins)):
+            for file in self._now(self._files, name, lambda: self._solver_files(name)):
                 grouped.setdefault(file.version, []).append(file)
             by_version = {Point(version): files for version, files in grouped.items()}
             known = self._ordered(name, by_version)
@@ -249,13 +336,22 @@ class PythonProvider:
         return requested is not None and requested.prerelease
 
     def _preference_order(self, name: NormalizedName) -> list[Point]:
+        allows = self._allows_prereleases(name)
+        key = (name, allows)
+        cached = self._preferences.get(key)
+        if cached is not None:
+            return cached
         versions = list(self.versions(name))
-        if self._allows_prereleases(name):
-            return versions
-        stable = [v for v in versions if not v.is_prerelease]
-        if self.prerelease in ("disallow", "explicit"):
-            return stable
-        return stable + [v for v in versions if v.is_prerelease]
+        if allows:
+            order = versions
+        else:
+            stable = [v for v in versions if not v.is_prerelease]
+            if self.prerelease in ("disallow", "explicit"):
+                order = stable
+            else:
+                order = stable + [v for v in versions if v.is_prerelease]
+        self._preferences[key] = order
+        return order
 
     def choose_version(self, package: Package, versions: VersionRange) -> Point | None:
         name = package.name
@@ -263,10 +359,14 @@ class PythonProvider:
             chosen = self._chosen.get(name)
             if chosen is not None and versions.contains(chosen):
                 return chosen
-        order = [v for v in self._preference_order(name) if versions.contains(v)]
+        # Only the first few allowed versions matter: the best, plus the next ones whose
+        # metadata is worth fetching ahead in case the best one gets rejected.
+        order = list(islice(
+            (v for v in self._preference_order(name) if versions.contains(v)), PREFETCH_DEPTH
+        ))
         if not order:
             return None
-        for point in order[:PREFETCH_DEPTH]:
+        for point in order:
             choice = self._file_for(name, point)
             if choice is not None:
                 self._prefetch_metadata(choice)
@@ -274,10 +374,19 @@ class PythonProvider:
         return order[0]
 
     def _file_for(self, name: NormalizedName, point: Point) -> DistFile | None:
+        return self._choice(name, point).file
+
+    def _choice(self, name: NormalizedName, point: Point) -> FileChoice:
+        """The file to use for ``name`` at ``point`` (yanked files only when pinned)."""
         requested = self._requested.get(name)
         pinned = requested is not None and point.version in requested.pins
-        files = self.versions(name).get(point, [])
-        return choose_file(files, self.env, allow_yanked=pinned).file
+        key = (name, point.version, pinned)
+        choice = self._choices.get(key)
+        if choice is None:
+            choice = choose_file(self.versions(name).get(point, []), self.env,
+                                 allow_yanked=pinned)
+            self._choices[key] = choice
+        return choice
 
     # -- priorities ---------------------------------------------------------------------------
 
@@ -330,9 +439,7 @@ class PythonProvider:
         if direct is not None:
             self.selected[(name, version)] = direct.file
             return direct.metadata
-        requested = self._requested.get(name)
-        pinned = requested is not None and version.version in requested.pins
-        choice = choose_file(self.versions(name).get(version, []), self.env, allow_yanked=pinned)
+        choice = self._choice(name, version)
         if choice.file is None:
             return Unavailable(choice.reason)
         if choice.file.tags is None and self.builder is None:
@@ -350,6 +457,7 @@ class PythonProvider:
 
     def _note(self, name: NormalizedName, requirement: Requirement) -> None:
         requested = self._requested.setdefault(name, _Requested())
+        requested.extras.update(canonicalize_name(extra) for extra in requirement.extras)
         if mentions_prerelease(requirement.specifier):
             requested.prerelease = True
         for specifier in requirement.specifier:
@@ -410,12 +518,20 @@ class PythonProvider:
             direct = self._load_direct(name, url)
             self._direct[name] = direct
             self._versions.pop(name, None)
+            self._forget_choices(name)
         elif direct.file.url != url:
             raise KilnError(
                 f"conflicting URLs for `{name}`: `{direct.file.url}` and `{url}`",
                 hint="require each package from one URL only",
             )
         return exact(direct.file.version)
+
+    def _forget_choices(self, name: NormalizedName) -> None:
+        """Drop what was derived from ``name``'s index files (a direct reference replaced them)."""
+        for key in [k for k in self._preferences if k[0] == name]:
+            del self._preferences[key]
+        for choice_key in [k for k in self._choices if k[0] == name]:
+            del self._choices[choice_key]
 
     def _load_direct(self, name: NormalizedName, url: str) -> _Direct:
         filename = url.split("#", 1)[0].rsplit("/", 1)[-1]
