@@ -34,9 +34,11 @@ def test_cache_clean_package_removes_only_its_entries(tmp_path: Path) -> None:
     env = filled_cache(tmp_path)
     cache = tmp_path / "cache"
     assert cached_names(cache) == {"keepme-1.0-py3-none-any.whl", "dropme-1.0-py3-none-any.whl"}
+    assert {p.name for p in (cache / "pages-v1").iterdir()} == {"keepme", "dropme"}
     result = ok(kiln("cache", "clean", "dropme", env=env))
     assert "Removed " in result.stderr
     assert cached_names(cache) == {"keepme-1.0-py3-none-any.whl"}
+    assert {p.name for p in (cache / "pages-v1").iterdir()} == {"keepme"}
     assert not any(
         p.name.startswith("dropme") for p in (cache / "wheels-v1").rglob("*.dist-info")
     )

@@ -205,3 +205,58 @@ def test_server_error_names_the_index(tmp_path: Path, server: IndexServer) -> No
     with _source(tmp_path, server.url) as source, pytest.raises(KilnError) as info:
         source.files(DEMO)
     assert "answered 500" in info.value.message
+
+
+# -- parsed-page cache ---------------------------------------------------------------------
+
+
+def _parsed_entries(tmp_path: Path, project: str) -> list[Path]:
+    folder = tmp_path / "cache" / "pages-v1" / project
+    return sorted(folder.iterdir()) if folder.is_dir() else []
+
+
+@pytest.mark.parametrize("json_api", [True, False], ids=["pep691-json", "pep503-html"])
+def test_unchanged_page_is_not_parsed_again(
+    tmp_path: Path, dists: Path, json_api: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kiln.core.index.listing as listing
+
+    with _server(dists, json_api=json_api) as server:
+        with _source(tmp_path, server.url) as source:
+            first = list(source.files(DEMO))
+        assert len(_parsed_entries(tmp_path, "demo")) == 1
+
+        def no_parsing(*args: object) -> list[object]:
+            raise AssertionError("the page was parsed although it did not change")
+
+        monkeypatch.setattr(listing, "parse_page", no_parsing)
+        with _source(tmp_path, server.url) as source:
+            second = list(source.files(DEMO))
+        assert len(server.requests("/simple/demo/")) == 2  # fetched again, not parsed again
+    assert second == first
+    assert [f.filename for f in second] == [
+        "demo-1.0-py3-none-any.whl", "demo-2.0-py3-none-any.whl", "demo-2.0.tar.gz"]
+    assert second[0].yanked == "broken build"
+
+
+def test_changed_page_is_parsed_and_replaces_its_entry(tmp_path: Path, dists: Path) -> None:
+    with _server(dists) as server:
+        with _source(tmp_path, server.url) as source:
+            assert len(source.files(DEMO)) == 3
+        before = _parsed_entries(tmp_path, "demo")
+        server.add(build_wheel(tmp_path / "more", "demo", "3.0"))
+        with _source(tmp_path, server.url) as source:
+            files = source.files(DEMO)
+    assert [f.version for f in files if f.is_wheel] == [Version("1.0"), Version("2.0"),
+                                                         Version("3.0")]
+    after = _parsed_entries(tmp_path, "demo")
+    assert len(after) == 1 and after != before
+
+
+def test_unreadable_parsed_entry_falls_back_to_parsing(tmp_path: Path, server: IndexServer) -> None:
+    with _source(tmp_path, server.url) as source:
+        first = list(source.files(DEMO))
+    (entry,) = _parsed_entries(tmp_path, "demo")
+    entry.write_bytes(b"\x00not a parsed page")
+    with _source(tmp_path, server.url) as source:
+        assert list(source.files(DEMO)) == first

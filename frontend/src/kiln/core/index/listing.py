@@ -10,6 +10,7 @@ from packaging.utils import NormalizedName
 
 from kiln.core.index.config import Index
 from kiln.core.index.http import HttpSession, OfflineError, file_url_path
+from kiln.core.index.pagecache import ParsedPageCache
 from kiln.core.index.redact import redact
 from kiln.core.index.simple import (
     ACCEPT,
@@ -39,8 +40,9 @@ class Listing:
 class ListingFetcher:
     """Project pages and flat listings, memoised for the run."""
 
-    def __init__(self, session: HttpSession) -> None:
+    def __init__(self, session: HttpSession, pages: ParsedPageCache | None = None) -> None:
         self.session = session
+        self.pages = pages
         self._flat: dict[str, list[DistFile]] = {}
         self._lock = threading.Lock()
 
@@ -59,9 +61,17 @@ class ListingFetcher:
         url = f"{index.url.rstrip('/')}/{name}/"
         page = self.session.get_cached(url, ACCEPT)
         if page.status == 200:
-            files = parse_page(
-                page.body, page.headers.get("content-type", ""), page.url, name, index.label
-            )
+            content_type = page.headers.get("content-type", "")
+
+            def parse() -> list[DistFile]:
+                return parse_page(page.body, content_type, page.url, name, index.label)
+
+            if self.pages is None:
+                files = parse()
+            else:
+                files = self.pages.files(
+                    name, page.url, content_type, page.body, index.label, parse
+                )
             return Listing(index, "found", tuple(files))
         if index.ignores(page.status):
             return Listing(index, "not-found", status=page.status)

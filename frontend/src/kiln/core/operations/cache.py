@@ -1,7 +1,7 @@
 """Cleaning kiln's cache: everything, one package's entries, or leftovers (``prune``).
 
-The cache root holds versioned buckets: ``simple-v1`` (index pages), ``files-v1``
-(downloads), ``wheels-v1`` (unpacked wheels), ``build-envs-v1``, ``git-v1``,
+The cache root holds versioned buckets: ``simple-v1`` (index pages), ``pages-v1``
+(parsed index pages, one folder per package), ``files-v1`` (downloads), ``wheels-v1`` (unpacked wheels), ``build-envs-v1``, ``git-v1``,
 ``interpreter-v1`` and ``build-backend`` (kiln_build's metadata cache). Every change
 holds ``<root>/.lock`` so two kiln processes never clean at once.
 """
@@ -97,6 +97,9 @@ def _package_entries(root: Path, wanted: set[NormalizedName]) -> Iterator[Path]:
     for entry in _children(root / "simple-v1", depth=2):
         if _page_package(entry) in wanted:
             yield entry
+    for parsed in _children(root / "pages-v1", depth=1):
+        if parsed.name in wanted:
+            yield parsed
     for digest_dir in _children(root / "files-v1", depth=2):
         if digest_dir.parent.name in ("by-url", "locks") or not digest_dir.is_dir():
             continue

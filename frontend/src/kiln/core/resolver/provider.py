@@ -39,7 +39,7 @@ T = TypeVar("T")
 K = TypeVar("K")
 
 #: How many candidates of a package get their metadata fetched ahead of need.
-PREFETCH_DEPTH = 3
+PREFETCH_DEPTH = 2
 
 
 class MetadataBuilder(Protocol):
