@@ -219,7 +219,7 @@ def _parsed_entries(tmp_path: Path, project: str) -> list[Path]:
 def test_unchanged_page_is_not_parsed_again(
     tmp_path: Path, dists: Path, json_api: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import kiln.core.index.listing as listing
+    from kiln.core.index import listing
 
     with _server(dists, json_api=json_api) as server:
         with _source(tmp_path, server.url) as source:
