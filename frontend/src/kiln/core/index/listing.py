@@ -44,6 +44,7 @@ class ListingFetcher:
         self.session = session
         self.pages = pages
         self._flat: dict[str, list[DistFile]] = {}
+        self._flat_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def fetch(self, index: Index, name: NormalizedName) -> Listing:
@@ -91,14 +92,22 @@ class ListingFetcher:
         return Listing(index, "found", tuple(files))
 
     def _flat_files(self, index: Index) -> list[DistFile]:
+        """Every file of a flat location, read once per run: the first thread to ask reads
+        it while the others wait, instead of every thread reading it at the same time."""
         with self._lock:
             cached = self._flat.get(index.url)
-        if cached is not None:
-            return cached
-        files = to_dist_files(self._flat_raw(index), None, index.label)
-        with self._lock:
-            self._flat[index.url] = files
-        return files
+            if cached is not None:
+                return cached
+            guard = self._flat_locks.setdefault(index.url, threading.Lock())
+        with guard:
+            with self._lock:
+                cached = self._flat.get(index.url)
+            if cached is not None:
+                return cached
+            files = to_dist_files(self._flat_raw(index), None, index.label)
+            with self._lock:
+                self._flat[index.url] = files
+            return files
 
     def _flat_raw(self, index: Index) -> list[RawFile]:
         if index.is_local:

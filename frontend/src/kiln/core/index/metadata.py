@@ -20,6 +20,7 @@ from kiln.core.index.cache import CachedResponse
 from kiln.core.index.download import Downloader
 from kiln.core.index.http import HttpSession
 from kiln.core.index.rangefile import HttpRangeFile, RangeUnsupported
+from kiln.core.statmemo import StatMemo
 from kiln.core.types import DistFile
 from kiln.errors import KilnError
 
@@ -90,9 +91,13 @@ def read_sdist_metadata(path: Path, filename: str) -> bytes:
 
 
 class MetadataFetcher:
-    def __init__(self, session: HttpSession, downloader: Downloader) -> None:
+    def __init__(
+        self, session: HttpSession, downloader: Downloader, memo: StatMemo | None = None
+    ) -> None:
         self.session = session
         self.downloader = downloader
+        #: Metadata read from local files, remembered while the file stays the same.
+        self.memo = memo
         self._no_ranges: set[str] = set()
         self._memo: dict[str, Metadata] = {}
         self._lock = threading.Lock()
@@ -150,7 +155,11 @@ class MetadataFetcher:
     def _from_download(self, file: DistFile) -> bytes:
         path = self.downloader.download(file)
         if file.is_wheel:
-            return read_wheel_metadata(path, file.filename)
+            if self.memo is None:
+                return read_wheel_metadata(path, file.filename)
+            return self.memo.remember(
+                path, "wheel-metadata", lambda: read_wheel_metadata(path, file.filename)
+            )
         return read_sdist_metadata(path, file.filename)
 
 

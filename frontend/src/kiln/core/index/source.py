@@ -24,6 +24,7 @@ from kiln.core.index.listing import Listing, ListingFetcher
 from kiln.core.index.locations import IndexLocations
 from kiln.core.index.metadata import MetadataFetcher
 from kiln.core.index.pagecache import ParsedPageCache
+from kiln.core.statmemo import StatMemo
 from kiln.core.types import DistFile
 from kiln.errors import KilnError
 
@@ -80,7 +81,7 @@ class IndexPackageSource:
         )
         self.downloader = Downloader(self.session, FileCache(root), refresh=self.options.refresh)
         self.listings = ListingFetcher(self.session, ParsedPageCache(root))
-        self.metadata_fetcher = MetadataFetcher(self.session, self.downloader)
+        self.metadata_fetcher = MetadataFetcher(self.session, self.downloader, StatMemo(root))
         self._memo: dict[NormalizedName, list[tuple[Index, list[DistFile]]]] = {}
         self._lock = threading.Lock()
         #: name -> (index label, HTTP status) for indexes that refused access.

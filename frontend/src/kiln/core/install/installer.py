@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from kiln.core.install.installed import (
 from kiln.core.install.linking import LinkMode
 from kiln.core.install.record import RecordEntry, entry_for, parse_record, render_record
 from kiln.core.install.scripts import EntryPoint, launcher, parse_entry_points, rewrite_placeholder
-from kiln.core.install.transaction import Transaction
+from kiln.core.install.transaction import STAGING_PREFIX, Transaction
 from kiln.core.install.uninstall import apply_removal, plan_removal, prune_directories
 from kiln.core.install.wheel import UnpackedWheel, unpack_wheel
 from kiln.errors import KilnError
@@ -79,14 +81,19 @@ def install_wheels(
     current: dict[str, InstalledDistribution | Path] = {
         dist.name: dist for dist in installed_distributions(env)
     }
-    results = []
-    for request, wheel in zip(requests, unpacked):
-        existing = current.get(wheel.name)
-        if isinstance(existing, Path):
-            existing = read_distribution(existing)
-        result = _install_unpacked(env, wheel, request, link_mode, existing)
-        results.append(result)
-        current[wheel.name] = result.dist_info
+    results: list[InstallResult] = []
+    env.site_packages.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=env.site_packages))
+    try:
+        for request, wheel in zip(requests, unpacked):
+            existing = current.get(wheel.name)
+            if isinstance(existing, Path):
+                existing = read_distribution(existing)
+            result = _install_unpacked(env, wheel, request, link_mode, existing, staging)
+            results.append(result)
+            current[wheel.name] = result.dist_info
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     if compile_bytecode:
         compile_files(env, (p for r in results for p in r.installed if p.suffix == ".py"))
     return results
@@ -119,12 +126,13 @@ def _install_unpacked(
     request: InstallRequest,
     link_mode: LinkMode,
     existing: InstalledDistribution | None,
+    staging: Path | None = None,
 ) -> InstallResult:
     removal = plan_removal(env, existing) if existing is not None else None
     root_dir = env.scheme.purelib if wheel.root_is_purelib else env.scheme.platlib
     dist_info_dir = root_dir / wheel.dist_info
     try:
-        with Transaction(env.site_packages, link_mode) as transaction:
+        with Transaction(env.site_packages, link_mode, staging) as transaction:
             stager = _Stager(env, wheel, root_dir, transaction)
             stager.stage_wheel_files()
             stager.stage_metadata(request)

@@ -8,6 +8,7 @@ moved aside, not deleted, so that a failure can put everything back.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import shutil
 import tempfile
@@ -20,11 +21,24 @@ STAGING_PREFIX = ".kiln-tmp-"
 
 
 class Transaction:
-    def __init__(self, site_packages: Path, link_mode: LinkMode = "hardlink") -> None:
-        site_packages.mkdir(parents=True, exist_ok=True)
-        self.root = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=site_packages))
+    """One all-or-nothing change. ``staging`` is a directory of site-packages to stage in,
+    shared by the transactions of one batch (it saves a directory per transaction; the
+    batch removes it); by default each transaction makes and removes its own."""
+
+    _serial = itertools.count()
+
+    def __init__(
+        self, site_packages: Path, link_mode: LinkMode = "hardlink", staging: Path | None = None
+    ) -> None:
+        if staging is None:
+            site_packages.mkdir(parents=True, exist_ok=True)
+            self.root = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=site_packages))
+        else:
+            self.root = staging
+        self._own_root = staging is None
         self.link_mode = link_mode
         self._count = 0
+        self._prefix = f"{next(self._serial)}-"
         self._staging = str(self.root)
         self._pending: list[tuple[str, Path]] = []  # (staged, final)
         self._placed: list[tuple[Path, Path | None]] = []  # (final, backup of what was there)
@@ -47,16 +61,35 @@ class Transaction:
             if kind is not None:
                 self.rollback()
         finally:
-            shutil.rmtree(self.root, ignore_errors=True)
+            if self._own_root:
+                shutil.rmtree(self.root, ignore_errors=True)
+            else:
+                self._discard_leftovers()
+
+    def _discard_leftovers(self) -> None:
+        """Remove what this transaction left in a shared staging directory (staged files
+        never moved into place, backups of replaced files)."""
+        for staged, _final in self._pending:
+            with contextlib.suppress(OSError):
+                os.unlink(staged)
+        self._pending.clear()
+        for name in os.listdir(self._staging):
+            if name.startswith(self._prefix):
+                path = os.path.join(self._staging, name)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    with contextlib.suppress(OSError):
+                        os.unlink(path)
 
     def _scratch(self) -> Path:
         self._count += 1
-        return self.root / str(self._count)
+        return self.root / f"{self._prefix}{self._count}"
 
     def _staged_name(self) -> str:
         """A new path in the staging directory (a plain string: this runs once per file)."""
         self._count += 1
-        return os.path.join(self._staging, str(self._count))
+        return os.path.join(self._staging, f"{self._prefix}{self._count}")
 
     def stage_link(self, source: str | os.PathLike[str], final: Path) -> None:
         staged = self._staged_name()
@@ -103,7 +136,10 @@ class Transaction:
             missing.append(directory)
             directory = os.path.dirname(directory)
         for folder in reversed(missing):
-            os.mkdir(folder)
+            try:
+                os.mkdir(folder)
+            except FileExistsError:
+                continue  # made meanwhile by another transaction: not ours to remove
             self._created.append(Path(folder))
         self._existing.update(missing)
         self._existing.add(directory)

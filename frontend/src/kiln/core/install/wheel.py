@@ -29,9 +29,11 @@ from packaging.version import InvalidVersion, Version
 from kiln.core.cachedir import cache_root
 from kiln.core.install.installed import read_headers
 from kiln.core.install.record import ACCEPTED_ALGORITHMS, encode_digest, parse_record
+from kiln.core.statmemo import StatMemo
 from kiln.errors import KilnError
 
 CACHE_BUCKET = "wheels-v1"
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 DATA_KEYS = frozenset({"purelib", "platlib", "scripts", "data", "headers"})
 _SIGNATURES = frozenset({"RECORD.jws", "RECORD.p7s"})
 _INTERPRETER_NAME = re.compile(r"^(python|pythonw|pypy|graalpy)(\d+(\.\d+t?)?)?(\.exe)?$")
@@ -63,8 +65,14 @@ class WheelError(KilnError):
 def unpack_wheel(path: Path, cache: Path | None = None) -> UnpackedWheel:
     """Verify ``path`` and unpack it into the cache, reusing an earlier unpacking."""
     name, version = _parse_filename(path.name)
-    digest = _file_sha256(path)
-    bucket = (cache or cache_root()) / CACHE_BUCKET
+    root = cache or cache_root()
+    remembered = StatMemo(root).remember(
+        path, "sha256", lambda: _file_sha256(path).encode("ascii")
+    )
+    digest = remembered.decode("ascii", errors="replace")
+    if not _SHA256_HEX.fullmatch(digest):  # a damaged entry: hash the file after all
+        digest = _file_sha256(path)
+    bucket = root / CACHE_BUCKET
     target = bucket / digest
     if not target.is_dir():
         bucket.mkdir(parents=True, exist_ok=True)
