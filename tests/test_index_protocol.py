@@ -260,3 +260,38 @@ def test_unreadable_parsed_entry_falls_back_to_parsing(tmp_path: Path, server: I
     entry.write_bytes(b"\x00not a parsed page")
     with _source(tmp_path, server.url) as source:
         assert list(source.files(DEMO)) == first
+
+
+def test_flat_location_is_read_once_by_concurrent_lookups(
+    tmp_path: Path, dists: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from kiln.core.index.listing import ListingFetcher
+
+    reads: list[int] = []
+    original = ListingFetcher._flat_raw
+
+    def counted(self: ListingFetcher, index: object) -> object:
+        reads.append(1)
+        return original(self, index)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ListingFetcher, "_flat_raw", counted)
+    locations = resolve_locations(
+        IndexOptions(no_index=True, find_links=[str(dists)]), None, environ={}, cwd=tmp_path
+    )
+    found: dict[str, list[str]] = {}
+    with IndexPackageSource(locations, ClientOptions(cache_dir=tmp_path / "cache"),
+                            environ={}) as source:
+        def look(name: str) -> None:
+            found[name] = [f.filename for f in source.files(canonicalize_name(name))]
+
+        threads = [threading.Thread(target=look, args=(n,)) for n in ("demo", "other") * 4]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(reads) == 1
+    assert found["other"] == ["other-0.1-py3-none-any.whl"]
+    assert found["demo"] == [
+        "demo-1.0-py3-none-any.whl", "demo-2.0-py3-none-any.whl", "demo-2.0.tar.gz"]

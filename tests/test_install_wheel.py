@@ -241,3 +241,34 @@ def test_scripts_in_a_path_with_spaces_use_a_shell_shebang(
     launcher = env.scheme.scripts / "demo-hello"
     assert launcher.read_text().startswith("#!/bin/sh\n")
     assert run(env, str(launcher)) == "hello from demo\n"
+
+
+def test_unchanged_wheel_is_not_hashed_again(
+    env: Environment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import kiln.core.install.wheel as wheel_module
+
+    wheel = make_wheel(tmp_path, "memo", "1.0", {"memo/__init__.py": "X = 1\n"})
+    install_wheel(env, wheel)
+    uninstall(env, "memo")
+
+    def no_hashing(path: Path) -> str:
+        raise AssertionError(f"{path} was hashed again although it did not change")
+
+    monkeypatch.setattr(wheel_module, "_file_sha256", no_hashing)
+    install_wheel(env, wheel)
+    assert run(env, str(env.python), "-c", "import memo; print(memo.X)") == "1\n"
+
+
+def test_rewritten_wheel_is_hashed_and_installed_anew(env: Environment, tmp_path: Path):
+    for folder in ("a", "b", "wheels"):
+        (tmp_path / folder).mkdir()
+    first = make_wheel(tmp_path / "a", "swap", "1.0", {"swap/__init__.py": "X = 'first'\n"})
+    second = make_wheel(tmp_path / "b", "swap", "1.0", {"swap/__init__.py": "X = 'second'\n"})
+    target = tmp_path / "wheels" / first.name
+    target.write_bytes(first.read_bytes())
+    install_wheel(env, target)
+    uninstall(env, "swap")
+    target.write_bytes(second.read_bytes())  # same path, new content
+    install_wheel(env, target)
+    assert run(env, str(env.python), "-c", "import swap; print(swap.X)") == "second\n"
