@@ -181,3 +181,47 @@ def test_concurrent_downloads_report_progress(tmp_path: Path) -> None:
     assert all(p.read_bytes() == (tmp_path / "w" / p.name).read_bytes() for p in paths)
     assert sorted(done for _f, done, _t in seen) == list(range(1, 9))
     assert {total for _f, _d, total in seen} == {8}
+
+
+def test_credentials_from_keyring(tmp_path: Path, wheel: Path) -> None:
+    keyring = pytest.importorskip("keyring")
+    from keyring.backend import KeyringBackend
+    from keyring.credentials import SimpleCredential
+
+    class MemoryKeyring(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.asked: list[str] = []
+            self.entries: dict[str, tuple[str, str]] = {}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            found = self.entries.get(service)
+            return found[1] if found and found[0] == username else None
+
+        def get_credential(self, service: str, username: str | None) -> SimpleCredential | None:
+            self.asked.append(service)
+            found = self.entries.get(service)
+            return SimpleCredential(*found) if found else None
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.entries[service] = (username, password)
+
+        def delete_password(self, service: str, username: str) -> None:
+            self.entries.pop(service, None)
+
+    server = IndexServer(auth=("alice", PASSWORD))
+    server.add(wheel)
+    previous = keyring.get_keyring()
+    memory = MemoryKeyring()
+    keyring.set_keyring(memory)
+    try:
+        with server:
+            memory.set_password(server.url.split("/")[2], "alice", PASSWORD)
+            with _named_source(tmp_path, server.url, {}) as source:
+                (file,) = source.files(DEMO)
+                assert source.download(file).read_bytes() == wheel.read_bytes()
+    finally:
+        keyring.set_keyring(previous)
+    assert memory.asked  # the password came from the keyring, not from anywhere else
