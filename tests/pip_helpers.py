@@ -16,6 +16,9 @@ def base_env(cache: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KILN_", "VIRTUAL_ENV"))}
     env["KILN_CACHE_DIR"] = str(cache)
     env["NO_COLOR"] = "1"
+    # The machine's own kiln.toml/uv.toml files must not leak into tests.
+    env["XDG_CONFIG_HOME"] = str(cache.parent / "xdg-config")
+    env["XDG_CONFIG_DIRS"] = str(cache.parent / "xdg-config-dirs")
     return env
 
 

@@ -75,6 +75,14 @@ def _index_options(parser: argparse.ArgumentParser) -> None:
         help="how to pick versions across indexes (default: `first-index`)",
     )
     group.add_argument(
+        "--config-file", metavar="PATH", type=Path, default=None,
+        help="read index settings from this `kiln.toml` only (default: discover them)",
+    )
+    group.add_argument(
+        "--no-config", action="store_true",
+        help="read no `kiln.toml`/`uv.toml` configuration file",
+    )
+    group.add_argument(
         "--prerelease", choices=PRERELEASE_MODES, default="if-necessary",
         help="when pre-release versions may be chosen (default: `if-necessary`)",
     )
@@ -282,6 +290,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         link_mode=getattr(args, "link_mode", "hardlink"),
         compile_bytecode=getattr(args, "compile_bytecode", False),
         project=find_project_config(Path.cwd()),
+        config_file=args.config_file,
+        no_config=args.no_config,
     )
 
 

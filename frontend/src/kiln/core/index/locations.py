@@ -22,6 +22,7 @@ from kiln.core.index.config import (
     location_to_url,
     parse_index_arg,
 )
+from kiln.core.index.configfiles import FileSettings
 from kiln.core.index.project import ProjectIndexConfig, SourcePin
 from kiln.errors import KilnError
 
@@ -111,11 +112,18 @@ def resolve_locations(
     *,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    files: FileSettings | None = None,
 ) -> IndexLocations:
-    """Combine options (with env fallbacks) and project settings into :class:`IndexLocations`."""
+    """Combine options (with env fallbacks), project settings and configuration files
+    (:mod:`kiln.core.index.configfiles`) into :class:`IndexLocations`.
+
+    Indexes of configuration files come after the project's, before extra index URLs;
+    they cannot be the target of a source pin (pins name the project's own indexes).
+    """
     env = os.environ if environ is None else environ
     base = cwd or Path.cwd()
     opts = with_env_fallbacks(options, env)
+    config = files or FileSettings()
     cli: list[Index] = []
     if opts.default_index:
         cli.append(parse_index_arg(opts.default_index, flag="--default-index", base=base,
@@ -130,16 +138,29 @@ def resolve_locations(
         if opts.index_url
         else []
     )
-    merged = _dedupe_names([*cli, *configured, *extra, *legacy])
+    # Configuration files come after everything given on the command line (or through
+    # `KILN_*` variables), so a command-line default index wins over a configured one.
+    from_files = [
+        *config.indexes,
+        *(Index(url=url, origin=_origin(config, "extra-index-url"))
+          for url in config.extra_index_urls),
+        *([Index(url=config.index_url, default=True, origin=_origin(config, "index-url"))]
+          if config.index_url and not opts.index_url else []),
+    ]
+    pinnable = _dedupe_names([*cli, *configured, *extra, *legacy])
+    merged = _dedupe_names([*pinnable, *from_files])
     named = {i.name: i for i in merged if i.name}
     pins = dict(project.pins) if project else {}
-    _check_pins(pins, named, project)
+    _check_pins(pins, {i.name: i for i in pinnable if i.name}, project)
     find_links = tuple(
         Index(url=location_to_url(v, base), format="flat", origin="--find-links")
         for v in opts.find_links
+    ) + tuple(
+        Index(url=url, format="flat", origin=_origin(config, "find-links"))
+        for url in config.find_links
     )
-    strategy = opts.strategy or "first-index"
-    if opts.no_index:
+    strategy = opts.strategy or config.strategy or "first-index"
+    if opts.no_index or config.no_index:
         return IndexLocations((), (), find_links, named, pins, strategy)
     default = next((i for i in merged if i.default), PYPI)
     implicit = [i for i in merged if not i.default and not i.explicit]
@@ -148,6 +169,11 @@ def resolve_locations(
     return IndexLocations(
         _dedupe_urls(searchable), explicit, find_links, named, pins, strategy
     )
+
+
+def _origin(config: FileSettings, key: str) -> str:
+    where = ", ".join(str(path) for path in config.files) or "configuration file"
+    return f"`{key}` of {where}"
 
 
 def _dedupe_names(indexes: list[Index]) -> list[Index]:

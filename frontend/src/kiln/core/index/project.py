@@ -79,7 +79,7 @@ def parse_project_config(data: Mapping[str, Any], pyproject: Path) -> ProjectInd
         raise KilnError(f"{where} must be an array of tables (`[[tool.{section}.index]]`)")
     base = pyproject.parent
     indexes = tuple(
-        _parse_index(entry, f"{where}[{number}]", base, str(pyproject))
+        parse_index_entry(entry, f"{where}[{number}]", base, str(pyproject))
         for number, entry in enumerate(raw_indexes)
     )
     pins = _index_pins(data, pyproject)
@@ -92,7 +92,8 @@ def _table(value: object, where: str) -> Mapping[str, Any]:
     return cast("Mapping[str, Any]", value)
 
 
-def _parse_index(entry: object, where: str, base: Path, origin: str) -> Index:
+def parse_index_entry(entry: object, where: str, base: Path, origin: str) -> Index:
+    """One ``[[index]]`` table (of a ``pyproject.toml`` or a configuration file)."""
     table = _table(entry, where)
     unknown = sorted(set(table) - _INDEX_KEYS)
     if unknown:

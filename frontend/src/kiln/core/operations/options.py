@@ -33,6 +33,10 @@ class Settings:
     compile_bytecode: bool = False
     #: Where ``[tool.kiln.index]`` settings are read from (``pyproject.toml``), if anywhere.
     project: Path | None = None
+    #: The only configuration file to read (``--config-file``), instead of discovering them.
+    config_file: Path | None = None
+    #: Read no configuration file (``--no-config``).
+    no_config: bool = False
     environ: Mapping[str, str] | None = None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,6 +11,7 @@ from types import TracebackType
 from packaging.requirements import Requirement
 
 from kiln.core.index import IndexLocations, IndexOptions, IndexPackageSource, resolve_locations
+from kiln.core.index.configfiles import discover, load_settings
 from kiln.core.index.project import load_project_config
 from kiln.core.operations.building import SourceBuilder
 from kiln.core.operations.filters import FilteredSource, NoDepsBuilder
@@ -33,7 +35,12 @@ def index_locations(inputs: RequirementsInput, settings: Settings) -> IndexLocat
         strategy=options.strategy,
     )
     project = load_project_config(settings.project) if settings.project is not None else None
-    return resolve_locations(merged, project, environ=settings.environ)
+    environ = os.environ if settings.environ is None else settings.environ
+    paths = discover(
+        Path.cwd(), environ, config_file=settings.config_file, no_config=settings.no_config
+    )
+    files = load_settings(paths, pip=True) if paths else None
+    return resolve_locations(merged, project, environ=environ, files=files)
 
 
 class Session:
