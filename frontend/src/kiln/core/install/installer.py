@@ -197,7 +197,7 @@ class _Stager:
     def stage_wheel_files(self) -> None:
         wheel = self.wheel
         launcher_names = {point.name for point in self.entry_points}
-        for source, relative in _files(wheel.root):
+        for source, relative in _files(wheel.root, self.known):
             top, _, rest = relative.partition("/")
             if top == wheel.dist_info:
                 if rest not in _GENERATED and not rest.startswith("RECORD."):
@@ -242,16 +242,14 @@ class _Stager:
         self.installed.append(record_path)
 
 
-def _files(root: Path) -> Iterable[tuple[str, str]]:
-    """Every file under ``root``, sorted: (its path, its ``/``-separated relative path)."""
+def _files(root: Path, record: Mapping[str, object]) -> Iterable[tuple[str, str]]:
+    """Every file of the unpacked wheel at ``root``, sorted: (its path, its ``/``-separated
+    relative path). Unpacking checked that the archive holds exactly the files its RECORD
+    lists (plus RECORD and its signatures), so RECORD is the listing: no directory walk."""
     top = str(root)
-    for parent, dirs, files in os.walk(top):
-        dirs.sort()
-        prefix = os.path.relpath(parent, top).replace(os.sep, "/") + "/"
-        if prefix == "./":
-            prefix = ""
-        for name in sorted(files):
-            yield os.path.join(parent, name), prefix + name
+    for relative in sorted(record):
+        if not relative.endswith("/"):
+            yield os.path.join(top, *relative.split("/")), relative
 
 
 def _wheel_record(wheel: UnpackedWheel) -> dict[str, tuple[str, str]]:

@@ -45,6 +45,7 @@ class Transaction:
         self._removed: list[tuple[Path, Path]] = []  # (original, backup)
         self._created: list[Path] = []  # directories this transaction made
         self._existing: set[str] = set()  # directories known to exist (saves a stat per file)
+        self._fresh: set[str] = set()  # directories this transaction made (so they were empty)
         #: How many staged files were hard links (the rest are copies or new files).
         self.linked = 0
 
@@ -116,9 +117,11 @@ class Transaction:
         """Move every staged file into place, in staging order."""
         for staged, final in self._pending:
             target = os.fspath(final)
-            self._make_parents(os.path.dirname(target))
+            parent = os.path.dirname(target)
+            self._make_parents(parent)
             backup = None
-            if os.path.lexists(target):
+            # In a directory this transaction made, nothing can be in the way.
+            if parent not in self._fresh and os.path.lexists(target):
                 if final.is_dir() and not final.is_symlink():
                     raise IsADirectoryError(f"`{final}` is a directory")
                 backup = self._scratch()
@@ -141,6 +144,7 @@ class Transaction:
             except FileExistsError:
                 continue  # made meanwhile by another transaction: not ours to remove
             self._created.append(Path(folder))
+            self._fresh.add(folder)
         self._existing.update(missing)
         self._existing.add(directory)
 
