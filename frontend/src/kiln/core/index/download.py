@@ -10,8 +10,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from filelock import FileLock
-
 from kiln.core.index.cache import FileCache
 from kiln.core.index.http import HttpSession, OfflineError, file_url_path
 from kiln.core.index.redact import redact
@@ -88,6 +86,8 @@ class Downloader:
             )
         lock = self.cache.lock_path(file.url)
         lock.parent.mkdir(parents=True, exist_ok=True)
+        from filelock import FileLock  # only when something is downloaded
+
         with FileLock(lock):
             cached = None if self.refresh else self.cache.find(file.url, file.filename, sha256)
             if cached is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -257,7 +258,11 @@ def _describe(exc: Exception) -> str:
 
 def file_url_path(url: str) -> Path:
     """The local path of a ``file:`` URL."""
-    from urllib.parse import urlsplit
-    from urllib.request import url2pathname
+    from urllib.parse import unquote, urlsplit
 
-    return Path(url2pathname(urlsplit(url).path))
+    if os.name == "nt":
+        from nturl2path import url2pathname  # what urllib.request uses there
+
+        return Path(url2pathname(urlsplit(url).path))
+    # urllib.request's url2pathname is unquote on POSIX; importing it costs ssl and http.
+    return Path(unquote(urlsplit(url).path))
