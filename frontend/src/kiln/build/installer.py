@@ -37,7 +37,7 @@ class Installer(Protocol):
 
 def redact(text: str) -> str:
     """Hide the credentials of any URL in ``text``."""
-    from kiln.core.index.redact import redact_text
+    from kiln.core.index.redaction import redact_text
 
     return redact_text(text)
 

@@ -334,7 +334,7 @@ class ProjectRequirements:
         )
 
     def _from_git(self, lowered: LoweredRequirement, source: object) -> _Resolved:
-        from kiln.core.index.redact import redact
+        from kiln.core.index.redaction import redact
         from kiln.core.sources import git
         from kiln.core.sources.model import GitSource
 

@@ -19,7 +19,7 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from kiln.core.index.config import Index
-from kiln.core.index.redact import redact, strip_credentials
+from kiln.core.index.redaction import redact, strip_credentials
 from kiln.core.types import DistFile
 from kiln.errors import KilnError
 

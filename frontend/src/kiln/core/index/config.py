@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from kiln.core.index.redact import redact
+from kiln.core.index.redaction import redact
 from kiln.errors import KilnError
 
 PYPI_URL = "https://pypi.org/simple"

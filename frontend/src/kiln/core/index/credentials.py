@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from kiln.core.index.config import AuthPolicy, Index, env_key
-from kiln.core.index.redact import strip_credentials
+from kiln.core.index.redaction import strip_credentials
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from kiln.core.index.cache import FileCache
 from kiln.core.index.http import HttpSession, OfflineError, file_url_path
-from kiln.core.index.redact import redact
+from kiln.core.index.redaction import redact
 from kiln.core.types import DistFile
 from kiln.errors import KilnError
 

@@ -17,7 +17,7 @@ from kiln import __version__
 from kiln.core.index.cache import CachedResponse, HttpCache
 from kiln.core.index.config import env_key
 from kiln.core.index.credentials import Credentials, CredentialStore
-from kiln.core.index.redact import redact, strip_credentials
+from kiln.core.index.redaction import redact, strip_credentials
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:

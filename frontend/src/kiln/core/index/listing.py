@@ -11,7 +11,7 @@ from packaging.utils import NormalizedName
 from kiln.core.index.config import Index
 from kiln.core.index.http import HttpSession, OfflineError, file_url_path
 from kiln.core.index.pagecache import ParsedPageCache
-from kiln.core.index.redact import redact
+from kiln.core.index.redaction import redact
 from kiln.core.index.simple import (
     ACCEPT,
     RawFile,

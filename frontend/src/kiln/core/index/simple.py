@@ -21,7 +21,7 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-from kiln.core.index.redact import redact
+from kiln.core.index.redaction import redact
 from kiln.core.types import DistFile
 from kiln.errors import KilnError
 

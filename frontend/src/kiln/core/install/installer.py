@@ -28,9 +28,9 @@ from kiln.core.install.installed import (
 )
 from kiln.core.install.linking import LinkMode
 from kiln.core.install.record import RecordEntry, entry_for, parse_record, render_record
+from kiln.core.install.removal import apply_removal, plan_removal, prune_directories
 from kiln.core.install.scripts import EntryPoint, launcher, parse_entry_points, rewrite_placeholder
 from kiln.core.install.transaction import STAGING_PREFIX, Transaction
-from kiln.core.install.uninstall import apply_removal, plan_removal, prune_directories
 from kiln.core.install.wheel import UnpackedWheel, unpack_wheel
 from kiln.errors import KilnError
 

@@ -13,7 +13,7 @@ from kiln.core.install.environment import Environment
 from kiln.core.install.installed import InstalledDistribution
 from kiln.core.install.installer import InstallRequest, InstallResult, install_wheels
 from kiln.core.install.linking import LinkMode
-from kiln.core.install.uninstall import Removal, uninstall
+from kiln.core.install.removal import Removal, uninstall
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,33 @@ and failures are :class:`kiln.errors.KilnError`.
 
 from __future__ import annotations
 
-from kiln.core.operations.compiling import CompileResult, compile_requirements
-from kiln.core.operations.installing import Change, InstallReport, install, sync
-from kiln.core.operations.options import Events, Settings
-from kiln.core.operations.target import find_environment, target_of
-from kiln.core.operations.uninstalling import UninstallReport, uninstall_packages
+from typing import TYPE_CHECKING
+
+from kiln._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from kiln.core.operations.compiling import CompileResult, compile_requirements
+    from kiln.core.operations.installing import Change, InstallReport, install, sync
+    from kiln.core.operations.options import Events, Settings
+    from kiln.core.operations.target import find_environment, target_of
+    from kiln.core.operations.uninstalling import UninstallReport, uninstall_packages
+
+if not TYPE_CHECKING:  # the type checker reads the imports above instead
+    #: Where each public name lives: imported on first use, so a command loads only the operations it runs.
+    __getattr__ = lazy_exports(__name__, {
+        "Change": "kiln.core.operations.installing",
+        "CompileResult": "kiln.core.operations.compiling",
+        "Events": "kiln.core.operations.options",
+        "InstallReport": "kiln.core.operations.installing",
+        "Settings": "kiln.core.operations.options",
+        "UninstallReport": "kiln.core.operations.uninstalling",
+        "compile_requirements": "kiln.core.operations.compiling",
+        "find_environment": "kiln.core.operations.target",
+        "install": "kiln.core.operations.installing",
+        "sync": "kiln.core.operations.installing",
+        "target_of": "kiln.core.operations.target",
+        "uninstall_packages": "kiln.core.operations.uninstalling",
+    })
 
 __all__ = [
     "Change",

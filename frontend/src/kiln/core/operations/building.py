@@ -32,7 +32,7 @@ from kiln.core.index.metadata import (
     parse_metadata,
     read_wheel_metadata,
 )
-from kiln.core.index.redact import strip_credentials
+from kiln.core.index.redaction import strip_credentials
 from kiln.core.types import DistFile, PackageSource
 from kiln.errors import KilnError
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from kiln.core.cachedir import cache_root
-from kiln.core.index.redact import redact, redact_text, strip_credentials
+from kiln.core.index.redaction import redact, redact_text, strip_credentials
 from kiln.core.sources.model import GitSource
 from kiln.errors import KilnError
 

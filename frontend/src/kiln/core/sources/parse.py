@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from packaging.markers import InvalidMarker, Marker
 from packaging.utils import NormalizedName, canonicalize_name
 
-from kiln.core.index.redact import redact
+from kiln.core.index.redaction import redact
 from kiln.core.sources.model import (
     GitSource,
     IndexSource,
