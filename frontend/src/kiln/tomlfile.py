@@ -1,8 +1,9 @@
-"""Reading TOML files (pyproject.toml, workspace roots) with errors that name the file."""
+"""Reading TOML files (pyproject.toml, workspace roots) with errors that name the file and key."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,3 +31,16 @@ def load_toml(path: Path) -> dict[str, Any]:
     except ParseError as exc:
         raise KilnError(f"`{path}` is not valid TOML: {exc}") from None
     return data
+
+
+def reject_unknown_keys(
+    table: Mapping[str, Any], where: str, allowed: Collection[str], *, prefix: str = ""
+) -> None:
+    """A ``KilnError`` naming the first key of ``table`` (at ``where``) not in ``allowed``;
+    ``prefix`` is put before the key in the message (``pip.`` for a nested table)."""
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        raise KilnError(
+            f"{where}: unknown key `{prefix}{unknown[0]}`",
+            hint="known keys: " + ", ".join(f"`{k}`" for k in sorted(allowed)),
+        )

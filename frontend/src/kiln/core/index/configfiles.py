@@ -149,19 +149,19 @@ def load_settings(paths: Sequence[Path], *, pip: bool) -> FileSettings:
 def _read(path: Path, *, pip: bool) -> dict[str, Any]:
     """The validated settings of one file, with URLs and paths made absolute."""
     from kiln.core.index.project import parse_index_entry
-    from kiln.tomlfile import load_toml
+    from kiln.tomlfile import load_toml, reject_unknown_keys
 
     data = load_toml(path)
     strict = path.name == "kiln.toml"  # uv.toml has many keys of uv's own
     table: dict[str, Any] = {k: v for k, v in data.items() if k in KEYS}
     if strict:
-        _reject_unknown(data, path, "", allowed=KEYS | {"pip"})
+        reject_unknown_keys(data, str(path), KEYS | {"pip"})
     section = data.get("pip")
     if pip and section is not None:
         if not isinstance(section, dict):
             raise KilnError(f"{path}: `pip` must be a table")
         if strict:
-            _reject_unknown(section, path, "pip.", allowed=KEYS)
+            reject_unknown_keys(section, str(path), KEYS, prefix="pip.")
         table.update({k: v for k, v in section.items() if k in KEYS})
     base = path.parent
     values: dict[str, Any] = {}
@@ -192,15 +192,6 @@ def _read(path: Path, *, pip: bool) -> dict[str, Any]:
             )
         values["index-strategy"] = cast("IndexStrategy", strategy)
     return values
-
-
-def _reject_unknown(table: Mapping[str, Any], path: Path, prefix: str, *, allowed: frozenset[str]) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise KilnError(
-            f"{path}: unknown key `{prefix}{unknown[0]}`",
-            hint="known keys: " + ", ".join(f"`{k}`" for k in sorted(allowed)),
-        )
 
 
 def _string(table: Mapping[str, Any], key: str, path: Path) -> str:

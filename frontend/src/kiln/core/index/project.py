@@ -23,6 +23,7 @@ from kiln.core.index.config import (
     validate_name,
 )
 from kiln.errors import KilnError
+from kiln.tomlfile import reject_unknown_keys
 
 _INDEX_KEYS = frozenset(
     {
@@ -95,12 +96,7 @@ def _table(value: object, where: str) -> Mapping[str, Any]:
 def parse_index_entry(entry: object, where: str, base: Path, origin: str) -> Index:
     """One ``[[index]]`` table (of a ``pyproject.toml`` or a configuration file)."""
     table = _table(entry, where)
-    unknown = sorted(set(table) - _INDEX_KEYS)
-    if unknown:
-        raise KilnError(
-            f"{where}: unknown key `{unknown[0]}`",
-            hint="known keys: " + ", ".join(f"`{k}`" for k in sorted(_INDEX_KEYS)),
-        )
+    reject_unknown_keys(table, where, _INDEX_KEYS)
     url = table.get("url")
     if not isinstance(url, str) or not url.strip():
         raise KilnError(f"{where}: `url` is required and must be a non-empty string")

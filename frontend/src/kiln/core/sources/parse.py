@@ -28,6 +28,7 @@ from kiln.core.sources.model import (
 )
 from kiln.core.sources.overlap import overlap_witness
 from kiln.errors import KilnError
+from kiln.tomlfile import reject_unknown_keys
 
 #: The key that decides the kind of a source, in the order they are reported.
 KINDS = ("path", "git", "url", "index", "workspace")
@@ -129,12 +130,7 @@ def _parse_entry(
     if not isinstance(value, dict):
         raise KilnError(f"{where} must be a table", hint='e.g. `{ index = "pytorch" }`')
     table = cast("Mapping[str, Any]", value)
-    unknown = sorted(set(table) - _ALL_KEYS)
-    if unknown:
-        raise KilnError(
-            f"{where}: unknown key `{unknown[0]}`",
-            hint="known keys: " + ", ".join(f"`{k}`" for k in sorted(_ALL_KEYS)),
-        )
+    reject_unknown_keys(table, where, _ALL_KEYS)
     kinds = [kind for kind in KINDS if kind in table]
     if not kinds:
         raise KilnError(
