@@ -15,6 +15,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from kiln.core.fileio import write_atomic
+
 BUCKET = "local-v1"
 
 
@@ -32,8 +34,6 @@ class StatMemo:
                 pass
         value = compute()
         if entry is not None:
-            from kiln.core.index.cache import write_atomic
-
             # A read-only cache only costs the next run the work again.
             with contextlib.suppress(OSError):
                 write_atomic(entry, value)

@@ -482,17 +482,12 @@ def _compile(args: argparse.Namespace, ui: UI) -> int:
 
 def _write_atomic(path: Path, text: str) -> None:
     import os
-    import tempfile
 
+    from kiln.core.fileio import write_atomic
     from kiln.errors import KilnError
 
-    directory = path.absolute().parent
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, path)
+    try:  # the platform's line endings, as a file opened in text mode writes them
+        write_atomic(path.absolute(), text.replace("\n", os.linesep).encode("utf-8"))
     except OSError as exc:
         raise KilnError(f"cannot write `{path}`: {exc.strerror or exc}") from None
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from kiln.core.cachedir import cache_root
+from kiln.core.fileio import write_atomic
 
 #: The response headers kept with a cached body.
 KEPT_HEADERS = ("content-type", "etag", "last-modified", "cache-control", "date", "expires")
@@ -33,19 +33,6 @@ def default_cache_dir() -> Path:
 
 def url_digest(url: str) -> str:
     return hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.name[-20:])
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from packaging.tags import Tag
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from kiln.core.index.cache import write_atomic
+from kiln.core.fileio import write_atomic
 from kiln.core.index.simple import build_dist_file
 from kiln.core.types import DistFile
 

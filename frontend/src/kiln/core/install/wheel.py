@@ -27,6 +27,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from kiln.core.cachedir import cache_root
+from kiln.core.fileio import file_sha256
 from kiln.core.install.installed import read_headers
 from kiln.core.install.record import ACCEPTED_ALGORITHMS, encode_digest, parse_record
 from kiln.core.statmemo import StatMemo
@@ -95,14 +96,10 @@ def _parse_filename(filename: str) -> tuple[NormalizedName, Version]:
 
 
 def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     try:
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
+        return file_sha256(path)
     except OSError as exc:
         raise KilnError(f"cannot read wheel `{path}`: {exc.strerror}") from None
-    return digest.hexdigest()
 
 
 def _publish(staging: Path, target: Path) -> None:

@@ -7,7 +7,6 @@ built wheel and the PEP 610 ``direct_url.json`` it should be installed with.
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 import threading
 from collections.abc import Callable, Collection
@@ -25,6 +24,7 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
+from kiln.core.fileio import file_sha256
 from kiln.core.index.download import Downloader
 from kiln.core.index.http import file_url_path
 from kiln.core.index.metadata import (
@@ -71,14 +71,6 @@ class _Reporter:
 
     def backend_line(self, line: str) -> None:
         pass
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class SourceBuilder:
@@ -194,7 +186,7 @@ class SourceBuilder:
             return Built(wheel, {"url": path.as_uri(), "dir_info": info})
         if not path.is_file():
             raise KilnError(f"`{path}` does not exist (from `{url}`)")
-        archive: dict[str, object] = {"url": path.as_uri(), "archive_info": {"hashes": {"sha256": _sha256(path)}}}
+        archive: dict[str, object] = {"url": path.as_uri(), "archive_info": {"hashes": {"sha256": file_sha256(path)}}}
         if path.name.endswith(".whl"):
             return Built(path, archive)
         return Built(self._build_from_sdist(path, label), archive)
@@ -209,7 +201,7 @@ class SourceBuilder:
                 hashes[key] = value
         file = DistFile(name, Version("0"), filename, base, hashes=hashes)
         path = self.downloader.download(file)
-        archive: dict[str, object] = {"url": base, "archive_info": {"hashes": {"sha256": _sha256(path)}}}
+        archive: dict[str, object] = {"url": base, "archive_info": {"hashes": {"sha256": file_sha256(path)}}}
         if filename.endswith(".whl"):
             return Built(path, archive)
         return Built(self._build_from_sdist(path, label), archive)
