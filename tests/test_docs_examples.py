@@ -19,17 +19,14 @@ import importlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import tomllib
 from docs_examples import (
@@ -44,8 +41,8 @@ from docs_examples import (
     toml_blocks,
 )
 from indexserver import IndexServer, build_wheel
+from pypiserver_helpers import running_pypiserver
 
-BIN = Path(sys.executable).parent
 MINIMAL_PROJECT = '[project]\nname = "example"\nversion = "1.0.0"\n'
 COMMAND_TIMEOUT = 120
 
@@ -276,12 +273,6 @@ def test_toml_examples_were_found() -> None:
 # --- shell sessions --------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class UploadServer:
     port: int
@@ -305,38 +296,11 @@ DOCS_ACCOUNTS = {"docs": "docs-password", "__token__": "pypi-docs-test-token", "
 @pytest.fixture(scope="session")
 def upload_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UploadServer]:
     """A real pypiserver on 127.0.0.1 that accepts uploads (and overwrites)."""
-    with warnings.catch_warnings():  # passlib imports the deprecated `crypt` module
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from passlib.apache import HtpasswdFile  # type: ignore[import-untyped,unused-ignore]
-
     root = tmp_path_factory.mktemp("docs-pypiserver")
-    packages = root / "packages"
-    packages.mkdir()
-    htpasswd = HtpasswdFile(str(root / "htpasswd"), new=True)
-    for user, password in DOCS_ACCOUNTS.items():
-        htpasswd.set_password(user, password)
-    htpasswd.save()
-    port = _free_port()
-    process = subprocess.Popen(
-        [str(BIN / "pypi-server"), "run", "-p", str(port), "-i", "127.0.0.1", "-o",
-         "-P", str(root / "htpasswd"), "-a", "update", "--disable-fallback", str(packages)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("pypiserver did not start")
-            time.sleep(0.1)
+    with running_pypiserver(
+        root, DOCS_ACCOUNTS, authenticate="update", overwrite=True
+    ) as (port, packages):
         yield UploadServer(port, packages, "docs", DOCS_ACCOUNTS["docs"])
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 #: The packages the pages install, with their requirements, served by a loopback index.

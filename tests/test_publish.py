@@ -7,21 +7,18 @@ import hashlib
 import http.server
 import io
 import os
-import socket
 import subprocess
 import sys
 import tarfile
 import textwrap
 import threading
-import time
-import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
+from pypiserver_helpers import free_port, running_pypiserver
 
 from kiln.errors import KilnError
 from kiln.publish.credentials import (
@@ -35,18 +32,11 @@ from kiln.publish.form import form_fields
 from kiln.publish.session import validate
 from kiln.publish.target import PYPI_UPLOAD_URL, resolve_target
 
-BIN = Path(sys.executable).parent
 USER = "alice"
 PASSWORD = "s3cret-Pa55word"
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def kiln(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -119,38 +109,11 @@ class PyPIServer:
 
 @pytest.fixture(scope="session")
 def pypiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PyPIServer]:
-    with warnings.catch_warnings():  # passlib imports the deprecated `crypt` module
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from passlib.apache import HtpasswdFile
-
     root = tmp_path_factory.mktemp("pypiserver")
-    packages = root / "packages"
-    packages.mkdir()
-    htpasswd = HtpasswdFile(str(root / "htpasswd"), new=True)
-    htpasswd.set_password(USER, PASSWORD)
-    htpasswd.save()
-    port = free_port()
-    process = subprocess.Popen(
-        [str(BIN / "pypi-server"), "run", "-p", str(port), "-i", "127.0.0.1",
-         "-P", str(root / "htpasswd"), "-a", "update,download,list", "--disable-fallback",
-         str(packages)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("pypiserver did not start")
-            time.sleep(0.1)
+    with running_pypiserver(
+        root, {USER: PASSWORD}, authenticate="update,download,list"
+    ) as (port, packages):
         yield PyPIServer(port, packages)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @dataclass
