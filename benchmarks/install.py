@@ -34,13 +34,14 @@ from pathlib import Path
 
 from resolve import ROOTS
 from toolbench import (
-    DOCS_PAGE,
     Variant,
     bench_env,
+    benchmark_parser,
     count_dist_infos,
     count_pins,
     markdown_report,
     measure,
+    parse_checked,
     run_command,
     tool_paths,
     version_of,
@@ -137,33 +138,12 @@ def prepare_inputs(python: str, work: Path, env: Mapping[str, str]) -> tuple[Pat
     return pinned, wheels
 
 
-def _choices(value: str) -> list[str]:
-    chosen = [item.strip() for item in value.split(",") if item.strip()]
-    unknown = [item for item in chosen if item not in TOOLS]
-    if unknown or not chosen:
-        raise argparse.ArgumentTypeError(
-            f"unknown tool {', '.join(unknown)}; use {', '.join(TOOLS)}"
-        )
-    return chosen
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--rounds", type=int, default=5, help="timed rounds (default 5)")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
-    parser.add_argument("--tools", default=",".join(DEFAULT_TOOLS), type=_choices,
-                        help=f"comma-separated subset of {','.join(TOOLS)}")
-    parser.add_argument("--python", default=sys.executable,
-                        help="interpreter that runs kiln and pip and of the fresh environments")
-    parser.add_argument("--write", action="store_true",
-                        help="write the table into the documentation page")
-    parser.add_argument("--page", type=Path, default=DOCS_PAGE,
-                        help=f"page for --write (default {DOCS_PAGE})")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    args = parser.parse_args(argv)
-    if args.rounds < 1 or args.warmup < 0:
-        parser.error("--rounds must be at least 1 and --warmup at least 0")
-    return args
+    parser = benchmark_parser(
+        __doc__, tools=TOOLS, default_tools=DEFAULT_TOOLS,
+        python_help="interpreter that runs kiln and pip and of the fresh environments",
+    )
+    return parse_checked(parser, argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

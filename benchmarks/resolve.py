@@ -31,12 +31,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from toolbench import (
-    DOCS_PAGE,
     Variant,
     bench_env,
+    benchmark_parser,
     count_pins,
     markdown_report,
     measure,
+    parse_checked,
     tool_paths,
     version_of,
     write_into_page,
@@ -91,33 +92,14 @@ def variants(python: str, requirements: Path, tools: Sequence[str]) -> list[Vari
     return [table[name] for name in tools]
 
 
-def _choices(value: str) -> list[str]:
-    chosen = [item.strip() for item in value.split(",") if item.strip()]
-    unknown = [item for item in chosen if item not in TOOLS]
-    if unknown or not chosen:
-        raise argparse.ArgumentTypeError(f"unknown tool {', '.join(unknown)}; use {TOOLS}")
-    return chosen
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--rounds", type=int, default=5, help="timed rounds (default 5)")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
-    parser.add_argument("--tools", default=",".join(TOOLS), type=_choices,
-                        help="comma-separated subset of kiln,uv,pip")
-    parser.add_argument("--python", default=sys.executable,
-                        help="interpreter that runs kiln and pip and that uv resolves for")
+    parser = benchmark_parser(
+        __doc__, tools=TOOLS, default_tools=TOOLS,
+        python_help="interpreter that runs kiln and pip and that uv resolves for",
+    )
     parser.add_argument("--cold", action="store_true",
                         help="empty every tool's cache before each run")
-    parser.add_argument("--write", action="store_true",
-                        help="write the table into the documentation page")
-    parser.add_argument("--page", type=Path, default=DOCS_PAGE,
-                        help=f"page for --write (default {DOCS_PAGE})")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    args = parser.parse_args(argv)
-    if args.rounds < 1 or args.warmup < 0:
-        parser.error("--rounds must be at least 1 and --warmup at least 0")
-    return args
+    return parse_checked(parser, argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

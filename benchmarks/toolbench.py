@@ -7,6 +7,7 @@ the baseline variant's median, like ``backend.py`` does for build backends.
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import statistics
@@ -217,3 +218,47 @@ def count_dist_infos(venv: Path) -> int:
     for site in venv.glob("lib/python*/site-packages"):
         found += sum(1 for entry in site.iterdir() if entry.name.endswith(".dist-info"))
     return found
+
+
+def tool_list(known: Sequence[str]) -> Callable[[str], list[str]]:
+    """An argparse ``type`` for ``--tools``: a comma-separated subset of ``known``."""
+
+    def parse(value: str) -> list[str]:
+        chosen = [item.strip() for item in value.split(",") if item.strip()]
+        unknown = [item for item in chosen if item not in known]
+        if unknown or not chosen:
+            raise argparse.ArgumentTypeError(
+                f"unknown tool {', '.join(unknown)}; use {', '.join(known)}"
+            )
+        return chosen
+
+    return parse
+
+
+def benchmark_parser(
+    doc: str | None, *, tools: Sequence[str], default_tools: Sequence[str], python_help: str
+) -> argparse.ArgumentParser:
+    """The options every frontend benchmark has; the caller adds its own, then calls
+    :func:`parse_checked`."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds (default 5)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
+    parser.add_argument("--tools", default=",".join(default_tools), type=tool_list(tools),
+                        help=f"comma-separated subset of {','.join(tools)}")
+    parser.add_argument("--python", default=sys.executable, help=python_help)
+    return parser
+
+
+def parse_checked(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None
+) -> argparse.Namespace:
+    """Add the output options, parse ``argv`` and check the round counts."""
+    parser.add_argument("--write", action="store_true",
+                        help="write the table into the documentation page")
+    parser.add_argument("--page", type=Path, default=DOCS_PAGE,
+                        help=f"page for --write (default {DOCS_PAGE})")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.warmup < 0:
+        parser.error("--rounds must be at least 1 and --warmup at least 0")
+    return args
