@@ -17,6 +17,8 @@ from kiln import __version__
 from kiln.core.index.cache import CachedResponse, HttpCache
 from kiln.core.index.config import env_key
 from kiln.core.index.credentials import Credentials, CredentialStore
+from kiln.core.index.dns import HostCache
+from kiln.core.index.dns import install as install_host_cache
 from kiln.core.index.redaction import redact, strip_credentials
 from kiln.errors import KilnError
 
@@ -78,6 +80,7 @@ class HttpSession:
         # of a run that needs no network (local find-links, cache hits, offline mode).
         self._pool: httpx.Client | None = None
         self._lock = threading.Lock()
+        self.hosts = HostCache()
 
     @property
     def _client(self) -> httpx.Client:
@@ -95,6 +98,10 @@ class HttpSession:
                     headers={"User-Agent": f"kiln/{__version__}"},
                     trust_env=True,
                 )
+                transports = [self._pool._transport, *self._pool._mounts.values()]
+                for transport in transports:
+                    if transport is not None:
+                        install_host_cache(transport, self.hosts)
             return self._pool
 
     def close(self) -> None:
