@@ -23,6 +23,8 @@ class Universe:
         self._files: dict[NormalizedName, list[DistFile]] = {}
         self._metadata: dict[str, Metadata] = {}
         self.files_calls: list[str] = []
+        #: The ``versions`` argument of the last ``files`` call, per name.
+        self.narrowing: dict[str, SpecifierSet | None] = {}
 
     def add(
         self,
@@ -67,9 +69,15 @@ class Universe:
         self._files.setdefault(normalized, []).append(file)
         return file
 
-    def files(self, name: NormalizedName) -> Sequence[DistFile]:
+    def files(
+        self, name: NormalizedName, versions: SpecifierSet | None = None
+    ) -> Sequence[DistFile]:
         self.files_calls.append(name)
-        return list(self._files.get(name, []))
+        self.narrowing[name] = versions
+        return [
+            f for f in self._files.get(name, [])
+            if versions is None or versions.contains(f.version, prereleases=True)
+        ]
 
     def metadata(self, file: DistFile) -> Metadata:
         return self._metadata[file.url]

@@ -295,3 +295,31 @@ def test_flat_location_is_read_once_by_concurrent_lookups(
     assert found["other"] == ["other-0.1-py3-none-any.whl"]
     assert found["demo"] == [
         "demo-1.0-py3-none-any.whl", "demo-2.0-py3-none-any.whl", "demo-2.0.tar.gz"]
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["parsed", "from-parsed-cache"])
+def test_narrowed_lookup_returns_only_the_wanted_versions(
+    tmp_path: Path, server: IndexServer, cached: bool
+) -> None:
+    if cached:
+        with _source(tmp_path, server.url) as source:
+            assert len(source.files(DEMO)) == 3
+    with _source(tmp_path, server.url) as source:
+        narrowed = source.files(DEMO, SpecifierSet("==2.0"))
+        missing = source.files(DEMO, SpecifierSet("==9.0"))
+        everything = source.files(DEMO)
+    assert [f.filename for f in narrowed] == ["demo-2.0-py3-none-any.whl", "demo-2.0.tar.gz"]
+    assert narrowed[0].requires_python == SpecifierSet(">=3.9")
+    assert missing == []  # the index has the project, just not that version
+    assert len(everything) == 3
+
+
+def test_narrowing_does_not_change_which_index_serves_a_package(
+    tmp_path: Path, dists: Path
+) -> None:
+    # first-index: the first index has `demo` (not 2.0), so a later index's 2.0 stays unused.
+    first = IndexServer()
+    first.add(dists / "demo-1.0-py3-none-any.whl")
+    with first, _server(dists) as second, _source(tmp_path, second.url, first.url) as source:
+        assert source.files(DEMO, SpecifierSet("==2.0")) == []
+        assert [f.version for f in source.files(DEMO)] == [Version("1.0")]

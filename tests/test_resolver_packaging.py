@@ -200,7 +200,7 @@ class _OrderedUniverse(Universe):
         super().__init__()
         self.order = order
 
-    def version_order(self, name: str) -> list[object]:
+    def version_order(self, name: str, versions: object = None) -> list[object]:
         from packaging.version import Version
 
         return [Version(v) for v in self.order]
@@ -219,3 +219,55 @@ def test_without_a_stated_order_the_highest_version_is_chosen() -> None:
     u.add("pkg", "1.0")
     u.add("pkg", "2.0")
     assert solve(u, "pkg") == {"pkg": "2.0"}
+
+
+def test_exact_pins_narrow_the_files_asked_for() -> None:
+    from packaging.specifiers import SpecifierSet
+
+    u = Universe()
+    for version in ("1.0", "1.0+cpu", "2.0"):
+        u.add("pinned", version)
+    u.add("ranged", "1.0", requires=["dep==1.0"])
+    u.add("ranged", "2.0", requires=["dep==1.0"])
+    u.add("dep", "1.0")
+    u.add("dep", "2.0")
+    assert solve(u, "pinned==1.0", "ranged>=1") == {
+        "pinned": "1.0+cpu", "ranged": "2.0", "dep": "1.0"}
+    # A root pin means no other version can be chosen: only its files are needed
+    # (``==1.0`` still admits the local version ``1.0+cpu``).
+    assert u.narrowing["pinned"] == SpecifierSet("==1.0")
+    # A range, and a pin made by a dependency (not known before resolving), narrow nothing.
+    assert u.narrowing["ranged"] is None
+    assert u.narrowing["dep"] is None
+
+
+def test_constraint_pins_narrow_but_overridden_packages_do_not() -> None:
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+
+    u = Universe()
+    u.add("a", "1.0")
+    u.add("a", "2.0")
+    u.add("b", "1.0")
+    u.add("b", "2.0")
+    result = solve(
+        u, "a", "b==1.0",
+        constraints=[Requirement("a==1.0")], overrides=[Requirement("b==2.0")],
+    )
+    assert result == {"a": "1.0", "b": "2.0"}
+    assert u.narrowing["a"] == SpecifierSet("==1.0")
+    assert u.narrowing["b"] is None  # the override replaces the root pin
+
+
+def test_failure_with_a_narrowed_pin_still_explains_against_every_version() -> None:
+    from kiln.core.resolver import ResolutionError
+
+    u = Universe()
+    u.add("pkg", "1.0")
+    u.add("pkg", "2.0")
+    with pytest.raises(ResolutionError) as caught:
+        solve(u, "pkg==3.0")
+    message = str(caught.value)
+    assert "there is no version of pkg==3.0" in message
+    assert "was not found" not in message  # pkg exists, only not in that version
+    assert u.narrowing["pkg"] is None  # the explanation looked at every version

@@ -47,8 +47,15 @@ class PackageSource(Protocol):
     implement it over in-memory data.
     """
 
-    def files(self, name: NormalizedName) -> Sequence[DistFile]:
-        """Every file of every version of ``name`` that the index configuration allows."""
+    def files(
+        self, name: NormalizedName, versions: SpecifierSet | None = None
+    ) -> Sequence[DistFile]:
+        """Every file of every version of ``name`` that the index configuration allows.
+
+        ``versions``, when given, says that the caller can use no version outside it (a
+        requirement pins the package), so files of other versions may be left out; a
+        source may still return them. It never changes which index serves ``name``.
+        """
         ...
 
     def metadata(self, file: DistFile) -> Metadata:

@@ -6,10 +6,12 @@ import threading
 from dataclasses import dataclass
 from typing import Literal
 
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 
 from kiln.core.index.config import Index
 from kiln.core.index.http import HttpSession, OfflineError, file_url_path
+from kiln.core.index.narrowing import narrow
 from kiln.core.index.pagecache import ParsedPageCache
 from kiln.core.index.redaction import redact
 from kiln.core.index.simple import (
@@ -47,18 +49,25 @@ class ListingFetcher:
         self._flat_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
-    def fetch(self, index: Index, name: NormalizedName) -> Listing:
+    def fetch(
+        self, index: Index, name: NormalizedName, versions: SpecifierSet | None = None
+    ) -> Listing:
+        """What ``index`` has of ``name``; with ``versions``, only the files of the versions
+        it contains (the outcome still says whether the index has the project at all)."""
         try:
             if index.format == "flat":
                 files = [f for f in self._flat_files(index) if f.name == name]
-                return Listing(index, "found" if files else "not-found", tuple(files))
+                outcome: Outcome = "found" if files else "not-found"
+                return Listing(index, outcome, tuple(narrow(files, versions)))
             if index.is_local:
-                return self._local_simple(index, name)
-            return self._remote_simple(index, name)
+                return self._local_simple(index, name, versions)
+            return self._remote_simple(index, name, versions)
         except OfflineError as exc:
             return Listing(index, "not-found", offline_error=exc)
 
-    def _remote_simple(self, index: Index, name: NormalizedName) -> Listing:
+    def _remote_simple(
+        self, index: Index, name: NormalizedName, versions: SpecifierSet | None
+    ) -> Listing:
         url = f"{index.url.rstrip('/')}/{name}/"
         page = self.session.get_cached(url, ACCEPT)
         if page.status == 200:
@@ -68,10 +77,10 @@ class ListingFetcher:
                 return parse_page(page.body, content_type, page.url, name, index.label)
 
             if self.pages is None:
-                files = parse()
+                files = narrow(parse(), versions)
             else:
                 files = self.pages.files(
-                    name, page.url, content_type, page.body, index.label, parse
+                    name, page.url, content_type, page.body, index.label, parse, versions
                 )
             return Listing(index, "found", tuple(files))
         if index.ignores(page.status):
@@ -83,13 +92,15 @@ class ListingFetcher:
             hint="add the code to the index's `ignore-error-codes` to skip such answers",
         )
 
-    def _local_simple(self, index: Index, name: NormalizedName) -> Listing:
+    def _local_simple(
+        self, index: Index, name: NormalizedName, versions: SpecifierSet | None
+    ) -> Listing:
         page = file_url_path(index.url) / name / "index.html"
         if not page.is_file():
             return Listing(index, "not-found", status=404)
         text = page.read_text(encoding="utf-8", errors="replace")
         files = to_dist_files(parse_html(text, page.as_uri()), name, index.label)
-        return Listing(index, "found", tuple(files))
+        return Listing(index, "found", tuple(narrow(files, versions)))
 
     def _flat_files(self, index: Index) -> list[DistFile]:
         """Every file of a flat location, read once per run: the first thread to ask reads

@@ -27,6 +27,7 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from kiln.core.fileio import write_atomic
+from kiln.core.index.narrowing import narrow, version_test
 from kiln.core.index.simple import build_dist_file
 from kiln.core.types import DistFile
 
@@ -51,9 +52,12 @@ class ParsedPageCache:
         body: bytes,
         index: str,
         parse: Callable[[], list[DistFile]],
+        versions: SpecifierSet | None = None,
     ) -> list[DistFile]:
         """The files of the page ``body`` (of ``project`` at ``url``), from the cache when
-        this exact page was parsed before, else from ``parse()`` (and then stored)."""
+        this exact page was parsed before, else from ``parse()`` (and then stored).
+        With ``versions``, only the files of the versions it contains: from the cache,
+        the others are never built."""
         page = _digest(url.encode("utf-8"), content_type.encode("utf-8"))
         content = hashlib.sha256(body).hexdigest()[:32]
         path = self.root / project / f"{page}-{content}"
@@ -62,12 +66,12 @@ class ParsedPageCache:
         except OSError:
             stored = None
         if stored is not None:
-            loaded = _load(stored, project, index)
+            loaded = _load(stored, project, index, versions)
             if loaded is not None:
                 return loaded
         files = parse()
         self._store(path, page, files)
-        return files
+        return narrow(files, versions)
 
     def _store(self, path: Path, page: str, files: Sequence[DistFile]) -> None:
         try:
@@ -117,30 +121,48 @@ def _dump(files: Sequence[DistFile]) -> bytes:
     return marshal.dumps(table)
 
 
-def _load(data: bytes, project: NormalizedName, index: str) -> list[DistFile] | None:
+def _load(
+    data: bytes, project: NormalizedName, index: str, wanted: SpecifierSet | None = None
+) -> list[DistFile] | None:
     try:
         version_texts, tag_texts, specifier_texts, rows = marshal.loads(data)
         versions = [Version(text) for text in version_texts]
+        if wanted is not None:
+            test = version_test(wanted)
+            keep = {position for position, version in enumerate(versions) if test(version)}
+            rows = [row for row in rows if row[8] in keep]
+        # Tag sets and specifiers are built when a kept file first refers to them.
         known: dict[str, Tag] = {}
-        tag_sets: list[frozenset[Tag]] = []
-        for texts in tag_texts:
-            for text in texts:
-                if text not in known:
-                    known[text] = Tag(*text.split("-"))
-            tag_sets.append(frozenset(known[text] for text in texts))
-        specifiers = [SpecifierSet(text) for text in specifier_texts]
+        tag_sets: list[frozenset[Tag] | None] = [None] * len(tag_texts)
+        specifiers: list[SpecifierSet | None] = [None] * len(specifier_texts)
         files: list[DistFile] = []
         append = files.append
         for filename, url, hashes, requires, yanked, tags, metadata, meta_hashes, version in rows:
+            tag_set = None
+            if tags >= 0:
+                tag_set = tag_sets[tags]
+                if tag_set is None:
+                    texts = tag_texts[tags]
+                    for text in texts:
+                        if text not in known:
+                            known[text] = Tag(*text.split("-"))
+                    tag_set = tag_sets[tags] = frozenset(known[text] for text in texts)
+            requires_python = None
+            if requires >= 0:
+                requires_python = specifiers[requires]
+                if requires_python is None:
+                    requires_python = specifiers[requires] = SpecifierSet(
+                        specifier_texts[requires]
+                    )
             append(build_dist_file({
                 "name": project,
                 "version": versions[version],
                 "filename": filename,
                 "url": url,
                 "hashes": hashes,
-                "requires_python": specifiers[requires] if requires >= 0 else None,
+                "requires_python": requires_python,
                 "yanked": yanked,
-                "tags": tag_sets[tags] if tags >= 0 else None,
+                "tags": tag_set,
                 "has_metadata_file": metadata,
                 "metadata_hashes": meta_hashes,
                 "index": index,

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 
 from packaging.metadata import Metadata
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
@@ -82,7 +83,9 @@ class IndexPackageSource:
         self.downloader = Downloader(self.session, FileCache(root), refresh=self.options.refresh)
         self.listings = ListingFetcher(self.session, ParsedPageCache(root))
         self.metadata_fetcher = MetadataFetcher(self.session, self.downloader, StatMemo(root))
-        self._memo: dict[NormalizedName, list[tuple[Index, list[DistFile]]]] = {}
+        self._memo: dict[
+            tuple[NormalizedName, SpecifierSet | None], list[tuple[Index, list[DistFile]]]
+        ] = {}
         self._lock = threading.Lock()
         #: name -> (index label, HTTP status) for indexes that refused access.
         self._denied: dict[NormalizedName, tuple[str, int]] = {}
@@ -121,26 +124,35 @@ class IndexPackageSource:
 
     # -- PackageSource ---------------------------------------------------------------
 
-    def files(self, name: NormalizedName) -> Sequence[DistFile]:
+    def files(
+        self, name: NormalizedName, versions: SpecifierSet | None = None
+    ) -> Sequence[DistFile]:
         """All allowed files of ``name``, ordered by index priority (then filename).
 
         Under ``first-index`` they come from one index (plus find-links); under the
-        unsafe strategies from every index that has the package.
+        unsafe strategies from every index that has the package. With ``versions``, only
+        the files of versions it contains: which indexes serve ``name`` is decided on
+        the whole pages, as without it, but the files of other versions of a large page
+        are never built.
         """
-        return [f for _index, files in self.files_by_index(name) for f in files]
+        return [f for _index, files in self.files_by_index(name, versions) for f in files]
 
-    def files_by_index(self, name: NormalizedName) -> list[tuple[Index, list[DistFile]]]:
+    def files_by_index(
+        self, name: NormalizedName, versions: SpecifierSet | None = None
+    ) -> list[tuple[Index, list[DistFile]]]:
         """Like :meth:`files`, grouped by index in priority order (find-links last)."""
-        name = canonicalize_name(name)
+        key = (canonicalize_name(name), versions)
         with self._lock:
-            if name in self._memo:
-                return self._memo[name]
-        result = self._collect(name)
+            if key in self._memo:
+                return self._memo[key]
+        result = self._collect(key[0], versions)
         with self._lock:
-            self._memo[name] = result
+            self._memo[key] = result
         return result
 
-    def version_order(self, name: NormalizedName) -> list[Version] | None:
+    def version_order(
+        self, name: NormalizedName, versions: SpecifierSet | None = None
+    ) -> list[Version] | None:
         """Versions of ``name`` in the order the strategy prefers them (best first).
 
         ``first-index`` and ``unsafe-first-match`` walk the indexes in priority order,
@@ -148,7 +160,7 @@ class IndexPackageSource:
         globally. A resolver that honours index order consults this order. None when
         the order is simply highest first (the files come from one location).
         """
-        groups = self.files_by_index(name)
+        groups = self.files_by_index(name, versions)
         if len(groups) <= 1:
             return None
         if self.locations.strategy == "unsafe-best-match":
@@ -175,32 +187,34 @@ class IndexPackageSource:
 
     # -- internals -------------------------------------------------------------------
 
-    def _collect(self, name: NormalizedName) -> list[tuple[Index, list[DistFile]]]:
+    def _collect(
+        self, name: NormalizedName, versions: SpecifierSet | None
+    ) -> list[tuple[Index, list[DistFile]]]:
         pinned = self.locations.pinned_index(
             name, environment=self.marker_environment, extras=self.extras
         )
         if pinned is not None:
-            listing = self.listings.fetch(pinned, name)
+            listing = self.listings.fetch(pinned, name, versions)
             if listing.offline_error is not None:
                 raise listing.offline_error
             return [(pinned, list(listing.files))] if listing.outcome == "found" else []
         indexes = self.locations.indexes
         if self.locations.strategy == "first-index":
-            found = self._first_index(indexes, name)
+            found = self._first_index(indexes, name, versions)
         else:
-            found = self._every_index(indexes, name)
+            found = self._every_index(indexes, name, versions)
         for flat in self.locations.find_links:
-            listing = self.listings.fetch(flat, name)
+            listing = self.listings.fetch(flat, name, versions)
             if listing.files:
                 found.append((flat, list(listing.files)))
         return found
 
     def _first_index(
-        self, indexes: Sequence[Index], name: NormalizedName
+        self, indexes: Sequence[Index], name: NormalizedName, versions: SpecifierSet | None
     ) -> list[tuple[Index, list[DistFile]]]:
         offline: KilnError | None = None
         for index in indexes:
-            listing = self.listings.fetch(index, name)
+            listing = self.listings.fetch(index, name, versions)
             if listing.outcome == "found":
                 return [(index, list(listing.files))]
             if listing.outcome == "denied":
@@ -214,9 +228,10 @@ class IndexPackageSource:
         return []
 
     def _every_index(
-        self, indexes: Sequence[Index], name: NormalizedName
+        self, indexes: Sequence[Index], name: NormalizedName, versions: SpecifierSet | None
     ) -> list[tuple[Index, list[DistFile]]]:
         with ThreadPoolExecutor(max_workers=max(1, min(8, len(indexes)))) as pool:
-            listings: list[Listing] = list(pool.map(lambda i: self.listings.fetch(i, name),
-                                                    indexes))
+            listings: list[Listing] = list(
+                pool.map(lambda i: self.listings.fetch(i, name, versions), indexes)
+            )
         return [(item.index, list(item.files)) for item in listings if item.outcome == "found"]

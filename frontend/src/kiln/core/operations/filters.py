@@ -6,6 +6,7 @@ import copy
 from collections.abc import Mapping, Sequence
 
 from packaging.metadata import Metadata
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
@@ -41,8 +42,10 @@ class FilteredSource:
         self.hashes = hashes
         self.no_deps = no_deps
 
-    def files(self, name: NormalizedName) -> Sequence[DistFile]:
-        files = self.source.files(name)
+    def files(
+        self, name: NormalizedName, versions: SpecifierSet | None = None
+    ) -> Sequence[DistFile]:
+        files = self.source.files(name, versions)
         allowed = self.hashes.get(name)
         if not allowed:
             return files
@@ -58,10 +61,12 @@ class FilteredSource:
         hints = getattr(self.source, "resolution_hints", None)
         return list(hints()) if hints is not None else []
 
-    def version_order(self, name: NormalizedName) -> list[Version] | None:
+    def version_order(
+        self, name: NormalizedName, versions: SpecifierSet | None = None
+    ) -> list[Version] | None:
         """The wrapped source's version preference (index order), if it states one."""
         order = getattr(self.source, "version_order", None)
-        preferred = None if order is None else order(name)
+        preferred = None if order is None else order(name, versions)
         return None if preferred is None else list(preferred)
 
 

@@ -11,6 +11,7 @@ from typing import Literal, Protocol, TypeVar
 
 from packaging.metadata import Metadata
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import (
     InvalidWheelFilename,
     NormalizedName,
@@ -118,6 +119,8 @@ class PythonProvider:
         self.overrides: dict[NormalizedName, list[Requirement]] = {}
         for override in overrides:
             self.overrides.setdefault(canonicalize_name(override.name), []).append(override)
+        self._narrowed = _pinned_versions([*self.requirements, *constraints], env, self.overrides)
+        self._unnarrowed: dict[NormalizedName, list[Point]] = {}
         self._lock = threading.Lock()
         self._files: dict[NormalizedName, Future[Sequence[DistFile]]] = {}
         self._versions: dict[NormalizedName, dict[Point, list[DistFile]]] = {}
@@ -160,7 +163,9 @@ class PythonProvider:
                 return
             pins = self._pins(name)
             if self.executor is None:
-                self._files[name] = self._submit(lambda: self.source.files(name))
+                self._files[name] = self._submit(
+                    lambda: self.source.files(name, self._narrowed.get(name))
+                )
                 return
             future: Future[Sequence[DistFile]] = Future()
             self._files[name] = future
@@ -176,7 +181,7 @@ class PythonProvider:
         if not future.set_running_or_notify_cancel():
             return
         try:
-            files = self.source.files(name)
+            files = self.source.files(name, self._narrowed.get(name))
         except BaseException as exc:
             future.set_exception(exc)
             return
@@ -255,7 +260,7 @@ class PythonProvider:
     def _solver_files(self, name: NormalizedName) -> Sequence[DistFile]:
         """The files of ``name``, fetched by the solver's thread because no worker had
         started on them; the guess's metadata then goes to the workers."""
-        files = self.source.files(name)
+        files = self.source.files(name, self._narrowed.get(name))
         if self.executor is not None:
             self._guess(name, files, self._pins(name), inline=False)
         return files
@@ -323,7 +328,9 @@ class PythonProvider:
         ``unsafe-first-match``) when it states one, else highest first."""
         newest_first = sorted(by_version.items(), key=lambda item: item[0], reverse=True)
         version_order = getattr(self.source, "version_order", None)
-        preferred = version_order(name) if version_order is not None else None
+        preferred = (
+            version_order(name, self._narrowed.get(name)) if version_order is not None else None
+        )
         if preferred is None:
             return dict(newest_first)
         rank = {version: position for position, version in enumerate(preferred)}
@@ -556,12 +563,24 @@ class PythonProvider:
     # -- reporting ----------------------------------------------------------------------------
 
     def known_versions(self, package: Package) -> list[Point]:
+        """Every version of ``package`` the source has, for explaining a failure: for a
+        pinned package that means asking again without the narrowing."""
         if package.is_root:
             return []
+        name = package.name
         try:
-            return list(self.versions(package.name))
+            if name in self._narrowed and name not in self._direct:
+                return self._every_version(name)
+            return list(self.versions(name))
         except KilnError:
             return []
+
+    def _every_version(self, name: NormalizedName) -> list[Point]:
+        found = self._unnarrowed.get(name)
+        if found is None:
+            versions = {file.version for file in self.source.files(name)}
+            found = self._unnarrowed[name] = sorted(map(Point, versions), reverse=True)
+        return found
 
     def is_direct(self, name: NormalizedName) -> bool:
         return name in self._direct
@@ -582,3 +601,31 @@ def _is_single_release(versions: VersionRange) -> bool:
         and upper[0].is_max_local
         and upper[0].version == lower[0].version
     )
+
+
+def _pinned_versions(
+    requirements: Iterable[Requirement],
+    env: TargetEnvironment,
+    overrides: Mapping[NormalizedName, object],
+) -> dict[NormalizedName, SpecifierSet]:
+    """Packages that a root requirement or a constraint pins exactly (``==1.2``, not
+    ``==1.*``), with the specifiers every solution must meet: no other version of them
+    can be chosen, so the source need not build their other files (a page of a large
+    project lists tens of thousands). Overridden packages are left alone: an override
+    replaces the root requirement too."""
+    narrowed: dict[NormalizedName, SpecifierSet] = {}
+    for requirement in requirements:
+        name = canonicalize_name(requirement.name)
+        if name in overrides or requirement.url is not None or not env.evaluate(
+            requirement.marker
+        ):
+            continue
+        if any(
+            spec.operator == "===" or (spec.operator == "==" and not spec.version.endswith(".*"))
+            for spec in requirement.specifier
+        ):
+            current = narrowed.get(name)
+            narrowed[name] = (
+                requirement.specifier if current is None else current & requirement.specifier
+            )
+    return narrowed

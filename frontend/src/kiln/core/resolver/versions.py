@@ -60,13 +60,18 @@ def sort_key(version: Version) -> SortKey:
 class Point:
     """A version, or a sentinel next to one, with PEP 440 ordering."""
 
-    __slots__ = ("key", "label", "version")
+    __slots__ = ("_label", "key", "version")
 
     def __init__(self, version: Version, key: SortKey | None = None, label: str = "") -> None:
         self.version = version
         self.key = sort_key(version) if key is None else key
-        #: How the point reads in messages; real versions read as themselves.
-        self.label = label or str(version)
+        self._label = label
+
+    @property
+    def label(self) -> str:
+        """How the point reads in messages; real versions read as themselves (rendered
+        only when needed: a resolution makes a point for every version it sees)."""
+        return self._label or str(self.version)
 
     @classmethod
     def max_local(cls, version: Version) -> Point:
