@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,32 +19,11 @@ from kiln.core.install import (
     installed_distributions,
     plan_changes,
 )
-from kiln.core.interpreter import Interpreter, inspect_interpreter
-from kiln.core.venv import create_venv
 from kiln.errors import KilnError
 
-
-@pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("kiln-cache")
-
-
-@pytest.fixture(autouse=True)
-def _isolated_cache(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KILN_CACHE_DIR", str(cache_dir))
-
-
-@pytest.fixture(scope="session")
-def base(cache_dir: Path) -> Interpreter:
-    return inspect_interpreter(sys.executable)
-
-
-@pytest.fixture
-def env(tmp_path: Path, base: Interpreter) -> Environment:
-    return create_venv(tmp_path / "venv", base).env
-
-
 GOOD = {"good/__init__.py": "OK = True\n"}
+
+pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from kiln.core.install import (
     installed_distributions,
     uninstall,
 )
-from kiln.core.interpreter import Interpreter, inspect_interpreter
+from kiln.core.interpreter import Interpreter
 from kiln.core.venv import create_venv
 from kiln.errors import KilnError
 
@@ -45,25 +45,9 @@ DEMO_FILES = {
     "demo-1.0.data/headers/demo.h": "#define DEMO 1\n",
 }
 
-
-@pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("kiln-cache")
+pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 
-@pytest.fixture(autouse=True)
-def _isolated_cache(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KILN_CACHE_DIR", str(cache_dir))
-
-
-@pytest.fixture(scope="session")
-def base(cache_dir: Path) -> Interpreter:
-    return inspect_interpreter(sys.executable)
-
-
-@pytest.fixture
-def env(tmp_path: Path, base: Interpreter) -> Environment:
-    return create_venv(tmp_path / "venv", base).env
 
 
 @pytest.fixture(scope="session")
