@@ -138,6 +138,8 @@ class IndexServer:
     json_api: bool = True
     auth: tuple[str, str] | None = None
     cache_control: str = "max-age=0"
+    #: Send ETag and Cache-Control with project pages (PyPI behind some proxies sends neither).
+    validators: bool = True
     status_override: dict[str, int] = field(default_factory=dict)
     files: list[ServedFile] = field(default_factory=list)
     log: list[LoggedRequest] = field(default_factory=list)
@@ -292,7 +294,9 @@ def _make_handler(index: IndexServer) -> type[BaseHTTPRequestHandler]:
             etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
             headers = {"Content-Type": ctype, "ETag": etag, "Cache-Control": index.cache_control,
                        "Vary": "Accept"}
-            if self.headers.get("If-None-Match") == etag:
+            if not index.validators:
+                headers = {"Content-Type": ctype}
+            elif self.headers.get("If-None-Match") == etag:
                 self._reply(304, b"", headers, head=head)
                 return
             self._reply(200, body, headers, head=head)

@@ -149,6 +149,39 @@ def test_fresh_pages_are_not_requested_again(tmp_path: Path, wheel: Path) -> Non
         assert server.requests("/simple/demo/")[-1].status == 304
 
 
+def test_page_without_validators_is_rewritten_only_when_it_changes(
+    tmp_path: Path, wheel: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kiln.core.index.cache import HttpCache
+
+    server = IndexServer(validators=False)
+    server.add(wheel)
+    with server:
+        with _named_source(tmp_path, server.url, {}) as source:
+            assert len(source.files(DEMO)) == 1
+        (entry,) = (tmp_path / "cache" / "simple-v1").glob("*/*")
+        written = entry.stat().st_mtime_ns
+
+        def no_body(*args: object) -> None:
+            raise AssertionError("the stored page was read although it is downloaded again")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(HttpCache, "get", no_body)
+            with _named_source(tmp_path, server.url, {}) as source:
+                assert len(source.files(DEMO)) == 1
+        assert entry.stat().st_mtime_ns == written  # same bytes: not written again
+        server.add(build_wheel(tmp_path / "more", "demo", "2.0"))
+        with _named_source(tmp_path, server.url, {}) as source:
+            assert len(source.files(DEMO)) == 2
+        assert entry.stat().st_mtime_ns != written
+        requests = server.requests("/simple/demo/")
+        assert len(requests) == 3
+        assert all("If-None-Match" not in r.headers for r in requests)
+    # What was stored last is what offline mode serves.
+    with _named_source(tmp_path, server.url, {}, offline=True) as source:
+        assert [str(f.version) for f in source.files(DEMO)] == ["1.0", "2.0"]
+
+
 def test_no_cache_leaves_nothing_behind(tmp_path: Path, wheel: Path) -> None:
     server = IndexServer()
     server.add(wheel)

@@ -1,7 +1,8 @@
 """The on-disk cache of the index client.
 
 * ``simple-v1/``: HTTP responses for index pages and metadata files, one file per URL
-  (a JSON header line, then the body), revalidated with ETag/Last-Modified.
+  (a JSON header line with the body's sha256, then the body), revalidated with
+  ETag/Last-Modified.
 * ``files-v1/<sha256>/<filename>``: downloaded distribution files, content-addressed.
 * ``files-v1/by-url/<digest>``: pointer from a URL to a content-addressed entry.
 
@@ -42,6 +43,13 @@ class CachedResponse:
     headers: Mapping[str, str]
     body: bytes
     stored_at: float
+    #: The hex sha256 of ``body``; empty when not known (an entry read without its body
+    #: by :meth:`HttpCache.head`, or one written before the digest was stored).
+    sha256: str = ""
+
+    def digest(self) -> str:
+        """The hex sha256 of the body, computed when it was not stored."""
+        return self.sha256 or hashlib.sha256(self.body).hexdigest()
 
     def directives(self) -> dict[str, str]:
         result: dict[str, str] = {}
@@ -94,17 +102,19 @@ class HttpCache:
         header, sep, body = raw.partition(b"\n")
         if not sep:
             return None
+        return _entry(header, body)
+
+    def head(self, url: str, variant: str = "") -> CachedResponse | None:
+        """The stored entry without its body (``body`` is empty): enough to decide whether
+        it is fresh and to revalidate it, without reading a page of many megabytes."""
         try:
-            meta = json.loads(header)
-            return CachedResponse(
-                url=str(meta["url"]),
-                status=int(meta["status"]),
-                headers={str(k): str(v) for k, v in meta["headers"].items()},
-                body=body,
-                stored_at=float(meta["stored_at"]),
-            )
-        except (ValueError, KeyError, TypeError, AttributeError):
+            with open(self._path(url, variant), "rb") as handle:
+                header = handle.readline()
+        except OSError:
             return None
+        if not header.endswith(b"\n"):
+            return None
+        return _entry(header, b"")
 
     def put(self, url: str, response: CachedResponse, variant: str = "") -> None:
         if "no-store" in response.directives():
@@ -114,9 +124,25 @@ class HttpCache:
             "status": response.status,
             "headers": {k: v for k, v in response.headers.items() if k in KEPT_HEADERS},
             "stored_at": response.stored_at,
+            "sha256": response.digest(),
         }
         header = json.dumps(meta, separators=(",", ":")).encode("utf-8")
         write_atomic(self._path(url, variant), header + b"\n" + response.body)
+
+
+def _entry(header: bytes, body: bytes) -> CachedResponse | None:
+    try:
+        meta = json.loads(header)
+        return CachedResponse(
+            url=str(meta["url"]),
+            status=int(meta["status"]),
+            headers={str(k): str(v) for k, v in meta["headers"].items()},
+            body=body,
+            stored_at=float(meta["stored_at"]),
+            sha256=str(meta.get("sha256", "")),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 class FileCache:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import threading
@@ -135,37 +136,72 @@ class HttpSession:
     # -- cached pages ----------------------------------------------------------------
 
     def get_cached(self, url: str, accept: str) -> CachedResponse:
-        """GET ``url`` through the HTTP cache (fresh hit, conditional request, or fetch)."""
-        entry = self.cache.get(url, accept) if self.cache else None
+        """GET ``url`` through the HTTP cache (fresh hit, conditional request, or fetch).
+
+        A stored body is read only when it is used (a fresh hit, a 304, offline): an index
+        that sends no validators makes every run download its pages again, and reading
+        the old copies too would double the bytes handled. Whether a new body differs
+        from the stored one is told by their digests."""
+        cache = self.cache
         if self.settings.offline:
+            entry = cache.get(url, accept) if cache is not None else None
             if entry is not None:
                 return entry
             raise OfflineError(
                 f"`{redact(url)}` is not in the cache and offline mode is on",
                 hint="run once without `--offline` to fill the cache",
             )
-        if entry is not None and not self.settings.refresh and entry.is_fresh():
-            return entry
+        if cache is None:
+            return self._fetched(url, accept, None, self._send_page(url, accept, None))
+        known = cache.head(url, accept)
+        if known is not None and not self.settings.refresh and known.is_fresh():
+            stored = cache.get(url, accept)
+            if stored is not None:
+                return stored
+            known = None  # removed meanwhile
+        response = self._send_page(url, accept, known)
+        if response.status_code == 304 and known is not None:
+            stored = cache.get(url, accept)
+            if stored is not None:
+                return self._revalidated(url, accept, stored, response)
+            response = self._send_page(url, accept, None)  # removed meanwhile
+            known = None
+        return self._fetched(url, accept, known, response)
+
+    def _send_page(self, url: str, accept: str, known: CachedResponse | None) -> httpx.Response:
         headers = {"Accept": accept}
-        if entry is not None:
-            headers.update(entry.validators())
-        response = self._send("GET", url, headers, stream=False)
-        now = time.time()
-        kept = {k.lower(): v for k, v in response.headers.items()}
-        if response.status_code == 304 and entry is not None:
-            merged = dict(entry.headers)
-            merged.update({k: v for k, v in kept.items() if k in ("cache-control", "etag",
-                                                                  "last-modified", "date")})
-            fresh = replace(entry, headers=merged, stored_at=now)
-            if self.cache:
-                self.cache.put(url, fresh, accept)
-            return fresh
+        if known is not None:
+            headers.update(known.validators())
+        return self._send("GET", url, headers, stream=False)
+
+    def _revalidated(
+        self, url: str, accept: str, stored: CachedResponse, response: httpx.Response
+    ) -> CachedResponse:
+        """``stored``, confirmed by a 304 whose caching headers replace the stored ones."""
+        merged = dict(stored.headers)
+        merged.update({
+            key.lower(): value for key, value in response.headers.items()
+            if key.lower() in ("cache-control", "etag", "last-modified", "date")
+        })
+        fresh = replace(stored, headers=merged, stored_at=time.time())
+        if self.cache is not None:
+            self.cache.put(url, fresh, accept)
+        return fresh
+
+    def _fetched(
+        self, url: str, accept: str, known: CachedResponse | None, response: httpx.Response
+    ) -> CachedResponse:
+        body = response.content
         result = CachedResponse(
-            url=str(response.url), status=response.status_code, headers=kept,
-            body=response.content, stored_at=now,
+            url=str(response.url),
+            status=response.status_code,
+            headers={key.lower(): value for key, value in response.headers.items()},
+            body=body,
+            stored_at=time.time(),
+            sha256=hashlib.sha256(body).hexdigest(),
         )
         if self.cache is not None and response.status_code == 200 and not _same_unvalidated(
-            entry, result
+            known, result
         ):
             self.cache.put(url, result, accept)
         return result
@@ -251,7 +287,8 @@ def _same_unvalidated(entry: CachedResponse | None, result: CachedResponse) -> b
         and not any(name in entry.headers for name in _FRESHNESS_HEADERS)
         and entry.url == result.url
         and entry.headers.get("content-type") == result.headers.get("content-type")
-        and entry.body == result.body
+        and bool(entry.sha256)
+        and entry.sha256 == result.sha256
     )
 
 

@@ -80,7 +80,8 @@ class ListingFetcher:
                 files = narrow(parse(), versions)
             else:
                 files = self.pages.files(
-                    name, page.url, content_type, page.body, index.label, parse, versions
+                    name, page.url, content_type, page.body, index.label, parse, versions,
+                    digest=page.sha256,
                 )
             return Listing(index, "found", tuple(files))
         if index.ignores(page.status):

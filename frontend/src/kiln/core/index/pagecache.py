@@ -53,13 +53,15 @@ class ParsedPageCache:
         index: str,
         parse: Callable[[], list[DistFile]],
         versions: SpecifierSet | None = None,
+        *,
+        digest: str = "",
     ) -> list[DistFile]:
         """The files of the page ``body`` (of ``project`` at ``url``), from the cache when
         this exact page was parsed before, else from ``parse()`` (and then stored).
         With ``versions``, only the files of the versions it contains: from the cache,
-        the others are never built."""
+        the others are never built. ``digest`` is the body's hex sha256, when known."""
         page = _digest(url.encode("utf-8"), content_type.encode("utf-8"))
-        content = hashlib.sha256(body).hexdigest()[:32]
+        content = (digest or hashlib.sha256(body).hexdigest())[:32]
         path = self.root / project / f"{page}-{content}"
         try:
             stored = path.read_bytes()
