@@ -323,3 +323,13 @@ def test_narrowing_does_not_change_which_index_serves_a_package(
     with first, _server(dists) as second, _source(tmp_path, second.url, first.url) as source:
         assert source.files(DEMO, SpecifierSet("==2.0")) == []
         assert [f.version for f in source.files(DEMO)] == [Version("1.0")]
+
+
+def test_a_page_is_requested_once_per_run_whatever_versions_are_wanted(
+    tmp_path: Path, server: IndexServer
+) -> None:
+    with _source(tmp_path, server.url) as source:
+        assert len(source.files(DEMO, SpecifierSet("==1.0"))) == 1
+        assert len(source.files(DEMO)) == 3  # e.g. a second resolution without the pin
+        assert len(source.files(DEMO, SpecifierSet("==2.0"))) == 2
+    assert len(server.requests("/simple/demo/")) == 1

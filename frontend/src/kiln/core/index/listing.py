@@ -9,6 +9,7 @@ from typing import Literal
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 
+from kiln.core.index.cache import CachedResponse
 from kiln.core.index.config import Index
 from kiln.core.index.http import HttpSession, OfflineError, file_url_path
 from kiln.core.index.narrowing import narrow
@@ -46,6 +47,9 @@ class ListingFetcher:
         self.session = session
         self.pages = pages
         self._flat: dict[str, list[DistFile]] = {}
+        #: Project pages already fetched in this run, by URL: a second look at the same
+        #: page (with other versions wanted, or none) needs no second request.
+        self._pages: dict[str, CachedResponse] = {}
         self._flat_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
@@ -69,7 +73,12 @@ class ListingFetcher:
         self, index: Index, name: NormalizedName, versions: SpecifierSet | None
     ) -> Listing:
         url = f"{index.url.rstrip('/')}/{name}/"
-        page = self.session.get_cached(url, ACCEPT)
+        with self._lock:
+            page = self._pages.get(url)
+        if page is None:
+            page = self.session.get_cached(url, ACCEPT)
+            with self._lock:
+                self._pages[url] = page
         if page.status == 200:
             content_type = page.headers.get("content-type", "")
 
