@@ -11,7 +11,7 @@ from typing import Literal, Protocol, TypeVar
 
 from packaging.metadata import Metadata
 from packaging.requirements import Requirement
-from packaging.specifiers import SpecifierSet
+from packaging.specifiers import Specifier, SpecifierSet
 from packaging.utils import (
     InvalidWheelFilename,
     NormalizedName,
@@ -468,7 +468,7 @@ class PythonProvider:
         if mentions_prerelease(requirement.specifier):
             requested.prerelease = True
         for specifier in requirement.specifier:
-            if specifier.operator in ("==", "===") and not specifier.version.endswith(".*"):
+            if _is_exact(specifier):
                 try:
                     requested.pins.add(Version(specifier.version))
                 except ValueError:
@@ -603,6 +603,13 @@ def _is_single_release(versions: VersionRange) -> bool:
     )
 
 
+def _is_exact(specifier: Specifier) -> bool:
+    """``==1.2`` or ``===anything``: one version (and its local variants), not a prefix."""
+    return specifier.operator == "===" or (
+        specifier.operator == "==" and not specifier.version.endswith(".*")
+    )
+
+
 def _pinned_versions(
     requirements: Iterable[Requirement],
     env: TargetEnvironment,
@@ -620,10 +627,7 @@ def _pinned_versions(
             requirement.marker
         ):
             continue
-        if any(
-            spec.operator == "===" or (spec.operator == "==" and not spec.version.endswith(".*"))
-            for spec in requirement.specifier
-        ):
+        if any(_is_exact(specifier) for specifier in requirement.specifier):
             current = narrowed.get(name)
             narrowed[name] = (
                 requirement.specifier if current is None else current & requirement.specifier
