@@ -10,18 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from kiln.core import interpreter as interpreters
 from kiln.core.interpreter import find_interpreter, inspect_interpreter
 from kiln.errors import KilnError
 
 
-@pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("kiln-cache")
-
-
-@pytest.fixture(autouse=True)
-def _isolated_cache(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KILN_CACHE_DIR", str(cache_dir))
+pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 
 def kiln(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -145,3 +139,25 @@ def test_interpreter_path_request_accepts_a_venv_directory(tmp_path: Path):
     assert found.prefix == str(tmp_path / ".venv")
     with pytest.raises(KilnError, match="no Python interpreter at"):
         find_interpreter(str(tmp_path / "missing" / "python"))
+
+
+def test_a_new_environment_reuses_the_probe_of_another_from_the_same_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("KILN_CACHE_DIR", str(tmp_path / "cache"))
+    for name in ("one", "two"):
+        assert kiln(tmp_path, "venv", name, "--python", sys.executable).returncode == 0
+    probed: list[Path] = []
+    real_probe = interpreters._probe
+
+    def counting_probe(location: Path) -> interpreters.Interpreter:
+        probed.append(location)
+        return real_probe(location)
+
+    monkeypatch.setattr(interpreters, "_probe", counting_probe)
+    inspect_interpreter(tmp_path / "one" / "bin" / "python")
+    second = inspect_interpreter(tmp_path / "two" / "bin" / "python")
+    assert probed == [tmp_path / "one" / "bin" / "python"]
+    # What the second environment's interpreter says of itself, asked directly.
+    assert second == real_probe(tmp_path / "two" / "bin" / "python")
+    assert second.paths["purelib"].startswith(str(tmp_path / "two"))

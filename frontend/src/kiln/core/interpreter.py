@@ -3,7 +3,8 @@
 One subprocess runs a small probe script in the interpreter and returns its
 version, prefixes, install schemes, supported wheel tags and marker values as
 JSON. The answer is cached under ``<cache>/interpreter-v1/``, keyed by the
-interpreter's path, modification time and size.
+interpreter's path, modification time and size, and for the interpreter of a virtual
+environment also by the interpreter it links to (see :func:`inspect_interpreter`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from kiln.core.cachedir import cache_root
@@ -138,25 +139,78 @@ def _list(value: object) -> list[object]:
 
 
 def inspect_interpreter(path: str | os.PathLike[str]) -> Interpreter:
-    """Probe the interpreter at ``path`` (cached by path, mtime and size)."""
+    """Probe the interpreter at ``path`` (cached by path, mtime and size).
+
+    The interpreter of a virtual environment is usually a link to a shared one; its
+    answer is also cached by the link's target, and serves, with the paths moved, any
+    other environment made from the same interpreter: a new environment needs no probe.
+    """
     location = Path(os.path.abspath(path))
     try:
         stat = location.stat()
     except OSError as exc:
         raise KilnError(f"cannot run Python interpreter `{location}`: {exc.strerror}") from None
-    key = [str(location), stat.st_mtime_ns, stat.st_size]
-    cache_file = _cache_file(location)
+    key: list[object] = [str(location), stat.st_mtime_ns, stat.st_size]
+    cache_file = _cache_file(str(location))
     cached = _read_cache(cache_file, key)
     if cached is not None:
         return cached
+    shared = _shared_key(location, stat)
+    if shared is not None:
+        found = _read_cache(_cache_file(str(shared[0])), shared)
+        moved = _relocated(found, location) if found is not None else None
+        if moved is not None:
+            return moved
     interpreter = _probe(location)
     if not _is_script(location):  # a shim (pyenv, asdf) may point elsewhere tomorrow
         _write_cache(cache_file, key, interpreter)
+        if shared is not None and _relocated(interpreter, location) == interpreter:
+            _write_cache(_cache_file(str(shared[0])), shared, interpreter)
     return interpreter
 
 
-def _cache_file(location: Path) -> Path:
-    digest = hashlib.sha256(str(location).encode()).hexdigest()[:32]
+def _shared_key(location: Path, stat: os.stat_result) -> list[object] | None:
+    """The cache key of a virtual environment's interpreter by the interpreter it links to,
+    or None when ``location`` is not a link inside a virtual environment."""
+    if not (location.parent.parent / "pyvenv.cfg").is_file():
+        return None
+    target = os.path.realpath(location)
+    if target == str(location):
+        return None  # a copy: nothing shared with other environments
+    return [f"venv\0{target}\0{location.name}", stat.st_mtime_ns, stat.st_size]
+
+
+def _relocated(interpreter: Interpreter, location: Path) -> Interpreter | None:
+    """``interpreter``, probed in another environment made from the same interpreter, as
+    the environment of ``location`` would describe itself; None when its paths are not
+    the simple function of the environment's directory that this needs."""
+    old_prefix = interpreter.prefix
+    old_location = Path(interpreter.executable)
+    if (
+        old_location.name != location.name
+        or str(old_location.parent.parent) != old_prefix
+        or not interpreter.is_venv
+    ):
+        return None
+    new_prefix = str(location.parent.parent)
+
+    def moved(value: str) -> str:
+        if value == old_prefix:
+            return new_prefix
+        if value.startswith(old_prefix + os.sep):
+            return new_prefix + value[len(old_prefix):]
+        return value
+
+    return replace(
+        interpreter,
+        executable=str(location),
+        prefix=new_prefix,
+        paths={key: moved(value) for key, value in interpreter.paths.items()},
+    )
+
+
+def _cache_file(identity: str) -> Path:
+    digest = hashlib.sha256(identity.encode("utf-8", "surrogateescape")).hexdigest()[:32]
     return cache_root() / _CACHE_VERSION / f"{digest}.json"
 
 

@@ -39,6 +39,16 @@ class StatMemo:
                 write_atomic(entry, value)
         return value
 
+    def recall(self, path: Path, kind: str) -> bytes | None:
+        """The stored ``kind`` fact about ``path``, if there is one (nothing is computed)."""
+        entry = self._entry(path, kind)
+        if entry is None:
+            return None
+        try:
+            return entry.read_bytes()
+        except OSError:
+            return None
+
     def _entry(self, path: Path, kind: str) -> Path | None:
         try:
             info = os.stat(path)

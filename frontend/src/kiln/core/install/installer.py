@@ -28,10 +28,10 @@ from kiln.core.install.installed import (
 )
 from kiln.core.install.linking import LinkMode
 from kiln.core.install.record import RecordEntry, entry_for, parse_record, render_record
-from kiln.core.install.removal import apply_removal, plan_removal, prune_directories
+from kiln.core.install.removal import Removal, apply_removal, plan_removal, prune_directories
 from kiln.core.install.scripts import EntryPoint, launcher, parse_entry_points, rewrite_placeholder
 from kiln.core.install.transaction import STAGING_PREFIX, Transaction
-from kiln.core.install.wheel import UnpackedWheel, unpack_wheel
+from kiln.core.install.wheel import UnpackedWheel, unpack_wheel, unpacked_already
 from kiln.errors import KilnError
 
 INSTALLER_NAME = "kiln"
@@ -73,30 +73,40 @@ def install_wheels(
     When a later wheel fails, the earlier ones stay installed (each is complete) and
     the failing one leaves no trace.
     """
-    # Checking a wheel is mostly hashing and file reads: a few threads overlap them.
-    with ThreadPoolExecutor(max_workers=_workers(len(requests))) as pool:
-        unpacked = list(pool.map(lambda request: unpack_wheel(request.wheel, cache), requests))
+    unpacked = _unpack_all([request.wheel for request in requests], cache)
     # What is installed is read once; a wheel just installed is read again only if the
     # same name comes up later in the batch.
     current: dict[str, InstalledDistribution | Path] = {
         dist.name: dist for dist in installed_distributions(env)
     }
-    results: list[InstallResult] = []
     env.site_packages.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=env.site_packages))
     try:
+        results = []
         for request, wheel in zip(requests, unpacked):
             existing = current.get(wheel.name)
-            if isinstance(existing, Path):
-                existing = read_distribution(existing)
-            result = _install_unpacked(env, wheel, request, link_mode, existing, staging)
-            results.append(result)
-            current[wheel.name] = result.dist_info
+            staged = _stage(env, wheel, request, link_mode, existing, staging)
+            results.append(_commit(staged))
+            current[wheel.name] = results[-1].dist_info
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     if compile_bytecode:
         compile_files(env, (p for r in results for p in r.installed if p.suffix == ".py"))
     return results
+
+
+def _unpack_all(wheels: Sequence[Path], cache: Path | None) -> list[UnpackedWheel]:
+    """Every wheel verified and unpacked in the cache. Those unpacked by an earlier run
+    are looked up one after the other (a few file system calls each: threads would only
+    add overhead); checking new ones is mostly hashing and decompressing, which a few
+    threads overlap."""
+    found = [unpacked_already(wheel, cache) for wheel in wheels]
+    missing = [wheel for wheel, known in zip(wheels, found) if known is None]
+    if missing:
+        with ThreadPoolExecutor(max_workers=_workers(len(missing))) as pool:
+            fresh = iter(list(pool.map(lambda wheel: unpack_wheel(wheel, cache), missing)))
+        found = [known if known is not None else next(fresh) for known in found]
+    return [known for known in found if known is not None]
 
 
 def _workers(count: int) -> int:
@@ -120,44 +130,82 @@ def install_wheel(
     return results[0]
 
 
-def _install_unpacked(
+@dataclass
+class _Staged:
+    """A wheel whose files wait in the staging directory, ready to be committed."""
+
+    env: Environment
+    wheel: UnpackedWheel
+    dist_info: Path
+    transaction: Transaction
+    stager: _Stager
+    existing: InstalledDistribution | None
+    removal: Removal | None
+
+
+def _stage(
     env: Environment,
     wheel: UnpackedWheel,
     request: InstallRequest,
     link_mode: LinkMode,
-    existing: InstalledDistribution | None,
-    staging: Path | None = None,
-) -> InstallResult:
+    existing: InstalledDistribution | Path | None,
+    staging: Path,
+) -> _Staged:
+    if isinstance(existing, Path):
+        existing = read_distribution(existing)
     removal = plan_removal(env, existing) if existing is not None else None
     root_dir = env.scheme.purelib if wheel.root_is_purelib else env.scheme.platlib
-    dist_info_dir = root_dir / wheel.dist_info
+    transaction = Transaction(env.site_packages, link_mode, staging)
     try:
-        with Transaction(env.site_packages, link_mode, staging) as transaction:
-            stager = _Stager(env, wheel, root_dir, transaction)
-            stager.stage_wheel_files()
-            stager.stage_metadata(request)
+        stager = _Stager(env, wheel, root_dir, transaction)
+        stager.stage_wheel_files()
+        stager.stage_metadata(request)
+    except OSError as exc:
+        transaction.discard()
+        raise _cannot_install(env, wheel, exc) from None
+    except BaseException:
+        transaction.discard()
+        raise
+    return _Staged(
+        env, wheel, root_dir / wheel.dist_info, transaction, stager, existing, removal
+    )
+
+
+def _commit(staged: _Staged) -> InstallResult:
+    """Move a staged wheel into place (removing the version it replaces), all or nothing."""
+    transaction = staged.transaction
+    removal = staged.removal
+    try:
+        with transaction:
             if removal is not None:
                 apply_removal(transaction, removal)
             transaction.commit()
     except OSError as exc:
-        raise KilnError(
-            f"cannot install `{wheel.filename}` into `{env.prefix}`: {exc}",
-            hint="nothing of it was installed",
-        ) from None
+        raise _cannot_install(staged.env, staged.wheel, exc) from None
     if removal is not None:
-        prune_directories(env, removal.paths)
+        prune_directories(staged.env, removal.paths)
     return InstallResult(
-        name=wheel.display_name,
-        version=str(wheel.version),
-        dist_info=dist_info_dir,
-        replaced=existing,
+        name=staged.wheel.display_name,
+        version=str(staged.wheel.version),
+        dist_info=staged.dist_info,
+        replaced=staged.existing,
         linked=transaction.linked,
-        installed=stager.installed,
+        installed=staged.stager.installed,
+    )
+
+
+def _cannot_install(env: Environment, wheel: UnpackedWheel, exc: OSError) -> KilnError:
+    return KilnError(
+        f"cannot install `{wheel.filename}` into `{env.prefix}`: {exc}",
+        hint="nothing of it was installed",
     )
 
 
 class _Stager:
-    """Decides where each file of one wheel goes and stages it, collecting RECORD."""
+    """Decides where each file of one wheel goes and stages it, collecting RECORD.
+
+    A destination is a root directory of the scheme and a ``/``-separated path below it.
+    """
 
     def __init__(
         self, env: Environment, wheel: UnpackedWheel, root_dir: Path, transaction: Transaction
@@ -171,28 +219,26 @@ class _Stager:
         self.installed: list[Path] = []
         self.known = _wheel_record(wheel)
         self.entry_points = _entry_points(wheel)
-        self._later: list[tuple[str, Path, str]] = []  # dist-info files, staged last
 
-    def _add(self, final: Path, entry_hash: str, size: str, relative: str | None = None) -> None:
-        """Record ``final``; ``relative`` is its path from the root directory, when known."""
-        if relative is None:
+    def _add(self, root: Path, inner: str, entry_hash: str, size: str) -> None:
+        final = root / inner
+        if root == self.root_dir:
+            relative = inner
+        else:
             relative = os.path.relpath(final, self.root_dir).replace(os.sep, "/")
         self.record.append(RecordEntry(relative, entry_hash, size))
         self.installed.append(final)
 
-    def _link(
-        self, source: str, final: Path, relative: str, *, in_root: bool = False
-    ) -> None:
-        """Stage ``source`` (the wheel member ``relative``) at ``final``; ``in_root`` says
-        that ``final`` is ``relative`` under the root directory."""
-        entry_hash, size = self.known[relative]
-        self.transaction.stage_link(source, final)
-        self._add(final, entry_hash, size, relative if in_root else None)
+    def _link(self, source: str, root: Path, inner: str, member: str) -> None:
+        """Stage ``source`` (the wheel member ``member``) at ``root/inner``."""
+        entry_hash, size = self.known[member]
+        self.transaction.stage_link(source, root, inner)
+        self._add(root, inner, entry_hash, size)
 
-    def _write(self, data: bytes, final: Path, *, executable: bool = False) -> None:
-        self.transaction.stage_bytes(data, final, executable=executable)
+    def _write(self, data: bytes, root: Path, inner: str, *, executable: bool = False) -> None:
+        self.transaction.stage_bytes(data, root, inner, executable=executable)
         entry = entry_for("", data)
-        self._add(final, entry.hash, entry.size)
+        self._add(root, inner, entry.hash, entry.size)
 
     def stage_wheel_files(self) -> None:
         wheel = self.wheel
@@ -201,45 +247,44 @@ class _Stager:
             top, _, rest = relative.partition("/")
             if top == wheel.dist_info:
                 if rest not in _GENERATED and not rest.startswith("RECORD."):
-                    self._later.append((source, self.root_dir / relative, relative))
+                    self._link(source, self.root_dir, relative, relative)
             elif top == wheel.data_dir:
                 key, _, inner = rest.partition("/")
-                final = self.env.scheme.directory(key, wheel.display_name) / inner
+                root = self.env.scheme.directory(key, wheel.display_name)
                 if key == "scripts":
-                    if _SCRIPT_SUFFIXES.sub("", final.name) in launcher_names:
+                    if _SCRIPT_SUFFIXES.sub("", inner.rpartition("/")[2]) in launcher_names:
                         continue  # the generated launcher wins
-                    self._stage_script(source, final, relative)
+                    self._stage_script(source, root, inner, relative)
                 else:
-                    self._link(source, final, relative)
+                    self._link(source, root, inner, relative)
             else:
-                self._link(source, self.root_dir / relative, relative, in_root=True)
+                self._link(source, self.root_dir, relative, relative)
         for point in self.entry_points:
-            final = self.env.scheme.scripts / point.name
-            self._write(launcher(self.python, point), final, executable=True)
+            script = launcher(self.python, point)
+            self._write(script, self.env.scheme.scripts, point.name, executable=True)
 
-    def _stage_script(self, source: str, final: Path, relative: str) -> None:
+    def _stage_script(self, source: str, root: Path, inner: str, member: str) -> None:
         with open(source, "rb") as handle:
             content = handle.read()
         rewritten = rewrite_placeholder(content, self.python)
         if rewritten is None:
-            self._link(source, final, relative)
+            self._link(source, root, inner, member)
         else:
-            self._write(rewritten, final, executable=True)
+            self._write(rewritten, root, inner, executable=True)
 
     def stage_metadata(self, request: InstallRequest) -> None:
-        for source, final, relative in self._later:
-            self._link(source, final, relative, in_root=True)
-        dist_info = self.root_dir / self.wheel.dist_info
-        self._write(f"{INSTALLER_NAME}\n".encode(), dist_info / "INSTALLER")
+        """The files an installer adds to ``.dist-info``; RECORD, listing them all, last."""
+        dist_info = self.wheel.dist_info
+        self._write(f"{INSTALLER_NAME}\n".encode(), self.root_dir, f"{dist_info}/INSTALLER")
         if request.requested:
-            self._write(b"", dist_info / "REQUESTED")
+            self._write(b"", self.root_dir, f"{dist_info}/REQUESTED")
         if request.direct_url is not None:
             payload = json.dumps(redact_direct_url(request.direct_url), sort_keys=True)
-            self._write(payload.encode() + b"\n", dist_info / "direct_url.json")
-        record_path = dist_info / "RECORD"
-        self.record.append(RecordEntry(f"{self.wheel.dist_info}/RECORD"))
-        self.transaction.stage_bytes(render_record(self.record), record_path)
-        self.installed.append(record_path)
+            self._write(payload.encode() + b"\n", self.root_dir, f"{dist_info}/direct_url.json")
+        record = f"{dist_info}/RECORD"
+        self.record.append(RecordEntry(record))
+        self.transaction.stage_bytes(render_record(self.record), self.root_dir, record)
+        self.installed.append(self.root_dir / record)
 
 
 def _files(root: Path, record: Mapping[str, object]) -> Iterable[tuple[str, str]]:

@@ -1,8 +1,19 @@
 """All-or-nothing changes to an environment.
 
-Files are first staged inside a hidden directory of site-packages
-(``.kiln-tmp-*``), then moved into place. Files that are replaced or removed are
-moved aside, not deleted, so that a failure can put everything back.
+Files are first staged inside a hidden directory of site-packages (``.kiln-tmp-*``):
+each top-level entry of a destination root (``site-packages/requests``,
+``site-packages/six.py``, ``bin/http``) is staged whole, as one entry of the staging
+directory with its subtree below it. Committing moves each staged entry into place: an
+entry whose destination does not exist yet is moved by one rename however many files it
+holds; only a directory that already exists (a namespace package shared with another
+distribution, a package being replaced) is entered and merged file by file. Files that
+are replaced or removed are moved aside, not deleted, so that a failure can put
+everything back.
+
+Nothing is made and then removed on the way (removing inodes slows down making new ones
+on some file systems), and staging touches nothing outside the staging directory, so
+the transactions of a batch may stage at the same time in several threads; they commit
+one after another.
 """
 
 from __future__ import annotations
@@ -18,34 +29,38 @@ from types import TracebackType
 from kiln.core.install.linking import LinkMode, link_or_copy, move
 
 STAGING_PREFIX = ".kiln-tmp-"
+_serial = itertools.count()
+
+
+def _commit_order(name: str) -> tuple[bool, bool, str]:
+    """Metadata goes last: ``.dist-info`` directories after everything else, and RECORD
+    last of all, so a distribution looks installed only once all of it is in place."""
+    return (name.endswith(".dist-info"), name == "RECORD", name)
 
 
 class Transaction:
     """One all-or-nothing change. ``staging`` is a directory of site-packages to stage in,
-    shared by the transactions of one batch (it saves a directory per transaction; the
-    batch removes it); by default each transaction makes and removes its own."""
-
-    _serial = itertools.count()
+    shared by the transactions of one batch (the batch removes it); by default each
+    transaction makes and removes its own."""
 
     def __init__(
         self, site_packages: Path, link_mode: LinkMode = "hardlink", staging: Path | None = None
     ) -> None:
+        self._own_root = staging is None
         if staging is None:
             site_packages.mkdir(parents=True, exist_ok=True)
-            self.root = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=site_packages))
-        else:
-            self.root = staging
-        self._own_root = staging is None
+            staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=site_packages))
+        self.root = staging
+        self._prefix = os.path.join(staging, f"{next(_serial)}-")
         self.link_mode = link_mode
         self._count = 0
-        self._prefix = f"{next(self._serial)}-"
-        self._staging = str(self.root)
-        self._pending: list[tuple[str, Path]] = []  # (staged, final)
-        self._placed: list[tuple[Path, Path | None]] = []  # (final, backup of what was there)
+        #: (destination root, top-level name) -> its staged path
+        self._tops: dict[tuple[str, str], str] = {}
+        self._staged_dirs: set[str] = set()  # directories made below staged entries
+        self._scratches: list[str] = []
+        self._placed: list[tuple[str, str | None, bool]] = []  # (final, backup, is a tree)
         self._removed: list[tuple[Path, Path]] = []  # (original, backup)
-        self._created: list[Path] = []  # directories this transaction made
-        self._existing: set[str] = set()  # directories known to exist (saves a stat per file)
-        self._fresh: set[str] = set()  # directories this transaction made (so they were empty)
+        self._created: list[str] = []  # destination roots this transaction made
         #: How many staged files were hard links (the rest are copies or new files).
         self.linked = 0
 
@@ -62,116 +77,134 @@ class Transaction:
             if kind is not None:
                 self.rollback()
         finally:
-            if self._own_root:
-                shutil.rmtree(self.root, ignore_errors=True)
+            self.discard()
+
+    def discard(self) -> None:
+        """Remove what this transaction left in the staging directory: entries never moved
+        into place and backups of replaced files (after a rollback, those are back)."""
+        if self._own_root:
+            shutil.rmtree(self.root, ignore_errors=True)
+            return
+        for path in [*self._tops.values(), *self._scratches]:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
             else:
-                self._discard_leftovers()
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+        self._tops.clear()
+        self._scratches.clear()
 
-    def _discard_leftovers(self) -> None:
-        """Remove what this transaction left in a shared staging directory (staged files
-        never moved into place, backups of replaced files)."""
-        for staged, _final in self._pending:
-            with contextlib.suppress(OSError):
-                os.unlink(staged)
-        self._pending.clear()
-        for name in os.listdir(self._staging):
-            if name.startswith(self._prefix):
-                path = os.path.join(self._staging, name)
-                if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    with contextlib.suppress(OSError):
-                        os.unlink(path)
-
-    def _scratch(self) -> Path:
+    def _next_name(self) -> str:
         self._count += 1
-        return self.root / f"{self._prefix}{self._count}"
+        return f"{self._prefix}{self._count}"
 
-    def _staged_name(self) -> str:
-        """A new path in the staging directory (a plain string: this runs once per file)."""
-        self._count += 1
-        return os.path.join(self._staging, f"{self._prefix}{self._count}")
+    # -- staging -------------------------------------------------------------------
 
-    def stage_link(self, source: str | os.PathLike[str], final: Path) -> None:
-        staged = self._staged_name()
-        if link_or_copy(source, staged, self.link_mode):
+    def _staged(self, root: Path, relative: str) -> str:
+        """The staged path of ``relative`` (``/``-separated) under the destination ``root``,
+        with its parent directories made."""
+        top, sep, rest = relative.partition("/")
+        key = (os.fspath(root), top)
+        entry = self._tops.get(key)
+        if entry is None:
+            entry = self._tops[key] = self._next_name()
+        if not sep:
+            return entry
+        staged = os.path.join(entry, *rest.split("/"))
+        parent = os.path.dirname(staged)
+        if parent not in self._staged_dirs:
+            os.makedirs(parent, exist_ok=True)
+            while parent not in self._staged_dirs and parent != entry:
+                self._staged_dirs.add(parent)
+                parent = os.path.dirname(parent)
+            self._staged_dirs.add(entry)
+        return staged
+
+    def stage_link(self, source: str | os.PathLike[str], root: Path, relative: str) -> None:
+        """Stage ``source`` to go to ``root/relative``."""
+        if link_or_copy(source, self._staged(root, relative), self.link_mode):
             self.linked += 1
-        self._pending.append((staged, final))
 
-    def stage_bytes(self, data: bytes, final: Path, *, executable: bool = False) -> None:
-        staged = self._staged_name()
+    def stage_bytes(
+        self, data: bytes, root: Path, relative: str, *, executable: bool = False
+    ) -> None:
+        """Stage a new file with ``data`` to go to ``root/relative``."""
+        staged = self._staged(root, relative)
         with open(staged, "wb") as handle:
             handle.write(data)
         os.chmod(staged, 0o755 if executable else 0o644)
-        self._pending.append((staged, final))
+
+    def _scratch(self) -> str:
+        scratch = self._next_name()
+        self._scratches.append(scratch)
+        return scratch
 
     def remove(self, path: Path) -> None:
         """Move ``path`` (a file or a directory) aside; it is deleted on success."""
         if not path.exists() and not path.is_symlink():
             return
-        backup = self._scratch()
+        backup = Path(self._scratch())
         move(path, backup)
         self._removed.append((path, backup))
 
-    def commit(self) -> None:
-        """Move every staged file into place, in staging order."""
-        for staged, final in self._pending:
-            target = os.fspath(final)
-            parent = os.path.dirname(target)
-            self._make_parents(parent)
-            backup = None
-            # In a directory this transaction made, nothing can be in the way.
-            if parent not in self._fresh and os.path.lexists(target):
-                if final.is_dir() and not final.is_symlink():
-                    raise IsADirectoryError(f"`{final}` is a directory")
-                backup = self._scratch()
-                move(final, backup)
-            self._placed.append((final, backup))
-            if not _replace(staged, target):
-                move(Path(staged), final)
-        self._pending.clear()
+    # -- committing ----------------------------------------------------------------
 
-    def _make_parents(self, directory: str) -> None:
-        if directory in self._existing:
-            return
+    def commit(self) -> None:
+        """Move every staged entry into place, ``.dist-info`` metadata last."""
+        order = sorted(self._tops, key=lambda key: _commit_order(key[1]))
+        for root, top in order:
+            if not os.path.isdir(root):
+                self._make_root(root)
+            self._place(self._tops.pop((root, top)), os.path.join(root, top))
+
+    def _make_root(self, root: str) -> None:
         missing = []
-        while not os.path.exists(directory):
-            missing.append(directory)
-            directory = os.path.dirname(directory)
+        while not os.path.isdir(root):
+            missing.append(root)
+            root = os.path.dirname(root)
         for folder in reversed(missing):
             try:
                 os.mkdir(folder)
             except FileExistsError:
-                continue  # made meanwhile by another transaction: not ours to remove
-            self._created.append(Path(folder))
-            self._fresh.add(folder)
-        self._existing.update(missing)
-        self._existing.add(directory)
+                continue  # made meanwhile by another process: not ours to remove
+            self._created.append(folder)
+
+    def _place(self, source: str, final: str) -> None:
+        # Staged entries are plain files and directories, never symbolic links.
+        is_tree = os.path.isdir(source)
+        backup = None
+        if os.path.lexists(final):
+            if os.path.isdir(final) and not os.path.islink(final):
+                if not is_tree:
+                    raise IsADirectoryError(f"`{final}` is a directory")
+                for name in sorted(os.listdir(source), key=_commit_order):
+                    self._place(os.path.join(source, name), os.path.join(final, name))
+                os.rmdir(source)
+                return
+            if is_tree:
+                raise NotADirectoryError(f"`{final}` is in the way of a directory")
+            backup = self._scratch()
+            move(Path(final), Path(backup))
+        self._placed.append((final, backup, is_tree))
+        move(Path(source), Path(final))
 
     def rollback(self) -> None:
-        for final, backup in reversed(self._placed):
+        for final, backup, is_tree in reversed(self._placed):
             with contextlib.suppress(OSError):
-                final.unlink()
+                if is_tree:
+                    shutil.rmtree(final)
+                else:
+                    os.unlink(final)
             if backup is not None:
                 with contextlib.suppress(OSError):
-                    move(backup, final)
+                    move(Path(backup), Path(final))
         for folder in reversed(self._created):
             with contextlib.suppress(OSError):
-                folder.rmdir()
-        for original, backup in reversed(self._removed):
+                os.rmdir(folder)
+        for original, backup_path in reversed(self._removed):
             with contextlib.suppress(OSError):
                 original.parent.mkdir(parents=True, exist_ok=True)
-                move(backup, original)
+                move(backup_path, original)
         self._placed.clear()
         self._created.clear()
         self._removed.clear()
-
-
-def _replace(source: str, destination: str) -> bool:
-    """``os.replace``; False when it failed (e.g. across file systems) and a slower move
-    must be tried."""
-    try:
-        os.replace(source, destination)
-    except OSError:
-        return False
-    return True

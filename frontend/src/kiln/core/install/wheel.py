@@ -87,6 +87,21 @@ def unpack_wheel(path: Path, cache: Path | None = None) -> UnpackedWheel:
     return _describe(target, path.name, name, version, digest)
 
 
+def unpacked_already(path: Path, cache: Path | None = None) -> UnpackedWheel | None:
+    """The cached unpacking of ``path`` when this very file (by its recorded sha256) was
+    unpacked before; None when :func:`unpack_wheel` has real work to do."""
+    name, version = _parse_filename(path.name)
+    root = cache or cache_root()
+    remembered = StatMemo(root).recall(path, "sha256")
+    if remembered is None:
+        return None
+    digest = remembered.decode("ascii", errors="replace")
+    target = root / CACHE_BUCKET / digest
+    if not _SHA256_HEX.fullmatch(digest) or not target.is_dir():
+        return None
+    return _describe(target, path.name, name, version, digest)
+
+
 def _parse_filename(filename: str) -> tuple[NormalizedName, Version]:
     try:
         name, version, _build, _tags = parse_wheel_filename(filename)
