@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,6 +59,30 @@ def test_compile_without_header_and_annotations_to_stdout(
     result = ok(kiln("pip", "compile", "requirements.in", "--no-header", "--no-annotate",
                      "--default-index", index.url, env=env, cwd=tmp_path))
     assert result.stdout == "alpha==1.0\nbeta==1.5\nshared==2.0\n"
+
+
+def test_output_through_a_link_or_into_a_pipe_keeps_the_link_and_the_pipe(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    env = base_env(tmp_path / "cache")
+    (tmp_path / "requirements.in").write_text("beta\n")
+    (tmp_path / "locks").mkdir()
+    (tmp_path / "requirements.txt").symlink_to(tmp_path / "locks" / "pinned.txt")
+    common = ("--no-header", "--no-annotate", "--default-index", index.url)
+    ok(kiln("pip", "compile", "requirements.in", "-o", "requirements.txt", *common,
+            env=env, cwd=tmp_path))
+    assert (tmp_path / "requirements.txt").is_symlink()
+    assert (tmp_path / "locks" / "pinned.txt").read_text() == "beta==1.5\nshared==2.0\n"
+    # A special file (a named pipe here, /dev/null in real use) is written to, not replaced.
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    ok(kiln("pip", "compile", "requirements.in", "-o", str(pipe), *common, env=env, cwd=tmp_path))
+    reader.join(timeout=30)
+    assert received == [b"beta==1.5\nshared==2.0\n"]
+    assert stat.S_ISFIFO(pipe.lstat().st_mode)
 
 
 def test_compile_for_another_platform_evaluates_its_markers(

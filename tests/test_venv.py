@@ -14,7 +14,6 @@ from kiln.core import interpreter as interpreters
 from kiln.core.interpreter import find_interpreter, inspect_interpreter
 from kiln.errors import KilnError
 
-
 pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 

@@ -33,7 +33,7 @@ from kiln.core.types import DistFile
 
 BUCKET = "pages-v1"
 #: Changes whenever the stored layout or the page parser's output changes.
-_FORMAT = b"kiln-parsed-page-2"
+_FORMAT = b"kiln-parsed-page-3"
 #: Python's marshal format can change between versions.
 _PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}".encode()
 
@@ -94,21 +94,25 @@ def _digest(*parts: bytes) -> str:
 
 
 def _dump(files: Sequence[DistFile]) -> bytes:
-    """A table of the distinct versions, tag sets and ``requires-python`` values, then one
-    tuple of plain values per file that refers to them by position."""
+    """A table of the distinct versions, tag sets and ``requires-python`` values, then, per
+    version, the rows of its files (one tuple of plain values per file that refers to the
+    tables by position), marshalled on their own: a caller that wants a few versions of a
+    big page unpacks only their rows."""
     versions: dict[str, int] = {}
     tag_sets: dict[tuple[str, ...], int] = {}
     specifiers: dict[str, int] = {}
-    rows: list[tuple[Any, ...]] = []
+    rows: list[list[tuple[Any, ...]]] = []
     for file in files:
         version = versions.setdefault(str(file.version), len(versions))
+        if version == len(rows):
+            rows.append([])
         tags = -1
         if file.tags is not None:
             tags = tag_sets.setdefault(tuple(sorted(map(str, file.tags))), len(tag_sets))
         requires = -1
         if file.requires_python is not None:
             requires = specifiers.setdefault(str(file.requires_python), len(specifiers))
-        rows.append((
+        rows[version].append((
             file.filename,
             file.url,
             dict(file.hashes),
@@ -117,9 +121,11 @@ def _dump(files: Sequence[DistFile]) -> bytes:
             tags,
             file.has_metadata_file,
             dict(file.metadata_hashes),
-            version,
         ))
-    table = (list(versions), [list(t) for t in tag_sets], list(specifiers), rows)
+    table = (
+        list(versions), [list(t) for t in tag_sets], list(specifiers),
+        [marshal.dumps(group) for group in rows],
+    )
     return marshal.dumps(table)
 
 
@@ -127,12 +133,15 @@ def _load(
     data: bytes, project: NormalizedName, index: str, wanted: SpecifierSet | None = None
 ) -> list[DistFile] | None:
     try:
-        version_texts, tag_texts, specifier_texts, rows = marshal.loads(data)
+        version_texts, tag_texts, specifier_texts, groups = marshal.loads(data)
         versions = [Version(text) for text in version_texts]
+        kept: Sequence[int] = range(len(versions))
         if wanted is not None:
             test = version_test(wanted)
-            keep = {position for position, version in enumerate(versions) if test(version)}
-            rows = [row for row in rows if row[8] in keep]
+            kept = [position for position, version in enumerate(versions) if test(version)]
+        rows = [
+            (*row, position) for position in kept for row in marshal.loads(groups[position])
+        ]
         # Tag sets and specifiers are built when a kept file first refers to them.
         known: dict[str, Tag] = {}
         tag_sets: list[frozenset[Tag] | None] = [None] * len(tag_texts)

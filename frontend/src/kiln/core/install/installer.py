@@ -27,7 +27,7 @@ from kiln.core.install.installed import (
     read_distribution,
 )
 from kiln.core.install.linking import LinkMode
-from kiln.core.install.record import RecordEntry, entry_for, parse_record, render_record
+from kiln.core.install.record import entry_for, parse_record, render_rows
 from kiln.core.install.removal import Removal, apply_removal, plan_removal, prune_directories
 from kiln.core.install.scripts import EntryPoint, launcher, parse_entry_points, rewrite_placeholder
 from kiln.core.install.transaction import STAGING_PREFIX, Transaction
@@ -57,7 +57,8 @@ class InstallResult:
     replaced: InstalledDistribution | None
     #: Files hard-linked from the cache (the rest were copied or generated).
     linked: int
-    installed: list[Path] = field(default_factory=list)
+    #: Every file installed, as a path.
+    installed: list[str] = field(default_factory=list)
 
 
 def install_wheels(
@@ -91,7 +92,7 @@ def install_wheels(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     if compile_bytecode:
-        compile_files(env, (p for r in results for p in r.installed if p.suffix == ".py"))
+        compile_files(env, (p for r in results for p in r.installed if p.endswith(".py")))
     return results
 
 
@@ -205,6 +206,7 @@ class _Stager:
     """Decides where each file of one wheel goes and stages it, collecting RECORD.
 
     A destination is a root directory of the scheme and a ``/``-separated path below it.
+    This runs once per file of every wheel, so it works on plain strings.
     """
 
     def __init__(
@@ -213,20 +215,24 @@ class _Stager:
         self.env = env
         self.wheel = wheel
         self.root_dir = root_dir
+        self._root = str(root_dir)
         self.transaction = transaction
         self.python = str(env.python)
-        self.record: list[RecordEntry] = []
-        self.installed: list[Path] = []
+        #: RECORD rows: (path relative to the root directory, hash, size).
+        self.record: list[tuple[str, str, str]] = []
+        #: Every installed file, as a path.
+        self.installed: list[str] = []
         self.known = _wheel_record(wheel)
         self.entry_points = _entry_points(wheel)
 
     def _add(self, root: Path, inner: str, entry_hash: str, size: str) -> None:
-        final = root / inner
-        if root == self.root_dir:
+        if root is self.root_dir:
             relative = inner
+            final = os.path.join(self._root, inner)
         else:
-            relative = os.path.relpath(final, self.root_dir).replace(os.sep, "/")
-        self.record.append(RecordEntry(relative, entry_hash, size))
+            final = os.path.join(root, inner)
+            relative = os.path.relpath(final, self._root).replace(os.sep, "/")
+        self.record.append((relative, entry_hash, size))
         self.installed.append(final)
 
     def _link(self, source: str, root: Path, inner: str, member: str) -> None:
@@ -282,9 +288,9 @@ class _Stager:
             payload = json.dumps(redact_direct_url(request.direct_url), sort_keys=True)
             self._write(payload.encode() + b"\n", self.root_dir, f"{dist_info}/direct_url.json")
         record = f"{dist_info}/RECORD"
-        self.record.append(RecordEntry(record))
-        self.transaction.stage_bytes(render_record(self.record), self.root_dir, record)
-        self.installed.append(self.root_dir / record)
+        self.record.append((record, "", ""))
+        self.transaction.stage_bytes(render_rows(self.record), self.root_dir, record)
+        self.installed.append(os.path.join(self._root, record))
 
 
 def _files(root: Path, record: Mapping[str, object]) -> Iterable[tuple[str, str]]:
@@ -328,7 +334,7 @@ def redact_direct_url(direct_url: Mapping[str, object]) -> dict[str, object]:
     return data
 
 
-def compile_files(env: Environment, paths: Iterable[Path]) -> None:
+def compile_files(env: Environment, paths: Iterable[str | Path]) -> None:
     """Byte-compile ``paths`` with the environment's interpreter (errors are ignored)."""
     listing = "\n".join(str(p) for p in paths)
     if not listing:

@@ -45,9 +45,9 @@ def parse_record(text: str) -> list[RecordEntry]:
     return entries
 
 
-def render_record(entries: Iterable[RecordEntry]) -> bytes:
+def render_rows(rows: Iterable[tuple[str, str, str]]) -> bytes:
+    """RECORD text of ``(path, hash, size)`` rows, sorted by path."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=",", quotechar='"', lineterminator="\n")
-    for entry in sorted(entries, key=lambda e: e.path):
-        writer.writerow((entry.path, entry.hash, entry.size))
+    writer.writerows(sorted(rows))  # paths are unique: sorted by path
     return out.getvalue().encode("utf-8")
