@@ -249,22 +249,38 @@ class _Stager:
     def stage_wheel_files(self) -> None:
         wheel = self.wheel
         launcher_names = {point.name for point in self.entry_points}
-        for source, relative in _files(wheel.root, self.known):
-            top, _, rest = relative.partition("/")
-            if top == wheel.dist_info:
-                if rest not in _GENERATED and not rest.startswith("RECORD."):
-                    self._link(source, self.root_dir, relative, relative)
-            elif top == wheel.data_dir:
-                key, _, inner = rest.partition("/")
-                root = self.env.scheme.directory(key, wheel.display_name)
-                if key == "scripts":
-                    if _SCRIPT_SUFFIXES.sub("", inner.rpartition("/")[2]) in launcher_names:
-                        continue  # the generated launcher wins
-                    self._stage_script(source, root, inner, relative)
-                else:
-                    self._link(source, root, inner, relative)
+        data_prefix = wheel.data_dir + "/"
+        info_prefix = wheel.dist_info + "/"
+        known = self.known
+        # Files that go to the root directory under their own name: most of any wheel,
+        # staged in one pass.
+        plain = [
+            member for member in sorted(known)
+            if not member.endswith("/")
+            and not member.startswith(data_prefix)
+            and not (
+                member.startswith(info_prefix)
+                and (member[len(info_prefix):] in _GENERATED
+                     or member[len(info_prefix):].startswith("RECORD."))
+            )
+        ]
+        source_root = str(wheel.root)
+        self.transaction.stage_many(source_root, self.root_dir, plain)
+        root = self._root
+        self.record.extend((member, *known[member]) for member in plain)
+        self.installed.extend(f"{root}/{member}" for member in plain)
+        for member in sorted(known):
+            if not member.startswith(data_prefix) or member.endswith("/"):
+                continue
+            source = os.path.join(source_root, *member.split("/"))
+            key, _, inner = member[len(data_prefix):].partition("/")
+            target = self.env.scheme.directory(key, wheel.display_name)
+            if key == "scripts":
+                if _SCRIPT_SUFFIXES.sub("", inner.rpartition("/")[2]) in launcher_names:
+                    continue  # the generated launcher wins
+                self._stage_script(source, target, inner, member)
             else:
-                self._link(source, self.root_dir, relative, relative)
+                self._link(source, target, inner, member)
         for point in self.entry_points:
             script = launcher(self.python, point)
             self._write(script, self.env.scheme.scripts, point.name, executable=True)
@@ -291,16 +307,6 @@ class _Stager:
         self.record.append((record, "", ""))
         self.transaction.stage_bytes(render_rows(self.record), self.root_dir, record)
         self.installed.append(os.path.join(self._root, record))
-
-
-def _files(root: Path, record: Mapping[str, object]) -> Iterable[tuple[str, str]]:
-    """Every file of the unpacked wheel at ``root``, sorted: (its path, its ``/``-separated
-    relative path). Unpacking checked that the archive holds exactly the files its RECORD
-    lists (plus RECORD and its signatures), so RECORD is the listing: no directory walk."""
-    top = str(root)
-    for relative in sorted(record):
-        if not relative.endswith("/"):
-            yield os.path.join(top, *relative.split("/")), relative
 
 
 def _wheel_record(wheel: UnpackedWheel) -> dict[str, tuple[str, str]]:

@@ -23,6 +23,7 @@ import itertools
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -124,6 +125,44 @@ class Transaction:
         """Stage ``source`` to go to ``root/relative``."""
         if link_or_copy(source, self._staged(root, relative), self.link_mode):
             self.linked += 1
+
+    def stage_many(self, source_root: str, root: Path, members: Sequence[str]) -> None:
+        """Stage the files ``source_root/member`` to go to ``root/member`` for every
+        ``member`` (``/``-separated): the bulk of a wheel, in one pass that makes each
+        directory once and then links file after file."""
+        key = os.fspath(root)
+        tops = self._tops
+        staged_paths: list[str] = []
+        parents: set[str] = set()
+        dirname = os.path.dirname
+        for member in members:
+            top, sep, rest = member.partition("/")
+            entry = tops.get((key, top))
+            if entry is None:
+                entry = tops[(key, top)] = self._next_name()
+            if sep:
+                staged = f"{entry}/{rest}"
+                parents.add(dirname(staged))
+            else:
+                staged = entry
+            staged_paths.append(staged)
+        for parent in sorted(parents - self._staged_dirs):  # a parent sorts before its children
+            os.makedirs(parent, exist_ok=True)
+        self._staged_dirs |= parents
+        link = os.link if self.link_mode == "hardlink" else None
+        linked = 0
+        for member, staged in zip(members, staged_paths):
+            source = f"{source_root}/{member}"
+            if link is not None:
+                try:
+                    link(source, staged)
+                except OSError:
+                    link = None  # another file system, no hard links: copy the rest
+                else:
+                    linked += 1
+                    continue
+            shutil.copy2(source, staged)
+        self.linked += linked
 
     def stage_bytes(
         self, data: bytes, root: Path, relative: str, *, executable: bool = False
