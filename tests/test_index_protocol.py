@@ -333,3 +333,29 @@ def test_a_page_is_requested_once_per_run_whatever_versions_are_wanted(
         assert len(source.files(DEMO)) == 3  # e.g. a second resolution without the pin
         assert len(source.files(DEMO, SpecifierSet("==2.0"))) == 2
     assert len(server.requests("/simple/demo/")) == 1
+
+
+_VERSIONS = [
+    "0", "0.9", "1", "1.0.1", "1.0a1", "1.0.dev3", "1.0.post2", "1.0+cpu", "1.0.0+cu118",
+    "1.01", "10.0", "1!1.0", "1!1.0.0.post1", "2.50.4", "2.50.40", "2.5.4", "2.50.4rc1",
+]
+
+
+@pytest.mark.parametrize("pins", [
+    "==1.0", "==1", "==1.0.0", "==1.0+cpu", "==1!1", "==2.50.4", "==0.0", "==1.0,==1.0.0",
+    "==1.0,>=0.5", "==1.*", "===1.0", ">=1", "==1.0,==2.50.4",
+])
+def test_exact_pin_prefilter_never_drops_a_version_the_pin_contains(pins: str) -> None:
+    from kiln.core.index.narrowing import text_prefilter
+
+    wanted = SpecifierSet(pins)
+    cheap = text_prefilter(wanted)
+    contained = {t for t in _VERSIONS if wanted.contains(Version(t), prereleases=True)}
+    if cheap is None:
+        assert "==" not in pins.replace("===", "") or ".*" in pins
+        return
+    passed = {t for t in _VERSIONS if cheap(str(Version(t)))}
+    assert contained <= passed
+    # ... and it does drop what cannot match: a page's other releases.
+    assert "10.0" not in passed
+    assert "2.5.4" not in passed or pins == "==2.5.4"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from packaging.specifiers import SpecifierSet
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from kiln.core.types import DistFile
 
@@ -30,3 +30,40 @@ def narrow(files: Iterable[DistFile], versions: SpecifierSet | None) -> list[Dis
         return list(files)
     test = version_test(versions)
     return [file for file in files if test(file.version)]
+
+
+def text_prefilter(versions: SpecifierSet) -> Callable[[str], bool] | None:
+    """A cheap test on a normalized version string that every version ``versions``
+    contains passes, for sets of exact pins (``==1.2``, not ``==1.2.*``): the epoch and
+    release must equal the pin's, trailing zeros aside. It lets a caller skip parsing the
+    versions that cannot match; the real test still decides for the others. None when the
+    set has no such pin."""
+    wanted: str | None = None
+    for spec in versions:
+        if spec.operator != "==" or spec.version.endswith(".*"):
+            continue
+        try:
+            release = _release_key(str(Version(spec.version)))
+        except InvalidVersion:
+            return None
+        if wanted is not None and release != wanted:
+            return lambda _text: False  # two different pins: nothing fits both
+        wanted = release
+    if wanted is None:
+        return None
+    key = wanted
+    return lambda text: _release_key(text) == key
+
+
+def _release_key(text: str) -> str:
+    """``[epoch!]release`` of a normalized version string, without trailing ``.0``s."""
+    end = 0
+    length = len(text)
+    while end < length and (text[end].isdigit() or text[end] in ".!"):
+        end += 1
+    release = text[:end].rstrip(".")
+    epoch, bang, numbers = release.rpartition("!")
+    parts = numbers.split(".")
+    while len(parts) > 1 and parts[-1].strip("0") == "":
+        parts.pop()
+    return f"{epoch}{bang}{'.'.join(parts)}" if epoch not in ("", "0") else ".".join(parts)

@@ -27,7 +27,7 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from kiln.core.fileio import write_atomic
-from kiln.core.index.narrowing import narrow, version_test
+from kiln.core.index.narrowing import narrow, text_prefilter, version_test
 from kiln.core.index.simple import build_dist_file
 from kiln.core.types import DistFile
 
@@ -134,11 +134,23 @@ def _load(
 ) -> list[DistFile] | None:
     try:
         version_texts, tag_texts, specifier_texts, groups = marshal.loads(data)
-        versions = [Version(text) for text in version_texts]
-        kept: Sequence[int] = range(len(versions))
+        # Versions are parsed when they may be wanted: a pin parses a handful of a page's
+        # hundreds of versions.
+        versions: list[Version | None] = [None] * len(version_texts)
+        kept: Sequence[int] = range(len(version_texts))
         if wanted is not None:
             test = version_test(wanted)
-            kept = [position for position, version in enumerate(versions) if test(version)]
+            cheap = text_prefilter(wanted)
+            kept = []
+            for position, text in enumerate(version_texts):
+                if cheap is not None and not cheap(text):
+                    continue
+                version = versions[position] = Version(text)
+                if test(version):
+                    kept.append(position)
+        for position in kept:
+            if versions[position] is None:
+                versions[position] = Version(version_texts[position])
         rows = [
             (*row, position) for position in kept for row in marshal.loads(groups[position])
         ]
