@@ -40,7 +40,7 @@ def test_listing_installed_packages_loads_no_resolver_and_no_http_client(tmp_pat
         "from kiln.cli.main import main\n"
         f"code = main(['pip', 'list', '--python', {sys.executable!r}])\n"
         "loaded = [m for m in ('kiln.core.resolver.pubgrub', 'kiln.core.install.installer', "
-        "'httpx') if m in sys.modules]\n"
+        "'httpx', 'urllib3') if m in sys.modules]\n"
         "print('LOADED', loaded, code, file=sys.stderr)\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,

@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import httpcore
+from typing import Any
 
 #: (family, address) pairs in the order the system resolver gave them.
 Addresses = list[tuple[int, str]]
@@ -56,58 +52,60 @@ class HostCache:
             return answer
 
 
-def caching_backend(inner: httpcore.NetworkBackend, hosts: HostCache) -> httpcore.NetworkBackend:
-    """A network backend that connects through ``inner`` to addresses from ``hosts``."""
-    import httpcore
+def pool_classes(hosts: HostCache) -> dict[str, type[Any]]:
+    """urllib3 connection pool classes (by URL scheme) whose connections look their host
+    up through ``hosts`` and try its addresses in order. TLS still checks the host name
+    the request was for; only the address a socket connects to comes from ``hosts``."""
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-    class _Backend(httpcore.NetworkBackend):
-        def connect_tcp(
-            self,
-            host: str,
-            port: int,
-            timeout: float | None = None,
-            local_address: str | None = None,
-            socket_options: Iterable[Any] | None = None,
-        ) -> httpcore.NetworkStream:
-            try:
-                addresses = hosts.addresses(host, port)
-            except OSError as exc:
-                raise httpcore.ConnectError(str(exc)) from exc
-            options = list(socket_options or [])
-            error: Exception | None = None
-            for _family, address in addresses:
-                try:
-                    return inner.connect_tcp(address, port, timeout, local_address, options)
-                except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                    error = exc
-            if error is None:
-                raise httpcore.ConnectError(f"no address found for {host}")
-            raise error
+    class CachedLookups:
+        def _new_conn(self) -> socket.socket:
+            return _connect(self, hosts)
 
-        def connect_unix_socket(
-            self,
-            path: str,
-            timeout: float | None = None,
-            socket_options: Iterable[Any] | None = None,
-        ) -> httpcore.NetworkStream:
-            return inner.connect_unix_socket(path, timeout, socket_options)
+    class Plain(CachedLookups, HTTPConnection):
+        pass
 
-        def sleep(self, seconds: float) -> None:
-            inner.sleep(seconds)
+    class Secure(CachedLookups, HTTPSConnection):
+        pass
 
-    return _Backend()
+    class PlainPool(HTTPConnectionPool):
+        ConnectionCls = Plain
+
+    class SecurePool(HTTPSConnectionPool):
+        ConnectionCls = Secure
+
+    return {"http": PlainPool, "https": SecurePool}
 
 
-def install(transport: object, hosts: HostCache) -> bool:
-    """Make an ``httpx.HTTPTransport`` look hosts up through ``hosts``.
+def _connect(connection: Any, hosts: HostCache) -> socket.socket:
+    """What urllib3's ``HTTPConnection._new_conn`` does, with the addresses from ``hosts``."""
+    from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+    from urllib3.util.connection import create_connection
 
-    httpx has no public setting for this, so the backend of the transport's connection pool
-    is swapped; with an httpcore that stores it differently nothing changes and ``False``
-    comes back.
-    """
-    pool = getattr(transport, "_pool", None)
-    inner = getattr(pool, "_network_backend", None)
-    if inner is None or not hasattr(inner, "connect_tcp"):
-        return False
-    pool._network_backend = caching_backend(inner, hosts)  # type: ignore[union-attr]
-    return True
+    host = connection._dns_host
+    try:
+        addresses = hosts.addresses(host, connection.port)
+    except socket.gaierror as exc:
+        raise NameResolutionError(connection.host, connection, exc) from exc
+    error: Exception | None = None
+    for _family, address in addresses:
+        try:
+            return create_connection(
+                (address, connection.port),
+                connection.timeout,
+                source_address=connection.source_address,
+                socket_options=connection.socket_options,
+            )
+        except TimeoutError as exc:
+            error = ConnectTimeoutError(
+                connection,
+                f"Connection to {connection.host} timed out. "
+                f"(connect timeout={connection.timeout})",
+            )
+            error.__cause__ = exc
+        except OSError as exc:
+            error = NewConnectionError(connection, f"Failed to establish a new connection: {exc}")
+    if error is None:
+        error = NewConnectionError(connection, f"no address found for {host}")
+    raise error

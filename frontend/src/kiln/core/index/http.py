@@ -1,53 +1,84 @@
-"""The HTTP session of the index client: pooling, retries, credentials and page caching."""
+"""The HTTP session of the index client: pooling, retries, credentials and page caching.
+
+Requests go through urllib3: a pool of keep-alive connections per host shared by every
+thread of a run, with proxies taken from the environment (see :mod:`.proxies`) and host
+names looked up once per session (see :mod:`.dns`). Bodies are read by the standard
+library's HTTP client in C, which matters when a run downloads tens of megabytes of index
+pages.
+"""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
-import sys
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
 
 from kiln import __version__
 from kiln.core.index.cache import CachedResponse, HttpCache
 from kiln.core.index.config import env_key
 from kiln.core.index.credentials import Credentials, CredentialStore
-from kiln.core.index.dns import HostCache
-from kiln.core.index.dns import install as install_host_cache
+from kiln.core.index.dns import HostCache, pool_classes
+from kiln.core.index.proxies import proxy_for
 from kiln.core.index.redaction import redact, strip_credentials
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:
-    import httpx
+    import ssl
+
+    import urllib3
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 10
 
 
-def load_httpx() -> ModuleType:
-    """``import httpx``, without httpx's command-line client.
+class HttpResponse:
+    """One response: its status, headers (case-insensitive), final URL and body, read at
+    once or, for a streamed request, in chunks (:meth:`iter_bytes`, then :meth:`close`)."""
 
-    Importing the httpx package also imports ``httpx._main``, which pulls in rich, click
-    and pygments when they happen to be installed: that doubles the import time, for a
-    command-line client kiln never runs. The module is hidden only while httpx imports.
-    """
-    found = sys.modules.get("httpx")
-    if found is not None:
-        return found
-    hidden = "httpx._main" not in sys.modules
-    if hidden:
-        sys.modules["httpx._main"] = None  # type: ignore[assignment]
-    try:
-        import httpx
-    finally:
-        if hidden and sys.modules.get("httpx._main", 0) is None:
-            del sys.modules["httpx._main"]
-    return httpx
+    def __init__(self, raw: urllib3.BaseHTTPResponse, url: str) -> None:
+        self._raw = raw
+        self.status_code = raw.status
+        self.headers: Mapping[str, str] = raw.headers
+        self.url = url
+
+    @property
+    def content(self) -> bytes:
+        return self._raw.data
+
+    def iter_bytes(self, size: int) -> Iterator[bytes]:
+        yield from self._raw.stream(size)
+
+    def close(self) -> None:
+        """Give the connection back to the pool, or drop it when its body was not read to
+        the end (a download given up half-way must not leave bytes for the next request)."""
+        raw = self._raw
+        if not raw.closed:
+            raw.close()
+        raw.release_conn()
+
+
+def ssl_context() -> ssl.SSLContext:
+    """The trusted certificates: ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` when set, else
+    certifi's bundle."""
+    import ssl
+
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 @dataclass(frozen=True)
@@ -66,55 +97,72 @@ class OfflineError(KilnError):
 
 
 class HttpSession:
-    """One pooled ``httpx.Client`` shared by every thread of a run."""
+    """Pooled connections shared by every thread of a run."""
 
     def __init__(
         self,
         credentials: CredentialStore,
         cache: HttpCache | None,
         settings: HttpSettings | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.settings = settings or HttpSettings()
         self.credentials = credentials
         self.cache = cache
-        # Created on the first request: importing httpx and setting up TLS is a good part
-        # of a run that needs no network (local find-links, cache hits, offline mode).
-        self._pool: httpx.Client | None = None
+        self.environ = os.environ if environ is None else environ
+        # Made on the first request: a run that needs no network (local find-links,
+        # cache hits, offline mode) loads no TLS certificates.
+        self._managers: dict[str | None, urllib3.PoolManager] = {}
+        self._context: ssl.SSLContext | None = None
         self._lock = threading.Lock()
         self.hosts = HostCache()
 
-    @property
-    def _client(self) -> httpx.Client:
+    def _manager(self, url: str) -> urllib3.PoolManager:
+        """The connection pools for ``url``: direct, or through its proxy."""
+        proxy = proxy_for(url, self.environ)
         with self._lock:
-            if self._pool is None:
-                load_httpx()
-                import httpx
+            manager = self._managers.get(proxy)
+            if manager is not None:
+                return manager
+            import urllib3
 
-                self._pool = httpx.Client(
-                    timeout=httpx.Timeout(
-                        self.settings.timeout, connect=min(10.0, self.settings.timeout)
-                    ),
-                    follow_redirects=True,
-                    limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
-                    headers={"User-Agent": f"kiln/{__version__}"},
-                    trust_env=True,
+            if self._context is None:
+                self._context = ssl_context()
+            options: dict[str, Any] = {
+                "num_pools": 10,
+                "maxsize": 16,
+                "headers": {"User-Agent": f"kiln/{__version__}"},
+                "ssl_context": self._context,
+                "retries": False,
+            }
+            if proxy is None:
+                manager = urllib3.PoolManager(**options)
+            else:
+                parts = urlsplit(proxy)
+                proxy_headers = None
+                if parts.username:
+                    from urllib.parse import unquote
+
+                    login = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+                    proxy_headers = urllib3.make_headers(proxy_basic_auth=login)
+                manager = urllib3.ProxyManager(
+                    strip_credentials(proxy), proxy_headers=proxy_headers, **options
                 )
-                transports = [self._pool._transport, *self._pool._mounts.values()]
-                for transport in transports:
-                    if transport is not None:
-                        install_host_cache(transport, self.hosts)
-            return self._pool
+            manager.pool_classes_by_scheme = pool_classes(self.hosts)
+            self._managers[proxy] = manager
+            return manager
 
     def close(self) -> None:
         with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.close()
+            managers = list(self._managers.values())
+            self._managers.clear()
+        for manager in managers:
+            manager.clear()
 
     # -- plain requests --------------------------------------------------------------
 
     @contextmanager
-    def stream(self, url: str, headers: Mapping[str, str] | None = None) -> Iterator[httpx.Response]:
+    def stream(self, url: str, headers: Mapping[str, str] | None = None) -> Iterator[HttpResponse]:
         """A streamed GET; the caller reads the body inside the ``with`` block."""
         response = self._send("GET", url, dict(headers or {}), stream=True)
         try:
@@ -124,7 +172,7 @@ class HttpSession:
 
     def request(
         self, method: str, url: str, headers: Mapping[str, str] | None = None
-    ) -> httpx.Response:
+    ) -> HttpResponse:
         """A request whose body is read completely."""
         if self.settings.offline:
             raise OfflineError(
@@ -168,14 +216,14 @@ class HttpSession:
             known = None
         return self._fetched(url, accept, known, response)
 
-    def _send_page(self, url: str, accept: str, known: CachedResponse | None) -> httpx.Response:
+    def _send_page(self, url: str, accept: str, known: CachedResponse | None) -> HttpResponse:
         headers = {"Accept": accept}
         if known is not None:
             headers.update(known.validators())
         return self._send("GET", url, headers, stream=False)
 
     def _revalidated(
-        self, url: str, accept: str, stored: CachedResponse, response: httpx.Response
+        self, url: str, accept: str, stored: CachedResponse, response: HttpResponse
     ) -> CachedResponse:
         """``stored``, confirmed by a 304 whose caching headers replace the stored ones."""
         merged = dict(stored.headers)
@@ -189,7 +237,7 @@ class HttpSession:
         return fresh
 
     def _fetched(
-        self, url: str, accept: str, known: CachedResponse | None, response: httpx.Response
+        self, url: str, accept: str, known: CachedResponse | None, response: HttpResponse
     ) -> CachedResponse:
         body = response.content
         result = CachedResponse(
@@ -210,7 +258,7 @@ class HttpSession:
 
     def _send(
         self, method: str, url: str, headers: dict[str, str], *, stream: bool
-    ) -> httpx.Response:
+    ) -> HttpResponse:
         store = self.credentials
         policy = store.policy(url)
         creds: Credentials | None = None
@@ -245,26 +293,16 @@ class HttpSession:
         creds: Credentials | None,
         *,
         stream: bool,
-    ) -> httpx.Response:
-        load_httpx()
-        import httpx
-
-        clean = strip_credentials(url)
-        client = self._client
-        auth = httpx.BasicAuth(creds.username, creds.password or "") if creds else None
+    ) -> HttpResponse:
+        """One request with retries: on connection failures, timeouts and 5xx answers."""
         delay = self.settings.backoff
         for attempt in range(self.settings.retries + 1):
             last = attempt == self.settings.retries
             try:
-                request = client.build_request(method, clean, headers=headers)
-                response = client.send(request, auth=auth, stream=stream)
-            except (httpx.TransportError, httpx.TooManyRedirects) as exc:
-                if last or not isinstance(exc, (httpx.ConnectError, httpx.TimeoutException,
-                                                httpx.RemoteProtocolError, httpx.ReadError)):
-                    raise KilnError(
-                        f"request to `{redact(url)}` failed: {_describe(exc)}",
-                        hint="check the URL and your network connection",
-                    ) from None
+                response = self._follow(method, strip_credentials(url), headers, creds, stream)
+            except _TRANSIENT as exc:
+                if last:
+                    raise _failed(url, exc) from None
             else:
                 if response.status_code not in RETRY_STATUSES or last:
                     return response
@@ -272,6 +310,85 @@ class HttpSession:
             time.sleep(delay)
             delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _follow(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        creds: Credentials | None,
+        stream: bool,
+    ) -> HttpResponse:
+        """Send, following redirects; credentials go only to the origin they were for."""
+        import urllib3
+
+        timeout = urllib3.Timeout(
+            connect=min(10.0, self.settings.timeout), read=self.settings.timeout
+        )
+        origin = _origin(url)
+        for _ in range(MAX_REDIRECTS + 1):
+            sent = {"Accept-Encoding": "gzip, deflate", **headers}
+            if creds is not None and _origin(url) == origin:
+                token = f"{creds.username}:{creds.password or ''}".encode()
+                sent["Authorization"] = "Basic " + base64.b64encode(token).decode("ascii")
+            try:
+                raw = self._manager(url).urlopen(
+                    method, url, headers=sent, redirect=False, retries=False,
+                    timeout=timeout, preload_content=not stream, decode_content=True,
+                )
+            except urllib3.exceptions.HTTPError as exc:
+                if isinstance(exc, _transient_errors()):
+                    raise _Transient(exc) from None
+                raise _failed(url, exc) from None
+            location = raw.headers.get("location")
+            if raw.status not in REDIRECT_STATUSES or not location:
+                return HttpResponse(raw, url)
+            raw.drain_conn()
+            raw.release_conn()
+            url = urljoin(url, location)
+            if raw.status == 303:
+                method = "GET"
+        raise KilnError(
+            f"request to `{redact(url)}` failed: more than {MAX_REDIRECTS} redirects",
+            hint="check the URL and your network connection",
+        )
+
+
+class _Transient(Exception):
+    """A failure worth another attempt (connection refused or reset, timeout)."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+_TRANSIENT = (_Transient,)
+
+
+def _transient_errors() -> tuple[type[Exception], ...]:
+    from urllib3 import exceptions
+
+    return (
+        exceptions.NewConnectionError,
+        exceptions.ConnectTimeoutError,
+        exceptions.ReadTimeoutError,
+        exceptions.ProtocolError,
+        exceptions.ProxyError,
+        exceptions.NameResolutionError,
+    )
+
+
+def _failed(url: str, exc: Exception) -> KilnError:
+    cause = exc.cause if isinstance(exc, _Transient) else exc
+    return KilnError(
+        f"request to `{redact(url)}` failed: {_describe(cause)}",
+        hint="check the URL and your network connection",
+    )
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    return (parts.scheme.lower(), parts.hostname, parts.port)
 
 
 #: Headers that give a cached response a freshness lifetime or a validator.
@@ -292,9 +409,13 @@ def _same_unvalidated(entry: CachedResponse | None, result: CachedResponse) -> b
     )
 
 
+#: urllib3 starts its messages with the connection or pool they happened on.
+_CONNECTION_PREFIX = re.compile(r"^\w+\(host='[^']*', port=\d+\): ")
+
+
 def _describe(exc: Exception) -> str:
     """A short reason for a transport error that cannot contain credentials."""
-    text = str(exc)
+    text = _CONNECTION_PREFIX.sub("", str(exc))
     if not text or "@" in text or "://" in text:
         return type(exc).__name__
     return text

@@ -79,6 +79,7 @@ class IndexPackageSource:
                 offline=self.options.offline,
                 refresh=self.options.refresh,
             ),
+            environ=env,
         )
         self.downloader = Downloader(self.session, FileCache(root), refresh=self.options.refresh)
         self.listings = ListingFetcher(self.session, ParsedPageCache(root))
