@@ -120,3 +120,19 @@ def test_plan_reinstalls_when_the_source_changes(env: Environment, tmp_path: Pat
     editable = {"url": "file:///work/src", "dir_info": {"editable": True}}
     desired = [Desired("src", Version("1.0"), wheel, direct_url=editable)]
     assert [d.name for d in plan_changes(desired, installed_distributions(env)).install] == ["src"]
+
+
+def test_wheels_of_one_batch_that_share_a_file_install_in_order_the_last_one_winning(
+    env: Environment, tmp_path: Path
+):
+    first = make_wheel(tmp_path, "first", "1.0", {"shared/__init__.py": "WHO = 'first'\n"})
+    second = make_wheel(tmp_path, "second", "1.0", {"shared/__init__.py": "WHO = 'second'\n",
+                                                    "second_only.py": ""})
+    third = make_wheel(tmp_path, "third", "1.0", {"shared/extra.py": "X = 3\n"})
+    install_wheels(env, [InstallRequest(first), InstallRequest(second), InstallRequest(third)])
+    shared = env.site_packages / "shared"
+    assert (shared / "__init__.py").read_text() == "WHO = 'second'\n"
+    assert sorted(p.name for p in shared.iterdir() if p.suffix == ".py") == [
+        "__init__.py", "extra.py"]
+    assert [d.name for d in installed_distributions(env)] == ["first", "second", "third"]
+    assert not list(env.site_packages.glob(".kiln-tmp-*"))

@@ -83,16 +83,49 @@ def install_wheels(
     env.site_packages.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=env.site_packages))
     try:
-        results = []
-        for request, wheel in zip(requests, unpacked):
-            existing = current.get(wheel.name)
-            staged = _stage(env, wheel, request, link_mode, existing, staging)
-            results.append(_commit(staged))
-            current[wheel.name] = results[-1].dist_info
+        batch = list(zip(requests, unpacked))
+        if len(batch) > 1 and len({wheel.name for wheel in unpacked}) == len(unpacked):
+            results = _install_staging_ahead(env, batch, link_mode, current, staging)
+        else:
+            results = []
+            for request, wheel in batch:
+                existing = current.get(wheel.name)
+                staged = _stage(env, wheel, request, link_mode, existing, staging)
+                results.append(_commit(staged))
+                # The same name again later in the batch replaces this install.
+                current[wheel.name] = results[-1].dist_info
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     if compile_bytecode:
         compile_files(env, (p for r in results for p in r.installed if p.endswith(".py")))
+    return results
+
+
+def _install_staging_ahead(
+    env: Environment,
+    batch: Sequence[tuple[InstallRequest, UnpackedWheel]],
+    link_mode: LinkMode,
+    current: Mapping[str, InstalledDistribution | Path],
+    staging: Path,
+) -> list[InstallResult]:
+    """Stage the wheels in a few worker threads and commit each, in order, once it is
+    staged. Staging is mostly system calls that make directories and links, which run
+    side by side (the threads release the interpreter lock for them); committing is a few
+    renames per wheel. A failure stops at its wheel: the ones before it stay installed,
+    the staged rest goes with the staging directory."""
+    results: list[InstallResult] = []
+    with ThreadPoolExecutor(max_workers=_workers(len(batch))) as pool:
+        futures = [
+            pool.submit(_stage, env, wheel, request, link_mode, current.get(wheel.name), staging)
+            for request, wheel in batch
+        ]
+        try:
+            for future in futures:
+                results.append(_commit(future.result()))
+        except BaseException:
+            for pending in futures:
+                pending.cancel()
+            raise
     return results
 
 
