@@ -256,3 +256,19 @@ def test_rewritten_wheel_is_hashed_and_installed_anew(env: Environment, tmp_path
     target.write_bytes(second.read_bytes())  # same path, new content
     install_wheel(env, target)
     assert run(env, str(env.python), "-c", "import swap; print(swap.X)") == "second\n"
+
+
+@pytest.mark.parametrize("path", ["pkg/mod.py", "pkg/with,comma.py", 'pkg/with"quote.py'])
+def test_record_rows_round_trip_through_csv_rules(path: str) -> None:
+    import csv
+    import io
+
+    from kiln.core.install.record import parse_record, parse_rows, render_rows
+
+    rows = [(path, "sha256=abc", "12"), ("pkg-1.0.dist-info/RECORD", "", "")]
+    text = render_rows(rows).decode()
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\n").writerows(sorted(rows))
+    assert text == expected.getvalue()
+    assert parse_rows(text) == sorted(rows)
+    assert [(e.path, e.hash, e.size) for e in parse_record(text)] == sorted(rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from packaging.specifiers import SpecifierSet
@@ -55,15 +56,15 @@ def text_prefilter(versions: SpecifierSet) -> Callable[[str], bool] | None:
     return lambda text: _release_key(text) == key
 
 
+_RELEASE = re.compile(r"(?:(\d+)!)?(\d+(?:\.\d+)*)")
+
+
 def _release_key(text: str) -> str:
     """``[epoch!]release`` of a normalized version string, without trailing ``.0``s."""
-    end = 0
-    length = len(text)
-    while end < length and (text[end].isdigit() or text[end] in ".!"):
-        end += 1
-    release = text[:end].rstrip(".")
-    epoch, bang, numbers = release.rpartition("!")
-    parts = numbers.split(".")
-    while len(parts) > 1 and parts[-1].strip("0") == "":
-        parts.pop()
-    return f"{epoch}{bang}{'.'.join(parts)}" if epoch not in ("", "0") else ".".join(parts)
+    match = _RELEASE.match(text)
+    if match is None:
+        return text
+    epoch, release = match.groups()
+    while release.endswith(".0"):
+        release = release[:-2]
+    return f"{epoch}!{release}" if epoch not in (None, "0") else release

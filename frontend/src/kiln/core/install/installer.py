@@ -27,7 +27,7 @@ from kiln.core.install.installed import (
     read_distribution,
 )
 from kiln.core.install.linking import LinkMode
-from kiln.core.install.record import entry_for, parse_record, render_rows
+from kiln.core.install.record import entry_for, parse_rows, render_rows
 from kiln.core.install.removal import Removal, apply_removal, plan_removal, prune_directories
 from kiln.core.install.scripts import EntryPoint, launcher, parse_entry_points, rewrite_placeholder
 from kiln.core.install.transaction import STAGING_PREFIX, Transaction
@@ -344,7 +344,7 @@ class _Stager:
 
 def _wheel_record(wheel: UnpackedWheel) -> dict[str, tuple[str, str]]:
     text = (wheel.root / wheel.dist_info / "RECORD").read_text("utf-8")
-    return {entry.path: (entry.hash, entry.size) for entry in parse_record(text)}
+    return {path: (digest, size) for path, digest, size in parse_rows(text)}
 
 
 def _entry_points(wheel: UnpackedWheel) -> list[EntryPoint]:

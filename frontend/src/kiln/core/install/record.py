@@ -6,6 +6,7 @@ import base64
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -32,6 +33,27 @@ def entry_for(path: str, data: bytes) -> RecordEntry:
     return RecordEntry(path, hash_bytes(data), str(len(data)))
 
 
+def parse_rows(text: str) -> list[tuple[str, str, str]]:
+    """RECORD text as ``(path, hash, size)`` rows; raises ``ValueError`` on a malformed row.
+    Text without quotes has no quoted field (a field with a comma would be quoted), so
+    its rows are split directly; the rest goes through the CSV reader."""
+    if '"' in text or "\r" in text:
+        return [(e.path, e.hash, e.size) for e in parse_record(text)]
+    rows = []
+    for line in text.split("\n"):
+        if not line:
+            continue
+        fields = line.split(",")
+        if len(fields) > 3 or not fields[0]:
+            raise ValueError(f"malformed row {line!r}")
+        if len(fields) == 3:
+            rows.append((fields[0], fields[1], fields[2]))
+        else:
+            padded = [*fields, "", ""]
+            rows.append((padded[0], padded[1], padded[2]))
+    return rows
+
+
 def parse_record(text: str) -> list[RecordEntry]:
     """Parse RECORD text; raises ``ValueError`` on a malformed row."""
     entries = []
@@ -46,8 +68,15 @@ def parse_record(text: str) -> list[RecordEntry]:
 
 
 def render_rows(rows: Iterable[tuple[str, str, str]]) -> bytes:
-    """RECORD text of ``(path, hash, size)`` rows, sorted by path."""
+    """RECORD text of ``(path, hash, size)`` rows, sorted by path (paths are unique)."""
+    ordered = sorted(rows)
+    if not any(_NEEDS_QUOTES.search(path) for path, _hash, _size in ordered):
+        return "".join(f"{path},{digest},{size}\n" for path, digest, size in ordered).encode()
     out = io.StringIO()
     writer = csv.writer(out, delimiter=",", quotechar='"', lineterminator="\n")
-    writer.writerows(sorted(rows))  # paths are unique: sorted by path
+    writer.writerows(ordered)
     return out.getvalue().encode("utf-8")
+
+
+#: A path with one of these must be quoted in RECORD (hashes and sizes never have them).
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
