@@ -1,4 +1,5 @@
-"""The index client goes through the proxy the environment names, and around it for NO_PROXY."""
+"""The index client's transport: the proxy the environment names (and NO_PROXY), redirects
+(credentials stay with their origin) and retries."""
 
 from __future__ import annotations
 
@@ -118,3 +119,71 @@ def test_proxy_choice_follows_the_environment_variables(
     url: str, environ: dict[str, str], expected: str | None
 ) -> None:
     assert proxy_for(url, environ) == expected
+
+
+class Redirector:
+    """A server on loopback that answers every GET with a redirect to ``target`` + path,
+    after ``failures`` answers of 503."""
+
+    def __init__(self, target: str, failures: int = 0) -> None:
+        self.authorization: list[str | None] = []
+        self.failures = failures
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.authorization.append(self.headers.get("Authorization"))
+                if outer.failures > 0:
+                    outer.failures -= 1
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(301)
+                self.send_header("Location", target + self.path.removeprefix("/old"))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> Redirector:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_redirects_are_followed_and_credentials_stay_with_their_origin(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    with Redirector(index.base) as old:
+        url = old.url.replace("http://", "http://reader:pw@") + "/old/simple"
+        locations = resolve_locations(IndexOptions(default_index=url), None, environ={})
+        with IndexPackageSource(
+            locations, ClientOptions(cache_dir=tmp_path / "cache", retries=0), environ={}
+        ) as source:
+            files = [f.filename for f in source.files(canonicalize_name("demo"))]
+    assert files == ["demo-1.0-py3-none-any.whl"]
+    assert old.authorization == ["Basic cmVhZGVyOnB3"]  # reader:pw, sent where it belongs
+    # The index the redirect led to is another origin (another port): no credentials there.
+    sent = [{k.lower(): v for k, v in r.headers.items()} for r in index.requests("/simple/demo/")]
+    assert "authorization" not in sent[-1]
+
+
+def test_a_503_answer_is_retried(tmp_path: Path, index: IndexServer) -> None:
+    with Redirector(index.base, failures=1) as flaky:
+        locations = resolve_locations(
+            IndexOptions(default_index=flaky.url + "/old/simple"), None, environ={})
+        with IndexPackageSource(
+            locations, ClientOptions(cache_dir=tmp_path / "cache", retries=2), environ={}
+        ) as source:
+            files = [f.filename for f in source.files(canonicalize_name("demo"))]
+    assert files == ["demo-1.0-py3-none-any.whl"]
+    assert len(flaky.authorization) == 2  # one 503, then the redirect

@@ -300,7 +300,7 @@ class HttpSession:
             last = attempt == self.settings.retries
             try:
                 response = self._follow(method, strip_credentials(url), headers, creds, stream)
-            except _TRANSIENT as exc:
+            except _Transient as exc:
                 if last:
                     raise _failed(url, exc) from None
             else:
@@ -360,9 +360,6 @@ class _Transient(Exception):
     def __init__(self, cause: Exception) -> None:
         super().__init__(str(cause))
         self.cause = cause
-
-
-_TRANSIENT = (_Transient,)
 
 
 def _transient_errors() -> tuple[type[Exception], ...]:
