@@ -146,3 +146,23 @@ def test_quiet_silences_progress_but_not_errors(capsys: pytest.CaptureFixture[st
     code, _, err = run(capsys, "-q", "init", "a")
     assert code == 1
     assert err.startswith("error: ")
+
+
+@pytest.mark.parametrize("other_thread", [False, True], ids=["alone", "another-thread-runs"])
+def test_the_command_ends_without_interpreter_teardown_unless_a_thread_still_runs(
+    tmp_path: Path, other_thread: bool
+) -> None:
+    marker = tmp_path / "teardown-ran"
+    script = (
+        "import atexit, sys, threading, time\n"
+        "from kiln.cli.main import finish\n"
+        f"atexit.register(lambda: open({str(marker)!r}, 'w').close())\n"
+        f"if {other_thread}:\n"
+        "    threading.Thread(target=time.sleep, args=(0.2,)).start()\n"
+        "print('x' * 100_000)\n"
+        "finish(3)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 3
+    assert result.stdout == "x" * 100_000 + "\n"  # flushed before the process ended
+    assert marker.exists() == other_thread  # exit handlers run only on the normal way out

@@ -1,3 +1,3 @@
-from kiln.cli.main import main
+from kiln.cli.main import entry_point
 
-raise SystemExit(main())
+entry_point()
