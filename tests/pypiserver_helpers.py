@@ -6,12 +6,11 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-
-import httpx
 
 BIN = Path(sys.executable).parent
 
@@ -50,9 +49,10 @@ def running_pypiserver(
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:  # not listening yet (URLError is an OSError)
                 pass
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError("pypiserver did not start")

@@ -398,7 +398,7 @@ def test_connection_refused_is_reported_after_retries(demo: Path):
     url = f"http://127.0.0.1:{free_port()}/legacy/"
     result = kiln(demo, "--publish-url", url, *auth_args(), KILN_PUBLISH_RETRIES="1")
     assert result.returncode == 1
-    assert f"could not reach {url} (ConnectError" in result.stderr
+    assert f"could not reach {url} (Failed to establish a new connection" in result.stderr
     assert "gave up after 2 attempts" in result.stderr
     assert "Traceback" not in result.stderr
 

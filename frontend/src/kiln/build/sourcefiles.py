@@ -80,21 +80,20 @@ def fetch_url(url: str, cache: Path, *, refresh: bool = False) -> Path:
 
 
 def _download(url: str, write: Callable[[bytes], object]) -> None:
-    import httpx
+    from kiln.core.index.credentials import CredentialStore
+    from kiln.core.index.http import HttpSession, HttpSettings
 
+    session = HttpSession(CredentialStore((), os.environ), None, HttpSettings(timeout=60.0))
     try:
-        with httpx.stream("GET", url, follow_redirects=True, timeout=60.0) as response:
+        with session.stream(url, {"Accept-Encoding": "identity"}) as response:
             if response.status_code != 200:
                 raise KilnError(
                     f"cannot download `{redact(url)}`: HTTP status {response.status_code}"
                 )
-            for chunk in response.iter_bytes():
+            for chunk in response.iter_bytes(256 * 1024):
                 write(chunk)
-    except httpx.HTTPError as exc:
-        raise KilnError(
-            f"cannot download `{redact(url)}`: {type(exc).__name__}",
-            hint="check the URL and your network connection",
-        ) from None
+    finally:
+        session.close()
 
 
 def pick_file(files: Sequence[DistFile], allowed: Callable[[Version], bool]) -> DistFile | None:

@@ -13,12 +13,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-import httpx
-
 from kiln.errors import KilnError
+from kiln.publish.credentials import Credentials
 from kiln.publish.digests import file_digests
 from kiln.publish.files import DistFilename, parse_filename
 from kiln.publish.redact import redact_url
+from kiln.publish.transport import PublishClient, Response, TransportError
 
 _ACCEPT = (
     "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, "
@@ -39,15 +39,16 @@ class Existing:
 
 
 def lookup(
-    client: httpx.Client, check_url: str, dist: DistFilename, auth: httpx.BasicAuth | None = None
+    client: PublishClient,
+    check_url: str,
+    dist: DistFilename,
+    credentials: Credentials | None = None,
 ) -> Existing:
     """Compare ``dist`` with the index's file of the same name (``check_url`` has no userinfo)."""
     page = check_url.rstrip("/") + f"/{dist.name}/"
     try:
-        response = client.get(
-            page, headers={"Accept": _ACCEPT}, follow_redirects=True, auth=auth or httpx.USE_CLIENT_DEFAULT
-        )
-    except httpx.HTTPError as exc:
+        response = client.get(page, {"Accept": _ACCEPT}, credentials)
+    except TransportError as exc:
         raise KilnError(f"cannot query the check URL {redact_url(page)}: {exc}") from None
     if response.status_code == 404:
         return Existing("absent")
@@ -109,7 +110,7 @@ def _local_digest(path: Path, algorithm: str) -> str:
     return file_digests(path, [algorithm])[algorithm]
 
 
-def _files_on_page(response: httpx.Response) -> dict[str, dict[str, str]]:
+def _files_on_page(response: Response) -> dict[str, dict[str, str]]:
     """File name -> {algorithm: hex digest} for every file on a project page."""
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type.endswith("+json") or content_type == "application/json":

@@ -11,9 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import httpx
-
-from kiln import __version__
 from kiln.errors import KilnError
 from kiln.publish.check import CheckedFile, check_file
 from kiln.publish.credentials import Credentials
@@ -23,6 +20,7 @@ from kiln.publish.files import DistFilename
 from kiln.publish.form import form_fields
 from kiln.publish.multipart import MultipartBody
 from kiln.publish.redact import redact_url
+from kiln.publish.transport import PublishClient
 from kiln.publish.upload import RetryPolicy, UploadFailed, upload
 
 DIGESTS = ("sha256", "blake2_256", "md5")
@@ -73,7 +71,8 @@ def publish(request: PublishRequest, listener: Listener) -> list[Outcome]:
     bad = [f.dist.filename for f in request.files if not f.ok or f.metadata is None]
     if bad:
         raise KilnError(f"refusing to publish files that failed validation: {', '.join(bad)}")
-    with _client(request.policy) as client:
+    client = PublishClient(request.policy.timeout)
+    try:
         existing = _consult_check_url(client, request)
         outcomes: list[Outcome] = []
         stop: str | None = None
@@ -91,17 +90,19 @@ def publish(request: PublishRequest, listener: Listener) -> list[Outcome]:
                     stop = "stopped after the server refused the credentials"
             listener.finished(outcome)
             outcomes.append(outcome)
+    finally:
+        client.close()
     return outcomes
 
 
-def _consult_check_url(client: httpx.Client, request: PublishRequest) -> dict[str, Existing]:
+def _consult_check_url(client: PublishClient, request: PublishRequest) -> dict[str, Existing]:
     """Files the index already has, identical; any same-named but different file is an error."""
     if not request.check_url:
         return {}
     found: dict[str, Existing] = {}
     conflicts: list[str] = []
     for checked in request.files:
-        state = lookup(client, request.check_url, checked.dist, _auth(request.check_credentials))
+        state = lookup(client, request.check_url, checked.dist, request.check_credentials)
         if state.state == "same":
             found[checked.dist.filename] = state
         elif state.state == "different":
@@ -119,7 +120,7 @@ def _consult_check_url(client: httpx.Client, request: PublishRequest) -> dict[st
 
 
 def _upload_one(
-    client: httpx.Client, request: PublishRequest, checked: CheckedFile, listener: Listener
+    client: PublishClient, request: PublishRequest, checked: CheckedFile, listener: Listener
 ) -> tuple[Outcome, bool]:
     """The outcome, and whether the server refused the credentials (no point going on)."""
     dist = checked.dist
@@ -135,17 +136,8 @@ def _upload_one(
         )
     except UploadFailed as exc:
         if exc.status is not None and request.check_url:
-            again = lookup(client, request.check_url, dist, _auth(request.check_credentials))
+            again = lookup(client, request.check_url, dist, request.check_credentials)
             if again.state == "same":  # e.g. an earlier attempt did land
                 return Outcome(dist, UPLOADED, "the index has it now (an earlier attempt got through)"), False
         return Outcome(dist, FAILED, exc.message, exc.hint), exc.is_auth_failure
     return Outcome(dist, UPLOADED), False
-
-
-def _auth(credentials: Credentials | None) -> httpx.BasicAuth | None:
-    return httpx.BasicAuth(credentials.username, credentials.password) if credentials else None
-
-
-def _client(policy: RetryPolicy) -> httpx.Client:
-    timeout = httpx.Timeout(policy.timeout, connect=min(policy.timeout, 30.0))
-    return httpx.Client(timeout=timeout, headers={"User-Agent": f"kiln/{__version__}"})

@@ -16,12 +16,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-import httpx
-
 from kiln.errors import KilnError
 from kiln.publish.credentials import Credentials
 from kiln.publish.multipart import MultipartBody, Progress
 from kiln.publish.redact import redact_url, scrub
+from kiln.publish.transport import PublishClient, Response, TransportError
 
 _ACCEPT = "application/json;q=0.9, text/plain;q=0.8, text/html;q=0.7"
 _MAX_DELAY = 30.0
@@ -64,7 +63,7 @@ class UploadFailed(Exception):
 
 
 def upload(
-    client: httpx.Client,
+    client: PublishClient,
     url: str,
     body: MultipartBody,
     credentials: Credentials | None,
@@ -74,7 +73,6 @@ def upload(
     on_retry: RetryHook | None = None,
 ) -> None:
     """POST ``body`` to ``url`` (without userinfo); raise ``UploadFailed`` unless it is accepted."""
-    auth = httpx.BasicAuth(credentials.username, credentials.password) if credentials else None
     secrets = [credentials.password] if credentials else []
     headers = {
         "Accept": _ACCEPT,
@@ -85,11 +83,9 @@ def upload(
     while True:
         attempt += 1
         try:
-            response = client.post(
-                url, content=body.chunks(progress), headers=headers, auth=auth or httpx.USE_CLIENT_DEFAULT, follow_redirects=False
-            )
-        except httpx.TransportError as exc:
-            reason = scrub(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, secrets)
+            response = client.post(url, body.chunks(progress), headers, credentials)
+        except TransportError as exc:
+            reason = scrub(str(exc) or type(exc).__name__, secrets)
             if attempt > policy.retries:
                 raise UploadFailed(
                     f"could not reach {redact_url(url)} ({reason}), gave up after {attempt} attempts"
@@ -111,7 +107,7 @@ def _wait(policy: RetryPolicy, attempt: int, reason: str, on_retry: RetryHook | 
     time.sleep(delay)
 
 
-def explain(response: httpx.Response, url: str, secrets: list[str]) -> UploadFailed:
+def explain(response: Response, url: str, secrets: list[str]) -> UploadFailed:
     """Turn a refused upload into a message that says what the server meant."""
     status = response.status_code
     said = scrub(server_message(response), secrets)
@@ -146,11 +142,11 @@ def explain(response: httpx.Response, url: str, secrets: list[str]) -> UploadFai
     return UploadFailed(line, status=status)
 
 
-def server_message(response: httpx.Response) -> str:
+def server_message(response: Response) -> str:
     """The server's own explanation: a JSON ``message``/``detail``/``code``, else the text."""
     try:
         text = response.text
-    except (httpx.HTTPError, UnicodeDecodeError):
+    except LookupError:  # an unknown charset
         return ""
     content_type = response.headers.get("content-type", "")
     if "json" in content_type:

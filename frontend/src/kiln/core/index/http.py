@@ -56,7 +56,17 @@ class HttpResponse:
         return self._raw.data
 
     def iter_bytes(self, size: int) -> Iterator[bytes]:
-        yield from self._raw.stream(size)
+        """The body in chunks of up to ``size`` bytes; a connection that breaks off (or
+        stalls past the timeout) meanwhile is a :class:`KilnError`."""
+        import urllib3
+
+        try:
+            yield from self._raw.stream(size)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise KilnError(
+                f"reading `{redact(self.url)}` failed: {describe_error(exc)}",
+                hint="check your network connection and try again",
+            ) from None
 
     def close(self) -> None:
         """Give the connection back to the pool, or drop it when its body was not read to
@@ -65,6 +75,39 @@ class HttpResponse:
         if not raw.closed:
             raw.close()
         raw.release_conn()
+
+
+def pool_manager(
+    proxy: str | None, context: ssl.SSLContext, hosts: HostCache, maxsize: int = 16
+) -> urllib3.PoolManager:
+    """Keep-alive connection pools (``maxsize`` connections per host), direct or through
+    ``proxy`` (whose ``user:password@`` become proxy credentials), looking hosts up through
+    ``hosts``. urllib3 neither retries nor follows redirects here: its callers do."""
+    import urllib3
+
+    options: dict[str, Any] = {
+        "num_pools": 10,
+        "maxsize": maxsize,
+        "headers": {"User-Agent": f"kiln/{__version__}"},
+        "ssl_context": context,
+        "retries": False,
+    }
+    manager: urllib3.PoolManager
+    if proxy is None:
+        manager = urllib3.PoolManager(**options)
+    else:
+        parts = urlsplit(proxy)
+        proxy_headers = None
+        if parts.username:
+            from urllib.parse import unquote
+
+            login = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+            proxy_headers = urllib3.make_headers(proxy_basic_auth=login)
+        manager = urllib3.ProxyManager(
+            strip_credentials(proxy), proxy_headers=proxy_headers, **options
+        )
+    manager.pool_classes_by_scheme = pool_classes(hosts)
+    return manager
 
 
 def ssl_context() -> ssl.SSLContext:
@@ -122,34 +165,11 @@ class HttpSession:
         proxy = proxy_for(url, self.environ)
         with self._lock:
             manager = self._managers.get(proxy)
-            if manager is not None:
-                return manager
-            import urllib3
-
-            if self._context is None:
-                self._context = ssl_context()
-            options: dict[str, Any] = {
-                "num_pools": 10,
-                "maxsize": 16,
-                "headers": {"User-Agent": f"kiln/{__version__}"},
-                "ssl_context": self._context,
-                "retries": False,
-            }
-            if proxy is None:
-                manager = urllib3.PoolManager(**options)
-            else:
-                parts = urlsplit(proxy)
-                proxy_headers = None
-                if parts.username:
-                    from urllib.parse import unquote
-
-                    login = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-                    proxy_headers = urllib3.make_headers(proxy_basic_auth=login)
-                manager = urllib3.ProxyManager(
-                    strip_credentials(proxy), proxy_headers=proxy_headers, **options
-                )
-            manager.pool_classes_by_scheme = pool_classes(self.hosts)
-            self._managers[proxy] = manager
+            if manager is None:
+                if self._context is None:
+                    self._context = ssl_context()
+                manager = pool_manager(proxy, self._context, self.hosts)
+                self._managers[proxy] = manager
             return manager
 
     def close(self) -> None:
@@ -378,7 +398,7 @@ def _transient_errors() -> tuple[type[Exception], ...]:
 def _failed(url: str, exc: Exception) -> KilnError:
     cause = exc.cause if isinstance(exc, _Transient) else exc
     return KilnError(
-        f"request to `{redact(url)}` failed: {_describe(cause)}",
+        f"request to `{redact(url)}` failed: {describe_error(cause)}",
         hint="check the URL and your network connection",
     )
 
@@ -410,7 +430,7 @@ def _same_unvalidated(entry: CachedResponse | None, result: CachedResponse) -> b
 _CONNECTION_PREFIX = re.compile(r"^\w+\(host='[^']*', port=\d+\): ")
 
 
-def _describe(exc: Exception) -> str:
+def describe_error(exc: Exception) -> str:
     """A short reason for a transport error that cannot contain credentials."""
     text = _CONNECTION_PREFIX.sub("", str(exc))
     if not text or "@" in text or "://" in text:
