@@ -272,3 +272,30 @@ def test_record_rows_round_trip_through_csv_rules(path: str) -> None:
     assert text == expected.getvalue()
     assert parse_rows(text) == sorted(rows)
     assert [(e.path, e.hash, e.size) for e in parse_record(text)] == sorted(rows)
+
+
+def test_metadata_headers_read_like_the_email_parser(tmp_path: Path) -> None:
+    from email.parser import BytesParser
+
+    from kiln.core.install.installed import read_headers
+
+    text = (
+        b"Metadata-Version: 2.1\r\n"
+        b"Name: Demo-Pkg\n"
+        b"Version:1.0\n"
+        b"Summary: a summary: with a colon\n"
+        b"Description: first line\n"
+        b"        |second line\n"
+        b"Requires-Dist: alpha>=1\n"
+        b"requires-dist: beta; extra == 'x'\n"
+        b"\n"
+        b"Body: not a header\n"
+    )
+    path = tmp_path / "METADATA"
+    path.write_bytes(text)
+    ours = read_headers(path)
+    theirs = BytesParser().parsebytes(text, headersonly=True)
+    for name in ("Name", "version", "Summary", "Description", "Body", "Missing"):
+        assert ours.get(name) == theirs.get(name), name
+    assert ours.get_all("Requires-Dist") == theirs.get_all("Requires-Dist")
+    assert [k for k, _v in ours.items()] == list(theirs.keys())

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from email.message import Message
-from email.parser import BytesParser
 from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -82,17 +80,51 @@ def read_distribution(dist_info: Path) -> InstalledDistribution | None:
     )
 
 
-def read_headers(path: Path) -> Message:
-    """The header section of an email-style file (METADATA, WHEEL); raises ``OSError``.
+class Headers:
+    """The header fields of an email-style file (METADATA, WHEEL), looked up by name in
+    any case; a field given more than once keeps every value, in order."""
 
-    Only the bytes before the first empty line are parsed: a long description in the
-    body can be far bigger than the headers and does not change them.
+    def __init__(self, fields: list[tuple[str, str]]) -> None:
+        self._fields = fields
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        wanted = name.lower()
+        for key, value in self._fields:
+            if key.lower() == wanted:
+                return value
+        return default
+
+    def get_all(self, name: str) -> list[str]:
+        wanted = name.lower()
+        return [value for key, value in self._fields if key.lower() == wanted]
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._fields)
+
+
+def read_headers(path: Path) -> Headers:
+    """The header section of an email-style file; raises ``OSError``.
+
+    Only the lines before the first empty one are read: a long description in the body
+    can be far bigger than the headers and does not change them. A line that starts
+    with white space continues the field before it, as in email.
     """
     with open(path, "rb") as handle:
         data = handle.read()
-    ends = [end for end in (data.find(b"\n\n"), data.find(b"\n\r\n")) if end >= 0]
-    head = data[: min(ends) + 1] if ends else data
-    return BytesParser().parsebytes(head, headersonly=True)
+    fields: list[tuple[str, str]] = []
+    for raw in data.decode("utf-8", "surrogateescape").split("\n"):
+        line = raw.rstrip("\r")
+        if not line:
+            break
+        if line[0] in " \t":
+            if fields:
+                key, value = fields[-1]
+                fields[-1] = (key, f"{value}\n{line}")
+            continue
+        key, colon, value = line.partition(":")
+        if colon:
+            fields.append((key.strip(), value.lstrip()))
+    return Headers(fields)
 
 
 def _direct_url(path: Path) -> dict[str, object] | None:
