@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,15 +19,40 @@ from kiln.core.index import ClientOptions, IndexOptions, IndexPackageSource, res
 from kiln.core.index.proxies import proxy_for
 
 
-class ForwardingProxy:
-    """A plain HTTP proxy on loopback: forwards absolute-URI GETs and logs them."""
+class QuietHandler(BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+ServerT = TypeVar("ServerT", bound="Loopback")
+
+
+class Loopback:
+    """An HTTP server on 127.0.0.1 with ``handler``, serving inside a ``with`` block."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self: ServerT) -> ServerT:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class ForwardingProxy(Loopback):
+    """A plain HTTP proxy: forwards absolute-URI GETs and logs them."""
 
     def __init__(self) -> None:
         self.seen: list[str] = []
         self.authorization: list[str | None] = []
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 proxy.seen.append(self.path)
                 proxy.authorization.append(self.headers.get("Proxy-Authorization"))
@@ -47,20 +73,7 @@ class ForwardingProxy:
                 self.wfile.write(body)
                 upstream.close()
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> ForwardingProxy:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 @pytest.fixture(scope="module")
@@ -121,16 +134,16 @@ def test_proxy_choice_follows_the_environment_variables(
     assert proxy_for(url, environ) == expected
 
 
-class Redirector:
-    """A server on loopback that answers every GET with a redirect to ``target`` + path,
-    after ``failures`` answers of 503."""
+class Redirector(Loopback):
+    """Answers every GET with a redirect to ``target`` + path, after ``failures`` answers
+    of 503."""
 
     def __init__(self, target: str, failures: int = 0) -> None:
         self.authorization: list[str | None] = []
         self.failures = failures
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 outer.authorization.append(self.headers.get("Authorization"))
                 if outer.failures > 0:
@@ -144,20 +157,7 @@ class Redirector:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> Redirector:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 def test_redirects_are_followed_and_credentials_stay_with_their_origin(
