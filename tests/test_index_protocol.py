@@ -359,3 +359,31 @@ def test_exact_pin_prefilter_never_drops_a_version_the_pin_contains(pins: str) -
     # ... and it does drop what cannot match: a page's other releases.
     assert "10.0" not in passed
     assert "2.5.4" not in passed or pins == "==2.5.4"
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_metadata_is_read_from_its_headers_and_the_description_body_is_skipped(
+    newline: str,
+) -> None:
+    from packaging.metadata import Metadata
+
+    from kiln.core.index.metadata import parse_metadata
+    from kiln.core.types import DistFile
+
+    lines = [
+        "Metadata-Version: 2.1", "Name: demo", "Version: 1.0", "Requires-Python: >=3.9",
+        "Requires-Dist: alpha>=1", "Requires-Dist: beta; extra == 'x'", "Provides-Extra: x",
+        "Description-Content-Type: text/markdown", "",
+        "# Demo", "", "Requires-Dist: not-a-header (this is the description)",
+    ]
+    raw = newline.join(lines).encode()
+    file = DistFile(
+        name=canonicalize_name("demo"), version=Version("1.0"),
+        filename="demo-1.0-py3-none-any.whl", url="https://example.invalid/demo.whl",
+    )
+    ours = parse_metadata(raw, file)
+    full = Metadata.from_email(raw, validate=False)
+    for field in ("name", "version", "requires_python", "requires_dist", "provides_extra"):
+        assert getattr(ours, field) == getattr(full, field), field
+    assert [str(r) for r in ours.requires_dist or []] == ["alpha>=1", 'beta; extra == "x"']
+    assert full.description is not None and ours.description is None

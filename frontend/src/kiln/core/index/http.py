@@ -392,6 +392,9 @@ def _transient_errors() -> tuple[type[Exception], ...]:
         exceptions.ProtocolError,
         exceptions.ProxyError,
         exceptions.NameResolutionError,
+        # A handshake the network broke (a proxy's alert, a reset); a certificate that does
+        # not verify fails the same way every time, after the retries.
+        exceptions.SSLError,
     )
 
 

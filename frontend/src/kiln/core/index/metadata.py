@@ -33,9 +33,13 @@ class MetadataNeedsBuild(KilnError):
 
 
 def parse_metadata(raw: bytes, file: DistFile) -> Metadata:
-    """Parse core metadata and check that it describes ``file``."""
+    """Parse core metadata and check that it describes ``file``.
+
+    Only the header fields are parsed: the body is the long description, often most of
+    the bytes, and nothing that resolving or installing reads (so ``description`` is
+    left unset)."""
     try:
-        metadata = Metadata.from_email(raw, validate=False)
+        metadata = Metadata.from_email(header_section(raw), validate=False)
     except (InvalidMetadata, ValueError) as exc:
         raise KilnError(f"the metadata of `{file.filename}` is invalid: {exc}") from None
     name = getattr(metadata, "name", None)
@@ -45,6 +49,13 @@ def parse_metadata(raw: bytes, file: DistFile) -> Metadata:
             f"not `{file.name}`"
         )
     return metadata
+
+
+def header_section(raw: bytes) -> bytes:
+    """The header fields of an email-style document: everything before the first empty
+    line (``\n`` or ``\r\n`` line ends)."""
+    ends = [end for end in (raw.find(b"\n\n"), raw.find(b"\n\r\n")) if end >= 0]
+    return raw[: min(ends) + 1] if ends else raw
 
 
 def read_wheel_metadata(source: IO[bytes] | Path, filename: str) -> bytes:
