@@ -1,44 +1,33 @@
-"""The HTTP session of the index client: pooling, retries, credentials and page caching.
-
-Requests go through urllib3: a pool of keep-alive connections per host shared by every
-thread of a run, with proxies taken from the environment (see :mod:`.proxies`) and host
-names looked up once per session (see :mod:`.dns`). Bodies are read by the standard
-library's HTTP client in C, which matters when a run downloads tens of megabytes of index
-pages.
-"""
+"""The HTTP session of the index client: retries, credentials and page caching, over the
+pooled connections of :mod:`.connections`."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
-import re
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from typing import TYPE_CHECKING
 
-from kiln import __version__
 from kiln.core.index.cache import CachedResponse, HttpCache
 from kiln.core.index.config import env_key
+from kiln.core.index.connections import (
+    ConnectionPools,
+    TooManyRedirects,
+    describe_error,
+    open_url,
+)
 from kiln.core.index.credentials import Credentials, CredentialStore
-from kiln.core.index.dns import HostCache, pool_classes
-from kiln.core.index.proxies import proxy_for
 from kiln.core.index.redaction import redact, strip_credentials
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:
-    import ssl
-
     import urllib3
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-MAX_REDIRECTS = 10
 
 
 class HttpResponse:
@@ -77,53 +66,6 @@ class HttpResponse:
         raw.release_conn()
 
 
-def pool_manager(
-    proxy: str | None, context: ssl.SSLContext, hosts: HostCache, maxsize: int = 16
-) -> urllib3.PoolManager:
-    """Keep-alive connection pools (``maxsize`` connections per host), direct or through
-    ``proxy`` (whose ``user:password@`` become proxy credentials), looking hosts up through
-    ``hosts``. urllib3 neither retries nor follows redirects here: its callers do."""
-    import urllib3
-
-    options: dict[str, Any] = {
-        "num_pools": 10,
-        "maxsize": maxsize,
-        "headers": {"User-Agent": f"kiln/{__version__}"},
-        "ssl_context": context,
-        "retries": False,
-    }
-    manager: urllib3.PoolManager
-    if proxy is None:
-        manager = urllib3.PoolManager(**options)
-    else:
-        parts = urlsplit(proxy)
-        proxy_headers = None
-        if parts.username:
-            from urllib.parse import unquote
-
-            login = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-            proxy_headers = urllib3.make_headers(proxy_basic_auth=login)
-        manager = urllib3.ProxyManager(
-            strip_credentials(proxy), proxy_headers=proxy_headers, **options
-        )
-    manager.pool_classes_by_scheme = pool_classes(hosts)
-    return manager
-
-
-def ssl_context() -> ssl.SSLContext:
-    """The trusted certificates: ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` when set, else
-    certifi's bundle."""
-    import ssl
-
-    if os.environ.get("SSL_CERT_FILE"):
-        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
-    if os.environ.get("SSL_CERT_DIR"):
-        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
-    import certifi
-
-    return ssl.create_default_context(cafile=certifi.where())
-
-
 @dataclass(frozen=True)
 class HttpSettings:
     timeout: float = 30.0
@@ -140,7 +82,7 @@ class OfflineError(KilnError):
 
 
 class HttpSession:
-    """Pooled connections shared by every thread of a run."""
+    """The requests of a run, from every thread: credentials, retries, the page cache."""
 
     def __init__(
         self,
@@ -152,32 +94,12 @@ class HttpSession:
         self.settings = settings or HttpSettings()
         self.credentials = credentials
         self.cache = cache
-        self.environ = os.environ if environ is None else environ
-        # Made on the first request: a run that needs no network (local find-links,
-        # cache hits, offline mode) loads no TLS certificates.
-        self._managers: dict[str | None, urllib3.PoolManager] = {}
-        self._context: ssl.SSLContext | None = None
-        self._lock = threading.Lock()
-        self.hosts = HostCache()
-
-    def _manager(self, url: str) -> urllib3.PoolManager:
-        """The connection pools for ``url``: direct, or through its proxy."""
-        proxy = proxy_for(url, self.environ)
-        with self._lock:
-            manager = self._managers.get(proxy)
-            if manager is None:
-                if self._context is None:
-                    self._context = ssl_context()
-                manager = pool_manager(proxy, self._context, self.hosts)
-                self._managers[proxy] = manager
-            return manager
+        self._pools = ConnectionPools(environ)
+        #: Host name lookups, one per host for the whole session.
+        self.hosts = self._pools.hosts
 
     def close(self) -> None:
-        with self._lock:
-            managers = list(self._managers.values())
-            self._managers.clear()
-        for manager in managers:
-            manager.clear()
+        self._pools.close()
 
     # -- plain requests --------------------------------------------------------------
 
@@ -315,15 +237,26 @@ class HttpSession:
         stream: bool,
     ) -> HttpResponse:
         """One request with retries: on connection failures, timeouts and 5xx answers."""
+        import urllib3
+
+        login = (creds.username, creds.password or "") if creds is not None else None
+        sent = {"Accept-Encoding": "gzip, deflate", **headers}
+        timeout = self.settings.timeout
         delay = self.settings.backoff
         for attempt in range(self.settings.retries + 1):
             last = attempt == self.settings.retries
             try:
-                response = self._follow(method, strip_credentials(url), headers, creds, stream)
-            except _Transient as exc:
-                if last:
+                raw, final = open_url(
+                    self._pools, method, strip_credentials(url), sent, login,
+                    connect_timeout=min(10.0, timeout), read_timeout=timeout, stream=stream,
+                )
+            except urllib3.exceptions.HTTPError as exc:
+                if last or not isinstance(exc, _transient_errors()):
                     raise _failed(url, exc) from None
+            except TooManyRedirects as exc:
+                raise _failed(url, exc) from None
             else:
+                response = HttpResponse(raw, final)
                 if response.status_code not in RETRY_STATUSES or last:
                     return response
                 response.close()
@@ -331,58 +264,9 @@ class HttpSession:
             delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _follow(
-        self,
-        method: str,
-        url: str,
-        headers: dict[str, str],
-        creds: Credentials | None,
-        stream: bool,
-    ) -> HttpResponse:
-        """Send, following redirects; credentials go only to the origin they were for."""
-        import urllib3
-
-        timeout = urllib3.Timeout(
-            connect=min(10.0, self.settings.timeout), read=self.settings.timeout
-        )
-        origin = _origin(url)
-        for _ in range(MAX_REDIRECTS + 1):
-            sent = {"Accept-Encoding": "gzip, deflate", **headers}
-            if creds is not None and _origin(url) == origin:
-                token = f"{creds.username}:{creds.password or ''}".encode()
-                sent["Authorization"] = "Basic " + base64.b64encode(token).decode("ascii")
-            try:
-                raw = self._manager(url).urlopen(
-                    method, url, headers=sent, redirect=False, retries=False,
-                    timeout=timeout, preload_content=not stream, decode_content=True,
-                )
-            except urllib3.exceptions.HTTPError as exc:
-                if isinstance(exc, _transient_errors()):
-                    raise _Transient(exc) from None
-                raise _failed(url, exc) from None
-            location = raw.headers.get("location")
-            if raw.status not in REDIRECT_STATUSES or not location:
-                return HttpResponse(raw, url)
-            raw.drain_conn()
-            raw.release_conn()
-            url = urljoin(url, location)
-            if raw.status == 303:
-                method = "GET"
-        raise KilnError(
-            f"request to `{redact(url)}` failed: more than {MAX_REDIRECTS} redirects",
-            hint="check the URL and your network connection",
-        )
-
-
-class _Transient(Exception):
-    """A failure worth another attempt (connection refused or reset, timeout)."""
-
-    def __init__(self, cause: Exception) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
-
 
 def _transient_errors() -> tuple[type[Exception], ...]:
+    """The transport errors worth another attempt."""
     from urllib3 import exceptions
 
     return (
@@ -399,16 +283,10 @@ def _transient_errors() -> tuple[type[Exception], ...]:
 
 
 def _failed(url: str, exc: Exception) -> KilnError:
-    cause = exc.cause if isinstance(exc, _Transient) else exc
     return KilnError(
-        f"request to `{redact(url)}` failed: {describe_error(cause)}",
+        f"request to `{redact(url)}` failed: {describe_error(exc)}",
         hint="check the URL and your network connection",
     )
-
-
-def _origin(url: str) -> tuple[str, str | None, int | None]:
-    parts = urlsplit(url)
-    return (parts.scheme.lower(), parts.hostname, parts.port)
 
 
 #: Headers that give a cached response a freshness lifetime or a validator.
@@ -427,18 +305,6 @@ def _same_unvalidated(entry: CachedResponse | None, result: CachedResponse) -> b
         and bool(entry.sha256)
         and entry.sha256 == result.sha256
     )
-
-
-#: urllib3 starts its messages with the connection or pool they happened on.
-_CONNECTION_PREFIX = re.compile(r"^\w+\(host='[^']*', port=\d+\): ")
-
-
-def describe_error(exc: Exception) -> str:
-    """A short reason for a transport error that cannot contain credentials."""
-    text = _CONNECTION_PREFIX.sub("", str(exc))
-    if not text or "@" in text or "://" in text:
-        return type(exc).__name__
-    return text
 
 
 def file_url_path(url: str) -> Path:
