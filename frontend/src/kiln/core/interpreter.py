@@ -157,7 +157,7 @@ def inspect_interpreter(path: str | os.PathLike[str]) -> Interpreter:
         return cached
     shared = _shared_key(location, stat)
     if shared is not None:
-        found = _read_cache(_cache_file(str(shared[0])), shared)
+        found = _read_cache(shared[0], shared[1])
         moved = _relocated(found, location) if found is not None else None
         if moved is not None:
             return moved
@@ -165,19 +165,20 @@ def inspect_interpreter(path: str | os.PathLike[str]) -> Interpreter:
     if not _is_script(location):  # a shim (pyenv, asdf) may point elsewhere tomorrow
         _write_cache(cache_file, key, interpreter)
         if shared is not None and _relocated(interpreter, location) == interpreter:
-            _write_cache(_cache_file(str(shared[0])), shared, interpreter)
+            _write_cache(shared[0], shared[1], interpreter)
     return interpreter
 
 
-def _shared_key(location: Path, stat: os.stat_result) -> list[object] | None:
-    """The cache key of a virtual environment's interpreter by the interpreter it links to,
-    or None when ``location`` is not a link inside a virtual environment."""
+def _shared_key(location: Path, stat: os.stat_result) -> tuple[Path, list[object]] | None:
+    """The cache file and key of a virtual environment's interpreter by the interpreter it
+    links to, or None when ``location`` is not a link inside a virtual environment."""
     if not (location.parent.parent / "pyvenv.cfg").is_file():
         return None
     target = os.path.realpath(location)
     if target == str(location):
         return None  # a copy: nothing shared with other environments
-    return [f"venv\0{target}\0{location.name}", stat.st_mtime_ns, stat.st_size]
+    identity = f"venv\0{target}\0{location.name}"
+    return _cache_file(identity), [identity, stat.st_mtime_ns, stat.st_size]
 
 
 def _relocated(interpreter: Interpreter, location: Path) -> Interpreter | None:

@@ -27,11 +27,9 @@ class StatMemo:
     def remember(self, path: Path, kind: str, compute: Callable[[], bytes]) -> bytes:
         """The ``kind`` fact about ``path``: stored, or ``compute()``d and stored."""
         entry = self._entry(path, kind)
-        if entry is not None:
-            try:
-                return entry.read_bytes()
-            except OSError:
-                pass
+        stored = _read(entry)
+        if stored is not None:
+            return stored
         value = compute()
         if entry is not None:
             # A read-only cache only costs the next run the work again.
@@ -41,13 +39,7 @@ class StatMemo:
 
     def recall(self, path: Path, kind: str) -> bytes | None:
         """The stored ``kind`` fact about ``path``, if there is one (nothing is computed)."""
-        entry = self._entry(path, kind)
-        if entry is None:
-            return None
-        try:
-            return entry.read_bytes()
-        except OSError:
-            return None
+        return _read(self._entry(path, kind))
 
     def _entry(self, path: Path, kind: str) -> Path | None:
         try:
@@ -60,3 +52,12 @@ class StatMemo:
         ))
         digest = hashlib.sha256(identity.encode("utf-8", "surrogateescape")).hexdigest()[:32]
         return self.root / digest[:2] / digest
+
+
+def _read(entry: Path | None) -> bytes | None:
+    if entry is None:
+        return None
+    try:
+        return entry.read_bytes()
+    except OSError:
+        return None

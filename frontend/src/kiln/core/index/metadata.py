@@ -16,6 +16,7 @@ from typing import IO
 from packaging.metadata import InvalidMetadata, Metadata
 from packaging.utils import canonicalize_name
 
+from kiln.core.headers import header_section
 from kiln.core.index.cache import CachedResponse
 from kiln.core.index.download import Downloader
 from kiln.core.index.http import HttpSession
@@ -49,13 +50,6 @@ def parse_metadata(raw: bytes, file: DistFile) -> Metadata:
             f"not `{file.name}`"
         )
     return metadata
-
-
-def header_section(raw: bytes) -> bytes:
-    """The header fields of an email-style document: everything before the first empty
-    line (``\n`` or ``\r\n`` line ends)."""
-    ends = [end for end in (raw.find(b"\n\n"), raw.find(b"\n\r\n")) if end >= 0]
-    return raw[: min(ends) + 1] if ends else raw
 
 
 def read_wheel_metadata(source: IO[bytes] | Path, filename: str) -> bytes:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
 
+from kiln.core.headers import Headers, parse_headers
 from kiln.core.install.environment import Environment
 
 
@@ -80,51 +81,10 @@ def read_distribution(dist_info: Path) -> InstalledDistribution | None:
     )
 
 
-class Headers:
-    """The header fields of an email-style file (METADATA, WHEEL), looked up by name in
-    any case; a field given more than once keeps every value, in order."""
-
-    def __init__(self, fields: list[tuple[str, str]]) -> None:
-        self._fields = fields
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        wanted = name.lower()
-        for key, value in self._fields:
-            if key.lower() == wanted:
-                return value
-        return default
-
-    def get_all(self, name: str) -> list[str]:
-        wanted = name.lower()
-        return [value for key, value in self._fields if key.lower() == wanted]
-
-    def items(self) -> list[tuple[str, str]]:
-        return list(self._fields)
-
-
 def read_headers(path: Path) -> Headers:
-    """The header section of an email-style file; raises ``OSError``.
-
-    Only the lines before the first empty one are read: a long description in the body
-    can be far bigger than the headers and does not change them. A line that starts
-    with white space continues the field before it, as in email.
-    """
+    """The header fields of an email-style file (METADATA, WHEEL); raises ``OSError``."""
     with open(path, "rb") as handle:
-        data = handle.read()
-    fields: list[tuple[str, str]] = []
-    for raw in data.decode("utf-8", "surrogateescape").split("\n"):
-        line = raw.rstrip("\r")
-        if not line:
-            break
-        if line[0] in " \t":
-            if fields:
-                key, value = fields[-1]
-                fields[-1] = (key, f"{value}\n{line}")
-            continue
-        key, colon, value = line.partition(":")
-        if colon:
-            fields.append((key.strip(), value.lstrip()))
-    return Headers(fields)
+        return parse_headers(handle.read())
 
 
 def _direct_url(path: Path) -> dict[str, object] | None:

@@ -285,12 +285,12 @@ class _Stager:
         data_prefix = wheel.data_dir + "/"
         info_prefix = wheel.dist_info + "/"
         known = self.known
+        members = [member for member in sorted(known) if not member.endswith("/")]
         # Files that go to the root directory under their own name: most of any wheel,
         # staged in one pass.
         plain = [
-            member for member in sorted(known)
-            if not member.endswith("/")
-            and not member.startswith(data_prefix)
+            member for member in members
+            if not member.startswith(data_prefix)
             and not (
                 member.startswith(info_prefix)
                 and (member[len(info_prefix):] in _GENERATED
@@ -302,8 +302,8 @@ class _Stager:
         root = self._root
         self.record.extend((member, *known[member]) for member in plain)
         self.installed.extend(f"{root}/{member}" for member in plain)
-        for member in sorted(known):
-            if not member.startswith(data_prefix) or member.endswith("/"):
+        for member in members:
+            if not member.startswith(data_prefix):
                 continue
             source = os.path.join(source_root, *member.split("/"))
             key, _, inner = member[len(data_prefix):].partition("/")

@@ -101,14 +101,18 @@ class Transaction:
 
     # -- staging -------------------------------------------------------------------
 
+    def _entry(self, root: str, top: str) -> str:
+        """The staged path of the top-level entry ``top`` of the destination ``root``."""
+        entry = self._tops.get((root, top))
+        if entry is None:
+            entry = self._tops[(root, top)] = self._next_name()
+        return entry
+
     def _staged(self, root: Path, relative: str) -> str:
         """The staged path of ``relative`` (``/``-separated) under the destination ``root``,
         with its parent directories made."""
         top, sep, rest = relative.partition("/")
-        key = (os.fspath(root), top)
-        entry = self._tops.get(key)
-        if entry is None:
-            entry = self._tops[key] = self._next_name()
+        entry = self._entry(os.fspath(root), top)
         if not sep:
             return entry
         staged = os.path.join(entry, *rest.split("/"))
@@ -131,15 +135,12 @@ class Transaction:
         ``member`` (``/``-separated): the bulk of a wheel, in one pass that makes each
         directory once and then links file after file."""
         key = os.fspath(root)
-        tops = self._tops
         staged_paths: list[str] = []
         parents: set[str] = set()
         dirname = os.path.dirname
         for member in members:
             top, sep, rest = member.partition("/")
-            entry = tops.get((key, top))
-            if entry is None:
-                entry = tops[(key, top)] = self._next_name()
+            entry = self._entry(key, top)
             if sep:
                 staged = f"{entry}/{rest}"
                 parents.add(dirname(staged))
