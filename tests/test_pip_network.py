@@ -57,3 +57,28 @@ def test_install_into_a_kiln_venv_imports_both_packages(tmp_path: Path, cache: P
     assert out == "httpx rich ok True"
     check = ok(kiln("pip", "check", "--python", venv, env=env))
     assert "Traceback" not in check.stderr
+
+
+def test_universal_compile_from_pypi_pins_what_uv_pins_in_every_environment(
+    tmp_path: Path, cache: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from backend_helpers import VENV_BIN
+    from test_pip_compile_universal import pins_by_environment
+
+    (tmp_path / "requirements.in").write_text(REQUIREMENTS + "black\nclick\n")
+    ours = ok(kiln("pip", "compile", "requirements.in", "--universal", "--python-version",
+                   "3.9", "--no-header", "--no-annotate", env=base_env(cache),
+                   cwd=tmp_path)).stdout
+    theirs = subprocess.run(
+        [VENV_BIN / "uv", "pip", "compile", "requirements.in", "--universal",
+         "--python-version", "3.9", "--no-header", "--no-annotate", "--no-config",
+         "--cache-dir", tmp_path / "uv-cache", "--python", sys.executable],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300, check=True,
+        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+    ).stdout
+    assert ";" in ours  # markers are kept (colorama for click on Windows, at least)
+    assert pins_by_environment(ours) == pins_by_environment(theirs)

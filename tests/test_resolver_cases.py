@@ -16,10 +16,15 @@ explanation text of an unsatisfiable resolution. Schema::
       "requirements": ["<name>..."],
       "constraints": ["<name>..."],            # optional
       "prerelease": "if-necessary",            # optional
-      "environment": {"python": "3.12", "platform": "linux"},
+      "environment": {"python": "3.12", "platform": "linux"}
+                  or {"python": "3.9", "universal": true},
       "expected": {"pins": {"<name>": "<version>"}}
+              or {"lines": ["<name>==<version> ; <marker>"]}   # universal resolutions
               or {"explanation": ["line 1", "line 2"]}
     }
+
+A universal case resolves for every environment from its Python up; its pins are written as
+``kiln pip compile --universal`` writes them.
 
 All keys of a package version except ``version`` are optional; ``tag: null`` means an sdist.
 """
@@ -32,9 +37,17 @@ from typing import Any
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.version import Version
 from resolver_universe import Universe, pins
 
-from kiln.core.resolver import ResolutionError, TargetEnvironment, resolve
+from kiln.core.resolver import (
+    CompileOptions,
+    ResolutionError,
+    TargetEnvironment,
+    render_requirements,
+    resolve,
+    resolve_universal,
+)
 
 CASES = Path(__file__).parent / "resolver_cases"
 CASE_KEYS = {"description", "packages", "requirements", "constraints", "prerelease",
@@ -47,7 +60,8 @@ def load_case(path: Path) -> dict[str, Any]:
     case: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     assert set(case) <= CASE_KEYS, f"{path.name}: unknown keys {set(case) - CASE_KEYS}"
     assert {"description", "packages", "requirements", "environment", "expected"} <= set(case)
-    assert len(case["expected"]) == 1 and set(case["expected"]) <= {"pins", "explanation"}
+    assert len(case["expected"]) == 1
+    assert set(case["expected"]) <= {"pins", "lines", "explanation"}
     return case
 
 
@@ -69,9 +83,11 @@ def build_universe(case: dict[str, Any]) -> Universe:
     return universe
 
 
-def run_case(case: dict[str, Any]) -> dict[str, str] | str:
+def run_case(case: dict[str, Any]) -> dict[str, str] | list[str] | str:
     """The pins of a successful resolution, or the explanation of a failed one."""
     environment = case["environment"]
+    if environment.get("universal"):
+        return run_universal_case(case)
     target = TargetEnvironment.for_target(environment["python"], environment["platform"])
     try:
         resolution = resolve(
@@ -85,6 +101,24 @@ def run_case(case: dict[str, Any]) -> dict[str, str] | str:
     except ResolutionError as error:
         return error.explanation
     return pins(resolution)
+
+
+def run_universal_case(case: dict[str, Any]) -> list[str] | str:
+    try:
+        resolution = resolve_universal(
+            [Requirement(r) for r in case["requirements"]],
+            build_universe(case),
+            python=Version(case["environment"]["python"]),
+            markers={},
+            constraints=[Requirement(c) for c in case.get("constraints", ())],
+            prerelease=case.get("prerelease", "if-necessary"),
+            concurrency=1,
+        )
+    except ResolutionError as error:
+        return error.explanation
+    return render_requirements(
+        resolution, CompileOptions(no_header=True, no_annotate=True)
+    ).splitlines()
 
 
 CASE_FILES = sorted(CASES.glob("*.json"))
@@ -103,5 +137,7 @@ def test_resolver_case_outcome_matches_exactly(path: Path) -> None:
     expected = case["expected"]
     if "pins" in expected:
         assert outcome == expected["pins"], case["description"]
+    elif "lines" in expected:
+        assert outcome == expected["lines"], case["description"]
     else:
         assert outcome == "\n".join(expected["explanation"]), case["description"]

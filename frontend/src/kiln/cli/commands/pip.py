@@ -165,9 +165,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     compile_.add_argument("-c", "--constraints", action="append", default=[], metavar="FILE",
                           help="constrain versions with the requirements of FILE")
     compile_.add_argument("--python-version", metavar="VERSION",
-                          help="resolve for this Python version (e.g. `3.12`)")
-    compile_.add_argument("--python-platform", metavar="PLATFORM",
-                          help="resolve for this platform (e.g. `linux`, `macos`, `windows`)")
+                          help="resolve for this Python version (e.g. `3.12`); with "
+                          "`--universal`, the oldest Python to support")
+    target = compile_.add_mutually_exclusive_group()
+    target.add_argument("--python-platform", metavar="PLATFORM",
+                        help="resolve for this platform (e.g. `linux`, `macos`, `windows`)")
+    target.add_argument("--universal", action="store_true",
+                        help="resolve for every platform and Python version at once, "
+                        "pins carrying environment markers")
     compile_.add_argument("--no-header", action="store_true",
                           help="leave out the header comment")
     compile_.add_argument("--no-annotate", action="store_true",
@@ -448,7 +453,7 @@ def _compile_command(args: argparse.Namespace) -> str:
         words += ["--extra-index-url", redact(value)]
     for value in args.find_links:
         words += ["--find-links", redact(value)]
-    for flag in ("no_index", "no_header", "no_annotate", "no_deps"):
+    for flag in ("universal", "no_index", "no_header", "no_annotate", "no_deps"):
         if getattr(args, flag):
             words.append("--" + flag.replace("_", "-"))
     return " ".join(words)
@@ -468,10 +473,9 @@ def _compile(args: argparse.Namespace, ui: UI) -> int:
     )
     result = compile_requirements(
         inputs, _settings(args), target=target, options=options,
-        events=_Progress(ui).events(),
+        events=_Progress(ui).events(), universal=args.universal,
     )
-    ui.info(f"Resolved {_packages(len(result.resolution.packages))} in "
-            f"{elapsed(result.seconds)}")
+    ui.info(f"Resolved {_packages(len(result.resolution.pins))} in {elapsed(result.seconds)}")
     if args.output_file:
         _write_atomic(Path(args.output_file), result.text)
     else:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from packaging.version import Version
+
 from kiln.core.operations.options import Events, Settings
 from kiln.core.operations.session import Session
 from kiln.core.requirements_file import RequirementsInput
@@ -12,13 +14,14 @@ from kiln.core.resolver import (
     CompileOptions,
     Resolution,
     TargetEnvironment,
+    UniversalResolution,
     render_requirements,
 )
 
 
 @dataclass(frozen=True)
 class CompileResult:
-    resolution: Resolution
+    resolution: Resolution | UniversalResolution
     #: The ``requirements.txt`` text.
     text: str
     seconds: float
@@ -31,11 +34,21 @@ def compile_requirements(
     target: TargetEnvironment | None = None,
     options: CompileOptions | None = None,
     events: Events | None = None,
+    universal: bool = False,
 ) -> CompileResult:
-    """Resolve ``inputs`` for ``target`` (default: the running interpreter) and render them."""
+    """Resolve ``inputs`` for ``target`` (default: the running interpreter) and render them.
+
+    ``universal``: resolve for every environment whose Python is at least ``target``'s
+    ``python_version`` instead, pins carrying markers."""
     started = time.monotonic()
     settings = settings or Settings()
-    with Session(inputs, settings, target or TargetEnvironment.current(), events) as session:
-        resolution = session.resolve(no_deps=settings.no_deps)
+    target = target or TargetEnvironment.current()
+    resolution: Resolution | UniversalResolution
+    with Session(inputs, settings, target, events) as session:
+        if universal:
+            floor = Version(target.markers["python_version"])
+            resolution = session.resolve_universal(floor, no_deps=settings.no_deps)
+        else:
+            resolution = session.resolve(no_deps=settings.no_deps)
     seconds = time.monotonic() - started
     return CompileResult(resolution, render_requirements(resolution, options), seconds)

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import TracebackType
 
 from packaging.requirements import Requirement
+from packaging.version import Version
 
 from kiln.core.index import IndexLocations, IndexOptions, IndexPackageSource, resolve_locations
 from kiln.core.index.configfiles import discover, load_settings
@@ -18,7 +19,14 @@ from kiln.core.operations.filters import FilteredSource, NoDepsBuilder
 from kiln.core.operations.hashes import allowed_hashes
 from kiln.core.operations.options import Events, Settings
 from kiln.core.requirements_file import RequirementsInput
-from kiln.core.resolver import MetadataBuilder, Resolution, ResolutionError, TargetEnvironment
+from kiln.core.resolver import (
+    MetadataBuilder,
+    Resolution,
+    ResolutionError,
+    TargetEnvironment,
+    UniversalResolution,
+    resolve_universal,
+)
 from kiln.core.resolver import resolve as run_resolver
 
 
@@ -96,9 +104,7 @@ class Session:
         preferences: Sequence[Requirement] = (),
     ) -> Resolution:
         """Resolve the inputs; ``preferences`` (``name==installed``) are tried first."""
-        hashes = allowed_hashes(self.inputs.requirements)
-        source = FilteredSource(self.source, hashes=hashes, no_deps=no_deps)
-        builder: MetadataBuilder = NoDepsBuilder(self.builder) if no_deps else self.builder
+        source, builder = self._resolver_inputs(no_deps)
         requirements = [spec.requirement for spec in self.inputs.requirements]
         constraints = list(self.inputs.constraints)
         if preferences:
@@ -114,3 +120,19 @@ class Session:
             requirements, source, env=self.target, constraints=constraints,
             prerelease=self.settings.prerelease, builder=builder,
         )
+
+    def resolve_universal(self, python: Version, *, no_deps: bool = False) -> UniversalResolution:
+        """Resolve the inputs for every environment with Python ``python`` or newer."""
+        source, builder = self._resolver_inputs(no_deps)
+        return resolve_universal(
+            [spec.requirement for spec in self.inputs.requirements], source,
+            python=python, markers=self.target.markers,
+            constraints=list(self.inputs.constraints),
+            prerelease=self.settings.prerelease, builder=builder,
+        )
+
+    def _resolver_inputs(self, no_deps: bool) -> tuple[FilteredSource, MetadataBuilder]:
+        hashes = allowed_hashes(self.inputs.requirements)
+        source = FilteredSource(self.source, hashes=hashes, no_deps=no_deps)
+        builder: MetadataBuilder = NoDepsBuilder(self.builder) if no_deps else self.builder
+        return source, builder

@@ -1,4 +1,5 @@
-"""Dependency resolution: PubGrub over PEP 440 versions, for one target environment.
+"""Dependency resolution: PubGrub over PEP 440 versions, for one target environment or,
+with :func:`resolve_universal`, for all of them at once.
 
 The entry point is :func:`resolve`; :func:`render_requirements` turns its result into a
 ``requirements.txt``. Nothing here prints.
@@ -16,7 +17,13 @@ if TYPE_CHECKING:
     from kiln.core.resolver.environment import TargetEnvironment
     from kiln.core.resolver.errors import ResolutionError
     from kiln.core.resolver.provider import MetadataBuilder, PrereleaseMode
-    from kiln.core.resolver.resolution import Dependency, Resolution, ResolvedPackage
+    from kiln.core.resolver.resolution import (
+        Dependency,
+        Resolution,
+        ResolvedPackage,
+        UniversalResolution,
+    )
+    from kiln.core.resolver.universal import resolve_universal
 
 if not TYPE_CHECKING:  # the type checker reads the imports above instead
     #: Where each public name lives: imported on first use, so a command that resolves nothing loads no solver.
@@ -31,6 +38,8 @@ if not TYPE_CHECKING:  # the type checker reads the imports above instead
         "TargetEnvironment": "kiln.core.resolver.environment",
         "render_requirements": "kiln.core.resolver.compile",
         "resolve": "kiln.core.resolver.driver",
+        "resolve_universal": "kiln.core.resolver.universal",
+        "UniversalResolution": "kiln.core.resolver.resolution",
     })
 
 __all__ = [
@@ -42,6 +51,8 @@ __all__ = [
     "ResolutionError",
     "ResolvedPackage",
     "TargetEnvironment",
+    "UniversalResolution",
     "render_requirements",
     "resolve",
+    "resolve_universal",
 ]

@@ -9,7 +9,7 @@ from functools import lru_cache
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from kiln.core.resolver.environment import TargetEnvironment
+from kiln.core.resolver.environment import ResolverEnvironment
 from kiln.core.types import DistFile
 
 
@@ -34,7 +34,7 @@ def _release(python: Version) -> Version:
 
 
 def choose_file(
-    files: Sequence[DistFile], env: TargetEnvironment, *, allow_yanked: bool
+    files: Sequence[DistFile], env: ResolverEnvironment, *, allow_yanked: bool
 ) -> FileChoice:
     """Prefer the compatible wheel with the best tag, then an sdist."""
     usable = [f for f in files if allow_yanked or f.yanked is None]

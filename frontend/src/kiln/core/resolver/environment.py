@@ -6,9 +6,12 @@ import platform
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar, Protocol
 
 from packaging import tags
 from packaging.markers import Marker, default_environment
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 from packaging.version import Version
 
@@ -60,6 +63,44 @@ _ALIASES = {
 PLATFORM_NAMES: tuple[str, ...] = tuple(sorted({*_PLATFORMS, *_ALIASES}))
 
 
+class ResolverEnvironment(Protocol):
+    """What the provider asks of the environments it resolves for: one concrete
+    environment (:class:`TargetEnvironment`) or a fork of a universal resolution."""
+
+    @property
+    def concrete(self) -> bool:
+        """True for one concrete environment: every marker is simply true or false."""
+        ...
+
+    @property
+    def markers(self) -> Mapping[str, str]:
+        """Marker values of a concrete environment (settings with markers use them)."""
+        ...
+
+    @property
+    def python_version(self) -> Version:
+        """The Python version that ``requires-python`` must admit."""
+        ...
+
+    def tag_rank(self, tag: Tag) -> int | None:
+        """Position of ``tag`` in the preference list (0 is best), None if unsupported."""
+        ...
+
+    def evaluate(self, marker: Marker | None, extra: str = "") -> bool:
+        """Whether a requirement with ``marker`` applies (anywhere in this environment)."""
+        ...
+
+    def split(
+        self, requirements: Sequence[Requirement], extra: str, *, also: Sequence[Marker] = ()
+    ) -> None:
+        """Raise when requirements on one name differ by marker inside this environment."""
+        ...
+
+    def split_python(self, requires_python: Sequence[SpecifierSet | None]) -> None:
+        """Raise when ``requires-python`` admits only part of this environment's Pythons."""
+        ...
+
+
 @dataclass(frozen=True)
 class TargetEnvironment:
     """Marker values and supported wheel tags (best first) of the environment to resolve for."""
@@ -86,6 +127,17 @@ class TargetEnvironment:
         if marker is None:
             return True
         return marker.evaluate({**self.markers, "extra": extra})
+
+    #: One concrete environment: markers evaluate to true or false.
+    concrete: ClassVar[bool] = True
+
+    def split(
+        self, requirements: Sequence[Requirement], extra: str, *, also: Sequence[Marker] = ()
+    ) -> None:
+        """Nothing to split: a concrete environment is never forked."""
+
+    def split_python(self, requires_python: Sequence[SpecifierSet | None]) -> None:
+        """Nothing to split: a concrete environment has one Python version."""
 
     @classmethod
     def current(cls) -> TargetEnvironment:

@@ -21,7 +21,9 @@ from packaging.utils import (
 from packaging.version import Version
 
 from kiln.core.resolver.candidates import FileChoice, choose_file, python_supports
-from kiln.core.resolver.environment import TargetEnvironment
+from kiln.core.resolver.environment import ResolverEnvironment
+from kiln.core.resolver.errors import ResolutionError
+from kiln.core.resolver.formatting import format_range
 from kiln.core.resolver.packages import ROOT, Package
 from kiln.core.resolver.pubgrub import Range, Unavailable
 from kiln.core.resolver.versions import (
@@ -53,6 +55,10 @@ class MetadataBuilder(Protocol):
     def direct_reference(self, name: NormalizedName, url: str) -> tuple[DistFile, Metadata]:
         """The file ``url`` points to (any archive, VCS or directory) and its metadata."""
         ...
+
+
+class _Excluded(Exception):
+    """A version's requirement falls outside the constraints; ``args[0]`` says how."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,7 @@ class PythonProvider:
         source: PackageSource,
         requirements: Sequence[Requirement],
         *,
-        env: TargetEnvironment,
+        env: ResolverEnvironment,
         constraints: Sequence[Requirement] = (),
         overrides: Sequence[Requirement] = (),
         prerelease: PrereleaseMode = "if-necessary",
@@ -105,8 +111,32 @@ class PythonProvider:
         self.prerelease = prerelease
         self.builder = builder
         self.executor = executor
-        self.requirements = [r for r in requirements if env.evaluate(r.marker)]
+        self._given = (tuple(requirements), tuple(constraints))
         self._requested: dict[NormalizedName, _Requested] = {}
+        self.overrides: dict[NormalizedName, list[Requirement]] = {}
+        for override in overrides:
+            self.overrides.setdefault(canonicalize_name(override.name), []).append(override)
+        self._narrowed = _pinned_versions([*requirements, *constraints], env, self.overrides)
+        self._unnarrowed: dict[NormalizedName, list[Point]] = {}
+        self._lock = threading.Lock()
+        self._files: dict[NormalizedName, Future[Sequence[DistFile]]] = {}
+        self._versions: dict[NormalizedName, dict[Point, list[DistFile]]] = {}
+        self._preferences: dict[tuple[NormalizedName, bool], list[Point]] = {}
+        self._choices: dict[tuple[NormalizedName, Version, bool], FileChoice] = {}
+        self._metadata: dict[str, Future[Metadata]] = {}
+        self._direct: dict[NormalizedName, _Direct] = {}
+        self._choices_python = env.python_version
+        #: Versions other forks of a universal resolution chose: the highest that fits is
+        #: tried first, so that forks differ only where they must.
+        self.preferred: dict[NormalizedName, set[Version]] = {}
+        self.restart(env)
+
+    def restart(self, env: ResolverEnvironment) -> None:
+        """Set up the state of one solve for ``env``. Called again for each fork of a
+        universal resolution: pages, metadata and direct references fetched are kept."""
+        self.env = env
+        requirements, constraints = self._given
+        self.requirements = [r for r in requirements if env.evaluate(r.marker)]
         self.constraints: dict[NormalizedName, VersionRange] = {}
         for constraint in constraints:
             if env.evaluate(constraint.marker):
@@ -116,18 +146,6 @@ class PythonProvider:
                     specifier_set_range(constraint.specifier)
                 )
                 self._note(name, constraint)
-        self.overrides: dict[NormalizedName, list[Requirement]] = {}
-        for override in overrides:
-            self.overrides.setdefault(canonicalize_name(override.name), []).append(override)
-        self._narrowed = _pinned_versions([*self.requirements, *constraints], env, self.overrides)
-        self._unnarrowed: dict[NormalizedName, list[Point]] = {}
-        self._lock = threading.Lock()
-        self._files: dict[NormalizedName, Future[Sequence[DistFile]]] = {}
-        self._versions: dict[NormalizedName, dict[Point, list[DistFile]]] = {}
-        self._preferences: dict[tuple[NormalizedName, bool], list[Point]] = {}
-        self._choices: dict[tuple[NormalizedName, Version, bool], FileChoice] = {}
-        self._metadata: dict[str, Future[Metadata]] = {}
-        self._direct: dict[NormalizedName, _Direct] = {}
         self._order: dict[Package, int] = {ROOT: 0}
         self._chosen: dict[NormalizedName, Point] = {}
         #: The file picked for each (name, version) that was used.
@@ -136,6 +154,9 @@ class PythonProvider:
         self.edges: dict[tuple[Package, Point], list[Edge]] = {}
         for requirement in self.requirements:
             self._note(canonicalize_name(requirement.name), requirement)
+        if env.python_version != self._choices_python:
+            self._choices = {}
+            self._choices_python = env.python_version
 
     # -- background work ----------------------------------------------------------------------
 
@@ -373,12 +394,40 @@ class PythonProvider:
         ))
         if not order:
             return None
+        preferred = self._preferred(name, versions)
+        if preferred is not None and preferred != order[0]:
+            # A preference never hides a split on Python versions: a newer version that
+            # suits the fork's newer Pythons splits the fork first.
+            for point in self._preference_order(name):
+                if point == preferred:
+                    break
+                if versions.contains(point):
+                    self._split_on_python(name, point)
+            order.insert(0, preferred)
+        self._split_on_python(name, order[0])
         for point in order:
             choice = self._file_for(name, point)
             if choice is not None:
                 self._prefetch_metadata(choice)
         self._chosen[name] = order[0]
         return order[0]
+
+    def _split_on_python(self, name: NormalizedName, point: Point) -> None:
+        """In a universal resolution, fork when ``point`` suits only the newer Pythons."""
+        if not self.env.concrete and self._file_for(name, point) is None:
+            files = self.versions(name)[point]
+            self.env.split_python([f.requires_python for f in files if f.yanked is None])
+
+    def _preferred(self, name: NormalizedName, versions: VersionRange) -> Point | None:
+        known = self.preferred.get(name)
+        if not known:
+            return None
+        allowed = set(self._preference_order(name))
+        for version in sorted(known, reverse=True):
+            point = Point(version)
+            if versions.contains(point) and point in allowed and self._file_for(name, point):
+                return point
+        return None
 
     def _file_for(self, name: NormalizedName, point: Point) -> DistFile | None:
         return self._choice(name, point).file
@@ -427,7 +476,12 @@ class PythonProvider:
                 for r in metadata.requires_dist or []
                 if r.marker is not None and "extra" in str(r.marker)
             ]
-            dependencies = self._expand(package, version, extra_requirements, extra=package.extra)
+            try:
+                dependencies = self._expand(
+                    package, version, extra_requirements, extra=package.extra
+                )
+            except _Excluded as excluded:
+                return Unavailable(str(excluded))
             dependencies = dict(dependencies)
             dependencies[package.base] = exact(version.version)
             return dependencies
@@ -435,11 +489,15 @@ class PythonProvider:
         if isinstance(metadata, Unavailable):
             return metadata
         if not python_supports(metadata.requires_python, self.env.python_version):
+            self.env.split_python([metadata.requires_python])
             return Unavailable(
                 f"requires Python {metadata.requires_python} "
                 f"(the target Python is {self.env.python_version})"
             )
-        return self._expand(package, version, metadata.requires_dist or [], extra="")
+        try:
+            return self._expand(package, version, metadata.requires_dist or [], extra="")
+        except _Excluded as excluded:
+            return Unavailable(str(excluded))
 
     def _metadata_for(self, name: NormalizedName, version: Point) -> Metadata | Unavailable:
         direct = self._direct.get(name)
@@ -492,32 +550,62 @@ class PythonProvider:
     ) -> dict[Package, VersionRange]:
         dependencies: dict[Package, VersionRange] = {}
         edges: list[Edge] = []
-        for original in requirements:
-            if not parent.is_root and not self.env.evaluate(original.marker, extra):
-                continue
-            for requirement in self._lower(original):
-                name = canonicalize_name(requirement.name)
-                if name == parent.name and not requirement.extras:
-                    continue  # a package never needs itself
-                self._note(name, requirement)
-                if requirement.url:
-                    versions = self._register_direct(name, requirement.url)
-                else:
-                    versions = specifier_set_range(requirement.specifier)
-                versions = versions.intersection(self.constraints.get(name, Range.full()))
-                edges.append(Edge(parent, name, requirement))
-                targets = [Package(name)]
-                targets += [Package(name, canonicalize_name(e)) for e in sorted(requirement.extras)]
-                for target in targets:
-                    if target == parent:
-                        continue
-                    current = dependencies.get(target, Range.full())
-                    dependencies[target] = current.intersection(versions)
-                    if target not in self._order:
-                        self._order[target] = len(self._order)
-                self.prefetch_files(name)
+        applying = [
+            lowered
+            for original in requirements
+            if parent.is_root or self.env.evaluate(original.marker, extra)
+            for lowered in self._lower(original)
+        ]
+        if not self.env.concrete:
+            marked = [c.marker for c in self._given[1] if c.marker is not None]
+            self.env.split(applying, extra, also=marked if parent.is_root else ())
+        for requirement in applying:
+            name = canonicalize_name(requirement.name)
+            if name == parent.name and not requirement.extras:
+                continue  # a package never needs itself
+            self._note(name, requirement)
+            if requirement.url:
+                versions = self._register_direct(name, requirement.url)
+            else:
+                versions = specifier_set_range(requirement.specifier)
+            constraint = self.constraints.get(name)
+            if constraint is not None:
+                allowed = versions.intersection(constraint)
+                if allowed.is_empty() and not versions.is_empty():
+                    self._excluded(parent, name, requirement, constraint)
+                versions = allowed
+            edges.append(Edge(parent, name, requirement))
+            targets = [Package(name)]
+            targets += [Package(name, canonicalize_name(e)) for e in sorted(requirement.extras)]
+            for target in targets:
+                if target == parent:
+                    continue
+                current = dependencies.get(target, Range.full())
+                dependencies[target] = current.intersection(versions)
+                if target not in self._order:
+                    self._order[target] = len(self._order)
+            self.prefetch_files(name)
         self.edges[(parent, version)] = edges
         return dependencies
+
+    def _excluded(
+        self,
+        parent: Package,
+        name: NormalizedName,
+        requirement: Requirement,
+        constraint: VersionRange,
+    ) -> None:
+        """A requirement that no version within the constraints meets: the user's own
+        cannot be met at all; a package's makes that version of the package unusable."""
+        shown = f" @ {requirement.url}" if requirement.url else str(requirement.specifier)
+        wanted = f"{name}{shown}"
+        allowed = f"{name}{format_range(constraint)}"
+        if parent.is_root:
+            raise ResolutionError(
+                f"Because you require {wanted} and the constraints allow only {allowed}, "
+                "we can conclude that your requirements are unsatisfiable."
+            )
+        raise _Excluded(f"depends on {wanted}, but the constraints allow only {allowed}")
 
     def _register_direct(self, name: NormalizedName, url: str) -> VersionRange:
         direct = self._direct.get(name)
@@ -612,7 +700,7 @@ def _is_exact(specifier: Specifier) -> bool:
 
 def _pinned_versions(
     requirements: Iterable[Requirement],
-    env: TargetEnvironment,
+    env: ResolverEnvironment,
     overrides: Mapping[NormalizedName, object],
 ) -> dict[NormalizedName, SpecifierSet]:
     """Packages that a root requirement or a constraint pins exactly (``==1.2``, not
@@ -627,6 +715,8 @@ def _pinned_versions(
             requirement.marker
         ):
             continue
+        if requirement.marker is not None and not env.concrete:
+            continue  # the pin holds in part of a universal resolution only
         if any(_is_exact(specifier) for specifier in requirement.specifier):
             current = narrowed.get(name)
             narrowed[name] = (

@@ -24,6 +24,9 @@ class ResolvedPackage:
     extras: frozenset[NormalizedName] = frozenset()
     #: The URL when the package came from a direct reference (``name @ url``).
     direct_url: str | None = None
+    #: Universal resolutions: PEP 508 text of the environments that need this pin
+    #: ("" for every environment).
+    marker: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,12 +38,8 @@ class Dependency:
     requirement: Requirement
 
 
-@dataclass(frozen=True)
-class Resolution:
-    """One version per package, plus who requires what."""
-
-    packages: Mapping[NormalizedName, ResolvedPackage]
-    dependencies: tuple[Dependency, ...] = field(default=())
+class _Graph:
+    dependencies: tuple[Dependency, ...]
 
     def requirers(self, name: NormalizedName) -> list[NormalizedName | None]:
         """Who requires ``name`` (None stands for the user's requirements), sorted."""
@@ -50,3 +49,31 @@ class Resolution:
     def requires(self, name: NormalizedName | None) -> list[NormalizedName]:
         """What ``name`` requires (None: the user's direct requirements), sorted."""
         return sorted({d.child for d in self.dependencies if d.parent == name})
+
+
+@dataclass(frozen=True)
+class Resolution(_Graph):
+    """One version per package, plus who requires what."""
+
+    packages: Mapping[NormalizedName, ResolvedPackage]
+    dependencies: tuple[Dependency, ...] = field(default=())
+
+    @property
+    def pins(self) -> tuple[ResolvedPackage, ...]:
+        """Every package, by name."""
+        return tuple(self.packages[name] for name in sorted(self.packages))
+
+
+@dataclass(frozen=True)
+class UniversalResolution(_Graph):
+    """Pins for every environment: a name may have several versions, each with the
+    marker of the environments that use it (markers of one name never overlap)."""
+
+    pins: tuple[ResolvedPackage, ...]
+    dependencies: tuple[Dependency, ...] = field(default=())
+    #: The marker of each part of the environment space that was solved on its own.
+    forks: tuple[str, ...] = field(default=())
+
+    @property
+    def names(self) -> frozenset[NormalizedName]:
+        return frozenset(pin.name for pin in self.pins)

@@ -1,0 +1,541 @@
+"""PEP 508 markers as sets of environments: and, or, not, implication, and readable text.
+
+A :class:`MarkerSet` is a union of clauses. A clause limits each variable it names to a set of
+values: ``python_full_version`` (``python_version`` is folded into it) to a range of releases,
+string variables (``sys_platform``, ``platform_machine``, ...) to a finite set of values or to
+everything except one. Comparisons that cannot be related to others (``"arm" in
+platform_machine``, ``platform_release >= "5"``) become opaque atoms: true or false, kept and
+negated but never compared with each other.
+
+``extra`` is not a variable here: it is known when a marker is read (:func:`marker_set`).
+Universal resolution uses this module to decide where a requirement applies and to write the
+marker of each pinned package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Protocol, TypeVar, Union
+
+from packaging.markers import Marker
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from kiln.core.resolver.pubgrub.ranges import Range
+
+PYTHON = "python_full_version"
+
+#: A Python release with trailing zeros removed: ``3.10.0`` is ``(3, 10)``.
+Release = tuple[int, ...]
+PythonRange = Range[Release]
+
+_C = TypeVar("_C", bound="_Constraint")
+
+
+class _Constraint(Protocol):
+    def intersection(self: _C, other: _C, /) -> _C: ...
+    def union(self: _C, other: _C, /) -> _C: ...
+    def complement(self: _C) -> _C: ...
+    def is_empty(self) -> bool: ...
+    def is_full(self) -> bool: ...
+    def is_subset(self: _C, other: _C, /) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Values:
+    """A set of strings: ``items``, or every string except ``items`` when ``negated``."""
+
+    items: frozenset[str]
+    negated: bool = False
+
+    def intersection(self, other: Values) -> Values:
+        if self.negated and other.negated:
+            return Values(self.items | other.items, True)
+        if self.negated:
+            return Values(other.items - self.items)
+        if other.negated:
+            return Values(self.items - other.items)
+        return Values(self.items & other.items)
+
+    def union(self, other: Values) -> Values:
+        return self.complement().intersection(other.complement()).complement()
+
+    def complement(self) -> Values:
+        return Values(self.items, not self.negated)
+
+    def is_empty(self) -> bool:
+        return not self.negated and not self.items
+
+    def is_full(self) -> bool:
+        return self.negated and not self.items
+
+    def is_subset(self, other: Values) -> bool:
+        return self.intersection(other.complement()).is_empty()
+
+
+Constraint = Union[Values, PythonRange]
+#: Variable name -> constraint, sorted by name; variables left out are unconstrained.
+Clause = tuple[tuple[str, Constraint], ...]
+
+_TRUE_ATOM = Values(frozenset({"true"}))
+#: Opaque atoms: the key stands for the comparison; the texts say it and its negation.
+_ATOMS: dict[str, tuple[str, str]] = {}
+
+
+def _full(variable: str) -> Constraint:
+    return Range.full() if variable == PYTHON else Values(frozenset(), True)
+
+
+def _meet(a: Constraint, b: Constraint) -> Constraint:
+    return a.intersection(b)  # type: ignore[arg-type]  # both sides have one type per variable
+
+
+def _join(a: Constraint, b: Constraint) -> Constraint:
+    return a.union(b)  # type: ignore[arg-type]
+
+
+def _within(a: Constraint, b: Constraint) -> bool:
+    return a.is_subset(b)  # type: ignore[arg-type]
+
+
+def _clause(items: dict[str, Constraint]) -> Clause:
+    return tuple(sorted((k, v) for k, v in items.items() if not v.is_full()))
+
+
+def _and_clauses(a: Clause, b: Clause) -> Clause | None:
+    merged = dict(a)
+    for variable, constraint in b:
+        current = merged.get(variable)
+        joined = constraint if current is None else _meet(current, constraint)
+        if joined.is_empty():
+            return None
+        merged[variable] = joined
+    return _clause(merged)
+
+
+def _clause_within(a: Clause, b: Clause) -> bool:
+    mine = dict(a)
+    return all(
+        variable in mine and _within(mine[variable], constraint) for variable, constraint in b
+    )
+
+
+def _subtract(a: Clause, b: Clause) -> list[Clause]:
+    """Disjoint clauses covering exactly the environments of ``a`` outside ``b``."""
+    pieces: list[Clause] = []
+    current = dict(a)
+    for variable, constraint in b:
+        mine = current.get(variable, _full(variable))
+        outside = _meet(mine, constraint.complement())
+        if not outside.is_empty():
+            pieces.append(_clause({**current, variable: outside}))
+        inside = _meet(mine, constraint)
+        if inside.is_empty():
+            return pieces
+        current[variable] = inside
+    return pieces
+
+
+def _minus_all(regions: list[Clause], clauses: Iterable[Clause]) -> list[Clause]:
+    for clause in clauses:
+        regions = [piece for region in regions for piece in _subtract(region, clause)]
+        if not regions:
+            break
+    return regions
+
+
+def _widen(target: Clause, other: Clause) -> Clause | None:
+    """``target`` grown where ``other`` already covers the growth, or None when it cannot
+    grow: if ``other`` allows everything ``target`` allows except on one variable X, then
+    ``target`` may take X's values from ``other`` too (``a or (not a and b)`` is ``a or b``)."""
+    mine = dict(target)
+    theirs = dict(other)
+    for variable, constraint in mine.items():
+        rest_covered = all(
+            name == variable or (name in mine and _within(mine[name], value))
+            for name, value in theirs.items()
+        )
+        if not rest_covered:
+            continue
+        grown = _join(constraint, theirs.get(variable, _full(variable)))
+        if grown != constraint:
+            return _clause({**mine, variable: grown})
+    return None
+
+
+def _simplify(clauses: Iterable[Clause]) -> tuple[Clause, ...]:
+    kept = list(dict.fromkeys(clauses))
+    changed = True
+    while changed:
+        changed = False
+        for i, target in enumerate(kept):
+            for j, other in enumerate(kept):
+                if i == j:
+                    continue
+                grown = _widen(target, other)
+                if grown is not None:
+                    kept[i] = grown
+                    changed = True
+                    break
+            if changed:
+                break
+        if changed:
+            kept = list(dict.fromkeys(kept))
+            continue
+        for i, target in enumerate(kept):
+            if any(j != i and _clause_within(target, other) for j, other in enumerate(kept)):
+                del kept[i]
+                changed = True
+                break
+    return tuple(sorted(kept, key=_sort_key))
+
+
+def _sort_key(clause: Clause) -> tuple[Any, ...]:
+    return tuple((name, repr(value)) for name, value in clause)
+
+
+class MarkerSet:
+    """A set of environments described by markers; immutable."""
+
+    __slots__ = ("clauses",)
+
+    def __init__(self, clauses: Iterable[Clause] = ()) -> None:
+        self.clauses: tuple[Clause, ...] = _simplify(clauses)
+
+    @classmethod
+    def true(cls) -> MarkerSet:
+        return cls(((),))
+
+    @classmethod
+    def false(cls) -> MarkerSet:
+        return cls(())
+
+    @classmethod
+    def python(cls, versions: PythonRange) -> MarkerSet:
+        """The environments whose Python release is in ``versions``."""
+        if versions.is_empty():
+            return cls.false()
+        return cls((_clause({PYTHON: versions}),))
+
+    def __and__(self, other: MarkerSet) -> MarkerSet:
+        product = (_and_clauses(a, b) for a in self.clauses for b in other.clauses)
+        return MarkerSet(clause for clause in product if clause is not None)
+
+    def __or__(self, other: MarkerSet) -> MarkerSet:
+        return MarkerSet((*self.clauses, *other.clauses))
+
+    def __invert__(self) -> MarkerSet:
+        return MarkerSet(_minus_all([()], self.clauses))
+
+    def equivalent(self, other: MarkerSet) -> bool:
+        """Both describe the same environments (however they are written)."""
+        return self.clauses == other.clauses or (self.implies(other) and other.implies(self))
+
+    def __repr__(self) -> str:
+        return f"MarkerSet({self.text()!r})"
+
+    def is_false(self) -> bool:
+        return not self.clauses
+
+    def is_true(self) -> bool:
+        return MarkerSet.true().implies(self)
+
+    def implies(self, other: MarkerSet) -> bool:
+        """Every environment of ``self`` is one of ``other``."""
+        return all(not _minus_all([clause], other.clauses) for clause in self.clauses)
+
+    def overlaps(self, other: MarkerSet) -> bool:
+        return not (self & other).is_false()
+
+    def python_range(self) -> PythonRange:
+        """The Python releases some environment of this set has."""
+        covered: PythonRange = Range.empty()
+        for clause in self.clauses:
+            covered = covered.union(dict(clause).get(PYTHON, Range.full()))  # type: ignore[arg-type]
+        return covered
+
+    def text(self, within: MarkerSet | None = None) -> str:
+        """PEP 508 text for this set; ``within``: environments known to hold, left unsaid
+        (a Python floor, a fork's own marker). An empty string means "everywhere"."""
+        clauses = self.clauses
+        if within is not None:
+            clauses = _relative(self, within)
+        if clauses == ((),):
+            return ""
+        if not clauses:
+            return 'python_version < "0"'  # no environment at all
+        alternatives = [term for clause in clauses for term in _render_clause(clause)]
+        if len(alternatives) > 1:
+            alternatives = [f"({term})" if " and " in term else term for term in alternatives]
+        return " or ".join(alternatives)
+
+
+def _relative(marker: MarkerSet, within: MarkerSet) -> tuple[Clause, ...]:
+    """The clauses of ``marker``, with every comparison that ``within`` makes redundant
+    left out (``within`` holds wherever the text will be read)."""
+    target = marker & within
+    if within.implies(target):
+        return ((),)
+    clauses = list(target.clauses)
+    for index in range(len(clauses)):
+        for variable in [name for name, _ in clauses[index]]:
+            items = dict(clauses[index])
+            if variable not in items:
+                continue
+            options = [_clause({k: v for k, v in items.items() if k != variable})]
+            if variable == PYTHON:
+                options += _loosened(items, items[PYTHON])  # type: ignore[arg-type]
+            for option in options:
+                trial = [*clauses[:index], option, *clauses[index + 1:]]
+                if (MarkerSet(trial) & within).equivalent(target):
+                    clauses = trial
+                    break
+    return _simplify(clauses)
+
+
+def _loosened(items: dict[str, Constraint], versions: PythonRange) -> list[Clause]:
+    """The clause with the Python range's lowest bound dropped, then its highest."""
+    intervals = list(versions.intervals)
+    if not intervals:
+        return []
+    first, last = intervals[0], intervals[-1]
+    options = []
+    if first[0] is not None:
+        lowered = Range(((None, first[1]), *intervals[1:]))
+        options.append(_clause({**items, PYTHON: lowered}))
+    if last[1] is not None:
+        raised = Range((*intervals[:-1], (last[0], None)))
+        options.append(_clause({**items, PYTHON: raised}))
+    return options
+
+
+def _render_clause(clause: Clause) -> list[str]:
+    """Conjunctions of comparisons; several when a variable allows several values."""
+    alternatives: list[list[str]] = [[]]
+    for variable, constraint in sorted(clause, key=lambda item: item[0] != PYTHON):
+        if isinstance(constraint, Range):
+            options = [_python_text(lower, upper) for lower, upper in constraint.intervals]
+        elif variable in _ATOMS:
+            options = [[_ATOMS[variable][1 if constraint.negated else 0]]]
+        elif constraint.negated:
+            options = [[f'{variable} != "{value}"' for value in sorted(constraint.items)]]
+        else:
+            options = [[f'{variable} == "{value}"'] for value in sorted(constraint.items)]
+        alternatives = [done + option for done in alternatives for option in options]
+    return [" and ".join(terms) for terms in alternatives]
+
+
+def release_text(release: Release) -> str:
+    padded = release if len(release) >= 2 else (*release, 0)
+    return ".".join(map(str, padded))
+
+
+def _python_text(lower: Any, upper: Any) -> list[str]:
+    if lower is not None and upper is not None:
+        low, high = lower[0], upper[0]
+        if lower[1] and upper[1] and low == high:
+            return [f'{PYTHON} == "{release_text(low)}"']
+        if lower[1] and not upper[1] and len(low) <= 2 and _next_minor(low) == high:
+            return [f'{PYTHON} == "{release_text(low)}.*"']
+    terms = []
+    if lower is not None:
+        terms.append(f'{PYTHON} {">=" if lower[1] else ">"} "{release_text(lower[0])}"')
+    if upper is not None:
+        terms.append(f'{PYTHON} {"<=" if upper[1] else "<"} "{release_text(upper[0])}"')
+    return terms
+
+
+# -- reading markers ------------------------------------------------------------------------
+
+
+def release(version: Version | str) -> Release:
+    """``3.10.0`` -> ``(3, 10)``: the form Python versions take in marker sets."""
+    parts = list(Version(str(version)).release)
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
+
+def _next_minor(value: Release) -> Release:
+    major, minor = (*value, 0)[:2]
+    return release(f"{major}.{minor + 1}")
+
+
+def python_at_least(value: Release) -> MarkerSet:
+    return MarkerSet.python(Range.at_least(value))
+
+
+@lru_cache(maxsize=4096)
+def marker_set(marker: Marker | None, extra: str = "") -> MarkerSet:
+    """The environments where ``marker`` holds, for a requirement read with ``extra``
+    active ("" for none)."""
+    if marker is None:
+        return MarkerSet.true()
+    # packaging keeps the parsed marker as nested lists of (lhs, op, rhs) tuples joined by
+    # "and"/"or" strings; that tree is read here rather than parsing the text again.
+    return _walk(marker._markers, canonicalize_name(extra) if extra else "")
+
+
+def _walk(items: Sequence[Any], extra: str) -> MarkerSet:
+    # "and" binds tighter than "or": collect and-groups, then unite them.
+    groups: list[MarkerSet] = [MarkerSet.true()]
+    for item in items:
+        if isinstance(item, str):
+            if item == "or":
+                groups.append(MarkerSet.true())
+            continue
+        term = _walk(item, extra) if isinstance(item, list) else _atom(item, extra)
+        groups[-1] = groups[-1] & term
+    result = MarkerSet.false()
+    for group in groups:
+        result = result | group
+    return result
+
+
+#: ``platform_system`` values that always go with one ``sys_platform`` value: read as that,
+#: so ``platform_system == "Windows"`` and ``sys_platform == "win32"`` are known to agree.
+_SYSTEMS = {"Windows": "win32", "Darwin": "darwin", "Linux": "linux"}
+
+#: Every ``major.minor`` a marker might name.
+_MINORS = [(2, minor) for minor in range(8)] + [(3, minor) for minor in range(100)]
+
+_FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!="}
+_INVERSE = {
+    "<": ">=", ">=": "<", ">": "<=", "<=": ">", "==": "!=", "!=": "==",
+    "in": "not in", "not in": "in",
+}
+
+
+def _atom(item: tuple[Any, Any, Any], extra: str) -> MarkerSet:
+    lhs, op, rhs = item
+    left_is_variable = type(lhs).__name__ == "Variable"
+    right_is_variable = type(rhs).__name__ == "Variable"
+    operator = op.value
+    if left_is_variable and not right_is_variable:
+        variable, value = lhs.value, rhs.value
+    elif right_is_variable and not left_is_variable and operator in _FLIP:
+        variable, value, operator = rhs.value, lhs.value, _FLIP[operator]
+    else:
+        return _opaque(lhs, operator, rhs)
+    if variable == "extra":
+        if operator not in ("==", "!="):
+            return _opaque(lhs, op.value, rhs)
+        same = bool(extra) and canonicalize_name(value) == extra
+        return MarkerSet.true() if same == (operator == "==") else MarkerSet.false()
+    if variable == "python_version" and operator in ("in", "not in"):
+        # ``python_version in "2.7 3.6"``: a substring test, done for every minor series.
+        listed: PythonRange = Range.empty()
+        for major, minor in _MINORS:
+            if f"{major}.{minor}" in value:
+                start = release(f"{major}.{minor}")
+                listed = listed.union(Range.between(start, _next_minor(start)))
+        return MarkerSet.python(listed if operator == "in" else listed.complement())
+    if variable in ("python_version", "python_full_version"):
+        versions = _python_range(variable, operator, value)
+        if versions is None:
+            return _opaque(lhs, op.value, rhs)
+        return MarkerSet.python(versions) if not versions.is_full() else MarkerSet.true()
+    if variable == "platform_system" and value in _SYSTEMS and operator in ("==", "!="):
+        variable, value = "sys_platform", _SYSTEMS[value]
+    if operator == "==":
+        return MarkerSet((((variable, Values(frozenset({value}))),),))
+    if operator == "!=":
+        return MarkerSet((((variable, Values(frozenset({value}), True)),),))
+    return _opaque(lhs, op.value, rhs)
+
+
+def _quote(node: Any) -> str:
+    return node.value if type(node).__name__ == "Variable" else f'"{node.value}"'
+
+
+def _opaque(lhs: Any, op: str, rhs: Any) -> MarkerSet:
+    text = f"{_quote(lhs)} {op} {_quote(rhs)}"
+    inverse = _INVERSE.get(op)
+    negation = f"{_quote(lhs)} {inverse} {_quote(rhs)}" if inverse else f"not ({text})"
+    key = "\x00" + text
+    _ATOMS.setdefault(key, (text, negation))
+    return MarkerSet((((key, _TRUE_ATOM),),))
+
+
+def _python_range(variable: str, op: str, text: str) -> PythonRange | None:
+    """The Python releases for which ``variable op text`` holds; None when not a plain
+    comparison of releases."""
+    wildcard = text.endswith(".*")
+    try:
+        version = Version(text[:-2] if wildcard else text)
+    except InvalidVersion:
+        return None
+    if version.is_prerelease or version.is_postrelease or version.local or version.epoch:
+        return None
+    value = release(version)
+    if wildcard:
+        if op not in ("==", "!="):
+            return None
+        prefix = tuple(version.release)
+        bumped = release(".".join(map(str, (*prefix[:-1], prefix[-1] + 1))))
+        matched: PythonRange = Range.between(release(version), bumped)
+        return matched if op == "==" else matched.complement()
+    if variable == "python_version":
+        return _minor_range(op, tuple(version.release))
+    if op == "~=":
+        if len(version.release) < 2:
+            return None
+        prefix = tuple(version.release)[:-1]
+        bumped = release(".".join(map(str, (*prefix[:-1], prefix[-1] + 1))))
+        return Range.between(value, bumped)
+    return _compare(op, value)
+
+
+def python_specifier_range(specifiers: Iterable[Any]) -> PythonRange:
+    """The Python releases a ``requires-python`` specifier set admits (specifiers that
+    name pre-releases or local versions are left out: they do not narrow it)."""
+    versions: PythonRange = Range.full()
+    for specifier in specifiers:
+        matched = _python_range(PYTHON, specifier.operator, specifier.version)
+        if matched is not None:
+            versions = versions.intersection(matched)
+    return versions
+
+
+def _compare(op: str, value: Release) -> PythonRange | None:
+    if op == "<":
+        return Range.at_most(value, inclusive=False)
+    if op == "<=":
+        return Range.at_most(value)
+    if op == ">":
+        return Range.at_least(value, inclusive=False)
+    if op == ">=":
+        return Range.at_least(value)
+    if op == "==":
+        return Range.singleton(value)
+    if op == "!=":
+        return Range.singleton(value).complement()
+    return None
+
+
+def _minor_range(op: str, parts: tuple[int, ...]) -> PythonRange | None:
+    """``python_version`` is ``major.minor``: each comparison covers whole minor series."""
+    major, minor = (*parts, 0)[:2]
+    minor_start = release(f"{major}.{minor}")
+    next_start = _next_minor(minor_start)
+    exact = all(part == 0 for part in parts[2:])
+    if op == "~=":
+        if len(parts) != 2:
+            return None
+        return Range.between(minor_start, release(f"{major + 1}"))
+    if op == "<":
+        return Range.at_most(minor_start if exact else next_start, inclusive=False)
+    if op == "<=":
+        return Range.at_most(next_start, inclusive=False)
+    if op == ">":
+        return Range.at_least(next_start)
+    if op == ">=":
+        return Range.at_least(minor_start if exact else next_start)
+    if op in ("==", "!="):
+        matched: PythonRange = (
+            Range.between(minor_start, next_start) if exact else Range.empty()
+        )
+        return matched if op == "==" else matched.complement()
+    return None

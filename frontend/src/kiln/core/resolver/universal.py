@@ -1,0 +1,211 @@
+"""Universal resolution: one set of pins, each with a marker, right for every environment
+from a Python floor up (``kiln pip compile --universal``).
+
+The environment space is solved fork by fork (see :mod:`kiln.core.resolver.forks`): a solve
+that meets requirements it cannot satisfy at once stops and is replaced by solves of the
+parts. Every fork shares one provider, so pages and metadata are fetched once, and tries
+first the highest version earlier forks chose for a package, so that forks differ only where
+they must (forks on Python versions are solved newest first). The marker of a pin
+is where some chain of requirements from the user reaches it, inside its fork; pins of the
+same version from different forks are merged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+
+from kiln.core.markers import MarkerSet, marker_set, python_at_least, release
+from kiln.core.resolver.errors import ResolutionError
+from kiln.core.resolver.forks import ForkEnvironment, ForkRequired
+from kiln.core.resolver.formatting import PackageFormatter
+from kiln.core.resolver.packages import ROOT, Package
+from kiln.core.resolver.provider import MetadataBuilder, PrereleaseMode, PythonProvider
+from kiln.core.resolver.pubgrub import NoSolution, explain, solve
+from kiln.core.resolver.resolution import Dependency, ResolvedPackage, UniversalResolution
+from kiln.core.resolver.versions import Point
+from kiln.core.types import PackageSource
+
+#: More forks than this means the requirements split the space without end.
+MAX_FORKS = 128
+
+
+@dataclass
+class _Pin:
+    package: ResolvedPackage
+    marker: MarkerSet
+    extras: set[NormalizedName]
+
+
+def resolve_universal(
+    requirements: Sequence[Requirement],
+    source: PackageSource,
+    *,
+    python: Version,
+    markers: Mapping[str, str],
+    constraints: Sequence[Requirement] = (),
+    overrides: Sequence[Requirement] = (),
+    prerelease: PrereleaseMode = "if-necessary",
+    builder: MetadataBuilder | None = None,
+    concurrency: int = 16,
+) -> UniversalResolution:
+    """Pins for every environment with Python ``python`` or newer.
+
+    ``markers`` are the running interpreter's values, used only by settings that must
+    pick one environment (an index pinned by marker). Raises :class:`ResolutionError`
+    when some fork has no solution.
+    """
+    space = python_at_least(release(f"{python.major}.{python.minor}"))
+    pins: dict[tuple[NormalizedName, Version, str | None], _Pin] = {}
+    edges: dict[tuple[NormalizedName | None, NormalizedName], Requirement] = {}
+    forks: list[MarkerSet] = []
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as executor:
+        provider = PythonProvider(
+            source, requirements, env=ForkEnvironment(space, markers),
+            constraints=constraints, overrides=overrides, prerelease=prerelease,
+            builder=builder, executor=executor if concurrency > 1 else None,
+        )
+        pending = [space]
+        try:
+            while pending:
+                fork = pending.pop(0)
+                if len(forks) + len(pending) >= MAX_FORKS:
+                    raise ResolutionError(
+                        f"the requirements split the environments into more than "
+                        f"{MAX_FORKS} parts",
+                        hint="narrow the requirements' markers, or resolve for one "
+                        "environment without `--universal`",
+                    )
+                provider.restart(ForkEnvironment(fork, markers))
+                try:
+                    decisions = solve(provider, ROOT, Point(Version("0")))
+                except ForkRequired as split:
+                    pending[0:0] = split.regions
+                    continue
+                except NoSolution as failure:
+                    raise _failure(failure, provider, source, fork, space) from None
+                forks.append(fork)
+                _collect(decisions, provider, fork, pins, edges)
+        finally:
+            executor.shutdown(wait=False, cancel_futures=True)
+    ordered = sorted(pins.values(), key=lambda pin: (pin.package.name, pin.package.version))
+    return UniversalResolution(
+        pins=tuple(
+            _finish(pin, space) for pin in ordered
+        ),
+        dependencies=tuple(
+            Dependency(parent, child, requirement)
+            for (parent, child), requirement in edges.items()
+        ),
+        forks=tuple(fork.text(space) for fork in forks),
+    )
+
+
+def _finish(pin: _Pin, space: MarkerSet) -> ResolvedPackage:
+    package = pin.package
+    return ResolvedPackage(
+        name=package.name, version=package.version, file=package.file,
+        extras=frozenset(pin.extras), direct_url=package.direct_url,
+        marker=pin.marker.text(space),
+    )
+
+
+def _failure(
+    failure: NoSolution[Package, Point],
+    provider: PythonProvider,
+    source: PackageSource,
+    fork: MarkerSet,
+    space: MarkerSet,
+) -> ResolutionError:
+    formatter = PackageFormatter(provider.known_versions)
+    hints = getattr(source, "resolution_hints", None)
+    lines = list(hints()) if hints is not None else []
+    where = fork.text(space)
+    if where:
+        lines.insert(0, f"this is for the environments where `{where}`")
+    return ResolutionError(
+        explain(failure.incompatibility, formatter), hint="\n".join(lines) or None
+    )
+
+
+def _collect(
+    decisions: Mapping[Package, Point],
+    provider: PythonProvider,
+    fork: MarkerSet,
+    pins: dict[tuple[NormalizedName, Version, str | None], _Pin],
+    edges: dict[tuple[NormalizedName | None, NormalizedName], Requirement],
+) -> None:
+    """Add one fork's solution: each package with the environments that reach it."""
+    reach = _reach(decisions, provider, fork)
+    for package, point in decisions.items():
+        provider.preferred.setdefault(package.name, set()).add(point.version)
+        marker = reach.get(package)
+        if package.is_root or package.extra is not None or marker is None:
+            continue
+        direct = provider.direct_file(package.name)
+        url = None if direct is None else direct.url
+        key = (package.name, point.version, url)
+        extras = {
+            other.extra
+            for other in decisions
+            if other.name == package.name and other.extra is not None and other in reach
+        }
+        pin = pins.get(key)
+        if pin is None:
+            resolved = ResolvedPackage(
+                name=package.name, version=point.version,
+                file=provider.selected[(package.name, point)], direct_url=url,
+            )
+            pins[key] = _Pin(resolved, marker, set(extras))
+        else:
+            pin.marker = pin.marker | marker
+            pin.extras |= extras
+    for (package, point), package_edges in provider.edges.items():
+        if decisions.get(package) != point or package not in reach:
+            continue
+        parent = None if package.is_root else package.name
+        for edge in package_edges:
+            if Package(edge.child) in reach:
+                edges.setdefault((parent, edge.child), edge.requirement)
+
+
+def _reach(
+    decisions: Mapping[Package, Point], provider: PythonProvider, fork: MarkerSet
+) -> dict[Package, MarkerSet]:
+    """For each package of the solution, the environments of ``fork`` where a chain of
+    requirements from the user leads to it (the fixed point over the graph)."""
+    reach: dict[Package, MarkerSet] = {ROOT: fork}
+    changed = True
+
+    def widen(target: Package, marker: MarkerSet) -> None:
+        nonlocal changed
+        if target not in decisions or marker.is_false():
+            return
+        known = reach.get(target)
+        if known is None:
+            reach[target] = marker
+            changed = True
+        elif not marker.implies(known):
+            reach[target] = known | marker
+            changed = True
+
+    while changed:
+        changed = False
+        for (package, point), package_edges in provider.edges.items():
+            here = reach.get(package)
+            if here is None or decisions.get(package) != point:
+                continue
+            extra = package.extra or ""
+            for edge in package_edges:
+                marker = here & marker_set(edge.requirement.marker, extra)
+                widen(Package(edge.child), marker)
+                for name in edge.requirement.extras:
+                    widen(Package(edge.child, canonicalize_name(name)), marker)
+            if package.extra is not None:
+                widen(package.base, here)
+    return reach
