@@ -25,7 +25,6 @@ from kiln.core.resolver import (
     ResolutionError,
     TargetEnvironment,
     UniversalResolution,
-    resolve_universal,
 )
 from kiln.core.resolver import resolve as run_resolver
 
@@ -123,6 +122,8 @@ class Session:
 
     def resolve_universal(self, python: Version, *, no_deps: bool = False) -> UniversalResolution:
         """Resolve the inputs for every environment with Python ``python`` or newer."""
+        from kiln.core.resolver import resolve_universal  # the marker algebra: only here
+
         source, builder = self._resolver_inputs(no_deps)
         return resolve_universal(
             [spec.requirement for spec in self.inputs.requirements], source,
