@@ -358,9 +358,13 @@ def release(version: Version | str) -> Release:
     return tuple(parts)
 
 
+def _bump(prefix: Sequence[int]) -> Release:
+    """The first release after every release starting with ``prefix``: (3, 9) -> (3, 10)."""
+    return release(".".join(map(str, (*prefix[:-1], prefix[-1] + 1))))
+
+
 def _next_minor(value: Release) -> Release:
-    major, minor = (*value, 0)[:2]
-    return release(f"{major}.{minor + 1}")
+    return _bump((*value, 0)[:2])
 
 
 def python_at_least(value: Release) -> MarkerSet:
@@ -473,18 +477,14 @@ def _python_range(variable: str, op: str, text: str) -> PythonRange | None:
     if wildcard:
         if op not in ("==", "!="):
             return None
-        prefix = tuple(version.release)
-        bumped = release(".".join(map(str, (*prefix[:-1], prefix[-1] + 1))))
-        matched: PythonRange = Range.between(release(version), bumped)
+        matched: PythonRange = Range.between(value, _bump(version.release))
         return matched if op == "==" else matched.complement()
     if variable == "python_version":
         return _minor_range(op, tuple(version.release))
     if op == "~=":
         if len(version.release) < 2:
             return None
-        prefix = tuple(version.release)[:-1]
-        bumped = release(".".join(map(str, (*prefix[:-1], prefix[-1] + 1))))
-        return Range.between(value, bumped)
+        return Range.between(value, _bump(version.release[:-1]))
     return _compare(op, value)
 
 
@@ -524,7 +524,7 @@ def _minor_range(op: str, parts: tuple[int, ...]) -> PythonRange | None:
     if op == "~=":
         if len(parts) != 2:
             return None
-        return Range.between(minor_start, release(f"{major + 1}"))
+        return Range.between(minor_start, _bump((major,)))
     if op == "<":
         return Range.at_most(minor_start if exact else next_start, inclusive=False)
     if op == "<=":

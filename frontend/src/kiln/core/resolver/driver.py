@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager
 
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName
@@ -40,7 +41,7 @@ def resolve(
     when no set of versions works; errors of ``source`` propagate unchanged.
     """
     target = env if env is not None else TargetEnvironment.current()
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as executor:
+    with prefetching(concurrency) as executor:
         provider = PythonProvider(
             source,
             requirements,
@@ -49,20 +50,43 @@ def resolve(
             overrides=overrides,
             prerelease=prerelease,
             builder=builder,
-            executor=executor if concurrency > 1 else None,
+            executor=executor,
         )
         try:
             decisions = solve(provider, ROOT, Point(Version("0")))
         except NoSolution as failure:
-            formatter = PackageFormatter(provider.known_versions)
-            hints = getattr(source, "resolution_hints", None)
-            hint = "\n".join(hints()) if hints is not None else ""
-            raise ResolutionError(
-                explain(failure.incompatibility, formatter), hint=hint or None
-            ) from None
+            raise unsatisfiable(failure, provider, source) from None
+    return _build(decisions, provider)
+
+
+@contextmanager
+def prefetching(concurrency: int) -> Iterator[Executor | None]:
+    """The threads that fetch pages and metadata ahead of the solver (None for none);
+    work still queued when the resolution ends is dropped."""
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as executor:
+        try:
+            yield executor if concurrency > 1 else None
         finally:
             executor.shutdown(wait=False, cancel_futures=True)
-    return _build(decisions, provider)
+
+
+def unsatisfiable(
+    failure: NoSolution[Package, Point],
+    provider: PythonProvider,
+    source: PackageSource,
+    *,
+    where: str = "",
+) -> ResolutionError:
+    """The error for a failed solve: its explanation, with the source's hints and, for
+    part of a universal resolution, which environments ``where`` it was for."""
+    formatter = PackageFormatter(provider.known_versions)
+    hints = getattr(source, "resolution_hints", None)
+    lines = list(hints()) if hints is not None else []
+    if where:
+        lines.insert(0, f"this is for the environments where `{where}`")
+    return ResolutionError(
+        explain(failure.incompatibility, formatter), hint="\n".join(lines) or None
+    )
 
 
 def _build(decisions: dict[Package, Point], provider: PythonProvider) -> Resolution:

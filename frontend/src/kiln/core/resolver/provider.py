@@ -557,8 +557,9 @@ class PythonProvider:
             for lowered in self._lower(original)
         ]
         if not self.env.concrete:
-            marked = [c.marker for c in self._given[1] if c.marker is not None]
-            self.env.split(applying, extra, also=marked if parent.is_root else ())
+            # Constraints apply from the root: their markers split the environments there.
+            marked = [c.marker for c in self._given[1] if c.marker] if parent.is_root else []
+            self.env.split(applying, extra, also=marked)
         for requirement in applying:
             name = canonicalize_name(requirement.name)
             if name == parent.name and not requirement.extras:

@@ -71,9 +71,3 @@ class UniversalResolution(_Graph):
 
     pins: tuple[ResolvedPackage, ...]
     dependencies: tuple[Dependency, ...] = field(default=())
-    #: The marker of each part of the environment space that was solved on its own.
-    forks: tuple[str, ...] = field(default=())
-
-    @property
-    def names(self) -> frozenset[NormalizedName]:
-        return frozenset(pin.name for pin in self.pins)

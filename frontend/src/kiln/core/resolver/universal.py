@@ -13,7 +13,6 @@ same version from different forks are merged.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from packaging.requirements import Requirement
@@ -21,12 +20,12 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from kiln.core.markers import MarkerSet, marker_set, python_at_least, release
+from kiln.core.resolver.driver import DEFAULT_CONCURRENCY, prefetching, unsatisfiable
 from kiln.core.resolver.errors import ResolutionError
 from kiln.core.resolver.forks import ForkEnvironment, ForkRequired
-from kiln.core.resolver.formatting import PackageFormatter
 from kiln.core.resolver.packages import ROOT, Package
 from kiln.core.resolver.provider import MetadataBuilder, PrereleaseMode, PythonProvider
-from kiln.core.resolver.pubgrub import NoSolution, explain, solve
+from kiln.core.resolver.pubgrub import NoSolution, solve
 from kiln.core.resolver.resolution import Dependency, ResolvedPackage, UniversalResolution
 from kiln.core.resolver.versions import Point
 from kiln.core.types import PackageSource
@@ -52,7 +51,7 @@ def resolve_universal(
     overrides: Sequence[Requirement] = (),
     prerelease: PrereleaseMode = "if-necessary",
     builder: MetadataBuilder | None = None,
-    concurrency: int = 16,
+    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> UniversalResolution:
     """Pins for every environment with Python ``python`` or newer.
 
@@ -63,46 +62,42 @@ def resolve_universal(
     space = python_at_least(release(f"{python.major}.{python.minor}"))
     pins: dict[tuple[NormalizedName, Version, str | None], _Pin] = {}
     edges: dict[tuple[NormalizedName | None, NormalizedName], Requirement] = {}
-    forks: list[MarkerSet] = []
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as executor:
+    solved = 0
+    with prefetching(concurrency) as executor:
         provider = PythonProvider(
             source, requirements, env=ForkEnvironment(space, markers),
             constraints=constraints, overrides=overrides, prerelease=prerelease,
-            builder=builder, executor=executor if concurrency > 1 else None,
+            builder=builder, executor=executor,
         )
         pending = [space]
-        try:
-            while pending:
-                fork = pending.pop(0)
-                if len(forks) + len(pending) >= MAX_FORKS:
-                    raise ResolutionError(
-                        f"the requirements split the environments into more than "
-                        f"{MAX_FORKS} parts",
-                        hint="narrow the requirements' markers, or resolve for one "
-                        "environment without `--universal`",
-                    )
-                provider.restart(ForkEnvironment(fork, markers))
-                try:
-                    decisions = solve(provider, ROOT, Point(Version("0")))
-                except ForkRequired as split:
-                    pending[0:0] = split.regions
-                    continue
-                except NoSolution as failure:
-                    raise _failure(failure, provider, source, fork, space) from None
-                forks.append(fork)
-                _collect(decisions, provider, fork, pins, edges)
-        finally:
-            executor.shutdown(wait=False, cancel_futures=True)
+        while pending:
+            fork = pending.pop(0)
+            if solved + len(pending) >= MAX_FORKS:
+                raise ResolutionError(
+                    f"the requirements split the environments into more than "
+                    f"{MAX_FORKS} parts",
+                    hint="narrow the requirements' markers, or resolve for one "
+                    "environment without `--universal`",
+                )
+            provider.restart(ForkEnvironment(fork, markers))
+            try:
+                decisions = solve(provider, ROOT, Point(Version("0")))
+            except ForkRequired as split:
+                pending[0:0] = split.regions
+                continue
+            except NoSolution as failure:
+                raise unsatisfiable(
+                    failure, provider, source, where=fork.text(space)
+                ) from None
+            solved += 1
+            _collect(decisions, provider, fork, pins, edges)
     ordered = sorted(pins.values(), key=lambda pin: (pin.package.name, pin.package.version))
     return UniversalResolution(
-        pins=tuple(
-            _finish(pin, space) for pin in ordered
-        ),
+        pins=tuple(_finish(pin, space) for pin in ordered),
         dependencies=tuple(
             Dependency(parent, child, requirement)
             for (parent, child), requirement in edges.items()
         ),
-        forks=tuple(fork.text(space) for fork in forks),
     )
 
 
@@ -115,24 +110,6 @@ def _finish(pin: _Pin, space: MarkerSet) -> ResolvedPackage:
     )
 
 
-def _failure(
-    failure: NoSolution[Package, Point],
-    provider: PythonProvider,
-    source: PackageSource,
-    fork: MarkerSet,
-    space: MarkerSet,
-) -> ResolutionError:
-    formatter = PackageFormatter(provider.known_versions)
-    hints = getattr(source, "resolution_hints", None)
-    lines = list(hints()) if hints is not None else []
-    where = fork.text(space)
-    if where:
-        lines.insert(0, f"this is for the environments where `{where}`")
-    return ResolutionError(
-        explain(failure.incompatibility, formatter), hint="\n".join(lines) or None
-    )
-
-
 def _collect(
     decisions: Mapping[Package, Point],
     provider: PythonProvider,
@@ -142,6 +119,10 @@ def _collect(
 ) -> None:
     """Add one fork's solution: each package with the environments that reach it."""
     reach = _reach(decisions, provider, fork)
+    extras: dict[NormalizedName, set[NormalizedName]] = {}
+    for package in reach:
+        if package.extra is not None:
+            extras.setdefault(package.name, set()).add(package.extra)
     for package, point in decisions.items():
         provider.preferred.setdefault(package.name, set()).add(point.version)
         marker = reach.get(package)
@@ -150,21 +131,17 @@ def _collect(
         direct = provider.direct_file(package.name)
         url = None if direct is None else direct.url
         key = (package.name, point.version, url)
-        extras = {
-            other.extra
-            for other in decisions
-            if other.name == package.name and other.extra is not None and other in reach
-        }
+        wanted = extras.get(package.name, set())
         pin = pins.get(key)
         if pin is None:
             resolved = ResolvedPackage(
                 name=package.name, version=point.version,
                 file=provider.selected[(package.name, point)], direct_url=url,
             )
-            pins[key] = _Pin(resolved, marker, set(extras))
+            pins[key] = _Pin(resolved, marker, set(wanted))
         else:
             pin.marker = pin.marker | marker
-            pin.extras |= extras
+            pin.extras |= wanted
     for (package, point), package_edges in provider.edges.items():
         if decisions.get(package) != point or package not in reach:
             continue
