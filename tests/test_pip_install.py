@@ -142,6 +142,47 @@ def test_sync_installs_exactly_the_listed_set(
     assert freeze == ["beta==1.0", "gamma==0.1"]
 
 
+def test_sync_chooses_index_wheels_without_reading_their_metadata(tmp_path: Path) -> None:
+    """Nothing is resolved in a sync, so the metadata of a pinned wheel (its dependencies)
+    is never asked for: the page and the wheel are the only requests per package."""
+    env = base_env(tmp_path / "cache")
+    files = tmp_path / "wheels"
+    with IndexServer() as server:
+        server.add(build_wheel(files, "delta", "1.0", requires_dist=["epsilon>=1"]))
+        server.add(build_wheel(files, "epsilon", "1.0"))
+        venv = make_venv(tmp_path / "venv", env)
+        (tmp_path / "lock.txt").write_text("delta==1.0\n")
+        result = ok(pip(venv, env, server, "sync", tmp_path / "lock.txt"))
+        asked = [r.path for r in server.log]
+    assert " + delta==1.0\n" in result.stderr
+    assert "epsilon" not in result.stderr
+    assert sorted(asked) == ["/files/delta-1.0-py3-none-any.whl", "/simple/delta/"]
+    assert run_python(venv, "import delta; print(delta.__version__)") == "1.0"
+
+
+def test_a_wheel_whose_requires_python_excludes_the_environment_is_not_installed(
+    tmp_path: Path,
+) -> None:
+    """The index does not say that the wheel needs a newer Python, and ``--no-deps`` reads
+    no metadata while resolving: the wheel's own METADATA stops the install."""
+    env = base_env(tmp_path / "cache")
+    files = tmp_path / "wheels"
+    with IndexServer() as server:
+        server.add(build_wheel(files, "gamma", "0.1"))
+        server.add(build_wheel(files, "future", "1.0", requires_python=">=3.99"))
+        venv = make_venv(tmp_path / "venv", env)
+        result = pip(venv, env, server, "install", "--no-deps", "gamma", "future==1.0")
+    assert result.returncode == 1
+    python = run_python(venv, "import platform; print(platform.python_version())")
+    assert result.stderr == (
+        f"error: `future-1.0-py3-none-any.whl` requires Python >=3.99, but `{venv}` has "
+        f"Python {python}\n"
+        "hint: choose a version of it that supports this Python, or another environment "
+        "(`--python`)\n"
+    )
+    assert ok(kiln("pip", "freeze", "--python", venv, env=env)).stdout == ""
+
+
 def test_uninstall_removes_the_package_files(
     tmp_path: Path, env: dict[str, str], index: IndexServer
 ) -> None:

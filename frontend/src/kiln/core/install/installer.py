@@ -75,6 +75,8 @@ def install_wheels(
     the failing one leaves no trace.
     """
     unpacked = _unpack_all([request.wheel for request in requests], cache)
+    for wheel in unpacked:
+        _check_python(env, wheel)
     # What is installed is read once; a wheel just installed is read again only if the
     # same name comes up later in the batch.
     current: dict[str, InstalledDistribution | Path] = {
@@ -141,6 +143,30 @@ def _unpack_all(wheels: Sequence[Path], cache: Path | None) -> list[UnpackedWhee
             fresh = iter(list(pool.map(lambda wheel: unpack_wheel(wheel, cache), missing)))
         found = [known if known is not None else next(fresh) for known in found]
     return [known for known in found if known is not None]
+
+
+def _check_python(env: Environment, wheel: UnpackedWheel) -> None:
+    """Refuse a wheel whose ``Requires-Python`` excludes the environment's Python."""
+    if not wheel.requires_python:
+        return
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import Version
+
+    try:
+        allowed = SpecifierSet(wheel.requires_python)
+    except InvalidSpecifier:
+        raise KilnError(
+            f"invalid wheel `{wheel.filename}`: METADATA `Requires-Python` "
+            f"`{wheel.requires_python}` is not a version specifier"
+        ) from None
+    version = ".".join(map(str, env.interpreter.version))
+    if not allowed.contains(Version(version), prereleases=True):
+        raise KilnError(
+            f"`{wheel.filename}` requires Python {allowed}, but `{env.prefix}` has "
+            f"Python {version}",
+            hint="choose a version of it that supports this Python, or another environment "
+            "(`--python`)",
+        )
 
 
 def _workers(count: int) -> int:

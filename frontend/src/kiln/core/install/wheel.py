@@ -52,6 +52,8 @@ class UnpackedWheel:
     dist_info: str  # e.g. "demo-1.0.dist-info"
     root_is_purelib: bool
     sha256: str
+    #: METADATA's ``Requires-Python``, if it states one.
+    requires_python: str | None = None
 
     @property
     def data_dir(self) -> str:
@@ -295,6 +297,7 @@ def _describe(
         dist_info=dist_info,
         root_is_purelib=wheel_meta.get("Root-Is-Purelib", "").strip().lower() == "true",
         sha256=digest,
+        requires_python=metadata.get("Requires-Python"),
     )
 
 

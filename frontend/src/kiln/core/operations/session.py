@@ -112,12 +112,13 @@ class Session:
                     requirements, source, env=self.target,
                     constraints=[*constraints, *preferences],
                     prerelease=self.settings.prerelease, builder=builder,
+                    dependencies=not no_deps,
                 )
             except ResolutionError:
                 pass  # the installed versions do not fit: resolve freely
         return run_resolver(
             requirements, source, env=self.target, constraints=constraints,
-            prerelease=self.settings.prerelease, builder=builder,
+            prerelease=self.settings.prerelease, builder=builder, dependencies=not no_deps,
         )
 
     def resolve_universal(self, python: Version, *, no_deps: bool = False) -> UniversalResolution:

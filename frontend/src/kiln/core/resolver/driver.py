@@ -34,8 +34,12 @@ def resolve(
     prerelease: PrereleaseMode = "if-necessary",
     builder: MetadataBuilder | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
+    dependencies: bool = True,
 ) -> Resolution:
     """Pick one version of every package needed by ``requirements`` for ``env``.
+
+    With ``dependencies`` false (``--no-deps``), packages from an index are chosen by
+    their files alone: their metadata is never fetched.
 
     Raises :class:`ResolutionError` (a ``KilnError``) with a step-by-step explanation
     when no set of versions works; errors of ``source`` propagate unchanged.
@@ -51,6 +55,7 @@ def resolve(
             prerelease=prerelease,
             builder=builder,
             executor=executor,
+            dependencies=dependencies,
         )
         try:
             decisions = solve(provider, ROOT, Point(Version("0")))

@@ -105,9 +105,13 @@ class PythonProvider:
         prerelease: PrereleaseMode = "if-necessary",
         builder: MetadataBuilder | None = None,
         executor: Executor | None = None,
+        dependencies: bool = True,
     ) -> None:
         self.source = source
         self.env = env
+        #: False for ``--no-deps``: a version from an index needs no metadata at all (its
+        #: wheel's own ``Requires-Python`` is checked when it is installed).
+        self.dependencies = dependencies
         self.prerelease = prerelease
         self.builder = builder
         self.executor = executor
@@ -207,7 +211,8 @@ class PythonProvider:
             future.set_exception(exc)
             return
         future.set_result(files)
-        self._guess(name, files, pins, inline=True)
+        if self.dependencies:
+            self._guess(name, files, pins, inline=True)
 
     def _pins(self, name: NormalizedName) -> frozenset[Version]:
         requested = self._requested.get(name)
@@ -282,7 +287,7 @@ class PythonProvider:
         """The files of ``name``, fetched by the solver's thread because no worker had
         started on them; the guess's metadata then goes to the workers."""
         files = self.source.files(name, self._narrowed.get(name))
-        if self.executor is not None:
+        if self.executor is not None and self.dependencies:
             self._guess(name, files, self._pins(name), inline=False)
         return files
 
@@ -407,7 +412,7 @@ class PythonProvider:
         self._split_on_python(name, order[0])
         for point in order:
             choice = self._file_for(name, point)
-            if choice is not None:
+            if choice is not None and (self.dependencies or not choice.is_wheel):
                 self._prefetch_metadata(choice)
         self._chosen[name] = order[0]
         return order[0]
@@ -467,6 +472,13 @@ class PythonProvider:
         if package.is_root:
             return self._expand(package, version, self.requirements, extra="")
         name = package.name
+        if not self.dependencies and name not in self._direct:
+            choice = self._choice(name, version)
+            if choice.file is not None and choice.file.is_wheel:
+                self.selected[(name, version)] = choice.file
+                if package.extra is None:
+                    return {}
+                return {package.base: exact(version.version)}
         if package.extra is not None:
             metadata = self._metadata_for(name, version)
             if isinstance(metadata, Unavailable):
