@@ -12,6 +12,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from kiln.core.index import ClientOptions, IndexOptions, IndexPackageSource, resolve_locations
+from kiln.core.types import DistFile
 from kiln.errors import KilnError
 
 DEMO = canonicalize_name("demo")
@@ -333,6 +334,69 @@ def test_a_page_is_requested_once_per_run_whatever_versions_are_wanted(
         assert len(source.files(DEMO)) == 3  # e.g. a second resolution without the pin
         assert len(source.files(DEMO, SpecifierSet("==2.0"))) == 2
     assert len(server.requests("/simple/demo/")) == 1
+
+
+def _big_page(versions: int) -> list[DistFile]:
+    from packaging.tags import Tag
+
+    files: list[DistFile] = []
+    for major in range(versions):
+        version = Version(f"{major}.0")
+        for platform in ("manylinux_2_17_x86_64", "macosx_11_0_arm64", "win_amd64"):
+            name = f"big-{version}-cp311-cp311-{platform}.whl"
+            files.append(DistFile(
+                name=canonicalize_name("big"), version=version, filename=name,
+                url=f"https://files.example/{name}", hashes={"sha256": f"{major:064x}"},
+                requires_python=SpecifierSet(">=3.9") if major % 2 else None,
+                yanked="bad" if major == 7 else None,
+                tags=frozenset({Tag("cp311", "cp311", platform)}),
+                has_metadata_file=major % 3 == 0, index="pypi",
+            ))
+    return files
+
+
+class _CountingReader:
+    def __init__(self, data: bytes) -> None:
+        import io
+
+        self._io = io.BytesIO(data)
+        self.read_bytes = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._io.read(size)
+        self.read_bytes += len(chunk)
+        return chunk
+
+    def seek(self, offset: int) -> int:
+        return self._io.seek(offset)
+
+
+@pytest.mark.parametrize("pins", ["==700", "==7.0", ">=990", None])
+def test_a_stored_page_gives_back_the_files_of_the_wanted_versions(pins: str | None) -> None:
+    from kiln.core.index.narrowing import narrow
+    from kiln.core.index.pagecache import _dump, _load
+
+    files = _big_page(1000)
+    entry = _dump(files)
+    reader = _CountingReader(entry)
+    wanted = SpecifierSet(pins) if pins is not None else None
+    loaded = _load(reader, canonicalize_name("big"), "pypi", wanted)  # type: ignore[arg-type]
+    assert loaded == narrow(files, wanted)
+    if pins is not None and pins.startswith("=="):
+        assert len(loaded) == 3
+        # A pin reads the table and one version's rows, not the whole entry.
+        assert reader.read_bytes < len(entry) / 4
+
+
+def test_a_truncated_stored_page_is_ignored() -> None:
+    import io
+
+    from kiln.core.index.pagecache import _dump, _load
+
+    entry = _dump(_big_page(1000))
+    for cut in (2, 100, len(entry) - 10):
+        damaged = io.BytesIO(entry[:cut])
+        assert _load(damaged, canonicalize_name("big"), "pypi", SpecifierSet("==999")) is None
 
 
 _VERSIONS = [

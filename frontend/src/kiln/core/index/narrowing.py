@@ -39,27 +39,38 @@ def text_prefilter(versions: SpecifierSet) -> Callable[[str], bool] | None:
     release must equal the pin's, trailing zeros aside. It lets a caller skip parsing the
     versions that cannot match; the real test still decides for the others. None when the
     set has no such pin."""
+    key = pinned_release(versions)
+    if key is None:
+        return None
+    return lambda text: release_key(text) == key
+
+
+#: What :func:`pinned_release` gives for pins that no version satisfies together.
+NO_RELEASE = "\0"
+
+
+def pinned_release(versions: SpecifierSet) -> str | None:
+    """The :func:`release_key` that every version ``versions`` contains has, when the set
+    pins one exactly (``==1.2``, not ``==1.2.*``); :data:`NO_RELEASE` for two different
+    pins; None when nothing is pinned."""
     wanted: str | None = None
     for spec in versions:
         if spec.operator != "==" or spec.version.endswith(".*"):
             continue
         try:
-            release = _release_key(str(Version(spec.version)))
+            release = release_key(str(Version(spec.version)))
         except InvalidVersion:
             return None
         if wanted is not None and release != wanted:
-            return lambda _text: False  # two different pins: nothing fits both
+            return NO_RELEASE
         wanted = release
-    if wanted is None:
-        return None
-    key = wanted
-    return lambda text: _release_key(text) == key
+    return wanted
 
 
 _RELEASE = re.compile(r"(?:(\d+)!)?(\d+(?:\.\d+)*)")
 
 
-def _release_key(text: str) -> str:
+def release_key(text: str) -> str:
     """``[epoch!]release`` of a normalized version string, without trailing ``.0``s."""
     match = _RELEASE.match(text)
     if match is None:

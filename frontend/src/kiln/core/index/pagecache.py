@@ -7,6 +7,11 @@ When a page's bytes are the same as in an earlier run, the files it lists are th
 too, so this cache keeps them, keyed by a digest of the page URL, media type and body,
 in a compact form that loads several times faster than the page parses.
 
+An entry is a small table first (the distinct versions, tag sets and ``requires-python``
+values, and where each version's rows are), then the rows of the files, version by
+version. A caller that wants a few versions of a big page (a pin) reads the table and
+those versions' rows, not the whole entry.
+
 The entries are written with :mod:`marshal` (plain tuples and strings, like the byte code
 caches beside Python's own modules) and trusted as much as the rest of the cache
 directory: a file that cannot be read back is ignored and the page is parsed instead.
@@ -19,7 +24,7 @@ import marshal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
@@ -27,13 +32,19 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from kiln.core.fileio import write_atomic
-from kiln.core.index.narrowing import narrow, text_prefilter, version_test
+from kiln.core.index.narrowing import narrow, pinned_release, release_key, version_test
 from kiln.core.index.simple import build_dist_file
 from kiln.core.types import DistFile
 
 BUCKET = "pages-v1"
 #: Changes whenever the stored layout or the page parser's output changes.
-_FORMAT = b"kiln-parsed-page-3"
+_FORMAT = b"kiln-parsed-page-4"
+#: The first read of an entry: the table and, for most pages, every row with it.
+_FIRST_READ = 1 << 16
+#: Up to this many versions wanted, each one's rows are read on their own.
+_FEW = 4
+#: Bytes before the table, giving its length.
+_LENGTH = 4
 #: Python's marshal format can change between versions.
 _PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}".encode()
 
@@ -64,13 +75,12 @@ class ParsedPageCache:
         content = (digest or hashlib.sha256(body).hexdigest())[:32]
         path = self.root / project / f"{page}-{content}"
         try:
-            stored = path.read_bytes()
+            with open(path, "rb") as entry:
+                loaded = _load(entry, project, index, versions)
         except OSError:
-            stored = None
-        if stored is not None:
-            loaded = _load(stored, project, index, versions)
-            if loaded is not None:
-                return loaded
+            loaded = None
+        if loaded is not None:
+            return loaded
         files = parse()
         self._store(path, page, files)
         return narrow(files, versions)
@@ -94,10 +104,11 @@ def _digest(*parts: bytes) -> str:
 
 
 def _dump(files: Sequence[DistFile]) -> bytes:
-    """A table of the distinct versions, tag sets and ``requires-python`` values, then, per
-    version, the rows of its files (one tuple of plain values per file that refers to the
-    tables by position), marshalled on their own: a caller that wants a few versions of a
-    big page unpacks only their rows."""
+    """The table, then per version the rows of its files (one tuple of plain values per
+    file, referring to the table's tag sets and specifiers by position), each version's
+    rows marshalled on their own. The table holds the versions, their release keys (for
+    exact pins, compared without parsing a version), the distinct tag sets and
+    ``requires-python`` values, and where each version's rows end."""
     versions: dict[str, int] = {}
     tag_sets: dict[tuple[str, ...], int] = {}
     specifiers: dict[str, int] = {}
@@ -122,28 +133,39 @@ def _dump(files: Sequence[DistFile]) -> bytes:
             file.has_metadata_file,
             dict(file.metadata_hashes),
         ))
-    table = (
-        list(versions), [list(t) for t in tag_sets], list(specifiers),
-        [marshal.dumps(group) for group in rows],
-    )
-    return marshal.dumps(table)
+    groups = [marshal.dumps(group) for group in rows]
+    ends: list[int] = []
+    for group in groups:
+        ends.append((ends[-1] if ends else 0) + len(group))
+    table = marshal.dumps((
+        list(versions), [release_key(text) for text in versions],
+        [list(t) for t in tag_sets], list(specifiers), ends,
+    ))
+    return b"".join([len(table).to_bytes(_LENGTH, "little"), table, *groups])
 
 
 def _load(
-    data: bytes, project: NormalizedName, index: str, wanted: SpecifierSet | None = None
+    entry: BinaryIO, project: NormalizedName, index: str, wanted: SpecifierSet | None = None
 ) -> list[DistFile] | None:
     try:
-        version_texts, tag_texts, specifier_texts, groups = marshal.loads(data)
+        head = entry.read(_FIRST_READ)
+        size = int.from_bytes(head[:_LENGTH], "little")
+        base = _LENGTH + size
+        if base > len(head):
+            head += entry.read(base - len(head))
+        version_texts, release_keys, tag_texts, specifier_texts, ends = marshal.loads(
+            memoryview(head)[_LENGTH:base]
+        )
         # Versions are parsed when they may be wanted: a pin parses a handful of a page's
         # hundreds of versions.
         versions: list[Version | None] = [None] * len(version_texts)
         kept: Sequence[int] = range(len(version_texts))
         if wanted is not None:
             test = version_test(wanted)
-            cheap = text_prefilter(wanted)
+            release = pinned_release(wanted)
             kept = []
             for position, text in enumerate(version_texts):
-                if cheap is not None and not cheap(text):
+                if release is not None and release_keys[position] != release:
                     continue
                 version = versions[position] = Version(text)
                 if test(version):
@@ -151,8 +173,12 @@ def _load(
         for position in kept:
             if versions[position] is None:
                 versions[position] = Version(version_texts[position])
+        if len(kept) > _FEW and ends and base + ends[-1] > len(head):
+            head += entry.read()  # many versions: the rest at once, not version by version
         rows = [
-            (*row, position) for position in kept for row in marshal.loads(groups[position])
+            (*row, position)
+            for position in kept
+            for row in marshal.loads(_group(entry, head, base, ends, position))
         ]
         # Tag sets and specifiers are built when a kept file first refers to them.
         known: dict[str, Tag] = {}
@@ -190,6 +216,22 @@ def _load(
                 "metadata_hashes": meta_hashes,
                 "index": index,
             }))
-    except (ValueError, TypeError, EOFError, IndexError, KeyError, AttributeError):
+    except (ValueError, TypeError, EOFError, IndexError, KeyError, AttributeError, OSError):
         return None
     return files
+
+
+def _group(
+    entry: BinaryIO, head: bytes, base: int, ends: Sequence[int], position: int
+) -> bytes | memoryview:
+    """The marshalled rows of the version at ``position``: from the first read when they
+    are in it, else read from the entry."""
+    start = base + (ends[position - 1] if position else 0)
+    end = base + ends[position]
+    if end <= len(head):
+        return memoryview(head)[start:end]
+    entry.seek(start)
+    data = entry.read(end - start)
+    if len(data) != end - start:
+        raise EOFError("truncated entry")
+    return data
