@@ -451,3 +451,29 @@ def test_metadata_is_read_from_its_headers_and_the_description_body_is_skipped(
         assert getattr(ours, field) == getattr(full, field), field
     assert [str(r) for r in ours.requires_dist or []] == ["alpha>=1", 'beta; extra == "x"']
     assert full.description is not None and ours.description is None
+
+
+# -- trusted certificates ------------------------------------------------------------------
+
+
+def test_certificates_warmed_up_in_the_background_are_loaded_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import certifi
+
+    from kiln.core.index import warm_up_tls
+    from kiln.core.index.tls import ssl_context
+
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(Path(certifi.where()).read_bytes())
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    warm_up_tls()
+    first = ssl_context()
+    assert first.cert_store_stats()["x509_ca"] > 10
+    assert ssl_context() is first
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "other.pem"))
+    with pytest.raises(KilnError, match="cannot load the trusted certificates"):
+        ssl_context()
+    (tmp_path / "other.pem").write_bytes(bundle.read_bytes())
+    second = ssl_context()  # a failure is not remembered
+    assert second is not first

@@ -208,6 +208,23 @@ def test_unsatisfiable_requirements_print_the_derivation_and_exit_1(
     assert "Traceback" not in result.stderr
 
 
+def test_an_unreadable_certificate_bundle_is_named_without_a_traceback(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    venv = make_venv(tmp_path / "venv", env)
+    missing = tmp_path / "missing.pem"
+    result = kiln(
+        "pip", "install", "alpha", "--python", venv, "--default-index",
+        "https://127.0.0.1:9/simple/", env={**env, "SSL_CERT_FILE": str(missing)},
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"error: cannot load the trusted certificates from `SSL_CERT_FILE` (`{missing}`): "
+        "No such file or directory\n"
+        "hint: point `SSL_CERT_FILE` at a PEM bundle or unset it\n"
+    )
+
+
 def test_no_environment_exits_with_a_hint(tmp_path: Path, env: dict[str, str]) -> None:
     result = kiln("pip", "install", "alpha", env=env, cwd=tmp_path)
     assert result.returncode == 1

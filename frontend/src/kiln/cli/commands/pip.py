@@ -382,7 +382,17 @@ def _print_report(ui: UI, report: InstallReport) -> None:
 # -- commands -------------------------------------------------------------------------------
 
 
+def _warm_up(args: argparse.Namespace) -> None:
+    """Let the trusted certificates load in the background while the command imports the
+    rest of its code, unless no index will be asked."""
+    if not (args.offline or args.no_index):
+        from kiln.core.index import warm_up_tls
+
+        warm_up_tls()
+
+
 def _install(args: argparse.Namespace, ui: UI) -> int:
+    _warm_up(args)
     from kiln.core.operations import install
 
     inputs = _inputs(
@@ -401,6 +411,7 @@ def _install(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _sync(args: argparse.Namespace, ui: UI) -> int:
+    _warm_up(args)
     from kiln.core.operations import sync
 
     inputs = _inputs((), args.src_files, (), args.constraints, no_sources=args.no_sources)
@@ -460,6 +471,7 @@ def _compile_command(args: argparse.Namespace) -> str:
 
 
 def _compile(args: argparse.Namespace, ui: UI) -> int:
+    _warm_up(args)
     from kiln.core.operations import compile_requirements
     from kiln.core.resolver import CompileOptions, TargetEnvironment
 

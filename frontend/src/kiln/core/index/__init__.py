@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from kiln.core.index.project import ProjectIndexConfig, SourcePin, load_project_config
     from kiln.core.index.redaction import redact
     from kiln.core.index.source import ClientOptions, IndexPackageSource
+    from kiln.core.index.tls import warm_up_tls
 
 if not TYPE_CHECKING:  # the type checker reads the imports above instead
     #: Where each public name lives: imported on first use, so a command without an index loads no HTTP client code.
@@ -34,6 +35,7 @@ if not TYPE_CHECKING:  # the type checker reads the imports above instead
         "load_project_config": "kiln.core.index.project",
         "redact": "kiln.core.index.redaction",
         "resolve_locations": "kiln.core.index.locations",
+        "warm_up_tls": "kiln.core.index.tls",
     })
 
 __all__ = [
@@ -50,4 +52,5 @@ __all__ = [
     "load_project_config",
     "redact",
     "resolve_locations",
+    "warm_up_tls",
 ]

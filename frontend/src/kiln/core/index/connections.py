@@ -22,6 +22,7 @@ from kiln import __version__
 from kiln.core.index.dns import HostCache, pool_classes
 from kiln.core.index.proxies import proxy_for
 from kiln.core.index.redaction import strip_credentials
+from kiln.core.index.tls import ssl_context
 
 if TYPE_CHECKING:
     import ssl
@@ -144,20 +145,6 @@ def _pool_manager(
         )
     manager.pool_classes_by_scheme = pool_classes(hosts)
     return manager
-
-
-def ssl_context() -> ssl.SSLContext:
-    """The trusted certificates: ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` when set, else
-    certifi's bundle."""
-    import ssl
-
-    if os.environ.get("SSL_CERT_FILE"):
-        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
-    if os.environ.get("SSL_CERT_DIR"):
-        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
-    import certifi
-
-    return ssl.create_default_context(cafile=certifi.where())
 
 
 #: urllib3 starts its messages with the connection or pool they happened on.
