@@ -183,6 +183,33 @@ def test_a_wheel_whose_requires_python_excludes_the_environment_is_not_installed
     assert ok(kiln("pip", "freeze", "--python", venv, env=env)).stdout == ""
 
 
+def test_a_warm_sync_from_a_json_index_loads_no_archive_or_html_code(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    """Start-up cost: with the wheels unpacked in the cache, a sync needs neither the tar
+    reader nor the HTML parser (PEP 691 pages are JSON). (The zip reader comes with the
+    HTTP client, through importlib.metadata.)"""
+    import subprocess
+    import sys
+
+    (tmp_path / "lock.txt").write_text("beta==1.0\ngamma==0.1\n")
+    first = make_venv(tmp_path / "first", env)
+    ok(pip(first, env, index, "sync", tmp_path / "lock.txt"))
+    second = make_venv(tmp_path / "second", env)
+    probe = (
+        "import sys\n"
+        "from kiln.cli.main import main\n"
+        f"code = main(['pip', 'sync', {str(tmp_path / 'lock.txt')!r}, '--python', "
+        f"{str(second)!r}, '--default-index', {index.url!r}, '-q'])\n"
+        "loaded = [m for m in ('tarfile', 'html.parser') if m in sys.modules]\n"
+        "print('LOADED', loaded, code, file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            env=env, check=False, timeout=120)
+    assert "LOADED [] 0" in result.stderr, result.stderr
+    assert run_python(second, "import beta, gamma; print(beta.__version__)") == "1.0"
+
+
 def test_uninstall_removes_the_package_files(
     tmp_path: Path, env: dict[str, str], index: IndexServer
 ) -> None:

@@ -6,10 +6,8 @@ then the whole file (verified and cached).
 
 from __future__ import annotations
 
-import tarfile
 import threading
 import time
-import zipfile
 from pathlib import Path
 from typing import IO
 
@@ -54,6 +52,8 @@ def parse_metadata(raw: bytes, file: DistFile) -> Metadata:
 
 def read_wheel_metadata(source: IO[bytes] | Path, filename: str) -> bytes:
     """The ``*.dist-info/METADATA`` member of a wheel."""
+    import zipfile
+
     try:
         with zipfile.ZipFile(source) as archive:
             members = [
@@ -69,6 +69,9 @@ def read_wheel_metadata(source: IO[bytes] | Path, filename: str) -> bytes:
 
 def read_sdist_metadata(path: Path, filename: str) -> bytes:
     """``PKG-INFO`` of an sdist, when it is reliable (Metadata-Version 2.2+, static deps)."""
+    import tarfile
+    import zipfile
+
     raw: bytes | None = None
     if filename.endswith(".zip"):
         with zipfile.ZipFile(path) as archive:

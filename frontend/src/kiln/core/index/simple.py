@@ -6,7 +6,6 @@ import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any, cast
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -229,14 +228,14 @@ def filename_of(url: str) -> str:
     return unquote(urlsplit(url).path.rsplit("/", 1)[-1])
 
 
-def _metadata_flag(value: str | None) -> bool:
+def metadata_flag(value: str | None) -> bool:
     if value is None:
         return False
     text = value.strip().lower()
     return text == "true" or "=" in text
 
 
-def _metadata_hashes(value: object) -> dict[str, str]:
+def metadata_hashes_of(value: object) -> dict[str, str]:
     """``sha256=<hex>`` (HTML attribute) or ``{"sha256": "<hex>"}`` (JSON) as a mapping."""
     if isinstance(value, dict):
         return {str(k).lower(): str(v).lower() for k, v in value.items() if isinstance(v, str)}
@@ -246,46 +245,11 @@ def _metadata_hashes(value: object) -> dict[str, str]:
     return {}
 
 
-class _LinkParser(HTMLParser):
-    def __init__(self, page_url: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.base = page_url
-        self.seen_link = False
-        self.files: list[RawFile] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        if tag == "base" and not self.seen_link and values.get("href"):
-            self.base = urljoin(self.base, values["href"] or "")
-            return
-        if tag not in ("a", "link"):
-            return
-        self.seen_link = True
-        href = values.get("href")
-        if tag != "a" or not href:
-            return
-        url, hashes = split_fragment(urljoin(self.base, href))
-        yanked: str | None = None
-        if "data-yanked" in values:
-            yanked = values["data-yanked"] or ""
-        core = values.get("data-core-metadata", values.get("data-dist-info-metadata"))
-        self.files.append(RawFile(
-            filename=filename_of(url),
-            url=url,
-            hashes=hashes,
-            requires_python=values.get("data-requires-python"),
-            yanked=yanked,
-            core_metadata=_metadata_flag(core),
-            metadata_hashes=_metadata_hashes(core),
-        ))
-
-
 def parse_html(text: str, page_url: str) -> list[RawFile]:
     """Every anchor of a PEP 503 page (or a find-links HTML page)."""
-    parser = _LinkParser(page_url)
-    parser.feed(text)
-    parser.close()
-    return parser.files
+    from kiln.core.index.htmlpage import parse_anchors  # the HTML parser: only for HTML
+
+    return parse_anchors(text, page_url)
 
 
 def _hashes(raw: Any) -> dict[str, str]:
@@ -352,6 +316,6 @@ def parse_json(
             requires_python if isinstance(requires_python, str) else None,
             yanked,
             bool(core),
-            _metadata_hashes(core),
+            metadata_hashes_of(core),
         )
     return parser.result()

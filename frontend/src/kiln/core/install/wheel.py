@@ -14,9 +14,9 @@ import re
 import shutil
 import stat
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.utils import (
     InvalidWheelFilename,
@@ -32,6 +32,9 @@ from kiln.core.install.installed import read_headers
 from kiln.core.install.record import ACCEPTED_ALGORITHMS, encode_digest, parse_record
 from kiln.core.statmemo import StatMemo
 from kiln.errors import KilnError
+
+if TYPE_CHECKING:
+    import zipfile
 
 CACHE_BUCKET = "wheels-v1"
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -128,6 +131,8 @@ def _publish(staging: Path, target: Path) -> None:
 
 
 def _extract_verified(path: Path, destination: Path, name: NormalizedName) -> None:
+    import zipfile  # only for a wheel not unpacked before
+
     filename = path.name
     try:
         archive = zipfile.ZipFile(path)
@@ -201,6 +206,8 @@ def _find_dist_info(top_level: set[str], name: NormalizedName, filename: str) ->
 
 
 def _read_record(archive: zipfile.ZipFile, member: str, filename: str) -> dict[str, tuple[str, str]]:
+    import zipfile
+
     try:
         text = archive.read(member).decode("utf-8")
     except KeyError:
@@ -237,6 +244,8 @@ def _extract(
     expected: tuple[str, str] | None,
     filename: str,
 ) -> None:
+    import zipfile
+
     algorithm = "sha256"
     if expected is not None:
         algorithm = expected[0].partition("=")[0]
