@@ -55,6 +55,21 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str], command: str
     assert out.startswith(f"usage: kiln {command}")
 
 
+def test_a_command_sets_up_only_its_own_options(tmp_path: Path) -> None:
+    probe = (
+        "import sys\n"
+        "from kiln.cli.main import main\n"
+        "code = main(['-q', '--directory', '.', 'cache', 'dir'])\n"
+        "others = [m for m in ('kiln.cli.commands.pip', 'kiln.cli.commands.build', "
+        "'kiln.cli.commands.init') if m in sys.modules]\n"
+        "print('LOADED', others, code, file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            cwd=tmp_path, env={**os.environ, "KILN_CACHE_DIR": str(tmp_path)})
+    assert "LOADED [] 0" in result.stderr, result.stderr
+    assert result.stdout == f"{tmp_path}\n"
+
+
 def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "frobnicate")
     assert code == 2

@@ -62,7 +62,9 @@ def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool = Fals
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``only``, just that command's options are set up (the
+    other commands are names without options, which is all a run of ``only`` needs)."""
     parser = argparse.ArgumentParser(
         prog="kiln",
         description="kiln: build, publish and install Python packages.",
@@ -71,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
+        if only is not None and name != only:
+            sub.add_parser(name)
+            continue
         module = _load(name)
         if module is None:
             continue
@@ -81,10 +86,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_named(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` runs, when it names one: its first word that is neither a global
+    option nor the value of ``--directory``."""
+    words = iter(argv)
+    for word in words:
+        if word == "--directory":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word if word in COMMANDS else None
+        elif word == "--":
+            return None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(only=_command_named(words))
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
     except SystemExit as exc:  # argparse: --help/--version exit 0, usage errors exit 2
         return int(exc.code or 0)
     if args.no_color:
