@@ -244,6 +244,38 @@ def test_unchanged_wheel_is_not_hashed_again(
     assert run(env, str(env.python), "-c", "import memo; print(memo.X)") == "1\n"
 
 
+def test_an_unchanged_wheel_is_described_from_memory_not_from_its_metadata(
+    env: Environment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import kiln.core.install.wheel as wheel_module
+
+    wheel = make_wheel(tmp_path, "Memo_Two", "1.0", {"memo_two/__init__.py": "X = 2\n"},
+                       requires_python=">=3.8")
+    first = wheel_module.unpack_wheel(wheel)
+
+    def no_reading(*args: object) -> object:
+        raise AssertionError("the unpacked wheel's WHEEL and METADATA were read again")
+
+    monkeypatch.setattr(wheel_module, "_describe", no_reading)
+    assert wheel_module.unpacked_already(wheel) == first
+    assert first.display_name == "Memo_Two" and first.requires_python == ">=3.8"
+    install_wheel(env, wheel)
+    assert run(env, str(env.python), "-c", "import memo_two; print(memo_two.X)") == "2\n"
+
+
+def test_a_remembered_description_whose_tree_is_gone_is_not_used(tmp_path: Path):
+    import shutil
+
+    import kiln.core.install.wheel as wheel_module
+
+    wheel = make_wheel(tmp_path, "gone", "1.0", {"gone/__init__.py": "X = 3\n"})
+    first = wheel_module.unpack_wheel(wheel)
+    shutil.rmtree(first.root)
+    assert wheel_module.unpacked_already(wheel) is None
+    again = wheel_module.unpack_wheel(wheel)  # unpacked anew
+    assert again == first and (again.root / "gone" / "__init__.py").is_file()
+
+
 def test_rewritten_wheel_is_hashed_and_installed_anew(env: Environment, tmp_path: Path):
     for folder in ("a", "b", "wheels"):
         (tmp_path / folder).mkdir()

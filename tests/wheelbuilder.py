@@ -27,6 +27,7 @@ def make_wheel(
     wrong_hash: tuple[str, ...] = (),
     unrecorded: Mapping[str, str | bytes] | None = None,
     symlinks: Mapping[str, str] | None = None,
+    requires_python: str | None = None,
 ) -> Path:
     """Write ``<name>-<version>-py3-none-any.whl`` into ``directory`` and return its path.
 
@@ -37,6 +38,8 @@ def make_wheel(
     dist = name.replace("-", "_")
     dist_info = f"{dist}-{version}.dist-info"
     metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    if requires_python is not None:
+        metadata += f"Requires-Python: {requires_python}\n"
     metadata += "".join(f"Requires-Dist: {r}\n" for r in requires)
     members: dict[str, bytes] = {
         path: content.encode() if isinstance(content, str) else content

@@ -137,13 +137,12 @@ class Transaction:
         key = os.fspath(root)
         staged_paths: list[str] = []
         parents: set[str] = set()
-        dirname = os.path.dirname
         for member in members:
             top, sep, rest = member.partition("/")
             entry = self._entry(key, top)
             if sep:
                 staged = f"{entry}/{rest}"
-                parents.add(dirname(staged))
+                parents.add(staged.rpartition("/")[0])
             else:
                 staged = entry
             staged_paths.append(staged)
@@ -170,9 +169,14 @@ class Transaction:
     ) -> None:
         """Stage a new file with ``data`` to go to ``root/relative``."""
         staged = self._staged(root, relative)
-        with open(staged, "wb") as handle:
+        # A new file, so its mode is set as it is made (less the umask, like any file the
+        # user's programs write) instead of by a chmod afterwards.
+        descriptor = os.open(
+            staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+            0o755 if executable else 0o644,
+        )
+        with open(descriptor, "wb") as handle:
             handle.write(data)
-        os.chmod(staged, 0o755 if executable else 0o644)
 
     def _scratch(self) -> str:
         scratch = self._next_name()

@@ -9,6 +9,7 @@ all checks passed, so a cached tree is always a verified one.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -70,11 +71,13 @@ class WheelError(KilnError):
 
 def unpack_wheel(path: Path, cache: Path | None = None) -> UnpackedWheel:
     """Verify ``path`` and unpack it into the cache, reusing an earlier unpacking."""
+    known = unpacked_already(path, cache)
+    if known is not None:
+        return known
     name, version = _parse_filename(path.name)
     root = cache or cache_root()
-    remembered = StatMemo(root).remember(
-        path, "sha256", lambda: _file_sha256(path).encode("ascii")
-    )
+    memo = StatMemo(root)
+    remembered = memo.remember(path, "sha256", lambda: _file_sha256(path).encode("ascii"))
     digest = remembered.decode("ascii", errors="replace")
     if not _SHA256_HEX.fullmatch(digest):  # a damaged entry: hash the file after all
         digest = _file_sha256(path)
@@ -89,22 +92,79 @@ def unpack_wheel(path: Path, cache: Path | None = None) -> UnpackedWheel:
             _publish(staging, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    return _describe(target, path.name, name, version, digest)
+    return _described(memo, path, _describe(target, path.name, name, version, digest))
 
 
 def unpacked_already(path: Path, cache: Path | None = None) -> UnpackedWheel | None:
     """The cached unpacking of ``path`` when this very file (by its recorded sha256) was
-    unpacked before; None when :func:`unpack_wheel` has real work to do."""
+    unpacked before; None when :func:`unpack_wheel` has real work to do.
+
+    What the unpacked tree's WHEEL and METADATA say is remembered with the file, so that
+    a later install of the same file reads neither."""
     name, version = _parse_filename(path.name)
     root = cache or cache_root()
-    remembered = StatMemo(root).recall(path, "sha256")
+    memo = StatMemo(root)
+    recalled = _recall(memo.recall(path, _DESCRIPTION), root, path.name, name)
+    if recalled is not None:
+        return recalled
+    remembered = memo.recall(path, "sha256")
     if remembered is None:
         return None
     digest = remembered.decode("ascii", errors="replace")
     target = root / CACHE_BUCKET / digest
     if not _SHA256_HEX.fullmatch(digest) or not target.is_dir():
         return None
-    return _describe(target, path.name, name, version, digest)
+    return _described(memo, path, _describe(target, path.name, name, version, digest))
+
+
+#: The StatMemo fact holding an unpacked wheel's description (see :func:`_recall`).
+_DESCRIPTION = "unpacked-wheel-1"
+
+
+def _described(memo: StatMemo, path: Path, wheel: UnpackedWheel) -> UnpackedWheel:
+    """``wheel``, whose description is now remembered for the file at ``path``."""
+    fields = {
+        "sha256": wheel.sha256, "dist_info": wheel.dist_info, "name": wheel.display_name,
+        "version": str(wheel.version), "purelib": wheel.root_is_purelib,
+        "requires_python": wheel.requires_python,
+    }
+    memo.remember(path, _DESCRIPTION, lambda: json.dumps(fields).encode("utf-8"))
+    return wheel
+
+
+def _recall(
+    stored: bytes | None, root: Path, filename: str, name: NormalizedName
+) -> UnpackedWheel | None:
+    """The remembered description of an unpacked wheel, if it is sound and its tree is
+    still in the cache."""
+    if stored is None:
+        return None
+    try:
+        fields = json.loads(stored)
+        digest, dist_info = fields["sha256"], fields["dist_info"]
+        display_name, requires = fields["name"], fields["requires_python"]
+        if not (
+            isinstance(digest, str) and _SHA256_HEX.fullmatch(digest)
+            and isinstance(dist_info, str) and isinstance(display_name, str)
+            and canonicalize_name(display_name) == name
+            and isinstance(fields["purelib"], bool)
+            and (requires is None or isinstance(requires, str))
+        ):
+            return None
+        wheel = UnpackedWheel(
+            root=root / CACHE_BUCKET / digest,
+            filename=filename,
+            name=name,
+            display_name=display_name,
+            version=Version(fields["version"]),
+            dist_info=dist_info,
+            root_is_purelib=fields["purelib"],
+            sha256=digest,
+            requires_python=requires,
+        )
+    except (ValueError, TypeError, KeyError, InvalidVersion):
+        return None
+    return wheel if wheel.root.is_dir() else None
 
 
 def _parse_filename(filename: str) -> tuple[NormalizedName, Version]:
