@@ -42,6 +42,8 @@ def _context(*, background: bool) -> Future[ssl.SSLContext]:
             return future
         future = _contexts[key] = Future()
     if background:
+        import ssl  # noqa: F401  (here: the import needs the interpreter lock, the load does not)
+
         threading.Thread(
             target=_load, args=(key, future), name="kiln-tls", daemon=True
         ).start()

@@ -58,6 +58,7 @@ class Transaction:
         #: (destination root, top-level name) -> its staged path
         self._tops: dict[tuple[str, str], str] = {}
         self._staged_dirs: set[str] = set()  # directories made below staged entries
+        self._trees: set[str] = set()  # staged entries that are directories
         self._scratches: list[str] = []
         self._placed: list[tuple[str, str | None, bool]] = []  # (final, backup, is a tree)
         self._removed: list[tuple[Path, Path]] = []  # (original, backup)
@@ -115,6 +116,7 @@ class Transaction:
         entry = self._entry(os.fspath(root), top)
         if not sep:
             return entry
+        self._trees.add(entry)
         staged = os.path.join(entry, *rest.split("/"))
         parent = os.path.dirname(staged)
         if parent not in self._staged_dirs:
@@ -143,6 +145,7 @@ class Transaction:
             if sep:
                 staged = f"{entry}/{rest}"
                 parents.add(staged.rpartition("/")[0])
+                self._trees.add(entry)
             else:
                 staged = entry
             staged_paths.append(staged)
@@ -196,10 +199,14 @@ class Transaction:
     def commit(self) -> None:
         """Move every staged entry into place, ``.dist-info`` metadata last."""
         order = sorted(self._tops, key=lambda key: _commit_order(key[1]))
+        present: set[str] = set()
         for root, top in order:
-            if not os.path.isdir(root):
-                self._make_root(root)
-            self._place(self._tops.pop((root, top)), os.path.join(root, top))
+            if root not in present:
+                if not os.path.isdir(root):
+                    self._make_root(root)
+                present.add(root)
+            staged = self._tops.pop((root, top))
+            self._place(staged, os.path.join(root, top), staged in self._trees)
 
     def _make_root(self, root: str) -> None:
         missing = []
@@ -213,16 +220,16 @@ class Transaction:
                 continue  # made meanwhile by another process: not ours to remove
             self._created.append(folder)
 
-    def _place(self, source: str, final: str) -> None:
+    def _place(self, source: str, final: str, is_tree: bool) -> None:
         # Staged entries are plain files and directories, never symbolic links.
-        is_tree = os.path.isdir(source)
         backup = None
         if os.path.lexists(final):
             if os.path.isdir(final) and not os.path.islink(final):
                 if not is_tree:
                     raise IsADirectoryError(f"`{final}` is a directory")
                 for name in sorted(os.listdir(source), key=_commit_order):
-                    self._place(os.path.join(source, name), os.path.join(final, name))
+                    inner = os.path.join(source, name)
+                    self._place(inner, os.path.join(final, name), os.path.isdir(inner))
                 os.rmdir(source)
                 return
             if is_tree:
