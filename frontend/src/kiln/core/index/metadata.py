@@ -9,9 +9,8 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from packaging.metadata import InvalidMetadata, Metadata
 from packaging.utils import canonicalize_name
 
 from kiln.core.headers import header_section
@@ -22,6 +21,9 @@ from kiln.core.index.rangefile import HttpRangeFile, RangeUnsupported
 from kiln.core.statmemo import StatMemo
 from kiln.core.types import DistFile
 from kiln.errors import KilnError
+
+if TYPE_CHECKING:
+    from packaging.metadata import Metadata
 
 #: Cache variant for metadata obtained by range requests or downloads.
 _DERIVED = "kiln-core-metadata"
@@ -37,6 +39,8 @@ def parse_metadata(raw: bytes, file: DistFile) -> Metadata:
     Only the header fields are parsed: the body is the long description, often most of
     the bytes, and nothing that resolving or installing reads (so ``description`` is
     left unset)."""
+    from packaging.metadata import InvalidMetadata, Metadata  # the email package, on demand
+
     try:
         metadata = Metadata.from_email(header_section(raw), validate=False)
     except (InvalidMetadata, ValueError) as exc:
@@ -87,6 +91,8 @@ def read_sdist_metadata(path: Path, filename: str) -> bytes:
                     break
     if raw is None:
         raise MetadataNeedsBuild(f"`{filename}` has no `PKG-INFO`")
+    from packaging.metadata import Metadata
+
     parsed = Metadata.from_email(raw, validate=False)
     version = str(getattr(parsed, "metadata_version", "1.0"))
     dynamic = {str(d).lower() for d in (getattr(parsed, "dynamic", None) or [])}

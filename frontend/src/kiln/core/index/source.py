@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from packaging.metadata import Metadata
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
@@ -28,6 +28,9 @@ from kiln.core.index.pagecache import ParsedPageCache
 from kiln.core.statmemo import StatMemo
 from kiln.core.types import DistFile
 from kiln.errors import KilnError
+
+if TYPE_CHECKING:
+    from packaging.metadata import Metadata
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from packaging.metadata import Metadata
 from packaging.utils import (
     InvalidWheelFilename,
     NormalizedName,
@@ -37,6 +36,8 @@ from kiln.core.types import DistFile, PackageSource
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:
+    from packaging.metadata import Metadata
+
     from kiln.build.frontend import Builder
     from kiln.build.project import BuildSystem
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from packaging.metadata import Metadata
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from kiln.core.resolver import MetadataBuilder
 from kiln.core.types import DistFile, PackageSource
+
+if TYPE_CHECKING:
+    from packaging.metadata import Metadata
 
 #: name -> algorithm -> allowed hex digests.
 AllowedHashes = Mapping[NormalizedName, Mapping[str, frozenset[str]]]

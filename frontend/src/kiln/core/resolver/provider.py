@@ -7,9 +7,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
-from packaging.metadata import Metadata
 from packaging.requirements import Requirement
 from packaging.specifiers import Specifier, SpecifierSet
 from packaging.utils import (
@@ -35,6 +34,9 @@ from kiln.core.resolver.versions import (
 )
 from kiln.core.types import DistFile, PackageSource
 from kiln.errors import KilnError
+
+if TYPE_CHECKING:
+    from packaging.metadata import Metadata
 
 PrereleaseMode = Literal["if-necessary", "allow", "disallow", "explicit"]
 
