@@ -39,6 +39,7 @@ from toolbench import (
     benchmark_parser,
     count_dist_infos,
     count_pins,
+    kiln_command,
     markdown_report,
     measure,
     parse_checked,
@@ -77,7 +78,7 @@ def variants(
         return count_dist_infos(run_dir / "venv")
 
     def kiln(*extra: str) -> list[str]:
-        return [python, "-m", "kiln", "pip", "sync", *extra, req, "--python"]
+        return [*kiln_command(python), "pip", "sync", *extra, req, "--python"]
 
     def uv(*extra: str) -> list[str]:
         return [paths["uv"], "pip", "sync", "--quiet", *extra, req, "--python"]
@@ -169,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         wheel_count = len(list(wheels.glob("*.whl")))
         paths = tool_paths(args.python)
         versions = {
-            "kiln": version_of([args.python, "-m", "kiln", "--version"], env),
+            "kiln": version_of([*kiln_command(args.python), "--version"], env),
             "uv": version_of([paths["uv"], "--version"], env),
             "pip": version_of([args.python, "-m", "pip", "--version"], env),
         }

@@ -35,6 +35,7 @@ from toolbench import (
     bench_env,
     benchmark_parser,
     count_pins,
+    kiln_command,
     markdown_report,
     measure,
     parse_checked,
@@ -72,7 +73,7 @@ def variants(python: str, requirements: Path, tools: Sequence[str]) -> list[Vari
     table = {
         "kiln": Variant(
             "kiln", "kiln", "kiln pip compile requirements.in -o requirements.txt",
-            lambda d: [python, "-m", "kiln", "pip", "compile", req, "-o", str(d / "out.txt")],
+            lambda d: [*kiln_command(python), "pip", "compile", req, "-o", str(d / "out.txt")],
             count=lambda d: count_pins(d / "out.txt"),
         ),
         "uv": Variant(
@@ -124,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                           before_run=empty_cache, progress=not args.quiet)
         paths = tool_paths(args.python)
         versions = {
-            "kiln": version_of([args.python, "-m", "kiln", "--version"], env),
+            "kiln": version_of([*kiln_command(args.python), "--version"], env),
             "uv": version_of([paths["uv"], "--version"], env),
             "pip": version_of([args.python, "-m", "pip", "--version"], env),
         }

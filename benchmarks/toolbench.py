@@ -76,6 +76,13 @@ def tool_paths(python: str) -> dict[str, str]:
     return {"python": python, "uv": str(uv) if uv.exists() else (shutil.which("uv") or "uv")}
 
 
+def kiln_command(python: str) -> list[str]:
+    """How a user runs kiln: its ``kiln`` command beside the interpreter (the console script
+    an install makes), else ``python -m kiln``."""
+    script = Path(python).parent / ("kiln.exe" if os.name == "nt" else "kiln")
+    return [str(script)] if script.exists() else [python, "-m", "kiln"]
+
+
 def run_command(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> tuple[float, str]:
     """Run ``argv``; the wall time and the error text ("" on success)."""
     start = time.perf_counter()
