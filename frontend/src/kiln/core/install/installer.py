@@ -170,9 +170,6 @@ def _check_python(env: Environment, wheel: UnpackedWheel) -> None:
 
 
 def _workers(count: int) -> int:
-    forced = os.environ.get("KILN_TEST_WORKERS")
-    if forced:
-        return int(forced)
     return max(1, min(count, 4, os.cpu_count() or 1))
 
 
