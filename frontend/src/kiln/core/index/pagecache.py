@@ -41,6 +41,8 @@ BUCKET = "pages-v1"
 _FORMAT = b"kiln-parsed-page-4"
 #: The first read of an entry: the table and, for most pages, every row with it.
 _FIRST_READ = 1 << 16
+#: Tags by their text, shared by the pages of a run: most tags recur on many pages.
+_TAGS: dict[str, Tag] = {}
 #: Up to this many versions wanted, each one's rows are read on their own.
 _FEW = 4
 #: Bytes before the table, giving its length.
@@ -181,7 +183,7 @@ def _load(
             for row in marshal.loads(_group(entry, head, base, ends, position))
         ]
         # Tag sets and specifiers are built when a kept file first refers to them.
-        known: dict[str, Tag] = {}
+        known = _TAGS
         tag_sets: list[frozenset[Tag] | None] = [None] * len(tag_texts)
         specifiers: list[SpecifierSet | None] = [None] * len(specifier_texts)
         files: list[DistFile] = []
@@ -194,7 +196,7 @@ def _load(
                     texts = tag_texts[tags]
                     for text in texts:
                         if text not in known:
-                            known[text] = Tag(*text.split("-"))
+                            known[text] = Tag(*text.split("-"))  # one object per tag per run
                     tag_set = tag_sets[tags] = frozenset(known[text] for text in texts)
             requires_python = None
             if requires >= 0:
