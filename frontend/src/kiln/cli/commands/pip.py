@@ -252,6 +252,15 @@ def _relax_garbage_collector() -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
+def _imports_done() -> None:
+    """Set the modules just imported aside from garbage collection too, as
+    :func:`_relax_garbage_collector` did with those loaded before it: a collection then
+    scans only the objects the command makes, not every class and function of the core."""
+    import gc
+
+    gc.freeze()
+
+
 def elapsed(seconds: float) -> str:
     """uv-style durations: ``12ms``, ``1.52s``."""
     if seconds < 1:
@@ -394,6 +403,7 @@ def _warm_up(args: argparse.Namespace) -> None:
 def _install(args: argparse.Namespace, ui: UI) -> int:
     _warm_up(args)
     from kiln.core.operations import install
+    _imports_done()
 
     inputs = _inputs(
         args.packages, args.requirements, args.editable, args.constraints,
@@ -413,6 +423,7 @@ def _install(args: argparse.Namespace, ui: UI) -> int:
 def _sync(args: argparse.Namespace, ui: UI) -> int:
     _warm_up(args)
     from kiln.core.operations import sync
+    _imports_done()
 
     inputs = _inputs((), args.src_files, (), args.constraints, no_sources=args.no_sources)
     env = _environment(args)
@@ -473,6 +484,7 @@ def _compile_command(args: argparse.Namespace) -> str:
 def _compile(args: argparse.Namespace, ui: UI) -> int:
     _warm_up(args)
     from kiln.core.operations import compile_requirements
+    _imports_done()
     from kiln.core.resolver import CompileOptions, TargetEnvironment
 
     inputs = _inputs((), args.src_files, (), args.constraints, no_sources=args.no_sources)
