@@ -128,6 +128,7 @@ class PythonProvider:
         self._files: dict[NormalizedName, Future[Sequence[DistFile]]] = {}
         self._versions: dict[NormalizedName, dict[Point, list[DistFile]]] = {}
         self._preferences: dict[tuple[NormalizedName, bool], list[Point]] = {}
+        self._preference_sets: dict[tuple[NormalizedName, bool], frozenset[Point]] = {}
         self._choices: dict[tuple[NormalizedName, Version, bool], FileChoice] = {}
         self._metadata: dict[str, Future[Metadata]] = {}
         self._direct: dict[NormalizedName, _Direct] = {}
@@ -429,12 +430,20 @@ class PythonProvider:
         known = self.preferred.get(name)
         if not known:
             return None
-        allowed = set(self._preference_order(name))
+        allowed = self._allowed_points(name)
         for version in sorted(known, reverse=True):
             point = Point(version)
             if versions.contains(point) and point in allowed and self._file_for(name, point):
                 return point
         return None
+
+    def _allowed_points(self, name: NormalizedName) -> frozenset[Point]:
+        """The members of :meth:`_preference_order`, as a set (made once per order)."""
+        key = (name, self._allows_prereleases(name))
+        allowed = self._preference_sets.get(key)
+        if allowed is None:
+            allowed = self._preference_sets[key] = frozenset(self._preference_order(name))
+        return allowed
 
     def _file_for(self, name: NormalizedName, point: Point) -> DistFile | None:
         return self._choice(name, point).file
@@ -640,6 +649,7 @@ class PythonProvider:
         """Drop what was derived from ``name``'s index files (a direct reference replaced them)."""
         for key in [k for k in self._preferences if k[0] == name]:
             del self._preferences[key]
+            self._preference_sets.pop(key, None)
         for choice_key in [k for k in self._choices if k[0] == name]:
             del self._choices[choice_key]
 
