@@ -46,3 +46,22 @@ def test_listing_installed_packages_loads_no_resolver_and_no_http_client(tmp_pat
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             cwd=tmp_path, check=False)
     assert "LOADED [] 0" in result.stderr, result.stderr
+
+
+def test_installing_what_is_installed_already_loads_no_resolver_and_no_http_client(
+    tmp_path: Path,
+) -> None:
+    # --no-index --offline: were the audit to fail, nothing could be resolved or changed.
+    probe = (
+        "import sys\n"
+        "from kiln.cli.main import main\n"
+        f"code = main(['pip', 'install', 'packaging>=1', '--python', {sys.executable!r}, "
+        "'--no-index', '--offline'])\n"
+        "loaded = [m for m in ('kiln.core.resolver.pubgrub', 'kiln.core.install.installer', "
+        "'kiln.core.index.http', 'urllib3', 'ssl') if m in sys.modules]\n"
+        "print('LOADED', loaded, code, file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            cwd=tmp_path, check=False)
+    assert "Audited 1 package in " in result.stderr, result.stderr
+    assert "LOADED [] 0" in result.stderr, result.stderr

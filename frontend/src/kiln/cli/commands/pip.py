@@ -401,9 +401,7 @@ def _warm_up(args: argparse.Namespace) -> None:
 
 
 def _install(args: argparse.Namespace, ui: UI) -> int:
-    _warm_up(args)
-    from kiln.core.operations import install
-    _imports_done()
+    from kiln.core.operations import audit
 
     inputs = _inputs(
         args.packages, args.requirements, args.editable, args.constraints,
@@ -415,7 +413,15 @@ def _install(args: argparse.Namespace, ui: UI) -> int:
         return 2
     env = _environment(args)
     ui.debug(f"Using environment at: {env.prefix}")
-    report = install(env, inputs, _settings(args), _Progress(ui).events())
+    settings = _settings(args)
+    # Requirements that are all met already need none of the machinery below.
+    report = audit(env, inputs, settings)
+    if report is None:
+        _warm_up(args)
+        from kiln.core.operations import install
+        _imports_done()
+
+        report = install(env, inputs, settings, _Progress(ui).events())
     _print_report(ui, report)
     return 0
 

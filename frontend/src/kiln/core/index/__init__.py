@@ -11,18 +11,19 @@ from typing import TYPE_CHECKING
 from kiln._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from kiln.core.index.clientoptions import ClientOptions
     from kiln.core.index.config import PYPI_URL, Index, IndexStrategy
     from kiln.core.index.locations import IndexLocations, IndexOptions, resolve_locations
     from kiln.core.index.metadata import MetadataNeedsBuild
     from kiln.core.index.project import ProjectIndexConfig, SourcePin, load_project_config
     from kiln.core.index.redaction import redact
-    from kiln.core.index.source import ClientOptions, IndexPackageSource
+    from kiln.core.index.source import IndexPackageSource
     from kiln.core.index.tls import warm_up_tls
 
 if not TYPE_CHECKING:  # the type checker reads the imports above instead
     #: Where each public name lives: imported on first use, so a command without an index loads no HTTP client code.
     __getattr__ = lazy_exports(__name__, {
-        "ClientOptions": "kiln.core.index.source",
+        "ClientOptions": "kiln.core.index.clientoptions",
         "Index": "kiln.core.index.config",
         "IndexLocations": "kiln.core.index.locations",
         "IndexOptions": "kiln.core.index.locations",

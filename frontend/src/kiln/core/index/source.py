@@ -7,7 +7,6 @@ import tempfile
 import threading
 from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -17,6 +16,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from kiln.core.index.cache import FileCache, HttpCache, default_cache_dir
+from kiln.core.index.clientoptions import ClientOptions
 from kiln.core.index.config import Index
 from kiln.core.index.credentials import CredentialStore
 from kiln.core.index.download import Downloader, ProgressCallback
@@ -31,18 +31,6 @@ from kiln.errors import KilnError
 
 if TYPE_CHECKING:
     from packaging.metadata import Metadata
-
-
-@dataclass(frozen=True)
-class ClientOptions:
-    """Cache and network behaviour of the index client."""
-
-    cache_dir: Path | None = None
-    no_cache: bool = False
-    offline: bool = False
-    refresh: bool = False
-    timeout: float = 30.0
-    retries: int = 3
 
 
 class IndexPackageSource:

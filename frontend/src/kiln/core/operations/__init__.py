@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 from kiln._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from kiln.core.operations.auditing import Change, InstallReport, audit
     from kiln.core.operations.compiling import CompileResult, compile_requirements
-    from kiln.core.operations.installing import Change, InstallReport, install, sync
+    from kiln.core.operations.installing import install, sync
     from kiln.core.operations.options import Events, Settings
     from kiln.core.operations.target import find_environment, target_of
     from kiln.core.operations.uninstalling import UninstallReport, uninstall_packages
@@ -20,12 +21,13 @@ if TYPE_CHECKING:
 if not TYPE_CHECKING:  # the type checker reads the imports above instead
     #: Where each public name lives: imported on first use, so a command loads only the operations it runs.
     __getattr__ = lazy_exports(__name__, {
-        "Change": "kiln.core.operations.installing",
+        "Change": "kiln.core.operations.auditing",
         "CompileResult": "kiln.core.operations.compiling",
         "Events": "kiln.core.operations.options",
-        "InstallReport": "kiln.core.operations.installing",
+        "InstallReport": "kiln.core.operations.auditing",
         "Settings": "kiln.core.operations.options",
         "UninstallReport": "kiln.core.operations.uninstalling",
+        "audit": "kiln.core.operations.auditing",
         "compile_requirements": "kiln.core.operations.compiling",
         "find_environment": "kiln.core.operations.target",
         "install": "kiln.core.operations.installing",
@@ -41,6 +43,7 @@ __all__ = [
     "InstallReport",
     "Settings",
     "UninstallReport",
+    "audit",
     "compile_requirements",
     "find_environment",
     "install",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -21,6 +20,7 @@ from kiln.core.install import (
     installed_distributions,
     plan_changes,
 )
+from kiln.core.operations.auditing import Change, InstallReport, all_satisfied, forced
 from kiln.core.operations.building import Built
 from kiln.core.operations.hashes import (
     allowed_hashes,
@@ -33,28 +33,6 @@ from kiln.core.operations.session import Session
 from kiln.core.operations.target import target_of
 from kiln.core.requirements_file import RequirementsInput, RequirementSpec
 from kiln.core.resolver import Resolution, ResolvedPackage
-
-
-@dataclass(frozen=True)
-class Change:
-    name: str
-    version: str
-
-
-@dataclass
-class InstallReport:
-    """What an install or sync did, with timings in seconds."""
-
-    #: Nothing needed resolving: every requirement was already satisfied.
-    audited: int | None = None
-    resolved: int = 0
-    resolve_seconds: float = 0.0
-    prepared: int = 0
-    prepare_seconds: float = 0.0
-    installed: list[Change] = field(default_factory=list)
-    uninstalled: list[Change] = field(default_factory=list)
-    install_seconds: float = 0.0
-    resolution: Resolution | None = None
 
 
 def install(
@@ -87,7 +65,7 @@ def _run(
     by_name = {dist.name: dist for dist in installed}
     target = target_of(env)
     report = InstallReport()
-    if not sync and not _forced(settings) and _all_satisfied(specs, by_name, target.markers):
+    if not sync and not forced(settings) and all_satisfied(specs, by_name, target.markers):
         report.audited = len(specs)
         return report
     started = time.monotonic()
@@ -147,41 +125,8 @@ def _with_archive_hash(
     return {**direct_url, "archive_info": {"hashes": {"sha256": digest}}}
 
 
-def _forced(settings: Settings) -> bool:
-    return (
-        settings.upgrade
-        or settings.reinstall
-        or bool(settings.upgrade_packages)
-        or bool(settings.reinstall_packages)
-    )
-
-
 def _reinstall(settings: Settings) -> bool | frozenset[str]:
     return True if settings.reinstall else settings.reinstall_packages
-
-
-def _all_satisfied(
-    specs: Sequence[RequirementSpec],
-    installed: Mapping[NormalizedName, InstalledDistribution],
-    markers: Mapping[str, str],
-) -> bool:
-    """True when every requirement is met by what is installed (only its top level)."""
-    if not specs:
-        return True
-    for spec in specs:
-        requirement = spec.requirement
-        if requirement.marker is not None and not requirement.marker.evaluate(
-            {**markers, "extra": ""}
-        ):
-            continue
-        if requirement.url is not None or requirement.extras:
-            return False
-        dist = installed.get(canonicalize_name(requirement.name))
-        if dist is None:
-            return False
-        if not requirement.specifier.contains(dist.version, prereleases=True):
-            return False
-    return True
 
 
 def _preferences(

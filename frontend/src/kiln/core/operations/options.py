@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kiln.core.index import ClientOptions, IndexOptions
-from kiln.core.install import LinkMode
-from kiln.core.resolver import PrereleaseMode
-from kiln.core.types import DistFile
+from kiln.core.index.clientoptions import ClientOptions
+from kiln.core.index.locations import IndexOptions
+
+if TYPE_CHECKING:
+    from kiln.core.install import LinkMode
+    from kiln.core.resolver import PrereleaseMode
+    from kiln.core.types import DistFile
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,21 @@
+"""How the index client uses its cache and the network (``--no-cache``, ``--offline``, ...).
+
+Kept apart from the client itself so that settings can be made without loading it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    """Cache and network behaviour of the index client."""
+
+    cache_dir: Path | None = None
+    no_cache: bool = False
+    offline: bool = False
+    refresh: bool = False
+    timeout: float = 30.0
+    retries: int = 3

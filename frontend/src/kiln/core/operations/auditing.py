@@ -1,0 +1,93 @@
+"""Whether an install has anything to do, answered without loading the resolver, the index
+client or the installer: ``kiln pip install`` of requirements that are all met already is a
+look at the environment and nothing more."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from kiln.core.install.environment import Environment
+from kiln.core.install.installed import InstalledDistribution, installed_distributions
+from kiln.core.operations.options import Settings
+from kiln.core.operations.target import target_of
+from kiln.core.requirements_file import RequirementsInput, RequirementSpec
+
+if TYPE_CHECKING:
+    from kiln.core.resolver import Resolution
+
+
+@dataclass(frozen=True)
+class Change:
+    name: str
+    version: str
+
+
+@dataclass
+class InstallReport:
+    """What an install or sync did, with timings in seconds."""
+
+    #: Nothing needed resolving: every requirement was already satisfied.
+    audited: int | None = None
+    resolved: int = 0
+    resolve_seconds: float = 0.0
+    prepared: int = 0
+    prepare_seconds: float = 0.0
+    installed: list[Change] = field(default_factory=list)
+    uninstalled: list[Change] = field(default_factory=list)
+    install_seconds: float = 0.0
+    resolution: Resolution | None = None
+
+
+def audit(
+    env: Environment, inputs: RequirementsInput, settings: Settings | None = None
+) -> InstallReport | None:
+    """``Audited N packages`` when installing ``inputs`` into ``env`` has nothing to do: no
+    upgrade or reinstall is asked for and every requirement is met by an installed
+    distribution (its top level: dependencies are not looked at). None when
+    :func:`kiln.core.operations.install` would resolve."""
+    specs = inputs.requirements
+    settings = settings or Settings()
+    if forced(settings):
+        return None
+    installed = {dist.name: dist for dist in installed_distributions(env)}
+    if not all_satisfied(specs, installed, target_of(env).markers):
+        return None
+    return InstallReport(audited=len(specs))
+
+
+def forced(settings: Settings) -> bool:
+    """Whether the settings ask for upgrades or reinstalls."""
+    return (
+        settings.upgrade
+        or settings.reinstall
+        or bool(settings.upgrade_packages)
+        or bool(settings.reinstall_packages)
+    )
+
+
+def all_satisfied(
+    specs: Sequence[RequirementSpec],
+    installed: Mapping[NormalizedName, InstalledDistribution],
+    markers: Mapping[str, str],
+) -> bool:
+    """True when every requirement is met by what is installed (only its top level)."""
+    if not specs:
+        return True
+    for spec in specs:
+        requirement = spec.requirement
+        if requirement.marker is not None and not requirement.marker.evaluate(
+            {**markers, "extra": ""}
+        ):
+            continue
+        if requirement.url is not None or requirement.extras:
+            return False
+        dist = installed.get(canonicalize_name(requirement.name))
+        if dist is None:
+            return False
+        if not requirement.specifier.contains(dist.version, prereleases=True):
+            return False
+    return True
