@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
 import subprocess
@@ -34,34 +35,38 @@ def test_every_exported_name_resolves_to_its_object(package: str) -> None:
         getattr(module, "missing_name")  # noqa: B009
 
 
-def test_listing_installed_packages_loads_no_resolver_and_no_http_client(tmp_path: Path) -> None:
+#: What a command that needs no resolution must not load.
+HEAVY = ("kiln.core.resolver.pubgrub", "kiln.core.install.installer", "kiln.core.index.http",
+         "urllib3", "ssl")
+
+
+def _run_in_process(argv: list[str], cwd: Path) -> tuple[str, list[str], int]:
+    """Run ``kiln argv`` in a fresh interpreter: its diagnostics, the heavy modules it
+    loaded and its exit status."""
     probe = (
         "import sys\n"
         "from kiln.cli.main import main\n"
-        f"code = main(['pip', 'list', '--python', {sys.executable!r}])\n"
-        "loaded = [m for m in ('kiln.core.resolver.pubgrub', 'kiln.core.install.installer', "
-        "'httpx', 'urllib3') if m in sys.modules]\n"
-        "print('LOADED', loaded, code, file=sys.stderr)\n"
+        f"code = main({argv!r})\n"
+        f"print('LOADED', [m for m in {HEAVY!r} if m in sys.modules], code, file=sys.stderr)\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            cwd=tmp_path, check=False)
-    assert "LOADED [] 0" in result.stderr, result.stderr
+                            cwd=cwd, check=False)
+    diagnostics, _, last = result.stderr.rpartition("LOADED ")
+    loaded, code = last.rsplit(" ", 1)
+    return diagnostics, ast.literal_eval(loaded), int(code)
+
+
+def test_listing_installed_packages_loads_no_resolver_and_no_http_client(tmp_path: Path) -> None:
+    _, loaded, code = _run_in_process(["pip", "list", "--python", sys.executable], tmp_path)
+    assert (loaded, code) == ([], 0)
 
 
 def test_installing_what_is_installed_already_loads_no_resolver_and_no_http_client(
     tmp_path: Path,
 ) -> None:
     # --no-index --offline: were the audit to fail, nothing could be resolved or changed.
-    probe = (
-        "import sys\n"
-        "from kiln.cli.main import main\n"
-        f"code = main(['pip', 'install', 'packaging>=1', '--python', {sys.executable!r}, "
-        "'--no-index', '--offline'])\n"
-        "loaded = [m for m in ('kiln.core.resolver.pubgrub', 'kiln.core.install.installer', "
-        "'kiln.core.index.http', 'urllib3', 'ssl') if m in sys.modules]\n"
-        "print('LOADED', loaded, code, file=sys.stderr)\n"
-    )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            cwd=tmp_path, check=False)
-    assert "Audited 1 package in " in result.stderr, result.stderr
-    assert "LOADED [] 0" in result.stderr, result.stderr
+    argv = ["pip", "install", "packaging>=1", "--python", sys.executable, "--no-index",
+            "--offline"]
+    diagnostics, loaded, code = _run_in_process(argv, tmp_path)
+    assert "Audited 1 package in " in diagnostics
+    assert (loaded, code) == ([], 0)
