@@ -47,7 +47,6 @@ class ConnectionPools:
         self.maxsize = maxsize
         self.hosts = HostCache()
         self._managers: dict[str | None, urllib3.PoolManager] = {}
-        self._context: ssl.SSLContext | None = None
         self._lock = threading.Lock()
 
     def for_url(self, url: str) -> urllib3.PoolManager:
@@ -56,9 +55,7 @@ class ConnectionPools:
         with self._lock:
             manager = self._managers.get(proxy)
             if manager is None:
-                if self._context is None:
-                    self._context = ssl_context()
-                manager = _pool_manager(proxy, self._context, self.hosts, self.maxsize)
+                manager = _pool_manager(proxy, ssl_context(), self.hosts, self.maxsize)
                 self._managers[proxy] = manager
             return manager
 

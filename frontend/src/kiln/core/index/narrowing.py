@@ -33,18 +33,6 @@ def narrow(files: Iterable[DistFile], versions: SpecifierSet | None) -> list[Dis
     return [file for file in files if test(file.version)]
 
 
-def text_prefilter(versions: SpecifierSet) -> Callable[[str], bool] | None:
-    """A cheap test on a normalized version string that every version ``versions``
-    contains passes, for sets of exact pins (``==1.2``, not ``==1.2.*``): the epoch and
-    release must equal the pin's, trailing zeros aside. It lets a caller skip parsing the
-    versions that cannot match; the real test still decides for the others. None when the
-    set has no such pin."""
-    key = pinned_release(versions)
-    if key is None:
-        return None
-    return lambda text: release_key(text) == key
-
-
 #: What :func:`pinned_release` gives for pins that no version satisfies together.
 NO_RELEASE = "\0"
 
@@ -52,7 +40,9 @@ NO_RELEASE = "\0"
 def pinned_release(versions: SpecifierSet) -> str | None:
     """The :func:`release_key` that every version ``versions`` contains has, when the set
     pins one exactly (``==1.2``, not ``==1.2.*``); :data:`NO_RELEASE` for two different
-    pins; None when nothing is pinned."""
+    pins; None when nothing is pinned. Comparing the key of a version's normalized text
+    with it lets a caller skip parsing the versions that cannot match; the real test still
+    decides for the others."""
     wanted: str | None = None
     for spec in versions:
         if spec.operator != "==" or spec.version.endswith(".*"):
