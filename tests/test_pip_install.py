@@ -211,6 +211,32 @@ def test_a_warm_sync_from_a_json_index_loads_no_archive_or_html_code(
     assert run_python(second, "import beta, gamma; print(beta.__version__)") == "1.0"
 
 
+def test_the_audit_and_an_install_told_it_ran_agree_on_what_is_to_do(
+    tmp_path: Path, env: dict[str, str], index: IndexServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``audit`` answers alone for requirements that are met; ``install(audited=True)``
+    trusts that it was asked and goes straight to resolving (reinstalling nothing)."""
+    from kiln.core.index import ClientOptions, IndexOptions
+    from kiln.core.install import Environment
+    from kiln.core.operations import Settings, audit, install
+    from kiln.core.requirements_file import RequirementsInput, parse_requirement
+
+    monkeypatch.setenv("KILN_CACHE_DIR", env["KILN_CACHE_DIR"])
+    venv = make_venv(tmp_path / "venv", env)
+    ok(pip(venv, env, index, "install", "gamma"))
+    environment = Environment.from_venv(venv)
+    settings = Settings(index=IndexOptions(default_index=index.url),
+                        client=ClientOptions(cache_dir=Path(env["KILN_CACHE_DIR"])))
+    met = RequirementsInput([parse_requirement("gamma")])
+    report = audit(environment, met, settings)
+    assert report is not None and report.audited == 1
+    assert install(environment, met, settings).audited == 1
+    told = install(environment, met, settings, audited=True)
+    assert (told.audited, told.resolved, told.installed) == (None, 1, [])
+    missing = RequirementsInput([parse_requirement("gamma"), parse_requirement("beta")])
+    assert audit(environment, missing, settings) is None
+
+
 def test_uninstall_removes_the_package_files(
     tmp_path: Path, env: dict[str, str], index: IndexServer
 ) -> None:

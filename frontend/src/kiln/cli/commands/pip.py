@@ -421,7 +421,7 @@ def _install(args: argparse.Namespace, ui: UI) -> int:
         from kiln.core.operations import install
         _imports_done()
 
-        report = install(env, inputs, settings, _Progress(ui).events())
+        report = install(env, inputs, settings, _Progress(ui).events(), audited=True)
     _print_report(ui, report)
     return 0
 

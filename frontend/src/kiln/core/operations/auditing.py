@@ -49,17 +49,25 @@ def audit(
     upgrade or reinstall is asked for and every requirement is met by an installed
     distribution (its top level: dependencies are not looked at). None when
     :func:`kiln.core.operations.install` would resolve."""
-    specs = inputs.requirements
-    settings = settings or Settings()
-    if forced(settings):
-        return None
     installed = {dist.name: dist for dist in installed_distributions(env)}
-    if not all_satisfied(specs, installed, target_of(env).markers):
+    specs = inputs.requirements
+    if not nothing_to_do(specs, settings or Settings(), installed, target_of(env).markers):
         return None
     return InstallReport(audited=len(specs))
 
 
-def forced(settings: Settings) -> bool:
+def nothing_to_do(
+    specs: Sequence[RequirementSpec],
+    settings: Settings,
+    installed: Mapping[NormalizedName, InstalledDistribution],
+    markers: Mapping[str, str],
+) -> bool:
+    """Whether installing ``specs`` would change nothing: no upgrade or reinstall is asked
+    for and every requirement is met by what is installed."""
+    return not _forced(settings) and _all_satisfied(specs, installed, markers)
+
+
+def _forced(settings: Settings) -> bool:
     """Whether the settings ask for upgrades or reinstalls."""
     return (
         settings.upgrade
@@ -69,7 +77,7 @@ def forced(settings: Settings) -> bool:
     )
 
 
-def all_satisfied(
+def _all_satisfied(
     specs: Sequence[RequirementSpec],
     installed: Mapping[NormalizedName, InstalledDistribution],
     markers: Mapping[str, str],

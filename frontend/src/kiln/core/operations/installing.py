@@ -20,7 +20,7 @@ from kiln.core.install import (
     installed_distributions,
     plan_changes,
 )
-from kiln.core.operations.auditing import Change, InstallReport, all_satisfied, forced
+from kiln.core.operations.auditing import Change, InstallReport, nothing_to_do
 from kiln.core.operations.building import Built
 from kiln.core.operations.hashes import (
     allowed_hashes,
@@ -40,9 +40,15 @@ def install(
     inputs: RequirementsInput,
     settings: Settings | None = None,
     events: Events | None = None,
+    *,
+    audited: bool = False,
 ) -> InstallReport:
-    """Install ``inputs`` (and, unless ``no_deps``, their dependencies) into ``env``."""
-    return _run(env, inputs, settings or Settings(), events or Events(), sync=False)
+    """Install ``inputs`` (and, unless ``no_deps``, their dependencies) into ``env``.
+
+    ``audited``: the caller has asked :func:`audit` already and it found work to do, so
+    the environment is not looked at twice for that."""
+    settings = settings or Settings()
+    return _run(env, inputs, settings, events or Events(), sync=False, audit=not audited)
 
 
 def sync(
@@ -53,11 +59,17 @@ def sync(
 ) -> InstallReport:
     """Make ``env`` contain exactly ``inputs`` (no dependencies added, extras removed)."""
     settings = settings or Settings()
-    return _run(env, inputs, settings, events or Events(), sync=True)
+    return _run(env, inputs, settings, events or Events(), sync=True, audit=False)
 
 
 def _run(
-    env: Environment, inputs: RequirementsInput, settings: Settings, events: Events, *, sync: bool
+    env: Environment,
+    inputs: RequirementsInput,
+    settings: Settings,
+    events: Events,
+    *,
+    sync: bool,
+    audit: bool,
 ) -> InstallReport:
     specs = inputs.requirements
     checking = hash_checking(specs, settings.require_hashes)
@@ -65,7 +77,7 @@ def _run(
     by_name = {dist.name: dist for dist in installed}
     target = target_of(env)
     report = InstallReport()
-    if not sync and not forced(settings) and all_satisfied(specs, by_name, target.markers):
+    if audit and nothing_to_do(specs, settings, by_name, target.markers):
         report.audited = len(specs)
         return report
     started = time.monotonic()
