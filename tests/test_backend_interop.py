@@ -149,3 +149,24 @@ def test_uv_pip_installs_from_the_source_tree(
         venv = tmp_path / "venv"
         assert _run(venv / "bin" / "data-dirs-tool") == "data-dirs-tool\n"
         assert (venv / "data_dirs" / "nested" / "more.txt").read_text() == "more\n"
+
+
+@pytest.mark.network
+def test_the_documented_find_links_recipe_builds_with_isolated_frontends(tmp_path: Path) -> None:
+    """docs/src/index.md: a backend wheel in a --find-links directory serves pip and uv builds."""
+    wheels = tmp_path / "wheels"
+    _run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", BACKEND_SRC.parent, "-w", wheels)
+    assert [p.name for p in wheels.iterdir()] == ["kiln_build-0.1.0-py3-none-any.whl"]
+    project = copy_project("entry-points", tmp_path)
+    python = _fresh_venv(tmp_path / "venv")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
+    _run(
+        sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps",
+        "--find-links", wheels, project, env=env,
+    )  # fmt: skip
+    assert _run(tmp_path / "venv" / "bin" / "ep-alpha") == "alpha says hi\n"
+    _run(VENV_BIN / "uv", "build", "--quiet", "--find-links", wheels, "--out-dir", tmp_path / "out", project, env=env)
+    assert sorted(p.name for p in (tmp_path / "out").glob("entry_points-*")) == [
+        "entry_points-1.0.0-py3-none-any.whl",
+        "entry_points-1.0.0.tar.gz",
+    ]
