@@ -74,13 +74,77 @@ def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
     code, out, err = run(capsys, "frobnicate")
     assert code == 2
     assert out == ""
-    assert "invalid choice: 'frobnicate'" in err
+    assert err.startswith("error: unknown command `frobnicate`\n")
+    assert "usage: kiln [OPTIONS] COMMAND ...\n" in err
 
 
 def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "init", "--frobnicate")
     assert code == 2
-    assert "unrecognized arguments: --frobnicate" in err
+    assert err.startswith("error: unexpected option `--frobnicate`\n")
+
+
+@pytest.mark.parametrize(
+    ("words", "message", "hint", "usage"),
+    [
+        (["biuld"], "unknown command `biuld`", "a similar command exists: `build`", "usage: kiln [OPTIONS] COMMAND ..."),
+        (["pip", "instal", "x"], "unknown command `instal`", "a similar command exists: `install`", "usage: kiln pip [OPTIONS] COMMAND ..."),
+        (["pip", "install", "--upgade", "x"], "unexpected option `--upgade`", "a similar option exists: `--upgrade`", "usage: kiln pip install [OPTIONS] [PACKAGE ...]"),
+        (["pip", "list", "--format", "jsn"], "invalid value `jsn` for `--format`", "a similar value exists: `json`", "usage: kiln pip list [OPTIONS]"),
+        (["cache", "clena"], "unknown command `clena`", "a similar command exists: `clean`", "usage: kiln cache [OPTIONS] COMMAND ..."),
+    ],
+    ids=["command", "pip-command", "option", "value", "cache-command"],
+)
+def test_a_typo_gets_a_hint_and_the_usage_of_the_command_being_typed(
+    capsys: pytest.CaptureFixture[str], words: list[str], message: str, hint: str, usage: str
+) -> None:
+    code, out, err = run(capsys, *words)
+    assert code == 2
+    assert out == ""
+    lines = err.splitlines()
+    assert lines[:2] == [f"error: {message}", f"hint: {hint}"]
+    assert usage in lines
+    assert lines[-1] == f"For more information, try `{usage.split(' [OPTIONS]', maxsplit=1)[0][len('usage: '):]} --help`."
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["pip", "compile", "requirements.in", "--extra", "x"],  # once read as --extra-index-url
+        ["pip", "install", "--no-dep", "x"],  # --no-deps
+        ["build", "--out", "d"],  # --out-dir
+        ["--verb", "cache", "dir"],  # --verbose
+    ],
+    ids=["extra", "no-dep", "out", "global-verb"],
+)
+def test_abbreviated_options_are_refused(capsys: pytest.CaptureFixture[str], words: list[str]) -> None:
+    code, _, err = run(capsys, *words)
+    assert code == 2
+    assert err.startswith("error: unexpected option `" + next(w for w in words if w.startswith("--")) + "`")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["pip", "freeze"], ["completion", "bash"], ["pip", "list"], ["cache", "dir"]],
+    ids=["freeze", "completion", "list", "cache-dir"],
+)
+def test_a_reader_that_closes_the_pipe_ends_the_command_quietly(tmp_path: Path, command: list[str]) -> None:
+    """`kiln pip freeze | head -1`: no traceback, no message, a failure status."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
+    info = next((venv / "lib").glob("python3*/site-packages")) / "listed-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: listed\nVersion: 1.0\n")
+    (info / "RECORD").write_text("")
+    args = [*command, "--python", str(venv)] if command[0] == "pip" else command
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader is gone before kiln writes its first line
+    try:
+        result = subprocess.run([sys.executable, "-m", "kiln", *args], stdout=writer, stderr=subprocess.PIPE, text=True)
+    finally:
+        os.close(writer)
+    assert result.stderr == ""
+    assert result.returncode == 1
 
 
 def test_no_command_prints_help_to_stderr_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -257,7 +257,8 @@ def test_an_unknown_shell_is_a_usage_error() -> None:
     )
     assert result.returncode == 2
     assert result.stdout == ""
-    assert "invalid choice: 'tcsh'" in result.stderr
+    assert "error: invalid value `tcsh` for `SHELL`" in result.stderr
+    assert "hint: choose one of: `bash`, `zsh`, `fish`" in result.stderr
 
 
 def test_every_shell_script_mentions_every_option_of_every_command() -> None:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import NoReturn, Protocol
 
 from kiln import __version__
+from kiln.cli.parser import Parser
 from kiln.cli.ui import UI
 from kiln.errors import KilnError
 
@@ -62,10 +63,10 @@ def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool = Fals
     )
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> Parser:
     """The whole command line; with ``only``, just that command's options are set up (the
     other commands are names without options, which is all a run of ``only`` needs)."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="kiln",
         description="kiln: build, publish and install Python packages.",
     )
@@ -104,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(only=_command_named(words))
     try:
-        args = parser.parse_args(words)
+        args = parser.parse(words)
     except SystemExit as exc:  # argparse: --help/--version exit 0, usage errors exit 2
         return int(exc.code or 0)
     if args.no_color:
@@ -128,6 +129,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         ui.error("interrupted")
         return 130
+    except BrokenPipeError:
+        # The reader went away (`kiln pip freeze | head -1`): stop quietly, as a failure.
+        _discard_stdout()
+        return 1
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device, so that flushing what is still buffered
+    for a reader that has gone away raises nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def entry_point() -> NoReturn:
@@ -149,8 +165,14 @@ def finish(code: int) -> NoReturn:
 
     try:
         sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away before the last lines
+        _discard_stdout()
+        code = code or 1
+    except (OSError, ValueError):  # let the normal exit report it
+        sys.exit(code)
+    try:
         sys.stderr.flush()
-    except (OSError, ValueError):  # a closed pipe: let the normal exit report it
+    except (OSError, ValueError):
         sys.exit(code)
     if threading.active_count() > 1 or sys.gettrace() is not None or "coverage" in sys.modules:
         sys.exit(code)
