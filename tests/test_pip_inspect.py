@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from indexserver import IndexServer, build_wheel
-from pip_helpers import base_env, kiln, make_venv, ok
+from pip_helpers import base_env, kiln, make_venv, ok, run_python
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +109,40 @@ def test_check_finds_a_missing_dependency(tmp_path: Path) -> None:
     assert result.stdout == (
         "The package `needy` requires `gone>=1`, but `gone` is not installed\n"
     )
+
+
+def test_listings_print_canonical_names_as_uv_does(tmp_path: Path) -> None:
+    """A distribution whose METADATA spells its name `Mixed_Case.Name` is listed as `mixed-case-name`."""
+    env = base_env(tmp_path / "cache")
+    server = IndexServer()
+    server.add(build_wheel(tmp_path / "w", "Mixed_Case.Name", "1.0", requires_dist=["Other_Dep"]))
+    server.add(build_wheel(tmp_path / "w", "Other_Dep", "2.0"))
+    path = make_venv(tmp_path / "venv", env)
+    with server:
+        ok(kiln("pip", "install", "Mixed_Case.Name", "--python", path, "--default-index", server.url, env=env))
+    venv = (path, env)
+    assert pip(venv, "freeze")[1] == "mixed-case-name==1.0\nother-dep==2.0\n"
+    assert pip(venv, "list")[1].splitlines()[2:] == ["mixed-case-name 1.0", "other-dep       2.0"]
+    assert pip(venv, "tree")[1] == "mixed-case-name v1.0\n└── other-dep v2.0\n"
+    assert "Name: mixed-case-name\n" in pip(venv, "show", "Mixed_Case.Name")[1]
+    removed = kiln("pip", "uninstall", "other_dep", "--python", path, env=env)
+    assert removed.stderr.endswith(" - other-dep==2.0\n")
+
+
+def test_commands_that_change_an_environment_name_it_unless_it_is_dot_venv(tmp_path: Path) -> None:
+    env = base_env(tmp_path / "cache")
+    server = IndexServer()
+    server.add(build_wheel(tmp_path / "w", "leaf", "1.1"))
+    (tmp_path / "project").mkdir()
+    default = make_venv(tmp_path / "project" / ".venv", env)
+    other = make_venv(tmp_path / "project" / "other", env)
+    version = run_python(default, "import platform; print(platform.python_version())")
+    with server:
+        index = ("--default-index", server.url)
+        quiet = ok(kiln("pip", "install", "leaf", *index, env=env, cwd=tmp_path / "project"))
+        named = ok(kiln("pip", "install", "leaf", "--python", other, *index, env=env, cwd=tmp_path / "project"))
+        away = ok(kiln("pip", "uninstall", "leaf", "--python", other, env=env, cwd=tmp_path))
+    assert "environment at" not in quiet.stderr
+    assert named.stderr.startswith(f"Using Python {version} environment at: other\n")
+    assert away.stderr.startswith(f"Using Python {version} environment at: project/other\n")
+    assert pip((default, env), "freeze")[1] == "leaf==1.1\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import platform
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -175,6 +176,7 @@ def test_a_wheel_whose_requires_python_excludes_the_environment_is_not_installed
     assert result.returncode == 1
     python = run_python(venv, "import platform; print(platform.python_version())")
     assert result.stderr == (
+        f"Using Python {python} environment at: {venv}\n"
         f"error: `future-1.0-py3-none-any.whl` requires Python >=3.99, but `{venv}` has "
         f"Python {python}\n"
         "hint: choose a version of it that supports this Python, or another environment "
@@ -257,7 +259,8 @@ def test_unsatisfiable_requirements_print_the_derivation_and_exit_1(
     venv = make_venv(tmp_path / "venv", env)
     result = pip(venv, env, index, "install", "alpha", "beta<1")
     assert result.returncode == 1
-    assert result.stderr.startswith("error: no solution found when resolving dependencies:\n")
+    assert result.stderr.startswith(f"Using Python {platform.python_version()} environment at: {venv}\n")
+    assert "\nerror: no solution found when resolving dependencies:\n" in result.stderr
     assert "Because" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -273,6 +276,7 @@ def test_an_unreadable_certificate_bundle_is_named_without_a_traceback(
     )
     assert result.returncode == 1
     assert result.stderr == (
+        f"Using Python {platform.python_version()} environment at: {venv}\n"
         f"error: cannot load the trusted certificates from `SSL_CERT_FILE` (`{missing}`): "
         "No such file or directory\n"
         "hint: point `SSL_CERT_FILE` at a PEM bundle or unset it\n"

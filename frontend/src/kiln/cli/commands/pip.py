@@ -278,6 +278,19 @@ def _environment(args: argparse.Namespace) -> Environment:
     return find_environment(args.python, system=args.system)
 
 
+def _environment_to_change(args: argparse.Namespace, ui: UI) -> Environment:
+    """The environment a command will change, named on stderr unless it is `./.venv`."""
+    env = _environment(args)
+    cwd = Path.cwd()
+    shown = env.prefix.relative_to(cwd) if env.prefix.is_relative_to(cwd) else env.prefix
+    line = f"Using Python {env.interpreter.version_string} environment at: {shown}"
+    if env.prefix.resolve() == (cwd / ".venv").resolve():
+        ui.debug(line)
+    else:
+        ui.info(line)
+    return env
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     from kiln.core.index import ClientOptions, IndexOptions
     from kiln.core.operations import Settings
@@ -411,8 +424,7 @@ def _install(args: argparse.Namespace, ui: UI) -> int:
         ui.error("no requirements given",
                  "name packages, or pass `-r requirements.txt` or `-e PATH`")
         return 2
-    env = _environment(args)
-    ui.debug(f"Using environment at: {env.prefix}")
+    env = _environment_to_change(args, ui)
     settings = _settings(args)
     # Requirements that are all met already need none of the machinery below.
     report = audit(env, inputs, settings)
@@ -432,7 +444,7 @@ def _sync(args: argparse.Namespace, ui: UI) -> int:
     _imports_done()
 
     inputs = _inputs((), args.src_files, (), args.constraints, no_sources=args.no_sources)
-    env = _environment(args)
+    env = _environment_to_change(args, ui)
     report = sync(env, inputs, _settings(args), _Progress(ui).events())
     _print_report(ui, report)
     return 0
@@ -450,7 +462,7 @@ def _uninstall(args: argparse.Namespace, ui: UI) -> int:
     if not names:
         ui.error("no packages given", "name the packages to uninstall, or pass `-r FILE`")
         return 2
-    env = _environment(args)
+    env = _environment_to_change(args, ui)
     started = time.monotonic()
     report = uninstall_packages(env, names)
     seconds = time.monotonic() - started
@@ -461,7 +473,7 @@ def _uninstall(args: argparse.Namespace, ui: UI) -> int:
         return 0
     ui.info(f"Uninstalled {_packages(len(report.removed))} in {elapsed(seconds)}")
     for removal in sorted(report.removed, key=lambda r: r.dist.name):
-        ui.info(f" - {removal.dist.display_name}=={removal.dist.version}")
+        ui.info(f" - {removal.dist.name}=={removal.dist.version}")
     return 0
 
 

@@ -45,15 +45,15 @@ def freeze_line(dist: InstalledDistribution) -> str:
             return f"-e {url}"
         vcs = dist.direct_url.get("vcs_info") if dist.direct_url else None
         if isinstance(vcs, dict) and isinstance(vcs.get("commit_id"), str):
-            return f"{dist.display_name} @ {vcs.get('vcs', 'git')}+{url}@{vcs['commit_id']}"
-        return f"{dist.display_name} @ {url}"
-    return f"{dist.display_name}=={dist.version}"
+            return f"{dist.name} @ {vcs.get('vcs', 'git')}+{url}@{vcs['commit_id']}"
+        return f"{dist.name} @ {url}"
+    return f"{dist.name}=={dist.version}"
 
 
 def list_columns(dists: Sequence[InstalledDistribution]) -> list[str]:
     """An aligned table: Package, Version (and Editable project location when any)."""
     headers = ["Package", "Version"]
-    rows = [[d.display_name, d.version] for d in dists]
+    rows = [[d.name, d.version] for d in dists]
     if any(editable_location(d) for d in dists):
         headers.append("Editable project location")
         for row, dist in zip(rows, dists):
@@ -68,7 +68,7 @@ def list_columns(dists: Sequence[InstalledDistribution]) -> list[str]:
 def list_json(dists: Sequence[InstalledDistribution]) -> str:
     items: list[dict[str, str]] = []
     for dist in dists:
-        item = {"name": dist.display_name, "version": dist.version}
+        item = {"name": dist.name, "version": dist.version}
         location = editable_location(dist)
         if location:
             item["editable_project_location"] = location
@@ -81,8 +81,8 @@ class ShownPackage:
     name: str
     version: str
     location: str
-    requires: list[str]
-    required_by: list[str]
+    requires: Sequence[str]
+    required_by: Sequence[str]
     editable_location: str | None
 
 
@@ -101,10 +101,10 @@ def show(
         if dist is None:
             missing.append(name)
             continue
-        required_by = sorted(by_name[p].display_name for p, kids in graph.items() if dist.name in kids)
+        required_by = sorted(by_name[p].name for p, kids in graph.items() if dist.name in kids)
         shown.append(
             ShownPackage(
-                dist.display_name,
+                dist.name,
                 dist.version,
                 str(dist.location),
                 sorted(dict.fromkeys(graph[dist.name])),
@@ -144,9 +144,9 @@ def check(env: Environment) -> tuple[int, list[Problem]]:
             found = by_name.get(canonicalize_name(requirement.name))
             text = str(requirement).split(";", 1)[0].strip()
             if found is None:
-                problems.append(Problem(dist.display_name, text, None))
+                problems.append(Problem(dist.name, text, None))
             elif not requirement.specifier.contains(found.version, prereleases=True):
-                problems.append(Problem(dist.display_name, text, found.version))
+                problems.append(Problem(dist.name, text, found.version))
     return len(dists), problems
 
 
@@ -173,7 +173,7 @@ def tree(env: Environment, *, depth: int | None = None, packages: Sequence[str] 
 
     def label(name: NormalizedName, specifier: str) -> str:
         dist = by_name.get(name)
-        text = f"{dist.display_name} v{dist.version}" if dist else f"{name}"
+        text = f"{dist.name} v{dist.version}" if dist else f"{name}"
         if specifier:
             text += f" [required: {specifier}]"
         if dist is None:
