@@ -245,3 +245,22 @@ def test_the_command_ends_without_interpreter_teardown_unless_a_thread_still_run
     assert result.returncode == 3
     assert result.stdout == "x" * 100_000 + "\n"  # flushed before the process ended
     assert marker.exists() == other_thread  # exit handlers run only on the normal way out
+
+
+def test_every_positional_argument_of_every_command_has_help() -> None:
+    import argparse
+
+    from kiln.cli.main import build_parser
+
+    missing = []
+
+    def walk(parser: argparse.ArgumentParser) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    walk(child)
+            elif not action.option_strings and not action.help:
+                missing.append(f"{parser.prog} {action.metavar or action.dest}")
+
+    walk(build_parser())
+    assert missing == []

@@ -152,7 +152,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     _target_options(install)
 
     uninstall = command("uninstall", "uninstall packages from an environment")
-    uninstall.add_argument("packages", nargs="*", metavar="PACKAGE")
+    uninstall.add_argument("packages", nargs="*", metavar="PACKAGE",
+                           help="the names of the packages to uninstall")
     uninstall.add_argument("-r", "--requirements", action="append", default=[], metavar="FILE",
                            help="uninstall the packages named in FILE")
     _target_options(uninstall)
@@ -204,7 +205,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     _target_options(freeze)
 
     show = command("show", "show details of installed packages")
-    show.add_argument("packages", nargs="+", metavar="PACKAGE")
+    show.add_argument("packages", nargs="+", metavar="PACKAGE",
+                      help="the names of the installed packages to show")
     _target_options(show)
 
     check = command("check", "check that installed packages have compatible dependencies")
