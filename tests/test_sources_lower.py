@@ -98,12 +98,48 @@ def test_universal_lowering_gives_one_requirement_per_entry_and_the_rest_plain(
     assert [(item.index, str(item.marker)) for item in lowered] == [
         ("cu", 'sys_platform == "linux"'),
         ("mac", 'sys_platform == "darwin"'),
-        (None, 'sys_platform != "linux" and sys_platform != "darwin"'),
+        (None, 'sys_platform != "darwin" and sys_platform != "linux"'),
     ]
     fallback = lowered[2].marker
     assert fallback is not None
     assert fallback.evaluate({**LINUX}) is False
     assert fallback.evaluate({**WINDOWS}) is True
+
+
+@pytest.mark.parametrize(
+    ("markers", "extra", "rest"),
+    [
+        # the entries cover every environment: nothing is left for the plain requirement
+        (["sys_platform == 'linux'", "sys_platform != 'linux'"], None, None),
+        (["python_version < '3.10'", "python_version >= '3.10'"], None, None),
+        # the opposite of `===` has no PEP 508 text: the plain requirement is left out
+        (["platform_release === '6.1'"], None, None),
+        # `extra` in a source marker is the extra the requirement is declared in
+        (["extra == 'cpu' and sys_platform == 'linux'"], "cpu", 'sys_platform != "linux"'),
+        (["extra == 'cpu' and sys_platform == 'linux'"], None, ""),
+        (["python_version >= '3.12' and platform_machine == 'x86_64'"], None,
+         'platform_machine != "x86_64" or python_full_version < "3.12"'),
+    ],
+)
+def test_universal_lowering_keeps_the_plain_requirement_for_what_no_entry_covers(
+    project: Path, tmp_path: Path, markers: list[str], extra: str | None, rest: str | None
+):
+    entries = ", ".join(
+        f'{{ index = "i{number}", marker = "{marker}" }}' for number, marker in enumerate(markers)
+    )
+    sources = sources_of(tmp_path / "other", f"[tool.kiln.sources]\ntorch = [{entries}]\n")
+    lowered = lower_universal(
+        Requirement("torch; os_name == 'posix'"), sources, project_root=project, extra=extra
+    )
+    assert [item.index for item in lowered[: len(markers)]] == [
+        f"i{number}" for number in range(len(markers))
+    ]
+    plain = lowered[len(markers):]
+    if rest is None:
+        assert plain == ()
+    else:
+        expected = Marker("os_name == 'posix'" + (f" and ({rest})" if rest else ""))
+        assert [(item.index, str(item.marker)) for item in plain] == [(None, str(expected))]
 
 
 def test_no_matching_marker_leaves_the_requirement_plain(project: Path, tmp_path: Path):

@@ -120,7 +120,7 @@ def test_python_version_ranges_that_touch_but_do_not_overlap_are_accepted(tmp_pa
     assert len(load_sources(pyproject).get("foo")) == 2
 
 
-def test_overlapping_markers_are_an_error_naming_an_environment(tmp_path: Path):
+def test_overlapping_markers_are_an_error_naming_where_both_hold(tmp_path: Path):
     pyproject = write(
         tmp_path,
         """
@@ -132,11 +132,144 @@ def test_overlapping_markers_are_an_error_naming_an_environment(tmp_path: Path):
         """,
     )
     error = error_of(pyproject)
-    assert error.message.startswith(
+    assert error.message == (
         f"{pyproject}: `tool.kiln.sources.foo`: the markers of entries 0 and 1 overlap: "
-        "`python_version >= \"3.10\"` and `python_version >= \"3.12\"` both hold for "
+        '`python_version >= "3.10"` and `python_version >= "3.12"` both hold where '
+        '`python_full_version >= "3.12"`'
     )
-    assert "python_version = `3.1" in error.message
+    assert error.hint == (
+        "make the markers disjoint, e.g. give entry 0 the marker "
+        '`python_full_version >= "3.10" and python_full_version < "3.12"`'
+    )
+
+
+def test_markers_overlapping_over_three_variables_are_an_error(tmp_path: Path):
+    """A region shared by sys_platform, platform_machine and python_version together (each
+    variable alone would be disjoint from something in the other marker)."""
+    pyproject = write(
+        tmp_path,
+        """
+        [tool.kiln.sources]
+        torch = [
+            { index = "cu", marker = "sys_platform == 'linux' and platform_machine == 'x86_64' and python_version >= '3.10'" },
+            { index = "cpu", marker = "sys_platform != 'win32' and platform_machine != 'aarch64' and python_version < '3.12'" },
+        ]
+        """,
+    )
+    error = error_of(pyproject)
+    assert error.message == (
+        f"{pyproject}: `tool.kiln.sources.torch`: the markers of entries 0 and 1 overlap: "
+        '`sys_platform == "linux" and platform_machine == "x86_64" and python_version >= "3.10"`'
+        ' and `sys_platform != "win32" and platform_machine != "aarch64" and '
+        'python_version < "3.12"` both hold where `python_full_version >= "3.10" and '
+        'python_full_version < "3.12" and platform_machine == "x86_64" and '
+        'sys_platform == "linux"`'
+    )
+    assert error.hint is not None and error.hint.startswith("make the markers disjoint, e.g. ")
+
+
+def test_an_overlap_in_a_space_too_large_to_sample_is_an_error(tmp_path: Path):
+    """The markers name 15 platforms, 15 machines and 101 Python releases; the old check
+    sampled their combinations and, above 20,000, accepted the list."""
+    from test_markers import THREE_VARIABLES_EXCLUSIONS, THREE_VARIABLES_LINUX
+
+    pyproject = write(
+        tmp_path,
+        f"""
+        [tool.kiln.sources]
+        torch = [
+            {{ index = "cu", marker = "{THREE_VARIABLES_LINUX}" }},
+            {{ index = "cpu", marker = "{THREE_VARIABLES_EXCLUSIONS}" }},
+        ]
+        """,
+    )
+    error = error_of(pyproject)
+    assert error.message.startswith(
+        f"{pyproject}: `tool.kiln.sources.torch`: the markers of entries 0 and 1 overlap: "
+        '`sys_platform == "linux" and platform_machine == "x86_64" and python_version >= "3.9"`'
+        ' and `sys_platform != "darwin" and '
+    )
+    assert error.message.endswith(
+        ' both hold, e.g. where `python_full_version > "3.9" and python_full_version < "3.9.2"'
+        ' and platform_machine == "x86_64" and sys_platform == "linux"`'
+    )
+    assert error.hint == "make the markers disjoint"
+    fixed = THREE_VARIABLES_EXCLUSIONS + " and platform_machine != 'x86_64'"
+    pyproject.write_text(pyproject.read_text().replace(THREE_VARIABLES_EXCLUSIONS, fixed))
+    assert len(load_sources(pyproject).get("torch")) == 2
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (
+            "sys_platform == 'linux' and platform_machine == 'x86_64' and python_version >= '3.10'",
+            "sys_platform == 'linux' and platform_machine == 'x86_64' and python_version < '3.10'",
+        ),
+        (
+            "sys_platform == 'linux' and platform_machine == 'x86_64'",
+            "sys_platform != 'linux' or platform_machine != 'x86_64'",
+        ),
+        ("platform_system == 'Linux'", "sys_platform == 'win32'"),
+        ("'arm' in platform_machine", "'arm' not in platform_machine"),
+        ("platform_release >= '6'", "platform_release < '6'"),
+        ("extra == 'cpu'", "extra != 'cpu'"),
+    ],
+)
+def test_disjoint_markers_are_accepted(tmp_path: Path, first: str, second: str):
+    pyproject = write(
+        tmp_path,
+        f"""
+        [tool.kiln.sources]
+        foo = [
+            {{ index = "a", marker = "{first}" }},
+            {{ index = "b", marker = "{second}" }},
+        ]
+        """,
+    )
+    assert len(load_sources(pyproject).get("foo")) == 2
+
+
+def test_markers_told_apart_only_by_opaque_comparisons_count_as_overlapping(tmp_path: Path):
+    pyproject = write(
+        tmp_path,
+        """
+        [tool.kiln.sources]
+        foo = [
+            { index = "a", marker = "'arm' in platform_machine" },
+            { index = "b", marker = "platform_machine == 'x86_64'" },
+        ]
+        """,
+    )
+    error = error_of(pyproject)
+    assert error.message == (
+        f"{pyproject}: `tool.kiln.sources.foo`: the markers of entries 0 and 1 overlap: "
+        '`"arm" in platform_machine` and `platform_machine == "x86_64"` may both hold where '
+        '`"arm" in platform_machine and platform_machine == "x86_64"`'
+    )
+    assert error.hint == (
+        'make the markers disjoint; kiln relates `"arm" in platform_machine` to nothing but '
+        "its own opposite, so it cannot tell that the markers never hold together (compare "
+        "`sys_platform`, `platform_machine` or `python_version` instead)"
+    )
+
+
+def test_an_extra_in_a_marker_is_read_for_each_extra_it_names(tmp_path: Path):
+    pyproject = write(
+        tmp_path,
+        """
+        [tool.kiln.sources]
+        foo = [
+            { index = "a", marker = "extra == 'cpu'" },
+            { index = "b", marker = "sys_platform == 'linux'" },
+        ]
+        """,
+    )
+    assert error_of(pyproject).message == (
+        f"{pyproject}: `tool.kiln.sources.foo`: the markers of entries 0 and 1 overlap: "
+        '`extra == "cpu"` and `sys_platform == "linux"` both hold where '
+        '`sys_platform == "linux"` (for a requirement declared in extra `cpu`)'
+    )
 
 
 def test_a_list_entry_without_marker_is_an_error(tmp_path: Path):

@@ -1,15 +1,24 @@
-"""PEP 508 markers as sets of environments: and, or, not, implication, and readable text.
+"""PEP 508 markers as sets of environments: and, or, not, implication, disjointness, and text.
 
 A :class:`MarkerSet` is a union of clauses. A clause limits each variable it names to a set of
 values: ``python_full_version`` (``python_version`` is folded into it) to a range of releases,
 string variables (``sys_platform``, ``platform_machine``, ...) to a finite set of values or to
-everything except one. Comparisons that cannot be related to others (``"arm" in
-platform_machine``, ``platform_release >= "5"``) become opaque atoms: true or false, kept and
-negated but never compared with each other.
+everything except one. Every question (:meth:`MarkerSet.implies`, :meth:`MarkerSet.disjoint`,
+...) is answered by computing with these sets, never by trying environments, so the answer does
+not depend on how many values the markers name.
+
+Comparisons that cannot be related to others (``"arm" in platform_machine``,
+``platform_release >= "5"``) become opaque atoms. An atom is related only to its own opposite
+comparison (``"arm" not in platform_machine``, ``platform_release < "5"``) and is independent of
+everything else, so a question about it errs on the safe side: two markers that differ only in
+atoms are not known to be disjoint. Where packaging compares versions (``platform_release``,
+``implementation_version``), an environment whose value is not a version satisfies neither a
+comparison nor its opposite; such atoms have three outcomes (holds, opposite holds, neither).
 
 ``extra`` is not a variable here: it is known when a marker is read (:func:`marker_set`).
 Universal resolution uses this module to decide where a requirement applies and to write the
-marker of each pinned package.
+marker of each pinned package; ``[tool.kiln.sources]`` uses it to check that the markers of a
+list of sources are disjoint and to write the marker of the environments no entry covers.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from functools import lru_cache
 from typing import Any, Protocol, TypeVar, Union
 
 from packaging.markers import Marker
+from packaging.specifiers import InvalidSpecifier, Specifier
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -79,9 +89,28 @@ Constraint = Union[Values, PythonRange]
 #: Variable name -> constraint, sorted by name; variables left out are unconstrained.
 Clause = tuple[tuple[str, Constraint], ...]
 
-_TRUE_ATOM = Values(frozenset({"true"}))
-#: Opaque atoms: the key stands for the comparison; the texts say it and its negation.
-_ATOMS: dict[str, tuple[str, str]] = {}
+#: The outcomes of an opaque atom: the comparison holds, or its opposite does.
+_HOLDS = "true"
+_OPPOSITE = "false"
+
+
+@dataclass(frozen=True)
+class _Atom:
+    """An opaque comparison. ``said`` is its text; ``opposite`` the text of the comparison that
+    holds where it does not (None when PEP 508 has none: ``===``). ``exact``: the two split
+    every environment between them; otherwise some environments satisfy neither."""
+
+    said: str
+    opposite: str | None
+    exact: bool
+
+
+#: Opaque atoms by variable name (a key no real variable has).
+_ATOMS: dict[str, _Atom] = {}
+
+
+class _Unwritable(Exception):
+    """A set PEP 508 has no text for (the opposite of ``===``)."""
 
 
 def _full(variable: str) -> Constraint:
@@ -247,7 +276,20 @@ class MarkerSet:
         return all(not _minus_all([clause], other.clauses) for clause in self.clauses)
 
     def overlaps(self, other: MarkerSet) -> bool:
-        return not (self & other).is_false()
+        """Some environment is in both sets (see :meth:`disjoint`)."""
+        return not self.disjoint(other)
+
+    def disjoint(self, other: MarkerSet) -> bool:
+        """No environment is in both sets. Computed, not sampled: exact for the variables this
+        module relates; opaque atoms are independent of everything but their own opposite, so
+        sets that differ only there are not disjoint."""
+        return (self & other).is_false()
+
+    def opaque_comparisons(self) -> list[str]:
+        """The comparisons of this set that are opaque atoms, as written in a marker."""
+        return sorted(
+            {_ATOMS[name].said for clause in self.clauses for name, _ in clause if name in _ATOMS}
+        )
 
     def python_range(self) -> PythonRange:
         """The Python releases some environment of this set has."""
@@ -258,18 +300,37 @@ class MarkerSet:
 
     def text(self, within: MarkerSet | None = None) -> str:
         """PEP 508 text for this set; ``within``: environments known to hold, left unsaid
-        (a Python floor, a fork's own marker). An empty string means "everywhere"."""
-        clauses = self.clauses
-        if within is not None:
-            clauses = _relative(self, within)
-        if clauses == ((),):
-            return ""
-        if not clauses:
-            return 'python_version < "0"'  # no environment at all
-        alternatives = [term for clause in clauses for term in _render_clause(clause)]
-        if len(alternatives) > 1:
-            alternatives = [f"({term})" if " and " in term else term for term in alternatives]
-        return " or ".join(alternatives)
+        (a Python floor, a fork's own marker). An empty string means "everywhere".
+
+        A set PEP 508 cannot write (see :meth:`pep508`) is written with ``not (...)``."""
+        return _write(_relative(self, within) if within is not None else self.clauses, False)
+
+    def alternatives(self) -> list[str]:
+        """The conjunctions of comparisons whose union :meth:`text` writes (none for an empty
+        set; one empty string for every environment)."""
+        return [term for clause in self.clauses for term in _render_clause(clause, False)]
+
+    def pep508(self, within: MarkerSet | None = None) -> str | None:
+        """:meth:`text`, or None when PEP 508 has no text for this set: the opposite of a
+        ``===`` comparison cannot be written. The opposite of a version comparison with
+        ``platform_release`` or ``implementation_version`` is written as the opposite
+        comparison, which leaves out environments whose value is not a version."""
+        clauses = _relative(self, within) if within is not None else self.clauses
+        try:
+            return _write(clauses, True)
+        except _Unwritable:
+            return None
+
+
+def _write(clauses: tuple[Clause, ...], strict: bool) -> str:
+    if clauses == ((),):
+        return ""
+    if not clauses:
+        return 'python_version < "0"'  # no environment at all
+    alternatives = [term for clause in clauses for term in _render_clause(clause, strict)]
+    if len(alternatives) > 1:
+        alternatives = [f"({term})" if " and " in term else term for term in alternatives]
+    return " or ".join(alternatives)
 
 
 def _relative(marker: MarkerSet, within: MarkerSet) -> tuple[Clause, ...]:
@@ -311,20 +372,45 @@ def _loosened(items: dict[str, Constraint], versions: PythonRange) -> list[Claus
     return options
 
 
-def _render_clause(clause: Clause) -> list[str]:
+def _render_clause(clause: Clause, strict: bool) -> list[str]:
     """Conjunctions of comparisons; several when a variable allows several values."""
     alternatives: list[list[str]] = [[]]
     for variable, constraint in sorted(clause, key=lambda item: item[0] != PYTHON):
         if isinstance(constraint, Range):
             options = [_python_text(lower, upper) for lower, upper in constraint.intervals]
         elif variable in _ATOMS:
-            options = [[_ATOMS[variable][1 if constraint.negated else 0]]]
+            options = [[term] for term in _atom_terms(_ATOMS[variable], constraint, strict)]
         elif constraint.negated:
-            options = [[f'{variable} != "{value}"' for value in sorted(constraint.items)]]
+            options = [[f"{variable} != {_literal(value)}" for value in sorted(constraint.items)]]
         else:
-            options = [[f'{variable} == "{value}"'] for value in sorted(constraint.items)]
+            options = [[f"{variable} == {_literal(value)}"] for value in sorted(constraint.items)]
         alternatives = [done + option for done in alternatives for option in options]
     return [" and ".join(terms) for terms in alternatives]
+
+
+def _atom_terms(atom: _Atom, outcomes: Values, strict: bool) -> list[str]:
+    """Alternatives saying ``outcomes`` of ``atom``. Left unsaid: the environments where
+    neither the comparison nor its opposite holds (PEP 508 has no words for them)."""
+    written = outcomes.items if not outcomes.negated else {_HOLDS, _OPPOSITE} - outcomes.items
+    terms = []
+    for outcome in sorted(written, reverse=True):  # "true" before "false"
+        if outcome == _HOLDS:
+            terms.append(atom.said)
+        elif atom.opposite is not None:
+            terms.append(atom.opposite)
+        elif strict:
+            raise _Unwritable(atom.said)
+        else:
+            terms.append(f"not ({atom.said})")
+    if not terms:
+        if strict:
+            raise _Unwritable(atom.said)
+        terms.append(f"not ({atom.said} or {atom.opposite})" if atom.opposite else "false")
+    return terms
+
+
+def _literal(value: str) -> str:
+    return f"'{value}'" if '"' in value else f'"{value}"'
 
 
 def release_text(release: Release) -> str:
@@ -382,6 +468,25 @@ def marker_set(marker: Marker | None, extra: str = "") -> MarkerSet:
     return _walk(marker._markers, canonicalize_name(extra) if extra else "")
 
 
+def extras_compared(marker: Marker) -> frozenset[str]:
+    """The extras (normalised) that ``marker`` compares ``extra`` with. Reading the marker
+    with each of them and with "" covers every case: any other extra reads as "" does."""
+    found: set[str] = set()
+
+    def visit(items: Sequence[Any]) -> None:
+        for item in items:
+            if isinstance(item, list):
+                visit(item)
+            elif isinstance(item, tuple):
+                lhs, _, rhs = item
+                for side, other in ((lhs, rhs), (rhs, lhs)):
+                    if _is_variable(side) and side.value == "extra" and not _is_variable(other):
+                        found.add(canonicalize_name(other.value))
+
+    visit(marker._markers)
+    return frozenset(found)
+
+
 def _walk(items: Sequence[Any], extra: str) -> MarkerSet:
     # "and" binds tighter than "or": collect and-groups, then unite them.
     groups: list[MarkerSet] = [MarkerSet.true()]
@@ -406,16 +511,12 @@ _SYSTEMS = {"Windows": "win32", "Darwin": "darwin", "Linux": "linux"}
 _MINORS = [(2, minor) for minor in range(8)] + [(3, minor) for minor in range(100)]
 
 _FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!="}
-_INVERSE = {
-    "<": ">=", ">=": "<", ">": "<=", "<=": ">", "==": "!=", "!=": "==",
-    "in": "not in", "not in": "in",
-}
 
 
 def _atom(item: tuple[Any, Any, Any], extra: str) -> MarkerSet:
     lhs, op, rhs = item
-    left_is_variable = type(lhs).__name__ == "Variable"
-    right_is_variable = type(rhs).__name__ == "Variable"
+    left_is_variable = _is_variable(lhs)
+    right_is_variable = _is_variable(rhs)
     operator = op.value
     if left_is_variable and not right_is_variable:
         variable, value = lhs.value, rhs.value
@@ -441,6 +542,10 @@ def _atom(item: tuple[Any, Any, Any], extra: str) -> MarkerSet:
         if versions is None:
             return _opaque(lhs, op.value, rhs)
         return MarkerSet.python(versions) if not versions.is_full() else MarkerSet.true()
+    if variable in _VERSION_VARIABLES and (right_is_variable or _is_specifier(operator, value)):
+        # packaging compares these as versions (``platform_release == "5.1"`` holds for
+        # "5.1.0"; neither ``==`` nor ``!=`` holds for a value that is no version).
+        return _opaque(lhs, op.value, rhs)
     if variable == "platform_system" and value in _SYSTEMS and operator in ("==", "!="):
         variable, value = "sys_platform", _SYSTEMS[value]
     if operator == "==":
@@ -450,17 +555,78 @@ def _atom(item: tuple[Any, Any, Any], extra: str) -> MarkerSet:
     return _opaque(lhs, op.value, rhs)
 
 
+#: Variables packaging compares as versions when the other side makes a version specifier.
+_VERSION_VARIABLES = frozenset(
+    {"implementation_version", "platform_release", "python_full_version", "python_version"}
+)
+#: Comparisons and their opposites; an atom is keyed by the first of its pair.
+_OPPOSITES = {"<": ">=", ">": "<=", "==": "!=", "in": "not in"}
+_CANONICAL = {**{op: op for op in _OPPOSITES}, **{v: k for k, v in _OPPOSITES.items()}}
+
+
+def _is_variable(node: Any) -> bool:
+    return type(node).__name__ == "Variable"
+
+
 def _quote(node: Any) -> str:
-    return node.value if type(node).__name__ == "Variable" else f'"{node.value}"'
+    return node.value if _is_variable(node) else _literal(node.value)
+
+
+def _is_specifier(op: str, value: str) -> bool:
+    try:
+        Specifier(f"{op}{value}")
+    except InvalidSpecifier:
+        return False
+    return True
 
 
 def _opaque(lhs: Any, op: str, rhs: Any) -> MarkerSet:
-    text = f"{_quote(lhs)} {op} {_quote(rhs)}"
-    inverse = _INVERSE.get(op)
-    negation = f"{_quote(lhs)} {inverse} {_quote(rhs)}" if inverse else f"not ({text})"
-    key = "\x00" + text
-    _ATOMS.setdefault(key, (text, negation))
-    return MarkerSet((((key, _TRUE_ATOM),),))
+    canonical = _CANONICAL.get(op, op)
+    said = f"{_quote(lhs)} {canonical} {_quote(rhs)}"
+    key = "\x00" + said
+    atom = _ATOMS.get(key)
+    if atom is None:
+        exact = _exact(lhs, canonical, rhs)
+        atom = _ATOMS[key] = _Atom(said, _opposite(lhs, canonical, rhs), exact)
+    if op == canonical:
+        outcomes = Values(frozenset({_HOLDS}))
+    elif atom.exact:
+        outcomes = Values(frozenset({_HOLDS}), True)
+    else:
+        outcomes = Values(frozenset({_OPPOSITE}))
+    return MarkerSet((((key, outcomes),),))
+
+
+def _opposite(lhs: Any, op: str, rhs: Any) -> str | None:
+    """The comparison holding where ``lhs op rhs`` does not (for ``~=``: the versions below
+    its range or above it); None for ``===``."""
+    if op in _OPPOSITES:
+        return f"{_quote(lhs)} {_OPPOSITES[op]} {_quote(rhs)}"
+    if op == "~=" and _is_variable(lhs) and not _is_variable(rhs):
+        try:
+            parts = Version(rhs.value).release
+        except InvalidVersion:
+            return None
+        if len(parts) < 2:
+            return None
+        upper = ".".join(map(str, (*parts[:-2], parts[-2] + 1)))
+        variable = lhs.value
+        return f"({variable} < {_literal(rhs.value)} or {variable} >= {_literal(upper)})"
+    return None
+
+
+def _exact(lhs: Any, op: str, rhs: Any) -> bool:
+    """Whether ``lhs op rhs`` and its opposite split every environment between them. They do
+    for string comparisons; packaging compares versions instead when the variable is one of
+    ``_VERSION_VARIABLES`` and the operator and right-hand side make a specifier, and then a
+    value that is no version satisfies neither. (An operator and its opposite make a specifier
+    with the same values, so asking with either one gives the same answer.)"""
+    if op in ("in", "not in"):
+        return True
+    variable = lhs if _is_variable(lhs) else rhs
+    if variable.value not in _VERSION_VARIABLES:
+        return True
+    return not _is_variable(rhs) and not _is_specifier(op, rhs.value)
 
 
 def _python_range(variable: str, op: str, text: str) -> PythonRange | None:

@@ -30,7 +30,6 @@ from kiln.core.sources.model import (
     UrlSource,
     WorkspaceSource,
 )
-from kiln.core.sources.negate import negate
 from kiln.errors import KilnError
 
 DirectSource = PathSource | GitSource | UrlSource
@@ -148,7 +147,8 @@ def lower_universal(
 
     Each applicable entry gives one requirement whose marker is the entry's ANDed with the
     requirement's; the marker space left uncovered keeps the plain requirement (left out when the
-    markers use ``===``, which cannot be negated).
+    entries cover every environment, and when the markers use ``===``, whose opposite PEP 508
+    cannot write).
     """
     candidates = _applicable(
         requirement, sources, no_sources, no_sources_packages, workspace_members, extra, group
@@ -156,11 +156,18 @@ def lower_universal(
     if not candidates:
         return (_plain(requirement),)
     lowered = [_apply(requirement, entry, project_root, workspace_members) for entry in candidates]
-    markers = [entry.marker for entry in candidates]
-    if all(marker is not None for marker in markers):
-        uncovered = negate(Marker(" or ".join(f"({marker})" for marker in markers)))
-        if uncovered is not None:
-            lowered.append(_plain(requirement, marker=_and(requirement.marker, uncovered)))
+    if all(entry.marker is not None for entry in candidates):
+        from kiln.core.markers import MarkerSet, marker_set
+
+        covered = MarkerSet.false()
+        for entry in candidates:
+            # ``extra`` in an entry's marker is the extra the requirement is declared in.
+            covered = covered | marker_set(entry.marker, extra or "")
+        uncovered = ~covered
+        text = None if uncovered.is_false() else uncovered.pep508()
+        if text is not None:
+            rest = Marker(text) if text else None
+            lowered.append(_plain(requirement, marker=_and(requirement.marker, rest)))
     return tuple(lowered)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from packaging.markers import InvalidMarker, Marker
@@ -26,9 +26,11 @@ from kiln.core.sources.model import (
     UrlSource,
     WorkspaceSource,
 )
-from kiln.core.sources.overlap import overlap_witness
 from kiln.errors import KilnError
 from kiln.tomlfile import reject_unknown_keys
+
+if TYPE_CHECKING:
+    from kiln.core.markers import MarkerSet
 
 #: The key that decides the kind of a source, in the order they are reported.
 KINDS = ("path", "git", "url", "index", "workspace")
@@ -45,6 +47,8 @@ _ALL_KEYS = frozenset(KINDS) | _COMMON_KEYS | frozenset().union(*_KIND_KEYS.valu
 _SCP_LIKE = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:")
 _GIT_SCHEMES = frozenset({"https", "http", "ssh", "git", "file"})
 _URL_SCHEMES = frozenset({"https", "http", "file"})
+#: Markers longer than this are not quoted whole in an error message.
+_SHOWN = 200
 
 
 def load_sources(pyproject: Path, *, index_names: Collection[str] | None = None) -> ProjectSources:
@@ -315,12 +319,76 @@ def _check_disjoint(entries: tuple[SourceEntry, ...], pyproject: Path, key: str)
                     hint="add disjoint markers, e.g. `sys_platform == 'darwin'` and "
                     "`sys_platform != 'darwin'`",
                 )
-            witness = overlap_witness(first.marker, second.marker)
-            if witness is not None:
-                shown = ", ".join(f"{k} = `{v}`" for k, v in witness.items())
-                raise KilnError(
-                    f"{pyproject}: `{key}`: the markers of entries {first_number} and "
-                    f"{second_number} overlap: `{first.marker}` and `{second.marker}` both "
-                    f"hold for {shown}",
-                    hint="the markers of a list of sources must never hold together",
-                )
+            where = f"{pyproject}: `{key}`: the markers of entries {first_number} and {second_number}"
+            _check_pair(
+                (first_number, first.marker), (second_number, second.marker), first.extra, where
+            )
+
+
+def _check_pair(
+    first: tuple[int, Marker], second: tuple[int, Marker], scope: str | None, where: str
+) -> None:
+    """Raise when two markers have an environment in common.
+
+    The markers are compared as sets of environments (:mod:`kiln.core.markers`), exactly. A
+    comparison that module cannot relate to others (an opaque atom) is known only to exclude
+    its own opposite, so markers told apart only by such comparisons count as overlapping (the
+    rule uv follows too: source markers must be provably disjoint). ``extra`` in a marker is
+    the extra the requirement is declared in: entries scoped to an extra (``scope``) are read
+    with that one, others with every extra their markers name and with none.
+    """
+    from kiln.core.markers import extras_compared, marker_set
+
+    (first_number, first_marker), (second_number, second_marker) = first, second
+    if scope is not None:
+        contexts = [str(scope)]
+    else:
+        contexts = sorted({""} | extras_compared(first_marker) | extras_compared(second_marker))
+    for context in contexts:
+        a, b = marker_set(first_marker, context), marker_set(second_marker, context)
+        both = a & b
+        if both.is_false():
+            continue
+        opaque = both.opaque_comparisons()
+        shared = both.text()
+        if not shared:
+            region = " everywhere"
+        elif len(shared) <= _SHOWN:
+            region = f" where `{shared}`"
+        else:
+            region = f", e.g. where `{both.alternatives()[0]}`"
+        if context and scope is None:
+            region += f" (for a requirement declared in extra `{context}`)"
+        message = (
+            f"{where} overlap: `{first_marker}` and `{second_marker}` "
+            f"{'may both hold' if opaque else 'both hold'}{region}"
+        )
+        if opaque:
+            named = ", ".join(f"`{comparison}`" for comparison in opaque)
+            hint = (
+                f"make the markers disjoint; kiln relates {named} to nothing but "
+                f"{'its' if len(opaque) == 1 else 'their'} own opposite, so it cannot tell that "
+                "the markers never hold together (compare `sys_platform`, `platform_machine` or "
+                "`python_version` instead)"
+            )
+        elif context and scope is None:
+            hint = "make the markers disjoint"
+        else:
+            hint = "make the markers disjoint" + _rewrite(
+                ((second_number, ~a & b), (first_number, a & ~b))
+            )
+        raise KilnError(message, hint=hint)
+
+
+def _rewrite(options: tuple[tuple[int, MarkerSet], ...]) -> str:
+    """A suggested marker for one of the entries, leaving out what the other one covers (the
+    shorter suggestion of the two)."""
+    written = [
+        (len(text), number, text)
+        for number, rest in options
+        if not rest.is_false() and (text := rest.pep508())
+    ]
+    if not written:
+        return ""
+    _, number, text = min(written)
+    return f", e.g. give entry {number} the marker `{text}`" if len(text) <= _SHOWN else ""
