@@ -1,6 +1,6 @@
 """kiln works with the oldest Pythons it targets (3.8, 3.9), not only the one running it:
-`kiln venv --python` and `kiln pip install` into such an environment (skipped when the
-interpreter is not on this machine)."""
+`kiln venv --python`, `kiln pip install` into such an environment and
+`kiln pip compile --python` (skipped when the interpreter is not on this machine)."""
 
 from __future__ import annotations
 
@@ -74,3 +74,40 @@ def test_install_into_an_old_python_environment_picks_the_wheel_for_its_tags(
     )
     tag = f"cp{version[0]}{version[1]}-none-any"
     assert run_python(venv, code) == f"1.0 1.0 ['Tag: {tag}']"
+
+
+def test_compile_for_an_old_python_chooses_versions_its_requires_python_admits(
+    tmp_path: Path, old_python: tuple[tuple[int, int], str], index: IndexServer
+) -> None:
+    _, python = old_python
+    env = base_env(tmp_path / "cache")
+    (tmp_path / "requirements.in").write_text("modern\nnative\n")
+    args = ["pip", "compile", "requirements.in", "--no-header", "--no-annotate",
+            "--default-index", index.url]
+    result = ok(kiln(*args, "--python", python, env=env, cwd=tmp_path))
+    assert result.stdout == "modern==1.0\nnative==1.0\n"
+    # The running interpreter (3.10 or newer) gets the newer versions.
+    assert ok(kiln(*args, env=env, cwd=tmp_path)).stdout == "modern==2.0\nnative==2.0\n"
+    # The header, meant to be shared, leaves the machine's interpreter path out.
+    header = ok(kiln("pip", "compile", "requirements.in", "--python", python, "--default-index",
+                     index.url, env=env, cwd=tmp_path)).stdout.splitlines()[1]
+    assert header == f"#    kiln pip compile requirements.in --default-index {index.url}"
+    # A universal resolution starts at the interpreter's version.
+    (tmp_path / "requirements.in").write_text("modern\n")
+    universal = ok(kiln(*args, "--universal", "--python", python, env=env, cwd=tmp_path))
+    assert universal.stdout == (
+        'modern==1.0 ; python_full_version < "3.10"\n'
+        'modern==2.0 ; python_full_version >= "3.10"\n'
+    )
+
+
+def test_compile_python_cannot_be_combined_with_python_version(tmp_path: Path) -> None:
+    env = base_env(tmp_path / "cache")
+    (tmp_path / "requirements.in").write_text("modern\n")
+    result = kiln("pip", "compile", "requirements.in", "--python", "3.9",
+                  "--python-version", "3.12", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: `--python` cannot be combined with `--python-version` or `--python-platform`",
+        "hint: `--python` resolves for that interpreter's own version and platform",
+    ]
