@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import glob
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -12,25 +10,9 @@ from pathlib import Path
 
 import pytest
 from backend_helpers import BACKEND_SRC, copy_project
+from pythons import find_python
 
-
-def _python39() -> str | None:
-    found = shutil.which("python3.9")
-    candidates = [found] if found else []
-    candidates += sorted(glob.glob(str(Path.home() / ".pyenv/versions/3.9*/bin/python3.9")))
-    for candidate in candidates:
-        probe = subprocess.run(
-            [candidate, "-c", "import sys; print(sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if probe.returncode == 0 and probe.stdout.strip() == "(3, 9)":
-            return candidate
-    return None
-
-
-PYTHON39 = _python39()
+PYTHON39 = find_python((3, 9))
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(PYTHON39 is None, reason="no Python 3.9 interpreter on this machine"),

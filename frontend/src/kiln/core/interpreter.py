@@ -1,8 +1,10 @@
 """Finding Python interpreters and asking them about themselves.
 
-One subprocess runs a small probe script in the interpreter and returns its
-version, prefixes, install schemes, supported wheel tags and marker values as
-JSON. The answer is cached under ``<cache>/interpreter-v1/``, keyed by the
+One subprocess runs a small probe script (core/interpreter_probe.py, standard library
+only, so that it runs on every Python kiln can target: 3.8 and newer) in the interpreter
+and returns its version, prefixes, install schemes, marker values and the facts its wheel
+tags depend on as JSON; kiln computes the tags from those facts (core/platformtags.py).
+The answer is cached under ``<cache>/interpreter-v2/``, keyed by the
 interpreter's path, modification time and size, and for the interpreter of a virtual
 environment also by the interpreter it links to (see :func:`inspect_interpreter`).
 """
@@ -17,55 +19,26 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiln.core.cachedir import cache_root
+from kiln.core.platformtags import TagFacts, supported_tags
 from kiln.errors import KilnError
+
+if TYPE_CHECKING:
+    from packaging.tags import Tag
 
 SCHEME_KEYS = ("purelib", "platlib", "scripts", "data", "include")
 
-# Runs inside the probed interpreter (any Python >= 3.8): keep it self-contained.
-_PROBE = r"""
-import json, os, platform, sys, sysconfig
-sys.path.insert(0, sys.argv[1])
-from packaging import markers, tags
+#: The script run in the probed interpreter (any Python >= 3.8; standard library only).
+_PROBE_SCRIPT = Path(__file__).with_name("interpreter_probe.py")
+#: The oldest Python kiln can make environments for, install into or resolve for.
+OLDEST_PYTHON = (3, 8)
 
-marker = os.path.abspath(os.sep + "__kiln_prefix__")
-names = sysconfig.get_scheme_names()
-if "venv" in names:
-    venv_scheme = "venv"
-else:
-    venv_scheme = "nt" if os.name == "nt" else "posix_prefix"
-fake = {"base": marker, "platbase": marker, "installed_base": marker, "installed_platbase": marker}
-raw = sysconfig.get_paths(venv_scheme, vars=fake)
-own = sysconfig.get_paths()
-keys = ("purelib", "platlib", "scripts", "data", "include")
-bundled = []
-try:
-    import ensurepip
-    folder = os.path.join(os.path.dirname(ensurepip.__file__), "_bundled")
-    bundled = [os.path.join(folder, n) for n in sorted(os.listdir(folder)) if n.endswith(".whl")]
-except Exception:
-    pass
-print(json.dumps({
-    "executable": sys.executable,
-    "base_executable": getattr(sys, "_base_executable", sys.executable),
-    "prefix": sys.prefix,
-    "base_prefix": getattr(sys, "base_prefix", sys.prefix),
-    "version": list(sys.version_info[:3]),
-    "version_string": platform.python_version(),
-    "implementation": sys.implementation.name,
-    "implementation_display": platform.python_implementation(),
-    "venv_scheme": {k: os.path.relpath(raw[k], marker) for k in keys},
-    "paths": {k: own[k] for k in keys},
-    "tags": [str(t) for t in tags.sys_tags()],
-    "markers": markers.default_environment(),
-    "bundled_wheels": bundled,
-}))
-"""
-
-_CACHE_VERSION = "interpreter-v1"
+_CACHE_VERSION = "interpreter-v2"
 
 
 @dataclass(frozen=True)
@@ -84,10 +57,16 @@ class Interpreter:
     venv_scheme: Mapping[str, str]
     #: The interpreter's own install scheme (absolute paths).
     paths: Mapping[str, str]
-    #: Supported wheel tags, most preferred first, as ``interp-abi-platform`` strings.
-    tags: tuple[str, ...]
+    #: PEP 508 marker values.
     markers: Mapping[str, str]
+    #: What the interpreter's wheel tags depend on (see :attr:`tags`).
+    tag_facts: TagFacts
     bundled_wheels: tuple[str, ...]
+
+    @cached_property
+    def tags(self) -> tuple[Tag, ...]:
+        """Supported wheel tags, most preferred first."""
+        return tuple(supported_tags(self.tag_facts))
 
     @property
     def is_venv(self) -> bool:
@@ -112,18 +91,18 @@ class Interpreter:
             implementation_display=str(data["implementation_display"]),
             venv_scheme=_str_map(data["venv_scheme"]),
             paths=_str_map(data["paths"]),
-            tags=tuple(str(t) for t in _list(data["tags"])),
             markers=_str_map(data["markers"]),
+            tag_facts=TagFacts.from_json(_mapping(data["tag_facts"])),
             bundled_wheels=tuple(str(w) for w in _list(data["bundled_wheels"])),
         )
 
     def to_json(self) -> dict[str, object]:
-        data = asdict(self)
+        data = {field.name: getattr(self, field.name) for field in fields(self)}
         data["version"] = list(self.version)
         data["venv_scheme"] = dict(self.venv_scheme)
         data["paths"] = dict(self.paths)
         data["markers"] = dict(self.markers)
-        data["tags"] = list(self.tags)
+        data["tag_facts"] = self.tag_facts.to_json()
         data["bundled_wheels"] = list(self.bundled_wheels)
         return data
 
@@ -131,6 +110,11 @@ class Interpreter:
 def _str_map(value: object) -> dict[str, str]:
     assert isinstance(value, dict)
     return {str(k): str(v) for k, v in value.items()}
+
+
+def _mapping(value: object) -> Mapping[str, object]:
+    assert isinstance(value, dict)
+    return value
 
 
 def _list(value: object) -> list[object]:
@@ -245,12 +229,9 @@ def _is_script(location: Path) -> bool:
 
 
 def _probe(location: Path) -> Interpreter:
-    import packaging
-
-    packaging_parent = str(Path(packaging.__file__).resolve().parent.parent)
     try:
         completed = subprocess.run(
-            [str(location), "-I", "-c", _PROBE, packaging_parent],
+            [str(location), "-I", str(_PROBE_SCRIPT)],
             capture_output=True,
             text=True,
             timeout=60,
@@ -262,12 +243,23 @@ def _probe(location: Path) -> Interpreter:
         last = (completed.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise KilnError(
             f"cannot query Python interpreter `{location}`",
-            hint=f"it failed with: {last}",
+            hint=f"it failed with: {last} (kiln supports Python {_oldest()} and newer)",
         )
     try:
-        return Interpreter.from_json(json.loads(completed.stdout))
+        interpreter = Interpreter.from_json(json.loads(completed.stdout))
     except (ValueError, KeyError, TypeError, AssertionError):
         raise KilnError(f"cannot query Python interpreter `{location}`: unexpected output") from None
+    if interpreter.version[:2] < OLDEST_PYTHON:
+        raise KilnError(
+            f"Python interpreter `{location}` is Python {interpreter.version_string}, "
+            f"which kiln does not support",
+            hint=f"use Python {_oldest()} or newer",
+        )
+    return interpreter
+
+
+def _oldest() -> str:
+    return ".".join(map(str, OLDEST_PYTHON))
 
 
 _VERSION_REQUEST = re.compile(r"^(?:python|cpython|py)?@?(\d+)(?:\.(\d+))?(?:\.(\d+))?$")

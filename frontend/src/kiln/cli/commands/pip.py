@@ -165,6 +165,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                           help="write the result to FILE instead of standard output")
     compile_.add_argument("-c", "--constraints", action="append", default=[], metavar="FILE",
                           help="constrain versions with the requirements of FILE")
+    compile_.add_argument("-p", "--python", metavar="PYTHON",
+                          help="resolve for this interpreter (a path, a virtual environment or "
+                          "a version such as `3.9`): its Python version, markers and wheel tags")
     compile_.add_argument("--python-version", metavar="VERSION",
                           help="resolve for this Python version (e.g. `3.12`); with "
                           "`--universal`, the oldest Python to support")
@@ -507,8 +510,18 @@ def _compile(args: argparse.Namespace, ui: UI) -> int:
     _imports_done()
     from kiln.core.resolver import CompileOptions, TargetEnvironment
 
+    if args.python is not None and (args.python_version or args.python_platform):
+        ui.error("`--python` cannot be combined with `--python-version` or `--python-platform`",
+                 "`--python` resolves for that interpreter's own version and platform")
+        return 2
     inputs = _inputs((), args.src_files, (), args.constraints, no_sources=args.no_sources)
-    target = TargetEnvironment.for_target(args.python_version, args.python_platform)
+    if args.python is not None:
+        from kiln.core.interpreter import find_interpreter
+        from kiln.core.operations.target import interpreter_target
+
+        target = interpreter_target(find_interpreter(args.python))
+    else:
+        target = TargetEnvironment.for_target(args.python_version, args.python_platform)
     options = CompileOptions(
         command=_compile_command(args),
         no_header=args.no_header,

@@ -2,7 +2,7 @@
 
 The cache root holds versioned buckets: ``simple-v1`` (index pages), ``pages-v1``
 (parsed index pages, one folder per package), ``files-v1`` (downloads), ``wheels-v1`` (unpacked wheels), ``build-envs-v1``, ``git-v1``,
-``interpreter-v1``, ``local-v1`` and ``build-backend`` (kiln_build's metadata cache). Every change
+``interpreter-v2``, ``local-v1`` and ``build-backend`` (kiln_build's metadata cache). Every change
 holds ``<root>/.lock`` so two kiln processes never clean at once.
 """
 

@@ -6,9 +6,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from packaging.tags import Tag, parse_tag
-
 from kiln.core.install.environment import Environment
+from kiln.core.interpreter import Interpreter
 from kiln.core.resolver.environment import TargetEnvironment
 from kiln.errors import KilnError
 
@@ -67,10 +66,12 @@ def _from_request(python: str, system: bool) -> Environment:
 
 def target_of(env: Environment) -> TargetEnvironment:
     """The resolver's view of ``env``: its marker values and wheel tags."""
-    tags: list[Tag] = []
-    for text in env.interpreter.tags:
-        tags.extend(sorted(parse_tag(text), key=str))
-    return TargetEnvironment(dict(env.interpreter.markers), tuple(tags))
+    return interpreter_target(env.interpreter)
+
+
+def interpreter_target(interpreter: Interpreter) -> TargetEnvironment:
+    """The resolver's view of an interpreter: its marker values and wheel tags."""
+    return TargetEnvironment(dict(interpreter.markers), interpreter.tags)
 
 
 def find_project_config(start: Path) -> Path | None:
