@@ -28,7 +28,7 @@ from kiln.core.sources.model import (
 )
 from kiln.core.sources.overlap import overlap_witness
 from kiln.errors import KilnError
-from kiln.tomlfile import reject_unknown_keys
+from kiln.project.toml import reject_unknown_keys
 
 #: The key that decides the kind of a source, in the order they are reported.
 KINDS = ("path", "git", "url", "index", "workspace")
@@ -49,7 +49,7 @@ _URL_SCHEMES = frozenset({"https", "http", "file"})
 
 def load_sources(pyproject: Path, *, index_names: Collection[str] | None = None) -> ProjectSources:
     """The sources of ``pyproject`` (a missing file has none)."""
-    from kiln.tomlfile import load_toml
+    from kiln.project.toml import load_toml
 
     if not pyproject.is_file():
         return ProjectSources(origin=pyproject)
