@@ -44,6 +44,12 @@ from indexserver import IndexServer, build_wheel
 from pypiserver_helpers import running_pypiserver
 
 MINIMAL_PROJECT = '[project]\nname = "example"\nversion = "1.0.0"\n'
+#: Keys read by the project model (``kiln.project``): a block with one of them is validated.
+_PROJECT_KEYS = {
+    "dependency-groups", "package", "managed", "default-groups", "dev-dependencies",
+    "conflicts", "environments", "required-environments", "constraint-dependencies",
+    "override-dependencies", "build-constraint-dependencies",
+}
 COMMAND_TIMEOUT = 120
 
 # --- TOML snippets -----------------------------------------------------------------------------
@@ -223,15 +229,21 @@ def check_snippet(block: Block, root: Path, out: Path, chdir: Any) -> list[str]:
     if (is_complete_pyproject(block) or backend_keys) and not block.directive("skip-build"):
         built = _build(project, _backend_name(data), out)
     if {"index", "sources"} & (set(kiln) | set(tool.get("uv", {}))):
-        from kiln.core.index.project import load_project_config
-        from kiln.core.sources.project import load_project_sources
+        from kiln.project.indexes import index_config
+        from kiln.project.sources import load_project_sources
 
-        load_project_config(project / "pyproject.toml")
+        index_config(project / "pyproject.toml")
         load_project_sources(project)
     if "workspace" in kiln:
-        from kiln.build.workspace import find_workspace
+        from kiln.project.workspace import find_workspace
 
         assert find_workspace(project) is not None
+    if _PROJECT_KEYS & (set(fragment) | set(kiln) | set(tool.get("uv", {}))):
+        from kiln.project.pyproject import read_pyproject
+
+        pyproject = read_pyproject(project)
+        assert pyproject is not None
+        pyproject.validate()
     return built
 
 

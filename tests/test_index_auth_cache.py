@@ -13,11 +13,11 @@ from kiln.core.index import (
     ClientOptions,
     IndexOptions,
     IndexPackageSource,
-    load_project_config,
     resolve_locations,
 )
 from kiln.core.types import DistFile
 from kiln.errors import KilnError
+from kiln.project.indexes import index_config
 
 DEMO = canonicalize_name("demo")
 PASSWORD = "s3cret-pa55"
@@ -37,7 +37,7 @@ def _named_source(
         encoding="utf-8",
     )
     locations = resolve_locations(
-        IndexOptions(), load_project_config(pyproject), environ=environ, cwd=tmp_path)
+        IndexOptions(), index_config(pyproject), environ=environ, cwd=tmp_path)
     return IndexPackageSource(
         locations, ClientOptions(cache_dir=tmp_path / "cache", retries=0, **options),  # type: ignore[arg-type]
         environ=environ,
@@ -87,7 +87,7 @@ def test_always_without_credentials_is_a_clear_error(tmp_path: Path) -> None:
     pyproject.write_text(
         '[[tool.kiln.index]]\nname = "corp"\nurl = "http://127.0.0.1:9/simple"\n'
         'authenticate = "always"\n', encoding="utf-8")
-    locations = resolve_locations(IndexOptions(), load_project_config(pyproject), environ={},
+    locations = resolve_locations(IndexOptions(), index_config(pyproject), environ={},
                                   cwd=tmp_path)
     with IndexPackageSource(locations, ClientOptions(cache_dir=tmp_path / "c"),
                             environ={}) as source, pytest.raises(KilnError) as info:

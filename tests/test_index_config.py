@@ -10,11 +10,11 @@ from packaging.utils import canonicalize_name
 from kiln.core.index import (
     PYPI_URL,
     IndexOptions,
-    load_project_config,
     redact,
     resolve_locations,
 )
 from kiln.errors import KilnError
+from kiln.project.indexes import index_config
 
 
 def _project(tmp_path: Path, body: str) -> Path:
@@ -24,7 +24,7 @@ def _project(tmp_path: Path, body: str) -> Path:
 
 
 def _urls(options: IndexOptions, tmp_path: Path, body: str = "", **env: str) -> list[str]:
-    project = load_project_config(_project(tmp_path, body))
+    project = index_config(_project(tmp_path, body))
     locations = resolve_locations(options, project, environ=env, cwd=tmp_path)
     return [i.url for i in locations.indexes]
 
@@ -139,7 +139,7 @@ name = "pytorch"
 url = "https://download.pytorch.org/whl/cpu"
 explicit = true
 """
-    project = load_project_config(_project(tmp_path, body))
+    project = index_config(_project(tmp_path, body))
     locations = resolve_locations(IndexOptions(), project, environ={}, cwd=tmp_path)
     assert [i.url for i in locations.indexes] == [PYPI_URL]
     pinned = locations.pinned_index(canonicalize_name("torch"))
@@ -180,7 +180,7 @@ name = "linux"
 url = "https://linux.example/simple"
 explicit = true
 """
-    project = load_project_config(_project(tmp_path, body))
+    project = index_config(_project(tmp_path, body))
     locations = resolve_locations(IndexOptions(), project, environ={}, cwd=tmp_path)
     torch = canonicalize_name("torch")
 
@@ -202,7 +202,7 @@ torch = { index = "pytorch" }
 name = "pytorch"
 url = "https://download.pytorch.org/whl/cpu"
 """
-    project = load_project_config(_project(tmp_path, body))
+    project = index_config(_project(tmp_path, body))
     assert [i.name for i in project.indexes] == ["pytorch"]
     assert canonicalize_name("torch") in project.pins
 
@@ -239,7 +239,7 @@ def test_relative_path_index_is_relative_to_the_project(tmp_path: Path) -> None:
 def test_config_errors_name_the_file_and_key(tmp_path: Path, body: str, needle: str) -> None:
     path = _project(tmp_path, body)
     with pytest.raises(KilnError) as info:
-        load_project_config(path)
+        index_config(path)
     assert needle in info.value.message
     assert str(path) in info.value.message
 
@@ -247,7 +247,7 @@ def test_config_errors_name_the_file_and_key(tmp_path: Path, body: str, needle: 
 def test_pin_to_undefined_index_is_an_error(tmp_path: Path) -> None:
     path = _project(tmp_path, '[tool.kiln.sources]\ntorch = { index = "missing" }\n')
     with pytest.raises(KilnError, match="`missing`, which is not defined"):
-        resolve_locations(IndexOptions(), load_project_config(path), environ={}, cwd=tmp_path)
+        resolve_locations(IndexOptions(), index_config(path), environ={}, cwd=tmp_path)
 
 
 def test_redact_hides_passwords_and_lone_tokens() -> None:

@@ -14,9 +14,9 @@ from kiln.core.index import (
     ClientOptions,
     IndexOptions,
     IndexPackageSource,
-    load_project_config,
     resolve_locations,
 )
+from kiln.project.indexes import index_config
 
 SHARED = canonicalize_name("shared")
 
@@ -65,7 +65,7 @@ default = true
     )
     options = IndexOptions(strategy=strategy, **cli)  # type: ignore[arg-type]
     locations = resolve_locations(
-        options, load_project_config(pyproject), environ={}, cwd=tmp_path)
+        options, index_config(pyproject), environ={}, cwd=tmp_path)
     return IndexPackageSource(
         locations, ClientOptions(cache_dir=tmp_path / "cache", retries=0), environ={})
 

@@ -573,16 +573,6 @@ def test_broken_workspace_root_is_an_error_and_nothing_is_written(kiln, tmp_path
     assert not (root / "a").exists()
 
 
-def test_members_glob_matching() -> None:
-    from kiln.init.workspace import glob_match
-
-    assert glob_match("packages/*", "packages/a")
-    assert not glob_match("packages/*", "packages/a/b")
-    assert glob_match("packages/**", "packages/a/b")
-    assert glob_match("./libs/core", "libs/core")
-    assert not glob_match("libs/core", "libs/core2")
-
-
 # --- scripts -----------------------------------------------------------------------------
 
 

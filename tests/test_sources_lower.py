@@ -280,7 +280,7 @@ def test_root_sources_apply_to_members_unless_overridden(tmp_path: Path):
 
 
 def test_a_member_project_gets_root_sources_indexes_and_members(tmp_path: Path):
-    from kiln.core.sources.project import load_project_sources
+    from kiln.project.sources import load_project_sources
 
     (tmp_path / "pyproject.toml").write_text(
         textwrap.dedent(

@@ -13,12 +13,11 @@ the installer cannot explain well.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
@@ -54,46 +53,15 @@ class BuildConstraints:
         ]
 
 
-def _tool_section(data: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
-    tool = data.get("tool")
-    if not isinstance(tool, dict):
-        return None
-    for owner in ("kiln", "uv"):
-        section = tool.get(owner)
-        if isinstance(section, dict) and KEY in section:
-            return owner, section
-    return None
-
-
 def read_constraint_dependencies(pyproject: Path) -> list[Constraint]:
     """``build-constraint-dependencies`` of ``pyproject`` (``tool.kiln``, else ``tool.uv``)."""
-    from kiln.build.project import load_toml
+    from kiln.project.pyproject import load_pyproject
 
     if not pyproject.is_file():
         return []
-    found = _tool_section(load_toml(pyproject))
-    if found is None:
-        return []
-    owner, section = found
-    key = f"tool.{owner}.{KEY}"
-    values = section[KEY]
-    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise KilnError(f"{pyproject}: `{key}` must be a list of requirement strings")
-    constraints: list[Constraint] = []
-    for number, value in enumerate(values):
-        try:
-            requirement = Requirement(value)
-        except InvalidRequirement as exc:
-            raise KilnError(
-                f"{pyproject}: `{key}[{number}]`: invalid requirement `{value}`: {exc}"
-            ) from None
-        if requirement.url is not None or requirement.extras:
-            raise KilnError(
-                f"{pyproject}: `{key}[{number}]`: a constraint is a name with version "
-                f"specifiers, not `{value}`"
-            )
-        constraints.append(Constraint(requirement, f"`{key}` in `{pyproject}`"))
-    return constraints
+    settings = load_pyproject(pyproject).tool
+    origin = f"`{settings.key(KEY)}` in `{pyproject}`"
+    return [Constraint(requirement, origin) for requirement in settings.build_constraint_dependencies]
 
 
 def _read_file(path: Path) -> list[Constraint]:

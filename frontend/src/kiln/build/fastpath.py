@@ -16,8 +16,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from kiln.build.configsettings import ConfigSettings
-from kiln.build.project import BuildSystem
 from kiln.errors import KilnError
+from kiln.project.buildsystem import BuildSystem
 
 BACKEND = "kiln_build"
 

@@ -29,10 +29,11 @@ from kiln.build.configsettings import ConfigSettings
 from kiln.build.envcache import EnvProvider, cache_dir
 from kiln.build.installer import default_installer
 from kiln.build.isolated import build_subprocess
-from kiln.build.project import project_label, read_build_system
 from kiln.build.report import Reporter
 from kiln.build.requirements import BuildRequirementResolver, ProjectRequirements, SourceSettings
 from kiln.errors import KilnError
+from kiln.project.buildsystem import read_build_system
+from kiln.project.pyproject import project_label
 
 Kind = Literal["sdist", "wheel"]
 

@@ -19,8 +19,8 @@ from kiln.build.configsettings import ConfigSettings
 from kiln.build.envcache import BuildEnv, EnvProvider, normalize_requirements
 from kiln.build.errors import BackendError
 from kiln.build.installer import env_python
-from kiln.build.project import BuildSystem
 from kiln.build.report import Reporter
+from kiln.project.buildsystem import BuildSystem
 
 if TYPE_CHECKING:
     from kiln.build.requirements import ProjectRequirements

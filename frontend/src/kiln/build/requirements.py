@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from kiln.build.envcache import BuildEnv, EnvProvider
     from kiln.core.index.config import Index
     from kiln.core.sources.lower import LoweredRequirement
-    from kiln.core.sources.project import ProjectSourceContext
+    from kiln.project.sources import ProjectSourceContext
 
 
 class NestedBuilder(Protocol):
@@ -100,10 +100,10 @@ def in_context(error: KilnError, line: str) -> KilnError:
 
 
 def _is_project(directory: Path) -> bool:
-    from kiln.build.project import read_pyproject
+    from kiln.project.pyproject import read_pyproject
 
-    data = read_pyproject(directory)
-    project = (data or {}).get("project")
+    pyproject = read_pyproject(directory)
+    project = pyproject.data.get("project") if pyproject is not None else None
     return isinstance(project, dict) and isinstance(project.get("name"), str)
 
 
@@ -188,10 +188,10 @@ class ProjectRequirements:
     def _pyprojects(self) -> list[Path]:
         if self.sources_dir is None:
             return []
-        from kiln.build.workspace import find_workspace
+        from kiln.project.workspace import find_workspace
 
         files = [self.sources_dir / "pyproject.toml"]
-        workspace = find_workspace(self.sources_dir)
+        workspace = find_workspace(self.sources_dir) if files[0].is_file() else None
         if workspace is not None:
             files.append(workspace.root / "pyproject.toml")
         return files
@@ -199,7 +199,7 @@ class ProjectRequirements:
     @property
     def context(self) -> ProjectSourceContext:
         if self._context is None:
-            from kiln.core.sources.project import load_project_sources
+            from kiln.project.sources import load_project_sources
 
             assert self.sources_dir is not None
             self._context = load_project_sources(self.sources_dir)
@@ -220,16 +220,16 @@ class ProjectRequirements:
         return False
 
     def _check_cycles(self, start: Path) -> None:
-        from kiln.build.project import project_label
         from kiln.core.sources.cycles import check_no_cycle
+        from kiln.project.pyproject import project_label
 
         check_no_cycle(start, self._path_needs, describe=project_label)
 
     def _path_needs(self, directory: Path) -> list[Path]:
         """The project directories ``directory`` needs to build, through path/workspace sources."""
-        from kiln.build.project import read_build_system
         from kiln.core.sources.model import PathSource
-        from kiln.core.sources.project import load_project_sources
+        from kiln.project.buildsystem import read_build_system
+        from kiln.project.sources import load_project_sources
 
         if not _is_project(directory):
             return []
@@ -402,10 +402,10 @@ class ProjectRequirements:
         return self._wheel(lowered, archive, where)
 
     def _named_index(self, name: str, lowered: LoweredRequirement) -> Index:
-        from kiln.core.index.project import load_project_config
+        from kiln.project.indexes import index_config
 
         for pyproject in self._pyprojects():
-            for index in load_project_config(pyproject).indexes:
+            for index in index_config(pyproject).indexes:
                 if index.name == name:
                     return index
         raise KilnError(
@@ -433,7 +433,7 @@ class ProjectRequirements:
         for position, (outer, _label) in enumerate(self.chain):
             if outer == directory:
                 labels = [label for _dir, label in self.chain[position:]]
-                from kiln.build.project import project_label
+                from kiln.project.pyproject import project_label
 
                 chain = " -> ".join([*labels, project_label(directory)])
                 raise KilnError(
@@ -489,7 +489,7 @@ class ProjectRequirements:
             canonicalize_name(p) for p in settings.no_sources_packages
         }
         if ignored and self.sources_dir is not None and _is_project(self.sources_dir):
-            from kiln.core.sources.project import load_project_sources
+            from kiln.project.sources import load_project_sources
 
             try:
                 sources = load_project_sources(self.sources_dir).sources

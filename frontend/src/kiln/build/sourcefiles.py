@@ -131,8 +131,8 @@ def fetch_pinned(
     Only ``index`` is asked: a pinned package never comes from anywhere else.
     """
     from kiln.core.index import IndexPackageSource
+    from kiln.core.index.config import SourcePin
     from kiln.core.index.locations import IndexLocations
-    from kiln.core.index.project import SourcePin
 
     label = index.name or "pinned"
     locations = IndexLocations(

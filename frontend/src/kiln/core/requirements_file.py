@@ -28,7 +28,7 @@ from packaging.utils import (
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:
-    from kiln.core.sources.project import ProjectSourceContext
+    from kiln.project.sources import ProjectSourceContext
 
 _ENV_VAR = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tgz", ".tar.bz2", ".tar.xz")
@@ -116,7 +116,7 @@ def read_pyproject_dependencies(path: Path, *, no_sources: bool = False) -> Requ
     as build requirements use): a path, git, url or workspace source becomes a direct
     reference; an index pin stays a plain requirement for the index client to route.
     """
-    from kiln.build.project import load_toml
+    from kiln.project.toml import load_toml
 
     data = load_toml(path)
     project = data.get("project")
@@ -132,7 +132,7 @@ def read_pyproject_dependencies(path: Path, *, no_sources: bool = False) -> Requ
     result = RequirementsInput()
     context = None
     if not no_sources:
-        from kiln.core.sources.project import load_project_sources
+        from kiln.project.sources import load_project_sources
 
         context = load_project_sources(path.parent)
     for value in values:
@@ -417,12 +417,12 @@ def _name_of_location(url: str, origin: str) -> str:
 
 def project_name(directory: Path, origin: str) -> str:
     """The static ``[project] name`` of a local project directory."""
-    from kiln.build.project import read_pyproject
+    from kiln.project.pyproject import read_pyproject
 
     if not directory.is_dir():
         raise KilnError(f"{origin}: `{directory}` does not exist or is not a directory")
-    data = read_pyproject(directory) or {}
-    project = data.get("project")
+    pyproject = read_pyproject(directory)
+    project = pyproject.data.get("project") if pyproject is not None else None
     name = project.get("name") if isinstance(project, dict) else None
     if not isinstance(name, str) or not name:
         raise KilnError(

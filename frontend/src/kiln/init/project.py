@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from kiln.errors import KilnError
-from kiln.init import backends, names, vcs, workspace
+from kiln.init import backends, names, vcs
 from kiln.init.python import choose
 from kiln.init.templates import (
     DEFAULT_DESCRIPTION,
@@ -26,6 +27,10 @@ from kiln.init.templates import (
     source_files,
 )
 
+if TYPE_CHECKING:
+    from kiln.project.pyproject import PyProject
+
+_T = TypeVar("_T")
 Vcs = Literal["git", "none"]
 AuthorFrom = Literal["auto", "git", "none"]
 
@@ -118,8 +123,8 @@ def _plan(options: InitOptions) -> _Plan:
     if packaged:
         names.check_module(project)
 
-    ws = workspace.find(target) if options.workspace else None
-    python = choose(options.python, ws.requires_python if ws is not None else None)
+    ws = _parent_workspace(target) if options.workspace else None
+    python = choose(options.python, _requires_python(ws) if ws is not None else None)
     description = options.description
     if description is None and not options.bare:
         description = DEFAULT_DESCRIPTION
@@ -147,16 +152,52 @@ def _plan(options: InitOptions) -> _Plan:
     notes: list[str] = []
     edit = None
     if ws is not None:
-        state = workspace.membership(ws, target)
-        if state is workspace.Membership.EXCLUDED:
-            notes.append(f"`{project.name}` is excluded from the workspace at `{ws.root}`")
-        elif state is workspace.Membership.ALREADY_MEMBER:
-            notes.append(f"`{project.name}` is already a member of the workspace at `{ws.root}`")
+        from kiln.project.edit import with_workspace_member
+        from kiln.project.workspace import Membership, membership
+
+        table = ws.tool.workspace
+        assert table is not None
+        state = membership(ws.directory, table, target)
+        if state is Membership.EXCLUDED:
+            notes.append(f"`{project.name}` is excluded from the workspace at `{ws.directory}`")
+        elif state is Membership.ALREADY_MEMBER:
+            notes.append(f"`{project.name}` is already a member of the workspace at `{ws.directory}`")
         else:
-            member = workspace.relative(ws, target)
-            edit = (ws.pyproject, workspace.with_member(ws, member))
-            notes.append(f"added `{member}` to the members of the workspace at `{ws.root}`")
+            member = target.relative_to(ws.directory).as_posix()
+            edit = (ws.path, _with_hint(lambda: with_workspace_member(ws, member)))
+            notes.append(f"added `{member}` to the members of the workspace at `{ws.directory}`")
     return _Plan(target, project, files, _wants_git(options, target), edit, notes)
+
+
+_WORKSPACE_HINT = "fix the file, or pass `--no-workspace` to leave parent workspaces alone"
+
+
+def _with_hint(action: Callable[[], _T]) -> _T:
+    """``action()``; a failure to read the parent workspace gets a hint about `--no-workspace`."""
+    try:
+        return action()
+    except KilnError as exc:
+        raise KilnError(exc.message, hint=exc.hint or _WORKSPACE_HINT) from None
+
+
+def _parent_workspace(target: Path) -> PyProject | None:
+    """The root `pyproject.toml` of the workspace that the new project joins, if any."""
+    from kiln.project.workspace import enclosing_root
+
+    def find() -> PyProject | None:
+        root = enclosing_root(target)
+        if root is not None:
+            _ = root.tool.workspace  # checked now, before anything is written
+        return root
+
+    return _with_hint(find)
+
+
+def _requires_python(root: PyProject) -> str | None:
+    """The root's `project.requires-python`, verbatim (an unreadable value is left to `choose`)."""
+    project = root.data.get("project")
+    value = project.get("requires-python") if isinstance(project, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _write(path: Path, content: str) -> None:

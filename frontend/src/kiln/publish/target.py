@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kiln.errors import KilnError
-from kiln.tomlfile import load_toml
+from kiln.project.toml import load_toml
 
 PYPI_UPLOAD_URL = "https://upload.pypi.org/legacy/"
 
@@ -50,7 +50,9 @@ def resolve_target(
 
 def find_index(name: str, start: Path) -> tuple[dict[str, Any], Path]:
     """The ``[[tool.kiln.index]]`` (else ``[[tool.uv.index]]``) table called ``name``."""
-    path = _find_pyproject(start)
+    from kiln.project.workspace import find_pyproject
+
+    path = find_pyproject(start)
     if path is None:
         raise KilnError(
             f"cannot use `--index {name}`: no `pyproject.toml` in `{start}` or its parents",
@@ -74,12 +76,5 @@ def find_index(name: str, start: Path) -> tuple[dict[str, Any], Path]:
         hint=f"indexes found: {listed}" if found else "declare it in a `[[tool.kiln.index]]` table with `name`, `url` and `publish-url`",
     )
 
-
-def _find_pyproject(start: Path) -> Path | None:
-    for directory in (start, *start.parents):
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file():
-            return candidate
-    return None
 
 

@@ -160,7 +160,6 @@ def _build_one(
 def run(args: argparse.Namespace, ui: UI) -> int:
     from kiln.build.configsettings import parse_config_settings
     from kiln.build.frontend import Builder, BuildOptions, default_out_dir, resolve_source
-    from kiln.build.workspace import find_workspace
     from kiln.errors import KilnError
 
     constraints = None
@@ -189,44 +188,30 @@ def run(args: argparse.Namespace, ui: UI) -> int:
             )
         return 0
 
-    flag = "--package" if args.package else "--all-packages"
+    from kiln.project.workspace import select_members
+
     if source.is_sdist:
+        flag = "--package" if args.package else "--all-packages"
         raise KilnError(f"cannot use `{flag}` when building from a file")
-    workspace = find_workspace(source.path)
-    if workspace is None:
-        raise KilnError(
-            f"`{flag}` was given, but `{source.path}` is not in a workspace",
-            hint="declare members in `[tool.kiln.workspace]` of the root `pyproject.toml`",
-        )
-    out_dir = out_dir or workspace.root / "dist"
+    selection = select_members(source.path, args.package)
+    out_dir = out_dir or selection.workspace.root / "dist"
     if args.package:
-        member = workspace.find(args.package)
-        if not member.buildable:
-            raise KilnError(
-                f"package `{member.name}` has no `[build-system]` in `{member.path / 'pyproject.toml'}`",
-                hint='add `[build-system]` with `requires = ["kiln-build>=0.1,<0.2"]` and `build-backend = "kiln_build"`',
-            )
+        (member,) = selection.members
         with Builder(options, _Reporter(ui)) as builder:
             _show_output_on_failure(
                 ui, lambda: _build_one(builder, resolve_source(member.path), out_dir, args, ui)
             )
         return 0
 
-    members = [m for m in workspace.members if m.buildable]
-    if not members:
-        raise KilnError(
-            f"the workspace at `{workspace.root}` has no buildable packages",
-            hint="members need a `[build-system]` table",
-        )
     from kiln.build.frontend import prepare_out_dir
 
     if args.clear and not args.list:
-        prepare_out_dir(out_dir, clear=True, protect=workspace.root)
+        prepare_out_dir(out_dir, clear=True, protect=selection.workspace.root)
     member_args = argparse.Namespace(**{**vars(args), "clear": False})
     failures: list[tuple[str, KilnError]] = []
     reporter = _Reporter(ui)
     with Builder(options, reporter) as builder:
-        for member in members:
+        for member in selection.members:
             reporter.prefix = f"[{member.name}] "
             try:
                 _build_one(builder, resolve_source(member.path), out_dir, member_args, ui)

@@ -299,7 +299,7 @@ def _environment_to_change(args: argparse.Namespace, ui: UI) -> Environment:
 def _settings(args: argparse.Namespace) -> Settings:
     from kiln.core.index import ClientOptions, IndexOptions
     from kiln.core.operations import Settings
-    from kiln.core.operations.target import find_project_config
+    from kiln.project.indexes import find_configured_pyproject
 
     return Settings(
         index=IndexOptions(
@@ -321,7 +321,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         require_hashes=getattr(args, "require_hashes", False),
         link_mode=getattr(args, "link_mode", "hardlink"),
         compile_bytecode=getattr(args, "compile_bytecode", False),
-        project=find_project_config(Path.cwd()),
+        project=find_configured_pyproject(Path.cwd()),
         config_file=args.config_file,
         no_config=args.no_config,
     )

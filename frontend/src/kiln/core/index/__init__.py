@@ -12,10 +12,15 @@ from kiln._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from kiln.core.index.clientoptions import ClientOptions
-    from kiln.core.index.config import PYPI_URL, Index, IndexStrategy
+    from kiln.core.index.config import (
+        PYPI_URL,
+        Index,
+        IndexStrategy,
+        ProjectIndexConfig,
+        SourcePin,
+    )
     from kiln.core.index.locations import IndexLocations, IndexOptions, resolve_locations
     from kiln.core.index.metadata import MetadataNeedsBuild
-    from kiln.core.index.project import ProjectIndexConfig, SourcePin, load_project_config
     from kiln.core.index.redaction import redact
     from kiln.core.index.source import IndexPackageSource
     from kiln.core.index.tls import warm_up_tls
@@ -31,9 +36,8 @@ if not TYPE_CHECKING:  # the type checker reads the imports above instead
         "IndexStrategy": "kiln.core.index.config",
         "MetadataNeedsBuild": "kiln.core.index.metadata",
         "PYPI_URL": "kiln.core.index.config",
-        "ProjectIndexConfig": "kiln.core.index.project",
-        "SourcePin": "kiln.core.index.project",
-        "load_project_config": "kiln.core.index.project",
+        "ProjectIndexConfig": "kiln.core.index.config",
+        "SourcePin": "kiln.core.index.config",
         "redact": "kiln.core.index.redaction",
         "resolve_locations": "kiln.core.index.locations",
         "warm_up_tls": "kiln.core.index.tls",
@@ -50,7 +54,6 @@ __all__ = [
     "MetadataNeedsBuild",
     "ProjectIndexConfig",
     "SourcePin",
-    "load_project_config",
     "redact",
     "resolve_locations",
     "warm_up_tls",

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import urlsplit
 
 from kiln.core.index.redaction import redact
 from kiln.errors import KilnError
+
+if TYPE_CHECKING:
+    from packaging.markers import Marker
+    from packaging.utils import NormalizedName
 
 PYPI_URL = "https://pypi.org/simple"
 
@@ -106,3 +111,104 @@ def parse_index_arg(value: str, *, flag: str, base: Path, default: bool = False)
     if not text:
         raise KilnError(f"`{flag}` was given an empty URL")
     return Index(url=location_to_url(text, base), name=name, default=default, origin=flag)
+
+
+# -- the index settings of a project or a configuration file ----------------------------------
+
+#: The keys of one ``[[index]]`` entry.
+INDEX_KEYS = frozenset(
+    {
+        "name",
+        "url",
+        "default",
+        "explicit",
+        "format",
+        "publish-url",
+        "authenticate",
+        "ignore-error-codes",
+        "cache-control",
+    }
+)
+
+
+@dataclass(frozen=True)
+class SourcePin:
+    """``{ index = "name", marker = "...", extra = "..." }`` from the sources table."""
+
+    index: str
+    marker: Marker | None = None
+    extra: str | None = None
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class ProjectIndexConfig:
+    """The index-related settings of one project (made by :mod:`kiln.project.indexes`)."""
+
+    indexes: tuple[Index, ...] = ()
+    pins: Mapping[NormalizedName, tuple[SourcePin, ...]] = field(default_factory=dict)
+    path: Path | None = None
+
+
+def parse_index_entry(entry: object, where: str, base: Path, origin: str) -> Index:
+    """One ``[[index]]`` table (of a ``pyproject.toml`` or a configuration file)."""
+    from kiln.project.toml import reject_unknown_keys
+
+    if not isinstance(entry, dict):
+        raise KilnError(f"{where} must be a table")
+    table = cast("Mapping[str, Any]", entry)
+    reject_unknown_keys(table, where, INDEX_KEYS)
+    url = table.get("url")
+    if not isinstance(url, str) or not url.strip():
+        raise KilnError(f"{where}: `url` is required and must be a non-empty string")
+    name = table.get("name")
+    if name is not None:
+        if not isinstance(name, str):
+            raise KilnError(f"{where}: `name` must be a string")
+        validate_name(name, where)
+    default = _bool(table, "default", where)
+    explicit = _bool(table, "explicit", where)
+    if explicit and name is None:
+        raise KilnError(
+            f"{where}: an index with `explicit = true` needs a `name`",
+            hint="explicit indexes are only used by packages pinned to them by name",
+        )
+    fmt = table.get("format", "simple")
+    if fmt not in ("simple", "flat"):
+        raise KilnError(f"{where}: `format` must be `simple` or `flat`, not `{fmt}`")
+    authenticate = table.get("authenticate", "auto")
+    if authenticate not in AUTH_POLICIES:
+        raise KilnError(
+            f"{where}: `authenticate` must be one of `always`, `auto`, `never`, not `{authenticate}`"
+        )
+    publish_url = table.get("publish-url")
+    if publish_url is not None and not isinstance(publish_url, str):
+        raise KilnError(f"{where}: `publish-url` must be a string")
+    codes = table.get("ignore-error-codes")
+    ignore: frozenset[int] | None = None
+    if codes is not None:
+        if not isinstance(codes, list) or not all(
+            isinstance(c, int) and not isinstance(c, bool) and 100 <= c <= 599 for c in codes
+        ):
+            raise KilnError(
+                f"{where}: `ignore-error-codes` must be a list of HTTP status codes (100-599)"
+            )
+        ignore = frozenset(codes)
+    return Index(
+        url=location_to_url(url.strip(), base),
+        name=name,
+        default=default,
+        explicit=explicit,
+        format=cast("IndexFormat", fmt),
+        publish_url=publish_url,
+        authenticate=cast("AuthPolicy", authenticate),
+        ignore_error_codes=ignore,
+        origin=origin,
+    )
+
+
+def _bool(table: Mapping[str, Any], key: str, where: str) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise KilnError(f"{where}: `{key}` must be `true` or `false`")
+    return value

@@ -148,8 +148,8 @@ def load_settings(paths: Sequence[Path], *, pip: bool) -> FileSettings:
 
 def _read(path: Path, *, pip: bool) -> dict[str, Any]:
     """The validated settings of one file, with URLs and paths made absolute."""
-    from kiln.core.index.project import parse_index_entry
-    from kiln.tomlfile import load_toml, reject_unknown_keys
+    from kiln.core.index.config import parse_index_entry
+    from kiln.project.toml import load_toml, reject_unknown_keys
 
     data = load_toml(path)
     strict = path.name == "kiln.toml"  # uv.toml has many keys of uv's own

@@ -19,11 +19,12 @@ from kiln.core.index.config import (
     STRATEGIES,
     Index,
     IndexStrategy,
+    ProjectIndexConfig,
+    SourcePin,
     location_to_url,
     parse_index_arg,
 )
 from kiln.core.index.configfiles import FileSettings
-from kiln.core.index.project import ProjectIndexConfig, SourcePin
 from kiln.errors import KilnError
 
 

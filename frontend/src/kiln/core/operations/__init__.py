@@ -13,9 +13,9 @@ from kiln._lazy import lazy_exports
 if TYPE_CHECKING:
     from kiln.core.operations.auditing import Change, InstallReport, audit
     from kiln.core.operations.compiling import CompileResult, compile_requirements
+    from kiln.core.operations.environment import find_environment, target_of
     from kiln.core.operations.installing import install, sync
     from kiln.core.operations.options import Events, Settings
-    from kiln.core.operations.target import find_environment, target_of
     from kiln.core.operations.uninstalling import UninstallReport, uninstall_packages
 
 if not TYPE_CHECKING:  # the type checker reads the imports above instead
@@ -29,10 +29,10 @@ if not TYPE_CHECKING:  # the type checker reads the imports above instead
         "UninstallReport": "kiln.core.operations.uninstalling",
         "audit": "kiln.core.operations.auditing",
         "compile_requirements": "kiln.core.operations.compiling",
-        "find_environment": "kiln.core.operations.target",
+        "find_environment": "kiln.core.operations.environment",
         "install": "kiln.core.operations.installing",
         "sync": "kiln.core.operations.installing",
-        "target_of": "kiln.core.operations.target",
+        "target_of": "kiln.core.operations.environment",
         "uninstall_packages": "kiln.core.operations.uninstalling",
     })
 

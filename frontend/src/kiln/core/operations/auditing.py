@@ -12,8 +12,8 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from kiln.core.install.environment import Environment
 from kiln.core.install.installed import InstalledDistribution, installed_distributions
+from kiln.core.operations.environment import target_of
 from kiln.core.operations.options import Settings
-from kiln.core.operations.target import target_of
 from kiln.core.requirements_file import RequirementsInput, RequirementSpec
 
 if TYPE_CHECKING:

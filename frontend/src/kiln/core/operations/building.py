@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from packaging.metadata import Metadata
 
     from kiln.build.frontend import Builder
-    from kiln.build.project import BuildSystem
+    from kiln.project.buildsystem import BuildSystem
 
 #: Told about each build as it starts, e.g. ``demo @ file:///src/demo``.
 BuildCallback = Callable[[str], None]
@@ -260,7 +260,8 @@ def build_editable(
 ) -> Path:
     """Build an editable wheel of ``tree`` (PEP 660) into ``out_dir``."""
     from kiln.build import fastpath
-    from kiln.build.project import project_label, read_build_system
+    from kiln.project.buildsystem import read_build_system
+    from kiln.project.pyproject import project_label
 
     build_system = read_build_system(tree)
     if on_build is not None:

@@ -22,6 +22,7 @@ from kiln.core.install import (
 )
 from kiln.core.operations.auditing import Change, InstallReport, nothing_to_do
 from kiln.core.operations.building import Built
+from kiln.core.operations.environment import target_of
 from kiln.core.operations.hashes import (
     allowed_hashes,
     check_all_hashed,
@@ -30,7 +31,6 @@ from kiln.core.operations.hashes import (
 )
 from kiln.core.operations.options import Events, Settings
 from kiln.core.operations.session import Session
-from kiln.core.operations.target import target_of
 from kiln.core.requirements_file import RequirementsInput, RequirementSpec
 from kiln.core.resolver import Resolution, ResolvedPackage
 

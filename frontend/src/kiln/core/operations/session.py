@@ -13,7 +13,6 @@ from packaging.version import Version
 
 from kiln.core.index import IndexLocations, IndexOptions, IndexPackageSource, resolve_locations
 from kiln.core.index.configfiles import discover, load_settings
-from kiln.core.index.project import load_project_config
 from kiln.core.operations.building import SourceBuilder
 from kiln.core.operations.filters import FilteredSource, NoDepsBuilder
 from kiln.core.operations.hashes import allowed_hashes
@@ -27,6 +26,7 @@ from kiln.core.resolver import (
     UniversalResolution,
 )
 from kiln.core.resolver import resolve as run_resolver
+from kiln.project.indexes import index_config
 
 
 def index_locations(inputs: RequirementsInput, settings: Settings) -> IndexLocations:
@@ -41,7 +41,7 @@ def index_locations(inputs: RequirementsInput, settings: Settings) -> IndexLocat
         no_index=options.no_index or inputs.no_index,
         strategy=options.strategy,
     )
-    project = load_project_config(settings.project) if settings.project is not None else None
+    project = index_config(settings.project) if settings.project is not None else None
     environ = os.environ if settings.environ is None else settings.environ
     paths = discover(
         Path.cwd(), environ, config_file=settings.config_file, no_config=settings.no_config

@@ -27,7 +27,7 @@ from kiln.core.sources.model import (
     WorkspaceSource,
 )
 from kiln.errors import KilnError
-from kiln.tomlfile import reject_unknown_keys
+from kiln.project.toml import reject_unknown_keys
 
 if TYPE_CHECKING:
     from kiln.core.markers import MarkerSet
@@ -53,7 +53,7 @@ _SHOWN = 200
 
 def load_sources(pyproject: Path, *, index_names: Collection[str] | None = None) -> ProjectSources:
     """The sources of ``pyproject`` (a missing file has none)."""
-    from kiln.tomlfile import load_toml
+    from kiln.project.toml import load_toml
 
     if not pyproject.is_file():
         return ProjectSources(origin=pyproject)

@@ -1,7 +1,8 @@
-"""Reading a project's ``pyproject.toml`` and its ``[build-system]`` table (PEP 517/518)."""
+"""``[build-system]`` (PEP 517/518): which backend builds a project, with what requirements."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,6 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 
 from kiln.errors import KilnError
-from kiln.tomlfile import load_toml as load_toml  # noqa: PLC0414 - explicit re-export
 
 #: The PEP 517 fallback for projects without a ``[build-system]`` table.
 FALLBACK_REQUIRES = ("setuptools>=40.8.0",)
@@ -25,12 +25,7 @@ class BuildSystem:
     fallback: bool = False
 
 
-def read_pyproject(project_dir: Path) -> dict[str, Any] | None:
-    """The parsed ``pyproject.toml`` of ``project_dir``, or None when there is none."""
-    path = project_dir / "pyproject.toml"
-    if not path.is_file():
-        return None
-    return load_toml(path)
+FALLBACK = BuildSystem(FALLBACK_REQUIRES, FALLBACK_BACKEND, fallback=True)
 
 
 def _string_list(value: object, path: Path, key: str) -> tuple[str, ...]:
@@ -41,20 +36,11 @@ def _string_list(value: object, path: Path, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def read_build_system(project_dir: Path) -> BuildSystem:
-    """The build system of the project in ``project_dir``, validated."""
-    data = read_pyproject(project_dir)
-    path = project_dir / "pyproject.toml"
-    if data is None:
-        if not (project_dir / "setup.py").is_file():
-            raise KilnError(
-                f"`{project_dir}` does not appear to be a Python project:"
-                " neither `pyproject.toml` nor `setup.py` is present",
-            )
-        return BuildSystem(FALLBACK_REQUIRES, FALLBACK_BACKEND, fallback=True)
+def parse_build_system(data: Mapping[str, Any], path: Path) -> BuildSystem | None:
+    """The validated ``[build-system]`` of ``data`` (parsed from ``path``); None when absent."""
     table = data.get("build-system")
     if table is None:
-        return BuildSystem(FALLBACK_REQUIRES, FALLBACK_BACKEND, fallback=True)
+        return None
     if not isinstance(table, dict):
         raise KilnError(f"`{path}`: `build-system` must be a table")
     if "requires" not in table:
@@ -76,6 +62,7 @@ def read_build_system(project_dir: Path) -> BuildSystem:
     backend_path = None
     if "backend-path" in table:
         backend_path = _string_list(table["backend-path"], path, "build-system.backend-path")
+        project_dir = path.parent
         root = project_dir.resolve()
         for entry in backend_path:
             target = (project_dir / entry).resolve()
@@ -90,13 +77,17 @@ def read_build_system(project_dir: Path) -> BuildSystem:
     return BuildSystem(requires, backend, backend_path)
 
 
-def project_label(project_dir: Path) -> str:
-    """``name`` from ``[project]`` when known, else the directory name (for messages)."""
-    try:
-        data = read_pyproject(project_dir)
-    except KilnError:
-        data = None
-    project = (data or {}).get("project")
-    if isinstance(project, dict) and isinstance(project.get("name"), str):
-        return str(project["name"])
-    return project_dir.name
+def read_build_system(project_dir: Path) -> BuildSystem:
+    """The build system of the project in ``project_dir``, validated; the PEP 517 fallback
+    (setuptools) when ``[build-system]`` or ``pyproject.toml`` is missing."""
+    from kiln.project.pyproject import read_pyproject
+
+    pyproject = read_pyproject(project_dir)
+    if pyproject is None:
+        if not (project_dir / "setup.py").is_file():
+            raise KilnError(
+                f"`{project_dir}` does not appear to be a Python project:"
+                " neither `pyproject.toml` nor `setup.py` is present",
+            )
+        return FALLBACK
+    return pyproject.build_system or FALLBACK

@@ -73,20 +73,3 @@ def interpreter_target(interpreter: Interpreter) -> TargetEnvironment:
     """The resolver's view of an interpreter: its marker values and wheel tags."""
     return TargetEnvironment(dict(interpreter.markers), interpreter.tags)
 
-
-def find_project_config(start: Path) -> Path | None:
-    """The nearest ``pyproject.toml`` at or above ``start`` that configures kiln (or uv).
-
-    A ``pyproject.toml`` without a ``[tool.kiln]`` or ``[tool.uv]`` table is passed over,
-    so a plain project inside a configured workspace still gets the workspace's indexes.
-    """
-    from kiln.tomlfile import load_toml
-
-    for directory in (start, *start.parents):
-        candidate = directory / "pyproject.toml"
-        if not candidate.is_file():
-            continue
-        tool = load_toml(candidate).get("tool", {})
-        if isinstance(tool, dict) and ("kiln" in tool or "uv" in tool):
-            return candidate
-    return None
