@@ -517,7 +517,7 @@ def _compile(args: argparse.Namespace, ui: UI) -> int:
     inputs = _inputs((), args.src_files, (), args.constraints, no_sources=args.no_sources)
     if args.python is not None:
         from kiln.core.interpreter import find_interpreter
-        from kiln.core.operations.target import interpreter_target
+        from kiln.core.operations.environment import interpreter_target
 
         target = interpreter_target(find_interpreter(args.python))
     else:
