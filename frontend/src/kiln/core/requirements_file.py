@@ -34,6 +34,11 @@ _ENV_VAR = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tgz", ".tar.bz2", ".tar.xz")
 _VCS_PREFIXES = ("git+",)
 _HASH_ALGORITHMS = ("sha256", "sha384", "sha512", "md5", "blake2b")
+#: The longest logical line (continuations joined) of a requirements file, in characters:
+#: a requirement with hundreds of ``--hash`` values stays far below it.
+MAX_LINE = 1024 * 1024
+#: How deep ``-r``/``-c`` files may include one another.
+MAX_NESTING = 64
 
 
 @dataclass(frozen=True)
@@ -169,32 +174,47 @@ def _lowered(value: str, context: ProjectSourceContext, path: Path) -> str:
 
 
 def _logical_lines(path: Path) -> list[tuple[int, str]]:
+    """``(first line number, text)`` of each logical line: ``\\`` continuations joined.
+    The file is read with :func:`~kiln.core.fileio.read_text` (bounded size, text only)."""
+    from kiln.core.fileio import read_text
+
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, f"requirements file `{path}`")
     except FileNotFoundError:
         raise KilnError(f"requirements file `{path}` does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KilnError(f"cannot read requirements file `{path}`: {exc}") from None
+    except OSError as exc:
+        raise KilnError(f"cannot read requirements file `{path}`: {exc.strerror}") from None
     lines: list[tuple[int, str]] = []
-    pending = ""
+    pending: list[str] = []
+    size = 0
     start = 0
     for number, raw in enumerate(text.splitlines(), start=1):
         if not pending:
             start = number
+            size = 0
+        size += len(raw)
+        if size > MAX_LINE:
+            raise KilnError(
+                f"{path}:{start}: the line is longer than {MAX_LINE // (1024 * 1024)} MiB",
+                hint="is this a requirements file?",
+            )
         if raw.endswith("\\"):
-            pending += raw[:-1]
+            pending.append(raw[:-1])
             continue
-        lines.append((start, pending + raw))
-        pending = ""
+        lines.append((start, "".join(pending) + raw if pending else raw))
+        pending = []
     if pending:
-        lines.append((start, pending))
+        lines.append((start, "".join(pending)))
     return lines
 
 
 def _strip_comment(line: str) -> str:
-    if line.lstrip().startswith("#"):
-        return ""
-    return re.split(r"(^|\s+)#", line, maxsplit=1)[0].strip()
+    """``line`` up to a ``#`` that starts it or follows white space (a ``#`` inside a word,
+    as in a URL fragment, stays). One pass over the line, whatever its length."""
+    position = line.find("#")
+    while position > 0 and not line[position - 1].isspace():
+        position = line.find("#", position + 1)
+    return (line if position < 0 else line[:position]).strip()
 
 
 def _expand(line: str, origin: str) -> str:
@@ -253,6 +273,11 @@ def _read_file(
     resolved = path.resolve()
     if resolved in seen:
         raise KilnError(f"requirements file `{path}` includes itself (through `-r`/`-c`)")
+    if len(seen) >= MAX_NESTING:
+        raise KilnError(
+            f"requirements file `{path}` is included through more than {MAX_NESTING} "
+            "levels of `-r`/`-c`"
+        )
     base = path.parent
     for number, raw in _logical_lines(path):
         origin = f"{path}:{number}"

@@ -1,0 +1,155 @@
+"""Hostile requirement input (issue #17) ends in a one-line error, never in a traceback, a
+hang or a weakened check, through the real `kiln pip` CLI with real files and a loopback index.
+
+What the tests prove:
+
+2. Requirement and constraint files are read with a bound: `/dev/zero`, `/dev/urandom`, a
+   file over 16 MiB, a line over 1 MiB, non-UTF-8 text, 65 levels of `-r`, or a
+   non-UTF-8 `pyproject.toml`, each give one line naming the file, within a memory limit;
+   a line with half a million blanks is read in linear time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import resource
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from indexserver import IndexServer, build_wheel
+from pip_helpers import base_env, make_venv
+
+#: The address space a kiln process may use in the file-reading tests: reading
+#: `/dev/zero` whole would pass it at once (and fail with `MemoryError`).
+MEMORY_LIMIT = 2 * 1024 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    server = IndexServer()
+    server.add(build_wheel(tmp_path_factory.mktemp("wheels"), "gamma", "0.1"))
+    with server:
+        yield server
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return base_env(tmp_path / "cache")
+
+
+def refused(result: subprocess.CompletedProcess[str], *parts: str) -> str:
+    """The `error:` line of a failed run, checked to contain each of ``parts``."""
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.stderr
+    for part in parts:
+        assert part in errors[0], result.stderr
+    return errors[0]
+
+
+def failed(result: subprocess.CompletedProcess[str], *parts: str) -> None:
+    """A failed run without a traceback whose messages contain each of ``parts`` (the
+    resolver may wrap the error in its explanation of why nothing fits)."""
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("error: "), result.stderr
+    for part in parts:
+        assert part in result.stderr, result.stderr
+
+
+def md5_of(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def installed(venv: Path, name: str) -> bool:
+    return bool(list((venv / "lib").glob(f"python*/site-packages/{name}*")))
+
+
+# -- 2. files read with a bound --------------------------------------------------------------
+
+
+def kiln_bounded(*args: str | Path, env: dict[str, str],
+                 cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`kiln` under an address-space limit, so that reading a device whole fails fast."""
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+    return subprocess.run(
+        [sys.executable, "-m", "kiln", *map(str, args)], capture_output=True, text=True,
+        env=env, cwd=cwd, timeout=120, preexec_fn=limit,
+    )
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+@pytest.mark.parametrize("option", ["-r", "-c"])
+def test_a_device_given_as_a_requirements_or_constraints_file_is_refused(
+    tmp_path: Path, env: dict[str, str], device: str, option: str
+) -> None:
+    venv = make_venv(tmp_path / "venv", env)
+    (tmp_path / "r.txt").write_text("gamma\n")
+    args = ["-r", device] if option == "-r" else ["-r", tmp_path / "r.txt", "-c", device]
+    result = kiln_bounded("pip", "install", *args, "--python", venv, "--no-index", env=env)
+    refused(result, f"`{device}`", "is not a text file")
+
+
+def test_compile_of_dev_zero_is_refused(tmp_path: Path, env: dict[str, str]) -> None:
+    result = kiln_bounded("pip", "compile", "/dev/zero", "--no-index", env=env)
+    refused(result, "requirements file `/dev/zero` is not a text file", "NUL byte")
+
+
+def test_a_requirements_file_over_16_mib_is_refused_unread(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    big = tmp_path / "big.txt"
+    big.write_text("# padding\n" * (2 * 1024 * 1024))  # 20 MiB of comments
+    result = kiln_bounded("pip", "compile", big, "--no-index", env=env)
+    refused(result, f"`{big}`", "larger than 16 MiB")
+
+
+def test_a_line_over_1_mib_is_refused_naming_the_line(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    requirements = tmp_path / "r.txt"
+    requirements.write_text("gamma\n" + "x" * (1024 * 1024 + 1) + "\n")
+    result = kiln_bounded("pip", "compile", requirements, "--no-index", env=env)
+    refused(result, f"{requirements}:2", "longer than 1 MiB")
+
+
+def test_a_line_with_a_long_run_of_blanks_is_read_in_linear_time(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    # Looking for where a comment starts took time quadratic in a run of blanks (40,000
+    # took 5 s); half a million would take many minutes, past the run's timeout.
+    requirements = tmp_path / "r.txt"
+    requirements.write_text("gamma" + " " * 500_000 + "x\n")
+    result = kiln_bounded("pip", "compile", requirements, "--no-index", env=env)
+    refused(result, f"{requirements}:1: invalid requirement")
+
+
+def test_non_utf8_requirements_and_pyproject_files_are_refused_naming_the_line(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    requirements = tmp_path / "r.txt"
+    requirements.write_bytes(b"gamma\ncaf\xe9\n")
+    result = kiln_bounded("pip", "compile", requirements, "--no-index", env=env)
+    refused(result, f"`{requirements}`", "not UTF-8", "line 2")
+    pyproject = tmp_path / "proj" / "pyproject.toml"
+    pyproject.parent.mkdir()
+    pyproject.write_bytes(b'[project]\nname = "caf\xe9"\n')
+    result = kiln_bounded("pip", "compile", pyproject, "--no-index", env=env)
+    refused(result, f"`{pyproject}`", "not UTF-8", "line 2")
+
+
+def test_requirements_files_nested_65_deep_are_refused(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    for level in range(100):
+        (tmp_path / f"r{level}.txt").write_text(f"-r r{level + 1}.txt\n")
+    (tmp_path / "r100.txt").write_text("gamma\n")
+    result = kiln_bounded("pip", "compile", tmp_path / "r0.txt", "--no-index", env=env)
+    refused(result, "more than 64 levels")
+
