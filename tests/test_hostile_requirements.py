@@ -7,6 +7,9 @@ What the tests prove:
    file over 16 MiB, a line over 1 MiB, non-UTF-8 text, 65 levels of `-r`, or a
    non-UTF-8 `pyproject.toml`, each give one line naming the file, within a memory limit;
    a line with half a million blanks is read in linear time.
+4. A requirement with 20,000 extras or version specifiers is refused before any index is
+   asked, and the work done grows linearly with the input (counted in Python calls, which
+   cannot flake).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from indexserver import IndexServer, build_wheel
-from pip_helpers import base_env, make_venv
+from pip_helpers import base_env, kiln, make_venv, ok
 
 #: The address space a kiln process may use in the file-reading tests: reading
 #: `/dev/zero` whole would pass it at once (and fail with `MemoryError`).
@@ -152,4 +155,96 @@ def test_requirements_files_nested_65_deep_are_refused(
     (tmp_path / "r100.txt").write_text("gamma\n")
     result = kiln_bounded("pip", "compile", tmp_path / "r0.txt", "--no-index", env=env)
     refused(result, "more than 64 levels")
+
+
+# -- 4. thousands of extras or specifiers ------------------------------------------------------
+
+
+#: Runs `kiln` in this process while counting Python function calls, stopping once the
+#: count passes a budget; prints the exit code (or `over-budget`) and the count.
+COUNTING = r"""
+import sys
+from kiln.cli.main import main
+
+budget = int(sys.argv[1])
+calls = 0
+
+class OverBudget(Exception):
+    pass
+
+def count(frame, event, arg):
+    global calls
+    if event == "call":
+        calls += 1
+        if calls > budget:
+            raise OverBudget
+
+sys.setprofile(count)
+try:
+    code = main(sys.argv[2:])
+except OverBudget:
+    code = "over-budget"
+finally:
+    sys.setprofile(None)
+print(code, calls)
+"""
+#: Far above what refusing a requirement costs (imports included), far below what
+#: resolving 2,000 extras used to cost (about 33 million calls).
+BUDGET = 20_000_000
+
+
+def huge(kind: str, count: int) -> str:
+    if kind == "extras":
+        return "gamma[" + ",".join(f"extra{i}" for i in range(count)) + "]"
+    return "gamma" + ",".join(f"!=0.{i + 2}" for i in range(count))
+
+
+def counted_compile(
+    tmp_path: Path, env: dict[str, str], index: IndexServer, kind: str, count: int
+) -> tuple[str, int, str]:
+    requirements = tmp_path / f"{kind}-{count}.in"
+    requirements.write_text(huge(kind, count) + "\n")
+    result = subprocess.run(
+        [sys.executable, "-c", COUNTING, str(BUDGET), "pip", "compile", str(requirements),
+         "--default-index", index.url],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+    code, calls = result.stdout.split()[-2:]
+    return code, int(calls), result.stderr
+
+
+@pytest.mark.parametrize("kind", ["extras", "specifiers"])
+def test_thousands_of_extras_or_specifiers_cost_work_linear_in_their_number(
+    tmp_path: Path, env: dict[str, str], index: IndexServer, kind: str
+) -> None:
+    small_code, small, _ = counted_compile(tmp_path, env, index, kind, 2_000)
+    large_code, large, stderr = counted_compile(tmp_path, env, index, kind, 20_000)
+    assert small_code != "over-budget" and large_code != "over-budget"
+    assert large < 30 * small, (small, large)
+    assert large_code == "1"
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("kind", ["extras", "specifiers"])
+def test_a_requirement_with_20000_extras_or_specifiers_is_refused_before_any_index_is_asked(
+    tmp_path: Path, env: dict[str, str], index: IndexServer, kind: str
+) -> None:
+    requirements = tmp_path / "r.txt"
+    requirements.write_text(huge(kind, 20_000) + "\n")
+    venv = make_venv(tmp_path / "venv", env)
+    before = len(index.log)
+    result = kiln("pip", "install", "-r", requirements, "--python", venv,
+                  "--default-index", index.url, env=env)
+    line = refused(result, f"{requirements}:1", "`gamma`", "20000", "at most 256")
+    assert len(line) < 200
+    assert len(index.log) == before
+
+
+def test_256_extras_are_still_accepted(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    requirements = tmp_path / "r.in"
+    requirements.write_text(huge("extras", 256) + "\n")
+    result = ok(kiln("pip", "compile", requirements, "--default-index", index.url, env=env))
+    assert "gamma==0.1" in result.stdout
 

@@ -34,11 +34,17 @@ _ENV_VAR = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tgz", ".tar.bz2", ".tar.xz")
 _VCS_PREFIXES = ("git+",)
 _HASH_ALGORITHMS = ("sha256", "sha384", "sha512", "md5", "blake2b")
+#: The most extras and version specifiers one requirement may have. Real ones have a few;
+#: every extra is a package of its own for the resolver, so thousands make it crawl.
+MAX_EXTRAS = 256
+MAX_SPECIFIERS = 256
 #: The longest logical line (continuations joined) of a requirements file, in characters:
 #: a requirement with hundreds of ``--hash`` values stays far below it.
 MAX_LINE = 1024 * 1024
 #: How deep ``-r``/``-c`` files may include one another.
 MAX_NESTING = 64
+#: Requirement texts longer than this are shortened in messages.
+_SHOWN = 200
 
 
 @dataclass(frozen=True)
@@ -90,16 +96,50 @@ def parse_requirement(
         return _editable(text, base, origin)
     if _looks_like_location(text):
         return RequirementSpec(_unnamed(text, base, origin), origin=origin)
+    requirement = _parsed(
+        text, origin,
+        hint="write it like `name>=1.0`, `name @ https://...` or a path like `./project`",
+    )
+    if requirement.url is not None:
+        requirement.url = _absolute_url(requirement.url, base)
+    return RequirementSpec(requirement, origin=origin)
+
+
+def _parsed(text: str, origin: str, *, hint: str | None = None) -> Requirement:
+    """``Requirement(text)`` (linear in the length of ``text``) with at most
+    :data:`MAX_EXTRAS` extras and :data:`MAX_SPECIFIERS` version specifiers."""
     try:
         requirement = Requirement(text)
     except InvalidRequirement as exc:
         raise KilnError(
-            f"{origin}: invalid requirement `{text}`: {exc}",
-            hint="write it like `name>=1.0`, `name @ https://...` or a path like `./project`",
+            f"{origin}: invalid requirement `{_shown(text)}`: {_reason(exc, text)}", hint=hint
         ) from None
-    if requirement.url is not None:
-        requirement.url = _absolute_url(requirement.url, base)
-    return RequirementSpec(requirement, origin=origin)
+    extras = len(requirement.extras)
+    if extras > MAX_EXTRAS:
+        raise KilnError(
+            f"{origin}: `{requirement.name}` asks for {extras} extras; "
+            f"at most {MAX_EXTRAS} are allowed in one requirement",
+            hint="name only the extras the package defines",
+        )
+    specifiers = len(requirement.specifier)
+    if specifiers > MAX_SPECIFIERS:
+        raise KilnError(
+            f"{origin}: `{requirement.name}` has {specifiers} version specifiers; "
+            f"at most {MAX_SPECIFIERS} are allowed in one requirement",
+            hint="a range like `>=1.2,<2` says the same with fewer",
+        )
+    return requirement
+
+
+def _shown(text: str) -> str:
+    """``text`` as a message shows it: shortened when long."""
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+
+
+def _reason(exc: InvalidRequirement, text: str) -> str:
+    """packaging's reason; without the copy of the text it appends when the text is long."""
+    reason = str(exc)
+    return reason if len(text) <= _SHOWN else reason.split("\n", 1)[0]
 
 
 def read_requirements(
@@ -155,12 +195,7 @@ def read_pyproject_dependencies(path: Path, *, no_sources: bool = False) -> Requ
 def _lowered(value: str, context: ProjectSourceContext, path: Path) -> str:
     from kiln.core.sources.lower import lower
 
-    try:
-        requirement = Requirement(value)
-    except InvalidRequirement as exc:
-        raise KilnError(
-            f"`{path}`: invalid requirement `{value}` in `project.dependencies`: {exc}"
-        ) from None
+    requirement = _parsed(value, f"`{path}`: `project.dependencies`")
     lowered = lower(
         requirement,
         context.sources,
@@ -360,11 +395,11 @@ def _take_hashes(line: str, origin: str) -> tuple[str, dict[str, frozenset[str]]
             value = word[len("--hash=") :]
             index += 1
         else:
-            raise KilnError(f"{origin}: unexpected `{word}` after `--hash`")
+            raise KilnError(f"{origin}: unexpected `{_shown(word)}` after `--hash`")
         algorithm, sep, digest = value.partition(":")
         if not sep or algorithm not in _HASH_ALGORITHMS or not digest:
             raise KilnError(
-                f"{origin}: invalid hash `{value}`",
+                f"{origin}: invalid hash `{_shown(value)}`",
                 hint="write hashes like `--hash=sha256:<hex digest>`",
             )
         hashes.setdefault(algorithm, set()).add(digest.lower())
@@ -404,7 +439,9 @@ def _unnamed(text: str, base: Path, origin: str) -> Requirement:
     try:
         return Requirement(f"{name} @ {url}")
     except InvalidRequirement as exc:
-        raise KilnError(f"{origin}: invalid requirement `{text}`: {exc}") from None
+        raise KilnError(
+            f"{origin}: invalid requirement `{_shown(text)}`: {_reason(exc, text)}"
+        ) from None
 
 
 def _egg_name(fragment: str) -> str | None:
