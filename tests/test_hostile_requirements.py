@@ -7,6 +7,9 @@ What the tests prove:
    file over 16 MiB, a line over 1 MiB, non-UTF-8 text, 65 levels of `-r`, or a
    non-UTF-8 `pyproject.toml`, each give one line naming the file, within a memory limit;
    a line with half a million blanks is read in linear time.
+3. A URL with a port above 65535 in `--index-url`, `--extra-index-url`,
+   `--find-links`, a requirements file or a direct reference, or listed on a find-links
+   page, is named (without its password) with what is wrong.
 4. A requirement with 20,000 extras or version specifiers is refused before any index is
    asked, and the work done grows linearly with the input (counted in Python calls, which
    cannot flake).
@@ -155,6 +158,54 @@ def test_requirements_files_nested_65_deep_are_refused(
     (tmp_path / "r100.txt").write_text("gamma\n")
     result = kiln_bounded("pip", "compile", tmp_path / "r0.txt", "--no-index", env=env)
     refused(result, "more than 64 levels")
+
+
+# -- 3. URLs with impossible ports -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", ["--index-url", "--extra-index-url", "--find-links"])
+def test_an_index_url_with_a_port_above_65535_is_named_without_its_password(
+    tmp_path: Path, env: dict[str, str], flag: str
+) -> None:
+    (tmp_path / "r.in").write_text("gamma\n")
+    url = "http://someone:s3cret@127.0.0.1:99999/simple"
+    result = kiln("pip", "compile", tmp_path / "r.in", flag, url, env=env)
+    line = refused(result, f"`{flag}`", "127.0.0.1:99999", "port 99999 is out of range")
+    assert "s3cret" not in result.stderr
+    assert line == (f"error: `{flag}`: invalid URL `http://someone:****@127.0.0.1:99999/simple`: "
+                    "port 99999 is out of range (0-65535)")
+
+
+@pytest.mark.parametrize("line", [
+    "pkg @ http://someone:s3cret@127.0.0.1:70000/pkg-1.0-py3-none-any.whl",
+    "http://someone:s3cret@127.0.0.1:70000/pkg-1.0-py3-none-any.whl",
+    "--extra-index-url http://someone:s3cret@127.0.0.1:70000/simple",
+    "--find-links http://someone:s3cret@127.0.0.1:port/links",
+])
+def test_a_url_with_a_bad_port_in_a_requirements_file_is_named_with_the_line(
+    tmp_path: Path, env: dict[str, str], line: str
+) -> None:
+    requirements = tmp_path / "r.txt"
+    requirements.write_text(f"# urls\n{line}\n")
+    result = kiln("pip", "compile", requirements, "--no-index", env=env)
+    refused(result, f"{requirements}:2: invalid URL", "someone:****@127.0.0.1:")
+    assert "s3cret" not in result.stderr
+    assert "is out of range (0-65535)" in result.stderr or "is not a number" in result.stderr
+
+
+def test_a_file_url_with_a_bad_port_on_a_find_links_page_is_named(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    page = tmp_path / "links.html"
+    page.write_text(
+        '<a href="http://127.0.0.1:99999/files/gamma-0.1-py3-none-any.whl">'
+        "gamma-0.1-py3-none-any.whl</a>\n"
+    )
+    (tmp_path / "r.in").write_text("gamma\n")
+    result = kiln("pip", "compile", tmp_path / "r.in", "--no-index", "--find-links", page,
+                  env=env)
+    failed(result, "invalid URL `http://127.0.0.1:99999/files/gamma-0.1-py3-none-any.whl`: "
+           "port 99999 is out of range (0-65535)")
 
 
 # -- 4. thousands of extras or specifiers ------------------------------------------------------

@@ -101,7 +101,7 @@ def parse_requirement(
         hint="write it like `name>=1.0`, `name @ https://...` or a path like `./project`",
     )
     if requirement.url is not None:
-        requirement.url = _absolute_url(requirement.url, base)
+        requirement.url = _checked_url(_absolute_url(requirement.url, base), origin)
     return RequirementSpec(requirement, origin=origin)
 
 
@@ -140,6 +140,12 @@ def _reason(exc: InvalidRequirement, text: str) -> str:
     """packaging's reason; without the copy of the text it appends when the text is long."""
     reason = str(exc)
     return reason if len(text) <= _SHOWN else reason.split("\n", 1)[0]
+
+
+def _checked_url(url: str, origin: str) -> str:
+    from kiln.core.index.urls import check_url
+
+    return check_url(url, origin)
 
 
 def read_requirements(
@@ -361,18 +367,18 @@ def _apply_option(
             parse_requirement(value, base=base, origin=origin, editable=True)
         )
     elif key == "index-url":
-        result.index_url = result.index_url or _location(value, base)
+        result.index_url = result.index_url or _location(value, base, origin)
     elif key == "extra-index-url":
-        result.extra_index_urls.append(_location(value, base))
+        result.extra_index_urls.append(_location(value, base, origin))
     elif key == "find-links":
-        result.find_links.append(_location(value, base))
+        result.find_links.append(_location(value, base, origin))
     else:
         result.no_index = True
 
 
-def _location(value: str, base: Path) -> str:
+def _location(value: str, base: Path, origin: str) -> str:
     if "://" in value or value.startswith("file:"):
-        return value
+        return _checked_url(value, origin)
     return str((base / value).resolve())
 
 
@@ -434,6 +440,7 @@ def _unnamed(text: str, base: Path, origin: str) -> Requirement:
         text, fragment = text.split("#", 1)
     url = _absolute_url(text, base)
     name = _egg_name(fragment)
+    _checked_url(url, origin)
     if name is None:
         name = _name_of_location(url, origin)
     try:

@@ -134,7 +134,7 @@ def parse_index_entry(entry: object, where: str, base: Path, origin: str) -> Ind
             )
         ignore = frozenset(codes)
     return Index(
-        url=location_to_url(url.strip(), base),
+        url=location_to_url(url.strip(), base, where=f"{where}: `url`"),
         name=name,
         default=default,
         explicit=explicit,
