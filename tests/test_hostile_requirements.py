@@ -3,6 +3,11 @@ hang or a weakened check, through the real `kiln pip` CLI with real files and a 
 
 What the tests prove:
 
+1. Hash checking trusts only strong hashes: a requirement whose `--hash` values are all `md5`
+   is refused naming the file, line and algorithm (with `--require-hashes` and without it,
+   as any hash turns checking on); an `md5` next to a sha256 is ignored, as uv does; an
+   archive that must be built is checked against the required sha256 before its build
+   backend runs, whatever hashes (e.g. an `md5` fragment) the index or URL gives.
 2. Requirement and constraint files are read with a bound: `/dev/zero`, `/dev/urandom`, a
    file over 16 MiB, a line over 1 MiB, non-UTF-8 text, 65 levels of `-r`, or a
    non-UTF-8 `pyproject.toml`, each give one line naming the file, within a memory limit;
@@ -18,15 +23,17 @@ What the tests prove:
 from __future__ import annotations
 
 import hashlib
+import io
 import resource
 import subprocess
 import sys
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from indexserver import IndexServer, build_wheel
-from pip_helpers import base_env, kiln, make_venv, ok
+from indexserver import IndexServer, build_wheel, sha256_of
+from pip_helpers import base_env, kiln, kiln_project, make_venv, ok
 
 #: The address space a kiln process may use in the file-reading tests: reading
 #: `/dev/zero` whole would pass it at once (and fail with `MemoryError`).
@@ -73,6 +80,123 @@ def md5_of(path: Path) -> str:
 
 def installed(venv: Path, name: str) -> bool:
     return bool(list((venv / "lib").glob(f"python*/site-packages/{name}*")))
+
+
+# -- 1. weak hashes -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flags", [("--require-hashes",), ()], ids=["require-hashes", "implied"])
+def test_a_requirement_with_only_md5_hashes_is_refused_naming_file_line_and_algorithm(
+    tmp_path: Path, env: dict[str, str], index: IndexServer, flags: tuple[str, ...]
+) -> None:
+    venv = make_venv(tmp_path / "venv", env)
+    gamma = index.files[0].path
+    requirements = tmp_path / "r.txt"
+    requirements.write_text(
+        f"# the file is right, its hash is weak\ngamma==0.1 --hash=md5:{md5_of(gamma)}\n"
+    )
+    before = len(index.log)
+    result = kiln("pip", "install", "-r", requirements, *flags, "--python", venv,
+                  "--default-index", index.url, env=env)
+    refused(result, f"{requirements}:2", "`md5`", "too weak", "sha256")
+    assert len(index.log) == before  # refused while reading: the index was never asked
+    assert not installed(venv, "gamma")
+
+
+def test_an_md5_hash_next_to_a_sha256_is_ignored_and_only_the_sha256_decides(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    gamma = index.files[0].path
+    wrong_md5 = tmp_path / "wrong-md5.txt"
+    wrong_md5.write_text(f"gamma==0.1 --hash=md5:{'0' * 32} --hash=sha256:{sha256_of(gamma)}\n")
+    venv = make_venv(tmp_path / "venv", env)
+    ok(kiln("pip", "install", "-r", wrong_md5, "--require-hashes", "--python", venv,
+            "--default-index", index.url, env=env))
+    assert installed(venv, "gamma")
+
+    wrong_sha = tmp_path / "wrong-sha.txt"
+    wrong_sha.write_text(f"gamma==0.1 --hash=md5:{md5_of(gamma)} --hash=sha256:{'0' * 64}\n")
+    other = make_venv(tmp_path / "other", env)
+    result = kiln("pip", "install", "-r", wrong_sha, "--require-hashes", "--python", other,
+                  "--default-index", index.url, env=env)
+    refused(result, "hash mismatch for `gamma`")
+    assert f"expected sha256: {'0' * 64}" in result.stderr
+    assert "md5" not in result.stderr
+    assert not installed(other, "gamma")
+
+
+def marker_sdist(directory: Path, name: str, marker: Path) -> Path:
+    """An sdist whose build backend, when run at all, writes ``marker``. Its PKG-INFO is
+    Metadata-Version 2.1, which cannot be trusted, so resolving it means building it."""
+    top = f"{name}-1.0"
+    members = {
+        f"{top}/PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n\n",
+        f"{top}/pyproject.toml": (
+            '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+        ),
+        f"{top}/backend.py": (
+            f"import pathlib\npathlib.Path({str(marker)!r}).write_text('the backend ran')\n"
+            "def get_requires_for_build_wheel(config_settings=None):\n    return []\n"
+            "def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):\n"
+            "    raise RuntimeError('not buildable')\n"
+        ),
+    }
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{top}.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        for member, text in members.items():
+            data = text.encode()
+            entry = tarfile.TarInfo(member)
+            entry.size = len(data)
+            archive.addfile(entry, io.BytesIO(data))
+    return path
+
+
+def test_an_index_sdist_that_differs_from_the_required_sha256_is_never_built(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    marker = tmp_path / "backend-ran"
+    server = IndexServer()  # the index vouches for the file: its own sha256 matches
+    server.add(marker_sdist(tmp_path / "files", "evil", marker))
+    requirements = tmp_path / "r.txt"
+    requirements.write_text(f"evil==1.0 --hash=sha256:{'1' * 64}\n")
+    venv = make_venv(tmp_path / "venv", env)
+    with server:
+        result = kiln("pip", "install", "-r", requirements, "--python", venv,
+                      "--default-index", server.url, env=env)
+    failed(result, "hash mismatch for `evil` (`evil-1.0.tar.gz`)", f"sha256: {'1' * 64}")
+    assert not marker.exists()
+
+
+def test_a_direct_sdist_url_with_an_md5_fragment_is_checked_against_the_sha256_before_building(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    marker = tmp_path / "backend-ran"
+    server = IndexServer()
+    sdist = server.add(marker_sdist(tmp_path / "files", "evil", marker)).path
+    requirements = tmp_path / "r.txt"
+    venv = make_venv(tmp_path / "venv", env)
+    with server:
+        url = f"{server.base}/files/{sdist.name}#md5={md5_of(sdist)}"
+        requirements.write_text(f"evil @ {url} --hash=sha256:{'1' * 64}\n")
+        result = kiln("pip", "install", "-r", requirements, "--require-hashes", "--python",
+                      venv, "--no-index", env=env)
+    refused(result, "hash mismatch for `evil`", "`evil-1.0.tar.gz`")
+    assert not marker.exists()
+
+
+def test_a_hash_pinned_local_sdist_is_checked_as_the_sdist_and_installs(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    project = kiln_project(tmp_path / "lib", "pinnedlib")
+    ok(kiln("build", "--sdist", project, env=env))
+    sdist = project / "dist" / "pinnedlib-1.0.tar.gz"
+    requirements = tmp_path / "r.txt"
+    requirements.write_text(f"{sdist} --hash=sha256:{sha256_of(sdist)}\n")
+    venv = make_venv(tmp_path / "venv", env)
+    result = ok(kiln("pip", "install", "-r", requirements, "--require-hashes", "--python", venv,
+                     "--no-index", env=env))
+    assert " + pinnedlib==1.0" in result.stderr
 
 
 # -- 2. files read with a bound --------------------------------------------------------------

@@ -33,7 +33,11 @@ if TYPE_CHECKING:
 _ENV_VAR = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tgz", ".tar.bz2", ".tar.xz")
 _VCS_PREFIXES = ("git+",)
-_HASH_ALGORITHMS = ("sha256", "sha384", "sha512", "md5", "blake2b")
+#: ``--hash`` algorithms. Hash checking trusts only the strong ones: a line with only
+#: ``md5`` hashes is refused, and an ``md5`` hash next to a strong one is left out (as uv
+#: does), so ``md5`` never verifies a file.
+HASH_ALGORITHMS = ("sha256", "sha384", "sha512", "blake2b", "md5")
+STRONG_HASHES = ("sha256", "sha384", "sha512", "blake2b")
 #: The most extras and version specifiers one requirement may have. Real ones have a few;
 #: every extra is a package of its own for the resolver, so thousands make it crawl.
 MAX_EXTRAS = 256
@@ -403,13 +407,25 @@ def _take_hashes(line: str, origin: str) -> tuple[str, dict[str, frozenset[str]]
         else:
             raise KilnError(f"{origin}: unexpected `{_shown(word)}` after `--hash`")
         algorithm, sep, digest = value.partition(":")
-        if not sep or algorithm not in _HASH_ALGORITHMS or not digest:
+        algorithm = algorithm.lower()
+        if not sep or algorithm not in HASH_ALGORITHMS or not digest:
             raise KilnError(
                 f"{origin}: invalid hash `{_shown(value)}`",
-                hint="write hashes like `--hash=sha256:<hex digest>`",
+                hint="write hashes like `--hash=sha256:<hex digest>` (sha256, sha384 or "
+                "sha512)",
             )
         hashes.setdefault(algorithm, set()).add(digest.lower())
-    return head.strip(), {k: frozenset(v) for k, v in hashes.items()}
+    strong = {k: frozenset(v) for k, v in hashes.items() if k in STRONG_HASHES}
+    if not strong:
+        weak = ", ".join(f"`{algorithm}`" for algorithm in sorted(hashes))
+        raise KilnError(
+            f"{origin}: {weak} is too weak to verify a download; hash checking needs a "
+            "sha256, sha384 or sha512 hash",
+            hint="add the file's sha256 as `--hash=sha256:<hex digest>` "
+            "(`sha256sum FILE` prints it)",
+        )
+    # A weak hash next to a strong one is left out: only the strong ones are checked.
+    return head.strip(), strong
 
 
 # -- locations without a name -------------------------------------------------------------

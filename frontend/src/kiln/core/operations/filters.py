@@ -10,14 +10,12 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from kiln.core.operations.hashes import AllowedHashes
 from kiln.core.resolver import MetadataBuilder
 from kiln.core.types import DistFile, PackageSource
 
 if TYPE_CHECKING:
     from packaging.metadata import Metadata
-
-#: name -> algorithm -> allowed hex digests.
-AllowedHashes = Mapping[NormalizedName, Mapping[str, frozenset[str]]]
 
 
 def without_dependencies(metadata: Metadata) -> Metadata:
