@@ -18,6 +18,8 @@ What the tests prove:
 4. A requirement with 20,000 extras or version specifiers is refused before any index is
    asked, and the work done grows linearly with the input (counted in Python calls, which
    cannot flake).
+5. A wheel given directly whose METADATA has an invalid `Requires-Python` or `Requires-Dist`
+   is refused naming the wheel and the field.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import sys
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from indexserver import IndexServer, build_wheel, sha256_of
@@ -423,3 +426,20 @@ def test_256_extras_are_still_accepted(
     result = ok(kiln("pip", "compile", requirements, "--default-index", index.url, env=env))
     assert "gamma==0.1" in result.stdout
 
+
+# -- 5. invalid metadata of a local wheel --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("field", "wheel_args"), [
+    ("Requires-Python", {"requires_python": ">=3.8,,junk"}),
+    ("Requires-Dist", {"requires_dist": ["ok", "broken >=>= 1"]}),
+])
+def test_a_local_wheel_with_invalid_metadata_is_refused_naming_the_wheel_and_field(
+    tmp_path: Path, env: dict[str, str], field: str, wheel_args: dict[str, Any]
+) -> None:
+    wheel = build_wheel(tmp_path / "wheels", "badmeta", "1.0", **wheel_args)
+    venv = make_venv(tmp_path / "venv", env)
+    result = kiln("pip", "install", f"./{wheel.relative_to(tmp_path)}", "--python", venv,
+                  "--no-index", env=env, cwd=tmp_path)
+    refused(result, f"`{wheel.name}`", f"invalid `{field}`")
+    assert not installed(venv, "badmeta")

@@ -254,7 +254,34 @@ class SourceBuilder:
         except InvalidWheelFilename as exc:
             raise KilnError(f"the build produced an invalid wheel name: {exc}") from None
         raw = read_wheel_metadata(wheel, wheel.name)
-        return parse_metadata(raw, DistFile(name, version, wheel.name, wheel.as_uri(), tags=tags))
+        metadata = parse_metadata(
+            raw, DistFile(name, version, wheel.name, wheel.as_uri(), tags=tags)
+        )
+        return checked_fields(metadata, wheel.name)
+
+
+#: The METADATA fields the resolver reads, as the METADATA file spells them.
+_RESOLVER_FIELDS = {"requires_python": "Requires-Python", "requires_dist": "Requires-Dist"}
+
+
+def checked_fields(metadata: Metadata, filename: str) -> Metadata:
+    """``metadata`` of the wheel ``filename``, once the fields the resolver reads are known
+    to be valid: packaging checks a field when it is first read, which would otherwise be in
+    the middle of resolving, as a traceback."""
+    from packaging.metadata import InvalidMetadata
+
+    for attribute, header in _RESOLVER_FIELDS.items():
+        try:
+            getattr(metadata, attribute)
+        except InvalidMetadata as exc:
+            reason = str(exc).split("\n", 1)[0]
+            if len(reason) > 200:
+                reason = reason[:197] + "..."
+            raise KilnError(
+                f"`{filename}` has an invalid `{header}` in its METADATA: {reason}",
+                hint="the wheel was built wrongly; rebuild it or ask its authors to fix it",
+            ) from None
+    return metadata
 
 
 def _check_name(wheel: Path, name: NormalizedName, url: str) -> None:
