@@ -1,5 +1,6 @@
-"""Writing a file all at once and hashing a file: the two file operations shared by the
-cache, the installer and the commands that write their results."""
+"""Writing a file all at once, hashing a file and reading a text file of bounded size: the
+file operations shared by the cache, the installer and the commands that read their input
+or write their results."""
 
 from __future__ import annotations
 
@@ -8,6 +9,12 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+
+from kiln.errors import KilnError
+
+#: The largest text file kiln reads as input (requirements, constraints, TOML): far above
+#: any real one, and small enough that reading ``/dev/zero`` by mistake stops at once.
+MAX_TEXT_BYTES = 16 * 1024 * 1024
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -45,3 +52,36 @@ def file_sha256(path: Path) -> str:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def read_text(path: Path, what: str, *, limit: int = MAX_TEXT_BYTES) -> str:
+    """The UTF-8 text of the file at ``path``, read as input from the user.
+
+    ``what`` names the file in messages (e.g. ``requirements file `r.txt```). A file larger
+    than ``limit`` bytes (``/dev/zero``, a disk image), one with NUL bytes (binary data) and
+    one that is not UTF-8 are refused with a :class:`KilnError`; at most ``limit + 1`` bytes
+    are read. ``OSError`` when the file cannot be opened or read."""
+    with open(path, "rb") as handle:
+        data = handle.read(limit + 1)
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise KilnError(
+            f"{what} is not a text file: line {_line_at(data, nul)} contains a NUL byte"
+        )
+    if len(data) > limit:
+        raise KilnError(f"{what} is larger than {_size(limit)}, the most kiln reads")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise KilnError(
+            f"{what} is not UTF-8 text: line {_line_at(data, exc.start)} has {exc.reason}"
+        ) from None
+
+
+def _line_at(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _size(limit: int) -> str:
+    mib = 1024 * 1024
+    return f"{limit // mib} MiB" if limit % mib == 0 else f"{limit} bytes"

@@ -33,7 +33,22 @@ if TYPE_CHECKING:
 _ENV_VAR = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tgz", ".tar.bz2", ".tar.xz")
 _VCS_PREFIXES = ("git+",)
-_HASH_ALGORITHMS = ("sha256", "sha384", "sha512", "md5", "blake2b")
+#: ``--hash`` algorithms. Hash checking trusts only the strong ones: a line with only
+#: ``md5`` hashes is refused, and an ``md5`` hash next to a strong one is left out (as uv
+#: does), so ``md5`` never verifies a file.
+HASH_ALGORITHMS = ("sha256", "sha384", "sha512", "blake2b", "md5")
+STRONG_HASHES = ("sha256", "sha384", "sha512", "blake2b")
+#: The most extras and version specifiers one requirement may have. Real ones have a few;
+#: every extra is a package of its own for the resolver, so thousands make it crawl.
+MAX_EXTRAS = 256
+MAX_SPECIFIERS = 256
+#: The longest logical line (continuations joined) of a requirements file, in characters:
+#: a requirement with hundreds of ``--hash`` values stays far below it.
+MAX_LINE = 1024 * 1024
+#: How deep ``-r``/``-c`` files may include one another.
+MAX_NESTING = 64
+#: Requirement texts longer than this are shortened in messages.
+_SHOWN = 200
 
 
 @dataclass(frozen=True)
@@ -85,16 +100,56 @@ def parse_requirement(
         return _editable(text, base, origin)
     if _looks_like_location(text):
         return RequirementSpec(_unnamed(text, base, origin), origin=origin)
+    requirement = _parsed(
+        text, origin,
+        hint="write it like `name>=1.0`, `name @ https://...` or a path like `./project`",
+    )
+    if requirement.url is not None:
+        requirement.url = _checked_url(_absolute_url(requirement.url, base), origin)
+    return RequirementSpec(requirement, origin=origin)
+
+
+def _parsed(text: str, origin: str, *, hint: str | None = None) -> Requirement:
+    """``Requirement(text)`` (linear in the length of ``text``) with at most
+    :data:`MAX_EXTRAS` extras and :data:`MAX_SPECIFIERS` version specifiers."""
     try:
         requirement = Requirement(text)
     except InvalidRequirement as exc:
         raise KilnError(
-            f"{origin}: invalid requirement `{text}`: {exc}",
-            hint="write it like `name>=1.0`, `name @ https://...` or a path like `./project`",
+            f"{origin}: invalid requirement `{_shown(text)}`: {_reason(exc, text)}", hint=hint
         ) from None
-    if requirement.url is not None:
-        requirement.url = _absolute_url(requirement.url, base)
-    return RequirementSpec(requirement, origin=origin)
+    extras = len(requirement.extras)
+    if extras > MAX_EXTRAS:
+        raise KilnError(
+            f"{origin}: `{requirement.name}` asks for {extras} extras; "
+            f"at most {MAX_EXTRAS} are allowed in one requirement",
+            hint="name only the extras the package defines",
+        )
+    specifiers = len(requirement.specifier)
+    if specifiers > MAX_SPECIFIERS:
+        raise KilnError(
+            f"{origin}: `{requirement.name}` has {specifiers} version specifiers; "
+            f"at most {MAX_SPECIFIERS} are allowed in one requirement",
+            hint="a range like `>=1.2,<2` says the same with fewer",
+        )
+    return requirement
+
+
+def _shown(text: str) -> str:
+    """``text`` as a message shows it: shortened when long."""
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+
+
+def _reason(exc: InvalidRequirement, text: str) -> str:
+    """packaging's reason; without the copy of the text it appends when the text is long."""
+    reason = str(exc)
+    return reason if len(text) <= _SHOWN else reason.split("\n", 1)[0]
+
+
+def _checked_url(url: str, origin: str) -> str:
+    from kiln.core.index.urls import check_url
+
+    return check_url(url, origin)
 
 
 def read_requirements(
@@ -150,12 +205,7 @@ def read_pyproject_dependencies(path: Path, *, no_sources: bool = False) -> Requ
 def _lowered(value: str, context: ProjectSourceContext, path: Path) -> str:
     from kiln.core.sources.lower import lower
 
-    try:
-        requirement = Requirement(value)
-    except InvalidRequirement as exc:
-        raise KilnError(
-            f"`{path}`: invalid requirement `{value}` in `project.dependencies`: {exc}"
-        ) from None
+    requirement = _parsed(value, f"`{path}`: `project.dependencies`")
     lowered = lower(
         requirement,
         context.sources,
@@ -169,32 +219,47 @@ def _lowered(value: str, context: ProjectSourceContext, path: Path) -> str:
 
 
 def _logical_lines(path: Path) -> list[tuple[int, str]]:
+    """``(first line number, text)`` of each logical line: ``\\`` continuations joined.
+    The file is read with :func:`~kiln.core.fileio.read_text` (bounded size, text only)."""
+    from kiln.core.fileio import read_text
+
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, f"requirements file `{path}`")
     except FileNotFoundError:
         raise KilnError(f"requirements file `{path}` does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KilnError(f"cannot read requirements file `{path}`: {exc}") from None
+    except OSError as exc:
+        raise KilnError(f"cannot read requirements file `{path}`: {exc.strerror}") from None
     lines: list[tuple[int, str]] = []
-    pending = ""
+    pending: list[str] = []
+    size = 0
     start = 0
     for number, raw in enumerate(text.splitlines(), start=1):
         if not pending:
             start = number
+            size = 0
+        size += len(raw)
+        if size > MAX_LINE:
+            raise KilnError(
+                f"{path}:{start}: the line is longer than {MAX_LINE // (1024 * 1024)} MiB",
+                hint="is this a requirements file?",
+            )
         if raw.endswith("\\"):
-            pending += raw[:-1]
+            pending.append(raw[:-1])
             continue
-        lines.append((start, pending + raw))
-        pending = ""
+        lines.append((start, "".join(pending) + raw if pending else raw))
+        pending = []
     if pending:
-        lines.append((start, pending))
+        lines.append((start, "".join(pending)))
     return lines
 
 
 def _strip_comment(line: str) -> str:
-    if line.lstrip().startswith("#"):
-        return ""
-    return re.split(r"(^|\s+)#", line, maxsplit=1)[0].strip()
+    """``line`` up to a ``#`` that starts it or follows white space (a ``#`` inside a word,
+    as in a URL fragment, stays). One pass over the line, whatever its length."""
+    position = line.find("#")
+    while position > 0 and not line[position - 1].isspace():
+        position = line.find("#", position + 1)
+    return (line if position < 0 else line[:position]).strip()
 
 
 def _expand(line: str, origin: str) -> str:
@@ -253,6 +318,11 @@ def _read_file(
     resolved = path.resolve()
     if resolved in seen:
         raise KilnError(f"requirements file `{path}` includes itself (through `-r`/`-c`)")
+    if len(seen) >= MAX_NESTING:
+        raise KilnError(
+            f"requirements file `{path}` is included through more than {MAX_NESTING} "
+            "levels of `-r`/`-c`"
+        )
     base = path.parent
     for number, raw in _logical_lines(path):
         origin = f"{path}:{number}"
@@ -301,18 +371,18 @@ def _apply_option(
             parse_requirement(value, base=base, origin=origin, editable=True)
         )
     elif key == "index-url":
-        result.index_url = result.index_url or _location(value, base)
+        result.index_url = result.index_url or _location(value, base, origin)
     elif key == "extra-index-url":
-        result.extra_index_urls.append(_location(value, base))
+        result.extra_index_urls.append(_location(value, base, origin))
     elif key == "find-links":
-        result.find_links.append(_location(value, base))
+        result.find_links.append(_location(value, base, origin))
     else:
         result.no_index = True
 
 
-def _location(value: str, base: Path) -> str:
+def _location(value: str, base: Path, origin: str) -> str:
     if "://" in value or value.startswith("file:"):
-        return value
+        return _checked_url(value, origin)
     return str((base / value).resolve())
 
 
@@ -335,15 +405,27 @@ def _take_hashes(line: str, origin: str) -> tuple[str, dict[str, frozenset[str]]
             value = word[len("--hash=") :]
             index += 1
         else:
-            raise KilnError(f"{origin}: unexpected `{word}` after `--hash`")
+            raise KilnError(f"{origin}: unexpected `{_shown(word)}` after `--hash`")
         algorithm, sep, digest = value.partition(":")
-        if not sep or algorithm not in _HASH_ALGORITHMS or not digest:
+        algorithm = algorithm.lower()
+        if not sep or algorithm not in HASH_ALGORITHMS or not digest:
             raise KilnError(
-                f"{origin}: invalid hash `{value}`",
-                hint="write hashes like `--hash=sha256:<hex digest>`",
+                f"{origin}: invalid hash `{_shown(value)}`",
+                hint="write hashes like `--hash=sha256:<hex digest>` (sha256, sha384 or "
+                "sha512)",
             )
         hashes.setdefault(algorithm, set()).add(digest.lower())
-    return head.strip(), {k: frozenset(v) for k, v in hashes.items()}
+    strong = {k: frozenset(v) for k, v in hashes.items() if k in STRONG_HASHES}
+    if not strong:
+        weak = ", ".join(f"`{algorithm}`" for algorithm in sorted(hashes))
+        raise KilnError(
+            f"{origin}: {weak} is too weak to verify a download; hash checking needs a "
+            "sha256, sha384 or sha512 hash",
+            hint="add the file's sha256 as `--hash=sha256:<hex digest>` "
+            "(`sha256sum FILE` prints it)",
+        )
+    # A weak hash next to a strong one is left out: only the strong ones are checked.
+    return head.strip(), strong
 
 
 # -- locations without a name -------------------------------------------------------------
@@ -374,12 +456,15 @@ def _unnamed(text: str, base: Path, origin: str) -> Requirement:
         text, fragment = text.split("#", 1)
     url = _absolute_url(text, base)
     name = _egg_name(fragment)
+    _checked_url(url, origin)
     if name is None:
         name = _name_of_location(url, origin)
     try:
         return Requirement(f"{name} @ {url}")
     except InvalidRequirement as exc:
-        raise KilnError(f"{origin}: invalid requirement `{text}`: {exc}") from None
+        raise KilnError(
+            f"{origin}: invalid requirement `{_shown(text)}`: {_reason(exc, text)}"
+        ) from None
 
 
 def _egg_name(fragment: str) -> str | None:

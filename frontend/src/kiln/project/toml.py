@@ -21,12 +21,14 @@ _PARSED: dict[tuple[str, str], dict[str, Any]] = {}
 
 
 def load_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file; an unreadable file or a syntax error becomes a ``KilnError``."""
+    """Parse a TOML file; an unreadable file, one that is not UTF-8 text of a sane size
+    (:func:`~kiln.core.fileio.read_text`) or a syntax error becomes a ``KilnError``."""
+    from kiln.core.fileio import read_text
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-        raise KilnError(f"cannot read `{path}`: {reason}") from None
+        text = read_text(path, f"`{path}`")
+    except OSError as exc:
+        raise KilnError(f"cannot read `{path}`: {exc.strerror}") from None
     key = (str(path.absolute()), text)
     parsed = _PARSED.get(key)
     if parsed is None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from kiln.core.index.connections import (
     ConnectionPools,
+    InvalidURL,
     TooManyRedirects,
     describe_error,
     open_url,
@@ -91,6 +92,6 @@ class PublishClient:
                 connect_timeout=min(self.timeout, 30.0), read_timeout=self.timeout,
                 body=body, follow_redirects=follow_redirects,
             )
-        except (urllib3.exceptions.HTTPError, TooManyRedirects) as exc:
+        except (urllib3.exceptions.HTTPError, TooManyRedirects, InvalidURL) as exc:
             raise TransportError(describe_error(exc)) from None
         return Response(raw, final)

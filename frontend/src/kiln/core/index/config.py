@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import urlsplit
 
 from kiln.core.index.redaction import redact
+from kiln.core.index.urls import check_url
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:
@@ -90,10 +91,12 @@ def env_key(name: str) -> str:
     return "".join(c.upper() if c.isascii() and c.isalnum() else "_" for c in name)
 
 
-def location_to_url(location: str, base: Path) -> str:
-    """Turn a URL or a file-system path (relative to ``base``) into a URL."""
+def location_to_url(location: str, base: Path, *, where: str = "index URL") -> str:
+    """Turn a URL or a file-system path (relative to ``base``) into a URL; a URL that
+    cannot be used (a port above 65535, no host) is a :class:`KilnError` naming ``where``
+    it was given."""
     if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", location) or location.startswith("file:"):
-        return location
+        return check_url(location, where)
     path = Path(location).expanduser()
     if not path.is_absolute():
         path = base / path
@@ -110,7 +113,10 @@ def parse_index_arg(value: str, *, flag: str, base: Path, default: bool = False)
         text = right.strip()
     if not text:
         raise KilnError(f"`{flag}` was given an empty URL")
-    return Index(url=location_to_url(text, base), name=name, default=default, origin=flag)
+    return Index(
+        url=location_to_url(text, base, where=f"`{flag}`"), name=name, default=default,
+        origin=flag,
+    )
 
 
 # -- the index settings of a project or a configuration file ----------------------------------
@@ -195,7 +201,7 @@ def parse_index_entry(entry: object, where: str, base: Path, origin: str) -> Ind
             )
         ignore = frozenset(codes)
     return Index(
-        url=location_to_url(url.strip(), base),
+        url=location_to_url(url.strip(), base, where=f"{where}: `url`"),
         name=name,
         default=default,
         explicit=explicit,

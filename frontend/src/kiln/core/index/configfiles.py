@@ -174,10 +174,15 @@ def _read(path: Path, *, pip: bool) -> dict[str, Any]:
             for number, entry in enumerate(raw_indexes)
         ]
     if "index-url" in table:
-        values["index-url"] = location_to_url(_string(table, "index-url", path), base)
+        values["index-url"] = location_to_url(
+            _string(table, "index-url", path), base, where=f"{path}: `index-url`"
+        )
     for key in ("extra-index-url", "find-links"):
         if key in table:
-            values[key] = [location_to_url(item, base) for item in _strings(table, key, path)]
+            values[key] = [
+                location_to_url(item, base, where=f"{path}: `{key}`")
+                for item in _strings(table, key, path)
+            ]
     if "no-index" in table:
         if not isinstance(table["no-index"], bool):
             raise KilnError(f"{path}: `no-index` must be `true` or `false`")

@@ -23,6 +23,7 @@ from kiln.core.index.dns import HostCache, pool_classes
 from kiln.core.index.proxies import proxy_for
 from kiln.core.index.redaction import strip_credentials
 from kiln.core.index.tls import ssl_context
+from kiln.core.index.urls import url_problem
 
 if TYPE_CHECKING:
     import ssl
@@ -35,6 +36,11 @@ MAX_REDIRECTS = 10
 
 class TooManyRedirects(Exception):
     """A chain of more than :data:`MAX_REDIRECTS` redirects."""
+
+
+class InvalidURL(Exception):
+    """A URL to send a request to, or a redirect's target, that cannot be used (a port
+    above 65535, no host). The message says what is wrong and never holds the URL."""
 
 
 class ConnectionPools:
@@ -85,10 +91,12 @@ def open_url(
     ``login`` (user name, password) goes as Basic credentials to ``url``'s origin only.
     With ``follow_redirects``, redirects are followed (a 303 turns the request into a
     GET); a streamed answer's body is then read by the caller. urllib3's errors pass
-    through; a chain of redirects too long is :class:`TooManyRedirects`.
+    through; a chain of redirects too long is :class:`TooManyRedirects`, an unusable URL
+    (given, or redirected to) :class:`InvalidURL`.
     """
     import urllib3
 
+    _check(url, "")
     timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
     origin = _origin(url)
     for _ in range(MAX_REDIRECTS + 1):
@@ -105,10 +113,20 @@ def open_url(
             return raw, url
         raw.drain_conn()
         raw.release_conn()
-        url = urljoin(url, location)
+        try:
+            url = urljoin(url, location)
+        except ValueError as exc:  # an unclosed `[` in the Location header
+            raise InvalidURL(f"redirected to an invalid URL: {exc}") from None
+        _check(url, "redirected to an invalid URL: ")
         if raw.status == 303:
             method, body = "GET", None
     raise TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _check(url: str, prefix: str) -> None:
+    problem = url_problem(url)
+    if problem is not None:
+        raise InvalidURL(prefix + problem)
 
 
 def _origin(url: str) -> tuple[str, str | None, int | None]:

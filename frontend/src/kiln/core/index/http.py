@@ -16,12 +16,14 @@ from kiln.core.index.cache import CachedResponse, HttpCache
 from kiln.core.index.config import env_key
 from kiln.core.index.connections import (
     ConnectionPools,
+    InvalidURL,
     TooManyRedirects,
     describe_error,
     open_url,
 )
 from kiln.core.index.credentials import Credentials, CredentialStore
 from kiln.core.index.redaction import redact, strip_credentials
+from kiln.core.index.urls import check_url
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:
@@ -201,6 +203,7 @@ class HttpSession:
     def _send(
         self, method: str, url: str, headers: dict[str, str], *, stream: bool
     ) -> HttpResponse:
+        check_url(url)  # a URL from an index page may have a port above 65535
         store = self.credentials
         policy = store.policy(url)
         creds: Credentials | None = None
@@ -253,7 +256,7 @@ class HttpSession:
             except urllib3.exceptions.HTTPError as exc:
                 if last or not isinstance(exc, _transient_errors()):
                     raise _failed(url, exc) from None
-            except TooManyRedirects as exc:
+            except (TooManyRedirects, InvalidURL) as exc:
                 raise _failed(url, exc) from None
             else:
                 response = HttpResponse(raw, final)

@@ -135,7 +135,8 @@ def resolve_locations(
         parse_index_arg(v, flag="--extra-index-url", base=base) for v in opts.extra_index_url
     ]
     legacy = (
-        [Index(url=location_to_url(opts.index_url, base), default=True, origin="--index-url")]
+        [Index(url=location_to_url(opts.index_url, base, where="`--index-url`"), default=True,
+               origin="--index-url")]
         if opts.index_url
         else []
     )
@@ -154,7 +155,8 @@ def resolve_locations(
     pins = dict(project.pins) if project else {}
     _check_pins(pins, {i.name: i for i in pinnable if i.name}, project)
     find_links = tuple(
-        Index(url=location_to_url(v, base), format="flat", origin="--find-links")
+        Index(url=location_to_url(v, base, where="`--find-links`"), format="flat",
+              origin="--find-links")
         for v in opts.find_links
     ) + tuple(
         Index(url=url, format="flat", origin=_origin(config, "find-links"))

@@ -32,6 +32,7 @@ from kiln.core.index.metadata import (
     read_wheel_metadata,
 )
 from kiln.core.index.redaction import strip_credentials
+from kiln.core.operations.hashes import AllowedHashes, check_all_hashed, verify_file
 from kiln.core.types import DistFile, PackageSource
 from kiln.errors import KilnError
 
@@ -86,6 +87,7 @@ class SourceBuilder:
         editables: Collection[str] = (),
         offline: bool = False,
         on_build: BuildCallback | None = None,
+        hashes: AllowedHashes | None = None,
     ) -> None:
         self.source = source
         self.downloader = downloader
@@ -93,6 +95,10 @@ class SourceBuilder:
         self.editables = frozenset(editables)
         self.offline = offline
         self.on_build = on_build
+        #: With hash checking, the ``--hash`` digests of each package: every archive is
+        #: checked against them before it is read or built (an index's own hashes, maybe
+        #: only ``md5``, are not enough). None without hash checking.
+        self.hashes = hashes
         #: URL (of an sdist file or a direct reference) -> what was built from it.
         self.built: dict[str, Built] = {}
         self._lock = threading.Lock()
@@ -123,7 +129,7 @@ class SourceBuilder:
             known = self.built.get(file.url)
         if known is not None:
             return known
-        sdist = self.downloader.download(file)
+        sdist = self._verified(self.downloader.download(file), file.name)
         wheel = self._build_from_sdist(sdist, f"{file.name}=={file.version}")
         built = Built(wheel)
         with self._lock:
@@ -170,7 +176,7 @@ class SourceBuilder:
         if url.startswith("git+"):
             built = self._git(url, label)
         elif url.startswith("file:"):
-            built = self._local(url, label)
+            built = self._local(name, url, label)
         else:
             built = self._remote(name, url, label)
         _check_name(built.wheel, name, url)
@@ -178,7 +184,7 @@ class SourceBuilder:
             self.built[url] = built
         return built
 
-    def _local(self, url: str, label: str) -> Built:
+    def _local(self, name: NormalizedName, url: str, label: str) -> Built:
         path = file_url_path(url.split("#", 1)[0])
         if path.is_dir():
             editable = url in self.editables
@@ -187,6 +193,7 @@ class SourceBuilder:
             return Built(wheel, {"url": path.as_uri(), "dir_info": info})
         if not path.is_file():
             raise KilnError(f"`{path}` does not exist (from `{url}`)")
+        self._verified(path, name)
         archive: dict[str, object] = {"url": path.as_uri(), "archive_info": {"hashes": {"sha256": file_sha256(path)}}}
         if path.name.endswith(".whl"):
             return Built(path, archive)
@@ -201,7 +208,7 @@ class SourceBuilder:
             if key in ("sha256", "sha384", "sha512", "md5") and value:
                 hashes[key] = value
         file = DistFile(name, Version("0"), filename, base, hashes=hashes)
-        path = self.downloader.download(file)
+        path = self._verified(self.downloader.download(file), name)
         archive: dict[str, object] = {"url": base, "archive_info": {"hashes": {"sha256": file_sha256(path)}}}
         if filename.endswith(".whl"):
             return Built(path, archive)
@@ -234,13 +241,47 @@ class SourceBuilder:
             data["subdirectory"] = subdirectory
         return Built(wheel, data)
 
+    def _verified(self, archive: Path, name: NormalizedName) -> Path:
+        """``archive`` once it matches the ``--hash`` digests of ``name`` (with hash checking)."""
+        if self.hashes is not None:
+            check_all_hashed([name], self.hashes)
+            verify_file(archive, str(name), self.hashes[name])
+        return archive
+
     def _wheel_metadata(self, wheel: Path, name: NormalizedName) -> Metadata:
         try:
             _, version, _, tags = parse_wheel_filename(wheel.name)
         except InvalidWheelFilename as exc:
             raise KilnError(f"the build produced an invalid wheel name: {exc}") from None
         raw = read_wheel_metadata(wheel, wheel.name)
-        return parse_metadata(raw, DistFile(name, version, wheel.name, wheel.as_uri(), tags=tags))
+        metadata = parse_metadata(
+            raw, DistFile(name, version, wheel.name, wheel.as_uri(), tags=tags)
+        )
+        return checked_fields(metadata, wheel.name)
+
+
+#: The METADATA fields the resolver reads, as the METADATA file spells them.
+_RESOLVER_FIELDS = {"requires_python": "Requires-Python", "requires_dist": "Requires-Dist"}
+
+
+def checked_fields(metadata: Metadata, filename: str) -> Metadata:
+    """``metadata`` of the wheel ``filename``, once the fields the resolver reads are known
+    to be valid: packaging checks a field when it is first read, which would otherwise be in
+    the middle of resolving, as a traceback."""
+    from packaging.metadata import InvalidMetadata
+
+    for attribute, header in _RESOLVER_FIELDS.items():
+        try:
+            getattr(metadata, attribute)
+        except InvalidMetadata as exc:
+            reason = str(exc).split("\n", 1)[0]
+            if len(reason) > 200:
+                reason = reason[:197] + "..."
+            raise KilnError(
+                f"`{filename}` has an invalid `{header}` in its METADATA: {reason}",
+                hint="the wheel was built wrongly; rebuild it or ask its authors to fix it",
+            ) from None
+    return metadata
 
 
 def _check_name(wheel: Path, name: NormalizedName, url: str) -> None:

@@ -10,14 +10,13 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from kiln.core.operations.building import checked_fields
+from kiln.core.operations.hashes import AllowedHashes
 from kiln.core.resolver import MetadataBuilder
 from kiln.core.types import DistFile, PackageSource
 
 if TYPE_CHECKING:
     from packaging.metadata import Metadata
-
-#: name -> algorithm -> allowed hex digests.
-AllowedHashes = Mapping[NormalizedName, Mapping[str, frozenset[str]]]
 
 
 def without_dependencies(metadata: Metadata) -> Metadata:
@@ -58,6 +57,8 @@ class FilteredSource:
 
     def metadata(self, file: DistFile) -> Metadata:
         metadata = self.source.metadata(file)
+        if not file.index:  # a wheel given directly (`./x.whl`, `name @ https://...whl`)
+            checked_fields(metadata, file.filename)
         return without_dependencies(metadata) if self.no_deps else metadata
 
     def resolution_hints(self) -> list[str]:

@@ -1,4 +1,9 @@
-"""``--hash`` checking: which digests each package may have, and verifying files."""
+"""``--hash`` checking: which digests each package may have, and verifying files.
+
+Only strong algorithms verify anything (:data:`~kiln.core.requirements_file.STRONG_HASHES`):
+the requirements reader refuses a line whose hashes are all weak (``md5``) and leaves out
+a weak hash next to a strong one, and the functions here ignore any that get through.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +13,25 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from kiln.core.requirements_file import RequirementSpec
+from kiln.core.requirements_file import STRONG_HASHES, RequirementSpec
 from kiln.errors import KilnError
+
+#: name -> algorithm -> allowed hex digests.
+AllowedHashes = Mapping[NormalizedName, Mapping[str, frozenset[str]]]
 
 HINT = "pin every package with `==` and list its hashes, e.g. `name==1.0 --hash=sha256:<digest>`"
 
 
 def allowed_hashes(specs: Iterable[RequirementSpec]) -> dict[NormalizedName, dict[str, frozenset[str]]]:
-    """name -> algorithm -> digests, merged over every requirement line of the name."""
+    """name -> algorithm -> digests, merged over every requirement line of the name (strong
+    algorithms only)."""
     allowed: dict[NormalizedName, dict[str, frozenset[str]]] = {}
     for spec in specs:
-        if not spec.hashes:
+        strong = {k: v for k, v in spec.hashes.items() if k in STRONG_HASHES}
+        if not strong:
             continue
         entry = allowed.setdefault(canonicalize_name(spec.requirement.name), {})
-        for algorithm, digests in spec.hashes.items():
+        for algorithm, digests in strong.items():
             entry[algorithm] = entry.get(algorithm, frozenset()) | digests
     return allowed
 
@@ -65,8 +75,13 @@ def check_all_hashed(
 
 
 def verify_file(path: Path, name: str, allowed: Mapping[str, frozenset[str]]) -> None:
-    """Raise unless ``path`` matches one of the allowed digests of some algorithm."""
-    digests = {algo: hashlib.new(algo) for algo in allowed if algo in hashlib.algorithms_available}
+    """Raise unless ``path`` matches one of the allowed digests of some strong algorithm."""
+    digests = {algo: hashlib.new(algo) for algo in allowed if algo in STRONG_HASHES}
+    if not digests:
+        raise KilnError(
+            f"`{name}` has no sha256, sha384 or sha512 hash to check `{path.name}` against",
+            hint=HINT,
+        )
     with open(path, "rb") as handle:
         while chunk := handle.read(1 << 20):
             for digest in digests.values():

@@ -81,13 +81,14 @@ def _run(
         report.audited = len(specs)
         return report
     started = time.monotonic()
-    with Session(inputs, settings, target, events) as session:
+    allowed = allowed_hashes(specs)
+    checked = allowed if checking else None
+    with Session(inputs, settings, target, events, hashes=checked) as session:
         preferences = [] if sync else _preferences(installed, specs, settings)
         resolution = session.resolve(no_deps=sync or settings.no_deps, preferences=preferences)
         report.resolution = resolution
         report.resolved = len(resolution.packages)
         report.resolve_seconds = time.monotonic() - started
-        allowed = allowed_hashes(specs)
         if checking:
             check_all_hashed(resolution.packages, allowed)
         requested = {canonicalize_name(s.requirement.name) for s in specs}
@@ -195,7 +196,8 @@ def _prepare(
     allowed: Mapping[NormalizedName, Mapping[str, frozenset[str]]],
     events: Events,
 ) -> dict[NormalizedName, Path]:
-    """A verified wheel for each of ``names``: downloaded, built, or already built."""
+    """A verified wheel for each of ``names``: downloaded, built, or already built (the
+    builder checked what it read or built against ``allowed`` as it did so)."""
     wheels: dict[NormalizedName, Path] = {}
     downloads: list[ResolvedPackage] = []
     for name in names:
@@ -207,10 +209,7 @@ def _prepare(
             wheels[name] = built.wheel
         elif package.file.is_wheel:
             downloads.append(package)
-        else:
-            sdist = session.source.download(package.file)
-            if name in allowed:
-                verify_file(sdist, str(name), allowed[name])
+        else:  # the builder checks the sdist against `allowed` before building it
             wheels[name] = session.builder.wheel_for_sdist(package.file).wheel
     if downloads and events.downloading is not None:
         events.downloading(len(downloads))
@@ -221,8 +220,4 @@ def _prepare(
         if package.name in allowed:
             verify_file(path, str(package.name), allowed[package.name])
         wheels[package.name] = path
-    for name, wheel in wheels.items():
-        package = resolution.packages[name]
-        if name in allowed and package.direct_url is not None and wheel.suffix == ".whl":
-            verify_file(wheel, str(name), allowed[name])
     return wheels

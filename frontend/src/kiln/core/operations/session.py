@@ -15,7 +15,7 @@ from kiln.core.index import IndexLocations, IndexOptions, IndexPackageSource, re
 from kiln.core.index.configfiles import discover, load_settings
 from kiln.core.operations.building import SourceBuilder
 from kiln.core.operations.filters import FilteredSource, NoDepsBuilder
-from kiln.core.operations.hashes import allowed_hashes
+from kiln.core.operations.hashes import AllowedHashes, allowed_hashes
 from kiln.core.operations.options import Events, Settings
 from kiln.core.requirements_file import RequirementsInput
 from kiln.core.resolver import (
@@ -59,7 +59,11 @@ class Session:
         settings: Settings,
         target: TargetEnvironment,
         events: Events | None = None,
+        *,
+        hashes: AllowedHashes | None = None,
     ) -> None:
+        """``hashes``: with hash checking, the ``--hash`` digests every archive the builder
+        reads or builds is checked against first."""
         self.inputs = inputs
         self.settings = settings
         self.target = target
@@ -79,6 +83,7 @@ class Session:
             editables=[url for url in editables if url is not None],
             offline=settings.client.offline,
             on_build=self.events.building,
+            hashes=hashes,
         )
 
     def close(self) -> None:
