@@ -37,6 +37,13 @@ def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[
     return result
 
 
+def diagnostics(stderr: str) -> str:
+    """``stderr`` without the `Using Python ... environment at: ...` line that commands which
+    change an environment other than ``./.venv`` print first."""
+    first, _, rest = stderr.partition("\n")
+    return rest if first.startswith("Using Python ") else stderr
+
+
 def make_venv(path: Path, env: dict[str, str]) -> Path:
     ok(kiln("venv", path, env=env))
     return path

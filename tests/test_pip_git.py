@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from pip_helpers import base_env, kiln, make_venv, ok, run_python
+from pip_helpers import base_env, diagnostics, kiln, make_venv, ok, run_python
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",
@@ -175,7 +175,7 @@ def test_an_unknown_reference_is_a_clear_error(
     result = install(venv, env, f"gitpkg @ {origin['url']}@no-such-ref")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("error: ")
+    assert diagnostics(result.stderr).startswith("error: ")
     assert "`no-such-ref` not found in git repository" in result.stderr
     assert origin["plain_url"] in result.stderr
     assert "hint: " in result.stderr
