@@ -13,9 +13,17 @@ from kiln.errors import KilnError
 def load_toml(path: Path) -> dict[str, Any]:
     """Parse a TOML file; an unreadable file or a syntax error becomes a ``KilnError``."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise KilnError(f"cannot read `{path}`: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise KilnError(
+            f"`{path}` is not valid UTF-8: byte 0x{raw[exc.start]:02x} on line {line}",
+            hint="TOML files are UTF-8; save the file in that encoding",
+        ) from None
     if sys.version_info >= (3, 11):
         import tomllib
 
