@@ -146,7 +146,7 @@ def find_layout(tree: Root, project_name: str, settings: BackendSettings) -> Lay
         modules = []
         for name in chosen:
             if names is None:
-                parts = (name,)
+                parts: tuple[str, ...] = (name,)
             else:
                 parts = _check_module_name(name, settings.key("module-name"))
             tree.resolve("/".join(filter(None, (root_rel, *parts))), settings.key("module-name"))

@@ -130,7 +130,7 @@ class Root:
                 f"`{display(rel)}` is a symbolic link to `{display(target)}`, "
                 f"outside the project{named}",
                 hint="kiln_build packages only files inside the project; "
-                "copy the file in, or remove the link",
+                "copy what it points to into the project, or remove the link",
             )
         try:
             os.stat(path)

@@ -205,7 +205,7 @@ def sdist_members(project: Project, layout: Layout, meta: CoreMetadata) -> list[
     excludes = Excludes(
         exclude_patterns,
         settings.default_excludes,
-        GitIgnore(project.root) if settings.respect_gitignore else None,
+        GitIgnore(project.tree) if settings.respect_gitignore else None,
     )
     user_excludes = Excludes(exclude_patterns, settings.default_excludes, None)
     if user_excludes.excluded(PYPROJECT, False):
@@ -271,7 +271,7 @@ def wheel_excludes(project: Project) -> Excludes:
     return Excludes(
         [*settings.source_exclude, *settings.wheel_exclude],
         settings.default_excludes,
-        GitIgnore(project.root) if settings.respect_gitignore else None,
+        GitIgnore(project.tree) if settings.respect_gitignore else None,
     )
 
 
