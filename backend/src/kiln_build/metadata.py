@@ -110,18 +110,20 @@ def _version_source(project: Project, layout: Layout) -> Path:
 
 
 def _default_license_files(project: Project) -> list[str]:
+    """The root files matching the default licence globs, each checked like any path read."""
     try:
         with os.scandir(project.root) as entries:
-            names = sorted(
-                e.name
-                for e in entries
-                if e.name.startswith(DEFAULT_LICENSE_PREFIXES) and e.is_file()
+            candidates = sorted(
+                e.name for e in entries if e.name.startswith(DEFAULT_LICENSE_PREFIXES)
             )
     except OSError as exc:
         raise os_error("", exc) from None
-    for name in names:
-        project.tree.resolve(name)
-        check_name(name)
+    names = []
+    for name in candidates:
+        # A link out of the project, a broken link or a loop is an error here.
+        if os.path.isfile(project.tree.resolve(name)):
+            check_name(name)
+            names.append(name)
     return names
 
 
@@ -190,20 +192,20 @@ def _prepare_table(project: Project, layout: Layout) -> dict[str, Any]:
             )
         table["version"] = read_static_version(_version_source(project, layout), project.root)
         table["dynamic"] = []
-    import glob as _glob
-
     license_files = table.get("license-files")
+    found: list[str] = []
     if license_files is None:
         if not isinstance(table.get("license"), dict):
             found = _default_license_files(project)
-            if found:
-                table["license-files"] = [_glob.escape(name) for name in found]
     elif isinstance(license_files, list) and all(isinstance(p, str) for p in license_files):
         # pyproject-metadata is handed the files, not the patterns: its glob would
         # follow a link out of the project (and walk all of `/` behind a `**`).
-        table["license-files"] = [
-            _glob.escape(rel) for rel in _license_files(project, license_files)
-        ]
+        found = _license_files(project, license_files) if license_files else []
+        table["license-files"] = []
+    if found:
+        import glob as _glob
+
+        table["license-files"] = [_glob.escape(rel) for rel in found]
     _normalise_file_keys(project, table)
     return table
 
