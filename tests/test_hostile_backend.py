@@ -336,6 +336,16 @@ def test_links_leaving_the_project_are_refused_naming_the_link(
     assert not (root / "dist").exists()
 
 
+def test_a_source_include_reaching_through_a_link_is_refused(
+    tmp_path: Path, secret: Path, env: dict[str, str]
+) -> None:
+    root = make_project(tmp_path / "proj", "", 'source-include = ["extra/**"]')
+    (root / "extra").symlink_to(secret.parent)
+    failed(kiln("build", "--sdist", root, env=env), "`extra` is a symbolic link to")
+    failed(kiln("build", "--list", root, env=env), "`extra` is a symbolic link to")
+    assert not (root / "dist").exists()
+
+
 def test_links_inside_the_project_are_packaged_as_regular_files(
     tmp_path: Path, env: dict[str, str]
 ) -> None:
