@@ -109,20 +109,23 @@ def test_build_backend_error_is_a_plain_exception() -> None:
     assert issubclass(BuildBackendError, Exception)
 
 
-def test_failed_build_removes_a_stale_artifact_of_the_same_name(tmp_path: Path) -> None:
+def test_failed_build_leaves_the_output_directory_as_it_was(tmp_path: Path) -> None:
+    """A failed build removes nothing it did not create: an earlier artifact of the same
+    name stays, byte for byte (only a finished archive replaces it)."""
     from kiln_build.errors import BuildBackendError
 
     project = copy_project("errors/missing-module", tmp_path)
     out = tmp_path / "out"
     out.mkdir()
-    stale_sdist = out / "missing_module-1.0.0.tar.gz"
-    stale_wheel = out / "missing_module-1.0.0-py3-none-any.whl"
-    stale_sdist.write_bytes(b"stale")
-    stale_wheel.write_bytes(b"stale")
+    earlier_sdist = out / "missing_module-1.0.0.tar.gz"
+    earlier_wheel = out / "missing_module-1.0.0-py3-none-any.whl"
+    earlier_sdist.write_bytes(b"earlier")
+    earlier_wheel.write_bytes(b"earlier")
     for hook in (SDIST, WHEEL):
         with pytest.raises(BuildBackendError):
             _call(project, hook, out)
-    assert list(out.iterdir()) == []
+    assert sorted(p.name for p in out.iterdir()) == sorted([earlier_sdist.name, earlier_wheel.name])
+    assert earlier_sdist.read_bytes() == earlier_wheel.read_bytes() == b"earlier"
 
 
 def test_excluded_pyproject_only_breaks_the_sdist(tmp_path: Path) -> None:

@@ -10,9 +10,10 @@ __version__ = "0.1.0"
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Optional
+    from typing import Any, Callable, Optional, TypeVar
 
     ConfigSettings = Optional[dict[str, Any]]
+    T = TypeVar("T")
 
 __all__ = [
     "build_editable",
@@ -33,6 +34,21 @@ def _warn_settings(config_settings: ConfigSettings) -> None:
 
         keys = ", ".join(f"`{k}`" for k in config_settings)
         warn(f"kiln_build takes no config settings; ignoring {keys}")
+
+
+def _call(function: Callable[..., T], *args: Any) -> T:
+    """Run a builder. An error of the file system that no check turned into a
+    ``BuildBackendError`` still becomes one, naming its file, never a traceback."""
+    try:
+        return function(*args)
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        import os
+
+        from kiln_build.paths import os_error
+
+        raise os_error(os.fsdecode(exc.filename), exc, "access") from None
 
 
 def _cwd() -> Any:
@@ -59,7 +75,7 @@ def build_sdist(sdist_directory: str, config_settings: ConfigSettings = None) ->
     from kiln_build.builders import build_sdist as build
 
     _warn_settings(config_settings)
-    return build(_cwd(), Path(sdist_directory))
+    return _call(build, _cwd(), Path(sdist_directory))
 
 
 def build_wheel(
@@ -72,7 +88,7 @@ def build_wheel(
     from kiln_build.builders import build_wheel as build
 
     _warn_settings(config_settings)
-    return build(_cwd(), Path(wheel_directory), metadata_directory)
+    return _call(build, _cwd(), Path(wheel_directory), metadata_directory)
 
 
 def build_editable(
@@ -85,7 +101,7 @@ def build_editable(
     from kiln_build.builders import build_editable as build
 
     _warn_settings(config_settings)
-    return build(_cwd(), Path(wheel_directory), metadata_directory)
+    return _call(build, _cwd(), Path(wheel_directory), metadata_directory)
 
 
 def prepare_metadata_for_build_wheel(
@@ -96,7 +112,7 @@ def prepare_metadata_for_build_wheel(
     from kiln_build.builders import prepare_metadata
 
     _warn_settings(config_settings)
-    return prepare_metadata(_cwd(), Path(metadata_directory))
+    return _call(prepare_metadata, _cwd(), Path(metadata_directory))
 
 
 def prepare_metadata_for_build_editable(
@@ -111,4 +127,4 @@ def list_files(source_dir: Any = ".") -> tuple[list[str], list[str]]:
 
     from kiln_build.builders import list_files as list_
 
-    return list_(Path(source_dir).absolute())
+    return _call(list_, Path(source_dir).absolute())

@@ -19,18 +19,60 @@ if TYPE_CHECKING:
     from typing import IO, Callable
 
 ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip can hold
+ZIP_END = 4354819198  # 2107-12-31T23:59:58Z, the latest time a zip can hold
+EPOCH_END = 253402300799  # 9999-12-31T23:59:59Z
 
 
 def source_date_epoch() -> int | None:
+    """``SOURCE_DATE_EPOCH`` as the reproducible-builds specification defines it, or None.
+
+    The value is the decimal integer ``date +%s`` prints; anything else is an error
+    (the specification asks builds to fail on a malformed value rather than guess).
+    """
     value = os.environ.get("SOURCE_DATE_EPOCH")
     if not value:
         return None
-    try:
-        return int(value)
-    except ValueError:
+    hint = "set it to a whole number of seconds since 1970-01-01 UTC, as `date +%s` prints"
+    if value.startswith("-") and value[1:].isascii() and value[1:].isdigit():
         raise BuildBackendError(
-            f"`SOURCE_DATE_EPOCH` must be a whole number of seconds, not `{value}`"
-        ) from None
+            f"`SOURCE_DATE_EPOCH` must not be negative, but it is `{value}`", hint=hint
+        )
+    if not (value.isascii() and value.isdigit()):
+        raise BuildBackendError(
+            f"`SOURCE_DATE_EPOCH` must be a whole number of seconds, not `{value}`", hint=hint
+        )
+    epoch = int(value)
+    if epoch > EPOCH_END:
+        raise BuildBackendError(
+            f"`SOURCE_DATE_EPOCH` is `{value}`, after the year 9999", hint=hint
+        )
+    return epoch
+
+
+def sdist_mtime() -> int:
+    """The mtime of every sdist member: ``SOURCE_DATE_EPOCH``, else 0."""
+    epoch = source_date_epoch()
+    return 0 if epoch is None else epoch
+
+
+def wheel_date_time() -> tuple[int, int, int, int, int, int]:
+    """The date of every wheel member: ``SOURCE_DATE_EPOCH``, kept within what a zip holds.
+
+    Earlier than 1980 is raised to 1980-01-01 (as flit and hatchling do); later than
+    2107 is an error, since no zip can say it and a silent change of date would not be
+    reproducible from the value given.
+    """
+    epoch = source_date_epoch()
+    if epoch is None or epoch < ZIP_EPOCH:
+        epoch = ZIP_EPOCH
+    if epoch > ZIP_END:
+        raise BuildBackendError(
+            f"`SOURCE_DATE_EPOCH` is `{epoch}` ({time.strftime('%Y-%m-%d', time.gmtime(epoch))}), "
+            "but a wheel is a zip file, whose dates end on 2107-12-31",
+            hint=f"use a value of at most {ZIP_END}, or unset it",
+        )
+    year, month, day, hour, minute, second = time.gmtime(epoch)[:6]
+    return year, month, day, hour, minute, second
 
 
 def read_file(path: str) -> bytes:
@@ -57,6 +99,7 @@ class ArchiveWriter:
     def __init__(self) -> None:
         self._dirs: set[str] = set()
         self._deferred: set[str] = set()
+        self._files: set[str] = set()
 
     def defer_dir(self, arcname: str) -> None:
         """Do not emit ``arcname`` as a parent; it is written later with ``add_dir``."""
@@ -72,7 +115,14 @@ class ArchiveWriter:
                 self._dirs.add(directory)
                 self._write_dir(directory)
 
+    def _claim(self, arcname: str) -> None:
+        """Each member name once: an archive holding a name twice means two things."""
+        if arcname in self._files:
+            raise BuildBackendError(f"the archive would hold `{arcname}` twice")
+        self._files.add(arcname)
+
     def add_bytes(self, arcname: str, data: bytes, executable: bool = False) -> None:
+        self._claim(arcname)
         self._ensure_parents(arcname)
         self._write_file(arcname, data, executable)
 
@@ -104,6 +154,7 @@ class ListWriter(ArchiveWriter):
         self.files: list[str] = []
 
     def add_path(self, arcname: str, source: str, executable: bool) -> None:
+        self._claim(arcname)
         self.files.append(arcname)
 
     def _write_dir(self, arcname: str) -> None:
@@ -116,12 +167,11 @@ class ListWriter(ArchiveWriter):
 class TarGzWriter(ArchiveWriter):
     """A POSIX tar inside gzip, with mtime 0 (or SOURCE_DATE_EPOCH) and root ownership."""
 
-    def __init__(self, fileobj: IO[bytes]) -> None:
+    def __init__(self, fileobj: IO[bytes], mtime: int = 0) -> None:
         from kiln_build.tarwriter import TarGzStream
 
         super().__init__()
-        epoch = source_date_epoch()
-        self._tar = TarGzStream(fileobj, max(epoch, 0) if epoch is not None else 0)
+        self._tar = TarGzStream(fileobj, mtime)
 
     def _write_dir(self, arcname: str) -> None:
         self._tar.add_dir(arcname)
@@ -141,13 +191,13 @@ def record_hash(data: bytes) -> str:
 class WheelWriter(ArchiveWriter):
     """A zip with fixed timestamps that keeps the RECORD rows of what it writes."""
 
-    def __init__(self, fileobj: IO[bytes]) -> None:
+    def __init__(
+        self, fileobj: IO[bytes], date_time: tuple[int, ...] = (1980, 1, 1, 0, 0, 0)
+    ) -> None:
         from kiln_build.zipwriter import ZipStream
 
         super().__init__()
-        epoch = source_date_epoch()
-        moment = max(epoch, ZIP_EPOCH) if epoch is not None else ZIP_EPOCH
-        self._zip = ZipStream(fileobj, time.gmtime(moment)[:6])
+        self._zip = ZipStream(fileobj, date_time)
         self.records: list[tuple[str, str, int]] = []
 
     def _write_dir(self, arcname: str) -> None:
@@ -177,15 +227,24 @@ def _csv_field(value: str) -> str:
 def write_atomically(directory: Path, filename: str, produce: Callable[[IO[bytes]], None]) -> None:
     """Write ``directory/filename`` through a temporary file, leaving nothing on failure.
 
-    An existing file of that name is removed first, so a failed build never leaves a
-    stale artifact that looks fresh.
+    ``filename`` comes from the validated name and version, so the target is inside
+    ``directory``. The only file ever removed is this build's own temporary file; an
+    earlier artifact of the same name is replaced only by a finished archive.
     """
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BuildBackendError(
+            f"cannot create the output directory `{directory}`: {exc.strerror}"
+        ) from None
+    if filename in ("", ".", "..") or os.path.basename(filename) != filename or "/" in filename:
+        raise BuildBackendError(f"refusing to write `{filename}`: not a plain file name")
     target = directory / filename
-    if target.exists():
-        target.unlink()
     temp = directory / f".{filename}.{os.getpid()}.{time.monotonic_ns()}.tmp"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise BuildBackendError(f"cannot write into `{directory}`: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             produce(handle)
@@ -193,6 +252,8 @@ def write_atomically(directory: Path, filename: str, produce: Callable[[IO[bytes
         os.umask(umask)
         os.chmod(temp, 0o666 & ~umask)
         os.replace(temp, target)
-    except BaseException:
+    except BaseException as exc:
         temp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename in (None, str(temp), str(target)):
+            raise BuildBackendError(f"cannot write `{target}`: {exc.strerror}") from None
         raise

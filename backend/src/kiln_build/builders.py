@@ -17,12 +17,14 @@ from kiln_build.archives import (
     ListWriter,
     TarGzWriter,
     WheelWriter,
+    sdist_mtime,
+    wheel_date_time,
     write_atomically,
 )
 from kiln_build.build_system import check_build_system
 from kiln_build.errors import BuildBackendError
 from kiln_build.metadata import CoreMetadata, build_metadata
-from kiln_build.modules import Layout, dist_name, find_layout
+from kiln_build.modules import Layout, find_layout
 from kiln_build.pyproject import PYPROJECT, Project, load_project
 from kiln_build.selection import (
     data_members,
@@ -56,7 +58,7 @@ def load(root: Path, *, for_sdist: bool = False) -> Context:
             hint='add `name = "your-project"` to `[project]`',
         )
     _check_name(name)
-    layout = find_layout(root, name, project.settings)
+    layout = find_layout(project.tree, name, project.settings)
     meta = build_metadata(project, layout)
     return Context(project, layout, meta)
 
@@ -90,35 +92,13 @@ def write_sdist(ctx: Context, writer: ArchiveWriter) -> None:
         writer.add_path(f"{top}/{member.arcname}", member.source, member.executable)
 
 
-def _remove_stale(root: Path, out_dir: Path, suffix: str) -> None:
-    """After a failed build, delete an earlier artifact of the name this build would have had."""
-    try:
-        from packaging.version import Version
-
-        from kiln_build.pyproject import read_toml
-
-        table = read_toml(root / PYPROJECT)["project"]
-
-        stem = f"{dist_name(table['name'])}-{Version(table['version'])}"
-        (out_dir / f"{stem}{suffix}").unlink()
-    except Exception:
-        pass
-
-
-def _load_or_clean(root: Path, out_dir: Path, suffix: str, *, for_sdist: bool = False) -> Context:
-    try:
-        return load(root, for_sdist=for_sdist)
-    except BuildBackendError:
-        _remove_stale(root, out_dir, suffix)
-        raise
-
-
 def build_sdist(root: Path, out_dir: Path) -> str:
-    ctx = _load_or_clean(root, out_dir, ".tar.gz", for_sdist=True)
+    mtime = sdist_mtime()
+    ctx = load(root, for_sdist=True)
     filename = sdist_filename(ctx)
 
     def produce(handle: IO[bytes]) -> None:
-        writer = TarGzWriter(handle)
+        writer = TarGzWriter(handle, mtime)
         write_sdist(ctx, writer)
         writer.close()
 
@@ -200,8 +180,10 @@ def write_wheel(ctx: Context, writer: ArchiveWriter) -> None:
 
 
 def _build_zip(out_dir: Path, filename: str, body: Callable[[WheelWriter], None]) -> None:
+    date_time = wheel_date_time()
+
     def produce(handle: IO[bytes]) -> None:
-        writer = WheelWriter(handle)
+        writer = WheelWriter(handle, date_time)
         body(writer)
         writer.close()
 
@@ -214,7 +196,8 @@ def _build_any_wheel(
     metadata_directory: str | None,
     write: Callable[[Context, ArchiveWriter], None],
 ) -> str:
-    ctx = _load_or_clean(root, out_dir, f"-{TAG}.whl")
+    wheel_date_time()  # a bad SOURCE_DATE_EPOCH fails before anything is read
+    ctx = load(root)
     _check_prepared(ctx, metadata_directory)
     filename = wheel_filename(ctx)
     _build_zip(out_dir, filename, lambda writer: write(ctx, writer))
@@ -239,7 +222,7 @@ def write_editable(ctx: Context, writer: ArchiveWriter) -> None:
     pth = str(ctx.layout.root.absolute())
     if not ctx.layout.root_rel:
         pth = pth.rstrip(os.sep) + os.sep  # flat layout: the project directory itself
-    writer.add_bytes(f"{ctx.meta.dist_name}.pth", pth.encode())
+    writer.add_bytes(f"{ctx.meta.dist_name}.pth", os.fsencode(pth))
     _defer_wheel_dirs(ctx, writer)
     for member in license_members(ctx.project, ctx.meta):
         writer.add_path(member.arcname, member.source, member.executable)

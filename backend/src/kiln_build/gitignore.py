@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+
+from kiln_build.paths import Root, os_error
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -13,22 +15,31 @@ class GitIgnore:
     """Answers whether a project-relative path is ignored by a ``.gitignore`` file.
 
     Files are read lazily, one per directory, and a deeper file's verdict wins over a
-    shallower one, as in git.
+    shallower one, as in git. A ``.gitignore`` that is a link out of the project is an
+    error, like any other file the backend reads.
     """
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, tree: Root) -> None:
+        self.tree = tree
+        self.root = tree.path
         self._specs: dict[str, Any | None] = {}
         self._chains: dict[str, list[tuple[int, Any]]] = {}
 
     def _spec(self, directory: str) -> Any | None:
         if directory not in self._specs:
-            path = self.root / directory / ".gitignore" if directory else self.root / ".gitignore"
+            rel = f"{directory}/.gitignore" if directory else ".gitignore"
+            path = os.path.join(self.root, rel)
             spec = None
-            if path.is_file():
+            if os.path.islink(path):
+                self.tree.check_link(path, rel)
+            if os.path.isfile(path):
                 import pathspec
 
-                lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+                try:
+                    with open(path, encoding="utf-8", errors="replace") as handle:
+                        lines = handle.read().splitlines()
+                except OSError as exc:
+                    raise os_error(rel, exc) from None
                 spec = pathspec.GitIgnoreSpec.from_lines(lines)
             self._specs[directory] = spec
         return self._specs[directory]

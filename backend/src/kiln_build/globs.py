@@ -181,3 +181,65 @@ def exclude_matcher(globs: Sequence[str]) -> Matcher:
     return Matcher(
         spec=_pathspec(patterns), prefixes=tuple(literal_prefix(p) for p in patterns), anywhere=True
     )
+
+
+class LicenseGlob:
+    """A PEP 639 ``license-files`` pattern, matched on project-relative paths.
+
+    ``*`` and ``?`` stay inside one path segment, ``**`` is any number of directories
+    (at the end: everything below). The walk uses :meth:`may_contain` to visit only
+    the directories a match can lie in, so ``LICEN[CS]E*`` reads the project root only.
+    """
+
+    def __init__(self, glob: str) -> None:
+        import re
+
+        self.glob = glob
+        parts = _strip_dot(glob).split("/")
+        self._segments = [None if p == "**" else re.compile(_segment_regex(p)) for p in parts]
+        pieces = []
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            if part == "**":
+                pieces.append(".+" if last else "(?:[^/]+/)*")
+            else:
+                pieces.append(_segment_regex(part) + ("" if last else "/"))
+        self._regex = re.compile("".join(pieces))
+
+    def matches(self, rel: str) -> bool:
+        return self._regex.fullmatch(rel) is not None
+
+    def may_contain(self, rel: str) -> bool:
+        """Could a file below directory ``rel`` match?"""
+        segments = self._segments
+        for index, name in enumerate(rel.split("/")):
+            if index < len(segments) and segments[index] is None:
+                return True
+            if index >= len(segments) - 1:
+                return False
+            pattern = segments[index]
+            if pattern is None or not pattern.fullmatch(name):
+                return pattern is None
+        return True
+
+
+def _segment_regex(segment: str) -> str:
+    """One path segment of a validated strict glob as a regular expression."""
+    import re
+
+    out: list[str] = []
+    index = 0
+    while index < len(segment):
+        char = segment[index]
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[":
+            end = segment.index("]", index + 1)
+            out.append("[" + segment[index + 1 : end] + "]")
+            index = end
+        else:
+            out.append(re.escape(char))
+        index += 1
+    return "".join(out)

@@ -12,6 +12,7 @@ from kiln_build._record import record
 from kiln_build.diagnostics import warn
 from kiln_build.errors import BuildBackendError
 from kiln_build.modules import Layout, dist_name
+from kiln_build.paths import check_name, is_absolute, os_error, strictly_relative
 from kiln_build.pyproject import Project
 
 TYPE_CHECKING = False
@@ -27,6 +28,11 @@ DEFAULT_LICENSE_PREFIXES = ("LICENSE", "LICENCE", "COPYING", "NOTICE", "AUTHORS"
 
 _GROUP = re.compile(r"^[\w.]+$")
 _SCRIPT = re.compile(r"^[\w.-]+$")
+#: An email address: one ``@``, nothing an address list would split on or quote.
+_EMAIL = re.compile(r'[^\s@<>()\[\],;:\\"]+@[^\s@<>()\[\],;:\\"]+')
+#: The readme types the core metadata allows for ``Description-Content-Type``.
+README_TYPES = ("text/plain", "text/x-rst", "text/markdown")
+MARKDOWN_VARIANTS = ("GFM", "CommonMark")
 
 
 @record
@@ -54,7 +60,11 @@ def read_static_version(path: Path, project_root: Path) -> str:
 
     shown = path.relative_to(project_root).as_posix()
     try:
-        tree = ast.parse(path.read_bytes(), filename=shown)
+        source = path.read_bytes()
+    except OSError as exc:
+        raise os_error(shown, exc) from None
+    try:
+        tree = ast.parse(source, filename=shown)
     except SyntaxError as exc:
         raise BuildBackendError(
             f"`{shown}` cannot be parsed to read `__version__`: {exc.msg} (line {exc.lineno})"
@@ -88,18 +98,78 @@ def _version_source(project: Project, layout: Layout) -> Path:
         )
     base = layout.root.joinpath(*module.parts)
     if module.single_file:
-        return base.with_name(base.name + ".py")
-    for name in ("__init__.py", "__init__.pyi"):
-        if (base / name).is_file():
-            return base / name
-    return base / "__init__.py"
+        path = base.with_name(base.name + ".py")
+    else:
+        path = base / "__init__.py"
+        for name in ("__init__.py", "__init__.pyi"):
+            if (base / name).is_file():
+                path = base / name
+                break
+    project.tree.resolve(path.relative_to(project.root).as_posix(), "project.dynamic")
+    return path
 
 
-def _default_license_files(root: Path) -> list[str]:
-    with os.scandir(root) as entries:
-        return sorted(
-            e.name for e in entries if e.name.startswith(DEFAULT_LICENSE_PREFIXES) and e.is_file()
+def _default_license_files(project: Project) -> list[str]:
+    """The root files matching the default licence globs, each checked like any path read."""
+    try:
+        with os.scandir(project.root) as entries:
+            candidates = sorted(
+                e.name for e in entries if e.name.startswith(DEFAULT_LICENSE_PREFIXES)
+            )
+    except OSError as exc:
+        raise os_error("", exc) from None
+    names = []
+    for name in candidates:
+        # A link out of the project, a broken link or a loop is an error here.
+        if os.path.isfile(project.tree.resolve(name)):
+            check_name(name)
+            names.append(name)
+    return names
+
+
+def _license_files(project: Project, patterns: list[str]) -> list[str]:
+    """The files ``project.license-files`` matches, found with the backend's own walk.
+
+    Every pattern must match a file. The walk follows the links rule of
+    :mod:`kiln_build.paths`, so a pattern never reads or walks outside the project.
+    """
+    from kiln_build.selection import Excludes, walk
+
+    key = "project.license-files"
+    matchers = []
+    for pattern in patterns:
+        globs.validate(pattern, key, escapes=False)
+        if is_absolute(pattern):
+            raise BuildBackendError(
+                f"`pyproject.toml`: `{key}` pattern `{pattern}` is an absolute path",
+                hint="license-files patterns are relative to the project directory",
+            )
+        matchers.append(globs.LicenseGlob(pattern))
+    found: dict[str, list[str]] = {m.glob: [] for m in matchers}
+
+    def keep(rel: str) -> bool:
+        hits = [m for m in matchers if m.matches(rel)]
+        for matcher in hits:
+            found[matcher.glob].append(rel)
+        return bool(hits)
+
+    def descend(rel: str) -> bool:
+        return any(m.may_contain(rel) for m in matchers)
+
+    files = [
+        rel
+        for rel, _path, _executable in walk(
+            project.tree, "", descend, Excludes([], False, None), keep, check_venv=False
         )
+    ]
+    for matcher in matchers:
+        if not found[matcher.glob]:
+            raise BuildBackendError(
+                f"`pyproject.toml`: every pattern in `{key}` must match at least one file, "
+                f"but `{matcher.glob}` matches none",
+                hint="fix the pattern or remove it",
+            )
+    return sorted(set(files))
 
 
 def _prepare_table(project: Project, layout: Layout) -> dict[str, Any]:
@@ -123,29 +193,100 @@ def _prepare_table(project: Project, layout: Layout) -> dict[str, Any]:
         table["version"] = read_static_version(_version_source(project, layout), project.root)
         table["dynamic"] = []
     license_files = table.get("license-files")
+    found: list[str] = []
     if license_files is None:
         if not isinstance(table.get("license"), dict):
-            found = _default_license_files(project.root)
-            if found:
-                import glob as _glob
+            found = _default_license_files(project)
+    elif isinstance(license_files, list) and all(isinstance(p, str) for p in license_files):
+        # pyproject-metadata is handed the files, not the patterns: its glob would
+        # follow a link out of the project (and walk all of `/` behind a `**`).
+        found = _license_files(project, license_files) if license_files else []
+        table["license-files"] = []
+    if found:
+        import glob as _glob
 
-                table["license-files"] = [_glob.escape(name) for name in found]
-    elif isinstance(license_files, list):
-        for pattern in license_files:
-            if isinstance(pattern, str):
-                globs.validate(pattern, "project.license-files", escapes=False)
+        table["license-files"] = [_glob.escape(rel) for rel in found]
+    _normalise_file_keys(project, table)
     return table
 
 
-def _check_fields(table: dict[str, Any], root: Path) -> None:
-    """Checks stricter than pyproject-metadata's, matching uv_build's."""
+def _normalise_file_keys(project: Project, table: dict[str, Any]) -> None:
+    """Check the files named by ``readme`` and ``license.file`` and name them normalised.
+
+    Each must be a relative path that stays inside the project, links included;
+    pyproject-metadata then reads exactly the file that was checked.
+    """
     readme = table.get("readme")
-    readme_file = readme.get("file") if isinstance(readme, dict) else readme
-    if isinstance(readme_file, str) and not (root / readme_file).is_file():
+    if isinstance(readme, str):
+        table["readme"] = _checked_file(project, readme, "project.readme", "the readme")
+    elif isinstance(readme, dict):
+        readme = dict(readme)
+        if isinstance(readme.get("file"), str):
+            readme["file"] = _checked_file(project, readme["file"], "project.readme.file", "the readme")
+        content_type = readme.get("content-type")
+        if isinstance(content_type, str):
+            _check_content_type(content_type)
+        table["readme"] = readme
+    license_value = table.get("license")
+    if isinstance(license_value, dict) and isinstance(license_value.get("file"), str):
+        license_value = dict(license_value)
+        license_value["file"] = _checked_file(
+            project, license_value["file"], "project.license.file", "the licence file"
+        )
+        table["license"] = license_value
+
+
+def _checked_file(project: Project, value: str, key: str, what: str) -> str:
+    rel = strictly_relative(value, key, what)
+    path = project.tree.resolve(rel, key)
+    if not os.path.isfile(path):
         raise BuildBackendError(
-            f"`pyproject.toml`: `project.readme` names `{readme_file}`, which does not exist",
+            f"`pyproject.toml`: `{key}` names `{value}`, which does not exist",
             hint="create the file, fix the path (it is relative to pyproject.toml), or remove the key",
         )
+    check_name(rel)
+    return rel
+
+
+def _check_content_type(value: str) -> None:
+    """``Description-Content-Type`` as the core metadata specification allows it."""
+    key = "project.readme.content-type"
+    kind, *params = (part.strip() for part in value.split(";"))
+    if kind.lower() not in README_TYPES:
+        raise BuildBackendError(
+            f"`pyproject.toml`: `{key}` is `{value}`, which is not a readme type",
+            hint="use " + ", ".join(f"`{t}`" for t in README_TYPES),
+        )
+    for param in params:
+        name, _, given = param.partition("=")
+        name, given = name.strip().lower(), given.strip().strip('"')
+        if name == "charset" and given.upper() == "UTF-8":
+            continue
+        if name == "variant" and kind.lower() == "text/markdown" and given in MARKDOWN_VARIANTS:
+            continue
+        raise BuildBackendError(
+            f"`pyproject.toml`: `{key}` has the parameter `{param}`, which the core metadata "
+            "does not allow",
+            hint="the only parameters are `charset=UTF-8` and, for `text/markdown`, "
+            "`variant=GFM` or `variant=CommonMark`",
+        )
+
+
+def _check_fields(table: dict[str, Any]) -> None:
+    """Checks stricter than pyproject-metadata's, matching uv_build's."""
+    for key in ("authors", "maintainers"):
+        people = table.get(key)
+        if not isinstance(people, list):
+            continue
+        for index, person in enumerate(people):
+            email = person.get("email") if isinstance(person, dict) else None
+            if isinstance(email, str) and not _EMAIL.fullmatch(email):
+                raise BuildBackendError(
+                    f"`pyproject.toml`: `project.{key}[{index}].email` is not an email "
+                    f"address: `{email}`",
+                    hint="write one address such as `jane@example.com`; "
+                    "list each person as a table of their own",
+                )
     description = table.get("description")
     if isinstance(description, str) and "\n" in description:
         raise BuildBackendError(
@@ -213,7 +354,42 @@ def _standard_metadata(project: Project, table: dict[str, Any]) -> StandardMetad
     return meta
 
 
+def _check_object_reference(value: str, where: str) -> None:
+    """An entry point's value: ``module.path`` or ``module.path:object.attr``."""
+    module, colon, attribute = value.partition(":")
+    parts = module.strip().split(".")
+    if colon:
+        parts += attribute.strip().split(".")
+    if not all(part.isidentifier() for part in parts):
+        hint = "write `package.module:function` or `package.module:object.attribute`"
+        if "[" in value:
+            hint = "extras in entry points are deprecated and not accepted; " + hint
+        raise BuildBackendError(
+            f"`pyproject.toml`: `{where}` is not a valid object reference: `{value}`",
+            hint=hint,
+        )
+
+
 def _check_entry_points(meta: StandardMetadata) -> None:
+    for key, scripts in (("scripts", meta.scripts), ("gui-scripts", meta.gui_scripts)):
+        for name, value in scripts.items():
+            _check_object_reference(value, f"project.{key}.{name}")
+    for group, entries in meta.entrypoints.items():
+        for name, value in entries.items():
+            where = f"project.entry-points.{group}.{name}"
+            if (
+                not name
+                or "=" in name
+                or name.startswith("[")
+                or name != name.strip()
+                or not name.isprintable()
+            ):
+                raise BuildBackendError(
+                    f"`pyproject.toml`: entry point name `{name}` in "
+                    f"`project.entry-points.{group}` is invalid",
+                    hint="use letters, digits, `_`, `.` and `-`",
+                )
+            _check_object_reference(value, where)
     for group, _entries in meta.entrypoints.items():
         if group in ("console_scripts", "gui_scripts"):
             better = "scripts" if group == "console_scripts" else "gui-scripts"
@@ -297,7 +473,7 @@ def build_metadata(project: Project, layout: Layout) -> CoreMetadata:
 
 def _build_metadata(project: Project, layout: Layout) -> CoreMetadata:
     table = _prepare_table(project, layout)
-    _check_fields(table, project.root)
+    _check_fields(table)
     meta = _standard_metadata(project, table)
     for classifier in meta.classifiers:
         if classifier.startswith("License :: "):

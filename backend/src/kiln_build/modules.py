@@ -9,6 +9,7 @@ from pathlib import Path
 
 from kiln_build._record import record
 from kiln_build.errors import BuildBackendError
+from kiln_build.paths import Root, relative
 from kiln_build.settings import BackendSettings
 
 
@@ -50,26 +51,6 @@ def dist_name(name: str) -> str:
     return canonical_name(name).replace("-", "_")
 
 
-def normalize_inside(project_root: Path, value: str, key: str, what: str) -> str:
-    """Normalise a project-relative path lexically and check it stays inside."""
-    path = Path(value)
-    if path.is_absolute():
-        try:
-            value = path.relative_to(project_root).as_posix()
-        except ValueError:
-            raise BuildBackendError(
-                f"`pyproject.toml`: `{key}` must be inside the project, but `{value}` is not",
-                hint=f"give {what} as a path relative to the project directory",
-            ) from None
-    normal = posixpath.normpath(value.replace("\\", "/")) if value else "."
-    if normal == ".." or normal.startswith("../"):
-        raise BuildBackendError(
-            f"`pyproject.toml`: `{key}` must be inside the project, but `{value}` is not",
-            hint=f"{what} is resolved relative to the directory holding pyproject.toml",
-        )
-    return "" if normal == "." else normal
-
-
 def prune_module_names(names: Sequence[str]) -> list[str]:
     """Sort, de-duplicate, and drop names that are submodules of another listed name."""
     kept: list[str] = []
@@ -78,6 +59,22 @@ def prune_module_names(names: Sequence[str]) -> list[str]:
             continue
         kept.append(name)
     return kept
+
+
+def _check_module_name(name: str, key: str) -> tuple[str, ...]:
+    """The path segments of a dotted module name, each checked to be a Python identifier."""
+    if "/" in name or "\\" in name:
+        raise BuildBackendError(
+            f"`pyproject.toml`: `{key}` must be a dotted module name such as `pkg.sub`, "
+            f"not a path: `{name}`",
+            hint="set `module-root` to the directory that holds the module",
+        )
+    parts = tuple(name.split("."))
+    first = parts[0]
+    _check_identifier(first[: -len("-stubs")] if first.endswith("-stubs") else first, name, key)
+    for segment in parts[1:]:
+        _check_identifier(segment, name, key)
+    return parts
 
 
 def _check_identifier(segment: str, full: str, key: str) -> None:
@@ -109,16 +106,13 @@ def _display(path: Path, project_root: Path) -> str:
 
 
 def _find_one(
-    root: Path, project_root: Path, name: str, settings: BackendSettings, derived: bool
+    root: Path, tree: Root, root_rel: str, name: str, settings: BackendSettings, derived: bool
 ) -> Module:
+    project_root = tree.path
     key = settings.key("module-name")
-    parts = tuple(name.split("."))
-    first = parts[0]
-    stubs = first.endswith("-stubs")
-    if not derived:
-        _check_identifier(first[: -len("-stubs")] if stubs else first, name, key)
-        for segment in parts[1:]:
-            _check_identifier(segment, name, key)
+    parts = tuple(name.split(".")) if derived else _check_module_name(name, key)
+    stubs = parts[0].endswith("-stubs")
+    tree.resolve("/".join(filter(None, (root_rel, *parts))), key)
     marker = "__init__.pyi" if stubs else "__init__.py"
     directory = root.joinpath(*parts)
     for depth in range(1, len(parts)):
@@ -134,22 +128,28 @@ def _find_one(
         return Module(parts)
     single = directory.with_name(directory.name + (".pyi" if stubs else ".py"))
     if not stubs and single.is_file() and not directory.is_dir():
+        tree.resolve("/".join(filter(None, (root_rel, *parts[:-1], single.name))), key)
         return Module(parts, single_file=True)
     rel = "/".join(parts) + "/" + marker
     raise _missing(root, project_root, rel, key, derived)
 
 
-def find_layout(project_root: Path, project_name: str, settings: BackendSettings) -> Layout:
-    root_rel = normalize_inside(
-        project_root, settings.module_root, settings.key("module-root"), "the module root"
-    )
+def find_layout(tree: Root, project_name: str, settings: BackendSettings) -> Layout:
+    project_root = tree.path
+    key = settings.key("module-root")
+    root_rel = relative(project_root, settings.module_root, key, "the module root")
+    tree.resolve(root_rel, key)
     root = project_root / root_rel if root_rel else project_root
     names: tuple[str, ...] | None = settings.module_name
     if settings.namespace:
         chosen = prune_module_names(names) if names is not None else [dist_name(project_name)]
         modules = []
         for name in chosen:
-            parts = tuple(name.split("."))
+            if names is None:
+                parts: tuple[str, ...] = (name,)
+            else:
+                parts = _check_module_name(name, settings.key("module-name"))
+            tree.resolve("/".join(filter(None, (root_rel, *parts))), settings.key("module-name"))
             single = root.joinpath(*parts[:-1], parts[-1] + ".py")
             is_single = single.is_file() and not root.joinpath(*parts).is_dir()
             modules.append(Module(parts, single_file=is_single))
@@ -160,9 +160,10 @@ def find_layout(project_root: Path, project_name: str, settings: BackendSettings
             derived = dist_name(normal[: -len("-stubs")]) + "-stubs"
         else:
             derived = dist_name(project_name)
-        module = _find_one(root, project_root, derived, settings, derived=True)
+        module = _find_one(root, tree, root_rel, derived, settings, derived=True)
         return Layout(root_rel, root, (module,))
     modules = [
-        _find_one(root, project_root, n, settings, derived=False) for n in prune_module_names(names)
+        _find_one(root, tree, root_rel, n, settings, derived=False)
+        for n in prune_module_names(names)
     ]
     return Layout(root_rel, root, tuple(modules))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kiln_build._record import record
 from kiln_build.errors import BuildBackendError
+from kiln_build.paths import Root, os_error
 from kiln_build.settings import BackendSettings, parse_settings
 
 TYPE_CHECKING = False
@@ -29,6 +30,8 @@ class Project:
     data: dict[str, Any]
     raw: bytes
     settings: BackendSettings
+    #: The project directory for containment checks of every path read below it.
+    tree: Root
 
     @property
     def table(self) -> dict[str, Any]:
@@ -37,24 +40,29 @@ class Project:
         return project
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = tomllib.loads(path.read_text("utf-8"))
-    return data
-
-
 def load_project(root: Path) -> Project:
-    path = root / PYPROJECT
+    tree = Root(root)
+    path = tree.resolve(PYPROJECT)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read()
     except FileNotFoundError:
         raise BuildBackendError(
             f"`{PYPROJECT}` not found in `{root}`",
             hint="run the build from the project directory, next to its pyproject.toml",
         ) from None
+    except OSError as exc:
+        raise os_error(PYPROJECT, exc) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BuildBackendError(f"`{PYPROJECT}` is not valid UTF-8: {exc}") from None
+        line = raw[: exc.start].count(b"\n") + 1
+        raise BuildBackendError(
+            f"`{PYPROJECT}` is not valid UTF-8: byte 0x{raw[exc.start]:02x} on line {line}",
+            hint="TOML files are UTF-8; save the file in that encoding",
+        ) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise BuildBackendError(f"`{PYPROJECT}` is not valid TOML: {exc}") from None
     project = data.get("project")
@@ -66,7 +74,7 @@ def load_project(root: Path) -> Project:
     tool = data.get("tool", {})
     table_name, table = _backend_table(tool)
     settings = parse_settings(table, table_name)
-    return Project(root=root, data=data, raw=raw, settings=settings)
+    return Project(root=root, data=data, raw=raw, settings=settings, tree=tree)
 
 
 def _backend_table(tool: Any) -> tuple[str, dict[str, Any]]:

@@ -11,7 +11,8 @@ from kiln_build import globs
 from kiln_build.errors import BuildBackendError
 from kiln_build.gitignore import GitIgnore
 from kiln_build.metadata import CoreMetadata
-from kiln_build.modules import Layout, normalize_inside
+from kiln_build.modules import Layout
+from kiln_build.paths import Root, check_name, os_error, relative
 from kiln_build.pyproject import PYPROJECT, Project
 
 TYPE_CHECKING = False
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from typing import Callable
 
 DEFAULT_EXCLUDES = ("__pycache__", "*.pyc", "*.pyo")
+#: Root files the sdist writes itself; copies in the tree (say, of an unpacked sdist
+#: being rebuilt) are never packaged, so the archive holds each name once.
+GENERATED = (PYPROJECT, "pyproject.toml.orig", "PKG-INFO")
 WALK_WARNING_LIMIT = 10_000
 
 
@@ -78,59 +82,95 @@ def _check_venv(directory: str, rel: str) -> None:
 
 
 def walk(
-    root: Path,
+    tree: Root,
     start: str,
     descend: Callable[[str], bool],
     excludes: Excludes,
+    keep: Callable[[str], bool] | None = None,
+    *,
+    key: str | None = None,
+    check_venv: bool = True,
 ) -> Iterator[tuple[str, str, bool]]:
-    """Yield ``(project-relative path, path, executable)`` for files below ``root/start``.
+    """Yield ``(project-relative path, path, executable)`` for files below ``start``.
 
-    Depth-first, children sorted by name bytes, excluded directories pruned. Symlinks to
-    files are followed; symlinked directories are followed too, but never into a cycle.
+    Depth-first, children sorted by name bytes, excluded directories pruned. ``keep``
+    says whether a file is wanted; only wanted files are checked and read. A symbolic
+    link is followed only when its target is inside the project (a linked directory
+    is walked like any other, but never back into one of its ancestors); any other link that would be packaged is an error naming it,
+    so a link to ``/`` never makes the walk leave the project. ``key`` names the
+    ``pyproject.toml`` key that ``start`` comes from, for errors.
     """
-    top = root / start if start else root
-    seen: set[tuple[int, int]] = set()
+    top = tree.resolve(start, key)
 
-    def visit(directory: str, rel: str) -> Iterator[tuple[str, str, bool]]:
+    def visit(
+        directory: str, rel: str, ancestors: frozenset[tuple[int, int]]
+    ) -> Iterator[tuple[str, str, bool]]:
         try:
             info = os.stat(directory)
         except OSError as exc:
-            raise BuildBackendError(
-                f"cannot read directory `{rel or '.'}`: {exc.strerror}"
-            ) from None
-        key = (info.st_dev, info.st_ino)
-        if key in seen:
-            return
-        seen.add(key)
-        if rel:
+            raise os_error(rel, exc) from None
+        identity = (info.st_dev, info.st_ino)
+        if identity in ancestors:
+            return  # a link back up the tree: walking it would never end
+        ancestors = ancestors | {identity}
+        if rel and check_venv:
             _check_venv(directory, rel)
-        with os.scandir(directory) as it:
-            entries = sorted(it, key=lambda e: os.fsencode(e.name))
+        try:
+            with os.scandir(directory) as it:
+                entries = sorted(it, key=lambda e: os.fsencode(e.name))
+        except OSError as exc:
+            raise os_error(rel, exc) from None
         for entry in entries:
             child_rel = f"{rel}/{entry.name}" if rel else entry.name
             path = entry.path
-            if entry.is_dir():
+            link = entry.is_symlink()
+            if _is(entry.is_dir, child_rel, link):
                 if (
                     entry.name == ".git"
                     or excludes.excluded(child_rel, True)
                     or not descend(child_rel)
                 ):
                     continue
-                yield from visit(path, child_rel)
-            elif entry.is_file() and not excludes.excluded(child_rel, False):
-                yield child_rel, path, bool(entry.stat().st_mode & _EXEC_BITS)
+                if link:
+                    tree.check_link(path, child_rel)
+                yield from visit(path, child_rel, ancestors)
+            elif excludes.excluded(child_rel, False) or (keep is not None and not keep(child_rel)):
+                continue
+            elif _is(entry.is_file, child_rel, link):
+                if link:
+                    tree.check_link(path, child_rel)
+                check_name(child_rel)
+                try:
+                    mode = entry.stat().st_mode
+                except OSError as exc:
+                    raise os_error(child_rel, exc) from None
+                yield child_rel, path, bool(mode & _EXEC_BITS)
+            elif link:
+                tree.check_link(path, child_rel)  # broken, or a loop: always an error
 
-    if top.is_dir():
-        yield from visit(str(top), start)
-    elif top.is_file() and not excludes.excluded(start, False):
-        yield start, str(top), is_executable(top)
+    if os.path.isdir(top):
+        yield from visit(top, start, frozenset())
+    elif os.path.isfile(top) and not excludes.excluded(start, False):
+        check_name(start)
+        yield start, top, is_executable(top)
+
+
+def _is(test: Callable[[], bool], rel: str, link: bool) -> bool:
+    """``entry.is_dir()`` or ``entry.is_file()``; a link that cannot be followed (a loop)
+    is neither, so the walk reports it as a link."""
+    try:
+        return test()
+    except OSError as exc:
+        if link:
+            return False
+        raise os_error(rel, exc) from None
 
 
 def _data_dirs(project: Project) -> list[tuple[str, str]]:
     result = []
     for category, directory in project.settings.data.items():
         key = project.settings.key(f"data.{category}")
-        rel = normalize_inside(project.root, directory, key, f"the `{category}` data directory")
+        rel = relative(project.root, directory, key, f"the `{category}` data directory")
         result.append((category, rel))
     return result
 
@@ -165,7 +205,7 @@ def sdist_members(project: Project, layout: Layout, meta: CoreMetadata) -> list[
     excludes = Excludes(
         exclude_patterns,
         settings.default_excludes,
-        GitIgnore(project.root) if settings.respect_gitignore else None,
+        GitIgnore(project.tree) if settings.respect_gitignore else None,
     )
     user_excludes = Excludes(exclude_patterns, settings.default_excludes, None)
     if user_excludes.excluded(PYPROJECT, False):
@@ -193,13 +233,19 @@ def sdist_members(project: Project, layout: Layout, meta: CoreMetadata) -> list[
                 return user_excludes.excluded(rel, is_dir)
             return excludes.excluded(rel, is_dir)
 
-    members: list[Member] = []
     count = 0
-    for rel, path, executable in walk(project.root, "", descend, SdistExcludes([], False, None)):
+
+    def keep(rel: str) -> bool:
+        nonlocal count
         count += 1
-        if rel in (PYPROJECT, "pyproject.toml.orig") or not included(rel):
-            continue
-        members.append(Member(rel, path, executable))
+        return rel not in GENERATED and included(rel)
+
+    members = [
+        Member(rel, path, executable)
+        for rel, path, executable in walk(
+            project.tree, "", descend, SdistExcludes([], False, None), keep
+        )
+    ]
     _warn_if_many(count, "source distribution")
     return members
 
@@ -225,7 +271,7 @@ def wheel_excludes(project: Project) -> Excludes:
     return Excludes(
         [*settings.source_exclude, *settings.wheel_exclude],
         settings.default_excludes,
-        GitIgnore(project.root) if settings.respect_gitignore else None,
+        GitIgnore(project.tree) if settings.respect_gitignore else None,
     )
 
 
@@ -235,13 +281,12 @@ def module_members(project: Project, layout: Layout, excludes: Excludes) -> list
     strip = len(layout.root_rel) + 1 if layout.root_rel else 0
     for module in layout.modules:
         start = layout.module_rel(module)
-        path = project.root / start
-        if not path.exists():
+        if not os.path.exists(project.tree.resolve(start)):
             raise BuildBackendError(
                 f"the module `{'.'.join(module.parts)}` does not exist at `{start}`",
                 hint="create it, or fix `module-name` / `module-root`",
             )
-        for rel, source, executable in walk(project.root, start, lambda _rel: True, excludes):
+        for rel, source, executable in walk(project.tree, start, lambda _rel: True, excludes):
             members.append(Member(rel[strip:], source, executable))
     _warn_if_many(len(members), "wheel")
     return members
@@ -249,28 +294,27 @@ def module_members(project: Project, layout: Layout, excludes: Excludes) -> list
 
 def license_members(project: Project, meta: CoreMetadata) -> list[Member]:
     prefix = f"{meta.stem}.dist-info/licenses/"
-    return [Member(prefix + rel, str(project.root / rel), False) for rel in meta.license_files]
+    members = []
+    for rel in meta.license_files:
+        source = project.tree.resolve(rel, "project.license-files")
+        check_name(rel)
+        members.append(Member(prefix + rel, source, False))
+    return members
 
 
 def data_members(project: Project, meta: CoreMetadata, excludes: Excludes) -> list[Member]:
     members: list[Member] = []
-    root_real = project.root.resolve()
     for category, rel_dir in _data_dirs(project):
-        directory = project.root / rel_dir
         key = project.settings.key(f"data.{category}")
-        try:
-            directory.resolve().relative_to(root_real)
-        except ValueError:
-            raise BuildBackendError(
-                f"`pyproject.toml`: `{key}` must be inside the project, but `{rel_dir}` resolves outside it"
-            ) from None
-        if not directory.is_dir():
+        if not os.path.isdir(project.tree.resolve(rel_dir, key)):
             raise BuildBackendError(
                 f"`pyproject.toml`: `{key}` names `{rel_dir}`, which is not a directory",
                 hint="create the directory or remove the key",
             )
         prefix = f"{meta.stem}.data/{category}/"
         strip = len(rel_dir) + 1
-        for rel, source, executable in walk(project.root, rel_dir, lambda _rel: True, excludes):
+        for rel, source, executable in walk(
+            project.tree, rel_dir, lambda _rel: True, excludes, key=key
+        ):
             members.append(Member(prefix + rel[strip:], source, executable))
     return members

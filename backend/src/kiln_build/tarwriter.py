@@ -2,7 +2,10 @@
 
 ``tarfile`` builds a ``TarInfo`` copy and a PAX header per member; for thousands of
 files that dominates an sdist build. This writer emits plain ustar headers, adding a
-PAX ``path`` record only for names ustar cannot hold (long or non-ASCII), and feeds
+PAX ``path`` record only for names ustar cannot hold (long or non-ASCII) and a PAX
+``mtime`` record when the time does not fit the 11 octal digits of the header (a
+``SOURCE_DATE_EPOCH`` after 2242; the header field then holds 0, as POSIX and
+``tarfile`` do), and feeds
 the whole stream through one gzip compressor. Archives it writes are read back with
 ``tarfile`` (``filter="data"``) in the tests.
 """
@@ -18,6 +21,8 @@ if TYPE_CHECKING:
 BLOCK = 512
 RECORD = 20 * BLOCK
 _MAX_SIZE = 0o77777777777
+#: The largest value of a 12-byte numeric header field (11 octal digits and a NUL).
+_MAX_OCTAL_12 = 0o77777777777
 
 
 def _octal(value: int, width: int) -> bytes:
@@ -48,6 +53,8 @@ class TarGzStream:
     def __init__(self, fileobj: IO[bytes], mtime: int) -> None:
         self._out = fileobj
         self._mtime = mtime
+        #: The mtime as the header field holds it; larger values go in a PAX record.
+        self._header_mtime = mtime if 0 <= mtime <= _MAX_OCTAL_12 else 0
         # wbits 31: a gzip wrapper with mtime 0 and no file name, so output is reproducible.
         self._gzip = zlib.compressobj(6, zlib.DEFLATED, 31)
         self._size = 0
@@ -75,7 +82,7 @@ class TarGzStream:
         header[108:116] = _octal(0, 8)
         header[116:124] = _octal(0, 8)
         header[124:136] = _octal(size, 12)
-        header[136:148] = _octal(self._mtime, 12)
+        header[136:148] = _octal(self._header_mtime, 12)
         header[148:156] = b" " * 8
         header[156:157] = kind
         header[257:263] = b"ustar\0"
@@ -86,16 +93,22 @@ class TarGzStream:
 
     def _entry(self, name: str, mode: int, data: bytes, kind: bytes) -> None:
         if len(data) > _MAX_SIZE:
-            raise ValueError(f"`{name}` is too large for a tar member")
+            from kiln_build.errors import BuildBackendError
+
+            raise BuildBackendError(f"`{name}` is too large for an sdist member (8 GiB at most)")
         encoded = name.encode("utf-8")
         split = _split_ustar(encoded) if encoded.isascii() else None
+        pax = b""
         if split is None:
+            pax += _pax_record("path", name)
+            split = (b"", encoded[:100])
+        if self._header_mtime != self._mtime:
+            pax += _pax_record("mtime", str(self._mtime))
+        if pax:
             self._pax_count += 1
-            pax = _pax_record("path", name)
             short = f"PaxHeaders/{self._pax_count}".encode()
             self._emit(self._header(short, b"", 0o644, len(pax), b"x"))
             self._emit(pax + b"\0" * (-len(pax) % BLOCK))
-            split = (b"", encoded[:100])
         prefix, short_name = split
         self._emit(self._header(short_name, prefix, mode, len(data), kind))
         if data:
