@@ -585,8 +585,18 @@ class PythonProvider:
             self.env.split(applying, extra, also=marked)
         for requirement in applying:
             name = canonicalize_name(requirement.name)
-            if name == parent.name and not requirement.extras:
-                continue  # a package never needs itself
+            if name == parent.name:
+                # A requirement on the package itself holds for this very version or for
+                # none: `a[x]` requiring `a[y]` or `a>=1` is fine, `a 1.0` requiring
+                # `a==2.0` makes 1.0 unusable (as in pip and uv).
+                if requirement.url is None and not specifier_set_range(
+                    requirement.specifier
+                ).contains(version):
+                    raise _Excluded(
+                        f"depends on {name}{requirement.specifier} (a conflict with itself)"
+                    )
+                if not requirement.extras:
+                    continue
             self._note(name, requirement)
             if requirement.url:
                 versions = self._register_direct(name, requirement.url)
