@@ -2,7 +2,8 @@
 at another version, and releases whose core metadata cannot be read.
 
 The resolver cases `*conflicts_with_itself*` and `self_*` in `tests/resolver_cases/` cover
-the solver's side; these tests run `kiln pip compile` against a loopback index."""
+the solver's side; these tests run `kiln pip compile` and `kiln pip install` against a
+loopback index."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from indexserver import IndexServer, build_wheel
-from pip_helpers import base_env, kiln
+from pip_helpers import base_env, kiln, make_venv, ok, run_python
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +29,15 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
         "bundle[fast]; extra == 'all'", "helper; extra == 'fast'", "bundle>=1",
     ]))
     server.add(build_wheel(files, "helper", "1.0"))
+    # The newest release of each has core metadata that does not parse.
+    server.add(build_wheel(files, "baddist", "1.0", requires_dist=["helper"]))
+    server.add(build_wheel(files, "baddist", "2.0", requires_dist=["pytz (>dev)"]))
+    server.add(build_wheel(files, "badpython", "1.0"))
+    server.add(build_wheel(files, "badpython", "2.0", requires_python=">=3.6.*junk"))
+    server.add(build_wheel(files, "badmarker", "1.0"))
+    server.add(build_wheel(files, "badmarker", "1.1", requires_dist=[
+        "helper", "helper; python_version >< '3'",
+    ]))
     with server:
         yield server
 
@@ -63,3 +73,58 @@ def test_a_package_may_require_itself_with_an_extra(tmp_path: Path, index: Index
     code, out, err = _compile(tmp_path, index, "bundle[all]")
     assert code == 0, err
     assert out == "bundle==1.0\nhelper==1.0\n"
+
+
+@pytest.mark.parametrize(("project", "field", "value"), [
+    ("baddist", "Requires-Dist", "pytz (>dev)"),
+    ("badpython", "Requires-Python", ">=3.6.*junk"),
+    ("badmarker", "Requires-Dist", "helper; python_version >< '3'"),
+])
+def test_a_release_with_unreadable_metadata_is_skipped_with_a_warning(
+    tmp_path: Path, index: IndexServer, project: str, field: str, value: str
+) -> None:
+    code, out, err = _compile(tmp_path, index, project)
+    assert code == 0, err
+    assert out.startswith(f"{project}==1.0\n")
+    newest = "1.1" if project == "badmarker" else "2.0"
+    filename = f"{project}-{newest}-py3-none-any.whl"
+    assert (
+        f"warning: skipping `{project} {newest}`: the metadata of `{filename}` has an "
+        f"invalid `{field}` field: `{value}`\n"
+    ) in err
+
+
+def test_a_universal_resolution_warns_about_unreadable_metadata_once(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    (tmp_path / "requirements.in").write_text("baddist\nbadpython\n")
+    result = ok(kiln("pip", "compile", "requirements.in", "--universal", "--no-header",
+                     "--no-annotate", "--default-index", index.url,
+                     env=base_env(tmp_path / "cache"), cwd=tmp_path))
+    assert result.stdout == "baddist==1.0\nbadpython==1.0\nhelper==1.0\n"
+    assert result.stderr.count("warning: skipping `baddist 2.0`: ") == 1
+    assert result.stderr.count("warning: skipping `badpython 2.0`: ") == 1
+
+
+def test_requiring_the_release_with_unreadable_metadata_explains_why(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    code, out, err = _compile(tmp_path, index, "baddist==2.0")
+    assert (code, out) == (1, "")
+    assert (
+        "Because baddist==2.0 has unusable metadata: the metadata of "
+        "`baddist-2.0-py3-none-any.whl` has an invalid `Requires-Dist` field: `pytz (>dev)` "
+        "and you require baddist==2.0, we can conclude that your requirements are "
+        "unsatisfiable."
+    ) in err
+
+
+def test_install_passes_over_a_release_with_unreadable_metadata(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    env = base_env(tmp_path / "cache")
+    venv = make_venv(tmp_path / "venv", env)
+    result = ok(kiln("pip", "install", "baddist", "--python", venv,
+                     "--default-index", index.url, env=env, cwd=tmp_path))
+    assert "warning: skipping `baddist 2.0`: " in result.stderr
+    assert run_python(venv, "import baddist, helper; print(baddist.__version__)") == "1.0"

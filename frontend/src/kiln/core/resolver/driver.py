@@ -120,4 +120,4 @@ def _build(decisions: dict[Package, Point], provider: PythonProvider) -> Resolut
                 continue
             seen.add((parent, edge.child))
             dependencies.append(Dependency(parent, edge.child, edge.requirement))
-    return Resolution(packages, tuple(dependencies))
+    return Resolution(packages, tuple(dependencies), tuple(provider.warnings))

@@ -136,6 +136,9 @@ class PythonProvider:
         #: Versions other forks of a universal resolution chose: the highest that fits is
         #: tried first, so that forks differ only where they must.
         self.preferred: dict[NormalizedName, set[Version]] = {}
+        #: Versions passed over because their metadata could not be had or read, with
+        #: why (an ordered set: each is reported once, in the order met).
+        self.warnings: dict[str, None] = {}
         self.restart(env)
 
     def restart(self, env: ResolverEnvironment) -> None:
@@ -530,16 +533,13 @@ class PythonProvider:
         choice = self._choice(name, version)
         if choice.file is None:
             return Unavailable(choice.reason)
-        if choice.file.tags is None and self.builder is None:
-            try:
-                metadata = self._metadata_now(choice.file)
-            except KilnError as exc:
+        try:
+            metadata = self._metadata_now(choice.file)
+        except KilnError as exc:
+            self.warnings.setdefault(f"skipping `{name} {version}`: {exc}", None)
+            if choice.file.tags is None and self.builder is None:
                 return Unavailable(f"has only a source distribution, whose metadata failed: {exc}")
-        else:
-            try:
-                metadata = self._metadata_now(choice.file)
-            except KilnError as exc:
-                return Unavailable(f"has unusable metadata: {exc}")
+            return Unavailable(f"has unusable metadata: {exc}")
         self.selected[(name, version)] = choice.file
         return metadata
 
