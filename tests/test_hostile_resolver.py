@@ -7,12 +7,16 @@ loopback index."""
 
 from __future__ import annotations
 
+import io
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from indexserver import IndexServer, build_wheel
+from indexserver import IndexServer, build_sdist, build_wheel
 from pip_helpers import base_env, kiln, make_venv, ok, run_python
+
+from kiln.core.index.metadata import MetadataNeedsBuild, read_sdist_metadata
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +38,8 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
     server.add(build_wheel(files, "baddist", "2.0", requires_dist=["pytz (>dev)"]))
     server.add(build_wheel(files, "badpython", "1.0"))
     server.add(build_wheel(files, "badpython", "2.0", requires_python=">=3.6.*junk"))
+    server.add(build_wheel(files, "badsdist", "1.0"))
+    server.add(build_sdist(files, "badsdist", "2.0", requires_dist=["pytz (>dev)"]))
     server.add(build_wheel(files, "badmarker", "1.0"))
     server.add(build_wheel(files, "badmarker", "1.1", requires_dist=[
         "helper", "helper; python_version >< '3'",
@@ -79,6 +85,7 @@ def test_a_package_may_require_itself_with_an_extra(tmp_path: Path, index: Index
     ("baddist", "Requires-Dist", "pytz (>dev)"),
     ("badpython", "Requires-Python", ">=3.6.*junk"),
     ("badmarker", "Requires-Dist", "helper; python_version >< '3'"),
+    ("badsdist", "Requires-Dist", "pytz (>dev)"),
 ])
 def test_a_release_with_unreadable_metadata_is_skipped_with_a_warning(
     tmp_path: Path, index: IndexServer, project: str, field: str, value: str
@@ -87,7 +94,7 @@ def test_a_release_with_unreadable_metadata_is_skipped_with_a_warning(
     assert code == 0, err
     assert out.startswith(f"{project}==1.0\n")
     newest = "1.1" if project == "badmarker" else "2.0"
-    filename = f"{project}-{newest}-py3-none-any.whl"
+    filename = f"{project}-{newest}" + (".tar.gz" if project == "badsdist" else "-py3-none-any.whl")
     assert (
         f"warning: skipping `{project} {newest}`: the metadata of `{filename}` has an "
         f"invalid `{field}` field: `{value}`\n"
@@ -128,3 +135,27 @@ def test_install_passes_over_a_release_with_unreadable_metadata(
                      "--default-index", index.url, env=env, cwd=tmp_path))
     assert "warning: skipping `baddist 2.0`: " in result.stderr
     assert run_python(venv, "import baddist, helper; print(baddist.__version__)") == "1.0"
+
+
+def _sdist_with_pkg_info(directory: Path, pkg_info: bytes) -> Path:
+    path = directory / "odd-2.0.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        entry = tarfile.TarInfo("odd-2.0/PKG-INFO")
+        entry.size = len(pkg_info)
+        archive.addfile(entry, io.BytesIO(pkg_info))
+    return path
+
+
+@pytest.mark.parametrize(("headers", "problem"), [
+    (b"Metadata-Version: 2.2\nName: odd\nVersion: 2.0\nDynamic: nonsense\n",
+     "an invalid `Dynamic` field"),
+    (b"Metadata-Version: 9.9\nName: odd\nVersion: 2.0\n", "an invalid `Metadata-Version` field"),
+    (b"Name: odd\nVersion: 2.0\n", "no `Metadata-Version` field"),
+])
+def test_an_sdist_whose_pkg_info_does_not_parse_must_be_built(
+    tmp_path: Path, headers: bytes, problem: str
+) -> None:
+    path = _sdist_with_pkg_info(tmp_path, headers + b"\n")
+    with pytest.raises(MetadataNeedsBuild) as caught:
+        read_sdist_metadata(path, path.name)
+    assert str(caught.value) == f"the `PKG-INFO` of `odd-2.0.tar.gz` has {problem}"

@@ -74,8 +74,10 @@ def parse_metadata(raw: bytes, file: DistFile) -> Metadata:
 
 def _invalid_field(file: DistFile, field: str, fields: Mapping[str, object]) -> str:
     """Which field of ``file``'s metadata is malformed (``requires-dist``), and its value."""
-    header = "-".join(part.capitalize() for part in field.split("-"))
+    header = _header(field)
     value = fields.get(field.replace("-", "_"))
+    if value is None:
+        return f"the metadata of `{file.filename}` has no `{header}` field"
     if isinstance(value, list):  # Requires-Dist: the first entry that does not parse
         from packaging.requirements import InvalidRequirement, Requirement
 
@@ -87,6 +89,11 @@ def _invalid_field(file: DistFile, field: str, fields: Mapping[str, object]) -> 
                 break
     shown = f" `{value}`" if isinstance(value, str) else ""
     return f"the metadata of `{file.filename}` has an invalid `{header}` field:{shown}".rstrip(":")
+
+
+def _header(field: str) -> str:
+    """``requires-dist`` as the header is usually written: ``Requires-Dist``."""
+    return "-".join(part.capitalize() for part in field.split("-"))
 
 
 def read_wheel_metadata(source: IO[bytes] | Path, filename: str) -> bytes:
@@ -126,11 +133,22 @@ def read_sdist_metadata(path: Path, filename: str) -> bytes:
                     break
     if raw is None:
         raise MetadataNeedsBuild(f"`{filename}` has no `PKG-INFO`")
-    from packaging.metadata import Metadata
+    from packaging.metadata import InvalidMetadata, Metadata, parse_email
 
-    parsed = Metadata.from_email(raw, validate=False)
-    version = str(getattr(parsed, "metadata_version", "1.0"))
-    dynamic = {str(d).lower() for d in (getattr(parsed, "dynamic", None) or [])}
+    fields, _unparsed = parse_email(header_section(raw))
+    parsed = Metadata.from_raw(fields, validate=False)
+    try:
+        version = str(parsed.metadata_version)
+        dynamic = {str(d).lower() for d in parsed.dynamic or []}
+    except InvalidMetadata as exc:
+        # An unknown `Metadata-Version` or `Dynamic` value: the file cannot be trusted
+        # to list the real dependencies any more than an old one.
+        present = exc.field.replace("-", "_") in fields
+        raise MetadataNeedsBuild(
+            f"the `PKG-INFO` of `{filename}` has {'an invalid' if present else 'no'} "
+            f"`{_header(exc.field)}` field",
+            hint="the source distribution has to be built to learn its metadata",
+        ) from None
     if tuple(int(p) for p in version.split(".")[:2]) < (2, 2) or "requires-dist" in dynamic:
         raise MetadataNeedsBuild(
             f"the `PKG-INFO` of `{filename}` may not list its real dependencies",
