@@ -359,10 +359,7 @@ class PythonProvider:
         """Best version first: the source's preference (index priority under
         ``unsafe-first-match``) when it states one, else highest first."""
         newest_first = sorted(by_version.items(), key=lambda item: item[0], reverse=True)
-        version_order = getattr(self.source, "version_order", None)
-        preferred = (
-            version_order(name, self._narrowed.get(name)) if version_order is not None else None
-        )
+        preferred = self.source.version_order(name, self._narrowed.get(name))
         if preferred is None:
             return dict(newest_first)
         rank = {version: position for position, version in enumerate(preferred)}
