@@ -82,6 +82,14 @@ class Universe:
     def metadata(self, file: DistFile) -> Metadata:
         return self._metadata[file.url]
 
+    def version_order(
+        self, name: NormalizedName, versions: SpecifierSet | None = None
+    ) -> Sequence[Version] | None:
+        return None  # highest first
+
+    def resolution_hints(self) -> Sequence[str]:
+        return ()
+
 
 def pins(resolution: Resolution) -> dict[str, str]:
     """``{name: version}`` of a resolution, for compact assertions."""

@@ -43,7 +43,8 @@ class DistFile:
 
 
 class PackageSource(Protocol):
-    """What the resolver needs from the outside world.
+    """What the resolver needs from the outside world: every method the resolver calls
+    on a source is declared here.
 
     The index client implements it over HTTP and the file system; tests may
     implement it over in-memory data.
@@ -62,4 +63,19 @@ class PackageSource(Protocol):
 
     def metadata(self, file: DistFile) -> Metadata:
         """The core metadata of ``file`` (from a metadata file, a range request, or the file)."""
+        ...
+
+    def version_order(
+        self, name: NormalizedName, versions: SpecifierSet | None = None
+    ) -> Sequence[Version] | None:
+        """The versions of ``name`` in the order the source prefers them, best first
+        (index priority under ``unsafe-first-match``), or None for "highest first".
+
+        ``versions`` is the same narrowing as for :meth:`files`. Versions missing from
+        the order are tried after those in it."""
+        ...
+
+    def resolution_hints(self) -> Sequence[str]:
+        """What the source saw that may explain a failed resolution (an index that
+        refused access, say), one hint per item; empty when there is nothing to add."""
         ...

@@ -389,6 +389,8 @@ def _print_report(ui: UI, report: InstallReport) -> None:
     if report.audited is not None:
         ui.info(f"Audited {_packages(report.audited)} in {elapsed(0)}")
         return
+    for warning in report.resolution.warnings if report.resolution is not None else ():
+        ui.warning(warning)
     ui.info(f"Resolved {_packages(report.resolved)} in {elapsed(report.resolve_seconds)}")
     if report.prepared:
         ui.info(f"Prepared {_packages(report.prepared)} in {elapsed(report.prepare_seconds)}")
@@ -532,6 +534,8 @@ def _compile(args: argparse.Namespace, ui: UI) -> int:
         inputs, _settings(args), target=target, options=options,
         events=_Progress(ui).events(), universal=args.universal,
     )
+    for warning in result.resolution.warnings:
+        ui.warning(warning)
     ui.info(f"Resolved {_packages(len(result.resolution.pins))} in {elapsed(result.seconds)}")
     if args.output_file:
         _write_atomic(Path(args.output_file), result.text)

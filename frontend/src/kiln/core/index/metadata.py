@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -33,25 +34,66 @@ class MetadataNeedsBuild(KilnError):
     """The sdist's PKG-INFO cannot be trusted; the sdist must be built to know its metadata."""
 
 
+class InvalidCoreMetadata(KilnError):
+    """A field of a distribution's core metadata that the resolver reads cannot be parsed."""
+
+
 def parse_metadata(raw: bytes, file: DistFile) -> Metadata:
     """Parse core metadata and check that it describes ``file``.
 
     Only the header fields are parsed: the body is the long description, often most of
     the bytes, and nothing that resolving or installing reads (so ``description`` is
-    left unset)."""
-    from packaging.metadata import InvalidMetadata, Metadata  # the email package, on demand
+    left unset). The fields the resolver reads (``Name``, ``Requires-Python`` and
+    ``Requires-Dist``) are checked here, so that a malformed one is an
+    :class:`InvalidCoreMetadata` that names the file and the field, not an exception
+    from wherever the field happens to be read first."""
+    from packaging.metadata import (  # the email package, on demand
+        InvalidMetadata,
+        Metadata,
+        parse_email,
+    )
 
     try:
-        metadata = Metadata.from_email(header_section(raw), validate=False)
-    except (InvalidMetadata, ValueError) as exc:
-        raise KilnError(f"the metadata of `{file.filename}` is invalid: {exc}") from None
-    name = getattr(metadata, "name", None)
-    if not name or canonicalize_name(str(name)) != file.name:
+        fields, _unparsed = parse_email(header_section(raw))
+    except ValueError as exc:
+        raise InvalidCoreMetadata(f"the metadata of `{file.filename}` is invalid: {exc}") from None
+    metadata = Metadata.from_raw(fields, validate=False)
+    try:
+        name = metadata.name
+        # Read once here, where a malformed value can be named; the metadata keeps them.
+        _ = metadata.requires_python, metadata.requires_dist
+    except InvalidMetadata as exc:
+        raise InvalidCoreMetadata(_invalid_field(file, exc.field, fields)) from None
+    if canonicalize_name(name) != file.name:
         raise KilnError(
             f"the metadata of `{file.filename}` names the package `{name}`, "
             f"not `{file.name}`"
         )
     return metadata
+
+
+def _invalid_field(file: DistFile, field: str, fields: Mapping[str, object]) -> str:
+    """Which field of ``file``'s metadata is malformed (``requires-dist``), and its value."""
+    header = _header(field)
+    value = fields.get(field.replace("-", "_"))
+    if value is None:
+        return f"the metadata of `{file.filename}` has no `{header}` field"
+    if isinstance(value, list):  # Requires-Dist: the first entry that does not parse
+        from packaging.requirements import InvalidRequirement, Requirement
+
+        for item in value:
+            try:
+                Requirement(str(item))
+            except InvalidRequirement:
+                value = item
+                break
+    shown = f" `{value}`" if isinstance(value, str) else ""
+    return f"the metadata of `{file.filename}` has an invalid `{header}` field:{shown}".rstrip(":")
+
+
+def _header(field: str) -> str:
+    """``requires-dist`` as the header is usually written: ``Requires-Dist``."""
+    return "-".join(part.capitalize() for part in field.split("-"))
 
 
 def read_wheel_metadata(source: IO[bytes] | Path, filename: str) -> bytes:
@@ -91,11 +133,22 @@ def read_sdist_metadata(path: Path, filename: str) -> bytes:
                     break
     if raw is None:
         raise MetadataNeedsBuild(f"`{filename}` has no `PKG-INFO`")
-    from packaging.metadata import Metadata
+    from packaging.metadata import InvalidMetadata, Metadata, parse_email
 
-    parsed = Metadata.from_email(raw, validate=False)
-    version = str(getattr(parsed, "metadata_version", "1.0"))
-    dynamic = {str(d).lower() for d in (getattr(parsed, "dynamic", None) or [])}
+    fields, _unparsed = parse_email(header_section(raw))
+    parsed = Metadata.from_raw(fields, validate=False)
+    try:
+        version = str(parsed.metadata_version)
+        dynamic = {str(d).lower() for d in parsed.dynamic or []}
+    except InvalidMetadata as exc:
+        # An unknown `Metadata-Version` or `Dynamic` value: the file cannot be trusted
+        # to list the real dependencies any more than an old one.
+        present = exc.field.replace("-", "_") in fields
+        raise MetadataNeedsBuild(
+            f"the `PKG-INFO` of `{filename}` has {'an invalid' if present else 'no'} "
+            f"`{_header(exc.field)}` field",
+            hint="the source distribution has to be built to learn its metadata",
+        ) from None
     if tuple(int(p) for p in version.split(".")[:2]) < (2, 2) or "requires-dist" in dynamic:
         raise MetadataNeedsBuild(
             f"the `PKG-INFO` of `{filename}` may not list its real dependencies",

@@ -61,17 +61,14 @@ class FilteredSource:
             checked_fields(metadata, file.filename)
         return without_dependencies(metadata) if self.no_deps else metadata
 
-    def resolution_hints(self) -> list[str]:
-        hints = getattr(self.source, "resolution_hints", None)
-        return list(hints()) if hints is not None else []
+    def resolution_hints(self) -> Sequence[str]:
+        return self.source.resolution_hints()
 
     def version_order(
         self, name: NormalizedName, versions: SpecifierSet | None = None
-    ) -> list[Version] | None:
+    ) -> Sequence[Version] | None:
         """The wrapped source's version preference (index order), if it states one."""
-        order = getattr(self.source, "version_order", None)
-        preferred = None if order is None else order(name, versions)
-        return None if preferred is None else list(preferred)
+        return self.source.version_order(name, versions)
 
 
 class NoDepsBuilder:

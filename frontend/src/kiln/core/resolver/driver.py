@@ -85,8 +85,7 @@ def unsatisfiable(
     """The error for a failed solve: its explanation, with the source's hints and, for
     part of a universal resolution, which environments ``where`` it was for."""
     formatter = PackageFormatter(provider.known_versions)
-    hints = getattr(source, "resolution_hints", None)
-    lines = list(hints()) if hints is not None else []
+    lines = list(source.resolution_hints())
     if where:
         lines.insert(0, f"this is for the environments where `{where}`")
     return ResolutionError(
@@ -120,4 +119,4 @@ def _build(decisions: dict[Package, Point], provider: PythonProvider) -> Resolut
                 continue
             seen.add((parent, edge.child))
             dependencies.append(Dependency(parent, edge.child, edge.requirement))
-    return Resolution(packages, tuple(dependencies))
+    return Resolution(packages, tuple(dependencies), tuple(provider.warnings))

@@ -57,6 +57,9 @@ class Resolution(_Graph):
 
     packages: Mapping[NormalizedName, ResolvedPackage]
     dependencies: tuple[Dependency, ...] = field(default=())
+    #: Versions the resolver passed over for a reason the user should hear about
+    #: (metadata that could not be read), one line each.
+    warnings: tuple[str, ...] = ()
 
     @property
     def pins(self) -> tuple[ResolvedPackage, ...]:
@@ -71,3 +74,5 @@ class UniversalResolution(_Graph):
 
     pins: tuple[ResolvedPackage, ...]
     dependencies: tuple[Dependency, ...] = field(default=())
+    #: As for :class:`Resolution`, over every fork.
+    warnings: tuple[str, ...] = ()

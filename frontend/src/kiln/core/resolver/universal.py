@@ -98,6 +98,7 @@ def resolve_universal(
             Dependency(parent, child, requirement)
             for (parent, child), requirement in edges.items()
         ),
+        warnings=tuple(provider.warnings),
     )
 
 
