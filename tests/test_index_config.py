@@ -7,13 +7,10 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
-from kiln.core.index import (
-    PYPI_URL,
-    IndexOptions,
-    load_project_config,
-    redact,
-    resolve_locations,
-)
+from kiln.core.index.config import PYPI_URL
+from kiln.core.index.locations import IndexOptions, resolve_locations
+from kiln.core.index.project import load_project_config
+from kiln.core.index.redaction import redact
 from kiln.errors import KilnError
 
 

@@ -10,13 +10,10 @@ from indexserver import IndexServer, build_wheel
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from kiln.core.index import (
-    ClientOptions,
-    IndexOptions,
-    IndexPackageSource,
-    load_project_config,
-    resolve_locations,
-)
+from kiln.core.index.clientoptions import ClientOptions
+from kiln.core.index.locations import IndexOptions, resolve_locations
+from kiln.core.index.project import load_project_config
+from kiln.core.index.source import IndexPackageSource
 
 SHARED = canonicalize_name("shared")
 

@@ -216,9 +216,12 @@ def test_the_audit_and_an_install_told_it_ran_agree_on_what_is_to_do(
 ) -> None:
     """``audit`` answers alone for requirements that are met; ``install(audited=True)``
     trusts that it was asked and goes straight to resolving (reinstalling nothing)."""
-    from kiln.core.index import ClientOptions, IndexOptions
-    from kiln.core.install import Environment
-    from kiln.core.operations import Settings, audit, install
+    from kiln.core.index.clientoptions import ClientOptions
+    from kiln.core.index.locations import IndexOptions
+    from kiln.core.install.environment import Environment
+    from kiln.core.operations.auditing import audit
+    from kiln.core.operations.installing import install
+    from kiln.core.operations.options import Settings
     from kiln.core.requirements_file import RequirementsInput, parse_requirement
 
     monkeypatch.setenv("KILN_CACHE_DIR", env["KILN_CACHE_DIR"])
