@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kiln.core.install import Environment
+from kiln.core.install.environment import Environment
 from kiln.core.interpreter import Interpreter, inspect_interpreter
 from kiln.core.venv import create_venv
 

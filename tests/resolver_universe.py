@@ -10,7 +10,9 @@ from packaging.tags import Tag, parse_tag
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from kiln.core.resolver import Resolution, TargetEnvironment, resolve
+from kiln.core.resolver.driver import resolve
+from kiln.core.resolver.environment import TargetEnvironment
+from kiln.core.resolver.resolution import Resolution
 from kiln.core.types import DistFile
 
 ANY_WHEEL = "py3-none-any"

@@ -13,8 +13,8 @@ import pytest
 from indexserver import IndexServer, build_wheel
 from pip_helpers import base_env, kiln, make_venv, ok, run_python
 
-from kiln.core.index import IndexOptions, resolve_locations
 from kiln.core.index.configfiles import discover, load_settings
+from kiln.core.index.locations import IndexOptions, resolve_locations
 from kiln.errors import KilnError
 
 DEAD = "http://127.0.0.1:9/simple"

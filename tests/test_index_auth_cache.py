@@ -9,12 +9,9 @@ import pytest
 from indexserver import IndexServer, build_wheel
 from packaging.utils import canonicalize_name
 
-from kiln.core.index import (
-    ClientOptions,
-    IndexOptions,
-    IndexPackageSource,
-    resolve_locations,
-)
+from kiln.core.index.clientoptions import ClientOptions
+from kiln.core.index.locations import IndexOptions, resolve_locations
+from kiln.core.index.source import IndexPackageSource
 from kiln.core.types import DistFile
 from kiln.errors import KilnError
 from kiln.project.indexes import index_config

@@ -7,12 +7,9 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
-from kiln.core.index import (
-    PYPI_URL,
-    IndexOptions,
-    redact,
-    resolve_locations,
-)
+from kiln.core.index.config import PYPI_URL
+from kiln.core.index.locations import IndexOptions, resolve_locations
+from kiln.core.index.redaction import redact
 from kiln.errors import KilnError
 from kiln.project.indexes import index_config
 

@@ -9,8 +9,10 @@ import pytest
 from indexserver import IndexServer, build_wheel
 from packaging.utils import canonicalize_name
 
-from kiln.core.index import ClientOptions, IndexOptions, IndexPackageSource, resolve_locations
+from kiln.core.index.clientoptions import ClientOptions
 from kiln.core.index.dns import HostCache
+from kiln.core.index.locations import IndexOptions, resolve_locations
+from kiln.core.index.source import IndexPackageSource
 from kiln.errors import KilnError
 
 NAMES = [f"pkg{i}" for i in range(12)]

@@ -11,7 +11,9 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from kiln.core.index import ClientOptions, IndexOptions, IndexPackageSource, resolve_locations
+from kiln.core.index.clientoptions import ClientOptions
+from kiln.core.index.locations import IndexOptions, resolve_locations
+from kiln.core.index.source import IndexPackageSource
 from kiln.core.types import DistFile
 from kiln.errors import KilnError
 
@@ -461,8 +463,7 @@ def test_certificates_warmed_up_in_the_background_are_loaded_once(
 ) -> None:
     import certifi
 
-    from kiln.core.index import warm_up_tls
-    from kiln.core.index.tls import ssl_context
+    from kiln.core.index.tls import ssl_context, warm_up_tls
 
     bundle = tmp_path / "bundle.pem"
     bundle.write_bytes(Path(certifi.where()).read_bytes())

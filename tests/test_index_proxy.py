@@ -15,8 +15,10 @@ import pytest
 from indexserver import IndexServer, build_wheel
 from packaging.utils import canonicalize_name
 
-from kiln.core.index import ClientOptions, IndexOptions, IndexPackageSource, resolve_locations
+from kiln.core.index.clientoptions import ClientOptions
+from kiln.core.index.locations import IndexOptions, resolve_locations
 from kiln.core.index.proxies import proxy_for
+from kiln.core.index.source import IndexPackageSource
 
 
 class QuietHandler(BaseHTTPRequestHandler):

@@ -10,12 +10,9 @@ from indexserver import IndexServer, build_wheel
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from kiln.core.index import (
-    ClientOptions,
-    IndexOptions,
-    IndexPackageSource,
-    resolve_locations,
-)
+from kiln.core.index.clientoptions import ClientOptions
+from kiln.core.index.locations import IndexOptions, resolve_locations
+from kiln.core.index.source import IndexPackageSource
 from kiln.project.indexes import index_config
 
 SHARED = canonicalize_name("shared")

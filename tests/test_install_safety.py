@@ -10,15 +10,10 @@ import pytest
 from packaging.version import Version
 from wheelbuilder import make_wheel, tree
 
-from kiln.core.install import (
-    Desired,
-    Environment,
-    InstallRequest,
-    install_wheel,
-    install_wheels,
-    installed_distributions,
-    plan_changes,
-)
+from kiln.core.install.environment import Environment
+from kiln.core.install.installed import installed_distributions
+from kiln.core.install.installer import InstallRequest, install_wheel, install_wheels
+from kiln.core.install.plan import Desired, plan_changes
 from kiln.errors import KilnError
 
 GOOD = {"good/__init__.py": "OK = True\n"}

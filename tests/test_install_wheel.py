@@ -12,13 +12,10 @@ from pathlib import Path
 import pytest
 from wheelbuilder import make_wheel, tree
 
-from kiln.core.install import (
-    Environment,
-    find_installed,
-    install_wheel,
-    installed_distributions,
-    uninstall,
-)
+from kiln.core.install.environment import Environment
+from kiln.core.install.installed import find_installed, installed_distributions
+from kiln.core.install.installer import install_wheel
+from kiln.core.install.removal import uninstall
 from kiln.core.interpreter import Interpreter
 from kiln.core.venv import create_venv
 from kiln.errors import KilnError

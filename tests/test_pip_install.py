@@ -185,12 +185,12 @@ def test_a_wheel_whose_requires_python_excludes_the_environment_is_not_installed
     assert ok(kiln("pip", "freeze", "--python", venv, env=env)).stdout == ""
 
 
-def test_a_warm_sync_from_a_json_index_loads_no_archive_or_html_code(
+def test_a_warm_sync_loads_no_archive_reader_or_metadata_parser(
     tmp_path: Path, env: dict[str, str], index: IndexServer
 ) -> None:
     """Start-up cost: with the wheels unpacked in the cache, a sync needs neither the tar
-    reader nor the HTML parser (PEP 691 pages are JSON), and no core metadata parser. (The
-    zip reader comes with the HTTP client, through importlib.metadata.)"""
+    reader nor the core metadata parser. (The zip reader comes with the HTTP client, through
+    importlib.metadata.)"""
     import subprocess
     import sys
 
@@ -203,7 +203,7 @@ def test_a_warm_sync_from_a_json_index_loads_no_archive_or_html_code(
         "from kiln.cli.main import main\n"
         f"code = main(['pip', 'sync', {str(tmp_path / 'lock.txt')!r}, '--python', "
         f"{str(second)!r}, '--default-index', {index.url!r}, '-q'])\n"
-        "loaded = [m for m in ('tarfile', 'html.parser', 'packaging.metadata') "
+        "loaded = [m for m in ('tarfile', 'packaging.metadata') "
         "if m in sys.modules]\n"
         "print('LOADED', loaded, code, file=sys.stderr)\n"
     )
@@ -218,9 +218,12 @@ def test_the_audit_and_an_install_told_it_ran_agree_on_what_is_to_do(
 ) -> None:
     """``audit`` answers alone for requirements that are met; ``install(audited=True)``
     trusts that it was asked and goes straight to resolving (reinstalling nothing)."""
-    from kiln.core.index import ClientOptions, IndexOptions
-    from kiln.core.install import Environment
-    from kiln.core.operations import Settings, audit, install
+    from kiln.core.index.clientoptions import ClientOptions
+    from kiln.core.index.locations import IndexOptions
+    from kiln.core.install.environment import Environment
+    from kiln.core.operations.auditing import audit
+    from kiln.core.operations.installing import install
+    from kiln.core.operations.options import Settings
     from kiln.core.requirements_file import RequirementsInput, parse_requirement
 
     monkeypatch.setenv("KILN_CACHE_DIR", env["KILN_CACHE_DIR"])

@@ -40,14 +40,11 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 from resolver_universe import Universe, pins
 
-from kiln.core.resolver import (
-    CompileOptions,
-    ResolutionError,
-    TargetEnvironment,
-    render_requirements,
-    resolve,
-    resolve_universal,
-)
+from kiln.core.resolver.compile import CompileOptions, render_requirements
+from kiln.core.resolver.driver import resolve
+from kiln.core.resolver.environment import TargetEnvironment
+from kiln.core.resolver.errors import ResolutionError
+from kiln.core.resolver.universal import resolve_universal
 
 CASES = Path(__file__).parent / "resolver_cases"
 CASE_KEYS = {"description", "packages", "requirements", "constraints", "prerelease",

@@ -5,7 +5,9 @@ from __future__ import annotations
 from packaging.requirements import Requirement
 from resolver_universe import Universe, linux
 
-from kiln.core.resolver import CompileOptions, Resolution, render_requirements, resolve
+from kiln.core.resolver.compile import CompileOptions, render_requirements
+from kiln.core.resolver.driver import resolve
+from kiln.core.resolver.resolution import Resolution
 
 
 def _resolution() -> Resolution:

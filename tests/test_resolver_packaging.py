@@ -6,7 +6,9 @@ import pytest
 from packaging.requirements import Requirement
 from resolver_universe import Universe, linux, solve
 
-from kiln.core.resolver import ResolutionError, TargetEnvironment, resolve
+from kiln.core.resolver.driver import resolve
+from kiln.core.resolver.environment import TargetEnvironment
+from kiln.core.resolver.errors import ResolutionError
 from kiln.core.resolver.versions import Point, specifier_set_range
 
 
@@ -260,7 +262,7 @@ def test_constraint_pins_narrow_but_overridden_packages_do_not() -> None:
 
 
 def test_failure_with_a_narrowed_pin_still_explains_against_every_version() -> None:
-    from kiln.core.resolver import ResolutionError
+    from kiln.core.resolver.errors import ResolutionError
 
     u = Universe()
     u.add("pkg", "1.0")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from resolver_universe import Universe, solve
 
-from kiln.core.resolver import ResolutionError
+from kiln.core.resolver.errors import ResolutionError
 
 
 def explanation(universe: Universe, *requirements: str) -> str:

@@ -17,7 +17,7 @@ from kiln.build.report import Reporter
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:
-    from kiln.core.index import IndexOptions
+    from kiln.core.index.locations import IndexOptions
 
 KILN_INDEX_VARIABLES = (
     "KILN_INDEX",
@@ -57,9 +57,10 @@ class KilnInstaller:
     ) -> None:
         if not requirements:
             return
-        from kiln.core.index import IndexOptions
-        from kiln.core.install import Environment
-        from kiln.core.operations import Events, Settings, install
+        from kiln.core.index.locations import IndexOptions
+        from kiln.core.install.environment import Environment
+        from kiln.core.operations.installing import install
+        from kiln.core.operations.options import Events, Settings
         from kiln.core.requirements_file import (
             RequirementsInput,
             parse_requirement,

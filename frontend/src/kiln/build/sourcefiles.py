@@ -130,9 +130,9 @@ def fetch_pinned(
 
     Only ``index`` is asked: a pinned package never comes from anywhere else.
     """
-    from kiln.core.index import IndexPackageSource
     from kiln.core.index.config import SourcePin
     from kiln.core.index.locations import IndexLocations
+    from kiln.core.index.source import IndexPackageSource
 
     label = index.name or "pinned"
     locations = IndexLocations(

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 from kiln.cli.ui import UI
 
 if TYPE_CHECKING:
-    from kiln.core.install import Environment
-    from kiln.core.operations import Events, InstallReport, Settings
+    from kiln.core.install.environment import Environment
+    from kiln.core.operations.auditing import InstallReport
+    from kiln.core.operations.options import Events, Settings
     from kiln.core.requirements_file import RequirementsInput
     from kiln.core.types import DistFile
 
@@ -278,7 +279,7 @@ def _packages(count: int) -> str:
 
 
 def _environment(args: argparse.Namespace) -> Environment:
-    from kiln.core.operations import find_environment
+    from kiln.core.operations.environment import find_environment
 
     return find_environment(args.python, system=args.system)
 
@@ -297,8 +298,9 @@ def _environment_to_change(args: argparse.Namespace, ui: UI) -> Environment:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    from kiln.core.index import ClientOptions, IndexOptions
-    from kiln.core.operations import Settings
+    from kiln.core.index.clientoptions import ClientOptions
+    from kiln.core.index.locations import IndexOptions
+    from kiln.core.operations.options import Settings
     from kiln.project.indexes import find_configured_pyproject
 
     return Settings(
@@ -362,7 +364,7 @@ class _Progress:
         self.lock = threading.Lock()
 
     def events(self) -> Events:
-        from kiln.core.operations import Events
+        from kiln.core.operations.options import Events
 
         return Events(downloaded=self.downloaded, building=self.building)
 
@@ -379,7 +381,7 @@ class _Progress:
             self.ui.debug(f"Downloaded {file.filename}")
 
     def building(self, label: str) -> None:
-        from kiln.core.index import redact
+        from kiln.core.index.redaction import redact
 
         with self.lock:
             self.ui.info(f"   Building {redact(label)}")
@@ -415,13 +417,13 @@ def _warm_up(args: argparse.Namespace) -> None:
     """Let the trusted certificates load in the background while the command imports the
     rest of its code, unless no index will be asked."""
     if not (args.offline or args.no_index):
-        from kiln.core.index import warm_up_tls
+        from kiln.core.index.tls import warm_up_tls
 
         warm_up_tls()
 
 
 def _install(args: argparse.Namespace, ui: UI) -> int:
-    from kiln.core.operations import audit
+    from kiln.core.operations.auditing import audit
 
     inputs = _inputs(
         args.packages, args.requirements, args.editable, args.constraints,
@@ -437,7 +439,7 @@ def _install(args: argparse.Namespace, ui: UI) -> int:
     report = audit(env, inputs, settings)
     if report is None:
         _warm_up(args)
-        from kiln.core.operations import install
+        from kiln.core.operations.installing import install
         _imports_done()
 
         report = install(env, inputs, settings, _Progress(ui).events(), audited=True)
@@ -447,7 +449,7 @@ def _install(args: argparse.Namespace, ui: UI) -> int:
 
 def _sync(args: argparse.Namespace, ui: UI) -> int:
     _warm_up(args)
-    from kiln.core.operations import sync
+    from kiln.core.operations.installing import sync
     _imports_done()
 
     inputs = _inputs((), args.src_files, (), args.constraints, no_sources=args.no_sources)
@@ -460,7 +462,7 @@ def _sync(args: argparse.Namespace, ui: UI) -> int:
 def _uninstall(args: argparse.Namespace, ui: UI) -> int:
     import time
 
-    from kiln.core.operations import uninstall_packages
+    from kiln.core.operations.uninstalling import uninstall_packages
 
     names = list(args.packages)
     if args.requirements:
@@ -485,7 +487,7 @@ def _uninstall(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _compile_command(args: argparse.Namespace) -> str:
-    from kiln.core.index import redact
+    from kiln.core.index.redaction import redact
 
     words = ["kiln", "pip", "compile", *args.src_files]
     if args.output_file:
@@ -508,9 +510,10 @@ def _compile_command(args: argparse.Namespace) -> str:
 
 def _compile(args: argparse.Namespace, ui: UI) -> int:
     _warm_up(args)
-    from kiln.core.operations import compile_requirements
+    from kiln.core.operations.compiling import compile_requirements
     _imports_done()
-    from kiln.core.resolver import CompileOptions, TargetEnvironment
+    from kiln.core.resolver.compile import CompileOptions
+    from kiln.core.resolver.environment import TargetEnvironment
 
     if args.python is not None and (args.python_version or args.python_platform):
         ui.error("`--python` cannot be combined with `--python-version` or `--python-platform`",
@@ -558,7 +561,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def _list(args: argparse.Namespace, ui: UI) -> int:
-    from kiln.core.install import installed_distributions
+    from kiln.core.install.installed import installed_distributions
     from kiln.core.operations.listing import freeze_line, list_columns, list_json
 
     dists = installed_distributions(_environment(args))
@@ -578,7 +581,7 @@ def _list(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _freeze(args: argparse.Namespace, ui: UI) -> int:
-    from kiln.core.install import installed_distributions
+    from kiln.core.install.installed import installed_distributions
     from kiln.core.operations.listing import freeze_line
 
     for dist in installed_distributions(_environment(args)):

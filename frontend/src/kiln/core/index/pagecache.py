@@ -7,6 +7,13 @@ When a page's bytes are the same as in an earlier run, the files it lists are th
 too, so this cache keeps them, keyed by a digest of the page URL, media type and body,
 in a compact form that loads several times faster than the page parses.
 
+What an entry holds depends on the code that parsed and stored it, so its name also
+carries :data:`FORMAT`: a digest of that code (the files of the modules that parse pages
+and lay out entries, read once per process), of the Python version and of the version
+of ``packaging``. Any change to that code, a fix to the parser included, names other
+entries: a page parsed by older code is parsed again, and the new entry replaces the old
+one. Where that code cannot be read (a module loaded from no file), nothing is cached.
+
 An entry is a small table first (the distinct versions, tag sets and ``requires-python``
 values, and where each version's rows are), then the rows of the files, version by
 version. A caller that wants a few versions of a big page (a pin) reads the table and
@@ -22,23 +29,25 @@ from __future__ import annotations
 import hashlib
 import marshal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any, BinaryIO
 
+import packaging
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from kiln.core import types as core_types
 from kiln.core.fileio import write_atomic
+from kiln.core.index import narrowing, simple
 from kiln.core.index.narrowing import narrow, pinned_release, release_key, version_test
 from kiln.core.index.simple import build_dist_file
 from kiln.core.types import DistFile
 
 BUCKET = "pages-v1"
-#: Changes whenever the stored layout or the page parser's output changes.
-_FORMAT = b"kiln-parsed-page-4"
 #: The first read of an entry: the table and, for most pages, every row with it.
 _FIRST_READ = 1 << 16
 #: Tags by their text, shared by the pages of a run: most tags recur on many pages.
@@ -47,8 +56,34 @@ _TAGS: dict[str, Tag] = {}
 _FEW = 4
 #: Bytes before the table, giving its length.
 _LENGTH = 4
-#: Python's marshal format can change between versions.
-_PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}".encode()
+
+
+def code_key(modules: Iterable[ModuleType]) -> str | None:
+    """A digest of the files ``modules`` were loaded from (their source, or their byte code
+    when installed without it), the Python version (the :mod:`marshal` format and the
+    standard library's URL and HTML parsing) and the version of ``packaging`` (filename,
+    version and tag parsing). None when a module was loaded from no file."""
+    digest = hashlib.sha256(f"{sys.version}\0{packaging.__version__}".encode())
+    for module in modules:
+        spec = module.__spec__
+        get_data = getattr(spec.loader, "get_data", None) if spec is not None else None
+        if spec is None or get_data is None or not spec.has_location or spec.origin is None:
+            return None
+        try:
+            code = get_data(spec.origin)
+        except OSError:
+            return None
+        if not isinstance(code, bytes):
+            return None
+        digest.update(b"\0" + module.__name__.encode() + b"\0" + code)
+    return digest.hexdigest()
+
+
+#: The modules whose code decides what an entry holds: the page parsers, the release keys
+#: of the table, the record of a file and the layout (this module).
+CODE = (simple, narrowing, core_types, sys.modules[__name__])
+#: Part of every entry's name: entries stored by other code are never read.
+FORMAT = code_key(CODE)
 
 
 class ParsedPageCache:
@@ -73,9 +108,11 @@ class ParsedPageCache:
         this exact page was parsed before, else from ``parse()`` (and then stored).
         With ``versions``, only the files of the versions it contains: from the cache,
         the others are never built. ``digest`` is the body's hex sha256, when known."""
-        page = _digest(url.encode("utf-8"), content_type.encode("utf-8"))
-        content = (digest or hashlib.sha256(body).hexdigest())[:32]
-        path = self.root / project / f"{page}-{content}"
+        if FORMAT is None:
+            return narrow(parse(), versions)
+        page = _digest(url.encode("utf-8"), content_type.encode("utf-8"))[:16]
+        content = _digest(FORMAT.encode(), (digest or hashlib.sha256(body).hexdigest()).encode())
+        path = self.root / project / f"{page}-{content[:32]}"
         try:
             with open(path, "rb") as entry:
                 loaded = _load(entry, project, index, versions)
@@ -90,7 +127,8 @@ class ParsedPageCache:
     def _store(self, path: Path, page: str, files: Sequence[DistFile]) -> None:
         try:
             write_atomic(path, _dump(files))
-            # Older versions of the same page are of no further use.
+            # Older versions of the same page, or ones stored by other code, are of no
+            # further use.
             for sibling in path.parent.iterdir():
                 if sibling.name.startswith(f"{page}-") and sibling.name != path.name:
                     sibling.unlink(missing_ok=True)
@@ -99,10 +137,7 @@ class ParsedPageCache:
 
 
 def _digest(*parts: bytes) -> str:
-    digest = hashlib.sha256(_FORMAT + b"\0" + _PYTHON)
-    for part in parts:
-        digest.update(b"\0" + part)
-    return digest.hexdigest()[:16]
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()
 
 
 def _dump(files: Sequence[DistFile]) -> bytes:

@@ -17,7 +17,7 @@ from kiln.core.operations.options import Settings
 from kiln.core.requirements_file import RequirementsInput, RequirementSpec
 
 if TYPE_CHECKING:
-    from kiln.core.resolver import Resolution
+    from kiln.core.resolver.resolution import Resolution
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def audit(
     """``Audited N packages`` when installing ``inputs`` into ``env`` has nothing to do: no
     upgrade or reinstall is asked for and every requirement is met by an installed
     distribution (its top level: dependencies are not looked at). None when
-    :func:`kiln.core.operations.install` would resolve."""
+    :func:`kiln.core.operations.installing.install` would resolve."""
     installed = {dist.name: dist for dist in installed_distributions(env)}
     specs = inputs.requirements
     if not nothing_to_do(specs, settings or Settings(), installed, target_of(env).markers):

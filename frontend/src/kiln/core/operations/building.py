@@ -1,6 +1,6 @@
 """Turning sources into wheels: sdists, local projects, archives and git references.
 
-:class:`SourceBuilder` is the resolver's :class:`~kiln.core.resolver.MetadataBuilder`:
+:class:`SourceBuilder` is the resolver's :class:`~kiln.core.resolver.provider.MetadataBuilder`:
 it builds through :mod:`kiln.build` (the code behind ``kiln build``), remembers each
 built wheel and the PEP 610 ``direct_url.json`` it should be installed with.
 """

@@ -10,13 +10,9 @@ from packaging.version import Version
 from kiln.core.operations.options import Events, Settings
 from kiln.core.operations.session import Session
 from kiln.core.requirements_file import RequirementsInput
-from kiln.core.resolver import (
-    CompileOptions,
-    Resolution,
-    TargetEnvironment,
-    UniversalResolution,
-    render_requirements,
-)
+from kiln.core.resolver.compile import CompileOptions, render_requirements
+from kiln.core.resolver.environment import TargetEnvironment
+from kiln.core.resolver.resolution import Resolution, UniversalResolution
 
 
 @dataclass(frozen=True)

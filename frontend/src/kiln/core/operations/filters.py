@@ -12,7 +12,7 @@ from packaging.version import Version
 
 from kiln.core.operations.building import checked_fields
 from kiln.core.operations.hashes import AllowedHashes
-from kiln.core.resolver import MetadataBuilder
+from kiln.core.resolver.provider import MetadataBuilder
 from kiln.core.types import DistFile, PackageSource
 
 if TYPE_CHECKING:

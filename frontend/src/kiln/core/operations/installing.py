@@ -11,15 +11,9 @@ from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from kiln.core.install import (
-    Desired,
-    Environment,
-    InstalledDistribution,
-    Plan,
-    apply_plan,
-    installed_distributions,
-    plan_changes,
-)
+from kiln.core.install.environment import Environment
+from kiln.core.install.installed import InstalledDistribution, installed_distributions
+from kiln.core.install.plan import Desired, Plan, apply_plan, plan_changes
 from kiln.core.operations.auditing import Change, InstallReport, nothing_to_do
 from kiln.core.operations.building import Built
 from kiln.core.operations.environment import target_of
@@ -32,7 +26,7 @@ from kiln.core.operations.hashes import (
 from kiln.core.operations.options import Events, Settings
 from kiln.core.operations.session import Session
 from kiln.core.requirements_file import RequirementsInput, RequirementSpec
-from kiln.core.resolver import Resolution, ResolvedPackage
+from kiln.core.resolver.resolution import Resolution, ResolvedPackage
 
 
 def install(

@@ -10,7 +10,8 @@ from urllib.parse import unquote, urlsplit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
-from kiln.core.install import Environment, InstalledDistribution, installed_distributions
+from kiln.core.install.environment import Environment
+from kiln.core.install.installed import InstalledDistribution, installed_distributions
 
 
 def requirements_of(

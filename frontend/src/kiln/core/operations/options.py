@@ -11,8 +11,8 @@ from kiln.core.index.clientoptions import ClientOptions
 from kiln.core.index.locations import IndexOptions
 
 if TYPE_CHECKING:
-    from kiln.core.install import LinkMode
-    from kiln.core.resolver import PrereleaseMode
+    from kiln.core.install.linking import LinkMode
+    from kiln.core.resolver.provider import PrereleaseMode
     from kiln.core.types import DistFile
 
 

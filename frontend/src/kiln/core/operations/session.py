@@ -11,21 +11,19 @@ from types import TracebackType
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from kiln.core.index import IndexLocations, IndexOptions, IndexPackageSource, resolve_locations
 from kiln.core.index.configfiles import discover, load_settings
+from kiln.core.index.locations import IndexLocations, IndexOptions, resolve_locations
+from kiln.core.index.source import IndexPackageSource
 from kiln.core.operations.building import SourceBuilder
 from kiln.core.operations.filters import FilteredSource, NoDepsBuilder
 from kiln.core.operations.hashes import AllowedHashes, allowed_hashes
 from kiln.core.operations.options import Events, Settings
 from kiln.core.requirements_file import RequirementsInput
-from kiln.core.resolver import (
-    MetadataBuilder,
-    Resolution,
-    ResolutionError,
-    TargetEnvironment,
-    UniversalResolution,
-)
-from kiln.core.resolver import resolve as run_resolver
+from kiln.core.resolver.driver import resolve as run_resolver
+from kiln.core.resolver.environment import TargetEnvironment
+from kiln.core.resolver.errors import ResolutionError
+from kiln.core.resolver.provider import MetadataBuilder
+from kiln.core.resolver.resolution import Resolution, UniversalResolution
 from kiln.project.indexes import index_config
 
 
@@ -128,7 +126,7 @@ class Session:
 
     def resolve_universal(self, python: Version, *, no_deps: bool = False) -> UniversalResolution:
         """Resolve the inputs for every environment with Python ``python`` or newer."""
-        from kiln.core.resolver import resolve_universal  # the marker algebra: only here
+        from kiln.core.resolver.universal import resolve_universal  # the marker algebra: only here
 
         source, builder = self._resolver_inputs(no_deps)
         return resolve_universal(

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 
 from packaging.utils import canonicalize_name
 
-from kiln.core.install import Environment, Removal, find_installed, uninstall
+from kiln.core.install.environment import Environment
+from kiln.core.install.installed import find_installed
+from kiln.core.install.removal import Removal, uninstall
 
 
 @dataclass

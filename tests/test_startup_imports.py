@@ -1,38 +1,32 @@
-"""The core packages re-export their public names lazily, so commands import only what they use."""
+"""Start-up cost: a command imports only the code it uses.
+
+The core packages' ``__init__`` modules import nothing; callers import each name from the
+module that defines it.
+"""
 
 from __future__ import annotations
 
 import ast
-import importlib
-import pkgutil
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pytest
 
-PACKAGES = ["kiln.core.operations", "kiln.core.install", "kiln.core.resolver", "kiln.core.index"]
+PACKAGES = ["kiln.core", "kiln.core.operations", "kiln.core.install", "kiln.core.resolver",
+            "kiln.core.index"]
 
 
 @pytest.mark.parametrize("package", PACKAGES)
-def test_no_exported_name_is_also_a_submodule(package: str) -> None:
-    # Importing a submodule sets the package attribute of the same name to the module,
-    # which would hide a lazily exported function of that name.
-    module = importlib.import_module(package)
-    submodules = {info.name for info in pkgutil.iter_modules(module.__path__)}
-    assert not submodules & set(module.__all__)
-
-
-@pytest.mark.parametrize("package", PACKAGES)
-def test_every_exported_name_resolves_to_its_object(package: str) -> None:
-    module = importlib.import_module(package)
-    for info in pkgutil.iter_modules(module.__path__):
-        importlib.import_module(f"{package}.{info.name}")
-    for name in module.__all__:
-        assert not isinstance(getattr(module, name), types.ModuleType), name
-    with pytest.raises(AttributeError, match="no attribute 'missing_name'"):
-        getattr(module, "missing_name")  # noqa: B009
+def test_importing_a_core_package_loads_none_of_its_modules(package: str) -> None:
+    probe = (
+        "import sys\n"
+        f"import {package}\n"
+        f"print(sorted(m for m in sys.modules if m.startswith('{package}.')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout == "[]\n"
 
 
 #: What a command that needs no resolution must not load.
@@ -42,12 +36,16 @@ HEAVY = ("kiln.core.resolver.pubgrub", "kiln.core.install.installer", "kiln.core
 
 def _run_in_process(argv: list[str], cwd: Path) -> tuple[str, list[str], int]:
     """Run ``kiln argv`` in a fresh interpreter: its diagnostics, the heavy modules it
-    loaded and its exit status."""
+    loaded (and, for ``--version`` and ``--help``, every core module) and its exit status."""
     probe = (
         "import sys\n"
         "from kiln.cli.main import main\n"
-        f"code = main({argv!r})\n"
-        f"print('LOADED', [m for m in {HEAVY!r} if m in sys.modules], code, file=sys.stderr)\n"
+        "try:\n"
+        f"    code = main({argv!r})\n"
+        "except SystemExit as exit:\n"
+        "    code = exit.code\n"
+        f"heavy = [m for m in sys.modules if m in {HEAVY!r} or m.startswith('kiln.core')]\n"
+        "print('LOADED', heavy, code, file=sys.stderr)\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             cwd=cwd, check=False)
@@ -56,9 +54,16 @@ def _run_in_process(argv: list[str], cwd: Path) -> tuple[str, list[str], int]:
     return diagnostics, ast.literal_eval(loaded), int(code)
 
 
+@pytest.mark.parametrize("argv", [["--version"], ["pip", "install", "--help"]])
+def test_version_and_help_load_no_core_module(tmp_path: Path, argv: list[str]) -> None:
+    _, loaded, code = _run_in_process(argv, tmp_path)
+    assert (loaded, code) == ([], 0)
+
+
 def test_listing_installed_packages_loads_no_resolver_and_no_http_client(tmp_path: Path) -> None:
     _, loaded, code = _run_in_process(["pip", "list", "--python", sys.executable], tmp_path)
-    assert (loaded, code) == ([], 0)
+    assert not set(loaded) & set(HEAVY)
+    assert code == 0
 
 
 def test_installing_what_is_installed_already_loads_no_resolver_and_no_http_client(
@@ -69,4 +74,5 @@ def test_installing_what_is_installed_already_loads_no_resolver_and_no_http_clie
             "--offline"]
     diagnostics, loaded, code = _run_in_process(argv, tmp_path)
     assert "Audited 1 package in " in diagnostics
-    assert (loaded, code) == ([], 0)
+    assert not set(loaded) & set(HEAVY)
+    assert code == 0
