@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from kiln.core.install.environment import Environment
+from kiln.core.install.envlock import STAGING_PREFIX
 from kiln.core.install.installed import (
     InstalledDistribution,
     installed_distributions,
@@ -30,7 +31,7 @@ from kiln.core.install.linking import LinkMode
 from kiln.core.install.record import entry_for, parse_rows, render_rows
 from kiln.core.install.removal import Removal, apply_removal, plan_removal, prune_directories
 from kiln.core.install.scripts import EntryPoint, launcher, parse_entry_points, rewrite_placeholder
-from kiln.core.install.transaction import STAGING_PREFIX, Transaction
+from kiln.core.install.transaction import Transaction
 from kiln.core.install.wheel import UnpackedWheel, unpack_wheel, unpacked_already
 from kiln.errors import KilnError
 

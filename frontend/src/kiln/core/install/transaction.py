@@ -27,9 +27,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
+from kiln.core.install.envlock import STAGING_PREFIX
 from kiln.core.install.linking import LinkMode, link_or_copy, move
 
-STAGING_PREFIX = ".kiln-tmp-"
 _serial = itertools.count()
 
 

@@ -20,6 +20,7 @@ from kiln.core.install import (
     installed_distributions,
     plan_changes,
 )
+from kiln.core.install.envlock import changing
 from kiln.core.operations.auditing import Change, InstallReport, nothing_to_do
 from kiln.core.operations.building import Built
 from kiln.core.operations.hashes import (
@@ -63,6 +64,21 @@ def sync(
 
 
 def _run(
+    env: Environment,
+    inputs: RequirementsInput,
+    settings: Settings,
+    events: Events,
+    *,
+    sync: bool,
+    audit: bool,
+) -> InstallReport:
+    # One change at a time: what is installed is read under the lock, so it is still true
+    # when the plan made from it is carried out.
+    with changing(env):
+        return _run_locked(env, inputs, settings, events, sync=sync, audit=audit)
+
+
+def _run_locked(
     env: Environment,
     inputs: RequirementsInput,
     settings: Settings,

@@ -1,0 +1,240 @@
+"""Hostile and unlucky conditions around installing (issue #17), with real `kiln` processes,
+real virtual environments, real wheels and a real loopback index:
+
+* concurrent kiln processes changing one environment take turns (its `.lock`), and an
+  installed distribution that lost files listed in its RECORD is installed again;
+* staging directories left by a process killed mid-install are removed by the next run.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from indexserver import IndexServer, build_wheel
+from pip_helpers import base_env, kiln, make_venv, ok, run_python
+from wheelbuilder import make_wheel
+
+pytestmark = pytest.mark.usefixtures("isolated_cache")
+
+
+def bulky_files(name: str, folders: int = 12, per_folder: int = 40) -> dict[str, str]:
+    """Many small modules in nested packages: a wheel whose install takes a while."""
+    files = {f"{name}/__init__.py": f"NAME = {name!r}\n"}
+    for folder in range(folders):
+        files[f"{name}/part{folder}/__init__.py"] = ""
+        for module in range(per_folder):
+            files[f"{name}/part{folder}/mod{module}.py"] = f"VALUE = {folder * 1000 + module}\n"
+    return files
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    wheels = tmp_path_factory.mktemp("hostile-wheels")
+    server = IndexServer()
+    for name in ("alpha", "beta", "gamma"):
+        server.add(make_wheel(wheels, name, "1.0", bulky_files(name)))
+    server.add(make_wheel(wheels, "huge", "1.0", bulky_files("huge", folders=40, per_folder=100)))
+    server.add(make_wheel(wheels, "app", "1.0", {"app.py": "import lib\n"}, requires=("lib",)))
+    server.add(make_wheel(wheels, "lib", "1.0", bulky_files("lib", folders=2, per_folder=5)))
+    server.add(make_wheel(wheels, "evil", "1.0", {
+        "evil.py": "", "evil-1.0.data/data/bin/python3": "#!/bin/sh\necho owned\n",
+    }))
+    server.add(build_wheel(wheels, "plain", "1.0"))
+    with server:
+        yield server
+
+
+@pytest.fixture
+def environ(tmp_path: Path) -> dict[str, str]:
+    return base_env(tmp_path / "cache")
+
+
+def pip(venv: Path, environ: dict[str, str], index: IndexServer, *args: str | Path
+        ) -> subprocess.CompletedProcess[str]:
+    return kiln("pip", *args, "--python", venv, "--default-index", index.url, env=environ)
+
+
+def pip_process(venv: Path, environ: dict[str, str], index: IndexServer, *args: str
+                ) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "kiln", "pip", *args, "--python", str(venv),
+         "--default-index", index.url],
+        env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def site_packages(venv: Path) -> Path:
+    return next((venv / "lib").glob("python*/site-packages"))
+
+
+def missing_recorded_files(venv: Path) -> dict[str, list[str]]:
+    """For each installed distribution, the files its RECORD lists that do not exist."""
+    site = site_packages(venv)
+    missing: dict[str, list[str]] = {}
+    for record in sorted(site.glob("*.dist-info/RECORD")):
+        for row in csv.reader(record.read_text("utf-8").splitlines()):
+            if not os.path.lexists(site / row[0]):
+                missing.setdefault(record.parent.name, []).append(row[0])
+    return missing
+
+
+def wait_until_blocked(process: subprocess.Popen[str], timeout: float = 120) -> None:
+    """Wait until ``process`` waits for a file lock (Linux lists waiters in /proc/locks)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"it did not wait for the lock: {process.communicate()}"
+        waiting = [line.split() for line in Path("/proc/locks").read_text().splitlines()
+                   if " -> " in line]
+        if any(str(process.pid) in fields for fields in waiting):
+            return
+        time.sleep(0.01)
+    pytest.fail("it never waited for the lock")
+
+
+def staging_leftovers(venv: Path) -> list[str]:
+    return sorted(p.name for p in site_packages(venv).glob(".kiln-tmp-*"))
+
+
+# -- 1. one change at a time; distributions missing files are installed again ---------
+
+
+def test_concurrent_installs_into_one_environment_take_turns_and_leave_it_whole(
+    tmp_path: Path, environ: dict[str, str], index: IndexServer
+) -> None:
+    for round_number in range(3):
+        venv = make_venv(tmp_path / f"venv{round_number}", environ)
+        installers = [
+            pip_process(venv, environ, index, "install", "alpha", "beta", "gamma")
+            for _ in range(3)
+        ]
+        outcomes = [(p.wait(timeout=300), *p.communicate()) for p in installers]
+        for code, _out, err in outcomes:
+            assert code == 0, err
+            assert "Traceback" not in err
+        assert missing_recorded_files(venv) == {}
+        assert staging_leftovers(venv) == []
+        # One process installed everything; the others, waiting for the lock, then found
+        # it all in place.
+        installed = [err for _code, _out, err in outcomes if "Installed 3 packages" in err]
+        assert len(installed) == 1, [err for _code, _out, err in outcomes]
+        assert run_python(venv, "import alpha.part11.mod39, beta, gamma; "
+                                "print(alpha.part11.mod39.VALUE)") == "11039"
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux's /proc/locks")
+def test_an_install_waits_for_the_environment_lock_held_by_another_program(
+    tmp_path: Path, environ: dict[str, str], index: IndexServer
+) -> None:
+    from filelock import FileLock  # what other tools (and uv's flock) take on `.lock`
+
+    venv = make_venv(tmp_path / "venv", environ)
+    holder = FileLock(str(venv / ".lock"))
+    with holder:
+        installer = pip_process(venv, environ, index, "install", "plain")
+        wait_until_blocked(installer)
+        assert not list(site_packages(venv).glob("plain*"))
+    code = installer.wait(timeout=120)
+    _out, err = installer.communicate()
+    assert code == 0, err
+    assert " + plain==1.0" in err
+
+
+def test_an_install_puts_back_files_missing_from_a_record(
+    tmp_path: Path, environ: dict[str, str], index: IndexServer
+) -> None:
+    venv = make_venv(tmp_path / "venv", environ)
+    ok(pip(venv, environ, index, "install", "alpha"))
+    lost = site_packages(venv) / "alpha" / "part3" / "mod7.py"
+    lost.unlink()
+    assert missing_recorded_files(venv) == {"alpha-1.0.dist-info": ["alpha/part3/mod7.py"]}
+    repaired = ok(pip(venv, environ, index, "install", "alpha"))
+    assert " - alpha==1.0\n + alpha==1.0\n" in repaired.stderr
+    assert lost.read_text() == "VALUE = 3007\n"
+    assert missing_recorded_files(venv) == {}
+    # Whole again: the next install has nothing to do.
+    assert "Audited 1 package" in ok(pip(venv, environ, index, "install", "alpha")).stderr
+
+
+def test_sync_puts_back_a_dependency_missing_files(
+    tmp_path: Path, environ: dict[str, str], index: IndexServer
+) -> None:
+    venv = make_venv(tmp_path / "venv", environ)
+    ok(pip(venv, environ, index, "install", "app"))
+    for module in (site_packages(venv) / "lib" / "part1").glob("mod*.py"):
+        module.unlink()
+    pins = tmp_path / "requirements.txt"
+    pins.write_text("app==1.0\nlib==1.0\n")
+    result = ok(pip(venv, environ, index, "sync", pins))
+    assert " - lib==1.0\n + lib==1.0\n" in result.stderr
+    assert "app==1.0" not in result.stderr  # whole: kept as it is
+    assert missing_recorded_files(venv) == {}
+
+
+# -- 3. leftovers of dead processes -----------------------------------------------------
+
+
+def test_the_next_install_removes_the_staging_directory_of_a_killed_install(
+    tmp_path: Path, environ: dict[str, str], index: IndexServer
+) -> None:
+    venv = make_venv(tmp_path / "venv", environ)
+    ok(pip(venv, environ, index, "install", "huge"))  # fills the cache: later runs only link
+    site = site_packages(venv)
+    left: list[str] = []
+    for _attempt in range(10):
+        installer = pip_process(venv, environ, index, "install", "--reinstall", "huge")
+        while installer.poll() is None and not left:
+            left = staging_leftovers(venv)
+            time.sleep(0.002)
+        if left:
+            installer.send_signal(signal.SIGKILL)
+            installer.wait(timeout=60)
+            break
+        installer.communicate()
+    else:
+        pytest.fail("no install was caught in the middle in ten attempts")
+    assert installer.returncode == -signal.SIGKILL
+    assert staging_leftovers(venv)  # what the dead process left behind
+    ok(pip(venv, environ, index, "install", "huge"))
+    assert staging_leftovers(venv) == []
+    assert missing_recorded_files(venv) == {}
+    assert (site / "huge-1.0.dist-info" / "RECORD").is_file()
+    assert run_python(venv, "import huge.part39.mod99 as m; print(m.VALUE)") == "39099"
+
+
+def test_a_run_with_nothing_to_do_removes_staging_left_by_a_dead_process(
+    tmp_path: Path, environ: dict[str, str], index: IndexServer
+) -> None:
+    venv = make_venv(tmp_path / "venv", environ)
+    ok(pip(venv, environ, index, "install", "plain"))
+    left = site_packages(venv) / ".kiln-tmp-dead1234"
+    (left / "0-1" / "plain").mkdir(parents=True)
+    (left / "0-1" / "plain" / "big.bin").write_bytes(b"\0" * 4096)
+    result = ok(pip(venv, environ, index, "install", "plain"))
+    assert "Audited 1 package" in result.stderr
+    assert staging_leftovers(venv) == []
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux's /proc/locks")
+def test_staging_is_left_alone_while_another_process_holds_the_lock(
+    tmp_path: Path, environ: dict[str, str], index: IndexServer
+) -> None:
+    from filelock import FileLock
+
+    venv = make_venv(tmp_path / "venv", environ)
+    ok(pip(venv, environ, index, "install", "plain"))
+    live = site_packages(venv) / ".kiln-tmp-live"
+    live.mkdir()
+    with FileLock(str(venv / ".lock")):  # its owner is alive and busy
+        auditor = pip_process(venv, environ, index, "install", "plain")
+        wait_until_blocked(auditor)
+        assert live.is_dir()
+    assert auditor.wait(timeout=120) == 0
+    assert not live.exists()
