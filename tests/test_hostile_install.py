@@ -3,6 +3,8 @@ real virtual environments, real wheels and a real loopback index:
 
 * concurrent kiln processes changing one environment take turns (its `.lock`), and an
   installed distribution that lost files listed in its RECORD is installed again;
+* a wheel cannot overwrite the environment's interpreter, `pyvenv.cfg`, activation scripts
+  or any file no installed distribution owns, and uninstalling never removes them;
 * staging directories left by a process killed mid-install are removed by the next run.
 """
 
@@ -20,7 +22,10 @@ from pathlib import Path
 import pytest
 from indexserver import IndexServer, build_wheel
 from pip_helpers import base_env, kiln, make_venv, ok, run_python
-from wheelbuilder import make_wheel
+from wheelbuilder import make_wheel, tree
+
+from kiln.core.install import Environment, install_wheel, installed_distributions, uninstall
+from kiln.errors import KilnError
 
 pytestmark = pytest.mark.usefixtures("isolated_cache")
 
@@ -176,6 +181,108 @@ def test_sync_puts_back_a_dependency_missing_files(
     assert " - lib==1.0\n + lib==1.0\n" in result.stderr
     assert "app==1.0" not in result.stderr  # whole: kept as it is
     assert missing_recorded_files(venv) == {}
+
+
+# -- 2. what a wheel may overwrite ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("files", "entry_points", "shown"),
+    [
+        ({"evil-1.0.data/data/bin/python3": "#!/bin/sh\n"}, None, "bin/python3"),
+        ({"evil-1.0.data/data/bin/python": "#!/bin/sh\n"}, None, "bin/python"),
+        ({"evil-1.0.data/data/pyvenv.cfg": "home = /tmp\n"}, None, "pyvenv.cfg"),
+        ({"evil-1.0.data/scripts/activate": "echo owned\n"}, None, "bin/activate"),
+        ({"evil.py": ""}, "[console_scripts]\npython3 = evil:main\n", "bin/python3"),
+    ],
+    ids=["data-interpreter", "data-python", "pyvenv-cfg", "activate-script", "entry-point"],
+)
+def test_a_wheel_cannot_overwrite_the_environment_s_own_files(
+    env: Environment, tmp_path: Path, files: dict[str, str], entry_points: str | None, shown: str
+) -> None:
+    wheel = make_wheel(tmp_path, "evil", "1.0", {"evil_pkg/__init__.py": "", **files},
+                       entry_points=entry_points)
+    before = tree(env.prefix)
+    pyvenv = (env.prefix / "pyvenv.cfg").read_text()
+    with pytest.raises(KilnError, match=f"would overwrite `{shown}`, a file of the environment") as caught:
+        install_wheel(env, wheel)
+    assert "`evil-1.0-py3-none-any.whl`" in caught.value.message
+    assert caught.value.hint is not None and "nothing of it was installed" in caught.value.hint
+    assert tree(env.prefix) == before
+    assert (env.prefix / "pyvenv.cfg").read_text() == pyvenv
+    assert installed_distributions(env) == []
+    check = subprocess.run([str(env.python), "-c", "print('still python')"],
+                           capture_output=True, text=True)
+    assert check.stdout == "still python\n"
+
+
+def test_a_wheel_cannot_overwrite_a_file_no_distribution_owns(
+    env: Environment, tmp_path: Path
+) -> None:
+    mine = env.site_packages / "sitecustomize.py"
+    mine.write_text("# the user's own start-up code\n")
+    wheel = make_wheel(tmp_path, "grabby", "1.0", {"sitecustomize.py": "print('owned')\n",
+                                                   "grabby/__init__.py": ""})
+    before = tree(env.prefix)
+    with pytest.raises(KilnError, match=r"would overwrite `lib/python3\.\d+/site-packages/"
+                                        r"sitecustomize\.py`, which no installed package lists"):
+        install_wheel(env, wheel)
+    assert tree(env.prefix) == before
+    assert mine.read_text() == "# the user's own start-up code\n"
+
+
+def test_a_file_another_distribution_owns_may_be_replaced(
+    env: Environment, tmp_path: Path
+) -> None:
+    install_wheel(env, make_wheel(tmp_path, "first", "1.0", {"shared.py": "WHO = 1\n"}))
+    install_wheel(env, make_wheel(tmp_path, "second", "1.0", {"shared.py": "WHO = 2\n"}))
+    assert (env.site_packages / "shared.py").read_text() == "WHO = 2\n"
+
+
+def test_files_an_interrupted_install_left_with_the_same_content_may_be_replaced(
+    env: Environment, tmp_path: Path
+) -> None:
+    # A killed install can leave a package's files in place without its .dist-info.
+    (env.site_packages / "partial").mkdir()
+    (env.site_packages / "partial" / "__init__.py").write_text("X = 1\n")
+    (env.site_packages / "partial" / "__pycache__").mkdir()
+    (env.site_packages / "partial" / "__pycache__" / "mod.cpython-39.pyc").write_bytes(b"old")
+    wheel = make_wheel(tmp_path, "partial", "1.0", {
+        "partial/__init__.py": "X = 1\n", "partial/__pycache__/mod.cpython-39.pyc": b"new",
+    })
+    install_wheel(env, wheel)
+    assert [d.name for d in installed_distributions(env)] == ["partial"]
+    assert (env.site_packages / "partial" / "__pycache__" / "mod.cpython-39.pyc").read_bytes() == b"new"
+
+
+def test_uninstall_never_removes_the_environment_s_own_files(
+    env: Environment, tmp_path: Path
+) -> None:
+    install_wheel(env, make_wheel(tmp_path, "claims", "1.0", {"claims.py": ""}))
+    record = env.site_packages / "claims-1.0.dist-info" / "RECORD"
+    relative = os.path.relpath(env.prefix, env.site_packages)
+    with record.open("a") as handle:  # as another installer might have written it
+        handle.write(f"{relative}/bin/python3,,\n{relative}/pyvenv.cfg,,\n")
+    removal = uninstall(env, "claims")
+    assert sorted(removal.skipped) == [f"{relative}/bin/python3", f"{relative}/pyvenv.cfg"]
+    assert (env.prefix / "bin" / "python3").exists()
+    assert (env.prefix / "pyvenv.cfg").exists()
+    assert not (env.site_packages / "claims.py").exists()
+
+
+def test_kiln_pip_install_refuses_a_wheel_that_replaces_the_interpreter(
+    tmp_path: Path, environ: dict[str, str], index: IndexServer
+) -> None:
+    venv = make_venv(tmp_path / "venv", environ)
+    interpreter = os.readlink(venv / "bin" / "python3")
+    result = pip(venv, environ, index, "install", "evil")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert (f"error: cannot install `evil-1.0-py3-none-any.whl` into `{venv}`: it would "
+            "overwrite `bin/python3`, a file of the environment itself") in result.stderr
+    assert os.readlink(venv / "bin" / "python3") == interpreter
+    assert not (site_packages(venv) / "evil.py").exists()
+    assert run_python(venv, "print('ok')") == "ok"
 
 
 # -- 3. leftovers of dead processes -----------------------------------------------------

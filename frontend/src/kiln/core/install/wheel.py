@@ -30,6 +30,7 @@ from packaging.version import InvalidVersion, Version
 from kiln.core.cachedir import cache_root
 from kiln.core.fileio import file_sha256
 from kiln.core.install.installed import read_headers
+from kiln.core.install.ownership import INTERPRETER_NAME
 from kiln.core.install.record import ACCEPTED_ALGORITHMS, encode_digest, parse_record
 from kiln.core.statmemo import StatMemo
 from kiln.errors import KilnError
@@ -41,7 +42,6 @@ CACHE_BUCKET = "wheels-v1"
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 DATA_KEYS = frozenset({"purelib", "platlib", "scripts", "data", "headers"})
 _SIGNATURES = frozenset({"RECORD.jws", "RECORD.p7s"})
-_INTERPRETER_NAME = re.compile(r"^(python|pythonw|pypy|graalpy)(\d+(\.\d+t?)?)?(\.exe)?$")
 
 
 @dataclass(frozen=True)
@@ -293,7 +293,7 @@ def _check_data_dir(members: list[zipfile.ZipInfo], dist_info: str, filename: st
                 f"`{member.filename}` is not in a known `.data` subdirectory",
                 hint="allowed: " + ", ".join(f"`{k}`" for k in sorted(DATA_KEYS)),
             )
-        if parts[1] == "scripts" and _INTERPRETER_NAME.match(parts[-1]):
+        if parts[1] == "scripts" and INTERPRETER_NAME.match(parts[-1]):
             raise WheelError(filename, f"script `{parts[-1]}` would replace the Python interpreter")
 
 
