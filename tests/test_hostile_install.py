@@ -5,13 +5,15 @@ real virtual environments, real wheels and a real loopback index:
   installed distribution that lost files listed in its RECORD is installed again;
 * a wheel cannot overwrite the environment's interpreter, `pyvenv.cfg`, activation scripts
   or any file no installed distribution owns, and uninstalling never removes them;
-* staging directories left by a process killed mid-install are removed by the next run.
+* staging directories left by a process killed mid-install are removed by the next run;
+* a damaged download in the cache is noticed and downloaded again, or named with a hint.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from indexserver import IndexServer, build_wheel
+from indexserver import IndexServer, build_wheel, sha256_of
 from pip_helpers import base_env, kiln, make_venv, ok, run_python
 from wheelbuilder import make_wheel, tree
 
@@ -345,3 +347,68 @@ def test_staging_is_left_alone_while_another_process_holds_the_lock(
         assert live.is_dir()
     assert auditor.wait(timeout=120) == 0
     assert not live.exists()
+
+
+# -- 4. damaged downloads in the cache --------------------------------------------------
+
+
+def cached_download(environ: dict[str, str], filename: str) -> Path:
+    return next(Path(environ["KILN_CACHE_DIR"]).glob(f"files-v1/*/*/{filename}"))
+
+
+def test_a_truncated_download_in_the_cache_is_downloaded_again(
+    tmp_path: Path, environ: dict[str, str], index: IndexServer
+) -> None:
+    first = make_venv(tmp_path / "first", environ)
+    ok(pip(first, environ, index, "install", "lib"))
+    cached = cached_download(environ, "lib-1.0-py3-none-any.whl")
+    digest = sha256_of(cached)
+    with cached.open("r+b") as handle:
+        handle.truncate(cached.stat().st_size // 2)
+    # The unpacked copy is gone too, so the archive itself has to be read.
+    for unpacked in Path(environ["KILN_CACHE_DIR"]).glob("wheels-v1/*"):
+        if (unpacked / "lib-1.0.dist-info").is_dir():
+            shutil.rmtree(unpacked)
+    downloads = len(index.requests("/files/lib-1.0-py3-none-any.whl", "GET"))
+    second = make_venv(tmp_path / "second", environ)
+    result = ok(pip(second, environ, index, "install", "lib"))
+    assert " + lib==1.0" in result.stderr
+    assert len(index.requests("/files/lib-1.0-py3-none-any.whl", "GET")) == downloads + 1
+    assert sha256_of(cached) == digest
+    assert missing_recorded_files(second) == {}
+
+
+def test_a_damaged_download_offline_is_named_with_a_hint(
+    tmp_path: Path, environ: dict[str, str], index: IndexServer
+) -> None:
+    first = make_venv(tmp_path / "first", environ)
+    ok(pip(first, environ, index, "install", "lib"))
+    cached = cached_download(environ, "lib-1.0-py3-none-any.whl")
+    cached.write_bytes(cached.read_bytes()[:100])
+    second = make_venv(tmp_path / "second", environ)
+    # --no-deps: the metadata is not read from the download while resolving.
+    result = pip(second, environ, index, "install", "lib", "--offline", "--no-deps")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "error: the cached `lib-1.0-py3-none-any.whl` was damaged" in result.stderr
+    assert "hint: run once without `--offline` to download it again" in result.stderr
+
+
+def test_a_download_that_is_no_zip_archive_names_the_cached_file_and_the_cleaning_command(
+    tmp_path: Path, environ: dict[str, str]
+) -> None:
+    broken = tmp_path / "files" / "broken-1.0-py3-none-any.whl"
+    broken.parent.mkdir()
+    broken.write_bytes(b"this is not a zip archive, though the index vouches for its hash")
+    with IndexServer(metadata_files=False) as server:
+        server.add(broken)
+        venv = make_venv(tmp_path / "venv", environ)
+        result = kiln("pip", "install", "broken", "--python", venv, "--default-index",
+                      server.url, "--no-deps", env=environ)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "error: invalid wheel `broken-1.0-py3-none-any.whl`: not a readable zip archive" in (
+        result.stderr)
+    cached = cached_download(environ, "broken-1.0-py3-none-any.whl")
+    assert f"hint: it is kiln's cached download `{cached}`; run `kiln cache clean broken`" in (
+        result.stderr)
