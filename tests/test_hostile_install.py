@@ -6,7 +6,9 @@ real virtual environments, real wheels and a real loopback index:
 * a wheel cannot overwrite the environment's interpreter, `pyvenv.cfg`, activation scripts
   or any file no installed distribution owns, and uninstalling never removes them;
 * staging directories left by a process killed mid-install are removed by the next run;
-* a damaged download in the cache is noticed and downloaded again, or named with a hint.
+* a damaged download in the cache is noticed and downloaded again, or named with a hint;
+* `--link-mode copy` (and `KILN_LINK_MODE`) give installed files of their own, where the
+  default hard links share them with the cache.
 """
 
 from __future__ import annotations
@@ -412,3 +414,63 @@ def test_a_download_that_is_no_zip_archive_names_the_cached_file_and_the_cleanin
     cached = cached_download(environ, "broken-1.0-py3-none-any.whl")
     assert f"hint: it is kiln's cached download `{cached}`; run `kiln cache clean broken`" in (
         result.stderr)
+
+
+# -- 5. link modes ----------------------------------------------------------------------
+
+
+def unpacked_copy(environ: dict[str, str], relative: str) -> Path:
+    return next(Path(environ["KILN_CACHE_DIR"]).glob(f"wheels-v1/*/{relative}"))
+
+
+def test_hard_links_share_installed_files_with_the_cache(
+    tmp_path: Path, environ: dict[str, str], index: IndexServer
+) -> None:
+    venv = make_venv(tmp_path / "venv", environ)
+    ok(pip(venv, environ, index, "install", "plain"))
+    installed = site_packages(venv) / "plain" / "__init__.py"
+    assert installed.stat().st_ino == unpacked_copy(environ, "plain/__init__.py").stat().st_ino
+
+
+@pytest.mark.parametrize(
+    "how", ["install --link-mode copy", "sync --link-mode copy", "KILN_LINK_MODE=copy install",
+            "KILN_LINK_MODE=copy sync", "KILN_LINK_MODE=hardlink install --link-mode copy"],
+)
+def test_copy_link_mode_gives_installed_files_of_their_own(
+    tmp_path: Path, environ: dict[str, str], index: IndexServer, how: str
+) -> None:
+    venv = make_venv(tmp_path / "venv", environ)
+    ok(pip(make_venv(tmp_path / "warm", environ), environ, index, "install", "plain"))
+    words = how.split()
+    if "=" in words[0]:
+        key, _, value = words.pop(0).partition("=")
+        environ = {**environ, key: value}
+    pins = tmp_path / "requirements.txt"
+    pins.write_text("plain==1.0\n")
+    target = [str(pins)] if words[0] == "sync" else ["plain"]
+    ok(pip(venv, environ, index, words[0], *target, *words[1:]))
+    installed = site_packages(venv) / "plain" / "__init__.py"
+    cached = unpacked_copy(environ, "plain/__init__.py")
+    assert installed.stat().st_ino != cached.stat().st_ino
+    installed.write_text("EDITED = True\n")  # editing in place leaves the cache alone
+    assert "EDITED" not in cached.read_text()
+
+
+def test_kiln_venv_seeds_copies_with_kiln_link_mode(
+    tmp_path: Path, environ: dict[str, str]
+) -> None:
+    ok(kiln("venv", tmp_path / "warm", "--seed", env=environ))
+    ok(kiln("venv", tmp_path / "venv", "--seed", env={**environ, "KILN_LINK_MODE": "copy"}))
+    installed = site_packages(tmp_path / "venv") / "pip" / "__init__.py"
+    assert installed.stat().st_ino != unpacked_copy(environ, "pip/__init__.py").stat().st_ino
+
+
+def test_an_unknown_kiln_link_mode_is_an_error_naming_the_variable(
+    tmp_path: Path, environ: dict[str, str], index: IndexServer
+) -> None:
+    venv = make_venv(tmp_path / "venv", environ)
+    result = pip(venv, {**environ, "KILN_LINK_MODE": "symlink"}, index, "install", "plain")
+    assert result.returncode == 1
+    assert "error: `KILN_LINK_MODE`: unknown link mode `symlink`" in result.stderr
+    assert "hint: use one of `hardlink`, `copy`" in result.stderr
+    assert not list(site_packages(venv).glob("plain*"))
