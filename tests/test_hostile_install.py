@@ -156,6 +156,28 @@ def test_an_install_waits_for_the_environment_lock_held_by_another_program(
     assert " + plain==1.0" in err
 
 
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux's /proc/locks")
+def test_uv_waits_for_the_lock_kiln_holds_on_an_environment(
+    tmp_path: Path, environ: dict[str, str]
+) -> None:
+    from kiln.core.install.envlock import holding
+
+    uv = Path(sys.executable).parent / "uv"
+    venv = make_venv(tmp_path / "venv", environ)
+    wheels = tmp_path / "wheels"
+    build_wheel(wheels, "plain", "1.0")
+    with holding(venv / ".lock", venv):
+        other = subprocess.Popen(
+            [str(uv), "pip", "install", "--python", str(venv / "bin" / "python"), "--offline",
+             "--no-index", "--find-links", str(wheels), "--cache-dir", str(tmp_path / "uv"),
+             "plain"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        wait_until_blocked(other)
+    assert other.wait(timeout=120) == 0, other.communicate()
+    assert (site_packages(venv) / "plain" / "__init__.py").is_file()
+
+
 def test_an_install_puts_back_files_missing_from_a_record(
     tmp_path: Path, environ: dict[str, str], index: IndexServer
 ) -> None:
