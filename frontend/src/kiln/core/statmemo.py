@@ -15,8 +15,6 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from kiln.core.fileio import write_atomic
-
 BUCKET = "local-v1"
 
 
@@ -32,7 +30,10 @@ class StatMemo:
             return stored
         value = compute()
         if entry is not None:
-            # A read-only cache only costs the next run the work again.
+            # Imported here: looking facts up (an install with nothing to do) needs no
+            # `tempfile`. A read-only cache only costs the next run the work again.
+            from kiln.core.fileio import write_atomic
+
             with contextlib.suppress(OSError):
                 write_atomic(entry, value)
         return value

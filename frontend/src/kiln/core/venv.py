@@ -18,6 +18,7 @@ from pathlib import Path
 from kiln import __version__
 from kiln.core.activation import activation_scripts
 from kiln.core.install.environment import Environment, venv_scheme
+from kiln.core.install.envlock import LOCK_NAME, holding
 from kiln.core.install.installer import install_wheel
 from kiln.core.install.linking import LinkMode
 from kiln.core.interpreter import Interpreter
@@ -52,35 +53,43 @@ def create_venv(
     """Create a virtual environment at ``path`` for ``interpreter``.
 
     An existing virtual environment is replaced only with ``clear``; any other
-    non-empty directory is never touched. On failure nothing is left behind.
+    non-empty directory is never touched. On failure nothing is left behind. The new
+    environment's lock is held throughout, so a kiln process installing into the
+    environment being replaced waits for it (and the other way round).
     """
     prefix = Path(os.path.abspath(path))
-    created = _prepare_directory(prefix, clear)
-    try:
-        shown_prompt = _prompt(prefix, prompt)
-        env = _write_layout(prefix, interpreter, shown_prompt, prompt, system_site_packages)
-        seeded = _seed(env, interpreter, link_mode) if seed else []
-    except BaseException:
-        if created:
-            shutil.rmtree(prefix, ignore_errors=True)
-        else:
+    _check_directory(prefix, clear)  # before anything, even the lock file, is written
+    created = _make_directory(prefix)
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(holding(prefix / LOCK_NAME, prefix))
+        except BaseException:
+            if created:
+                shutil.rmtree(prefix, ignore_errors=True)
+            raise
+        _check_directory(prefix, clear)  # again: another process may have been first
+        if clear:
             _empty(prefix)
-        raise
+        try:
+            shown_prompt = _prompt(prefix, prompt)
+            env = _write_layout(prefix, interpreter, shown_prompt, prompt, system_site_packages)
+            seeded = _seed(env, interpreter, link_mode) if seed else []
+        except BaseException:
+            if created:
+                shutil.rmtree(prefix, ignore_errors=True)
+            else:
+                _empty(prefix)
+            raise
     return VenvResult(env, interpreter, shown_prompt, seeded)
 
 
-def _prepare_directory(prefix: Path, clear: bool) -> bool:
-    """Make ``prefix`` an empty directory; True when it was created."""
+def _check_directory(prefix: Path, clear: bool) -> None:
+    """Refuse a ``prefix`` that is not a directory, a non-empty directory that is not a
+    virtual environment, and (without ``clear``) an existing virtual environment."""
     if prefix.is_symlink() or (prefix.exists() and not prefix.is_dir()):
         raise KilnError(f"`{prefix}` exists and is not a directory")
-    if not prefix.exists():
-        try:
-            prefix.mkdir(parents=True)
-        except OSError as exc:
-            raise KilnError(f"cannot create `{prefix}`: {exc.strerror}") from None
-        return True
-    if not any(prefix.iterdir()):
-        return False
+    if not prefix.exists() or not any(p.name != LOCK_NAME for p in prefix.iterdir()):
+        return
     if not (prefix / "pyvenv.cfg").is_file():
         raise KilnError(
             f"`{prefix}` exists and is not a virtual environment",
@@ -91,13 +100,25 @@ def _prepare_directory(prefix: Path, clear: bool) -> bool:
             f"a virtual environment already exists at `{prefix}`",
             hint="pass `--clear` to replace it",
         )
-    _empty(prefix)
-    return False
+
+
+def _make_directory(prefix: Path) -> bool:
+    """Make ``prefix`` if it does not exist; True when this call made it."""
+    try:
+        prefix.mkdir(parents=True)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise KilnError(f"cannot create `{prefix}`: {exc.strerror}") from None
+    return True
 
 
 def _empty(prefix: Path) -> None:
+    """Remove everything in ``prefix`` but the lock file (held by this process)."""
     with contextlib.suppress(OSError):
         for child in prefix.iterdir():
+            if child.name == LOCK_NAME:
+                continue
             if child.is_dir() and not child.is_symlink():
                 shutil.rmtree(child, ignore_errors=True)
             else:

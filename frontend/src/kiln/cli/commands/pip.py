@@ -13,6 +13,7 @@ from kiln.cli.ui import UI
 
 if TYPE_CHECKING:
     from kiln.core.install.environment import Environment
+    from kiln.core.install.linking import LinkMode
     from kiln.core.operations.auditing import InstallReport
     from kiln.core.operations.options import Events, Settings
     from kiln.core.requirements_file import RequirementsInput
@@ -113,8 +114,9 @@ def _install_options(parser: argparse.ArgumentParser) -> None:
         help="require a matching `--hash` for every package (implied when any is given)",
     )
     group.add_argument(
-        "--link-mode", choices=("hardlink", "copy"), default="hardlink",
-        help="how files are placed from the cache (default: `hardlink`)",
+        "--link-mode", choices=("hardlink", "copy"), default=None,
+        help="how files are placed from the cache: `hardlink` shares them with the cache, "
+        "`copy` makes independent files (default: `KILN_LINK_MODE`, else `hardlink`)",
     )
     group.add_argument(
         "--compile-bytecode", action="store_true",
@@ -321,12 +323,22 @@ def _settings(args: argparse.Namespace) -> Settings:
         reinstall_packages=frozenset(getattr(args, "reinstall_package", ())),
         no_deps=getattr(args, "no_deps", False),
         require_hashes=getattr(args, "require_hashes", False),
-        link_mode=getattr(args, "link_mode", "hardlink"),
+        link_mode=_link_mode(args),
         compile_bytecode=getattr(args, "compile_bytecode", False),
         project=find_configured_pyproject(Path.cwd()),
         config_file=args.config_file,
         no_config=args.no_config,
     )
+
+
+def _link_mode(args: argparse.Namespace) -> LinkMode:
+    import os
+
+    from kiln.core.install.linking import choose_link_mode
+
+    if not hasattr(args, "link_mode"):  # a command that installs nothing
+        return "hardlink"
+    return choose_link_mode(args.link_mode, os.environ)
 
 
 def _inputs(

@@ -39,15 +39,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="give the environment access to the base interpreter's site-packages",
     )
     parser.add_argument(
-        "--link-mode", choices=("hardlink", "copy"), default="hardlink",
-        help="how seed packages are placed from the cache (default: hardlink)",
+        "--link-mode", choices=("hardlink", "copy"), default=None,
+        help="how seed packages are placed from the cache "
+        "(default: `KILN_LINK_MODE`, else `hardlink`)",
     )
 
 
 def run(args: argparse.Namespace, ui: UI) -> int:
+    from kiln.core.install.linking import choose_link_mode
     from kiln.core.interpreter import find_interpreter
     from kiln.core.venv import create_venv
 
+    link_mode = choose_link_mode(args.link_mode, os.environ)
     interpreter = find_interpreter(args.python)
     ui.info(
         f"Using {interpreter.implementation_display} {interpreter.version_string} "
@@ -63,7 +66,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         seed=args.seed,
         clear=args.clear,
         system_site_packages=args.system_site_packages,
-        link_mode=args.link_mode,
+        link_mode=link_mode,
     )
     for item in result.seeded:
         ui.info(f" + {item}")

@@ -6,6 +6,11 @@
 * ``files-v1/<sha256>/<filename>``: downloaded distribution files, content-addressed.
 * ``files-v1/by-url/<digest>``: pointer from a URL to a content-addressed entry.
 
+A downloaded file is checked against the sha256 it is stored under each time it is used,
+unless its size, inode and times are those it had when it was last checked (the fact is
+kept in ``local-v1/``, see :mod:`kiln.core.statmemo`): a file truncated or changed in the
+cache is noticed, and downloaded again, instead of breaking every later install.
+
 Writes are atomic (temporary file + ``os.replace``) so readers never see half a file.
 """
 
@@ -20,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiln.core.cachedir import cache_root
-from kiln.core.fileio import write_atomic
+from kiln.core.fileio import file_sha256, write_atomic
+from kiln.core.statmemo import StatMemo
 
 #: The response headers kept with a cached body.
 KEPT_HEADERS = ("content-type", "etag", "last-modified", "cache-control", "date", "expires")
@@ -178,4 +184,28 @@ class FileCache:
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(temp, target)
         write_atomic(self.pointer(url), sha256.encode("ascii"))
+        self._memo().remember(target, _SHA256, lambda: sha256.encode("ascii"))
         return target
+
+    def intact(self, path: Path) -> bool:
+        """Whether the cached file at ``path`` still has the sha256 it is stored under:
+        looked up while the file is unchanged since it was last checked, else hashed."""
+        expected = path.parent.name.encode("ascii", errors="replace")
+        memo = self._memo()
+        if memo.recall(path, _SHA256) == expected:
+            return True
+        try:
+            actual = file_sha256(path).encode("ascii")
+        except OSError:
+            return False
+        if actual != expected:
+            return False
+        memo.remember(path, _SHA256, lambda: actual)
+        return True
+
+    def _memo(self) -> StatMemo:
+        return StatMemo(self.root.parent)
+
+
+#: The StatMemo fact holding a file's hex sha256 (the installer keeps it for wheels too).
+_SHA256 = "sha256"

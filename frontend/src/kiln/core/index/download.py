@@ -75,11 +75,18 @@ class Downloader:
                 verify_hashes(path, file)
             return path
         sha256 = file.hashes.get("sha256")
+        damaged = False
         if not self.refresh:
-            cached = self.cache.find(file.url, file.filename, sha256)
+            cached, damaged = self._cached(file, sha256)
             if cached is not None:
                 return cached
         if self.session.settings.offline:
+            if damaged:
+                raise OfflineError(
+                    f"the cached `{file.filename}` was damaged (its sha256 changed) and offline "
+                    "mode is on, so it cannot be downloaded again",
+                    hint="run once without `--offline` to download it again",
+                )
             raise OfflineError(
                 f"`{file.filename}` is not in the cache and offline mode is on",
                 hint="run once without `--offline` to fill the cache",
@@ -89,10 +96,30 @@ class Downloader:
         from filelock import FileLock  # only when something is downloaded
 
         with FileLock(lock):
-            cached = None if self.refresh else self.cache.find(file.url, file.filename, sha256)
+            cached = None if self.refresh else self._cached(file, sha256)[0]
             if cached is not None:
                 return cached
             return self._fetch(file)
+
+    def _cached(self, file: DistFile, sha256: str | None) -> tuple[Path | None, bool]:
+        """The cached copy of ``file`` if it is intact, and whether a damaged one (truncated,
+        changed) was found, and removed so that it is downloaded again."""
+        cached = self.cache.find(file.url, file.filename, sha256)
+        if cached is None:
+            return None, False
+        if self.cache.intact(cached):
+            return cached, False
+        try:
+            cached.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise KilnError(
+                f"the cached `{file.filename}` is damaged (its sha256 changed) and cannot be "
+                f"removed: `{cached}`: {exc.strerror or exc}",
+                hint=f"run `kiln cache clean {file.name}`",
+            ) from None
+        return None, True
 
     def _fetch(self, file: DistFile) -> Path:
         self.cache.root.mkdir(parents=True, exist_ok=True)

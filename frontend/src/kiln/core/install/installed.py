@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,6 +80,87 @@ def read_distribution(dist_info: Path) -> InstalledDistribution | None:
         requires=tuple(str(r) for r in metadata.get_all("Requires-Dist") or ()),
         direct_url=direct_url,
     )
+
+
+def is_complete(dist: InstalledDistribution) -> bool:
+    """Whether every file the distribution's ``RECORD`` lists is present (bytecode caches
+    aside: Python writes them again). True without a readable ``RECORD``: nothing to
+    compare with.
+
+    An installed distribution that lost files (deleted by hand, or by installers racing
+    each other before kiln locked environments) is not what it claims to be, so an install
+    puts it back instead of counting it as satisfied.
+
+    Checking costs a directory listing per folder the ``RECORD`` lists files in. Once a
+    distribution was found whole, the modification times of those folders are remembered
+    with its ``RECORD`` (see :mod:`kiln.core.statmemo`): removing a file changes its
+    folder's time, so while none changed, a ``stat`` per folder answers instead. As in
+    git's index, times less than two seconds old when looked at are not remembered: a
+    change made within the same tick of the file system's clock would not show."""
+    from kiln.core.cachedir import cache_root
+    from kiln.core.statmemo import StatMemo
+
+    record = dist.dist_info / "RECORD"
+    memo = StatMemo(cache_root())
+    remembered = memo.recall(record, _WHOLE)
+    if remembered is not None and _unchanged(remembered):
+        return True
+    folders = _recorded_folders(dist)
+    if folders is None:
+        return True
+    seen: list[tuple[str, int]] = []
+    for folder, names in folders.items():
+        try:
+            seen.append((folder, os.stat(folder).st_mtime_ns))  # before listing it
+            present = os.listdir(folder)
+        except OSError:
+            return False
+        if not set(present).issuperset(names):
+            return False
+    settled = time.time_ns() - _RACY_NS
+    if all(mtime < settled for _folder, mtime in seen):
+        memo.remember(record, _WHOLE, lambda: json.dumps(seen).encode("utf-8"))
+    return True
+
+
+#: The StatMemo fact of a whole distribution: its RECORD's folders and their times.
+_WHOLE = "whole-record-1"
+#: How old a folder's modification time must be to be remembered (nanoseconds).
+_RACY_NS = 2_000_000_000
+
+
+def _unchanged(remembered: bytes) -> bool:
+    try:
+        seen = json.loads(remembered)
+        return all(os.stat(folder).st_mtime_ns == mtime for folder, mtime in seen)
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def _recorded_folders(dist: InstalledDistribution) -> dict[str, list[str]] | None:
+    """The names ``RECORD`` lists (bytecode caches aside), by absolute folder; None when it
+    cannot be read."""
+    from kiln.core.install.record import parse_rows
+
+    try:
+        rows = parse_rows((dist.dist_info / "RECORD").read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    location = str(dist.location)
+    by_relative: dict[str, list[str]] = {}
+    for path, _digest, _size in rows:
+        if path.endswith((".pyc", "/")):
+            continue
+        folder, _, name = path.rpartition("/")
+        names = by_relative.get(folder)
+        if names is None:
+            by_relative[folder] = [name]
+        else:
+            names.append(name)
+    folders: dict[str, list[str]] = {}
+    for folder, names in by_relative.items():
+        folders.setdefault(os.path.normpath(os.path.join(location, folder)), []).extend(names)
+    return folders
 
 
 def read_headers(path: Path) -> Headers:

@@ -21,16 +21,18 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from kiln.core.install.environment import Environment
+from kiln.core.install.envlock import STAGING_PREFIX
 from kiln.core.install.installed import (
     InstalledDistribution,
     installed_distributions,
     read_distribution,
 )
 from kiln.core.install.linking import LinkMode
+from kiln.core.install.ownership import Owners, check_replace
 from kiln.core.install.record import entry_for, parse_rows, render_rows
 from kiln.core.install.removal import Removal, apply_removal, plan_removal, prune_directories
 from kiln.core.install.scripts import EntryPoint, launcher, parse_entry_points, rewrite_placeholder
-from kiln.core.install.transaction import STAGING_PREFIX, Transaction
+from kiln.core.install.transaction import Transaction
 from kiln.core.install.wheel import UnpackedWheel, unpack_wheel, unpacked_already
 from kiln.errors import KilnError
 
@@ -72,7 +74,8 @@ def install_wheels(
     """Verify every wheel first, then install them one by one, each all or nothing.
 
     When a later wheel fails, the earlier ones stay installed (each is complete) and
-    the failing one leaves no trace.
+    the failing one leaves no trace. A wheel that would replace a file no installed
+    distribution owns (see :mod:`kiln.core.install.ownership`) fails that way.
     """
     unpacked = _unpack_all([request.wheel for request in requests], cache)
     for wheel in unpacked:
@@ -84,15 +87,16 @@ def install_wheels(
     }
     env.site_packages.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=env.site_packages))
+    owners = Owners(env)
     try:
         batch = list(zip(requests, unpacked))
         if len(batch) > 1 and len({wheel.name for wheel in unpacked}) == len(unpacked):
-            results = _install_staging_ahead(env, batch, link_mode, current, staging)
+            results = _install_staging_ahead(env, batch, link_mode, current, staging, owners)
         else:
             results = []
             for request, wheel in batch:
                 existing = current.get(wheel.name)
-                staged = _stage(env, wheel, request, link_mode, existing, staging)
+                staged = _stage(env, wheel, request, link_mode, existing, staging, owners)
                 results.append(_commit(staged))
                 # The same name again later in the batch replaces this install.
                 current[wheel.name] = results[-1].dist_info
@@ -109,6 +113,7 @@ def _install_staging_ahead(
     link_mode: LinkMode,
     current: Mapping[str, InstalledDistribution | Path],
     staging: Path,
+    owners: Owners,
 ) -> list[InstallResult]:
     """Stage the wheels in a few worker threads and commit each, in order, once it is
     staged. Staging is mostly system calls that make directories and links, which run
@@ -118,7 +123,9 @@ def _install_staging_ahead(
     results: list[InstallResult] = []
     with ThreadPoolExecutor(max_workers=_workers(len(batch))) as pool:
         futures = [
-            pool.submit(_stage, env, wheel, request, link_mode, current.get(wheel.name), staging)
+            pool.submit(
+                _stage, env, wheel, request, link_mode, current.get(wheel.name), staging, owners
+            )
             for request, wheel in batch
         ]
         try:
@@ -201,6 +208,7 @@ class _Staged:
     stager: _Stager
     existing: InstalledDistribution | None
     removal: Removal | None
+    owners: Owners
 
 
 def _stage(
@@ -210,12 +218,17 @@ def _stage(
     link_mode: LinkMode,
     existing: InstalledDistribution | Path | None,
     staging: Path,
+    owners: Owners,
 ) -> _Staged:
     if isinstance(existing, Path):
         existing = read_distribution(existing)
     removal = plan_removal(env, existing) if existing is not None else None
     root_dir = env.scheme.purelib if wheel.root_is_purelib else env.scheme.platlib
-    transaction = Transaction(env.site_packages, link_mode, staging)
+
+    def guard(final: str, staged: str) -> None:
+        check_replace(env, owners, wheel.filename, final, staged)
+
+    transaction = Transaction(env.site_packages, link_mode, staging, guard)
     try:
         stager = _Stager(env, wheel, root_dir, transaction)
         stager.stage_wheel_files()
@@ -227,7 +240,7 @@ def _stage(
         transaction.discard()
         raise
     return _Staged(
-        env, wheel, root_dir / wheel.dist_info, transaction, stager, existing, removal
+        env, wheel, root_dir / wheel.dist_info, transaction, stager, existing, removal, owners
     )
 
 
@@ -244,6 +257,7 @@ def _commit(staged: _Staged) -> InstallResult:
         raise _cannot_install(staged.env, staged.wheel, exc) from None
     if removal is not None:
         prune_directories(staged.env, removal.paths)
+    staged.owners.add(staged.stager.installed)
     return InstallResult(
         name=staged.wheel.display_name,
         version=str(staged.wheel.version),

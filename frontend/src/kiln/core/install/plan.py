@@ -10,7 +10,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from kiln.core.install.environment import Environment
-from kiln.core.install.installed import InstalledDistribution
+from kiln.core.install.installed import InstalledDistribution, is_complete
 from kiln.core.install.installer import InstallRequest, InstallResult, install_wheels
 from kiln.core.install.linking import LinkMode
 from kiln.core.install.removal import Removal, uninstall
@@ -55,8 +55,9 @@ def plan_changes(
     """Compare what should be installed with what is.
 
     A distribution is kept when the same version from the same source (its PEP 610
-    ``direct_url``) is installed, unless it is named in ``reinstall`` (or ``reinstall``
-    is True). With ``remove_extraneous`` (``pip sync``), everything else is uninstalled.
+    ``direct_url``) is installed with all the files its ``RECORD`` lists, unless it is named
+    in ``reinstall`` (or ``reinstall`` is True). With ``remove_extraneous`` (``pip sync``),
+    everything else is uninstalled.
     """
     current = {dist.name: dist for dist in installed}
     forced = {canonicalize_name(n) for n in reinstall} if not isinstance(reinstall, bool) else set()
@@ -67,7 +68,12 @@ def plan_changes(
         dist = current.get(item.key)
         if dist is None:
             plan.install.append(item)
-        elif reinstall is True or item.key in forced or not _satisfies(dist, item):
+        elif (
+            reinstall is True
+            or item.key in forced
+            or not _satisfies(dist, item)
+            or not is_complete(dist)
+        ):
             plan.install.append(item)
             plan.replaced.append(dist)
         else:

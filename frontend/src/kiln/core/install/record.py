@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import csv
 import hashlib
 import io
 import re
@@ -22,6 +20,8 @@ class RecordEntry:
 
 
 def encode_digest(algorithm: str, digest: bytes) -> str:
+    import base64  # not for reading RECORD: checking what is installed does that
+
     return f"{algorithm}=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
@@ -56,6 +56,8 @@ def parse_rows(text: str) -> list[tuple[str, str, str]]:
 
 def parse_record(text: str) -> list[RecordEntry]:
     """Parse RECORD text; raises ``ValueError`` on a malformed row."""
+    import csv
+
     entries = []
     for row in csv.reader(io.StringIO(text)):
         if not row:
@@ -72,6 +74,8 @@ def render_rows(rows: Iterable[tuple[str, str, str]]) -> bytes:
     ordered = sorted(rows)
     if not any(_NEEDS_QUOTES.search(path) for path, _hash, _size in ordered):
         return "".join(f"{path},{digest},{size}\n" for path, digest, size in ordered).encode()
+    import csv
+
     out = io.StringIO()
     writer = csv.writer(out, delimiter=",", quotechar='"', lineterminator="\n")
     writer.writerows(ordered)

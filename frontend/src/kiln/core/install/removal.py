@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kiln.core.install.environment import Environment
 from kiln.core.install.installed import InstalledDistribution, find_installed
+from kiln.core.install.ownership import is_environment_file
 from kiln.core.install.record import parse_record
 from kiln.core.install.transaction import Transaction
 from kiln.errors import KilnError
@@ -21,7 +22,8 @@ class Removal:
 
     dist: InstalledDistribution
     paths: list[Path]
-    #: RECORD entries ignored because they point outside the environment.
+    #: RECORD entries ignored because they point outside the environment or at one of
+    #: its own files (its interpreter, ``pyvenv.cfg``, activation scripts).
     skipped: list[str] = field(default_factory=list)
 
 
@@ -40,7 +42,7 @@ def plan_removal(env: Environment, dist: InstalledDistribution) -> Removal:
     skipped = []
     for entry in entries:
         target = Path(os.path.normpath(dist.location / entry.path))
-        if not _inside(target, env):
+        if not _inside(target, env) or is_environment_file(env, target):
             skipped.append(entry.path)
             continue
         paths[target] = None

@@ -23,13 +23,16 @@ import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
+from kiln.core.install.envlock import STAGING_PREFIX
 from kiln.core.install.linking import LinkMode, link_or_copy, move
 
-STAGING_PREFIX = ".kiln-tmp-"
+#: Called before an existing file is replaced, with its path and the staged file that
+#: replaces it; raises to refuse (the transaction then rolls back).
+Guard = Callable[[str, str], None]
 _serial = itertools.count()
 
 
@@ -42,10 +45,15 @@ def _commit_order(name: str) -> tuple[bool, bool, str]:
 class Transaction:
     """One all-or-nothing change. ``staging`` is a directory of site-packages to stage in,
     shared by the transactions of one batch (the batch removes it); by default each
-    transaction makes and removes its own."""
+    transaction makes and removes its own. ``guard`` decides whether committing may
+    replace an existing file."""
 
     def __init__(
-        self, site_packages: Path, link_mode: LinkMode = "hardlink", staging: Path | None = None
+        self,
+        site_packages: Path,
+        link_mode: LinkMode = "hardlink",
+        staging: Path | None = None,
+        guard: Guard | None = None,
     ) -> None:
         self._own_root = staging is None
         if staging is None:
@@ -54,6 +62,7 @@ class Transaction:
         self.root = staging
         self._prefix = os.path.join(staging, f"{next(_serial)}-")
         self.link_mode = link_mode
+        self.guard = guard
         self._count = 0
         #: (destination root, top-level name) -> its staged path
         self._tops: dict[tuple[str, str], str] = {}
@@ -234,6 +243,8 @@ class Transaction:
                 return
             if is_tree:
                 raise NotADirectoryError(f"`{final}` is in the way of a directory")
+            if self.guard is not None:
+                self.guard(final, source)
             backup = self._scratch()
             move(Path(final), Path(backup))
         self._placed.append((final, backup, is_tree))

@@ -30,6 +30,7 @@ from packaging.version import InvalidVersion, Version
 from kiln.core.cachedir import cache_root
 from kiln.core.fileio import file_sha256
 from kiln.core.install.installed import read_headers
+from kiln.core.install.ownership import INTERPRETER_NAME
 from kiln.core.install.record import ACCEPTED_ALGORITHMS, encode_digest, parse_record
 from kiln.core.statmemo import StatMemo
 from kiln.errors import KilnError
@@ -41,7 +42,6 @@ CACHE_BUCKET = "wheels-v1"
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 DATA_KEYS = frozenset({"purelib", "platlib", "scripts", "data", "headers"})
 _SIGNATURES = frozenset({"RECORD.jws", "RECORD.p7s"})
-_INTERPRETER_NAME = re.compile(r"^(python|pythonw|pypy|graalpy)(\d+(\.\d+t?)?)?(\.exe)?$")
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def unpack_wheel(path: Path, cache: Path | None = None) -> UnpackedWheel:
         bucket.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=bucket))
         try:
-            _extract_verified(path, staging, name)
+            _extract_verified(path, staging, name, _unreadable_hint(path, root, name))
             _describe(staging, path.name, name, version, digest)  # WHEEL and METADATA checks
             _publish(staging, target)
         finally:
@@ -190,14 +190,25 @@ def _publish(staging: Path, target: Path) -> None:
             raise
 
 
-def _extract_verified(path: Path, destination: Path, name: NormalizedName) -> None:
+def _unreadable_hint(path: Path, cache: Path, name: NormalizedName) -> str:
+    """What to do about a wheel that cannot be read: one in kiln's cache of downloads was
+    checked against its sha256 just before, so the download itself is broken."""
+    if Path(os.path.abspath(path)).is_relative_to(os.path.abspath(cache)):
+        return (
+            f"it is kiln's cached download `{path}`; run `kiln cache clean {name}` to "
+            "download it again (if that fails the same way, the index serves a broken file)"
+        )
+    return f"`{path}` is damaged or not a wheel"
+
+
+def _extract_verified(path: Path, destination: Path, name: NormalizedName, hint: str) -> None:
     import zipfile  # only for a wheel not unpacked before
 
     filename = path.name
     try:
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
-        raise WheelError(filename, f"not a readable zip archive ({exc})") from None
+        raise WheelError(filename, f"not a readable zip archive ({exc})", hint) from None
     with archive:
         members = _checked_members(archive, filename)
         dist_info = _find_dist_info({m.filename.split("/")[0] for m in members}, name, filename)
@@ -209,11 +220,11 @@ def _extract_verified(path: Path, destination: Path, name: NormalizedName) -> No
             if relative == f"{dist_info}/RECORD" or (
                 relative.startswith(f"{dist_info}/") and relative.split("/")[-1] in _SIGNATURES
             ):
-                _extract(archive, member, destination, None, filename)
+                _extract(archive, member, destination, None, filename, hint)
                 continue
             if relative not in record:
                 raise WheelError(filename, f"`{relative}` is not listed in RECORD")
-            _extract(archive, member, destination, record[relative], filename)
+            _extract(archive, member, destination, record[relative], filename, hint)
             listed.discard(relative)
         if listed:
             missing = sorted(listed)[0]
@@ -293,7 +304,7 @@ def _check_data_dir(members: list[zipfile.ZipInfo], dist_info: str, filename: st
                 f"`{member.filename}` is not in a known `.data` subdirectory",
                 hint="allowed: " + ", ".join(f"`{k}`" for k in sorted(DATA_KEYS)),
             )
-        if parts[1] == "scripts" and _INTERPRETER_NAME.match(parts[-1]):
+        if parts[1] == "scripts" and INTERPRETER_NAME.match(parts[-1]):
             raise WheelError(filename, f"script `{parts[-1]}` would replace the Python interpreter")
 
 
@@ -303,8 +314,10 @@ def _extract(
     destination: Path,
     expected: tuple[str, str] | None,
     filename: str,
+    hint: str,
 ) -> None:
     import zipfile
+    import zlib
 
     algorithm = "sha256"
     if expected is not None:
@@ -317,13 +330,16 @@ def _extract(
     target = destination.joinpath(*member.filename.split("/"))
     target.parent.mkdir(parents=True, exist_ok=True)
     size = 0
+    unreadable = (zipfile.BadZipFile, EOFError, zlib.error)
     try:
         with archive.open(member) as source, open(target, "wb") as sink:
-            for chunk in iter(lambda: source.read(1 << 20), b""):
+            while chunk := source.read(1 << 20):
                 hasher.update(chunk)
                 size += len(chunk)
                 sink.write(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except unreadable as exc:
+        raise WheelError(filename, f"cannot extract `{member.filename}` ({exc})", hint) from None
+    except OSError as exc:
         raise WheelError(filename, f"cannot extract `{member.filename}` ({exc})") from None
     executable = (member.external_attr >> 16) & 0o111
     target.chmod(0o755 if executable else 0o644)

@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING
 from packaging.utils import NormalizedName, canonicalize_name
 
 from kiln.core.install.environment import Environment
-from kiln.core.install.installed import InstalledDistribution, installed_distributions
+from kiln.core.install.envlock import changing, leftovers
+from kiln.core.install.installed import (
+    InstalledDistribution,
+    installed_distributions,
+    is_complete,
+)
 from kiln.core.operations.environment import target_of
 from kiln.core.operations.options import Settings
 from kiln.core.requirements_file import RequirementsInput, RequirementSpec
@@ -47,13 +52,23 @@ def audit(
 ) -> InstallReport | None:
     """``Audited N packages`` when installing ``inputs`` into ``env`` has nothing to do: no
     upgrade or reinstall is asked for and every requirement is met by an installed
-    distribution (its top level: dependencies are not looked at). None when
-    :func:`kiln.core.operations.installing.install` would resolve."""
+    distribution (its top level: dependencies are not looked at) that has all its files.
+    None when :func:`kiln.core.operations.installing.install` would resolve.
+
+    Staging directories that a dead kiln process left in site-packages are removed on the
+    way (under the environment's lock, which is only taken when there are some)."""
+    _remove_leftovers(env)
     installed = {dist.name: dist for dist in installed_distributions(env)}
     specs = inputs.requirements
     if not nothing_to_do(specs, settings or Settings(), installed, target_of(env).markers):
         return None
     return InstallReport(audited=len(specs))
+
+
+def _remove_leftovers(env: Environment) -> None:
+    if leftovers(env):
+        with changing(env):  # removes them, now that no live process can own them
+            pass
 
 
 def nothing_to_do(
@@ -63,7 +78,7 @@ def nothing_to_do(
     markers: Mapping[str, str],
 ) -> bool:
     """Whether installing ``specs`` would change nothing: no upgrade or reinstall is asked
-    for and every requirement is met by what is installed."""
+    for and every requirement is met by what is installed, which has all its files."""
     return not _forced(settings) and _all_satisfied(specs, installed, markers)
 
 
@@ -82,9 +97,11 @@ def _all_satisfied(
     installed: Mapping[NormalizedName, InstalledDistribution],
     markers: Mapping[str, str],
 ) -> bool:
-    """True when every requirement is met by what is installed (only its top level)."""
+    """True when every requirement is met by what is installed (only its top level) and
+    each distribution that meets one has all its files."""
     if not specs:
         return True
+    meeting: list[InstalledDistribution] = []
     for spec in specs:
         requirement = spec.requirement
         if requirement.marker is not None and not requirement.marker.evaluate(
@@ -98,4 +115,6 @@ def _all_satisfied(
             return False
         if not requirement.specifier.contains(dist.version, prereleases=True):
             return False
-    return True
+        meeting.append(dist)
+    # Last, being the costliest question: a directory listing per folder of each.
+    return all(is_complete(dist) for dist in {d.name: d for d in meeting}.values())

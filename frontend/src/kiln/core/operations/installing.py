@@ -12,6 +12,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from kiln.core.install.environment import Environment
+from kiln.core.install.envlock import changing
 from kiln.core.install.installed import InstalledDistribution, installed_distributions
 from kiln.core.install.plan import Desired, Plan, apply_plan, plan_changes
 from kiln.core.operations.auditing import Change, InstallReport, nothing_to_do
@@ -57,6 +58,21 @@ def sync(
 
 
 def _run(
+    env: Environment,
+    inputs: RequirementsInput,
+    settings: Settings,
+    events: Events,
+    *,
+    sync: bool,
+    audit: bool,
+) -> InstallReport:
+    # One change at a time: what is installed is read under the lock, so it is still true
+    # when the plan made from it is carried out.
+    with changing(env):
+        return _run_locked(env, inputs, settings, events, sync=sync, audit=audit)
+
+
+def _run_locked(
     env: Environment,
     inputs: RequirementsInput,
     settings: Settings,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from packaging.utils import canonicalize_name
 
 from kiln.core.install.environment import Environment
+from kiln.core.install.envlock import changing
 from kiln.core.install.installed import find_installed
 from kiln.core.install.removal import Removal, uninstall
 
@@ -22,9 +23,10 @@ class UninstallReport:
 def uninstall_packages(env: Environment, names: Iterable[str]) -> UninstallReport:
     """Uninstall each of ``names`` (each all or nothing); unknown names are reported."""
     report = UninstallReport()
-    for name in dict.fromkeys(canonicalize_name(n) for n in names):
-        if find_installed(env, name) is None:
-            report.missing.append(name)
-            continue
-        report.removed.append(uninstall(env, name))
+    with changing(env):
+        for name in dict.fromkeys(canonicalize_name(n) for n in names):
+            if find_installed(env, name) is None:
+                report.missing.append(name)
+                continue
+            report.removed.append(uninstall(env, name))
     return report
