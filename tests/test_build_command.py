@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from kiln.build.configsettings import parse_config_settings
-from kiln.build.envcache import CACHE_BUCKET
-from kiln.build.installer import redact
-from kiln.build.pipconfig import pip_index_settings
+from kiln.core.builder.configsettings import parse_config_settings
+from kiln.core.builder.envcache import CACHE_BUCKET
+from kiln.core.builder.installer import redact
+from kiln.core.builder.pipconfig import pip_index_settings
 from kiln.errors import KilnError
 
 KILN_BUILD_SYSTEM = (

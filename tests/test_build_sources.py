@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from indexserver import IndexServer
 
-from kiln.build.envcache import CACHE_BUCKET, MARKER
-from kiln.build.pipconfig import pip_index_settings
+from kiln.core.builder.envcache import CACHE_BUCKET, MARKER
+from kiln.core.builder.pipconfig import pip_index_settings
 
 BACKEND_MODULE = '''\
 """A tiny PEP 517 backend: packs ``src/<module>`` into a wheel."""

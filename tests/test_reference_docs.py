@@ -77,9 +77,9 @@ def test_environment_reference_documents_every_variable_the_code_reads() -> None
 def test_documented_pip_variables_choose_the_build_environment_indexes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # kiln.build.pipconfig builds these names from pip's option names, so the scan above
+    # kiln.core.builder.pipconfig builds these names from pip's option names, so the scan above
     # cannot see them; check that each documented one really is read.
-    from kiln.build.pipconfig import pip_index_settings
+    from kiln.core.builder.pipconfig import pip_index_settings
 
     text = (REFERENCE / "environment.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"`(PIP_[A-Z_]+)`", text))
@@ -113,7 +113,7 @@ def test_configuration_reference_documents_every_source_kind_and_key() -> None:
 
 
 def test_configuration_reference_documents_the_other_tool_kiln_keys() -> None:
-    from kiln.build.constraints import KEY
+    from kiln.core.builder.constraints import KEY
 
     text = (REFERENCE / "configuration.md").read_text(encoding="utf-8")
     for heading in (

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from kiln.cli.ui import UI
 
 if TYPE_CHECKING:
-    from kiln.build.frontend import Builder, Source
+    from kiln.core.builder.service import Builder, Source
     from kiln.errors import KilnError
 
 NAME = "build"
@@ -120,7 +120,7 @@ def _shown(path: Path) -> str:
 
 
 def _report_error(ui: UI, error: KilnError, prefix: str = "") -> None:
-    from kiln.build.errors import BackendError
+    from kiln.core.builder.errors import BackendError
 
     if isinstance(error, BackendError) and ui.verbosity <= 0:
         for line in error.output:
@@ -130,7 +130,7 @@ def _report_error(ui: UI, error: KilnError, prefix: str = "") -> None:
 
 def _show_output_on_failure(ui: UI, action: Callable[[], None]) -> None:
     """Run ``action``; a backend failure first shows the captured backend output."""
-    from kiln.build.errors import BackendError
+    from kiln.core.builder.errors import BackendError
 
     try:
         action()
@@ -144,7 +144,7 @@ def _show_output_on_failure(ui: UI, action: Callable[[], None]) -> None:
 def _build_one(
     builder: Builder, source: Source, out_dir: Path, args: argparse.Namespace, ui: UI
 ) -> None:
-    from kiln.build.frontend import prepare_out_dir
+    from kiln.core.builder.service import prepare_out_dir
 
     if args.list:
         for label, members in builder.list_files(source):
@@ -158,8 +158,8 @@ def _build_one(
 
 
 def run(args: argparse.Namespace, ui: UI) -> int:
-    from kiln.build.configsettings import parse_config_settings
-    from kiln.build.frontend import Builder, BuildOptions, default_out_dir, resolve_source
+    from kiln.core.builder.configsettings import parse_config_settings
+    from kiln.core.builder.service import Builder, BuildOptions, default_out_dir, resolve_source
     from kiln.errors import KilnError
 
     constraints = None
@@ -203,7 +203,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
             )
         return 0
 
-    from kiln.build.frontend import prepare_out_dir
+    from kiln.core.builder.service import prepare_out_dir
 
     if args.clear and not args.list:
         prepare_out_dir(out_dir, clear=True, protect=selection.workspace.root)

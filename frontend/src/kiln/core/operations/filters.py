@@ -10,7 +10,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from kiln.core.operations.building import checked_fields
+from kiln.core.builder.sourcebuilder import checked_fields
 from kiln.core.operations.hashes import AllowedHashes
 from kiln.core.resolver.provider import MetadataBuilder
 from kiln.core.types import DistFile, PackageSource

@@ -11,12 +11,12 @@ from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from kiln.core.builder.sourcebuilder import Built
 from kiln.core.install.environment import Environment
 from kiln.core.install.envlock import changing
 from kiln.core.install.installed import InstalledDistribution, installed_distributions
 from kiln.core.install.plan import Desired, Plan, apply_plan, plan_changes
 from kiln.core.operations.auditing import Change, InstallReport, nothing_to_do
-from kiln.core.operations.building import Built
 from kiln.core.operations.environment import target_of
 from kiln.core.operations.hashes import (
     allowed_hashes,

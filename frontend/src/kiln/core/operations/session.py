@@ -11,10 +11,10 @@ from types import TracebackType
 from packaging.requirements import Requirement
 from packaging.version import Version
 
+from kiln.core.builder.sourcebuilder import SourceBuilder
 from kiln.core.index.configfiles import discover, load_settings
 from kiln.core.index.locations import IndexLocations, IndexOptions, resolve_locations
 from kiln.core.index.source import IndexPackageSource
-from kiln.core.operations.building import SourceBuilder
 from kiln.core.operations.filters import FilteredSource, NoDepsBuilder
 from kiln.core.operations.hashes import AllowedHashes, allowed_hashes
 from kiln.core.operations.options import Events, Settings

@@ -4,7 +4,7 @@
 :mod:`kiln.core.sources`, exactly like the project's own dependencies:
 
 * a ``path`` to a project directory, a ``git`` checkout or a ``workspace = true`` member is
-  built to a wheel in isolation, through :mod:`kiln.build` itself (recursively: its own build
+  built to a wheel in isolation, through :mod:`kiln.core.builder` itself (recursively: its own build
   requirements are lowered with its own sources);
 * a ``path`` or ``url`` to a wheel is used as it is, to an sdist is built;
 * ``index = "name"`` takes the package from that index only (kiln picks and downloads the file);
@@ -34,20 +34,20 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-from kiln.build.constraints import BuildConstraints, explain_excluded, merge_constraints
-from kiln.build.errors import BackendError
-from kiln.build.report import Reporter
+from kiln.core.builder.constraints import BuildConstraints, explain_excluded, merge_constraints
+from kiln.core.builder.errors import BackendError
+from kiln.core.builder.report import Reporter
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:
-    from kiln.build.envcache import BuildEnv, EnvProvider
+    from kiln.core.builder.envcache import BuildEnv, EnvProvider
     from kiln.core.index.config import Index
     from kiln.core.sources.lower import LoweredRequirement
     from kiln.project.sources import ProjectSourceContext
 
 
 class NestedBuilder(Protocol):
-    """Builds the wheel of ``tree`` into ``out_dir`` (``kiln.build.frontend.Builder``)."""
+    """Builds the wheel of ``tree`` into ``out_dir`` (``kiln.core.builder.service.Builder``)."""
 
     def __call__(
         self,
@@ -315,7 +315,7 @@ class ProjectRequirements:
     # -- kinds of sources -----------------------------------------------------------------
 
     def _from_path(self, lowered: LoweredRequirement, path: Path) -> _Resolved:
-        from kiln.build.sourcefiles import SDIST_SUFFIXES, WHEEL_SUFFIX
+        from kiln.core.builder.sourcefiles import SDIST_SUFFIXES, WHEEL_SUFFIX
 
         where = self._where(lowered)
         if not path.exists():
@@ -347,7 +347,7 @@ class ProjectRequirements:
         return self._wheel(lowered, self._build_project(lowered.name, checkout.project), where)
 
     def _from_url(self, lowered: LoweredRequirement) -> _Resolved:
-        from kiln.build.sourcefiles import WHEEL_SUFFIX, fetch_url
+        from kiln.core.builder.sourcefiles import WHEEL_SUFFIX, fetch_url
         from kiln.core.cachedir import cache_root
         from kiln.core.sources.model import UrlSource
 
@@ -365,7 +365,7 @@ class ProjectRequirements:
         return self._wheel(lowered, wheel, where)
 
     def _from_index(self, lowered: LoweredRequirement, requirement: Requirement) -> _Resolved:
-        from kiln.build.sourcefiles import WHEEL_SUFFIX, fetch_pinned
+        from kiln.core.builder.sourcefiles import WHEEL_SUFFIX, fetch_pinned
 
         assert lowered.index is not None
         index = self._named_index(lowered.index, lowered)
@@ -415,7 +415,7 @@ class ProjectRequirements:
     # -- building -------------------------------------------------------------------------
 
     def _wheel(self, lowered: LoweredRequirement, wheel: Path, where: str) -> _Resolved:
-        from kiln.build.sourcefiles import wheel_identity
+        from kiln.core.builder.sourcefiles import wheel_identity
 
         try:
             name, version, _, _ = parse_wheel_filename(wheel.name)
@@ -444,7 +444,7 @@ class ProjectRequirements:
         return self._nested(name, directory, directory)
 
     def _build_sdist(self, name: NormalizedName, archive: Path, subdirectory: str | None) -> Path:
-        from kiln.build.archives import extract_sdist
+        from kiln.core.builder.archives import extract_sdist
 
         unpacked = Path(tempfile.mkdtemp(prefix="sdist-", dir=self.resolver.scratch))
         tree = extract_sdist(archive, unpacked)

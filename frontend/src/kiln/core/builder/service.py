@@ -23,14 +23,18 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
-from kiln.build import fastpath
-from kiln.build.archives import SDIST_SUFFIX, archive_members, extract_sdist
-from kiln.build.configsettings import ConfigSettings
-from kiln.build.envcache import EnvProvider, cache_dir
-from kiln.build.installer import default_installer
-from kiln.build.isolated import build_subprocess
-from kiln.build.report import Reporter
-from kiln.build.requirements import BuildRequirementResolver, ProjectRequirements, SourceSettings
+from kiln.core.builder import fastpath
+from kiln.core.builder.archives import SDIST_SUFFIX, archive_members, extract_sdist
+from kiln.core.builder.configsettings import ConfigSettings
+from kiln.core.builder.envcache import EnvProvider, cache_dir
+from kiln.core.builder.hooks import build_subprocess
+from kiln.core.builder.installer import default_installer
+from kiln.core.builder.report import Reporter
+from kiln.core.builder.requirements import (
+    BuildRequirementResolver,
+    ProjectRequirements,
+    SourceSettings,
+)
 from kiln.errors import KilnError
 from kiln.project.buildsystem import read_build_system
 from kiln.project.pyproject import project_label

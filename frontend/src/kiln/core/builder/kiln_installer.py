@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiln.build.pipconfig import IndexSettings
-from kiln.build.report import Reporter
+from kiln.core.builder.pipconfig import IndexSettings
+from kiln.core.builder.report import Reporter
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:

@@ -15,15 +15,15 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
-from kiln.build.configsettings import ConfigSettings
-from kiln.build.envcache import BuildEnv, EnvProvider, normalize_requirements
-from kiln.build.errors import BackendError
-from kiln.build.installer import env_python
-from kiln.build.report import Reporter
+from kiln.core.builder.configsettings import ConfigSettings
+from kiln.core.builder.envcache import BuildEnv, EnvProvider, normalize_requirements
+from kiln.core.builder.errors import BackendError
+from kiln.core.builder.installer import env_python
+from kiln.core.builder.report import Reporter
 from kiln.project.buildsystem import BuildSystem
 
 if TYPE_CHECKING:
-    from kiln.build.requirements import ProjectRequirements
+    from kiln.core.builder.requirements import ProjectRequirements
 
 T = TypeVar("T")
 HINT = "build failures usually come from the project or its build requirements; rerun with `-v` to see all backend output"

@@ -1,7 +1,7 @@
 """Turning sources into wheels: sdists, local projects, archives and git references.
 
 :class:`SourceBuilder` is the resolver's :class:`~kiln.core.resolver.provider.MetadataBuilder`:
-it builds through :mod:`kiln.build` (the code behind ``kiln build``), remembers each
+it builds through :mod:`kiln.core.builder` (the code behind ``kiln build``), remembers each
 built wheel and the PEP 610 ``direct_url.json`` it should be installed with.
 """
 
@@ -39,7 +39,7 @@ from kiln.errors import KilnError
 if TYPE_CHECKING:
     from packaging.metadata import Metadata
 
-    from kiln.build.frontend import Builder
+    from kiln.core.builder.service import Builder
     from kiln.project.buildsystem import BuildSystem
 
 #: Told about each build as it starts, e.g. ``demo @ file:///src/demo``.
@@ -56,7 +56,7 @@ class Built:
 
 
 class _Reporter:
-    """Feeds :mod:`kiln.build`'s progress to a callback (backend output is dropped)."""
+    """Feeds :mod:`kiln.core.builder`'s progress to a callback (backend output is dropped)."""
 
     def __init__(self, label: str, callback: BuildCallback | None) -> None:
         self.label = label
@@ -144,12 +144,12 @@ class SourceBuilder:
         return path
 
     def _builder(self, label: str) -> Builder:
-        from kiln.build.frontend import Builder, BuildOptions
+        from kiln.core.builder.service import Builder, BuildOptions
 
         return Builder(BuildOptions(wheel=True), _Reporter(label, self.on_build))
 
     def _build_from_sdist(self, sdist: Path, label: str) -> Path:
-        from kiln.build.frontend import Source
+        from kiln.core.builder.service import Source
 
         if not sdist.name.endswith(".tar.gz"):
             raise KilnError(
@@ -300,7 +300,7 @@ def build_editable(
     tree: Path, out_dir: Path, label: str, on_build: BuildCallback | None = None
 ) -> Path:
     """Build an editable wheel of ``tree`` (PEP 660) into ``out_dir``."""
-    from kiln.build import fastpath
+    from kiln.core.builder import fastpath
     from kiln.project.buildsystem import read_build_system
     from kiln.project.pyproject import project_label
 
@@ -326,10 +326,10 @@ def build_editable(
 def _editable_subprocess(
     tree: Path, out_dir: Path, build_system: BuildSystem, label: str
 ) -> Path:
-    from kiln.build.envcache import EnvProvider, cache_dir, normalize_requirements
-    from kiln.build.installer import default_installer
-    from kiln.build.isolated import HookSession
-    from kiln.build.report import SilentReporter
+    from kiln.core.builder.envcache import EnvProvider, cache_dir, normalize_requirements
+    from kiln.core.builder.hooks import HookSession
+    from kiln.core.builder.installer import default_installer
+    from kiln.core.builder.report import SilentReporter
 
     reporter = SilentReporter()
     with EnvProvider(default_installer(reporter), reporter, root=cache_dir()) as envs:

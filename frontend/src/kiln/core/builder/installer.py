@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from kiln.build.pipconfig import IndexSettings, pip_index_settings
-from kiln.build.report import Reporter
+from kiln.core.builder.pipconfig import IndexSettings, pip_index_settings
+from kiln.core.builder.report import Reporter
 from kiln.errors import KilnError
 
 
@@ -132,7 +132,7 @@ def default_installer(reporter: Reporter) -> Installer:
         )
     index = pip_index_settings()
     if choice in {"", "kiln"}:
-        from kiln.build.kiln_installer import KilnInstaller
+        from kiln.core.builder.kiln_installer import KilnInstaller
 
         return KilnInstaller(index, reporter)
     uv = find_uv() if choice == "uv" else None

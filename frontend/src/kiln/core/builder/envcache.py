@@ -26,8 +26,8 @@ from types import TracebackType
 
 from packaging.requirements import Requirement
 
-from kiln.build.installer import Installer, env_python
-from kiln.build.report import Reporter
+from kiln.core.builder.installer import Installer, env_python
+from kiln.core.builder.report import Reporter
 from kiln.errors import KilnError
 
 CACHE_BUCKET = "build-envs-v1"

@@ -15,7 +15,7 @@ from typing import Literal
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from kiln.build.configsettings import ConfigSettings
+from kiln.core.builder.configsettings import ConfigSettings
 from kiln.errors import KilnError
 from kiln.project.buildsystem import BuildSystem
 
