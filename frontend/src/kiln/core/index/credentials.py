@@ -99,15 +99,29 @@ class CredentialStore:
         self._indexes = sorted(indexes, key=lambda i: len(i.root), reverse=True)
         self._known: dict[str, Credentials] = {}
         for index in self._indexes:
-            found = from_env(index, self._environ) or from_url(index.url)
-            if found is not None:
-                self._known[_scope(index.root)] = found
-                self._known.setdefault(_realm(index.url), found)
+            self._learn(index)
+
+    def _learn(self, index: Index) -> None:
+        found = from_env(index, self._environ) or from_url(index.url)
+        if found is not None:
+            self._known[_scope(index.root)] = found
+            self._known.setdefault(_realm(index.url), found)
+
+    def add(self, index: Index) -> None:
+        """Know ``index`` too, with its credentials and policy: an index the run was not
+        configured with, asked on behalf of a pin (a build requirement's ``index`` source)."""
+        with self._lock:
+            if index in self._indexes:
+                return
+            self._indexes = sorted(
+                [*self._indexes, index], key=lambda i: len(i.root), reverse=True
+            )
+            self._learn(index)
 
     def index_for(self, url: str) -> Index | None:
         """The index whose root URL is a path prefix of ``url``."""
         target = strip_credentials(url)
-        for index in self._indexes:
+        for index in list(self._indexes):
             root = strip_credentials(index.root).rstrip("/")
             if target == root or target.startswith(root + "/"):
                 return index

@@ -6,9 +6,10 @@ import hashlib
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import Protocol
 
 from kiln.core.index.cache import FileCache
 from kiln.core.index.http import HttpSession, OfflineError, file_url_path
@@ -22,7 +23,26 @@ ProgressCallback = Callable[[DistFile, int, int], None]
 _PROGRESS_LOCK = threading.Lock()
 
 
-def verify_hashes(path: Path, file: DistFile) -> str:
+class RemoteFile(Protocol):
+    """What a download needs to know of a file: a :class:`DistFile` of an index, or an
+    archive a direct reference or a build requirement's ``url`` source points at."""
+
+    @property
+    def name(self) -> str:
+        """The package, for messages."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def filename(self) -> str: ...
+
+    @property
+    def hashes(self) -> Mapping[str, str]:
+        """Hash algorithm -> hex digest the file must match (may be empty)."""
+
+
+def verify_hashes(path: Path, file: RemoteFile) -> str:
     """Check ``path`` against every known hash of ``file``; return its sha256."""
     digests = _digests(file)
     with open(path, "rb") as handle:
@@ -33,7 +53,7 @@ def verify_hashes(path: Path, file: DistFile) -> str:
     return digests["sha256"].hexdigest()
 
 
-def _digests(file: DistFile) -> dict[str, hashlib._Hash]:
+def _digests(file: RemoteFile) -> dict[str, hashlib._Hash]:
     digests = {"sha256": hashlib.sha256()}
     for algo in file.hashes:
         if algo not in digests and algo in hashlib.algorithms_available:
@@ -41,7 +61,7 @@ def _digests(file: DistFile) -> dict[str, hashlib._Hash]:
     return digests
 
 
-def _compare(digests: dict[str, hashlib._Hash], file: DistFile) -> None:
+def _compare(digests: dict[str, hashlib._Hash], file: RemoteFile) -> None:
     for algo, expected in file.hashes.items():
         digest = digests.get(algo)
         if digest is None:
@@ -65,7 +85,7 @@ class Downloader:
         self.cache = cache
         self.refresh = refresh
 
-    def download(self, file: DistFile) -> Path:
+    def download(self, file: RemoteFile) -> Path:
         """A local, verified copy of ``file`` (from the cache when possible)."""
         if file.url.startswith("file:"):
             path = file_url_path(file.url)
@@ -101,7 +121,7 @@ class Downloader:
                 return cached
             return self._fetch(file)
 
-    def _cached(self, file: DistFile, sha256: str | None) -> tuple[Path | None, bool]:
+    def _cached(self, file: RemoteFile, sha256: str | None) -> tuple[Path | None, bool]:
         """The cached copy of ``file`` if it is intact, and whether a damaged one (truncated,
         changed) was found, and removed so that it is downloaded again."""
         cached = self.cache.find(file.url, file.filename, sha256)
@@ -121,7 +141,7 @@ class Downloader:
             ) from None
         return None, True
 
-    def _fetch(self, file: DistFile) -> Path:
+    def _fetch(self, file: RemoteFile) -> Path:
         self.cache.root.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=self.cache.root, prefix=".download-")
         temp = Path(name)
