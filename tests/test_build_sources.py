@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from indexserver import IndexServer
+from indexserver import IndexServer, sha256_of
 
 from kiln.core.builder.envcache import CACHE_BUCKET, MARKER
 from kiln.core.builder.pipconfig import pip_index_settings
@@ -272,6 +272,37 @@ def test_url_source_uses_a_local_wheel(
     assert generator(wheel) == "tinybackend 0.1.0"
 
 
+def test_url_source_over_http_is_downloaded_once_into_the_index_clients_cache(
+    tmp_path: Path, env: dict[str, str], backend_wheel: Path
+) -> None:
+    own = {**env, "KILN_CACHE_DIR": str(tmp_path / "cache")}
+    server = IndexServer()
+    server.add(backend_wheel)
+    with server:
+        url = f"{server.base}/files/{backend_wheel.name}#sha256={sha256_of(backend_wheel)}"
+        app = app_project(tmp_path / "app", f'[tool.kiln.sources]\ntinybackend = {{ url = "{url}" }}\n')
+        (wheel,) = ok(kiln(app, "--wheel", env=own))
+        ok(kiln(app, "--wheel", "--refresh", env=own))
+        downloads = server.requests(f"/files/{backend_wheel.name}")
+    assert generator(wheel) == "tinybackend 0.1.0"
+    assert len(downloads) == 2  # once, and again for --refresh
+    cached = list((tmp_path / "cache" / "files-v1").rglob(backend_wheel.name))
+    assert [path.read_bytes() for path in cached] == [backend_wheel.read_bytes()]
+    assert not (tmp_path / "cache" / "build-sources-v1").exists()
+
+
+def test_url_source_that_does_not_match_its_hash_is_refused(
+    tmp_path: Path, env: dict[str, str], backend_wheel: Path
+) -> None:
+    with IndexServer() as server:
+        server.add(backend_wheel)
+        url = f"{server.base}/files/{backend_wheel.name}#sha256={'0' * 64}"
+        app = app_project(tmp_path / "app", f'[tool.kiln.sources]\ntinybackend = {{ url = "{url}" }}\n')
+        stderr = failed(kiln(app, "--wheel", env=env))
+    assert f"error: hash mismatch for `{backend_wheel.name}`" in stderr
+    assert not (app / "dist").exists()
+
+
 def test_path_source_to_an_sdist_builds_it(tmp_path: Path, env: dict[str, str]) -> None:
     (sdist,) = ok(kiln(backend_project(tmp_path / "tinybackend", "0.3.0"), "--sdist", env=env))
     app = app_project(
@@ -300,6 +331,21 @@ def test_index_source_takes_the_backend_from_the_pinned_index(
     assert generator(wheel) == "tinybackend 0.1.0"
     assert server.requests("/simple/tinybackend/")
     assert server.requests(f"/files/{backend_wheel.name}")
+
+
+def test_index_source_is_asked_with_the_credentials_of_the_pinned_index(
+    tmp_path: Path, env: dict[str, str], backend_wheel: Path
+) -> None:
+    server = IndexServer(auth=("builder", "s3cret"))
+    server.add(backend_wheel)
+    with server:
+        app = _pinned_project(tmp_path / "app", server.url)
+        stderr = failed(kiln(app, "--wheel", env=env))
+        assert "error: index `private` answered 401 for `tinybackend` (access denied)" in stderr
+        assert "`KILN_INDEX_PRIVATE_USERNAME`/`_PASSWORD`" in stderr
+        login = {"KILN_INDEX_PRIVATE_USERNAME": "builder", "KILN_INDEX_PRIVATE_PASSWORD": "s3cret"}
+        (wheel,) = ok(kiln(app, "--wheel", env={**env, **login}))
+    assert generator(wheel) == "tinybackend 0.1.0"
 
 
 def test_index_source_without_the_package_is_an_error(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGES = ["kiln.core", "kiln.core.operations", "kiln.core.install", "kiln.core.resolver",
-            "kiln.core.index"]
+            "kiln.core.index", "kiln.core.builder"]
 
 
 @pytest.mark.parametrize("package", PACKAGES)

@@ -159,7 +159,8 @@ def _build_one(
 
 def run(args: argparse.Namespace, ui: UI) -> int:
     from kiln.core.builder.configsettings import parse_config_settings
-    from kiln.core.builder.service import Builder, BuildOptions, default_out_dir, resolve_source
+    from kiln.core.builder.service import BuildOptions, default_out_dir, resolve_source
+    from kiln.core.operations.buildenvs import open_builder
     from kiln.errors import KilnError
 
     constraints = None
@@ -181,7 +182,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
     source = resolve_source(Path(args.src or "."))
     out_dir = Path(args.out_dir).absolute() if args.out_dir else None
     if not (args.package or args.all_packages):
-        with Builder(options, _Reporter(ui)) as builder:
+        with open_builder(options, _Reporter(ui)) as builder:
             _show_output_on_failure(
                 ui,
                 lambda: _build_one(builder, source, out_dir or default_out_dir(source), args, ui),
@@ -197,7 +198,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
     out_dir = out_dir or selection.workspace.root / "dist"
     if args.package:
         (member,) = selection.members
-        with Builder(options, _Reporter(ui)) as builder:
+        with open_builder(options, _Reporter(ui)) as builder:
             _show_output_on_failure(
                 ui, lambda: _build_one(builder, resolve_source(member.path), out_dir, args, ui)
             )
@@ -210,7 +211,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
     member_args = argparse.Namespace(**{**vars(args), "clear": False})
     failures: list[tuple[str, KilnError]] = []
     reporter = _Reporter(ui)
-    with Builder(options, reporter) as builder:
+    with open_builder(options, reporter) as builder:
         for member in selection.members:
             reporter.prefix = f"[{member.name}] "
             try:

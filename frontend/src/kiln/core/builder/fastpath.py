@@ -57,7 +57,7 @@ def working_directory(path: Path) -> Iterator[None]:
 
 
 def build_in_process(
-    kind: Literal["sdist", "wheel"],
+    kind: Literal["sdist", "wheel", "editable"],
     source_dir: Path,
     out_dir: Path,
     config_settings: ConfigSettings,
@@ -70,6 +70,8 @@ def build_in_process(
         try:
             if kind == "sdist":
                 name = kiln_build.build_sdist(str(out_dir), settings)
+            elif kind == "editable":
+                name = kiln_build.build_editable(str(out_dir), settings)
             else:
                 name = kiln_build.build_wheel(str(out_dir), settings)
         except KilnError:

@@ -1,9 +1,11 @@
-"""Running a PEP 517 backend in a subprocess via ``pyproject_hooks``.
+"""Calling a PEP 517 backend's hooks in a subprocess, through pypa/build's ``ProjectBuilder``.
 
-With isolation the backend runs in a build environment holding
-``build-system.requires`` plus whatever ``get_requires_for_build_*`` asks for;
-without it, in the active virtual environment (``VIRTUAL_ENV``) or kiln's own
-interpreter, with nothing installed and no ``get_requires_for_build_*`` call.
+With isolation the backend runs in a build environment (:class:`~.envcache.BuildEnv`, a
+``build.env.IsolatedEnv``) holding ``build-system.requires`` plus whatever
+``get_requires_for_build_*`` asks for; without it, in the active virtual environment
+(``VIRTUAL_ENV``) or kiln's own interpreter, with nothing installed and no
+``get_requires_for_build_*`` call. The backend's output is captured line by line: shown as it
+comes with ``-v``, and kept on the :class:`~.errors.BackendError` of a failed hook.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
@@ -20,12 +23,16 @@ from kiln.core.builder.envcache import BuildEnv, EnvProvider, normalize_requirem
 from kiln.core.builder.errors import BackendError
 from kiln.core.builder.installer import env_python
 from kiln.core.builder.report import Reporter
+from kiln.errors import KilnError
 from kiln.project.buildsystem import BuildSystem
 
 if TYPE_CHECKING:
+    import build
+
     from kiln.core.builder.requirements import ProjectRequirements
 
 T = TypeVar("T")
+Kind = Literal["sdist", "wheel", "editable"]
 HINT = "build failures usually come from the project or its build requirements; rerun with `-v` to see all backend output"
 
 
@@ -36,10 +43,9 @@ class _HookExited(Exception):
 
 
 class _Runner:
-    """A ``pyproject_hooks`` subprocess runner that captures and forwards output."""
+    """A subprocess runner for ``ProjectBuilder`` that captures and forwards output."""
 
-    def __init__(self, environ: Mapping[str, str] | None, reporter: Reporter) -> None:
-        self.environ = dict(environ or {})
+    def __init__(self, reporter: Reporter) -> None:
         self.reporter = reporter
         self.output: list[str] = []
 
@@ -50,7 +56,6 @@ class _Runner:
         extra_environ: Mapping[str, str] | None = None,
     ) -> None:
         environ = os.environ.copy()
-        environ.update(self.environ)
         environ.update(extra_environ or {})
         environ.setdefault("PYTHONIOENCODING", "utf-8:backslashreplace")
         with subprocess.Popen(
@@ -82,52 +87,94 @@ def no_isolation_python() -> str:
 
 
 class HookSession:
-    """The hooks of one backend for one source tree, in one environment."""
+    """The hooks of one backend for one source tree, in one environment (None: the
+    interpreter of :func:`no_isolation_python`)."""
 
     def __init__(
         self,
         source_dir: Path,
         build_system: BuildSystem,
-        python: str,
-        environ: Mapping[str, str] | None,
+        env: BuildEnv | None,
         reporter: Reporter,
         label: str,
     ) -> None:
-        from pyproject_hooks import BuildBackendHookCaller
-
-        self.runner = _Runner(environ, reporter)
+        self.runner = _Runner(reporter)
         self.backend = build_system.backend
         self.label = label
-        self.caller = BuildBackendHookCaller(
-            str(source_dir),
-            build_system.backend,
-            backend_path=list(build_system.backend_path) if build_system.backend_path else None,
-            runner=self.runner,
-            python_executable=python,
-        )
+        self.builder = _project_builder(source_dir, env, self.runner)
 
-    def call(self, hook: str, function: Callable[[], T]) -> T:
-        from pyproject_hooks import BackendUnavailable, HookMissing
+    def call(self, hook: str, function: Callable[[build.ProjectBuilder], T]) -> T:
+        """``function(builder)``, one hook call; a failure is a :class:`BackendError`
+        carrying what the backend printed."""
+        import build
 
         self.runner.output = []
         try:
-            return function()
-        except _HookExited as exc:
-            message = f"build backend hook `{self.backend}.{hook}` failed for `{self.label}` (exit status {exc.returncode})"
-        except BackendUnavailable as exc:
-            message = f"cannot import build backend `{self.backend}` for `{self.label}`"
-            detail = getattr(exc, "message", None) or str(exc)
-            if detail:
-                message += f": {detail}"
-        except HookMissing:
-            message = (
-                f"build backend `{self.backend}` has no `{hook}` hook (project `{self.label}`)"
+            return function(self.builder)
+        except build.BuildBackendException as exc:
+            message, traceback = self._describe(hook, exc.exception)
+        output = self.runner.output + traceback
+        raise BackendError(message, output=output, hint=HINT)
+
+    def _describe(self, hook: str, error: Exception) -> tuple[str, list[str]]:
+        """The message for a failed hook, and output to add to the backend's own.
+
+        ``error`` is what pyproject_hooks raised (pypa/build passes it on): told apart by
+        its type's name, so that kiln needs nothing of pyproject_hooks but through build.
+        """
+        kind = type(error).__name__
+        if isinstance(error, _HookExited):
+            return (
+                f"build backend hook `{self.backend}.{hook}` failed for `{self.label}` "
+                f"(exit status {error.returncode})",
+                [],
             )
-        raise BackendError(message, output=self.runner.output, hint=HINT)
+        if kind == "BackendUnavailable":
+            detail, _, traceback = str(error).partition("\n\nTraceback:\n")
+            return (
+                f"cannot import build backend `{self.backend}` for `{self.label}`: {detail}",
+                traceback.splitlines(),
+            )
+        if kind == "HookMissing":
+            return f"build backend `{self.backend}` has no `{hook}` hook (project `{self.label}`)", []
+        if kind == "UnsupportedOperation":
+            return (
+                f"build backend `{self.backend}` cannot run `{hook}` for `{self.label}`",
+                str(getattr(error, "traceback", "")).splitlines(),
+            )
+        return f"build backend hook `{self.backend}.{hook}` failed for `{self.label}`: {error}", []
+
+
+def _project_builder(
+    source_dir: Path, env: BuildEnv | None, runner: _Runner
+) -> build.ProjectBuilder:
+    """pypa/build's hook caller for ``source_dir``; its checks of ``[build-system]`` (on top
+    of kiln's own) become a one-line error naming the file."""
+    import build
+
+    pyproject = source_dir / "pyproject.toml"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", build.TypoWarning)
+        try:
+            if env is None:
+                return build.ProjectBuilder(
+                    source_dir, python_executable=no_isolation_python(), runner=runner
+                )
+            return build.ProjectBuilder.from_isolated_env(env, source_dir, runner=runner)
+        except build.BuildSystemTableValidationError as exc:
+            reason = exc.args[0] if exc.args else str(exc)
+            typos = [str(w.message) for w in caught if issubclass(w.category, build.TypoWarning)]
+            raise KilnError(
+                f"`{pyproject}`: invalid `[build-system]` table: {reason}",
+                hint="; ".join(typos) or "`[build-system]` takes `requires`, `build-backend` "
+                "and `backend-path` only",
+            ) from None
+        except build.BuildException as exc:
+            raise KilnError(f"cannot build `{source_dir}`: {exc}") from None
 
 
 def build_subprocess(
-    kind: Literal["sdist", "wheel"],
+    kind: Kind,
     source_dir: Path,
     out_dir: Path,
     build_system: BuildSystem,
@@ -155,41 +202,20 @@ def build_subprocess(
 
     if envs is not None:
         env = environment(build_system.requires)
-    python = env.python_executable if env else no_isolation_python()
-    environ = env.make_extra_environ() if env else None
-    session = HookSession(source_dir, build_system, python, environ, reporter, label)
+    session = HookSession(source_dir, build_system, env, reporter, label)
     if envs is not None:
         hook = f"get_requires_for_build_{kind}"
-        if kind == "sdist":
-            extra = session.call(
-                hook, lambda: session.caller.get_requires_for_build_sdist(settings)
-            )
-        else:
-            extra = session.call(
-                hook, lambda: session.caller.get_requires_for_build_wheel(settings)
-            )
+        extra = session.call(hook, lambda hooks: hooks.get_requires_for_build(kind, settings))
         known = set(normalize_requirements(build_system.requires))
-        missing = [item for item in normalize_requirements(extra) if item not in known]
+        missing = [item for item in normalize_requirements(list(extra)) if item not in known]
         if missing:
             reporter.debug(f"`{hook}` asks for {', '.join(missing)}")
             env = environment([*build_system.requires, *missing])
-            session = HookSession(
-                source_dir,
-                build_system,
-                env.python_executable,
-                env.make_extra_environ(),
-                reporter,
-                label,
-            )
-    directory = str(out_dir)
-    if kind == "sdist":
-        name = session.call("build_sdist", lambda: session.caller.build_sdist(directory, settings))
-    else:
-        name = session.call("build_wheel", lambda: session.caller.build_wheel(directory, settings))
-    built = out_dir / name
+            session = HookSession(source_dir, build_system, env, reporter, label)
+    built = Path(session.call(f"build_{kind}", lambda hooks: hooks.build(kind, out_dir, settings)))
     if not built.is_file():
         raise BackendError(
-            f"build backend `{build_system.backend}` reported `{name}` for `{label}`, but wrote no such file",
+            f"build backend `{build_system.backend}` reported `{built.name}` for `{label}`, but wrote no such file",
             output=session.runner.output,
         )
     return built

@@ -1,9 +1,11 @@
 """Creating build environments and installing requirements into them.
 
-This is the seam where kiln's own resolver and installer will plug in: anything with
-``create`` and ``install`` fits ``Installer``. Today ``UvInstaller`` drives
+Anything with ``create`` and ``install`` fits ``Installer``: ``UvInstaller`` drives
 ``uv venv`` / ``uv pip install --python`` and ``PipInstaller`` uses ``venv`` plus pip
-inside the environment. Both use the index settings of pip's configuration.
+inside the environment. Both use the index settings of pip's configuration. kiln's own
+installer (the default) resolves and installs with ``kiln pip``'s code, which itself may
+build: it sits above the builder, in :mod:`kiln.core.operations.buildenvs`, and reaches a
+:class:`~kiln.core.builder.service.Builder` as an :data:`InstallerFactory`.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from kiln.core.builder.pipconfig import IndexSettings, pip_index_settings
+from kiln.core.builder.pipconfig import IndexSettings
 from kiln.core.builder.report import Reporter
 from kiln.errors import KilnError
 
@@ -33,6 +35,10 @@ class Installer(Protocol):
         self, env_python: Path, requirements: Sequence[str], constraints: Path | None
     ) -> None:
         """Install ``requirements`` into the environment of ``env_python``."""
+
+
+#: Makes the installer of a build's environments, given where it reports to.
+InstallerFactory = Callable[[Reporter], Installer]
 
 
 def redact(text: str) -> str:
@@ -121,23 +127,3 @@ def find_uv() -> str | None:
     if beside.is_file():
         return str(beside)
     return shutil.which("uv")
-
-
-def default_installer(reporter: Reporter) -> Installer:
-    """kiln's own installer, unless ``KILN_BUILD_INSTALLER`` is ``uv`` or ``pip``."""
-    choice = os.environ.get("KILN_BUILD_INSTALLER", "").strip().lower()
-    if choice not in {"", "kiln", "uv", "pip"}:
-        raise KilnError(
-            f"`KILN_BUILD_INSTALLER` must be `kiln`, `uv` or `pip`, not `{choice}`",
-        )
-    index = pip_index_settings()
-    if choice in {"", "kiln"}:
-        from kiln.core.builder.kiln_installer import KilnInstaller
-
-        return KilnInstaller(index, reporter)
-    uv = find_uv() if choice == "uv" else None
-    if uv is not None:
-        return UvInstaller(uv, index, reporter)
-    if choice == "uv":
-        raise KilnError("`KILN_BUILD_INSTALLER=uv` is set but `uv` was not found on `PATH`")
-    return PipInstaller(index, reporter)

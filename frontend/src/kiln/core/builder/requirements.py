@@ -4,11 +4,15 @@
 :mod:`kiln.core.sources`, exactly like the project's own dependencies:
 
 * a ``path`` to a project directory, a ``git`` checkout or a ``workspace = true`` member is
-  built to a wheel in isolation, through :mod:`kiln.core.builder` itself (recursively: its own build
-  requirements are lowered with its own sources);
+  built to a wheel in isolation, through the build service itself
+  (:class:`~kiln.core.builder.service.BuildContext`; recursively: its own build requirements
+  are lowered with its own sources);
 * a ``path`` or ``url`` to a wheel is used as it is, to an sdist is built;
 * ``index = "name"`` takes the package from that index only (kiln picks and downloads the file);
 * anything else is left to the installer and the configured indexes.
+
+Git checkouts, downloads and index pins are fetched by the service's
+:class:`~kiln.core.builder.fetch.Fetcher`, like every other source kiln builds.
 
 Lowered requirements reach the installer as ``name @ file:///.../x.whl``. The build
 environment cache is keyed by what they resolved to (a digest of each wheel's contents), so a
@@ -23,7 +27,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
 from packaging.utils import (
@@ -36,27 +40,14 @@ from packaging.version import Version
 
 from kiln.core.builder.constraints import BuildConstraints, explain_excluded, merge_constraints
 from kiln.core.builder.errors import BackendError
-from kiln.core.builder.report import Reporter
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:
     from kiln.core.builder.envcache import BuildEnv, EnvProvider
+    from kiln.core.builder.service import BuildContext
     from kiln.core.index.config import Index
     from kiln.core.sources.lower import LoweredRequirement
     from kiln.project.sources import ProjectSourceContext
-
-
-class NestedBuilder(Protocol):
-    """Builds the wheel of ``tree`` into ``out_dir`` (``kiln.core.builder.service.Builder``)."""
-
-    def __call__(
-        self,
-        tree: Path,
-        out_dir: Path,
-        *,
-        sources_dir: Path | None,
-        parent: ProjectRequirements,
-    ) -> Path: ...
 
 
 @dataclass(frozen=True)
@@ -127,14 +118,12 @@ def _name_pattern(name: str) -> str:
 
 
 class BuildRequirementResolver:
-    """Lowers and materialises build requirements for every build of one ``Builder``."""
+    """Lowers and materialises build requirements for every build of one build service."""
 
-    def __init__(
-        self, build_nested: NestedBuilder, settings: SourceSettings, reporter: Reporter
-    ) -> None:
-        self.build_nested = build_nested
+    def __init__(self, context: BuildContext, settings: SourceSettings) -> None:
+        self.context = context
         self.settings = settings
-        self.reporter = reporter
+        self.reporter = context.reporter
         self._scratch = tempfile.TemporaryDirectory(prefix="kiln-build-requirements-")
         self.scratch = Path(self._scratch.name)
         self._memo: dict[object, _Resolved] = {}
@@ -315,7 +304,7 @@ class ProjectRequirements:
     # -- kinds of sources -----------------------------------------------------------------
 
     def _from_path(self, lowered: LoweredRequirement, path: Path) -> _Resolved:
-        from kiln.core.builder.sourcefiles import SDIST_SUFFIXES, WHEEL_SUFFIX
+        from kiln.core.builder.fetch import SDIST_SUFFIXES, WHEEL_SUFFIX
 
         where = self._where(lowered)
         if not path.exists():
@@ -335,37 +324,31 @@ class ProjectRequirements:
 
     def _from_git(self, lowered: LoweredRequirement, source: object) -> _Resolved:
         from kiln.core.index.redaction import redact
-        from kiln.core.sources import git
         from kiln.core.sources.model import GitSource
 
         assert isinstance(source, GitSource)
         self.resolver.reporter.progress(
             f"Fetching `{redact(source.url)}` for build requirement `{lowered.name}`..."
         )
-        checkout = git.fetch(source)
+        checkout = self.resolver.context.fetcher.checkout(source)
         where = f"{self._where(lowered)} (commit `{checkout.commit}`)"
-        return self._wheel(lowered, self._build_project(lowered.name, checkout.project), where)
+        return self._wheel(lowered, self._build_project(lowered.name, checkout.path), where)
 
     def _from_url(self, lowered: LoweredRequirement) -> _Resolved:
-        from kiln.core.builder.sourcefiles import WHEEL_SUFFIX, fetch_url
-        from kiln.core.cachedir import cache_root
+        from kiln.core.builder.fetch import WHEEL_SUFFIX
         from kiln.core.sources.model import UrlSource
 
         source = lowered.source
         assert isinstance(source, UrlSource)
         where = self._where(lowered)
-        archive = fetch_url(
-            source.url,
-            cache_root() / "build-sources-v1" / "url",
-            refresh=self.resolver.settings.refresh,
-        )
-        if archive.name.endswith(WHEEL_SUFFIX):
-            return self._wheel(lowered, archive, where)
-        wheel = self._build_sdist(lowered.name, archive, source.subdirectory)
+        fetched = self.resolver.context.fetcher.archive(source, name=lowered.name)
+        if fetched.path.name.endswith(WHEEL_SUFFIX):
+            return self._wheel(lowered, fetched.path, where)
+        wheel = self._build_sdist(lowered.name, fetched.path, fetched.subdirectory)
         return self._wheel(lowered, wheel, where)
 
     def _from_index(self, lowered: LoweredRequirement, requirement: Requirement) -> _Resolved:
-        from kiln.core.builder.sourcefiles import WHEEL_SUFFIX, fetch_pinned
+        from kiln.core.builder.fetch import WHEEL_SUFFIX
 
         assert lowered.index is not None
         index = self._named_index(lowered.index, lowered)
@@ -375,7 +358,7 @@ class ProjectRequirements:
         def allowed(version: Version) -> bool:
             return lowered.specifier.contains(version) and not excluded(lowered.name, version)
 
-        offered, archive = fetch_pinned(lowered.name, index, allowed)
+        offered, archive = self.resolver.context.fetcher.pinned(lowered.name, index, allowed)
         if archive is None:
             if not offered:
                 raise KilnError(
@@ -415,7 +398,7 @@ class ProjectRequirements:
     # -- building -------------------------------------------------------------------------
 
     def _wheel(self, lowered: LoweredRequirement, wheel: Path, where: str) -> _Resolved:
-        from kiln.core.builder.sourcefiles import wheel_identity
+        from kiln.core.builder.fetch import wheel_identity
 
         try:
             name, version, _, _ = parse_wheel_filename(wheel.name)
@@ -444,21 +427,22 @@ class ProjectRequirements:
         return self._nested(name, directory, directory)
 
     def _build_sdist(self, name: NormalizedName, archive: Path, subdirectory: str | None) -> Path:
-        from kiln.core.builder.archives import extract_sdist
+        return self._nested(name, archive, None, subdirectory)
 
-        unpacked = Path(tempfile.mkdtemp(prefix="sdist-", dir=self.resolver.scratch))
-        tree = extract_sdist(archive, unpacked)
-        if subdirectory:
-            tree = tree / subdirectory
-            if not tree.is_dir():
-                raise KilnError(f'`subdirectory = "{subdirectory}"` does not exist in `{archive}`')
-        return self._nested(name, tree, None)
-
-    def _nested(self, name: NormalizedName, tree: Path, sources_dir: Path | None) -> Path:
+    def _nested(
+        self,
+        name: NormalizedName,
+        source: Path,
+        sources_dir: Path | None,
+        subdirectory: str | None = None,
+    ) -> Path:
+        """The wheel of ``source`` (a project directory or an sdist), built in isolation."""
         out = Path(tempfile.mkdtemp(prefix="wheel-", dir=self.resolver.scratch))
         self.resolver.reporter.progress(f"Building build requirement `{name}` of `{self.label}`...")
         try:
-            return self.resolver.build_nested(tree, out, sources_dir=sources_dir, parent=self)
+            return self.resolver.context.wheel_from(
+                source, out, sources_dir=sources_dir, parent=self, subdirectory=subdirectory
+            )
         except KilnError as exc:
             raise in_context(
                 exc, f"while building build requirement `{name}` of `{self.label}`"

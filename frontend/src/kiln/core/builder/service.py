@@ -1,8 +1,22 @@
-"""Orchestrating a build: plan the artifacts, build them in a staging area, then publish.
+"""The build service: the one way kiln turns a source into an sdist, a wheel or an editable.
 
-Artifacts are built into a temporary directory and copied into the output
-directory (each through a temporary name and an atomic rename) only when every
-requested artifact was built, so a failure leaves the output directory untouched.
+:class:`Builder` implements :class:`BuildContext`, the seam every build goes through:
+``kiln build`` (:meth:`Builder.build`, :meth:`Builder.list_files`), the resolver's metadata
+step and the installer (through :class:`~kiln.core.builder.sourcebuilder.SourceBuilder`) and
+the build requirements that come from sources (:mod:`~kiln.core.builder.requirements`).
+
+* :attr:`~BuildContext.fetcher` makes a source local (:mod:`~kiln.core.builder.fetch`: one
+  index client, so one HTTP session and one download cache, for the builder's lifetime);
+* :meth:`~BuildContext.build_one` builds one artifact of a source tree: in-process with the
+  installed kiln_build when it can (:mod:`~kiln.core.builder.fastpath`), else through the
+  backend's PEP 517 hooks (:mod:`~kiln.core.builder.hooks`, pypa/build) in an environment
+  from the cache of build environments (:mod:`~kiln.core.builder.envcache`);
+* :meth:`~BuildContext.wheel_from` is the wheel of a local directory, sdist or wheel.
+
+Artifacts of ``kiln build`` are built into a staging directory and copied into the output
+directory (each through a temporary name and an atomic rename) only when every requested
+artifact was built, so a failure leaves the output directory untouched. Nothing here prints:
+progress goes to a :class:`~kiln.core.builder.report.Reporter`.
 """
 
 from __future__ import annotations
@@ -13,7 +27,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -26,20 +40,62 @@ from packaging.utils import (
 from kiln.core.builder import fastpath
 from kiln.core.builder.archives import SDIST_SUFFIX, archive_members, extract_sdist
 from kiln.core.builder.configsettings import ConfigSettings
-from kiln.core.builder.envcache import EnvProvider, cache_dir
-from kiln.core.builder.hooks import build_subprocess
-from kiln.core.builder.installer import default_installer
+from kiln.core.builder.fetch import WHEEL_SUFFIX, Fetcher
 from kiln.core.builder.report import Reporter
-from kiln.core.builder.requirements import (
-    BuildRequirementResolver,
-    ProjectRequirements,
-    SourceSettings,
-)
 from kiln.errors import KilnError
 from kiln.project.buildsystem import read_build_system
 from kiln.project.pyproject import project_label
 
-Kind = Literal["sdist", "wheel"]
+if TYPE_CHECKING:
+    from kiln.core.builder.envcache import EnvProvider
+    from kiln.core.builder.installer import InstallerFactory
+    from kiln.core.builder.requirements import BuildRequirementResolver, ProjectRequirements
+
+#: What one build makes: ``kiln build`` plans sdists and wheels; installs also ask for
+#: editables (PEP 660).
+Kind = Literal["sdist", "wheel", "editable"]
+
+
+class BuildContext(Protocol):
+    """What turns a source into a wheel: the calls every caller builds through."""
+
+    @property
+    def reporter(self) -> Reporter: ...
+
+    @property
+    def fetcher(self) -> Fetcher:
+        """Makes sources local: one index client, one download cache."""
+        ...
+
+    def build_one(
+        self,
+        kind: Kind,
+        tree: Path,
+        out_dir: Path,
+        *,
+        sources_dir: Path | None = None,
+        parent: ProjectRequirements | None = None,
+    ) -> Path:
+        """One artifact of the source tree ``tree``, written into ``out_dir``.
+
+        ``sources_dir`` is the project whose ``[tool.kiln.sources]`` apply to the build
+        requirements (the tree itself, or the project an sdist was made from); None applies
+        none. ``parent`` is the build this one is a build requirement of.
+        """
+        ...
+
+    def wheel_from(
+        self,
+        path: Path,
+        out_dir: Path,
+        *,
+        sources_dir: Path | None = None,
+        parent: ProjectRequirements | None = None,
+        subdirectory: str | None = None,
+    ) -> Path:
+        """The wheel of a local project directory, sdist (its ``subdirectory``, if given)
+        or wheel (itself); built ones are written into ``out_dir``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -137,24 +193,51 @@ def publish(files: list[Path], out_dir: Path) -> list[Path]:
 
 
 class Builder:
-    """Builds projects and sdists; holds the build environments for its lifetime."""
+    """The build service (a :class:`BuildContext`): holds the build environments, the build
+    requirements' sources and the fetcher for its lifetime.
 
-    def __init__(self, options: BuildOptions, reporter: Reporter) -> None:
+    ``installers`` makes the installer of build environments (needed with isolation);
+    ``fetcher`` is a shared one (the run's index client), else the builder opens its own
+    when something must be downloaded, and closes it on exit.
+    """
+
+    def __init__(
+        self,
+        options: BuildOptions,
+        reporter: Reporter,
+        *,
+        installers: InstallerFactory | None = None,
+        fetcher: Fetcher | None = None,
+    ) -> None:
         self.options = options
-        self.reporter = reporter
+        self._reporter = reporter
+        self._fetcher = fetcher or Fetcher(refresh=options.refresh)
+        self._owns_fetcher = fetcher is None
         self.envs: EnvProvider | None = None
         self.requirements: BuildRequirementResolver | None = None
         if options.isolation:
+            from kiln.core.builder.envcache import EnvProvider, cache_dir
+            from kiln.core.builder.requirements import BuildRequirementResolver, SourceSettings
+
+            if installers is None:
+                raise KilnError("an isolated build needs an installer for its environments")
             root = cache_dir() if options.use_cache else None
-            installer = default_installer(reporter)
-            self.envs = EnvProvider(installer, reporter, root=root, refresh=options.refresh)
+            self.envs = EnvProvider(installers(reporter), reporter, root=root, refresh=options.refresh)
             settings = SourceSettings(
                 no_sources=options.no_sources,
                 no_sources_packages=options.no_sources_packages,
                 constraints=options.constraints,
                 refresh=options.refresh,
             )
-            self.requirements = BuildRequirementResolver(self._build_nested, settings, reporter)
+            self.requirements = BuildRequirementResolver(self, settings)
+
+    @property
+    def reporter(self) -> Reporter:
+        return self._reporter
+
+    @property
+    def fetcher(self) -> Fetcher:
+        return self._fetcher
 
     def __enter__(self) -> Builder:
         return self
@@ -169,12 +252,10 @@ class Builder:
             self.envs.__exit__(exc_type, exc, tb)
         if self.requirements is not None:
             self.requirements.close()
+        if self._owns_fetcher:
+            self.fetcher.close()
 
-    def _build_nested(
-        self, tree: Path, out_dir: Path, *, sources_dir: Path | None, parent: ProjectRequirements
-    ) -> Path:
-        """The wheel of a build requirement that comes from a source (see ``requirements``)."""
-        return self.build_one("wheel", tree, out_dir, sources_dir=sources_dir, parent=parent)
+    # -- BuildContext ---------------------------------------------------------------------
 
     def build_one(
         self,
@@ -185,12 +266,8 @@ class Builder:
         sources_dir: Path | None = None,
         parent: ProjectRequirements | None = None,
     ) -> Path:
-        """One artifact from one source tree, fast path or PEP 517 subprocess.
-
-        ``sources_dir`` is the project whose ``[tool.kiln.sources]`` apply to the build
-        requirements (the tree itself, or the project an sdist was made from); None applies
-        none. ``parent`` is the build this one is a build requirement of.
-        """
+        """One artifact from one source tree, fast path or PEP 517 subprocess (see
+        :meth:`BuildContext.build_one`)."""
         build_system = read_build_system(tree)
         label = project_label(tree)
         requirements = None
@@ -205,6 +282,8 @@ class Builder:
             self.reporter.debug(
                 f"`{label}` has no `[build-system]`: using `{build_system.backend}`"
             )
+        from kiln.core.builder.hooks import build_subprocess
+
         return build_subprocess(
             kind,
             tree,
@@ -217,6 +296,36 @@ class Builder:
             label=label,
             requirements=requirements,
         )
+
+    def wheel_from(
+        self,
+        path: Path,
+        out_dir: Path,
+        *,
+        sources_dir: Path | None = None,
+        parent: ProjectRequirements | None = None,
+        subdirectory: str | None = None,
+    ) -> Path:
+        if path.is_dir():
+            return self.build_one("wheel", path, out_dir, sources_dir=sources_dir, parent=parent)
+        if path.name.endswith(WHEEL_SUFFIX):
+            return path
+        if not path.name.endswith(SDIST_SUFFIX):
+            raise KilnError(
+                f"cannot build `{path.name}`: only `{SDIST_SUFFIX}` source distributions are supported"
+            )
+        with tempfile.TemporaryDirectory(prefix="kiln-sdist-") as unpacked:
+            tree = extract_sdist(path, Path(unpacked))
+            if subdirectory:
+                tree = tree / subdirectory
+                if not tree.is_dir():
+                    raise KilnError(f'`subdirectory = "{subdirectory}"` does not exist in `{path}`')
+            wheel = self.build_one("wheel", tree, out_dir, sources_dir=sources_dir, parent=parent)
+        if not subdirectory:
+            _check_consistent(path, wheel)
+        return wheel
+
+    # -- kiln build -----------------------------------------------------------------------
 
     def stage(self, source: Source, staging: Path) -> list[Path]:
         """Build the planned artifacts of ``source`` into ``staging``."""
@@ -244,11 +353,7 @@ class Builder:
     def _wheel_from_sdist(self, sdist: Path, staging: Path, sources_dir: Path | None) -> Path:
         """The wheel of ``sdist``; the sources of ``sources_dir`` (its project) apply."""
         self.reporter.progress("Building wheel from source distribution...")
-        with tempfile.TemporaryDirectory(prefix="kiln-sdist-") as unpacked:
-            tree = extract_sdist(sdist, Path(unpacked))
-            wheel = self.build_one("wheel", tree, staging, sources_dir=sources_dir)
-        _check_consistent(sdist, wheel)
-        return wheel
+        return self.wheel_from(sdist, staging, sources_dir=sources_dir)
 
     def build(self, source: Source, out_dir: Path) -> list[Path]:
         """Build ``source`` and publish the artifacts into ``out_dir``; return their paths."""

@@ -1,8 +1,10 @@
-"""Turning sources into wheels: sdists, local projects, archives and git references.
+"""What the resolver and the installer build: sdists of an index and direct references.
 
-:class:`SourceBuilder` is the resolver's :class:`~kiln.core.resolver.provider.MetadataBuilder`:
-it builds through :mod:`kiln.core.builder` (the code behind ``kiln build``), remembers each
-built wheel and the PEP 610 ``direct_url.json`` it should be installed with.
+:class:`SourceBuilder` is the resolver's :class:`~kiln.core.resolver.provider.MetadataBuilder`
+and gives the installer its wheels. It has no build logic of its own: each source is fetched
+and built by the build service (:class:`~kiln.core.builder.service.Builder`, the code behind
+``kiln build``) through the run's index client, and remembered with the PEP 610
+``direct_url.json`` it should be installed with.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 from packaging.utils import (
     InvalidWheelFilename,
@@ -21,29 +22,29 @@ from packaging.utils import (
     canonicalize_name,
     parse_wheel_filename,
 )
-from packaging.version import Version
 
-from kiln.core.fileio import file_sha256
-from kiln.core.index.download import Downloader
-from kiln.core.index.http import file_url_path
+from kiln.core.builder.fetch import Fetched, Fetcher, parse_direct_url
 from kiln.core.index.metadata import (
     MetadataNeedsBuild,
     parse_metadata,
     read_wheel_metadata,
 )
 from kiln.core.index.redaction import strip_credentials
-from kiln.core.operations.hashes import AllowedHashes, check_all_hashed, verify_file
+from kiln.core.sources.model import PathSource
 from kiln.core.types import DistFile, PackageSource
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:
     from packaging.metadata import Metadata
 
+    from kiln.core.builder.installer import InstallerFactory
     from kiln.core.builder.service import Builder
-    from kiln.project.buildsystem import BuildSystem
+    from kiln.core.index.source import IndexPackageSource
 
 #: Told about each build as it starts, e.g. ``demo @ file:///src/demo``.
 BuildCallback = Callable[[str], None]
+#: Checks an archive of a package before it is read or built (``--hash`` checking).
+ArchiveCheck = Callable[[Path, NormalizedName], None]
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Built:
 
 
 class _Reporter:
-    """Feeds :mod:`kiln.core.builder`'s progress to a callback (backend output is dropped)."""
+    """Feeds the build service's progress to a callback (backend output is dropped)."""
 
     def __init__(self, label: str, callback: BuildCallback | None) -> None:
         self.label = label
@@ -76,29 +77,35 @@ class _Reporter:
 
 
 class SourceBuilder:
-    """Builds what has no wheel, once per source, into a private work directory."""
+    """Builds what has no wheel, once per source, into a private work directory.
+
+    Thread-safe: the resolver asks for the metadata of several sdists at once. Every build
+    shares one :class:`~kiln.core.builder.fetch.Fetcher` over ``client``, the run's index
+    client.
+    """
 
     def __init__(
         self,
-        source: PackageSource,
-        downloader: Downloader,
+        client: IndexPackageSource,
         work_dir: Path,
         *,
+        installers: InstallerFactory,
+        source: PackageSource | None = None,
         editables: Collection[str] = (),
-        offline: bool = False,
         on_build: BuildCallback | None = None,
-        hashes: AllowedHashes | None = None,
+        verify: ArchiveCheck | None = None,
     ) -> None:
-        self.source = source
-        self.downloader = downloader
+        """``source`` is where index sdists' metadata is asked first (default: ``client``)."""
+        self.source: PackageSource = client if source is None else source
+        self.fetcher = Fetcher(client)
+        self.installers = installers
         self.work_dir = work_dir
         self.editables = frozenset(editables)
-        self.offline = offline
         self.on_build = on_build
-        #: With hash checking, the ``--hash`` digests of each package: every archive is
-        #: checked against them before it is read or built (an index's own hashes, maybe
-        #: only ``md5``, are not enough). None without hash checking.
-        self.hashes = hashes
+        #: With hash checking, what checks every archive against the ``--hash`` digests of
+        #: its package before it is read or built (an index's own hashes, maybe only
+        #: ``md5``, are not enough). None without hash checking.
+        self.verify = verify
         #: URL (of an sdist file or a direct reference) -> what was built from it.
         self.built: dict[str, Built] = {}
         self._lock = threading.Lock()
@@ -129,8 +136,8 @@ class SourceBuilder:
             known = self.built.get(file.url)
         if known is not None:
             return known
-        sdist = self._verified(self.downloader.download(file), file.name)
-        wheel = self._build_from_sdist(sdist, f"{file.name}=={file.version}")
+        sdist = self._verified(self.fetcher.download(file), file.name)
+        wheel = self._build_archive(sdist, f"{file.name}=={file.version}", None)
         built = Built(wheel)
         with self._lock:
             self.built[file.url] = built
@@ -146,26 +153,28 @@ class SourceBuilder:
     def _builder(self, label: str) -> Builder:
         from kiln.core.builder.service import Builder, BuildOptions
 
-        return Builder(BuildOptions(wheel=True), _Reporter(label, self.on_build))
+        reporter = _Reporter(label, self.on_build)
+        return Builder(
+            BuildOptions(wheel=True), reporter, installers=self.installers, fetcher=self.fetcher
+        )
 
-    def _build_from_sdist(self, sdist: Path, label: str) -> Path:
-        from kiln.core.builder.service import Source
-
-        if not sdist.name.endswith(".tar.gz"):
-            raise KilnError(
-                f"cannot build `{sdist.name}`: only `.tar.gz` source distributions are supported"
-            )
+    def _build_archive(self, archive: Path, label: str, subdirectory: str | None) -> Path:
+        """The wheel of a wheel or sdist file (which must be a ``.tar.gz``)."""
+        if archive.name.endswith(".whl"):
+            return archive
         out = self._scratch()
         with self._builder(label) as builder:
-            staged = builder.stage(Source(sdist, True), out)
-        return Path(staged[-1])
+            builder.reporter.progress("Building wheel from source distribution...")
+            return builder.wheel_from(archive, out, subdirectory=subdirectory)
 
     def _build_tree(self, tree: Path, label: str, *, editable: bool) -> Path:
         out = self._scratch()
-        if editable:
-            return build_editable(tree, out, label, self.on_build)
         with self._builder(label) as builder:
-            return Path(builder.build_one("wheel", tree, out))
+            if editable:
+                if self.on_build is not None:
+                    self.on_build(label)
+                return builder.build_one("editable", tree, out)
+            return builder.build_one("wheel", tree, out)
 
     def _build_direct(self, name: NormalizedName, url: str) -> Built:
         with self._lock:
@@ -173,79 +182,29 @@ class SourceBuilder:
         if known is not None:
             return known
         label = f"{name} @ {strip_credentials(url)}"
-        if url.startswith("git+"):
-            built = self._git(url, label)
-        elif url.startswith("file:"):
-            built = self._local(name, url, label)
-        else:
-            built = self._remote(name, url, label)
+        fetched = self.fetcher.fetch(parse_direct_url(url), name=name)
+        built = self._build_fetched(name, url, fetched, label)
         _check_name(built.wheel, name, url)
         with self._lock:
             self.built[url] = built
         return built
 
-    def _local(self, name: NormalizedName, url: str, label: str) -> Built:
-        path = file_url_path(url.split("#", 1)[0])
-        if path.is_dir():
-            editable = url in self.editables
-            wheel = self._build_tree(path, label, editable=editable)
-            info: dict[str, object] = {"editable": True} if editable else {}
-            return Built(wheel, {"url": path.as_uri(), "dir_info": info})
-        if not path.is_file():
-            raise KilnError(f"`{path}` does not exist (from `{url}`)")
-        self._verified(path, name)
-        archive: dict[str, object] = {"url": path.as_uri(), "archive_info": {"hashes": {"sha256": file_sha256(path)}}}
-        if path.name.endswith(".whl"):
-            return Built(path, archive)
-        return Built(self._build_from_sdist(path, label), archive)
-
-    def _remote(self, name: NormalizedName, url: str, label: str) -> Built:
-        base, _, fragment = url.partition("#")
-        filename = unquote(urlsplit(base).path.rsplit("/", 1)[-1])
-        hashes: dict[str, str] = {}
-        for part in fragment.split("&"):
-            key, _, value = part.partition("=")
-            if key in ("sha256", "sha384", "sha512", "md5") and value:
-                hashes[key] = value
-        file = DistFile(name, Version("0"), filename, base, hashes=hashes)
-        path = self._verified(self.downloader.download(file), name)
-        archive: dict[str, object] = {"url": base, "archive_info": {"hashes": {"sha256": file_sha256(path)}}}
-        if filename.endswith(".whl"):
-            return Built(path, archive)
-        return Built(self._build_from_sdist(path, label), archive)
-
-    def _git(self, url: str, label: str) -> Built:
-        from kiln.core.sources.git import fetch
-        from kiln.core.sources.model import GitSource
-
-        parts = urlsplit(url.removeprefix("git+"))
-        subdirectory = None
-        for item in parts.fragment.split("&"):
-            key, _, value = item.partition("=")
-            if key == "subdirectory" and value:
-                subdirectory = value
-        path, at, revision = parts.path.rpartition("@")
-        if not at or "/" in revision:
-            path, revision = parts.path, ""
-        repository = urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
-        checkout = fetch(
-            GitSource(url=repository, rev=revision or None, subdirectory=subdirectory),
-            offline=self.offline,
-        )
-        wheel = self._build_tree(checkout.project, label, editable=False)
-        vcs_info: dict[str, object] = {"vcs": "git", "commit_id": checkout.commit}
-        if revision:
-            vcs_info["requested_revision"] = revision
-        data: dict[str, object] = {"url": checkout.url, "vcs_info": vcs_info}
-        if subdirectory:
-            data["subdirectory"] = subdirectory
-        return Built(wheel, data)
+    def _build_fetched(self, name: NormalizedName, url: str, fetched: Fetched, label: str) -> Built:
+        if fetched.is_archive:
+            self._verified(fetched.path, name)
+            return Built(
+                self._build_archive(fetched.path, label, fetched.subdirectory), fetched.direct_url
+            )
+        editable = isinstance(parse_direct_url(url), PathSource) and url in self.editables
+        wheel = self._build_tree(fetched.path, label, editable=editable)
+        if not editable:
+            return Built(wheel, fetched.direct_url)
+        return Built(wheel, {**fetched.direct_url, "dir_info": {"editable": True}})
 
     def _verified(self, archive: Path, name: NormalizedName) -> Path:
         """``archive`` once it matches the ``--hash`` digests of ``name`` (with hash checking)."""
-        if self.hashes is not None:
-            check_all_hashed([name], self.hashes)
-            verify_file(archive, str(name), self.hashes[name])
+        if self.verify is not None:
+            self.verify(archive, name)
         return archive
 
     def _wheel_metadata(self, wheel: Path, name: NormalizedName) -> Metadata:
@@ -294,65 +253,6 @@ def _check_name(wheel: Path, name: NormalizedName, url: str) -> None:
             f"`{strip_credentials(url)}` is the package `{wheel_name}`, not `{name}`",
             hint=f"require it as `{wheel_name} @ {strip_credentials(url)}`",
         )
-
-
-def build_editable(
-    tree: Path, out_dir: Path, label: str, on_build: BuildCallback | None = None
-) -> Path:
-    """Build an editable wheel of ``tree`` (PEP 660) into ``out_dir``."""
-    from kiln.core.builder import fastpath
-    from kiln.project.buildsystem import read_build_system
-    from kiln.project.pyproject import project_label
-
-    build_system = read_build_system(tree)
-    if on_build is not None:
-        on_build(label)
-    if fastpath.fast_path_applies(build_system):
-        import kiln_build
-
-        with fastpath.working_directory(tree):
-            try:
-                name = kiln_build.build_editable(str(out_dir), None)
-            except KilnError:
-                raise
-            except Exception as exc:  # the backend reports user errors as exceptions
-                raise KilnError(
-                    f"`kiln_build.build_editable` failed for `{tree}`:\n{exc}"
-                ) from None
-        return out_dir / str(name)
-    return _editable_subprocess(tree, out_dir, build_system, project_label(tree))
-
-
-def _editable_subprocess(
-    tree: Path, out_dir: Path, build_system: BuildSystem, label: str
-) -> Path:
-    from kiln.core.builder.envcache import EnvProvider, cache_dir, normalize_requirements
-    from kiln.core.builder.hooks import HookSession
-    from kiln.core.builder.installer import default_installer
-    from kiln.core.builder.report import SilentReporter
-
-    reporter = SilentReporter()
-    with EnvProvider(default_installer(reporter), reporter, root=cache_dir()) as envs:
-        env = envs.get(build_system.requires, None)
-        session = HookSession(
-            tree, build_system, env.python_executable, env.make_extra_environ(), reporter, label
-        )
-        extra = session.call(
-            "get_requires_for_build_editable",
-            lambda: session.caller.get_requires_for_build_editable(None),
-        )
-        known = set(normalize_requirements(build_system.requires))
-        missing = [item for item in normalize_requirements(extra) if item not in known]
-        if missing:
-            env = envs.get([*build_system.requires, *missing], None)
-            session = HookSession(
-                tree, build_system, env.python_executable, env.make_extra_environ(),
-                reporter, label,
-            )
-        name = session.call(
-            "build_editable", lambda: session.caller.build_editable(str(out_dir), None)
-        )
-    return out_dir / name
 
 
 def temporary_work_dir() -> tempfile.TemporaryDirectory[str]:

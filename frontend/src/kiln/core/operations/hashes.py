@@ -8,7 +8,7 @@ a weak hash next to a strong one, and the functions here ignore any that get thr
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -97,3 +97,14 @@ def verify_file(path: Path, name: str, allowed: Mapping[str, frozenset[str]]) ->
         "\n".join(lines),
         hint="the file differs from the one the requirements were written for; nothing was installed",
     )
+
+
+def archive_check(allowed: AllowedHashes) -> Callable[[Path, NormalizedName], None]:
+    """What checks an archive of a package before the build service reads or builds it:
+    the package must have ``--hash`` digests, and the file must match one."""
+
+    def check(path: Path, name: NormalizedName) -> None:
+        check_all_hashed([name], allowed)
+        verify_file(path, str(name), allowed[name])
+
+    return check

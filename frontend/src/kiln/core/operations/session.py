@@ -15,8 +15,9 @@ from kiln.core.builder.sourcebuilder import SourceBuilder
 from kiln.core.index.configfiles import discover, load_settings
 from kiln.core.index.locations import IndexLocations, IndexOptions, resolve_locations
 from kiln.core.index.source import IndexPackageSource
+from kiln.core.operations.buildenvs import default_installer
 from kiln.core.operations.filters import FilteredSource, NoDepsBuilder
-from kiln.core.operations.hashes import AllowedHashes, allowed_hashes
+from kiln.core.operations.hashes import AllowedHashes, allowed_hashes, archive_check
 from kiln.core.operations.options import Events, Settings
 from kiln.core.requirements_file import RequirementsInput
 from kiln.core.resolver.driver import resolve as run_resolver
@@ -76,12 +77,11 @@ class Session:
         editables = [s.requirement.url for s in inputs.requirements if s.editable]
         self.builder = SourceBuilder(
             self.source,
-            self.source.downloader,
             Path(self._work.name),
+            installers=default_installer,
             editables=[url for url in editables if url is not None],
-            offline=settings.client.offline,
             on_build=self.events.building,
-            hashes=hashes,
+            verify=archive_check(hashes) if hashes is not None else None,
         )
 
     def close(self) -> None:

@@ -38,7 +38,13 @@ PrereleaseMode = Literal["if-necessary", "allow", "disallow", "explicit"]
 
 
 class MetadataBuilder(Protocol):
-    """Obtains metadata that needs a build: sdists and direct references (``name @ url``)."""
+    """Obtains metadata that needs a build: sdists and direct references (``name @ url``).
+
+    The resolver's seam to the build service: kiln implements it with
+    :class:`kiln.core.builder.sourcebuilder.SourceBuilder`, which fetches and builds through
+    the same :class:`~kiln.core.builder.service.BuildContext` as ``kiln build`` and the
+    installer. The resolver imports nothing of the builder.
+    """
 
     def sdist_metadata(self, file: DistFile) -> Metadata:
         """The core metadata of the source distribution ``file``."""

@@ -3,6 +3,11 @@
 No uv or pip is needed: the environment is written directly and the build requirements
 are resolved and installed with kiln's resolver and installer, from the package index
 settings of pip's configuration (as the other installers use).
+
+This is the operations layer's side of the build service (:mod:`kiln.core.builder`):
+installing build requirements is an install, which may itself build an sdist, so kiln's
+installer lives here and reaches the builder as its :data:`InstallerFactory`
+(:func:`default_installer`); :func:`open_builder` is the builder ``kiln build`` uses.
 """
 
 from __future__ import annotations
@@ -12,11 +17,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiln.core.builder.pipconfig import IndexSettings
+from kiln.core.builder.installer import (
+    Installer,
+    PipInstaller,
+    UvInstaller,
+    find_uv,
+)
+from kiln.core.builder.pipconfig import IndexSettings, pip_index_settings
 from kiln.core.builder.report import Reporter
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:
+    from kiln.core.builder.service import Builder, BuildOptions
     from kiln.core.index.locations import IndexOptions
 
 KILN_INDEX_VARIABLES = (
@@ -83,3 +95,28 @@ class KilnInstaller:
             ) from None
         for change in report.installed:
             self.reporter.debug(f"installed {change.name}=={change.version}")
+
+
+def default_installer(reporter: Reporter) -> Installer:
+    """kiln's own installer, unless ``KILN_BUILD_INSTALLER`` is ``uv`` or ``pip``."""
+    choice = os.environ.get("KILN_BUILD_INSTALLER", "").strip().lower()
+    if choice not in {"", "kiln", "uv", "pip"}:
+        raise KilnError(
+            f"`KILN_BUILD_INSTALLER` must be `kiln`, `uv` or `pip`, not `{choice}`",
+        )
+    index = pip_index_settings()
+    if choice in {"", "kiln"}:
+        return KilnInstaller(index, reporter)
+    uv = find_uv() if choice == "uv" else None
+    if uv is not None:
+        return UvInstaller(uv, index, reporter)
+    if choice == "uv":
+        raise KilnError("`KILN_BUILD_INSTALLER=uv` is set but `uv` was not found on `PATH`")
+    return PipInstaller(index, reporter)
+
+
+def open_builder(options: BuildOptions, reporter: Reporter) -> Builder:
+    """The build service with kiln's choice of installer for its build environments."""
+    from kiln.core.builder.service import Builder
+
+    return Builder(options, reporter, installers=default_installer)
