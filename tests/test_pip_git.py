@@ -175,7 +175,7 @@ def test_an_unknown_reference_is_a_clear_error(
     result = install(venv, env, f"gitpkg @ {origin['url']}@no-such-ref")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("error: ")
+    assert result.stderr.splitlines()[1].startswith("error: ")  # after `Using Python ...`
     assert "`no-such-ref` not found in git repository" in result.stderr
     assert origin["plain_url"] in result.stderr
     assert "hint: " in result.stderr
