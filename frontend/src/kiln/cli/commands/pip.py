@@ -434,7 +434,7 @@ class _Progress:
 
     def __init__(self, ui: UI) -> None:
         self.ui = ui
-        self.tty = ui.verbosity >= 0 and ui.err.isatty()
+        self.tty = ui.progress
         self.lock = threading.Lock()
 
     def events(self) -> Events:
