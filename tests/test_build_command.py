@@ -23,7 +23,7 @@ from packaging.requirements import Requirement
 from kiln.build.configsettings import parse_config_settings
 from kiln.build.envcache import CACHE_BUCKET
 from kiln.build.installer import redact
-from kiln.build.pipconfig import pip_index_settings
+from kiln.core.index.pipconfig import pip_index_settings
 from kiln.errors import KilnError
 
 KILN_BUILD_SYSTEM = (

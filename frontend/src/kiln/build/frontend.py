@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -35,6 +35,9 @@ from kiln.errors import KilnError
 from kiln.project.buildsystem import read_build_system
 from kiln.project.pyproject import project_label
 
+if TYPE_CHECKING:
+    from kiln.core.index.locations import IndexLocations
+
 Kind = Literal["sdist", "wheel"]
 
 
@@ -51,6 +54,9 @@ class BuildOptions:
     no_sources: bool = False
     #: Ignore the sources of these packages (``--no-sources-package``).
     no_sources_packages: tuple[str, ...] = ()
+    #: The indexes of build environments (those of the ``kiln pip`` run that builds);
+    #: None works them out as any run does (:mod:`kiln.core.index.runsettings`).
+    index: IndexLocations | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +148,7 @@ class Builder:
         self.requirements: BuildRequirementResolver | None = None
         if options.isolation:
             root = cache_dir() if options.use_cache else None
-            installer = default_installer(reporter)
+            installer = default_installer(reporter, options.index)
             self.envs = EnvProvider(installer, reporter, root=root, refresh=options.refresh)
             settings = SourceSettings(
                 no_sources=options.no_sources,

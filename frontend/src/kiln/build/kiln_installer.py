@@ -1,50 +1,30 @@
 """Build environments made by kiln itself: ``kiln.core.venv`` plus the ``kiln pip`` core.
 
 No uv or pip is needed: the environment is written directly and the build requirements
-are resolved and installed with kiln's resolver and installer, from the package index
-settings of pip's configuration (as the other installers use).
+are resolved and installed with kiln's resolver and installer, from the index settings of
+the run (the same as the other installers use).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiln.build.pipconfig import IndexSettings
+from kiln.build.installer import RunIndexes
 from kiln.build.report import Reporter
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:
-    from kiln.core.index.locations import IndexOptions
-
-KILN_INDEX_VARIABLES = (
-    "KILN_INDEX",
-    "KILN_DEFAULT_INDEX",
-    "KILN_INDEX_URL",
-    "KILN_EXTRA_INDEX_URL",
-    "KILN_FIND_LINKS",
-)
+    from kiln.core.index.locations import IndexLocations
 
 
-class KilnInstaller:
+class KilnInstaller(RunIndexes):
     name = "kiln"
 
-    def __init__(self, index: IndexSettings, reporter: Reporter) -> None:
-        self.index = index
+    def __init__(self, index: IndexLocations | None, reporter: Reporter) -> None:
+        super().__init__(index)
         self.reporter = reporter
-
-    def _index_options(self, options_type: type[IndexOptions]) -> IndexOptions:
-        """kiln's own `KILN_*` index variables when any is set, else pip's configuration."""
-        if any(os.environ.get(var) for var in KILN_INDEX_VARIABLES):
-            return options_type()  # the session fills it from the environment
-        return options_type(
-            index_url=self.index.index_url,
-            extra_index_url=self.index.extra_index_urls,
-            find_links=self.index.find_links,
-            no_index=self.index.no_index,
-        )
 
     def create(self, env_dir: Path, python: str) -> None:
         from kiln.core.interpreter import find_interpreter
@@ -57,7 +37,6 @@ class KilnInstaller:
     ) -> None:
         if not requirements:
             return
-        from kiln.core.index.locations import IndexOptions
         from kiln.core.install.environment import Environment
         from kiln.core.operations.installing import install
         from kiln.core.operations.options import Events, Settings
@@ -72,7 +51,7 @@ class KilnInstaller:
         )
         if constraints is not None:
             inputs.merge(read_requirements(constraints, constraints=True))
-        settings = Settings(index=self._index_options(IndexOptions))
+        settings = Settings(locations=self.index)
         env = Environment.from_venv(env_python.parent.parent)
         events = Events(building=lambda label: self.reporter.debug(f"building `{label}`"))
         try:

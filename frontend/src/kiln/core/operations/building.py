@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from packaging.metadata import Metadata
 
     from kiln.build.frontend import Builder
+    from kiln.core.index.locations import IndexLocations
     from kiln.project.buildsystem import BuildSystem
 
 #: Told about each build as it starts, e.g. ``demo @ file:///src/demo``.
@@ -88,8 +89,11 @@ class SourceBuilder:
         offline: bool = False,
         on_build: BuildCallback | None = None,
         hashes: AllowedHashes | None = None,
+        index: IndexLocations | None = None,
     ) -> None:
         self.source = source
+        #: The indexes of build environments: those of the run (None: work them out).
+        self.index = index
         self.downloader = downloader
         self.work_dir = work_dir
         self.editables = frozenset(editables)
@@ -146,7 +150,7 @@ class SourceBuilder:
     def _builder(self, label: str) -> Builder:
         from kiln.build.frontend import Builder, BuildOptions
 
-        return Builder(BuildOptions(wheel=True), _Reporter(label, self.on_build))
+        return Builder(BuildOptions(wheel=True, index=self.index), _Reporter(label, self.on_build))
 
     def _build_from_sdist(self, sdist: Path, label: str) -> Path:
         from kiln.build.frontend import Source
@@ -163,7 +167,7 @@ class SourceBuilder:
     def _build_tree(self, tree: Path, label: str, *, editable: bool) -> Path:
         out = self._scratch()
         if editable:
-            return build_editable(tree, out, label, self.on_build)
+            return build_editable(tree, out, label, self.on_build, index=self.index)
         with self._builder(label) as builder:
             return Path(builder.build_one("wheel", tree, out))
 
@@ -297,9 +301,15 @@ def _check_name(wheel: Path, name: NormalizedName, url: str) -> None:
 
 
 def build_editable(
-    tree: Path, out_dir: Path, label: str, on_build: BuildCallback | None = None
+    tree: Path,
+    out_dir: Path,
+    label: str,
+    on_build: BuildCallback | None = None,
+    *,
+    index: IndexLocations | None = None,
 ) -> Path:
-    """Build an editable wheel of ``tree`` (PEP 660) into ``out_dir``."""
+    """Build an editable wheel of ``tree`` (PEP 660) into ``out_dir``; ``index`` are the
+    indexes of its build environment (None: work them out for this run)."""
     from kiln.build import fastpath
     from kiln.project.buildsystem import read_build_system
     from kiln.project.pyproject import project_label
@@ -320,11 +330,15 @@ def build_editable(
                     f"`kiln_build.build_editable` failed for `{tree}`:\n{exc}"
                 ) from None
         return out_dir / str(name)
-    return _editable_subprocess(tree, out_dir, build_system, project_label(tree))
+    return _editable_subprocess(tree, out_dir, build_system, project_label(tree), index)
 
 
 def _editable_subprocess(
-    tree: Path, out_dir: Path, build_system: BuildSystem, label: str
+    tree: Path,
+    out_dir: Path,
+    build_system: BuildSystem,
+    label: str,
+    index: IndexLocations | None,
 ) -> Path:
     from kiln.build.envcache import EnvProvider, cache_dir, normalize_requirements
     from kiln.build.installer import default_installer
@@ -332,7 +346,7 @@ def _editable_subprocess(
     from kiln.build.report import SilentReporter
 
     reporter = SilentReporter()
-    with EnvProvider(default_installer(reporter), reporter, root=cache_dir()) as envs:
+    with EnvProvider(default_installer(reporter, index), reporter, root=cache_dir()) as envs:
         env = envs.get(build_system.requires, None)
         session = HookSession(
             tree, build_system, env.python_executable, env.make_extra_environ(), reporter, label
