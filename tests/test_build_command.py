@@ -23,7 +23,7 @@ from packaging.requirements import Requirement
 from kiln.core.builder.configsettings import parse_config_settings
 from kiln.core.builder.envcache import CACHE_BUCKET
 from kiln.core.builder.installer import redact
-from kiln.core.builder.pipconfig import pip_index_settings
+from kiln.core.index.pipconfig import pip_index_settings
 from kiln.errors import KilnError
 
 KILN_BUILD_SYSTEM = (

@@ -20,7 +20,7 @@ import pytest
 from indexserver import IndexServer, sha256_of
 
 from kiln.core.builder.envcache import CACHE_BUCKET, MARKER
-from kiln.core.builder.pipconfig import pip_index_settings
+from kiln.core.index.pipconfig import pip_index_settings
 
 BACKEND_MODULE = '''\
 """A tiny PEP 517 backend: packs ``src/<module>`` into a wheel."""

@@ -220,6 +220,47 @@ def test_no_color_flag_turns_colour_off(tmp_path: Path) -> None:
     assert "\x1b[" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("flags", "environ", "coloured"),
+    [
+        (("--color", "always"), {"NO_COLOR": "1"}, True),
+        (("--color", "never"), {"FORCE_COLOR": "1"}, False),
+        (("--color", "auto"), {"FORCE_COLOR": "1"}, True),
+        (("--color", "auto"), {"NO_COLOR": "1", "FORCE_COLOR": "1"}, False),
+    ],
+    ids=["always-beats-no-color", "never-beats-force-color", "auto-force", "auto-no-color"],
+)
+def test_the_color_option_decides_over_the_environment(
+    tmp_path: Path, flags: tuple[str, ...], environ: dict[str, str], coloured: bool
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")} | environ
+    result = _failing_init(env, tmp_path, *flags)
+    assert result.stderr.startswith("\x1b[1;31merror\x1b[0m: " if coloured else "error: ")
+
+
+def test_cache_dir_option_puts_the_cache_where_it_says(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KILN_CACHE_DIR", str(tmp_path / "ignored"))  # restored after the test
+    code, out, _ = run(capsys, "--cache-dir", "here", "cache", "dir")
+    assert code == 0
+    assert out == f"{tmp_path / 'here'}\n"
+    code, out, _ = run(capsys, "cache", "dir", "--cache-dir", str(tmp_path / "there"))
+    assert out == f"{tmp_path / 'there'}\n"
+
+
+def test_no_progress_turns_progress_off_even_on_a_terminal() -> None:
+    from kiln.cli.ui import UI
+
+    class Terminal:
+        def isatty(self) -> bool:
+            return True
+
+    assert UI(err=Terminal()).progress  # type: ignore[arg-type]
+    assert not UI(err=Terminal(), progress=False).progress  # type: ignore[arg-type]
+    assert not UI(-1, err=Terminal()).progress  # type: ignore[arg-type]
+
+
 def test_quiet_silences_progress_but_not_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert run(capsys, "-q", "init", "--vcs", "none", "a") == (0, "", "")
     code, _, err = run(capsys, "-q", "init", "a")

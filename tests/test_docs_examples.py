@@ -15,6 +15,7 @@ skipped, as an error example or as needing hidden set-up are described there.
 
 from __future__ import annotations
 
+import ensurepip
 import importlib
 import os
 import re
@@ -382,11 +383,18 @@ class Session:
         self.env = env
 
     def ensure_venv(self) -> None:
+        """An environment with pip: the interpreter's bundled wheel, so no index is asked."""
         if not self.venv.exists():
-            subprocess.run(
-                [sys.executable, "-m", "kiln", "venv", "--seed", str(self.venv)],
-                check=True, capture_output=True, env=self.env, timeout=COMMAND_TIMEOUT,
-            )
+            bundled = Path(ensurepip.__file__).parent / "_bundled"
+            for command in (
+                ["venv", str(self.venv)],
+                ["pip", "install", "pip", "--python", str(self.venv), "--offline", "--no-index",
+                 "--find-links", str(bundled)],
+            ):
+                subprocess.run(
+                    [sys.executable, "-m", "kiln", *command],
+                    check=True, capture_output=True, env=self.env, timeout=COMMAND_TIMEOUT,
+                )
 
     def run(self, command: str) -> subprocess.CompletedProcess[str]:
         if re.search(r"(^|[\s;&|(])(pip|python)\b", command):

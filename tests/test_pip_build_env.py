@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pip_helpers import base_env, kiln, ok
 
-from kiln.core.builder.pipconfig import pip_index_settings
+from kiln.core.index.pipconfig import pip_index_settings
 
 
 def test_hatchling_project_builds_with_the_kiln_installer(tmp_path: Path) -> None:

@@ -77,9 +77,9 @@ def test_environment_reference_documents_every_variable_the_code_reads() -> None
 def test_documented_pip_variables_choose_the_build_environment_indexes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # kiln.core.builder.pipconfig builds these names from pip's option names, so the scan above
+    # kiln.core.index.pipconfig builds these names from pip's option names, so the scan above
     # cannot see them; check that each documented one really is read.
-    from kiln.core.builder.pipconfig import pip_index_settings
+    from kiln.core.index.pipconfig import pip_index_settings
 
     text = (REFERENCE / "environment.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"`(PIP_[A-Z_]+)`", text))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -50,18 +49,6 @@ def test_venv_creates_a_working_environment_without_pip(tmp_path: Path):
     assert "kiln = " in config
     assert (venv / ".gitignore").read_text().endswith("*\n")
     assert (venv / "bin" / "activate").is_file()
-
-
-def test_seeded_venv_has_a_working_pip(tmp_path: Path):
-    result = kiln(tmp_path, "venv", "--seed", "env")
-    assert result.returncode == 0, result.stderr
-    assert "Creating virtual environment with seed packages at: env" in result.stderr
-    assert " + pip==" in result.stderr
-    listing = subprocess.run(
-        [str(tmp_path / "env/bin/pip"), "list", "--format=json"],
-        capture_output=True, text=True, check=True,
-    )
-    assert [p["name"] for p in json.loads(listing.stdout)] == ["pip"]
 
 
 def test_activation_script_puts_the_environment_first_on_path(tmp_path: Path):

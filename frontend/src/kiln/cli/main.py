@@ -58,8 +58,20 @@ def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool = Fals
         help="change to DIR before doing anything",
     )
     group.add_argument(
-        "--no-color", action="store_true", default=argparse.SUPPRESS if suppress else False,
-        help="do not colour output (as NO_COLOR=1 does)",
+        "--color", choices=("auto", "always", "never"), default=argparse.SUPPRESS if suppress else "auto",
+        help="when to colour output (default: `auto`: on a terminal, unless `NO_COLOR` is set)",
+    )
+    group.add_argument(
+        "--no-color", action="store_const", const="never", dest="color", default=argparse.SUPPRESS,
+        help="do not colour output (as `--color never` and NO_COLOR=1 do)",
+    )
+    group.add_argument(
+        "--no-progress", action="store_true", default=argparse.SUPPRESS if suppress else False,
+        help="draw no progress bars (they are drawn only on a terminal anyway)",
+    )
+    group.add_argument(
+        "--cache-dir", metavar="DIR", default=default,
+        help="the cache directory to use (as `KILN_CACHE_DIR` sets it)",
     )
 
 
@@ -108,9 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse(words)
     except SystemExit as exc:  # argparse: --help/--version exit 0, usage errors exit 2
         return int(exc.code or 0)
-    if args.no_color:
-        os.environ["NO_COLOR"] = "1"
-    ui = UI(verbosity=args.verbose - args.quiet)
+    if args.color == "never":
+        os.environ["NO_COLOR"] = "1"  # for what kiln runs, too (build backends, git)
+    if args.cache_dir:
+        os.environ["KILN_CACHE_DIR"] = os.path.abspath(args.cache_dir)
+    ui = UI(verbosity=args.verbose - args.quiet, colour=args.color, progress=not args.no_progress)
     module: CommandModule | None = getattr(args, "_module", None)
     if module is None:
         parser.print_help(sys.stderr)

@@ -7,7 +7,11 @@ import sys
 from typing import TextIO
 
 
-def _colour_enabled(stream: TextIO) -> bool:
+def _colour_enabled(stream: TextIO, choice: str) -> bool:
+    """``--color``: ``always``/``never`` as given; ``auto`` follows ``NO_COLOR``, then
+    ``FORCE_COLOR``, then whether ``stream`` is a terminal."""
+    if choice != "auto":
+        return choice == "always"
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
@@ -18,11 +22,21 @@ def _colour_enabled(stream: TextIO) -> bool:
 class UI:
     """Everything the CLI prints goes through one of these methods."""
 
-    def __init__(self, verbosity: int = 0, *, out: TextIO | None = None, err: TextIO | None = None):
+    def __init__(
+        self,
+        verbosity: int = 0,
+        *,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+        colour: str = "auto",
+        progress: bool = True,
+    ):
         self.verbosity = verbosity
         self.out = out if out is not None else sys.stdout
         self.err = err if err is not None else sys.stderr
-        self.colour = _colour_enabled(self.err)
+        self.colour = _colour_enabled(self.err, colour)
+        #: Whether progress may be drawn: a self-rewriting line on a terminal.
+        self.progress = progress and verbosity >= 0 and self.err.isatty()
 
     def _style(self, text: str, code: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if self.colour else text

@@ -36,7 +36,7 @@ deactivate () {{
 
 deactivate nondestructive
 
-VIRTUAL_ENV={path}
+{locate}
 export VIRTUAL_ENV
 VIRTUAL_ENV_PROMPT={prompt}
 export VIRTUAL_ENV_PROMPT
@@ -84,7 +84,7 @@ end
 
 deactivate nondestructive
 
-set -gx VIRTUAL_ENV {path}
+{locate}
 set -gx VIRTUAL_ENV_PROMPT {prompt}
 set -gx _KILN_OLD_PATH $PATH
 set -gx PATH "$VIRTUAL_ENV/{bin}" $PATH
@@ -127,11 +127,36 @@ rehash
 """
 
 
-def activation_scripts(path: str, bin_name: str, prompt: str) -> dict[str, str]:
-    """File name (in the scripts directory) -> content."""
-    values = {"path": shlex.quote(path), "bin": bin_name, "prompt": shlex.quote(prompt)}
-    return {
-        "activate": _BASH.format(**values),
-        "activate.fish": _FISH.format(**values),
-        "activate.csh": _CSH.format(**values),
+#: bash/zsh, relocatable: the environment is the parent of the directory of this script.
+_BASH_LOCATE = """\
+if [ -n "${BASH_VERSION:-}" ]; then
+    _kiln_script="${BASH_SOURCE[0]}"
+elif [ -n "${ZSH_VERSION:-}" ]; then
+    eval '_kiln_script="${(%):-%x}"'
+else
+    _kiln_script="$0"
+fi
+VIRTUAL_ENV="$(cd -- "$(dirname -- "$_kiln_script")/.." && pwd)"
+unset _kiln_script"""
+
+_FISH_LOCATE = "set -gx VIRTUAL_ENV (builtin realpath (dirname (status filename))/..)"
+
+
+def activation_scripts(
+    path: str, bin_name: str, prompt: str, *, relocatable: bool = False
+) -> dict[str, str]:
+    """File name (in the scripts directory) -> content.
+
+    ``relocatable``: the scripts find the environment from their own location instead of
+    naming ``path``; csh, which cannot tell a sourced script where it is, gets none."""
+    quoted = shlex.quote(path)
+    values = {"path": quoted, "bin": bin_name, "prompt": shlex.quote(prompt)}
+    bash = _BASH_LOCATE if relocatable else f"VIRTUAL_ENV={quoted}"
+    fish = _FISH_LOCATE if relocatable else f"set -gx VIRTUAL_ENV {quoted}"
+    scripts = {
+        "activate": _BASH.format(**values, locate=bash),
+        "activate.fish": _FISH.format(**values, locate=fish),
     }
+    if not relocatable:
+        scripts["activate.csh"] = _CSH.format(**values)
+    return scripts

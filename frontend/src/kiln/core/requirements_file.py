@@ -26,6 +26,7 @@ from packaging.utils import (
 )
 
 from kiln.errors import KilnError
+from kiln.requirement_text import invalid_requirement_reason
 
 if TYPE_CHECKING:
     from kiln.project.sources import ProjectSourceContext
@@ -141,8 +142,9 @@ def _shown(text: str) -> str:
 
 
 def _reason(exc: InvalidRequirement, text: str) -> str:
-    """packaging's reason; without the copy of the text it appends when the text is long."""
-    reason = str(exc)
+    """Why ``text`` is not a requirement; without the copy of the text packaging appends
+    when the text is long."""
+    reason = invalid_requirement_reason(exc, text)
     return reason if len(text) <= _SHOWN else reason.split("\n", 1)[0]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 
 from kiln.errors import KilnError
+from kiln.requirement_text import invalid_requirement_reason
 
 #: The PEP 517 fallback for projects without a ``[build-system]`` table.
 FALLBACK_REQUIRES = ("setuptools>=40.8.0",)
@@ -54,7 +55,8 @@ def parse_build_system(data: Mapping[str, Any], path: Path) -> BuildSystem | Non
             Requirement(requirement)
         except InvalidRequirement as exc:
             raise KilnError(
-                f"`{path}`: `build-system.requires` has an invalid requirement `{requirement}`: {exc}"
+                f"`{path}`: `build-system.requires` has an invalid requirement `{requirement}`: "
+                f"{invalid_requirement_reason(exc, requirement)}"
             ) from None
     backend = table.get("build-backend", FALLBACK_BACKEND)
     if not isinstance(backend, str) or not backend:

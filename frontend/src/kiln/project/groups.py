@@ -20,6 +20,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from kiln.errors import KilnError
 from kiln.project.toml import expect_table, reject_unknown_keys, where
+from kiln.requirement_text import invalid_requirement_reason
 
 DEV: NormalizedName = canonicalize_name("dev")
 KEY = "dependency-groups"
@@ -56,7 +57,9 @@ def parse_requirement(text: object, path: Path, key: str) -> Requirement:
     try:
         return Requirement(text)
     except InvalidRequirement as exc:
-        raise KilnError(f"{where(path, key)}: invalid requirement `{text}`: {exc}") from None
+        raise KilnError(
+            f"{where(path, key)}: invalid requirement `{text}`: {invalid_requirement_reason(exc, text)}"
+        ) from None
 
 
 def resolve_groups(

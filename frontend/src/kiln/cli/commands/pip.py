@@ -12,9 +12,13 @@ from typing import TYPE_CHECKING
 from kiln.cli.ui import UI
 
 if TYPE_CHECKING:
+    from packaging.utils import NormalizedName
+
     from kiln.core.install.environment import Environment
+    from kiln.core.install.installed import InstalledDistribution
     from kiln.core.install.linking import LinkMode
     from kiln.core.operations.auditing import InstallReport
+    from kiln.core.operations.listing import Latest
     from kiln.core.operations.options import Events, Settings
     from kiln.core.requirements_file import RequirementsInput
     from kiln.core.types import DistFile
@@ -42,13 +46,19 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _index_options(parser: argparse.ArgumentParser) -> None:
+def _index_options(
+    parser: argparse.ArgumentParser, *, resolving: bool = True, refresh: bool = True
+) -> None:
+    """The index options of `install`, `compile` and `sync`; without ``resolving`` (for
+    `list`, `tree` and `kiln venv`) `--no-sources` and `--prerelease` are left out, and
+    without ``refresh``, `--refresh`."""
     group = parser.add_argument_group("index options")
-    group.add_argument(
-        "--no-sources", action="store_true",
-        help="ignore `[tool.kiln.sources]` when reading a `pyproject.toml`: take every "
-        "dependency from the indexes as written",
-    )
+    if resolving:
+        group.add_argument(
+            "--no-sources", action="store_true",
+            help="ignore `[tool.kiln.sources]` when reading a `pyproject.toml`: take every "
+            "dependency from the indexes as written",
+        )
     group.add_argument(
         "--index", action="append", default=[], metavar="[NAME=]URL",
         help="an index to search before the default index (repeatable; earlier wins)",
@@ -84,16 +94,19 @@ def _index_options(parser: argparse.ArgumentParser) -> None:
         "--no-config", action="store_true",
         help="read no `kiln.toml`/`uv.toml` configuration file",
     )
-    group.add_argument(
-        "--prerelease", choices=PRERELEASE_MODES, default="if-necessary",
-        help="when pre-release versions may be chosen (default: `if-necessary`)",
-    )
+    if resolving:
+        group.add_argument(
+            "--prerelease", choices=PRERELEASE_MODES, default="if-necessary",
+            help="when pre-release versions may be chosen (default: `if-necessary`)",
+        )
     group.add_argument(
         "--offline", action="store_true", help="use only cached data, never the network",
     )
-    group.add_argument(
-        "--refresh", action="store_true", help="revalidate every cached index page and file",
-    )
+    if refresh:
+        group.add_argument(
+            "--refresh", action="store_true",
+            help="revalidate every cached index page and file",
+        )
     group.add_argument(
         "--no-cache", action="store_true", help="use a temporary cache for this run only",
     )
@@ -197,33 +210,80 @@ def configure(parser: argparse.ArgumentParser) -> None:
     _target_options(sync)
 
     listing = command("list", "list installed packages")
-    listing.add_argument("--format", choices=("columns", "freeze", "json"), default="columns",
-                         help="output format (default: `columns`)")
     listing.add_argument("-e", "--editable", action="store_true",
                          help="list editable installs only")
     listing.add_argument("--exclude-editable", action="store_true",
                          help="leave out editable installs")
+    _exclude_option(listing)
+    listing.add_argument("--format", choices=("columns", "freeze", "json"), default="columns",
+                         help="output format (default: `columns`)")
+    listing.add_argument("--outdated", action="store_true",
+                         help="list only the packages of which the indexes have a newer "
+                         "release, with that release")
+    _strict_option(listing)
+    _index_options(listing, resolving=False, refresh=False)
     _target_options(listing)
 
     freeze = command("freeze", "list installed packages as requirements")
     freeze.add_argument("--exclude-editable", action="store_true",
                         help="leave out editable installs")
+    _exclude_option(freeze)
+    freeze.add_argument("--path", action="append", default=[], metavar="DIR", type=Path,
+                        help="list the packages installed in DIR (a `site-packages` "
+                        "directory) instead of the environment's (repeatable)")
+    _strict_option(freeze)
     _target_options(freeze)
 
     show = command("show", "show details of installed packages")
     show.add_argument("packages", nargs="+", metavar="PACKAGE",
                       help="the names of the installed packages to show")
+    show.add_argument("-f", "--files", action="store_true",
+                      help="list the files of each package (from its `RECORD`)")
+    _strict_option(show)
     _target_options(show)
 
     check = command("check", "check that installed packages have compatible dependencies")
     _target_options(check)
 
     tree = command("tree", "show installed packages as a dependency tree")
-    tree.add_argument("-d", "--depth", type=int, default=None, metavar="N",
+    tree.add_argument("-d", "--depth", type=_depth, default=None, metavar="N",
                       help="show N levels of dependencies")
     tree.add_argument("--package", action="append", default=[], metavar="PACKAGE",
                       help="start the tree at PACKAGE (repeatable)")
+    tree.add_argument("--prune", action="append", default=[], metavar="PACKAGE",
+                      help="leave PACKAGE out of the tree (repeatable)")
+    tree.add_argument("--invert", action="store_true",
+                      help="show what requires each package instead of what it requires")
+    tree.add_argument("--no-dedupe", action="store_true",
+                      help="repeat the dependencies of a package each time it appears")
+    tree.add_argument("--show-version-specifiers", action="store_true",
+                      help="show the version specifier of each requirement")
+    tree.add_argument("--outdated", action="store_true",
+                      help="show the newest release the indexes have of outdated packages")
+    _strict_option(tree)
+    _index_options(tree, resolving=False, refresh=False)
     _target_options(tree)
+
+
+def _exclude_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--exclude", action="append", default=[], metavar="PACKAGE",
+                        help="leave PACKAGE out (repeatable)")
+
+
+def _strict_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--strict", action="store_true",
+                        help="warn about installed packages whose dependencies are missing "
+                        "or of a version they do not accept")
+
+
+def _depth(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of levels, got `{text}`")
+    return value
 
 
 def run(args: argparse.Namespace, ui: UI) -> int:
@@ -315,8 +375,10 @@ def _settings(args: argparse.Namespace) -> Settings:
             no_index=args.no_index,
             strategy=args.index_strategy,
         ),
-        client=ClientOptions(offline=args.offline, refresh=args.refresh, no_cache=args.no_cache),
-        prerelease=args.prerelease,
+        client=ClientOptions(
+            offline=args.offline, refresh=getattr(args, "refresh", False), no_cache=args.no_cache
+        ),
+        prerelease=getattr(args, "prerelease", "if-necessary"),
         upgrade=getattr(args, "upgrade", False),
         upgrade_packages=frozenset(getattr(args, "upgrade_package", ())),
         reinstall=getattr(args, "reinstall", False),
@@ -372,7 +434,7 @@ class _Progress:
 
     def __init__(self, ui: UI) -> None:
         self.ui = ui
-        self.tty = ui.verbosity >= 0 and ui.err.isatty()
+        self.tty = ui.progress
         self.lock = threading.Lock()
 
     def events(self) -> Events:
@@ -574,39 +636,88 @@ def _write_atomic(path: Path, text: str) -> None:
 
 def _list(args: argparse.Namespace, ui: UI) -> int:
     from kiln.core.install.installed import installed_distributions
-    from kiln.core.operations.listing import freeze_line, list_columns, list_json
+    from kiln.core.operations.listing import (
+        excluding,
+        freeze_line,
+        list_columns,
+        list_json,
+        outdated,
+    )
 
-    dists = installed_distributions(_environment(args))
+    if args.outdated and args.format == "freeze":
+        ui.error("`--outdated` cannot be used with `--format freeze`",
+                 "use `--format columns` or `--format json`")
+        return 2
+    env = _environment(args)
+    dists = installed_distributions(env)
     if args.editable:
         dists = [d for d in dists if d.editable]
     if args.exclude_editable:
         dists = [d for d in dists if not d.editable]
+    dists = excluding(dists, args.exclude)
+    latest = None
+    if args.outdated:
+        latest = _latest(args, env, [d.name for d in dists])
+        dists = outdated(dists, latest)
     if args.format == "json":
-        ui.data(list_json(dists))
+        ui.data(list_json(dists, latest))
     elif args.format == "freeze":
         for dist in dists:
             ui.data(freeze_line(dist))
     else:
-        for line in list_columns(dists):
+        for line in list_columns(dists, latest):
             ui.data(line)
+    _strict(args, ui, env)
     return 0
 
 
-def _freeze(args: argparse.Namespace, ui: UI) -> int:
-    from kiln.core.install.installed import installed_distributions
-    from kiln.core.operations.listing import freeze_line
+def _latest(
+    args: argparse.Namespace, env: Environment, names: Sequence[str]
+) -> dict[NormalizedName, Latest | None]:
+    """The newest release of each package on the indexes of the command line."""
+    if not names:
+        return {}
+    _warm_up(args)
+    from kiln.core.operations.latest import latest_versions
 
-    for dist in installed_distributions(_environment(args)):
-        if args.exclude_editable and dist.editable:
-            continue
+    return latest_versions(env, names, _settings(args))
+
+
+def _strict(
+    args: argparse.Namespace, ui: UI, env: Environment,
+    dists: Sequence[InstalledDistribution] | None = None,
+) -> None:
+    """With `--strict`, a warning for each unmet requirement of an installed package."""
+    if not args.strict:
+        return
+    from kiln.core.operations.listing import check
+
+    for problem in check(env, dists)[1]:
+        ui.warning(problem.describe())
+
+
+def _freeze(args: argparse.Namespace, ui: UI) -> int:
+    from kiln.core.install.installed import distributions_in, installed_distributions
+    from kiln.core.operations.listing import excluding, freeze_line
+
+    env = _environment(args)
+    if args.path:
+        dists = distributions_in(path.absolute() for path in args.path)
+    else:
+        dists = installed_distributions(env)
+    if args.exclude_editable:
+        dists = [d for d in dists if not d.editable]
+    for dist in excluding(dists, args.exclude):
         ui.data(freeze_line(dist))
+    _strict(args, ui, env, dists if args.path else None)
     return 0
 
 
 def _show(args: argparse.Namespace, ui: UI) -> int:
     from kiln.core.operations.listing import show
 
-    shown, missing = show(_environment(args), args.packages)
+    env = _environment(args)
+    shown, missing = show(env, args.packages, files=args.files)
     if missing:
         ui.warning("Package(s) not found for: " + ", ".join(f"`{m}`" for m in missing))
     for position, package in enumerate(shown):
@@ -617,9 +728,16 @@ def _show(args: argparse.Namespace, ui: UI) -> int:
         ui.data(f"Location: {package.location}")
         if package.editable_location:
             ui.data(f"Editable project location: {package.editable_location}")
-        ui.data(f"Requires: {', '.join(package.requires)}")
-        ui.data(f"Required-by: {', '.join(package.required_by)}")
-    return 0 if shown else 1
+        ui.data(f"Requires: {', '.join(package.requires)}".rstrip())
+        ui.data(f"Required-by: {', '.join(package.required_by)}".rstrip())
+        if package.files is not None:
+            ui.data("Files:")
+            for path in package.files:
+                ui.data(f"  {path}")
+    if not shown:
+        return 1
+    _strict(args, ui, env)
+    return 0
 
 
 def _check(args: argparse.Namespace, ui: UI) -> int:
@@ -640,8 +758,22 @@ def _check(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _tree(args: argparse.Namespace, ui: UI) -> int:
-    from kiln.core.operations.listing import tree
+    from kiln.core.install.installed import installed_distributions
+    from kiln.core.operations.listing import TreeOptions, tree
 
-    for line in tree(_environment(args), depth=args.depth, packages=args.package):
+    env = _environment(args)
+    options = TreeOptions(
+        depth=args.depth,
+        packages=args.package,
+        prune=args.prune,
+        invert=args.invert,
+        no_dedupe=args.no_dedupe,
+        show_version_specifiers=args.show_version_specifiers,
+    )
+    latest = None
+    if args.outdated:
+        latest = _latest(args, env, [d.name for d in installed_distributions(env)])
+    for line in tree(env, options, latest):
         ui.data(line)
+    _strict(args, ui, env)
     return 0

@@ -5,9 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiln.cli.ui import UI
+
+if TYPE_CHECKING:
+    from kiln.core.install.environment import Environment
+    from kiln.core.venv import Seeder
 
 NAME = "venv"
 HELP = "create a virtual environment"
@@ -24,15 +30,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--seed", action="store_true",
-        help="install pip into the environment",
+        help="install pip (and setuptools and wheel before Python 3.12) into the environment, "
+        "from the indexes",
     )
     parser.add_argument(
         "--prompt", metavar="PROMPT",
         help="prompt shown while the environment is active (`.` for the current directory name)",
     )
     parser.add_argument(
-        "--clear", action="store_true",
+        "-c", "--clear", action="store_true",
         help="replace an existing virtual environment at PATH",
+    )
+    parser.add_argument(
+        "--allow-existing", action="store_true",
+        help="write the environment into an existing directory, keeping its other files "
+        "(wins over `--clear`)",
+    )
+    parser.add_argument(
+        "--relocatable", action="store_true",
+        help="let activation scripts and launchers find the environment from their own "
+        "location, so that it can be moved",
     )
     parser.add_argument(
         "--system-site-packages", action="store_true",
@@ -43,14 +60,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="how seed packages are placed from the cache "
         "(default: `KILN_LINK_MODE`, else `hardlink`)",
     )
+    from kiln.cli.commands.pip import _index_options
+
+    _index_options(parser, resolving=False)
 
 
 def run(args: argparse.Namespace, ui: UI) -> int:
-    from kiln.core.install.linking import choose_link_mode
     from kiln.core.interpreter import find_interpreter
     from kiln.core.venv import create_venv
 
-    link_mode = choose_link_mode(args.link_mode, os.environ)
     interpreter = find_interpreter(args.python)
     ui.info(
         f"Using {interpreter.implementation_display} {interpreter.version_string} "
@@ -63,16 +81,32 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         args.path,
         interpreter,
         prompt=args.prompt,
-        seed=args.seed,
+        seed=_seeder(args, ui) if args.seed else None,
         clear=args.clear,
+        allow_existing=args.allow_existing,
         system_site_packages=args.system_site_packages,
-        link_mode=link_mode,
+        relocatable=args.relocatable,
     )
     for item in result.seeded:
         ui.info(f" + {item}")
     scripts = _display(result.env.scheme.scripts)
     ui.info(f"Activate with: {_activate_command(scripts)}")
     return 0
+
+
+def _seeder(args: argparse.Namespace, ui: UI) -> Seeder:
+    """Installs the seed packages with the index options of the command line."""
+    from kiln.cli.commands.pip import _Progress, _settings, _warm_up
+
+    _warm_up(args)
+
+    def seed(env: Environment) -> Sequence[str]:
+        from kiln.core.operations.seeding import seed
+
+        report = seed(env, _settings(args), _Progress(ui).events())
+        return [f"{c.name}=={c.version}" for c in sorted(report.installed, key=lambda c: c.name)]
+
+    return seed
 
 
 def _display(path: Path) -> str:

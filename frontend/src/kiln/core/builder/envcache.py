@@ -23,12 +23,16 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
 
 from kiln.core.builder.installer import Installer, env_python
 from kiln.core.builder.report import Reporter
 from kiln.errors import KilnError
+
+if TYPE_CHECKING:
+    from kiln.core.index.locations import IndexLocations
 
 CACHE_BUCKET = "build-envs-v1"
 MARKER = "kiln-build-env.json"
@@ -71,6 +75,20 @@ def normalize_requirements(requirements: Sequence[str]) -> list[str]:
     return sorted({str(Requirement(item)) for item in requirements})
 
 
+def index_key(locations: IndexLocations) -> list[str]:
+    """What of the index settings decides an environment's contents: the strategy, every
+    location in order, and the pins."""
+    return [
+        locations.strategy,
+        *(f"{index.format} {index.url}" for index in locations.all_indexes()),
+        *(
+            f"pin {name} {pin.index} {pin.marker} {pin.extra}"
+            for name, pins in sorted(locations.pins.items())
+            for pin in pins
+        ),
+    ]
+
+
 def env_key(
     requirements: Sequence[str], constraints: Path | None, installer: Installer, python: str
 ) -> str:
@@ -87,7 +105,7 @@ def env_key(
         "python_version": platform.python_version() if python == sys.executable else None,
         "implementation": sys.implementation.name,
         "installer": installer.name,
-        "index": installer.index.as_args(),
+        "index": index_key(installer.index),
         "requirements": normalize_requirements(requirements),
         "constraints": constraint_digest,
     }

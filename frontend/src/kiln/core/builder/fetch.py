@@ -31,6 +31,7 @@ from kiln.errors import KilnError
 
 if TYPE_CHECKING:
     from kiln.core.index.config import Index
+    from kiln.core.index.locations import IndexLocations
     from kiln.core.index.source import IndexPackageSource
     from kiln.core.sources.lower import DirectSource
 
@@ -136,13 +137,15 @@ class Fetcher:
         *,
         offline: bool = False,
         refresh: bool = False,
-        open_client: Callable[[], IndexPackageSource] | None = None,
+        locations: IndexLocations | None = None,
     ) -> None:
-        """``client``: the run's index client (``kiln pip``); without one, ``open_client``
-        (else the default index settings) makes one the first time something is
-        downloaded, closed with the fetcher. ``refresh`` downloads URL archives again."""
+        """``client``: the run's index client (``kiln pip``). Without one, a client for
+        ``locations`` (None: the index settings of the run,
+        :func:`~kiln.core.builder.installer.run_index`) is opened the first time something
+        is downloaded, and closed with the fetcher. ``refresh`` downloads URL archives
+        again."""
         self._client = client
-        self._open_client = open_client
+        self._locations = locations
         self._owned: IndexPackageSource | None = None
         self.offline = offline if client is None else client.options.offline
         self.refresh = refresh
@@ -156,14 +159,12 @@ class Fetcher:
             return self._client
 
     def _new_client(self) -> IndexPackageSource:
-        if self._open_client is not None:
-            return self._open_client()
+        from kiln.core.builder.installer import run_index
         from kiln.core.index.clientoptions import ClientOptions
-        from kiln.core.index.locations import IndexLocations
         from kiln.core.index.source import IndexPackageSource
 
         options = ClientOptions(offline=self.offline, refresh=self.refresh)
-        return IndexPackageSource(IndexLocations(), options)
+        return IndexPackageSource(self._locations or run_index(), options)
 
     def close(self) -> None:
         with self._lock:

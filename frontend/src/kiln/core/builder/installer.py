@@ -1,10 +1,15 @@
 """Creating build environments and installing requirements into them.
 
-Anything with ``create`` and ``install`` fits ``Installer``: ``UvInstaller`` drives
-``uv venv`` / ``uv pip install --python`` and ``PipInstaller`` uses ``venv`` plus pip
-inside the environment. Both use the index settings of pip's configuration. kiln's own
-installer (the default) resolves and installs with ``kiln pip``'s code, which itself may
-build: it sits above the builder, in :mod:`kiln.core.operations.buildenvs`, and reaches a
+Anything with ``create`` and ``install`` fits ``Installer``: ``KilnInstaller`` (the
+default) uses kiln's own resolver and installer, ``UvInstaller`` drives ``uv venv`` /
+``uv pip install --python`` and ``PipInstaller`` uses ``venv`` plus pip inside the
+environment. All three install from the index settings of the run
+(:func:`kiln.core.index.runsettings.run_locations`), handed to uv and pip explicitly so
+that neither adds settings of its own.
+
+kiln's own installer resolves and installs with ``kiln pip``'s code, which itself may
+build: it sits above the builder, in :mod:`kiln.core.operations.buildenvs` (with the choice
+of installer, ``default_installer``), and reaches a
 :class:`~kiln.core.builder.service.Builder` as an :data:`InstallerFactory`.
 """
 
@@ -14,19 +19,36 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from kiln.core.builder.pipconfig import IndexSettings
 from kiln.core.builder.report import Reporter
 from kiln.errors import KilnError
+
+if TYPE_CHECKING:
+    from kiln.core.index.locations import IndexLocations
+
+#: uv's own index variables: dropped from uv's environment, which gets kiln's settings.
+UV_INDEX_VARIABLES = (
+    "UV_INDEX",
+    "UV_DEFAULT_INDEX",
+    "UV_INDEX_URL",
+    "UV_EXTRA_INDEX_URL",
+    "UV_FIND_LINKS",
+    "UV_NO_INDEX",
+    "UV_INDEX_STRATEGY",
+)
 
 
 class Installer(Protocol):
     #: Short name, part of the environment cache key.
     name: str
-    index: IndexSettings
+
+    @property
+    def index(self) -> IndexLocations:
+        """The indexes requirements come from (part of the environment cache key)."""
 
     def create(self, env_dir: Path, python: str) -> None:
         """Create an empty virtual environment at ``env_dir`` for ``python``."""
@@ -37,10 +59,6 @@ class Installer(Protocol):
         """Install ``requirements`` into the environment of ``env_python``."""
 
 
-#: Makes the installer of a build's environments, given where it reports to.
-InstallerFactory = Callable[[Reporter], Installer]
-
-
 def redact(text: str) -> str:
     """Hide the credentials of any URL in ``text``."""
     from kiln.core.index.redaction import redact_text
@@ -48,11 +66,14 @@ def redact(text: str) -> str:
     return redact_text(text)
 
 
-def _run(command: list[str], what: str, reporter: Reporter) -> None:
+def _run(
+    command: list[str], what: str, reporter: Reporter, environ: Mapping[str, str] | None = None
+) -> None:
     reporter.debug(redact("running " + " ".join(command)))
     result = subprocess.run(
         command,
         check=False,
+        env=environ,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -75,12 +96,26 @@ def env_python(env_dir: Path) -> Path:
     return env_dir / "bin" / "python"
 
 
-class UvInstaller:
+class RunIndexes:
+    """The ``index`` of an installer: given, or worked out on first use (a build that
+    needs no environment never reads any index setting)."""
+
+    def __init__(self, index: IndexLocations | None) -> None:
+        self._index = index
+
+    @property
+    def index(self) -> IndexLocations:
+        if self._index is None:
+            self._index = run_index()
+        return self._index
+
+
+class UvInstaller(RunIndexes):
     name = "uv"
 
-    def __init__(self, uv: str, index: IndexSettings, reporter: Reporter) -> None:
+    def __init__(self, uv: str, index: IndexLocations | None, reporter: Reporter) -> None:
+        super().__init__(index)
         self.uv = uv
-        self.index = index
         self.reporter = reporter
 
     def create(self, env_dir: Path, python: str) -> None:
@@ -95,17 +130,21 @@ class UvInstaller:
     ) -> None:
         if not requirements:
             return
-        command = [self.uv, "pip", "install", "--python", str(env_python), *self.index.as_args()]
+        command = [
+            self.uv, "pip", "install", "--no-config", "--python", str(env_python),
+            *uv_index_args(self.index),
+        ]
         if constraints is not None:
             command += ["--constraints", str(constraints)]
-        _run([*command, *requirements], "installing build requirements", self.reporter)
+        environ = {k: v for k, v in os.environ.items() if k not in UV_INDEX_VARIABLES}
+        _run([*command, *requirements], "installing build requirements", self.reporter, environ)
 
 
-class PipInstaller:
+class PipInstaller(RunIndexes):
     name = "pip"
 
-    def __init__(self, index: IndexSettings, reporter: Reporter) -> None:
-        self.index = index
+    def __init__(self, index: IndexLocations | None, reporter: Reporter) -> None:
+        super().__init__(index)
         self.reporter = reporter
 
     def create(self, env_dir: Path, python: str) -> None:
@@ -119,7 +158,46 @@ class PipInstaller:
         command = [str(env_python), "-m", "pip", "install", "--disable-pip-version-check"]
         if constraints is not None:
             command += ["--constraint", str(constraints)]
-        _run([*command, *requirements], "installing build requirements", self.reporter)
+        with tempfile.TemporaryDirectory(prefix="kiln-no-links-") as empty:
+            environ = {**os.environ, **pip_index_environ(self.index, Path(empty))}
+            _run([*command, *requirements], "installing build requirements", self.reporter, environ)
+
+
+def uv_index_args(locations: IndexLocations) -> list[str]:
+    """uv's options for ``locations``: the same indexes in the same order, and the strategy.
+
+    Explicit indexes are left out: build requirements pinned to an index are fetched by
+    kiln itself before the installer runs.
+    """
+    args: list[str] = []
+    if locations.indexes:
+        *others, default = locations.indexes
+        for index in others:
+            args += ["--index", index.url]
+        args += ["--default-index", default.url]
+    else:
+        args.append("--no-index")
+    for location in locations.find_links:
+        args += ["--find-links", location.url]
+    return [*args, "--index-strategy", locations.strategy]
+
+
+def pip_index_environ(locations: IndexLocations, empty_dir: Path) -> dict[str, str]:
+    """pip's index variables for ``locations``: they win over pip's configuration files.
+
+    pip ignores an empty variable, so a list that must be empty is given a value that adds
+    nothing instead: every index again as an extra index (pip drops repeated index URLs),
+    the empty directory ``empty_dir`` as the only find-links location. pip has no strategy:
+    it always takes the best version of every index.
+    """
+    indexes = [index.url for index in locations.indexes]
+    links = [location.url for location in locations.find_links] or [str(empty_dir)]
+    return {
+        "PIP_INDEX_URL": indexes[-1] if indexes else "",
+        "PIP_EXTRA_INDEX_URL": " ".join(indexes),
+        "PIP_FIND_LINKS": " ".join(links),
+        "PIP_NO_INDEX": "0" if indexes else "1",
+    }
 
 
 def find_uv() -> str | None:
@@ -127,3 +205,18 @@ def find_uv() -> str | None:
     if beside.is_file():
         return str(beside)
     return shutil.which("uv")
+
+
+def run_index() -> IndexLocations:
+    """The index settings of a run that has no index options of its own (``kiln build``):
+    the same function, with the same inputs, as a ``kiln pip`` command in this directory."""
+    from kiln.core.index.locations import IndexOptions
+    from kiln.core.index.runsettings import run_locations
+    from kiln.project.indexes import find_configured_pyproject
+
+    return run_locations(IndexOptions(), project=find_configured_pyproject(Path.cwd()))
+
+
+#: Makes the installer of a build's environments, given where it reports to and the
+#: indexes of the run (None: :func:`run_index`, when first needed).
+InstallerFactory = Callable[[Reporter, "IndexLocations | None"], Installer]

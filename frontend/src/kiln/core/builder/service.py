@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from kiln.core.builder.envcache import EnvProvider
     from kiln.core.builder.installer import InstallerFactory
     from kiln.core.builder.requirements import BuildRequirementResolver, ProjectRequirements
+    from kiln.core.index.locations import IndexLocations
 
 #: What one build makes: ``kiln build`` plans sdists and wheels; installs also ask for
 #: editables (PEP 660).
@@ -111,6 +112,9 @@ class BuildOptions:
     no_sources: bool = False
     #: Ignore the sources of these packages (``--no-sources-package``).
     no_sources_packages: tuple[str, ...] = ()
+    #: The indexes of build environments (those of the ``kiln pip`` run that builds);
+    #: None works them out as any run does (:mod:`kiln.core.index.runsettings`).
+    index: IndexLocations | None = None
 
 
 @dataclass(frozen=True)
@@ -211,7 +215,7 @@ class Builder:
     ) -> None:
         self.options = options
         self._reporter = reporter
-        self._fetcher = fetcher or Fetcher(refresh=options.refresh)
+        self._fetcher = fetcher or Fetcher(refresh=options.refresh, locations=options.index)
         self._owns_fetcher = fetcher is None
         self.envs: EnvProvider | None = None
         self.requirements: BuildRequirementResolver | None = None
@@ -222,7 +226,8 @@ class Builder:
             if installers is None:
                 raise KilnError("an isolated build needs an installer for its environments")
             root = cache_dir() if options.use_cache else None
-            self.envs = EnvProvider(installers(reporter), reporter, root=root, refresh=options.refresh)
+            installer = installers(reporter, options.index)
+            self.envs = EnvProvider(installer, reporter, root=root, refresh=options.refresh)
             settings = SourceSettings(
                 no_sources=options.no_sources,
                 no_sources_packages=options.no_sources_packages,

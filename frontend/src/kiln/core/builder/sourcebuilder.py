@@ -98,6 +98,8 @@ class SourceBuilder:
         """``source`` is where index sdists' metadata is asked first (default: ``client``)."""
         self.source: PackageSource = client if source is None else source
         self.fetcher = Fetcher(client)
+        #: The indexes of build environments: those of the run.
+        self.index = client.locations
         self.installers = installers
         self.work_dir = work_dir
         self.editables = frozenset(editables)
@@ -155,7 +157,10 @@ class SourceBuilder:
 
         reporter = _Reporter(label, self.on_build)
         return Builder(
-            BuildOptions(wheel=True), reporter, installers=self.installers, fetcher=self.fetcher
+            BuildOptions(wheel=True, index=self.index),
+            reporter,
+            installers=self.installers,
+            fetcher=self.fetcher,
         )
 
     def _build_archive(self, archive: Path, label: str, subdirectory: str | None) -> Path:

@@ -87,6 +87,19 @@ def discover(
     return found
 
 
+def only_given_files(
+    environ: Mapping[str, str], *, config_file: Path | None = None, no_config: bool = False
+) -> bool:
+    """Whether the configuration is fixed to one file or none (``--config-file``,
+    ``--no-config`` or their variables): then no other configuration is read, pip's neither."""
+    return bool(
+        no_config
+        or config_file is not None
+        or _truthy(environ.get("KILN_NO_CONFIG", ""))
+        or environ.get("KILN_CONFIG_FILE")
+    )
+
+
 def _truthy(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 

@@ -81,6 +81,9 @@ class IndexPackageSource:
         self._lock = threading.Lock()
         #: name -> (index label, HTTP status) for indexes that refused access.
         self._denied: dict[NormalizedName, tuple[str, int]] = {}
+        #: name -> (index label, its versions) when ``first-index`` took a package from an
+        #: index that is not the last, so the later ones were never asked.
+        self._first_only: dict[NormalizedName, tuple[str, list[Version]]] = {}
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -107,12 +110,16 @@ class IndexPackageSource:
         """What the index client saw that may explain a failed resolution."""
         with self._lock:
             denied = sorted(self._denied.items())
-        return [
+            first_only = sorted(self._first_only.items())
+        hints = [
             f"index `{label}` answered {status} for `{name}` (access denied), so later indexes "
             f"were not searched for it; check the index's credentials "
             f"(`KILN_INDEX_<NAME>_USERNAME`/`_PASSWORD`, the URL, or `.netrc`)"
             for name, (label, status) in denied
         ]
+        if first_only:
+            hints.append(_first_index_hint(first_only))
+        return hints
 
     # -- PackageSource ---------------------------------------------------------------
 
@@ -205,9 +212,13 @@ class IndexPackageSource:
         self, indexes: Sequence[Index], name: NormalizedName, versions: SpecifierSet | None
     ) -> list[tuple[Index, list[DistFile]]]:
         offline: KilnError | None = None
-        for index in indexes:
+        for position, index in enumerate(indexes):
             listing = self.listings.fetch(index, name, versions)
             if listing.outcome == "found":
+                if position < len(indexes) - 1:
+                    found = sorted({f.version for f in listing.files}, reverse=True)
+                    with self._lock:
+                        self._first_only[name] = (index.label, found)
                 return [(index, list(listing.files))]
             if listing.outcome == "denied":
                 # Dependency-confusion defence: never fall through to later indexes.
@@ -227,3 +238,33 @@ class IndexPackageSource:
                 pool.map(lambda i: self.listings.fetch(i, name, versions), indexes)
             )
         return [(item.index, list(item.files)) for item in listings if item.outcome == "found"]
+
+
+#: How many packages and versions a ``first-index`` hint names before it counts the rest.
+_SHOWN = 5
+
+
+def _first_index_hint(first_only: Sequence[tuple[NormalizedName, tuple[str, list[Version]]]]) -> str:
+    """Which packages came from one index only under ``first-index``, and how to change it."""
+
+    def versions(found: list[Version]) -> str:
+        if not found:
+            return "no usable files"
+        shown = ", ".join(str(v) for v in found[:_SHOWN])
+        more = len(found) - _SHOWN
+        return f"{shown} and {more} more" if more > 0 else shown
+
+    packages = [
+        f"`{name}` from index `{label}` (which has {versions(found)})"
+        for name, (label, found) in first_only[:_SHOWN]
+    ]
+    if len(first_only) > _SHOWN:
+        packages.append(f"{len(first_only) - _SHOWN} more packages")
+    taken = packages[0] if len(packages) == 1 else ", ".join(packages[:-1]) + " and " + packages[-1]
+    them = "it" if len(first_only) == 1 else "them"
+    return (
+        f"with the index strategy `first-index`, kiln took {taken}, and searched no later "
+        f"index for {them} (a defence against dependency confusion); if every index is "
+        "trusted, `--index-strategy unsafe-best-match` (or "
+        "`KILN_INDEX_STRATEGY=unsafe-best-match`) takes the best version from all of them"
+    )

@@ -64,6 +64,8 @@ class Environment:
     python: Path
     interpreter: Interpreter
     scheme: Scheme
+    #: Script launchers find the interpreter beside themselves (`kiln venv --relocatable`).
+    relocatable: bool = False
 
     @property
     def site_packages(self) -> Path:
@@ -80,7 +82,8 @@ class Environment:
             )
         python = _venv_python(prefix)
         interpreter = inspect_interpreter(python)
-        return cls(prefix, python, interpreter, venv_scheme(prefix, interpreter))
+        scheme = venv_scheme(prefix, interpreter)
+        return cls(prefix, python, interpreter, scheme, relocatable=_relocatable(prefix))
 
     @classmethod
     def from_interpreter(cls, interpreter: Interpreter) -> Environment:
@@ -91,6 +94,19 @@ class Environment:
             interpreter,
             _absolute_scheme(interpreter.paths),
         )
+
+
+def _relocatable(prefix: Path) -> bool:
+    """Whether ``pyvenv.cfg`` says ``relocatable = true`` (as uv and kiln write it)."""
+    try:
+        text = (prefix / "pyvenv.cfg").read_text("utf-8", errors="replace")
+    except OSError:
+        return False
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() == "relocatable":
+            return value.strip().lower() == "true"
+    return False
 
 
 def _venv_python(prefix: Path) -> Path:

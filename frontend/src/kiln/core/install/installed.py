@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +35,14 @@ class InstalledDistribution:
 
 def installed_distributions(env: Environment) -> list[InstalledDistribution]:
     """Every distribution in the environment's site-packages, sorted by name."""
+    return distributions_in((env.scheme.purelib, env.scheme.platlib))
+
+
+def distributions_in(folders: Iterable[Path]) -> list[InstalledDistribution]:
+    """Every distribution in ``folders`` (site-packages directories), sorted by name; the
+    first folder wins for a name found twice, and a missing folder holds none."""
     found: dict[NormalizedName, InstalledDistribution] = {}
-    for folder in dict.fromkeys((env.scheme.purelib, env.scheme.platlib)):
+    for folder in dict.fromkeys(folders):
         try:
             entries = sorted(os.listdir(folder))
         except OSError:

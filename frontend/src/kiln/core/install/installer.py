@@ -355,13 +355,13 @@ class _Stager:
             else:
                 self._link(source, target, inner, member)
         for point in self.entry_points:
-            script = launcher(self.python, point)
+            script = launcher(self.python, point, relocatable=self.env.relocatable)
             self._write(script, self.env.scheme.scripts, point.name, executable=True)
 
     def _stage_script(self, source: str, root: Path, inner: str, member: str) -> None:
         with open(source, "rb") as handle:
             content = handle.read()
-        rewritten = rewrite_placeholder(content, self.python)
+        rewritten = rewrite_placeholder(content, self.python, relocatable=self.env.relocatable)
         if rewritten is None:
             self._link(source, root, inner, member)
         else:

@@ -45,8 +45,15 @@ def parse_entry_points(text: str, source: str) -> list[EntryPoint]:
     return points
 
 
-def shebang(python: str) -> bytes:
-    """A shebang that runs ``python``: direct when short and space-free, else via /bin/sh."""
+def shebang(python: str, *, relocatable: bool = False) -> bytes:
+    """A shebang that runs ``python``: direct when short and space-free, else via /bin/sh.
+
+    ``relocatable``: the interpreter of that name beside the script (where the script
+    itself lives, links followed), so that the environment can be moved."""
+    if relocatable:
+        name = shlex.quote(python.replace("\\", "/").rpartition("/")[2])
+        here = '"$(dirname -- "$(realpath -- "$0")")"'
+        return ("#!/bin/sh\n" f"'''exec' {here}/{name} \"$0\" \"$@\"\n" "' '''\n").encode()
     line = f"#!{python}\n".encode()
     if len(line) <= _MAX_SHEBANG and " " not in python:
         return line
@@ -54,7 +61,7 @@ def shebang(python: str) -> bytes:
     return ("#!/bin/sh\n" f"'''exec' {shlex.quote(python)} \"$0\" \"$@\"\n" "' '''\n").encode()
 
 
-def launcher(python: str, point: EntryPoint) -> bytes:
+def launcher(python: str, point: EntryPoint, *, relocatable: bool = False) -> bytes:
     """The text of a launcher script for ``point``."""
     head, _, _rest = point.attr.partition(".")
     body = (
@@ -66,12 +73,14 @@ def launcher(python: str, point: EntryPoint) -> bytes:
         "        sys.argv[0] = sys.argv[0][:-4]\n"
         f"    sys.exit({point.attr}())\n"
     )
-    return shebang(python) + body.encode()
+    return shebang(python, relocatable=relocatable) + body.encode()
 
 
-def rewrite_placeholder(content: bytes, python: str) -> bytes | None:
+def rewrite_placeholder(
+    content: bytes, python: str, *, relocatable: bool = False
+) -> bytes | None:
     """``content`` with a ``#!python`` first line replaced, or None when it has none."""
     first, newline, rest = content.partition(b"\n")
     if not _PLACEHOLDER.match(first + newline):
         return None
-    return shebang(python) + rest
+    return shebang(python, relocatable=relocatable) + rest

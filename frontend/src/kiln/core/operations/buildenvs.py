@@ -1,13 +1,14 @@
 """Build environments made by kiln itself: ``kiln.core.venv`` plus the ``kiln pip`` core.
 
 No uv or pip is needed: the environment is written directly and the build requirements
-are resolved and installed with kiln's resolver and installer, from the package index
-settings of pip's configuration (as the other installers use).
+are resolved and installed with kiln's resolver and installer, from the index settings of
+the run (the same as the other installers use).
 
 This is the operations layer's side of the build service (:mod:`kiln.core.builder`):
 installing build requirements is an install, which may itself build an sdist, so kiln's
-installer lives here and reaches the builder as its :data:`InstallerFactory`
-(:func:`default_installer`); :func:`open_builder` is the builder ``kiln build`` uses.
+installer lives here and reaches the builder as its
+:data:`~kiln.core.builder.installer.InstallerFactory` (:func:`default_installer`);
+:func:`open_builder` is the builder ``kiln build`` uses.
 """
 
 from __future__ import annotations
@@ -20,43 +21,24 @@ from typing import TYPE_CHECKING
 from kiln.core.builder.installer import (
     Installer,
     PipInstaller,
+    RunIndexes,
     UvInstaller,
     find_uv,
 )
-from kiln.core.builder.pipconfig import IndexSettings, pip_index_settings
 from kiln.core.builder.report import Reporter
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:
     from kiln.core.builder.service import Builder, BuildOptions
-    from kiln.core.index.locations import IndexOptions
-
-KILN_INDEX_VARIABLES = (
-    "KILN_INDEX",
-    "KILN_DEFAULT_INDEX",
-    "KILN_INDEX_URL",
-    "KILN_EXTRA_INDEX_URL",
-    "KILN_FIND_LINKS",
-)
+    from kiln.core.index.locations import IndexLocations
 
 
-class KilnInstaller:
+class KilnInstaller(RunIndexes):
     name = "kiln"
 
-    def __init__(self, index: IndexSettings, reporter: Reporter) -> None:
-        self.index = index
+    def __init__(self, index: IndexLocations | None, reporter: Reporter) -> None:
+        super().__init__(index)
         self.reporter = reporter
-
-    def _index_options(self, options_type: type[IndexOptions]) -> IndexOptions:
-        """kiln's own `KILN_*` index variables when any is set, else pip's configuration."""
-        if any(os.environ.get(var) for var in KILN_INDEX_VARIABLES):
-            return options_type()  # the session fills it from the environment
-        return options_type(
-            index_url=self.index.index_url,
-            extra_index_url=self.index.extra_index_urls,
-            find_links=self.index.find_links,
-            no_index=self.index.no_index,
-        )
 
     def create(self, env_dir: Path, python: str) -> None:
         from kiln.core.interpreter import find_interpreter
@@ -69,7 +51,6 @@ class KilnInstaller:
     ) -> None:
         if not requirements:
             return
-        from kiln.core.index.locations import IndexOptions
         from kiln.core.install.environment import Environment
         from kiln.core.operations.installing import install
         from kiln.core.operations.options import Events, Settings
@@ -84,7 +65,7 @@ class KilnInstaller:
         )
         if constraints is not None:
             inputs.merge(read_requirements(constraints, constraints=True))
-        settings = Settings(index=self._index_options(IndexOptions))
+        settings = Settings(locations=self.index)
         env = Environment.from_venv(env_python.parent.parent)
         events = Events(building=lambda label: self.reporter.debug(f"building `{label}`"))
         try:
@@ -97,14 +78,15 @@ class KilnInstaller:
             self.reporter.debug(f"installed {change.name}=={change.version}")
 
 
-def default_installer(reporter: Reporter) -> Installer:
-    """kiln's own installer, unless ``KILN_BUILD_INSTALLER`` is ``uv`` or ``pip``."""
+def default_installer(reporter: Reporter, index: IndexLocations | None = None) -> Installer:
+    """kiln's own installer, unless ``KILN_BUILD_INSTALLER`` is ``uv`` or ``pip``;
+    ``index`` are the indexes of the run (None:
+    :func:`~kiln.core.builder.installer.run_index`, when first needed)."""
     choice = os.environ.get("KILN_BUILD_INSTALLER", "").strip().lower()
     if choice not in {"", "kiln", "uv", "pip"}:
         raise KilnError(
             f"`KILN_BUILD_INSTALLER` must be `kiln`, `uv` or `pip`, not `{choice}`",
         )
-    index = pip_index_settings()
     if choice in {"", "kiln"}:
         return KilnInstaller(index, reporter)
     uv = find_uv() if choice == "uv" else None

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from kiln.core.install.environment import Environment
 from kiln.core.install.installed import InstalledDistribution, installed_distributions
+from kiln.errors import KilnError
 
 
 def requirements_of(
@@ -51,10 +53,28 @@ def freeze_line(dist: InstalledDistribution) -> str:
     return f"{dist.name}=={dist.version}"
 
 
-def list_columns(dists: Sequence[InstalledDistribution]) -> list[str]:
-    """An aligned table: Package, Version (and Editable project location when any)."""
+@dataclass(frozen=True)
+class Latest:
+    """The newest release of a package that the environment could install."""
+
+    version: str
+    #: ``wheel`` or ``sdist``: the kind of file that release would be installed from.
+    filetype: str
+
+
+def list_columns(
+    dists: Sequence[InstalledDistribution],
+    latest: Mapping[NormalizedName, Latest | None] | None = None,
+) -> list[str]:
+    """An aligned table: Package, Version, with ``latest`` Latest and Type, and Editable
+    project location when any is editable."""
     headers = ["Package", "Version"]
     rows = [[d.name, d.version] for d in dists]
+    if latest is not None:
+        headers += ["Latest", "Type"]
+        for row, dist in zip(rows, dists):
+            newest = latest.get(dist.name)
+            row.extend([newest.version, newest.filetype] if newest else ["", ""])
     if any(editable_location(d) for d in dists):
         headers.append("Editable project location")
         for row, dist in zip(rows, dists):
@@ -66,15 +86,46 @@ def list_columns(dists: Sequence[InstalledDistribution]) -> list[str]:
     return [" ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in table]
 
 
-def list_json(dists: Sequence[InstalledDistribution]) -> str:
+def list_json(
+    dists: Sequence[InstalledDistribution],
+    latest: Mapping[NormalizedName, Latest | None] | None = None,
+) -> str:
     items: list[dict[str, str]] = []
     for dist in dists:
         item = {"name": dist.name, "version": dist.version}
+        newest = latest.get(dist.name) if latest else None
+        if newest:
+            item["latest_version"] = newest.version
+            item["latest_filetype"] = newest.filetype
         location = editable_location(dist)
         if location:
             item["editable_project_location"] = location
         items.append(item)
-    return json.dumps(items)
+    return json.dumps(items, separators=(",", ":"))
+
+
+def outdated(
+    dists: Sequence[InstalledDistribution], latest: Mapping[NormalizedName, Latest | None]
+) -> list[InstalledDistribution]:
+    """The distributions of which ``latest`` knows a newer release."""
+    return [d for d in dists if is_newer(latest.get(d.name), d.version)]
+
+
+def is_newer(latest: Latest | None, installed: str) -> bool:
+    if latest is None:
+        return False
+    try:
+        return Version(latest.version) > Version(installed)
+    except InvalidVersion:
+        return False
+
+
+def excluding(
+    dists: Sequence[InstalledDistribution], names: Iterable[str]
+) -> list[InstalledDistribution]:
+    """``dists`` without the distributions ``names`` name (in any spelling)."""
+    left_out = {canonicalize_name(name) for name in names}
+    return [d for d in dists if d.name not in left_out]
 
 
 @dataclass(frozen=True)
@@ -85,24 +136,27 @@ class ShownPackage:
     requires: Sequence[str]
     required_by: Sequence[str]
     editable_location: str | None
+    #: The paths of its ``RECORD``, relative to ``location``, when they were asked for.
+    files: Sequence[str] | None = None
 
 
 def show(
-    env: Environment, names: Sequence[str]
+    env: Environment, names: Sequence[str], *, files: bool = False
 ) -> tuple[list[ShownPackage], list[str]]:
-    """Details of each named package, and the names that are not installed."""
+    """Details of each named package (sorted by name, each once), and the names that are
+    not installed."""
     dists = installed_distributions(env)
     by_name = {d.name: d for d in dists}
     markers = env.interpreter.markers
     graph = {d.name: [canonicalize_name(r.name) for r in requirements_of(d, markers)] for d in dists}
     shown: list[ShownPackage] = []
     missing: list[str] = []
-    for name in names:
-        dist = by_name.get(canonicalize_name(name))
+    for name in sorted(dict.fromkeys(canonicalize_name(n) for n in names)):
+        dist = by_name.get(name)
         if dist is None:
             missing.append(name)
             continue
-        required_by = sorted(by_name[p].name for p, kids in graph.items() if dist.name in kids)
+        required_by = sorted(p for p, kids in graph.items() if dist.name in kids and p != dist.name)
         shown.append(
             ShownPackage(
                 dist.name,
@@ -111,9 +165,29 @@ def show(
                 sorted(dict.fromkeys(graph[dist.name])),
                 required_by,
                 editable_location(dist),
+                record_paths(dist) if files else None,
             )
         )
     return shown, missing
+
+
+def record_paths(dist: InstalledDistribution) -> list[str]:
+    """The paths listed in the ``RECORD`` of ``dist``, in its order."""
+    from kiln.core.install.record import parse_record
+
+    record = dist.dist_info / "RECORD"
+    try:
+        return [entry.path for entry in parse_record(record.read_text("utf-8"))]
+    except OSError as exc:
+        raise KilnError(
+            f"cannot read `{record}`: {exc.strerror or exc}",
+            hint=f"reinstall `{dist.name}` to restore its list of files",
+        ) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise KilnError(
+            f"`{record}` is not a valid RECORD file: {exc}",
+            hint=f"reinstall `{dist.name}` to restore its list of files",
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -135,9 +209,13 @@ class Problem:
         )
 
 
-def check(env: Environment) -> tuple[int, list[Problem]]:
-    """How many packages were checked, and every unmet requirement."""
-    dists = installed_distributions(env)
+def check(
+    env: Environment, dists: Sequence[InstalledDistribution] | None = None
+) -> tuple[int, list[Problem]]:
+    """How many packages were checked, and every unmet requirement: of the environment's
+    distributions, or of ``dists`` (for the environment's markers)."""
+    if dists is None:
+        dists = installed_distributions(env)
     by_name = {d.name: d for d in dists}
     problems = []
     for dist in dists:
@@ -151,52 +229,176 @@ def check(env: Environment) -> tuple[int, list[Problem]]:
     return len(dists), problems
 
 
-def tree(env: Environment, *, depth: int | None = None, packages: Sequence[str] = ()) -> list[str]:
-    """The dependency tree, one line per node, roots first (packages nothing requires)."""
-    dists = installed_distributions(env)
-    by_name = {d.name: d for d in dists}
-    markers = env.interpreter.markers
-    children: dict[NormalizedName, list[tuple[NormalizedName, str]]] = {}
-    required: set[NormalizedName] = set()
-    for dist in dists:
-        edges = []
-        for requirement in requirements_of(dist, markers):
-            child = canonicalize_name(requirement.name)
-            edges.append((child, str(requirement.specifier)))
-            required.add(child)
-        children[dist.name] = sorted(dict.fromkeys(edges))
-    if packages:
-        roots = [canonicalize_name(p) for p in packages if canonicalize_name(p) in by_name]
-    else:
-        roots = [d.name for d in dists if d.name not in required] or [d.name for d in dists]
-    lines: list[str] = []
-    seen: set[NormalizedName] = set()
+@dataclass(frozen=True)
+class TreeOptions:
+    """How ``kiln pip tree`` draws the environment (uv's ``pip tree`` options)."""
 
-    def label(name: NormalizedName, specifier: str) -> str:
-        dist = by_name.get(name)
-        text = f"{dist.name} v{dist.version}" if dist else f"{name}"
-        if specifier:
-            text += f" [required: {specifier}]"
-        if dist is None:
-            text += " [not installed]"
+    #: Levels of dependencies below each root; None for no limit.
+    depth: int | None = None
+    #: Start at these packages instead of the roots.
+    packages: Sequence[str] = ()
+    #: Leave these packages (and the edges to them) out.
+    prune: Sequence[str] = ()
+    #: Show who requires each package instead of what it requires.
+    invert: bool = False
+    #: Draw a subtree again each time, instead of marking repeats with ``(*)``.
+    no_dedupe: bool = False
+    #: Show the specifier of each requirement.
+    show_version_specifiers: bool = False
+
+
+#: The note under a tree that marks repeated subtrees with ``(*)``.
+TREE_REPEATED = "(*) Package tree already displayed"
+#: The note under a ``--no-dedupe`` tree that cut a cycle short.
+TREE_CYCLE = "(*) Package tree is a cycle and cannot be shown"
+
+
+@dataclass(frozen=True)
+class _Edge:
+    source: NormalizedName
+    target: NormalizedName
+    requirement: Requirement
+
+
+def tree(
+    env: Environment,
+    options: TreeOptions = TreeOptions(),
+    latest: Mapping[NormalizedName, Latest | None] | None = None,
+) -> list[str]:
+    """The dependency tree, one line per node: roots (packages nothing installed requires)
+    first, by name. A requirement links two packages only when the installed version
+    satisfies it; ``latest`` adds ``(latest: vX)`` to the packages it knows a newer release
+    of. A note explaining ``(*)`` ends the tree when it has any."""
+    pruned = {canonicalize_name(p) for p in options.prune}
+    dists = {d.name: d for d in installed_distributions(env) if d.name not in pruned}
+    markers = env.interpreter.markers
+    edges: list[_Edge] = []
+    for dist in dists.values():
+        for requirement in requirements_of(dist, markers):
+            child = dists.get(canonicalize_name(requirement.name))
+            if child is None or not requirement.specifier.contains(child.version, prereleases=True):
+                continue
+            if options.invert:
+                edges.append(_Edge(child.name, dist.name, requirement))
+            else:
+                edges.append(_Edge(dist.name, child.name, requirement))
+    edges = list({(e.source, e.target): e for e in reversed(edges)}.values())[::-1]
+    nodes = sorted(dists)
+    if options.packages:
+        starts = [name for name in map(canonicalize_name, options.packages) if name in dists]
+        nodes = _reachable(edges, starts)
+        edges = [e for e in edges if e.source in nodes and e.target in nodes]
+    outgoing: dict[NormalizedName, list[_Edge]] = {name: [] for name in nodes}
+    for edge in sorted(edges, key=lambda e: e.target):
+        outgoing[edge.source].append(edge)
+    roots = _roots(nodes, outgoing)
+
+    lines: list[str] = []
+    visited: dict[NormalizedName, bool] = {}  # name -> whether it has dependencies
+    path: list[NormalizedName] = []
+
+    def label(name: NormalizedName, edge: _Edge | None) -> str:
+        dist = dists[name]
+        text = f"{dist.name} v{dist.version}"
+        if options.show_version_specifiers and edge is not None:
+            wanted = _specifier_text(edge.requirement)
+            if options.invert:
+                text += f" [requires: {edge.source} {wanted}]"
+            else:
+                text += f" [required: {wanted}]"
         return text
 
-    def walk(name: NormalizedName, prefix: str, level: int, path: tuple[NormalizedName, ...]) -> None:
-        kids = children.get(name, [])
-        for position, (child, specifier) in enumerate(kids):
+    def visit(name: NormalizedName, edge: _Edge | None) -> list[str]:
+        if options.depth is not None and len(path) > options.depth:
+            return []
+        line = label(name, edge)
+        if name in visited and (not options.no_dedupe or name in path):
+            return [f"{line} (*)" if visited[name] else line]
+        newest = latest.get(name) if latest else None
+        if newest is not None and is_newer(newest, dists[name].version):
+            line += f" (latest: v{newest.version})"
+        kids = outgoing[name]
+        visited[name] = bool(kids)
+        path.append(name)
+        result = [line]
+        for position, child in enumerate(kids):
             last = position == len(kids) - 1
-            branch = "└── " if last else "├── "
-            repeated = child in seen and children.get(child)
-            lines.append(prefix + branch + label(child, specifier) + (" (*)" if repeated else ""))
-            if repeated or child in path or child not in by_name:
-                continue
-            seen.add(child)
-            if depth is None or level + 1 < depth:
-                walk(child, prefix + ("    " if last else "│   "), level + 1, (*path, child))
+            for index, text in enumerate(visit(child.target, child)):
+                if index == 0:
+                    result.append(("└── " if last else "├── ") + text)
+                else:
+                    result.append(("    " if last else "│   ") + text)
+        path.pop()
+        return result
 
     for root in roots:
-        lines.append(label(root, ""))
-        seen.add(root)
-        if depth is None or depth > 0:
-            walk(root, "", 0, (root,))
+        lines.extend(visit(root, None))
+    if any(line.endswith(" (*)") for line in lines):
+        lines.append(TREE_CYCLE if options.no_dedupe else TREE_REPEATED)
     return lines
+
+
+def _specifier_text(requirement: Requirement) -> str:
+    if requirement.url:
+        return requirement.url
+    specifiers = sorted(str(s) for s in requirement.specifier)
+    return ", ".join(specifiers) if specifiers else "*"
+
+
+def _reachable(edges: Sequence[_Edge], starts: Sequence[NormalizedName]) -> list[NormalizedName]:
+    found = set(starts)
+    stack = list(starts)
+    while stack:
+        name = stack.pop()
+        for edge in edges:
+            if edge.source == name and edge.target not in found:
+                found.add(edge.target)
+                stack.append(edge.target)
+    return sorted(found)
+
+
+def _roots(
+    nodes: Sequence[NormalizedName], outgoing: Mapping[NormalizedName, Sequence[_Edge]]
+) -> list[NormalizedName]:
+    """The nodes nothing points to once cycles are broken, by name.
+
+    Cycles are broken by the greedy ordering of Eades, Lin and Smyth: sinks go to the end,
+    sources to the front, otherwise the node with the most outgoing minus incoming edges
+    goes to the front; the edges that point backwards in that order are ignored.
+    """
+    succ = {n: {e.target for e in outgoing[n]} - {n} for n in nodes}
+    pred: dict[NormalizedName, set[NormalizedName]] = {n: set() for n in nodes}
+    for n, targets in succ.items():
+        for t in targets:
+            pred[t].add(n)
+    left = set(nodes)
+    front: list[NormalizedName] = []
+    back: list[NormalizedName] = []
+
+    def remove(n: NormalizedName) -> None:
+        left.discard(n)
+        for t in succ[n]:
+            pred[t].discard(n)
+        for s in pred[n]:
+            succ[s].discard(n)
+
+    while left:
+        sinks = sorted(n for n in left if not succ[n])
+        sources = sorted(n for n in left if not pred[n])
+        if sinks:
+            for n in sinks:
+                back.insert(0, n)
+                remove(n)
+        elif sources:
+            for n in sources:
+                front.append(n)
+                remove(n)
+        else:
+            best = max(sorted(left), key=lambda n: len(succ[n]) - len(pred[n]))
+            front.append(best)
+            remove(best)
+    order = {n: i for i, n in enumerate(front + back)}
+    has_forward_parent = {
+        e.target for n in nodes for e in outgoing[n] if order[n] < order[e.target]
+    }
+    return [n for n in nodes if n not in has_forward_parent]

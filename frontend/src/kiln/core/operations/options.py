@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiln.core.index.clientoptions import ClientOptions
-from kiln.core.index.locations import IndexOptions
+from kiln.core.index.locations import IndexLocations, IndexOptions
 
 if TYPE_CHECKING:
     from kiln.core.install.linking import LinkMode
@@ -42,6 +42,10 @@ class Settings:
     #: Read no configuration file (``--no-config``).
     no_config: bool = False
     environ: Mapping[str, str] | None = None
+    #: The index settings already worked out (a build environment takes those of the run
+    #: that builds); when set, ``index``, ``project``, ``config_file`` and ``no_config``
+    #: are not read.
+    locations: IndexLocations | None = None
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,8 +11,8 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 
 from kiln.core.builder.sourcebuilder import SourceBuilder
-from kiln.core.index.configfiles import discover, load_settings
-from kiln.core.index.locations import IndexLocations, IndexOptions, resolve_locations
+from kiln.core.index.locations import IndexLocations, IndexOptions
+from kiln.core.index.runsettings import run_locations
 from kiln.core.index.source import IndexPackageSource
 from kiln.core.operations.buildenvs import default_installer
 from kiln.core.operations.filters import FilteredSource, NoDepsBuilder
@@ -25,11 +24,13 @@ from kiln.core.resolver.environment import TargetEnvironment
 from kiln.core.resolver.errors import ResolutionError
 from kiln.core.resolver.provider import MetadataBuilder
 from kiln.core.resolver.resolution import Resolution, UniversalResolution
-from kiln.project.indexes import index_config
 
 
 def index_locations(inputs: RequirementsInput, settings: Settings) -> IndexLocations:
-    """Command-line index options first, then those of the requirement files."""
+    """The index settings of this run (:func:`~kiln.core.index.runsettings.run_locations`):
+    command-line index options first, then those of the requirement files."""
+    if settings.locations is not None:
+        return settings.locations
     options = settings.index
     merged = IndexOptions(
         index=options.index,
@@ -40,13 +41,13 @@ def index_locations(inputs: RequirementsInput, settings: Settings) -> IndexLocat
         no_index=options.no_index or inputs.no_index,
         strategy=options.strategy,
     )
-    project = index_config(settings.project) if settings.project is not None else None
-    environ = os.environ if settings.environ is None else settings.environ
-    paths = discover(
-        Path.cwd(), environ, config_file=settings.config_file, no_config=settings.no_config
+    return run_locations(
+        merged,
+        project=settings.project,
+        config_file=settings.config_file,
+        no_config=settings.no_config,
+        environ=settings.environ,
     )
-    files = load_settings(paths, pip=True) if paths else None
-    return resolve_locations(merged, project, environ=environ, files=files)
 
 
 class Session:
