@@ -16,7 +16,7 @@ import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from kiln.core.builder.configsettings import ConfigSettings
 from kiln.core.builder.envcache import BuildEnv, EnvProvider, normalize_requirements
@@ -30,9 +30,9 @@ if TYPE_CHECKING:
     import build
 
     from kiln.core.builder.requirements import ProjectRequirements
+    from kiln.core.builder.service import Kind
 
 T = TypeVar("T")
-Kind = Literal["sdist", "wheel", "editable"]
 HINT = "build failures usually come from the project or its build requirements; rerun with `-v` to see all backend output"
 
 

@@ -224,7 +224,7 @@ class Builder:
             from kiln.core.builder.requirements import BuildRequirementResolver, SourceSettings
 
             if installers is None:
-                raise KilnError("an isolated build needs an installer for its environments")
+                raise ValueError("an isolated build needs `installers` for its environments")
             root = cache_dir() if options.use_cache else None
             installer = installers(reporter, options.index)
             self.envs = EnvProvider(installer, reporter, root=root, refresh=options.refresh)

@@ -187,20 +187,23 @@ class SourceBuilder:
         if known is not None:
             return known
         label = f"{name} @ {strip_credentials(url)}"
-        fetched = self.fetcher.fetch(parse_direct_url(url), name=name)
-        built = self._build_fetched(name, url, fetched, label)
+        source = parse_direct_url(url)
+        fetched = self.fetcher.fetch(source, name=name)
+        editable = isinstance(source, PathSource) and url in self.editables
+        built = self._build_fetched(name, fetched, label, editable=editable)
         _check_name(built.wheel, name, url)
         with self._lock:
             self.built[url] = built
         return built
 
-    def _build_fetched(self, name: NormalizedName, url: str, fetched: Fetched, label: str) -> Built:
+    def _build_fetched(
+        self, name: NormalizedName, fetched: Fetched, label: str, *, editable: bool
+    ) -> Built:
         if fetched.is_archive:
             self._verified(fetched.path, name)
             return Built(
                 self._build_archive(fetched.path, label, fetched.subdirectory), fetched.direct_url
             )
-        editable = isinstance(parse_direct_url(url), PathSource) and url in self.editables
         wheel = self._build_tree(fetched.path, label, editable=editable)
         if not editable:
             return Built(wheel, fetched.direct_url)
