@@ -47,11 +47,12 @@ KEYS = frozenset(
         "dynamic",
     }
 )
+# Patterns, compiled (and cached by ``re``) only when a table needs them.
 #: pyproject-metadata's rule for an entry-point group name.
-_GROUP = re.compile(r"\w+(\.\w+)*")
+_GROUP = r"\w+(\.\w+)*"
 #: A valid project or extra name (PEP 508), as ``packaging.utils`` checks it.
-_NAME = re.compile(r"([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])", re.IGNORECASE)
-_NEEDS_QUOTING = re.compile(r'[][\\()<>@,:;".]')
+_NAME = r"(?i)([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])"
+_NEEDS_QUOTING = r'[][\\()<>@,:;".]'
 
 
 @record
@@ -271,7 +272,7 @@ def _people(value: object) -> tuple[list[str], list[str]]:
             names.append(name)
         elif name is None:
             emails.append(email)  # PEP 621: an email alone is listed as the bare address
-        elif _NEEDS_QUOTING.search(name):
+        elif re.search(_NEEDS_QUOTING, name):
             escaped = name.replace("\\", "\\\\").replace('"', '\\"')
             emails.append(f'"{escaped}" <{email}>')
         else:
@@ -293,7 +294,7 @@ def _requirements(table: dict[str, Any]) -> list[tuple[str, str]]:
     try:
         headers.extend(("Requires-Dist", str(Requirement(d))) for d in dependencies)
         for extra, items in extras.items():
-            if not _NAME.fullmatch(extra):
+            if not re.fullmatch(_NAME, extra):
                 raise _Decline  # pyproject-metadata warns about the name
             normal = extra.replace(".", "-").replace("_", "-").lower()
             headers.append(("Provides-Extra", normal))
@@ -356,7 +357,7 @@ def _entry_points(value: object) -> dict[str, dict[str, str]]:
         raise _Decline
     groups = {}
     for group, entries in value.items():
-        if not _GROUP.fullmatch(group):
+        if not re.fullmatch(_GROUP, group):
             raise _Decline
         groups[group] = _table(entries)
     return groups
