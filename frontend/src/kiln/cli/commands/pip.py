@@ -86,6 +86,13 @@ def _index_options(
         "--index-strategy", choices=STRATEGIES, default=None,
         help="how to pick versions across indexes (default: `first-index`)",
     )
+    if resolving:
+        group.add_argument(
+            "--torch-backend", type=_torch_backend, default=None, metavar="BACKEND",
+            help="take the PyTorch packages (`torch`, `torchvision`, ...) from the PyTorch "
+            "index of BACKEND only: `cpu`, `cu126`, `rocm6.4`, `xpu`, ..., or `auto` to "
+            "choose from the machine's GPU driver (default: `KILN_TORCH_BACKEND`, else none)",
+        )
     group.add_argument(
         "--config-file", metavar="PATH", type=Path, default=None,
         help="read index settings from this `kiln.toml` only (default: discover them)",
@@ -276,6 +283,16 @@ def _strict_option(parser: argparse.ArgumentParser) -> None:
                         "or of a version they do not accept")
 
 
+def _torch_backend(text: str) -> str:
+    from kiln.core.index.torch import MODES
+
+    if text not in MODES:
+        raise argparse.ArgumentTypeError(
+            f"unknown PyTorch backend `{text}`; use one of: " + ", ".join(MODES)
+        )
+    return text
+
+
 def _depth(text: str) -> int:
     try:
         value = int(text)
@@ -374,6 +391,7 @@ def _settings(args: argparse.Namespace) -> Settings:
             find_links=tuple(args.find_links),
             no_index=args.no_index,
             strategy=args.index_strategy,
+            torch_backend=getattr(args, "torch_backend", None),
         ),
         client=ClientOptions(
             offline=args.offline, refresh=getattr(args, "refresh", False), no_cache=args.no_cache
@@ -566,7 +584,8 @@ def _compile_command(args: argparse.Namespace) -> str:
     words = ["kiln", "pip", "compile", *args.src_files]
     if args.output_file:
         words += ["-o", args.output_file]
-    for flag in ("python_version", "python_platform", "index_url", "default_index"):
+    for flag in ("python_version", "python_platform", "index_url", "default_index",
+                 "torch_backend"):
         value = getattr(args, flag)
         if value:
             words += ["--" + flag.replace("_", "-"), redact(value)]
