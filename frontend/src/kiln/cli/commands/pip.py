@@ -206,6 +206,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                           help="leave out the `# via` comments")
     compile_.add_argument("--no-deps", action="store_true",
                           help="pin the requirements only, not their dependencies")
+    compile_.add_argument("--emit-index-annotation", action="store_true",
+                          help="write the URL of the index each pin came from under it "
+                          "(`# from URL`)")
     _index_options(compile_)
 
     sync = command("sync", "make an environment contain exactly the given requirements")
@@ -595,7 +598,8 @@ def _compile_command(args: argparse.Namespace) -> str:
         words += ["--extra-index-url", redact(value)]
     for value in args.find_links:
         words += ["--find-links", redact(value)]
-    for flag in ("universal", "no_index", "no_header", "no_annotate", "no_deps"):
+    for flag in ("universal", "no_index", "no_header", "no_annotate", "no_deps",
+                 "emit_index_annotation"):
         if getattr(args, flag):
             words.append("--" + flag.replace("_", "-"))
     return " ".join(words)
@@ -624,6 +628,7 @@ def _compile(args: argparse.Namespace, ui: UI) -> int:
         command=_compile_command(args),
         no_header=args.no_header,
         no_annotate=args.no_annotate,
+        emit_index_annotation=args.emit_index_annotation,
         sources=[f"-r {src}" for src in args.src_files],
     )
     result = compile_requirements(
