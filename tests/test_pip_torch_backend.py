@@ -190,3 +190,19 @@ def test_index_annotations_stay_without_via_lines_and_hide_the_password(
         f"    # from http://bot:****@127.0.0.1:{private.port}/simple",
     ]
     assert "s3cret-token" not in result.stdout + result.stderr
+
+
+def test_a_source_pin_wins_over_the_backend(
+    tmp_path: Path, env: dict[str, str], pytorch: IndexServer
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0.1"\ndependencies = ["torch"]\n\n'
+        '[tool.kiln.sources]\ntorch = { index = "gpu" }\n\n'
+        f'[[tool.kiln.index]]\nname = "gpu"\nurl = "{pytorch.base}/whl/cu126"\nexplicit = true\n'
+    )
+    venv = make_venv(tmp_path / "venv", env)
+    result = ok(kiln("pip", "install", "-p", venv, "--torch-backend", "cpu", "-r",
+                     "pyproject.toml", env=env, cwd=project))
+    assert "torch==2.5.1+cu126" in installed(result.stdout, result.stderr)
