@@ -86,6 +86,13 @@ def _index_options(
         "--index-strategy", choices=STRATEGIES, default=None,
         help="how to pick versions across indexes (default: `first-index`)",
     )
+    if resolving:
+        group.add_argument(
+            "--torch-backend", type=_torch_backend, default=None, metavar="BACKEND",
+            help="take the PyTorch packages (`torch`, `torchvision`, ...) from the PyTorch "
+            "index of BACKEND only: `cpu`, `cu126`, `rocm6.4`, `xpu`, ..., or `auto` to "
+            "choose from the machine's GPU driver (default: `KILN_TORCH_BACKEND`, else none)",
+        )
     group.add_argument(
         "--config-file", metavar="PATH", type=Path, default=None,
         help="read index settings from this `kiln.toml` only (default: discover them)",
@@ -199,6 +206,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                           help="leave out the `# via` comments")
     compile_.add_argument("--no-deps", action="store_true",
                           help="pin the requirements only, not their dependencies")
+    compile_.add_argument("--emit-index-annotation", action="store_true",
+                          help="write the URL of the index each pin came from under it "
+                          "(`# from URL`)")
     _index_options(compile_)
 
     sync = command("sync", "make an environment contain exactly the given requirements")
@@ -274,6 +284,16 @@ def _strict_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true",
                         help="warn about installed packages whose dependencies are missing "
                         "or of a version they do not accept")
+
+
+def _torch_backend(text: str) -> str:
+    from kiln.core.index.torch import MODES
+
+    if text not in MODES:
+        raise argparse.ArgumentTypeError(
+            f"unknown PyTorch backend `{text}`; use one of: " + ", ".join(MODES)
+        )
+    return text
 
 
 def _depth(text: str) -> int:
@@ -374,6 +394,7 @@ def _settings(args: argparse.Namespace) -> Settings:
             find_links=tuple(args.find_links),
             no_index=args.no_index,
             strategy=args.index_strategy,
+            torch_backend=getattr(args, "torch_backend", None),
         ),
         client=ClientOptions(
             offline=args.offline, refresh=getattr(args, "refresh", False), no_cache=args.no_cache
@@ -566,7 +587,8 @@ def _compile_command(args: argparse.Namespace) -> str:
     words = ["kiln", "pip", "compile", *args.src_files]
     if args.output_file:
         words += ["-o", args.output_file]
-    for flag in ("python_version", "python_platform", "index_url", "default_index"):
+    for flag in ("python_version", "python_platform", "index_url", "default_index",
+                 "torch_backend"):
         value = getattr(args, flag)
         if value:
             words += ["--" + flag.replace("_", "-"), redact(value)]
@@ -576,7 +598,8 @@ def _compile_command(args: argparse.Namespace) -> str:
         words += ["--extra-index-url", redact(value)]
     for value in args.find_links:
         words += ["--find-links", redact(value)]
-    for flag in ("universal", "no_index", "no_header", "no_annotate", "no_deps"):
+    for flag in ("universal", "no_index", "no_header", "no_annotate", "no_deps",
+                 "emit_index_annotation"):
         if getattr(args, flag):
             words.append("--" + flag.replace("_", "-"))
     return " ".join(words)
@@ -605,6 +628,7 @@ def _compile(args: argparse.Namespace, ui: UI) -> int:
         command=_compile_command(args),
         no_header=args.no_header,
         no_annotate=args.no_annotate,
+        emit_index_annotation=args.emit_index_annotation,
         sources=[f"-r {src}" for src in args.src_files],
     )
     result = compile_requirements(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from packaging.version import Version
 
+from kiln.core.index.redaction import redact
 from kiln.core.operations.options import Events, Settings
 from kiln.core.operations.session import Session
 from kiln.core.requirements_file import RequirementsInput
@@ -46,5 +47,7 @@ def compile_requirements(
             resolution = session.resolve_universal(floor, no_deps=settings.no_deps)
         else:
             resolution = session.resolve(no_deps=settings.no_deps)
+        locations = session.source.locations
     seconds = time.monotonic() - started
-    return CompileResult(resolution, render_requirements(resolution, options), seconds)
+    index_urls = {index.label: redact(index.url) for index in locations.all_indexes()}
+    return CompileResult(resolution, render_requirements(resolution, options, index_urls), seconds)

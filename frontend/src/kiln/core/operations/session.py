@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 
@@ -11,7 +12,7 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 
 from kiln.core.builder.sourcebuilder import SourceBuilder
-from kiln.core.index.locations import IndexLocations, IndexOptions
+from kiln.core.index.locations import IndexLocations
 from kiln.core.index.runsettings import run_locations
 from kiln.core.index.source import IndexPackageSource
 from kiln.core.operations.buildenvs import default_installer
@@ -26,20 +27,21 @@ from kiln.core.resolver.provider import MetadataBuilder
 from kiln.core.resolver.resolution import Resolution, UniversalResolution
 
 
-def index_locations(inputs: RequirementsInput, settings: Settings) -> IndexLocations:
+def index_locations(
+    inputs: RequirementsInput, settings: Settings, *, sys_platform: str | None = None
+) -> IndexLocations:
     """The index settings of this run (:func:`~kiln.core.index.runsettings.run_locations`):
-    command-line index options first, then those of the requirement files."""
+    command-line index options first, then those of the requirement files; ``sys_platform``
+    is the target's."""
     if settings.locations is not None:
         return settings.locations
     options = settings.index
-    merged = IndexOptions(
-        index=options.index,
-        default_index=options.default_index,
+    merged = replace(
+        options,
         index_url=options.index_url or inputs.index_url,
         extra_index_url=(*options.extra_index_url, *inputs.extra_index_urls),
         find_links=(*options.find_links, *inputs.find_links),
         no_index=options.no_index or inputs.no_index,
-        strategy=options.strategy,
     )
     return run_locations(
         merged,
@@ -47,6 +49,7 @@ def index_locations(inputs: RequirementsInput, settings: Settings) -> IndexLocat
         config_file=settings.config_file,
         no_config=settings.no_config,
         environ=settings.environ,
+        sys_platform=sys_platform,
     )
 
 
@@ -69,7 +72,7 @@ class Session:
         self.target = target
         self.events = events or Events()
         self.source = IndexPackageSource(
-            index_locations(inputs, settings),
+            index_locations(inputs, settings, sys_platform=target.markers.get("sys_platform")),
             settings.client,
             environ=settings.environ,
             marker_environment=dict(target.markers),

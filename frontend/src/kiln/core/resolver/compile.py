@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from kiln.core.resolver.resolution import Resolution, UniversalResolution
@@ -20,13 +20,19 @@ class CompileOptions:
     no_annotate: bool = False
     #: How the user's own requirements are named in annotations, e.g. ``-r requirements.in``.
     sources: Sequence[str] = ()
+    #: Write ``# from <index URL>`` under each pin that came from an index (even with
+    #: ``no_annotate``).
+    emit_index_annotation: bool = False
 
 
 def render_requirements(
     resolution: Resolution | UniversalResolution,
     options: CompileOptions | None = None,
+    index_urls: Mapping[str, str] | None = None,
 ) -> str:
-    """The text of a ``requirements.txt`` pinning every package of ``resolution``."""
+    """The text of a ``requirements.txt`` pinning every package of ``resolution``;
+    ``index_urls`` are the URLs (without credentials) of the index labels of the pins'
+    files (:attr:`~kiln.core.types.DistFile.index`), for ``emit_index_annotation``."""
     options = options or CompileOptions()
     lines: list[str] = []
     if not options.no_header:
@@ -41,7 +47,12 @@ def render_requirements(
         else:
             line = f"{name}=={package.version}"
         lines.append(f"{line} ; {package.marker}" if package.marker else line)
+        index = package.file.index if package.direct_url is None else ""
+        source = [f"    # from {(index_urls or {}).get(index, index)}"] if (
+            options.emit_index_annotation and index
+        ) else []
         if options.no_annotate:
+            lines += source
             continue
         via: list[str] = []
         for parent in resolution.requirers(name):
@@ -54,4 +65,5 @@ def render_requirements(
         elif via:
             lines.append("    # via")
             lines += [f"    #   {item}" for item in via]
+        lines += source
     return "\n".join(lines) + "\n"
