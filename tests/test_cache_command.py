@@ -63,9 +63,13 @@ def test_cache_prune_removes_leftovers_only(tmp_path: Path) -> None:
     # The metadata cache of earlier kiln_build versions: no kiln reads it any more.
     (cache / "build-backend").mkdir()
     (cache / "build-backend" / "0123abcd.json").write_text("{}")
+    # Build requirements' url sources of earlier kiln versions: now in files-v1.
+    (cache / "build-sources-v1" / "url" / "0123").mkdir(parents=True)
+    (cache / "build-sources-v1" / "url" / "0123" / "x-1.0-py3-none-any.whl").write_bytes(b"x")
     result = ok(kiln("cache", "prune", env=env))
-    assert "Removed 2 files" in result.stderr
+    assert "Removed 3 files" in result.stderr
     assert not (cache / "files-v1" / ".download-abc").exists()
     assert not (cache / "build-envs-v1" / "unfinished").exists()
     assert not (cache / "build-backend").exists()
+    assert not (cache / "build-sources-v1").exists()
     assert cached_names(cache) == before

@@ -3,7 +3,8 @@
 The cache root holds versioned buckets: ``simple-v1`` (index pages), ``pages-v1``
 (parsed index pages, one folder per package), ``files-v1`` (downloads), ``wheels-v1`` (unpacked wheels), ``build-envs-v1``, ``git-v1``,
 ``interpreter-v2`` and ``local-v1``. ``build-backend`` (the metadata cache that earlier
-versions of kiln_build kept) is obsolete and pruned. Every change
+versions of kiln_build kept) and ``build-sources-v1`` (build requirements' ``url`` sources,
+now in ``files-v1``) are obsolete and pruned. Every change
 holds ``<root>/.lock`` so two kiln processes never clean at once.
 """
 
@@ -30,8 +31,9 @@ from kiln.errors import KilnError
 
 #: Name prefixes of temporary files and directories that a crash may leave behind.
 TEMPORARY_PREFIXES = (".tmp-", ".download-", "kiln-tmp-")
-#: Buckets no kiln version reads any more (kiln_build's metadata cache, now gone).
-OBSOLETE_BUCKETS = ("build-backend",)
+#: Buckets no kiln version reads any more: kiln_build's metadata cache (now gone), and the
+#: downloads of build requirements' ``url`` sources (now in the index client's ``files-v1``).
+OBSOLETE_BUCKETS = ("build-backend", "build-sources-v1")
 
 
 @dataclass
