@@ -22,6 +22,8 @@ from kiln.core.builder.envcache import CACHE_BUCKET
 #: A PEP 517 backend of a few lines: it prints where it runs and with which settings, and
 #: fails on request (``-C fail=<status>``).
 INTREE_BACKEND = '''\
+import base64
+import hashlib
 import json
 import os
 import sys
@@ -36,16 +38,28 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     seen = {"python": sys.executable, "virtual_env": os.environ.get("VIRTUAL_ENV"),
             "config_settings": settings}
     print("intree: " + json.dumps(seen), flush=True)
+    members = {
+        "intree.py": b"",
+        "intree-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\\nName: intree\\nVersion: 1.0\\n\\n",
+        "intree-1.0.dist-info/WHEEL": (
+            b"Wheel-Version: 1.0\\nGenerator: intree\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+        ),
+    }
+    record = ""
+    for path, data in members.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record += f"{path},sha256={digest},{len(data)}\\n"
+    members["intree-1.0.dist-info/RECORD"] = (record + "intree-1.0.dist-info/RECORD,,\\n").encode()
     name = "intree-1.0-py3-none-any.whl"
     with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as archive:
-        archive.writestr("intree.py", "")
-        archive.writestr("intree-1.0.dist-info/METADATA",
-                         "Metadata-Version: 2.1\\nName: intree\\nVersion: 1.0\\n\\n")
-        archive.writestr("intree-1.0.dist-info/WHEEL",
-                         "Wheel-Version: 1.0\\nGenerator: intree\\nRoot-Is-Purelib: true\\n"
-                         "Tag: py3-none-any\\n")
-        archive.writestr("intree-1.0.dist-info/RECORD", "")
+        for path, data in members.items():
+            archive.writestr(path, data)
     return name
+
+
+def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    print("intree: editable", flush=True)
+    return build_wheel(wheel_directory, config_settings, metadata_directory)
 '''
 
 
@@ -151,6 +165,20 @@ def test_a_build_system_key_pypa_build_does_not_know_is_an_error_naming_the_file
     assert "hint: `[build-system]` takes `requires`, `build-backend` and `backend-path` only" in (
         result.stderr
     )
+
+
+def test_an_editable_install_of_another_backend_calls_its_pep_660_hook(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    project = intree_project(tmp_path / "intree")
+    venv = make_venv(tmp_path / "venv", env)
+    result = ok(kiln("pip", "install", "--python", venv, "--no-index", "-e", project, env=env))
+    assert result.stderr.count("Building intree @ ") == 1
+    site = next((venv / "lib").glob("python*/site-packages"))
+    direct = json.loads((site / "intree-1.0.dist-info" / "direct_url.json").read_text())
+    assert direct == {"url": project.resolve().as_uri(), "dir_info": {"editable": True}}
+    [env_dir] = [p for p in (tmp_path / "cache" / CACHE_BUCKET).iterdir() if p.is_dir()]
+    assert (env_dir / "kiln-build-env.json").is_file()  # built in a cached build environment
 
 
 # --- direct references: one index client, one cache -----------------------------------------

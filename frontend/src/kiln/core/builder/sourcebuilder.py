@@ -176,8 +176,7 @@ class SourceBuilder:
         out = self._scratch()
         with self._builder(label) as builder:
             if editable:
-                if self.on_build is not None:
-                    self.on_build(label)
+                builder.reporter.progress("Building editable wheel...")  # always told
                 return builder.build_one("editable", tree, out)
             return builder.build_one("wheel", tree, out)
 
