@@ -117,6 +117,8 @@ class Candidates:
         self._unnarrowed: dict[NormalizedName, list[Point]] = {}
         self._preferences: dict[tuple[NormalizedName, bool], list[Point]] = {}
         self._preference_sets: dict[tuple[NormalizedName, bool], frozenset[Point]] = {}
+        #: The position of each point in its preference order.
+        self._positions: dict[tuple[NormalizedName, bool], dict[Point, int]] = {}
         self._choices: dict[tuple[NormalizedName, Version, bool], FileChoice] = {}
         self._choices_python = env.python_version
         self._chosen: dict[NormalizedName, Point] = {}
@@ -185,6 +187,7 @@ class Candidates:
         for key in [k for k in self._preferences if k[0] == name]:
             del self._preferences[key]
             self._preference_sets.pop(key, None)
+            self._positions.pop(key, None)
         for choice_key in [k for k in self._choices if k[0] == name]:
             del self._choices[choice_key]
 
@@ -213,7 +216,7 @@ class Candidates:
 
     def choose(self, package: Package, versions: VersionRange) -> Point | None:
         """The version of ``package`` to try next within ``versions``; the metadata of it
-        and of the runner-up is fetched ahead."""
+        (and of the runner-up when that is a wheel) is fetched ahead."""
         name = package.name
         if package.extra is not None:
             chosen = self._chosen.get(name)
@@ -237,12 +240,39 @@ class Candidates:
                     self._split_on_python(name, point)
             order.insert(0, preferred)
         self._split_on_python(name, order[0])
-        for point in order:
+        for position, point in enumerate(order):
             choice = self.file_for(name, point)
-            if choice is not None and (self.dependencies or not choice.is_wheel):
+            if choice is None:
+                continue
+            if position == 0:  # needed now (an sdist's metadata even with --no-deps)
+                if self.dependencies or not choice.is_wheel:
+                    self.prefetcher.prefetch_metadata(choice)
+            elif self.dependencies and choice.is_wheel:
+                # A runner-up only in case the best is rejected: a wheel's metadata is one
+                # request, an sdist's may be a build, which is never done on speculation.
                 self.prefetcher.prefetch_metadata(choice)
         self._chosen[name] = order[0]
         return order[0]
+
+    def next_needs_source(self, name: NormalizedName) -> bool:
+        """Whether the version tried after the last one chosen for ``name`` (in the order
+        of preference) has only a source distribution, whose metadata may take a build."""
+        chosen = self._chosen.get(name)
+        if chosen is None:
+            return False
+        key = (name, self._allows_prereleases(name))
+        order = self._preference_order(name)
+        positions = self._positions.get(key)
+        if positions is None:
+            positions = self._positions[key] = {point: i for i, point in enumerate(order)}
+        start = positions.get(chosen)
+        if start is None:
+            return False
+        for index in range(start + 1, len(order)):
+            file = self.file_for(name, order[index])
+            if file is not None:
+                return file.tags is None
+        return False
 
     def _split_on_python(self, name: NormalizedName, point: Point) -> None:
         """In a universal resolution, fork when ``point`` suits only the newer Pythons."""
