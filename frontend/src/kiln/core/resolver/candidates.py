@@ -5,7 +5,7 @@ Versions come in the source's preferred order (index priority under
 ``unsafe-first-match``) or highest first, stable releases before pre-releases unless a
 requirement names one; a version another fork of a universal resolution chose goes
 first. A version's file is its compatible wheel with the best tag, else an sdist; yanked
-files count only when a requirement pins that exact version, and a file's
+files count only when the user's own requirement pins that exact version, and a file's
 ``requires-python`` must admit the target Python.
 """
 
@@ -17,6 +17,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import TYPE_CHECKING
 
+from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 from packaging.version import Version
@@ -25,7 +26,7 @@ from kiln.core.resolver import errors
 from kiln.core.resolver.direct import DirectReferences
 from kiln.core.resolver.environment import ResolverEnvironment
 from kiln.core.resolver.packages import Package
-from kiln.core.resolver.requested import RequestLog
+from kiln.core.resolver.requested import RequestLog, yanked_allowed
 from kiln.core.resolver.versions import Point, VersionRange
 from kiln.core.types import DistFile, PackageSource
 from kiln.errors import KilnError
@@ -103,6 +104,7 @@ class Candidates:
         direct: DirectReferences,
         prerelease: PrereleaseMode,
         dependencies: bool,
+        user_requirements: Sequence[Requirement] = (),
     ) -> None:
         self.source = source
         self.prefetcher = prefetcher
@@ -111,6 +113,10 @@ class Candidates:
         self.requested = requested
         self.direct = direct
         self.prerelease = prerelease
+        #: The user's requirements, constraints and overrides: their exact pins allow
+        #: yanked versions.
+        self.user_requirements = tuple(user_requirements)
+        self._yanked_allowed = yanked_allowed(self.user_requirements, env)
         #: False for ``--no-deps``: only sdists need their metadata fetched ahead.
         self.dependencies = dependencies
         self._versions: dict[NormalizedName, dict[Point, list[DistFile]]] = {}
@@ -130,6 +136,7 @@ class Candidates:
         """Start a solve for ``env``: file choices stay valid while its Python does."""
         self.env = env
         self._chosen = {}
+        self._yanked_allowed = yanked_allowed(self.user_requirements, env)
         if env.python_version != self._choices_python:
             self._choices = {}
             self._choices_python = env.python_version
@@ -305,8 +312,9 @@ class Candidates:
         return self.choice(name, point).file
 
     def choice(self, name: NormalizedName, point: Point) -> FileChoice:
-        """The file to use for ``name`` at ``point`` (yanked files only when pinned)."""
-        pinned = self.requested.is_pinned(name, point.version)
+        """The file to use for ``name`` at ``point`` (yanked files only when the user pins
+        that version)."""
+        pinned = point.version in self._yanked_allowed.get(name, ())
         key = (name, point.version, pinned)
         choice = self._choices.get(key)
         if choice is None:

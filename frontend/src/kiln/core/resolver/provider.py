@@ -79,6 +79,7 @@ class PythonProvider:
         self.candidates = Candidates(
             source, self.prefetcher, env=env, narrowed=narrowed, requested=requested,
             direct=self.direct, prerelease=prerelease, dependencies=dependencies,
+            user_requirements=[*requirements, *constraints, *overrides],
         )
         self.expander = Expander(
             requirements, constraints, by_name, env=env, candidates=self.candidates,
