@@ -106,9 +106,10 @@ class _Solver(Generic[P, V]):
     # -- unit propagation ---------------------------------------------------------------------
 
     def propagate(self, package: P) -> None:
-        changed: list[P] = [package]
+        # A stack without duplicates (an ordered set: membership tests must not scan it).
+        changed: dict[P, None] = {package: None}
         while changed:
-            current = changed.pop()
+            current, _ = changed.popitem()
             for incompatibility in reversed(list(self.incompatibilities.get(current, ()))):
                 result = self._propagate_one(incompatibility)
                 if isinstance(result, _Conflict):
@@ -116,13 +117,13 @@ class _Solver(Generic[P, V]):
                     changed.clear()
                     forced = self._propagate_one(root_cause)
                     assert not isinstance(forced, _Conflict) and forced is not None
-                    changed.append(forced)
+                    changed[forced] = None
                     self._conflict(
                         package, [t.package for t in root_cause.terms if t.package != forced]
                     )
                     break
                 if result is not None and result not in changed:
-                    changed.append(result)
+                    changed[result] = None
 
     def _propagate_one(self, incompatibility: Incompatibility[P, V]) -> P | _Conflict | None:
         unsatisfied: Term[P, V] | None = None
