@@ -29,6 +29,7 @@ from kiln.core.resolver.pubgrub import NoSolution, solve
 from kiln.core.resolver.resolution import Dependency, ResolvedPackage, UniversalResolution
 from kiln.core.resolver.versions import Point
 from kiln.core.types import PackageSource
+from kiln.errors import KilnError
 
 #: More forks than this means the requirements split the space without end.
 MAX_FORKS = 128
@@ -87,7 +88,7 @@ def resolve_universal(
                 continue
             except NoSolution as failure:
                 raise unsatisfiable(
-                    failure, provider, source, where=fork.text(space)
+                    failure, provider, source, where=_described(fork, space)
                 ) from None
             solved += 1
             _collect(decisions, provider, fork, pins, edges)
@@ -104,11 +105,31 @@ def resolve_universal(
 
 def _finish(pin: _Pin, space: MarkerSet) -> ResolvedPackage:
     package = pin.package
+    marker = pin.marker.pep508(space)
+    if marker is None:
+        # The environments of this pin involve the opposite of `===`, which PEP 508 cannot
+        # say: no marker written would mean what the resolution found.
+        unwritable = next(
+            (atom for atom in pin.marker.opaque_comparisons() if " === " in atom), "==="
+        )
+        raise KilnError(
+            f"cannot write the marker of `{package.name}=={package.version}` in PEP 508: "
+            f"it has no opposite of `{unwritable}`",
+            hint="compare with `==` instead of `===` in the requirements' markers",
+        )
     return ResolvedPackage(
         name=package.name, version=package.version, file=package.file,
-        extras=frozenset(pin.extras), direct_url=package.direct_url,
-        marker=pin.marker.text(space),
+        extras=frozenset(pin.extras), direct_url=package.direct_url, marker=marker,
     )
+
+
+def _described(fork: MarkerSet, space: MarkerSet) -> str:
+    """The environments of ``fork`` for a message: its PEP 508 marker, or, when PEP 508
+    cannot write it, what it says in words."""
+    marker = fork.pep508(space)
+    if marker is not None:
+        return f"`{marker}`"
+    return f"{fork.text(space)} (no PEP 508 marker says this: it has no opposite of `===`)"
 
 
 def _collect(
