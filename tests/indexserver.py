@@ -121,6 +121,8 @@ class ServedFile:
     advertised_sha256: str | None = None
     #: Likewise for the metadata file served beside a wheel (PEP 658).
     advertised_metadata_sha256: str | None = None
+    #: ``upload-time`` of the JSON page (PEP 700), e.g. ``2024-05-01T12:00:00Z``.
+    upload_time: str | None = None
 
 
 @dataclass(frozen=True)
@@ -160,13 +162,15 @@ class IndexServer:
         requires_python: str | None = None,
         advertised_sha256: str | None = None,
         advertised_metadata_sha256: str | None = None,
+        upload_time: str | None = None,
     ) -> ServedFile:
         if path.name.endswith(".whl"):
             project = parse_wheel_filename(path.name)[0]
         else:
             project = parse_sdist_filename(path.name)[0]
         served = ServedFile(
-            path, project, yanked, requires_python, advertised_sha256, advertised_metadata_sha256
+            path, project, yanked, requires_python, advertised_sha256, advertised_metadata_sha256,
+            upload_time,
         )
         self.files.append(served)
         return served
@@ -376,6 +380,8 @@ def _json_page(project: str, files: list[ServedFile], metadata: bool) -> bytes:
             entry["requires-python"] = served.requires_python
         if served.yanked is not None:
             entry["yanked"] = served.yanked or True
+        if served.upload_time is not None:
+            entry["upload-time"] = served.upload_time
         if metadata and served.path.name.endswith(".whl"):
             entry["core-metadata"] = {"sha256": _metadata_sha256(served)}
         entries.append(entry)
