@@ -30,7 +30,8 @@ def describe(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[str]
         elif _versions(was) != _versions(now):
             lines.append(f"update `{name}` {_versions(was)} -> {_versions(now)}")
         elif _canonical(was) != _canonical(now):
-            lines.append(f"change the entry of `{name}` {_versions(now)}")
+            keys = _changed_keys(was, now)
+            lines.append(f"change the entry of `{name}` {_versions(now)}{keys}")
     old_tool = _tool(old)
     new_tool = _tool(new)
     if old_tool.get("projects") != new_tool.get("projects"):
@@ -70,6 +71,18 @@ def _source(entry: Mapping[str, Any]) -> str:
         if isinstance(table, Mapping):
             return f"({kind} {table.get('path') or table.get('url')})"
     return "(no version)"
+
+
+def _changed_keys(
+    was: Sequence[Mapping[str, Any]], now: Sequence[Mapping[str, Any]]
+) -> str:
+    """``: `marker`, `wheels``` for one entry each side; empty otherwise."""
+    if len(was) != 1 or len(now) != 1:
+        return ""
+    keys = sorted(
+        key for key in {*was[0], *now[0]} if _plain(was[0].get(key)) != _plain(now[0].get(key))
+    )
+    return ": " + ", ".join(f"`{key}`" for key in keys) if keys else ""
 
 
 def _canonical(entries: Sequence[Mapping[str, Any]]) -> list[str]:
