@@ -361,3 +361,20 @@ def test_frozen_has_nothing_to_do(tmp_path: Path, index: IndexServer) -> None:
     assert missing.returncode == 1 and "does not exist" in missing.stderr
     lock(root, index)
     ok(kiln("lock", "--frozen", env=env, cwd=root))
+
+
+def test_conflicting_extras_get_one_entry_each(tmp_path: Path, index: IndexServer) -> None:
+    text = ('[project]\nname = "demo"\nversion = "1"\nrequires-python = ">=3.10"\n\n'
+            '[project.optional-dependencies]\nold = ["requests==2.31.0"]\n'
+            'new = ["requests==2.32.3"]\n')
+    root = project(tmp_path / "demo", text)
+    failed = lock(root, index, check=False)
+    assert failed.returncode == 1 and "no solution found" in failed.stderr
+    assert '"new" in extras and "old" in extras' in failed.stderr
+    project(root, text + '\n[tool.kiln]\nconflicts = [[{ extra = "old" }, { extra = "new" }]]\n')
+    lock(root, index)
+    assert [(e["version"], e["marker"]) for e in packages(root)["requests"]] == [
+        ("2.31.0", '"old" in extras'), ("2.32.3", '"new" in extras')]
+    assert selected(root, extras=["new"])["requests"] == "2.32.3"
+    with pytest.raises(Exception, match="Multiple packages with the name 'requests'"):
+        selected(root, extras=["new", "old"])
