@@ -113,6 +113,7 @@ def lock(
                 raise
             warnings.append(f"{exc.message}; writing it anew")
     inputs = collect(workspace, no_sources=request.no_sources)
+    settings = _project_settings(settings, workspace.pyproject.path)
     options = _options(request, settings)
     projects = record(inputs)
     head = _head(inputs)
@@ -168,9 +169,10 @@ def lock(
 
 
 def _edited(old: LockFile) -> bool:
-    """Whether the body of ``old`` is not what kiln's stamp says it wrote."""
+    """Whether the body of ``old`` is not what kiln's stamp says it wrote (a lock that
+    another tool wrote has no stamp: it is resolved again, without a warning)."""
     digest = old.tool.get("body-sha256")
-    return bool(digest != stamps.sha256_text(stamps.body_of(old.text)))
+    return digest is not None and bool(digest != stamps.sha256_text(stamps.body_of(old.text)))
 
 
 def _head(inputs: LockInputs) -> dict[str, Any]:
@@ -293,9 +295,12 @@ def _options(request: LockRequest, settings: Settings) -> dict[str, Any]:
         found["exclude-newer"] = format_timestamp(settings.exclude_newer)
     if index.strategy is not None:
         found["index-strategy"] = index.strategy
-    given = [*index.index, *([index.default_index] if index.default_index else [])]
-    if given:
-        found["indexes"] = [strip_credentials(value) for value in given]
+    from kiln.core.operations.session import index_locations
+    from kiln.core.requirements_file import RequirementsInput
+
+    # Every index the resolution may read, in order, wherever it was configured.
+    locations = index_locations(RequirementsInput(), settings)
+    found["indexes"] = [strip_credentials(i.url) for i in locations.all_indexes()]
     return found
 
 
