@@ -15,11 +15,10 @@ from kiln.core.venv import create_venv
 
 
 def pytest_configure() -> None:
-    # Keep kiln's caches (and kiln_build's metadata cache) out of the user's home and
-    # separate per test process, so tests never see each other's or a developer's state.
+    # Keep kiln's caches out of the user's home and separate per test process, so tests
+    # never see each other's or a developer's state. (kiln_build keeps no cache.)
     root = tempfile.mkdtemp(prefix="kiln-test-cache-")
     os.environ.setdefault("KILN_CACHE_DIR", os.path.join(root, "kiln"))
-    os.environ.setdefault("KILN_BUILD_CACHE_DIR", os.path.join(root, "build-backend"))
 
 
 # -- installer tests: a private kiln cache and a fresh virtual environment -----------------

@@ -9,6 +9,9 @@ Usage::
         ...
     server.log                      # every request: method, path, headers, status
 
+A file added with ``root="/whl/cpu"`` is listed under ``/whl/cpu/<project>/`` instead of
+``/simple/<project>/``: one server can stand in for several indexes (the PyTorch ones).
+
 Switches (attributes, may be changed while running): ``metadata_files``, ``range_requests``,
 ``json_api``, ``auth`` ((username, password) or None), ``cache_control``, ``status_override``
 (path -> status code).
@@ -121,6 +124,10 @@ class ServedFile:
     advertised_sha256: str | None = None
     #: Likewise for the metadata file served beside a wheel (PEP 658).
     advertised_metadata_sha256: str | None = None
+    #: The path of the index that lists the file.
+    root: str = "/simple"
+    #: ``upload-time`` of the JSON page (PEP 700), e.g. ``2024-05-01T12:00:00Z``.
+    upload_time: str | None = None
 
 
 @dataclass(frozen=True)
@@ -160,19 +167,22 @@ class IndexServer:
         requires_python: str | None = None,
         advertised_sha256: str | None = None,
         advertised_metadata_sha256: str | None = None,
+        root: str = "/simple",
+        upload_time: str | None = None,
     ) -> ServedFile:
         if path.name.endswith(".whl"):
             project = parse_wheel_filename(path.name)[0]
         else:
             project = parse_sdist_filename(path.name)[0]
         served = ServedFile(
-            path, project, yanked, requires_python, advertised_sha256, advertised_metadata_sha256
+            path, project, yanked, requires_python, advertised_sha256,
+            advertised_metadata_sha256, root, upload_time,
         )
         self.files.append(served)
         return served
 
-    def project_files(self, project: str) -> list[ServedFile]:
-        return [f for f in self.files if f.project == project]
+    def project_files(self, project: str, root: str = "/simple") -> list[ServedFile]:
+        return [f for f in self.files if f.project == project and f.root == root]
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -268,19 +278,20 @@ def _make_handler(index: IndexServer) -> type[BaseHTTPRequestHandler]:
             if not self._authorized():
                 self._reply(401, b"", {"WWW-Authenticate": 'Basic realm="index"'}, head=head)
                 return
-            if path.startswith("/simple/") and path.endswith("/") and path != "/simple/":
-                self._project(path[len("/simple/"):-1], head=head)
+            root, _, name = path.rstrip("/").rpartition("/")
+            if path.endswith("/") and name and root in {"/simple", *(f.root for f in index.files)}:
+                self._project(name, root, head=head)
             elif path.startswith("/files/"):
                 self._file(path[len("/files/"):], head=head)
             else:
                 self._reply(404, head=head)
 
-        def _project(self, name: str, *, head: bool) -> None:
+        def _project(self, name: str, root: str, *, head: bool) -> None:
             project = canonicalize_name(name)
             if project != name:
-                self._reply(301, b"", {"Location": f"/simple/{project}/"}, head=head)
+                self._reply(301, b"", {"Location": f"{root}/{project}/"}, head=head)
                 return
-            files = index.project_files(project)
+            files = index.project_files(project, root)
             if not files:
                 self._reply(404, head=head)
                 return
@@ -329,9 +340,14 @@ def _make_handler(index: IndexServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def _files_path(served: ServedFile) -> str:
+    """The files directory relative to the project page of ``served``."""
+    return "../" * (served.root.count("/") + 1) + "files/" + served.path.name
+
+
 def _file_url(served: ServedFile) -> str:
     digest = served.advertised_sha256 or sha256_of(served.path)
-    return f"../../files/{served.path.name}#sha256={digest}"
+    return f"{_files_path(served)}#sha256={digest}"
 
 
 def wheel_metadata(path: Path) -> bytes:
@@ -368,7 +384,7 @@ def _json_page(project: str, files: list[ServedFile], metadata: bool) -> bytes:
     for served in files:
         entry: dict[str, object] = {
             "filename": served.path.name,
-            "url": f"../../files/{served.path.name}",
+            "url": _files_path(served),
             "hashes": {"sha256": served.advertised_sha256 or sha256_of(served.path)},
             "size": served.path.stat().st_size,
         }
@@ -376,6 +392,8 @@ def _json_page(project: str, files: list[ServedFile], metadata: bool) -> bytes:
             entry["requires-python"] = served.requires_python
         if served.yanked is not None:
             entry["yanked"] = served.yanked or True
+        if served.upload_time is not None:
+            entry["upload-time"] = served.upload_time
         if metadata and served.path.name.endswith(".whl"):
             entry["core-metadata"] = {"sha256": _metadata_sha256(served)}
         entries.append(entry)

@@ -25,6 +25,9 @@ class Universe:
         self._files: dict[NormalizedName, list[DistFile]] = {}
         self._metadata: dict[str, Metadata] = {}
         self.files_calls: list[str] = []
+        #: ``name==version`` of each sdist whose metadata was asked of the universe as a
+        #: :class:`MetadataBuilder` (in a real resolution: built), in order.
+        self.built: list[str] = []
         #: The ``versions`` argument of the last ``files`` call, per name.
         self.narrowing: dict[str, SpecifierSet | None] = {}
 
@@ -83,6 +86,15 @@ class Universe:
 
     def metadata(self, file: DistFile) -> Metadata:
         return self._metadata[file.url]
+
+    # -- as a MetadataBuilder: an sdist's metadata "built" (and counted) --------------------
+
+    def sdist_metadata(self, file: DistFile) -> Metadata:
+        self.built.append(f"{file.name}=={file.version}")
+        return self._metadata[file.url]
+
+    def direct_reference(self, name: NormalizedName, url: str) -> tuple[DistFile, Metadata]:
+        raise AssertionError(f"no direct references in a universe: {name} @ {url}")
 
     def version_order(
         self, name: NormalizedName, versions: SpecifierSet | None = None

@@ -58,3 +58,13 @@ def test_benchmark_rejects_an_unknown_backend() -> None:
     proc = _run("--backends", "setuptools")
     assert proc.returncode == 2
     assert "unknown backend setuptools" in proc.stderr
+
+
+def test_cold_mode_times_first_builds_of_kiln_build_and_flit_core_side_by_side() -> None:
+    proc = _run("--cold", "--sizes", "tiny", "--hooks", "build_wheel",
+                "--backends", "kiln_build,flit_core")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| `")]
+    assert [row.split("`")[1] for row in rows] == ["kiln_build", "flit_core"]
+    assert rows[1].endswith("x) |") and "(1.00x)" in rows[0]
+    assert "| caches | none: every hook call is a first build" in proc.stdout

@@ -86,3 +86,19 @@ def test_installed_distributions_are_counted_in_site_packages(tmp_path: Path) ->
         (site / name).mkdir(parents=True)
     (site / "c.pth").write_text("", encoding="utf-8")
     assert toolbench.count_dist_infos(tmp_path / "venv") == 2
+
+
+def test_the_conflict_set_runs_kiln_and_uv_for_python_3_11() -> None:
+    import resolve
+
+    args = resolve.parse_args(["--set", "conflict"])
+    assert args.tools == ["kiln", "uv"]
+    chosen = resolve.SETS["conflict"]
+    assert chosen.roots == ("celery[redis]", "black")
+    variants = resolve.variants(sys.executable, Path("requirements.in"), args.tools,
+                                chosen.python_version)
+    commands = [v.argv(Path("work")) for v in variants]
+    assert all(c[c.index("--python-version") + 1] == "3.11" for c in commands)
+    with pytest.raises(SystemExit):
+        resolve.parse_args(["--set", "conflict", "--tools", "pip"])
+    assert resolve.parse_args([]).tools == ["kiln", "uv", "pip"]

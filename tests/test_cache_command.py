@@ -60,8 +60,12 @@ def test_cache_prune_removes_leftovers_only(tmp_path: Path) -> None:
     (cache / "files-v1" / ".download-abc").write_bytes(b"partial")
     (cache / "build-envs-v1" / "unfinished").mkdir(parents=True)
     before = cached_names(cache)
+    # The metadata cache of earlier kiln_build versions: no kiln reads it any more.
+    (cache / "build-backend").mkdir()
+    (cache / "build-backend" / "0123abcd.json").write_text("{}")
     result = ok(kiln("cache", "prune", env=env))
-    assert "Removed 1 file" in result.stderr
+    assert "Removed 2 files" in result.stderr
     assert not (cache / "files-v1" / ".download-abc").exists()
     assert not (cache / "build-envs-v1" / "unfinished").exists()
+    assert not (cache / "build-backend").exists()
     assert cached_names(cache) == before

@@ -170,7 +170,6 @@ def _env(root: Path) -> dict[str, str]:
         HOME=str(home),  # no ~/.netrc, ~/.pypirc or user configuration
         PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
         KILN_CACHE_DIR=str(root.parent / "cache" / "kiln"),
-        KILN_BUILD_CACHE_DIR=str(root.parent / "cache" / "build-backend"),
         GIT_CONFIG_GLOBAL=str(gitconfig),
         GIT_CONFIG_NOSYSTEM="1",
         PYTHONDONTWRITEBYTECODE="1",

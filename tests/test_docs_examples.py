@@ -373,7 +373,6 @@ class Session:
             HOME=str(self.home),
             PATH=os.pathsep.join([str(kiln_bin), str(self.venv / "bin"), env.get("PATH", "")]),
             KILN_CACHE_DIR=str(root / "cache"),
-            KILN_BUILD_CACHE_DIR=str(root / "cache" / "build-backend"),
             NO_COLOR="1",
             PIP_DISABLE_PIP_VERSION_CHECK="1",
             PIP_NO_INPUT="1",

@@ -15,9 +15,9 @@ What the tests prove:
 3. A URL with a port above 65535 in `--index-url`, `--extra-index-url`,
    `--find-links`, a requirements file or a direct reference, or listed on a find-links
    page, is named (without its password) with what is wrong.
-4. A requirement with 20,000 extras or version specifiers is refused before any index is
-   asked, and the work done grows linearly with the input (counted in Python calls, which
-   cannot flake).
+4. A requirement with 20,000 extras or version specifiers resolves with work that grows
+   linearly with their number (counted in Python calls, which cannot flake); one with more
+   than 100,000 is refused before any index is asked.
 5. A wheel given directly whose METADATA has an invalid `Requires-Python` or `Requires-Dist`
    is refused naming the wheel and the field.
 """
@@ -366,14 +366,15 @@ finally:
     sys.setprofile(None)
 print(code, calls)
 """
-#: Far above what refusing a requirement costs (imports included), far below what
-#: resolving 2,000 extras used to cost (about 33 million calls).
+#: Far above what resolving 20,000 extras or specifiers costs (about 10 million calls),
+#: far below what resolving 2,000 extras used to cost (about 33 million calls): the
+#: resolver was quadratic in them.
 BUDGET = 20_000_000
 
 
 def huge(kind: str, count: int) -> str:
     if kind == "extras":
-        return "gamma[" + ",".join(f"extra{i}" for i in range(count)) + "]"
+        return "gamma[" + ",".join(f"e{i}" for i in range(count)) + "]"
     return "gamma" + ",".join(f"!=0.{i + 2}" for i in range(count))
 
 
@@ -384,7 +385,7 @@ def counted_compile(
     requirements.write_text(huge(kind, count) + "\n")
     result = subprocess.run(
         [sys.executable, "-c", COUNTING, str(BUDGET), "pip", "compile", str(requirements),
-         "--default-index", index.url],
+         "--default-index", index.url, "-o", str(tmp_path / "out.txt")],
         capture_output=True, text=True, env=env, timeout=600,
     )
     code, calls = result.stdout.split()[-2:]
@@ -397,34 +398,27 @@ def test_thousands_of_extras_or_specifiers_cost_work_linear_in_their_number(
 ) -> None:
     small_code, small, _ = counted_compile(tmp_path, env, index, kind, 2_000)
     large_code, large, stderr = counted_compile(tmp_path, env, index, kind, 20_000)
-    assert small_code != "over-budget" and large_code != "over-budget"
-    assert large < 30 * small, (small, large)
-    assert large_code == "1"
+    assert (small_code, large_code) == ("0", "0"), stderr
+    # Ten times the input: ten times the work plus the fixed cost (a quadratic resolver
+    # does a hundred times the work).
+    assert large < 12 * small, (small, large)
     assert "Traceback" not in stderr
+    assert "gamma==0.1" in (tmp_path / "out.txt").read_text()
 
 
 @pytest.mark.parametrize("kind", ["extras", "specifiers"])
-def test_a_requirement_with_20000_extras_or_specifiers_is_refused_before_any_index_is_asked(
+def test_a_requirement_with_over_100000_extras_or_specifiers_is_refused_before_the_index(
     tmp_path: Path, env: dict[str, str], index: IndexServer, kind: str
 ) -> None:
     requirements = tmp_path / "r.txt"
-    requirements.write_text(huge(kind, 20_000) + "\n")
+    requirements.write_text(huge(kind, 100_001) + "\n")
     venv = make_venv(tmp_path / "venv", env)
     before = len(index.log)
     result = kiln("pip", "install", "-r", requirements, "--python", venv,
                   "--default-index", index.url, env=env)
-    line = refused(result, f"{requirements}:1", "`gamma`", "20000", "at most 256")
+    line = refused(result, f"{requirements}:1", "`gamma`", "100001", "at most 100000")
     assert len(line) < 200
     assert len(index.log) == before
-
-
-def test_256_extras_are_still_accepted(
-    tmp_path: Path, env: dict[str, str], index: IndexServer
-) -> None:
-    requirements = tmp_path / "r.in"
-    requirements.write_text(huge("extras", 256) + "\n")
-    result = ok(kiln("pip", "compile", requirements, "--default-index", index.url, env=env))
-    assert "gamma==0.1" in result.stdout
 
 
 # -- 5. invalid metadata of a local wheel --------------------------------------------------------

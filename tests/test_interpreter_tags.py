@@ -44,8 +44,10 @@ def _python(case: str) -> str:
 
 
 def _pip_tags(python: str) -> list[str]:
-    """The compatible tags ``pip debug --verbose`` lists, in pip's order, with the plain
-    ``linux_*`` platforms where kiln puts them."""
+    """The compatible tags ``pip debug --verbose`` lists, in pip's order: exactly kiln's
+    order from pip 26.3 on (its ``packaging`` 26.3 put ``linux_<arch>`` first); an older pip
+    ranks ``linux_<arch>`` after manylinux and musllinux, the one documented difference,
+    undone here."""
     result = subprocess.run(
         [python, "-m", "pip", "debug", "--verbose"], capture_output=True, text=True,
         timeout=120, check=False,
@@ -56,21 +58,20 @@ def _pip_tags(python: str) -> list[str]:
     assert vendored is not None, result.stdout
     lines = result.stdout.split("Compatible tags:", 1)[1].splitlines()[1:]
     tags = [line.strip() for line in lines if line.startswith("  ")]
-    if (int(vendored[1]), int(vendored[2])) >= (26, 3):
-        tags = _linux_last(tags)
+    if (int(vendored[1]), int(vendored[2])) < (26, 3):
+        tags = _linux_first(tags)
     return tags
 
 
-def _linux_last(tags: list[str]) -> list[str]:
-    """``packaging`` 26.3 moved ``linux_<arch>`` ahead of manylinux and musllinux; kiln, uv
-    and pip up to 26.2 rank it after them. Undo that one move in each run of tags of one
-    interpreter and ABI."""
+def _linux_first(tags: list[str]) -> list[str]:
+    """Move ``linux_<arch>`` ahead of manylinux and musllinux in each run of tags of one
+    interpreter and ABI, as ``packaging`` 26.3 and kiln rank them."""
     result: list[str] = []
     run: list[str] = []
 
     def flush() -> None:
-        result.extend(t for t in run if "-linux_" not in t)
         result.extend(t for t in run if "-linux_" in t)
+        result.extend(t for t in run if "-linux_" not in t)
         run.clear()
 
     key: tuple[str, str] | None = None
@@ -91,6 +92,26 @@ def test_tags_equal_the_tags_of_the_interpreters_own_pip_in_order(case: str) -> 
     expected = _pip_tags(python)
     assert len(expected) > 100
     assert [str(tag) for tag in inspect_interpreter(python).tags] == expected
+
+
+def test_the_running_interpreter_gets_the_tags_and_markers_of_its_probe() -> None:
+    """One computation: what kiln resolves for by default is what probing the same
+    interpreter gives, and, with ``packaging`` 26.3 or later installed, what its
+    ``sys_tags()`` gives."""
+    from packaging import __version__ as packaging_version
+    from packaging.tags import sys_tags
+
+    from kiln.core.resolver.environment import TargetEnvironment
+
+    running = TargetEnvironment.current()
+    probed = inspect_interpreter(sys.executable)
+    assert list(running.tags) == list(probed.tags)
+    assert dict(running.markers) == dict(probed.markers)
+    if tuple(map(int, packaging_version.split(".")[:2])) >= (26, 3):
+        assert list(running.tags) == list(sys_tags())
+    if sys.platform.startswith("linux"):
+        platforms = [tag.platform for tag in running.tags if tag.platform != "any"]
+        assert platforms[0].startswith("linux_"), platforms[:3]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -171,7 +192,7 @@ LINUX = TagFacts(
 )
 
 
-def test_manylinux_runs_from_the_glibc_down_to_2_5_with_the_legacy_names_on_x86_64() -> None:
+def test_linux_then_manylinux_from_the_glibc_down_to_2_5_with_the_legacy_names_on_x86() -> None:
     platforms = platform_tags(LINUX)
     expected = []
     for minor in range(28, 4, -1):
@@ -179,28 +200,28 @@ def test_manylinux_runs_from_the_glibc_down_to_2_5_with_the_legacy_names_on_x86_
         legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}.get(minor)
         if legacy:
             expected.append(f"{legacy}_x86_64")
-    assert platforms == [*expected, "linux_x86_64"]
+    assert platforms == ["linux_x86_64", *expected]
 
 
 def test_manylinux_stops_at_2_17_on_other_architectures() -> None:
     facts = replace(LINUX, platform="linux-aarch64", elf=ElfHeader(2, 1, 183, 0), glibc=(2, 19))
     assert platform_tags(facts) == [
-        "manylinux_2_19_aarch64", "manylinux_2_18_aarch64", "manylinux_2_17_aarch64",
-        "manylinux2014_aarch64", "linux_aarch64",
+        "linux_aarch64", "manylinux_2_19_aarch64", "manylinux_2_18_aarch64",
+        "manylinux_2_17_aarch64", "manylinux2014_aarch64",
     ]
 
 
 def test_musl_gets_musllinux_down_to_1_0_and_no_manylinux() -> None:
     facts = replace(LINUX, glibc=None, musl=(1, 2))
     assert platform_tags(facts) == [
-        "musllinux_1_2_x86_64", "musllinux_1_1_x86_64", "musllinux_1_0_x86_64", "linux_x86_64",
+        "linux_x86_64", "musllinux_1_2_x86_64", "musllinux_1_1_x86_64", "musllinux_1_0_x86_64",
     ]
 
 
 def test_a_32_bit_userland_on_a_64_bit_kernel_gets_i686_tags_only_for_an_i686_binary() -> None:
     i686 = replace(LINUX, is_32bit=True, elf=ElfHeader(1, 1, 3, 0), glibc=(2, 6))
     assert platform_tags(i686) == [
-        "manylinux_2_6_i686", "manylinux_2_5_i686", "manylinux1_i686", "linux_i686",
+        "linux_i686", "manylinux_2_6_i686", "manylinux_2_5_i686", "manylinux1_i686",
     ]
     x32 = replace(i686, elf=ElfHeader(1, 1, 62, 0))  # a 32-bit x86-64 binary: not i686
     assert platform_tags(x32) == ["linux_i686"]
@@ -211,9 +232,9 @@ def test_32_bit_arm_on_aarch64_takes_armv7l_wheels_only_when_hard_float() -> Non
     facts = replace(LINUX, platform="linux-aarch64", is_32bit=True, elf=hard_float,
                     glibc=(2, 17))
     assert platform_tags(facts) == [
+        "linux_armv8l", "linux_armv7l",
         "manylinux_2_17_armv8l", "manylinux2014_armv8l",
         "manylinux_2_17_armv7l", "manylinux2014_armv7l",
-        "linux_armv8l", "linux_armv7l",
     ]
     soft_float = replace(facts, elf=ElfHeader(1, 1, 40, 0x05000000))
     assert platform_tags(soft_float) == ["linux_armv8l", "linux_armv7l"]
@@ -249,7 +270,9 @@ def test_pypy_takes_its_abi_from_the_extension_suffix() -> None:
                    ext_suffix=".pypy310-pp73-x86_64-linux-gnu.so")
     assert generic_abis(pypy) == ["pypy310_pp73"]
     tags = [str(tag) for tag in supported_tags(pypy)]
-    assert tags[0] == "pp310-pypy310_pp73-manylinux_2_28_x86_64"
+    assert tags[:2] == [
+        "pp310-pypy310_pp73-linux_x86_64", "pp310-pypy310_pp73-manylinux_2_28_x86_64"
+    ]
     assert "pp310-none-linux_x86_64" in tags
     assert "pp3-none-any" in tags
     assert not any(tag.startswith("cp") for tag in tags)

@@ -163,6 +163,44 @@ def test_markers_outside_the_python_floor_vanish() -> None:
     assert MarkerSet.true().text() == ""
 
 
+PRERELEASE_COMPARISONS = [
+    "python_version < '3.10rc1'",
+    "python_version >= '3.9.5rc1'",
+    "python_version == '3.9b1'",
+    "python_version != '3.9b1'",
+    "python_version ~= '3.9b1'",
+    "python_version > '3.9.post1'",
+    "python_full_version == '3.9b1'",
+    "python_full_version < '3.10.0rc1'",
+    "python_full_version >= '3.9.0b1'",
+    "python_full_version > '3.9.7.post1'",
+]
+
+
+@pytest.mark.parametrize("text", PRERELEASE_COMPARISONS)
+def test_comparisons_with_a_prerelease_are_written_true_where_they_hold(text: str) -> None:
+    marker = marker_set(Marker(text))
+    written, negation = marker.text(), (~marker).text()
+    for environment in ENVIRONMENTS:
+        assert holds(written, environment) == Marker(text).evaluate(environment), written
+        assert holds(negation, environment) != Marker(text).evaluate(environment), negation
+
+
+def test_a_comparison_with_a_prerelease_cannot_hold_far_from_its_release() -> None:
+    """Pythons are known by their release here; a pre-release sits just below its release,
+    so a comparison with one goes the way the releases compare everywhere else."""
+    from_310, from_38 = python_at_least(release("3.10")), python_at_least(release("3.8"))
+    for never in ("python_full_version == '3.9b1'", "python_full_version < '3.10.0rc1'",
+                  "'3.9b1' == python_full_version", "python_version <= '3.10b2'"):
+        assert (marker_set(Marker(never)) & from_310).is_false(), never
+        assert not (marker_set(Marker(never)) & from_38).is_false(), never
+    always = marker_set(Marker("python_full_version >= '3.9b1'"))
+    assert (always & from_310).text(from_310) == ""
+    assert (~always & from_310).is_false()
+    kept = marker_set(Marker("python_full_version == '3.10.0b1'"))
+    assert (kept & from_38).text(from_38) == 'python_full_version == "3.10.0b1"'
+
+
 # -- negation as marker text, disjointness (these replaced sources/negate.py and overlap.py) --
 
 SOURCE_ENVIRONMENTS = [

@@ -82,3 +82,29 @@ def test_universal_compile_from_pypi_pins_what_uv_pins_in_every_environment(
     ).stdout
     assert ";" in ours  # markers are kept (colorama for click on Windows, at least)
     assert pins_by_environment(ours) == pins_by_environment(theirs)
+
+
+def test_a_conflict_heavy_set_resolves_as_uv_does_without_building_anything(
+    tmp_path: Path, cache: Path
+) -> None:
+    """`celery[redis]` and `black` for Python 3.11: `kombu[redis]` pins `packaging` below
+    its newest version, which `black` also requires. kiln once walked down every `kombu`
+    here, building old sdists for minutes; now it builds nothing and agrees with uv."""
+    import os
+    import subprocess
+
+    from backend_helpers import VENV_BIN
+
+    (tmp_path / "requirements.in").write_text("celery[redis]\nblack\n")
+    result = ok(kiln("pip", "compile", "requirements.in", "--python-version", "3.11",
+                     "--no-header", "--no-annotate", "-v", env=base_env(cache), cwd=tmp_path))
+    assert "Building " not in result.stderr, result.stderr
+    theirs = subprocess.run(
+        [VENV_BIN / "uv", "pip", "compile", "requirements.in", "--python-version", "3.11",
+         "--no-header", "--no-annotate", "--no-config", "--quiet",
+         "--cache-dir", tmp_path / "uv-cache"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300, check=True,
+        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+    ).stdout
+    assert pinned(result.stdout) == pinned(theirs)
+    assert {"celery", "kombu", "black", "packaging", "redis"} <= set(pinned(result.stdout))

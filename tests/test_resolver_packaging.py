@@ -36,6 +36,29 @@ def test_specifiers_become_ranges_with_pep440_semantics(
     assert [v for v in versions if found.contains(Point(Version(v)))] == admitted
 
 
+def test_a_long_specifier_set_admits_what_packaging_admits() -> None:
+    """Thousands of specifiers are intersected in one sort, and membership is a binary
+    search: both must agree with ``packaging`` version by version."""
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
+    texts = [f"!=1.{i}" for i in range(0, 600, 3)] + [f"!=2.{i}.*" for i in range(0, 40, 7)]
+    texts += [">=0.5", "<3", "!=1.1+cpu", "~=1.0", ">1.2.post1"]
+    specifiers = SpecifierSet(",".join(texts))
+    found = specifier_set_range(specifiers)
+    one_by_one = specifier_set_range(list(specifiers)[:2])
+    for specifier in list(specifiers)[2:]:
+        one_by_one = one_by_one.intersection(specifier_set_range([specifier]))
+    assert found == one_by_one
+    candidates = [f"1.{i}" for i in range(700)] + [f"2.{i}.1" for i in range(50)]
+    candidates += ["0.4", "1.1+cpu", "1.2.post1", "1.2.post2", "3.0", "1.5a1"]
+    for text in candidates:
+        version = Version(text)
+        assert found.contains(Point(version)) == specifiers.contains(
+            version, prereleases=True
+        ), text
+
+
 def test_plain_pin_matches_a_local_version() -> None:
     u = Universe()
     u.add("torch", "2.5.1+cpu")

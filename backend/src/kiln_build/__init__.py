@@ -36,19 +36,26 @@ def _warn_settings(config_settings: ConfigSettings) -> None:
         warn(f"kiln_build takes no config settings; ignoring {keys}")
 
 
-def _call(function: Callable[..., T], *args: Any) -> T:
-    """Run a builder. An error of the file system that no check turned into a
-    ``BuildBackendError`` still becomes one, naming its file, never a traceback."""
-    try:
-        return function(*args)
-    except OSError as exc:
-        if exc.filename is None:
-            raise
-        import os
+def _call(function: Callable[..., T], *args: Any, settings: ConfigSettings = None) -> T:
+    """Run a builder as one hook call (its warnings are printed afresh). An error of the
+    file system that no check turned into a ``BuildBackendError`` still becomes one,
+    naming its file, never a traceback."""
+    from kiln_build.diagnostics import in_hook_call
 
-        from kiln_build.paths import os_error
+    def run() -> T:
+        _warn_settings(settings)
+        try:
+            return function(*args)
+        except OSError as exc:
+            if exc.filename is None:
+                raise
+            import os
 
-        raise os_error(os.fsdecode(exc.filename), exc, "access") from None
+            from kiln_build.paths import os_error
+
+            raise os_error(os.fsdecode(exc.filename), exc, "access") from None
+
+    return in_hook_call(run)
 
 
 def _cwd() -> Any:
@@ -74,8 +81,7 @@ def build_sdist(sdist_directory: str, config_settings: ConfigSettings = None) ->
 
     from kiln_build.builders import build_sdist as build
 
-    _warn_settings(config_settings)
-    return _call(build, _cwd(), Path(sdist_directory))
+    return _call(build, _cwd(), Path(sdist_directory), settings=config_settings)
 
 
 def build_wheel(
@@ -87,8 +93,9 @@ def build_wheel(
 
     from kiln_build.builders import build_wheel as build
 
-    _warn_settings(config_settings)
-    return _call(build, _cwd(), Path(wheel_directory), metadata_directory)
+    return _call(
+        build, _cwd(), Path(wheel_directory), metadata_directory, settings=config_settings
+    )
 
 
 def build_editable(
@@ -100,8 +107,9 @@ def build_editable(
 
     from kiln_build.builders import build_editable as build
 
-    _warn_settings(config_settings)
-    return _call(build, _cwd(), Path(wheel_directory), metadata_directory)
+    return _call(
+        build, _cwd(), Path(wheel_directory), metadata_directory, settings=config_settings
+    )
 
 
 def prepare_metadata_for_build_wheel(
@@ -111,8 +119,7 @@ def prepare_metadata_for_build_wheel(
 
     from kiln_build.builders import prepare_metadata
 
-    _warn_settings(config_settings)
-    return _call(prepare_metadata, _cwd(), Path(metadata_directory))
+    return _call(prepare_metadata, _cwd(), Path(metadata_directory), settings=config_settings)
 
 
 def prepare_metadata_for_build_editable(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 from pathlib import Path
 
 from kiln_build import globs
@@ -14,12 +13,11 @@ from kiln_build.errors import BuildBackendError
 from kiln_build.modules import Layout, dist_name
 from kiln_build.paths import check_name, is_absolute, os_error, strictly_relative
 from kiln_build.pyproject import Project
+from kiln_build.simple_metadata import Fields, render
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
-
-    from pyproject_metadata import StandardMetadata
 
 #: Used when ``project.license-files`` is absent (kiln goes beyond uv_build here).
 DEFAULT_LICENSE_GLOBS = ("LICEN[CS]E*", "COPYING*", "NOTICE*", "AUTHORS*")
@@ -331,7 +329,10 @@ def _check_fields(table: dict[str, Any]) -> None:
             )
 
 
-def _standard_metadata(project: Project, table: dict[str, Any]) -> StandardMetadata:
+def _standard_fields(project: Project, table: dict[str, Any]) -> Fields:
+    """The metadata as pyproject-metadata validates and writes it (any table)."""
+    import warnings
+
     from pyproject_metadata import ConfigurationError, StandardMetadata
 
     data = dict(project.data)
@@ -340,6 +341,7 @@ def _standard_metadata(project: Project, table: dict[str, Any]) -> StandardMetad
         warnings.simplefilter("always")
         try:
             meta = StandardMetadata.from_pyproject(data, project.root, allow_extra_keys=None)
+            message = meta.as_rfc822()
         except ConfigurationError as exc:
             raise BuildBackendError(f"`pyproject.toml`: {exc}") from None
         except Exception as exc:  # ExceptionGroup on some versions
@@ -351,7 +353,18 @@ def _standard_metadata(project: Project, table: dict[str, Any]) -> StandardMetad
             raise
     for item in caught:
         warn(f"`pyproject.toml`: {item.message}")
-    return meta
+    assert meta.version is not None
+    _fix_email_only_people(message, table)
+    return Fields(
+        name=meta.name,
+        version=str(meta.version),
+        message=message.as_bytes(),
+        classifiers=list(meta.classifiers),
+        scripts=dict(meta.scripts),
+        gui_scripts=dict(meta.gui_scripts),
+        entrypoints={group: dict(entries) for group, entries in meta.entrypoints.items()},
+        license_files=sorted({p.as_posix() for p in meta.license_files or []}),
+    )
 
 
 def _check_object_reference(value: str, where: str) -> None:
@@ -370,7 +383,7 @@ def _check_object_reference(value: str, where: str) -> None:
         )
 
 
-def _check_entry_points(meta: StandardMetadata) -> None:
+def _check_entry_points(meta: Fields) -> None:
     for key, scripts in (("scripts", meta.scripts), ("gui-scripts", meta.gui_scripts)):
         for name, value in scripts.items():
             _check_object_reference(value, f"project.{key}.{name}")
@@ -426,8 +439,7 @@ def _fix_email_only_people(message: Any, table: dict[str, Any]) -> None:
                 continue
             name = person.get("name")
             parts.append(_format_address(name, email) if name else email)
-        del message[header]
-        message[header] = ", ".join(parts)
+        message.replace_header(header, ", ".join(parts))  # in place, as simple_metadata writes it
 
 
 def _format_address(name: str, email: str) -> str:
@@ -437,7 +449,7 @@ def _format_address(name: str, email: str) -> str:
     return f"{name} <{email}>"
 
 
-def entry_points_txt(meta: StandardMetadata) -> bytes | None:
+def entry_points_txt(meta: Fields) -> bytes | None:
     groups: list[tuple[str, dict[str, str]]] = []
     if meta.scripts:
         groups.append(("console_scripts", meta.scripts))
@@ -455,26 +467,10 @@ def entry_points_txt(meta: StandardMetadata) -> bytes | None:
 
 
 def build_metadata(project: Project, layout: Layout) -> CoreMetadata:
-    """The project's core metadata, from the cache when nothing it depends on changed."""
-    from kiln_build.metadata_cache import lookup_or_build
-
-    version_source = None
-    dynamic = project.table.get("dynamic")
-    if isinstance(dynamic, list) and "version" in dynamic and layout.modules:
-        version_source = _version_source(project, layout).relative_to(project.root).as_posix()
-    return lookup_or_build(
-        project.root,
-        project.raw,
-        project.table,
-        version_source,
-        lambda: _build_metadata(project, layout),
-    )
-
-
-def _build_metadata(project: Project, layout: Layout) -> CoreMetadata:
+    """The project's core metadata, validated and generated from ``[project]``."""
     table = _prepare_table(project, layout)
     _check_fields(table)
-    meta = _standard_metadata(project, table)
+    meta = render(project.data, table, project.root) or _standard_fields(project, table)
     for classifier in meta.classifiers:
         if classifier.startswith("License :: "):
             warn(
@@ -482,15 +478,6 @@ def _build_metadata(project: Project, layout: Layout) -> CoreMetadata:
                 "use `project.license` and `project.license-files` instead"
             )
     _check_entry_points(meta)
-    from pyproject_metadata import ConfigurationError
-
-    try:
-        message = meta.as_rfc822()
-    except ConfigurationError as exc:
-        raise BuildBackendError(f"`pyproject.toml`: {exc}") from None
-    assert meta.version is not None
-    _fix_email_only_people(message, table)
-    license_files = sorted({p.as_posix() for p in meta.license_files or []})
     readme = table.get("readme")
     readme_path: str | None = None
     if isinstance(readme, str):
@@ -501,11 +488,11 @@ def _build_metadata(project: Project, layout: Layout) -> CoreMetadata:
     legacy_file = legacy.get("file") if isinstance(legacy, dict) else None
     return CoreMetadata(
         name=meta.name,
-        version=str(meta.version),
+        version=meta.version,
         dist_name=dist_name(meta.name),
-        metadata=message.as_bytes(),
+        metadata=meta.message,
         entry_points=entry_points_txt(meta),
-        license_files=license_files,
+        license_files=meta.license_files,
         readme=readme_path,
         legacy_license_file=legacy_file if isinstance(legacy_file, str) else None,
     )

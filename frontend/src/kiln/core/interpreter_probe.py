@@ -3,8 +3,10 @@
 It runs in the *probed* interpreter, any Python 3.8 or newer, as ``python -I <this file>``,
 so it uses the standard library only (kiln's own dependencies may not import there) and
 no syntax newer than 3.8; its annotations stay strings, so that Python 3.6 and 3.7 get as
-far as reporting their version, which kiln then refuses with a clear message. kiln never
-imports it. It prints one JSON object of raw facts:
+far as reporting their version, which kiln then refuses with a clear message. For the
+interpreter kiln itself runs on, kiln imports it and calls ``marker_environment`` and
+``tag_facts`` in process (one computation of markers and tags for every interpreter). As
+a script it prints one JSON object of raw facts:
 prefixes and install schemes, the PEP 508 marker environment, and what the interpreter's
 wheel tags depend on (``tag_facts``); kiln computes the tags from those in its own process
 (core/platformtags.py).

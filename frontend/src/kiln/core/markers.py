@@ -98,11 +98,15 @@ _OPPOSITE = "false"
 class _Atom:
     """An opaque comparison. ``said`` is its text; ``opposite`` the text of the comparison that
     holds where it does not (None when PEP 508 has none: ``===``). ``exact``: the two split
-    every environment between them; otherwise some environments satisfy neither."""
+    every environment between them; otherwise some environments satisfy neither.
+    ``within``: for a comparison of the Python version with a version that is no plain
+    release (``python_full_version == "3.9b1"``), the Python releases where the comparison
+    can hold and those where its opposite can (see :func:`_python_bounds`)."""
 
     said: str
     opposite: str | None
     exact: bool
+    within: tuple[PythonRange, PythonRange] | None = None
 
 
 #: Opaque atoms by variable name (a key no real variable has).
@@ -169,10 +173,39 @@ def _subtract(a: Clause, b: Clause) -> list[Clause]:
 
 def _minus_all(regions: list[Clause], clauses: Iterable[Clause]) -> list[Clause]:
     for clause in clauses:
-        regions = [piece for region in regions for piece in _subtract(region, clause)]
+        regions = [
+            piece
+            for region in regions
+            for piece in _subtract(region, clause)
+            if not _impossible(piece)
+        ]
         if not regions:
             break
     return regions
+
+
+def _impossible(clause: Clause) -> bool:
+    """True when the clause asks a bounded atom (a comparison of the Python version with a
+    pre-release, ...) for an outcome its Python releases rule out: ``python_full_version ==
+    "3.9b1"`` cannot hold from Python 3.10 up."""
+    python: PythonRange | None = None
+    for name, constraint in clause:
+        atom = _ATOMS.get(name)
+        if atom is None or atom.within is None or not isinstance(constraint, Values):
+            continue
+        # The Python version is always a version, so one of the two holds (packaging's
+        # "neither" for a value that is no version does not arise).
+        if python is None:
+            found = dict(clause).get(PYTHON)
+            python = found if isinstance(found, Range) else Range.full()
+        allowed = [
+            within
+            for outcome, within in zip((_HOLDS, _OPPOSITE), atom.within)
+            if (outcome in constraint.items) != constraint.negated
+        ]
+        if all(python.is_disjoint(within) for within in allowed):
+            return True
+    return False
 
 
 def _widen(target: Clause, other: Clause) -> Clause | None:
@@ -195,7 +228,7 @@ def _widen(target: Clause, other: Clause) -> Clause | None:
 
 
 def _simplify(clauses: Iterable[Clause]) -> tuple[Clause, ...]:
-    kept = list(dict.fromkeys(clauses))
+    kept = [clause for clause in dict.fromkeys(clauses) if not _impossible(clause)]
     changed = True
     while changed:
         changed = False
@@ -539,6 +572,8 @@ def _atom(item: tuple[Any, Any, Any], extra: str) -> MarkerSet:
         return MarkerSet.python(listed if operator == "in" else listed.complement())
     if variable in ("python_version", "python_full_version"):
         versions = _python_range(variable, operator, value)
+        if versions is None and variable == "python_version":
+            versions = _python_version_range(operator, value)
         if versions is None:
             return _opaque(lhs, op.value, rhs)
         return MarkerSet.python(versions) if not versions.is_full() else MarkerSet.true()
@@ -587,7 +622,9 @@ def _opaque(lhs: Any, op: str, rhs: Any) -> MarkerSet:
     atom = _ATOMS.get(key)
     if atom is None:
         exact = _exact(lhs, canonical, rhs)
-        atom = _ATOMS[key] = _Atom(said, _opposite(lhs, canonical, rhs), exact)
+        atom = _ATOMS[key] = _Atom(
+            said, _opposite(lhs, canonical, rhs), exact, _atom_bounds(lhs, canonical, rhs)
+        )
     if op == canonical:
         outcomes = Values(frozenset({_HOLDS}))
     elif atom.exact:
@@ -595,6 +632,101 @@ def _opaque(lhs: Any, op: str, rhs: Any) -> MarkerSet:
     else:
         outcomes = Values(frozenset({_OPPOSITE}))
     return MarkerSet((((key, outcomes),),))
+
+
+def _atom_bounds(lhs: Any, op: str, rhs: Any) -> tuple[PythonRange, PythonRange] | None:
+    """:attr:`_Atom.within` of ``lhs op rhs``, for comparisons of the Python version."""
+    if _is_variable(lhs) and not _is_variable(rhs):
+        variable, value = lhs.value, rhs.value
+    elif _is_variable(rhs) and not _is_variable(lhs) and op in _FLIP:
+        variable, value, op = rhs.value, lhs.value, _FLIP[op]
+    else:
+        return None
+    if variable not in ("python_version", "python_full_version"):
+        return None
+    return _python_bounds(variable, op, value)
+
+
+def _python_bounds(variable: str, op: str, value: str) -> tuple[PythonRange, PythonRange] | None:
+    """Where ``python_full_version op value`` can hold, and where its opposite can, as
+    Python releases, when ``value`` is a version but no plain release. kiln's environments
+    know Python by its release: a pre-release or development ``value`` (``3.10.0rc1``)
+    sits just below its release, where no release is (so from Python 3.10 up,
+    ``python_full_version < "3.10.0rc1"`` never holds, as in uv); a post-release or local
+    ``value`` is compared with its own release either way. None when packaging would not
+    compare versions at all (``<`` with a local version compares strings)."""
+    version = _version_value(op, value)
+    if variable != "python_full_version" or version is None:
+        return None
+    base = Version(version.base_version)
+    value_release = release(base)
+    below = version < base  # a pre-release or development version
+    return _sides(op, _just_below(value_release) if below else Range.singleton(value_release))
+
+
+def _python_version_range(op: str, value: str) -> PythonRange | None:
+    """``python_version op value`` for a ``value`` that is a version but no plain release
+    (``3.10rc1``, ``3.9.5.post1``): ``python_version`` is always a final ``major.minor``,
+    so the comparison goes one way for each whole minor series."""
+    version = _version_value(op, value)
+    if version is None:
+        return None
+    minor = Version(".".join(map(str, (*version.release, 0)[:2])))
+    start = release(minor)
+    first = start if minor >= version else _next_minor(start)  # the first minor >= value
+    below: PythonRange = Range.at_most(first, inclusive=False)
+    if op in ("<", "<="):
+        return below
+    if op in (">", ">="):
+        return below.complement()
+    if op == "~=":  # at least ``value``, with its release but the last part as the prefix
+        if len(version.release) < 2:
+            return None
+        return below.complement().intersection(
+            Range.at_most(_bump(version.release[:-1]), inclusive=False)
+        )
+    if op in ("==", "==="):
+        return Range.empty()
+    if op == "!=":
+        return Range.full()
+    return None
+
+
+def _version_value(op: str, value: str) -> Version | None:
+    """``value`` as a version, when packaging compares the Python version with it as one."""
+    if value.endswith(".*") or not _is_specifier(op, value):
+        return None
+    try:
+        version = Version(value)
+    except InvalidVersion:
+        return None
+    return None if version.epoch else version
+
+
+def _just_below(value: Release) -> PythonRange:
+    """An open interval just below the release ``value`` that holds no release anyone uses:
+    from a floor below ``value`` up it is reached, from ``value`` up it is not."""
+    lower = (*value[:-1], value[-1] - 1, 1 << 62) if value[-1] > 0 else (*value, -1)
+    return Range.between(lower, value, low_inclusive=False, high_inclusive=False)
+
+
+def _sides(op: str, zone: PythonRange) -> tuple[PythonRange, PythonRange] | None:
+    """Where ``op`` (comparing with a value at ``zone``) can hold, and its opposite can."""
+    low = zone.intervals[0][0]
+    assert low is not None
+    below: PythonRange = Range.at_most(low[0], inclusive=not low[1])
+    above = zone.union(below).complement()
+    if op in ("<", "<="):
+        return below.union(zone), zone.union(above)
+    if op in (">", ">="):
+        return zone.union(above), below.union(zone)
+    if op in ("==", "==="):
+        return zone, Range.full()
+    if op == "!=":
+        return Range.full(), zone
+    if op == "~=":
+        return zone.union(above), Range.full()
+    return None
 
 
 def _opposite(lhs: Any, op: str, rhs: Any) -> str | None:

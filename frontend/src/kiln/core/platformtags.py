@@ -4,11 +4,16 @@ The probe (core/interpreter_probe.py) runs inside the interpreter and reports ra
 implementation, version, ABI flags, ``sysconfig.get_platform()``, the C library and, on
 macOS, the OS version. kiln turns them into the ordered tag list in its own process, with
 ``packaging``'s parametrised functions (``cpython_tags``, ``generic_tags``,
-``compatible_tags``, ``mac_platforms``) and its own expansion of the Linux platforms:
-``manylinux_2_N`` (PEP 600) from the interpreter's glibc down to 2.5 on x86 (2.17
-elsewhere), with the legacy names ``manylinux2014``/``manylinux2010``/``manylinux1`` next
-to 2.17/2.12/2.5; ``musllinux_1_N`` (PEP 656) from its musl down to 1.0; then ``linux``.
-The order is the one pip reports for the same interpreter.
+``compatible_tags``, ``mac_platforms``) and its own expansion of the Linux platforms: the
+plain ``linux_<arch>`` first (a wheel built on this very machine), then ``manylinux_2_N``
+(PEP 600) from the interpreter's glibc down to 2.5 on x86 (2.17 elsewhere), with the
+legacy names ``manylinux2014``/``manylinux2010``/``manylinux1`` next to 2.17/2.12/2.5,
+then ``musllinux_1_N`` (PEP 656) from its musl down to 1.0. The order is the one
+``packaging`` 26.3 and later (pip 26.3 and later) gives for the same interpreter; older
+ones put ``linux_<arch>`` last.
+
+The running interpreter goes through the same computation: its facts are gathered in
+process by the probe's own functions (:func:`running_facts`).
 """
 
 from __future__ import annotations
@@ -181,7 +186,8 @@ def _mac(value: object) -> tuple[tuple[int, int], str]:
 
 def supported_tags(facts: TagFacts) -> list[Tag]:
     """The wheel tags the interpreter described by ``facts`` supports, most preferred
-    first: the order ``sys_tags()`` of pip's ``packaging`` gives inside that interpreter."""
+    first: the order ``sys_tags()`` of ``packaging`` 26.3 and later gives inside that
+    interpreter."""
     from packaging import tags
 
     platforms = platform_tags(facts)
@@ -251,7 +257,7 @@ def platform_tags(facts: TagFacts) -> list[str]:
 
 
 def linux_platforms(facts: TagFacts) -> list[str]:
-    """manylinux, then musllinux, then the plain ``linux`` tags of the interpreter."""
+    """The plain ``linux`` tags of the interpreter, then manylinux, then musllinux."""
     linux = _normalize(facts.platform)
     if not linux.startswith("linux_"):
         return [linux]
@@ -260,9 +266,9 @@ def linux_platforms(facts: TagFacts) -> list[str]:
     arch = linux.split("_", 1)[1]
     archs = ["armv8l", "armv7l"] if arch == "armv8l" else [arch]
     return [
+        *(f"linux_{arch}" for arch in archs),
         *manylinux_platforms(facts.glibc, archs, facts.elf),
         *musllinux_platforms(facts.musl, archs),
-        *(f"linux_{arch}" for arch in archs),
     ]
 
 
@@ -306,3 +312,11 @@ def musllinux_platforms(musl: tuple[int, int] | None, archs: Sequence[str]) -> I
 
 def _normalize(text: str) -> str:
     return text.replace(".", "_").replace("-", "_").replace(" ", "_")
+
+
+def running_facts() -> TagFacts:
+    """The facts of the running interpreter, gathered in process by the same functions
+    the probe runs inside other interpreters."""
+    from kiln.core import interpreter_probe
+
+    return TagFacts.from_json(interpreter_probe.tag_facts())

@@ -42,9 +42,9 @@ _VCS_PREFIXES = ("git+",)
 HASH_ALGORITHMS = ("sha256", "sha384", "sha512", "blake2b", "md5")
 STRONG_HASHES = ("sha256", "sha384", "sha512", "blake2b")
 #: The most extras and version specifiers one requirement may have. Real ones have a few;
-#: every extra is a package of its own for the resolver, so thousands make it crawl.
-MAX_EXTRAS = 256
-MAX_SPECIFIERS = 256
+#: the resolver's work is linear in them, so the bound only keeps memory in check.
+MAX_EXTRAS = 100_000
+MAX_SPECIFIERS = 100_000
 #: The longest logical line (continuations joined) of a requirements file, in characters:
 #: a requirement with hundreds of ``--hash`` values stays far below it.
 MAX_LINE = 1024 * 1024

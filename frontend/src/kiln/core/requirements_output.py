@@ -8,6 +8,7 @@ by name::
         --hash=sha256:... \\
         --hash=sha256:...
         # via parent
+        # from https://index.example/simple
 
 and, when ``--no-emit-package`` left packages out, a closing comment listing them.
 :mod:`kiln.core.requirements_file` reads such files back.
@@ -66,6 +67,9 @@ class OutputOptions:
     emit_index_url: bool = False
     #: Write ``--find-links`` lines for the find-links locations.
     emit_find_links: bool = False
+    #: Write ``# from <index URL>`` under each pin that came from an index (whatever
+    #: ``annotate`` says).
+    emit_index_annotation: bool = False
     #: Packages (normalized names) left out of the output; their dependencies stay.
     no_emit: frozenset[NormalizedName] = frozenset()
     #: Local ``--find-links`` directories are written relative to this directory (the one
@@ -118,7 +122,8 @@ def render_requirements_txt(
     and to give their markers (``strip_markers=False``). ``target``: the environment a
     resolution that is not universal was made for (required to write markers).
     ``hashes``: write these ``--hash`` lines. ``locations``: the index settings written by
-    ``emit_index_url``/``emit_find_links``."""
+    ``emit_index_url``/``emit_find_links``, and whose URLs ``emit_index_annotation`` gives
+    for the index labels of the pins' files."""
     inputs = inputs or RequirementsInput()
     universal = isinstance(resolution, UniversalResolution)
     lines: list[str] = []
@@ -136,6 +141,7 @@ def render_requirements_txt(
             raise ValueError("writing the markers of a resolution needs its target environment")
         markers = requirement_markers(resolution, inputs, target)
     named = _Inputs.of(inputs, None if universal else target)
+    index_urls = _index_urls(locations) if options.emit_index_annotation else None
     excluded: set[NormalizedName] = set()
     for package in resolution.pins:
         if package.name in options.no_emit:
@@ -146,6 +152,8 @@ def render_requirements_txt(
         digests = hashes.of(package) if hashes is not None else ()
         via = _via(resolution, package.name, named) if options.annotate else ([], [])
         lines += _block(requirement, digests, via, options.annotation_style)
+        if index_urls is not None and package.direct_url is None and package.file.index:
+            lines.append(f"    # from {index_urls.get(package.file.index, package.file.index)}")
     if excluded and options.annotate:
         lines += ["", "# The following packages were excluded from the output:"]
         lines += [f"# {name}" for name in sorted(excluded)]
@@ -313,6 +321,15 @@ def _location_lines(locations: IndexLocations, options: OutputOptions) -> list[s
             for index in locations.find_links
         ]
     return lines
+
+
+def _index_urls(locations: IndexLocations | None) -> dict[str, str]:
+    """The URL (password hidden) of each index label, for ``# from`` annotations."""
+    from kiln.core.index.redaction import redact
+
+    if locations is None:
+        return {}
+    return {index.label: redact(index.url) for index in locations.all_indexes()}
 
 
 def _find_links_text(url: str, base: Path | None) -> str:

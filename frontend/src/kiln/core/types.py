@@ -36,6 +36,10 @@ class DistFile:
     metadata_hashes: Mapping[str, str] = field(default_factory=dict)
     #: The name of the index (or find-links location) that offered the file.
     index: str = ""
+    #: The file's size in bytes, when the index gives it (PEP 700).
+    size: int | None = None
+    #: When the file was uploaded, as the index writes it (ISO 8601, PEP 700).
+    upload_time: str | None = None
 
     @property
     def is_wheel(self) -> bool:

@@ -9,7 +9,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiln.cli.ui import UI
+from kiln.cli.options import index_options as _index_options
+from kiln.cli.ui import UI, elapsed
+from kiln.cli.ui import packages as _packages
 
 if TYPE_CHECKING:
     from packaging.utils import NormalizedName
@@ -26,8 +28,6 @@ if TYPE_CHECKING:
 NAME = "pip"
 HELP = "manage packages in an environment with a pip-compatible interface"
 
-PRERELEASE_MODES = ("if-necessary", "allow", "disallow", "explicit")
-STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
 ANNOTATION_STYLES = ("split", "line")
 OUTPUT_FORMATS = ("requirements.txt", "pylock.toml")
 
@@ -45,72 +45,6 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--system", action="store_true",
         help="allow an interpreter outside a virtual environment",
-    )
-
-
-def _index_options(
-    parser: argparse.ArgumentParser, *, resolving: bool = True, refresh: bool = True
-) -> None:
-    """The index options of `install`, `compile` and `sync`; without ``resolving`` (for
-    `list`, `tree` and `kiln venv`) `--no-sources` and `--prerelease` are left out, and
-    without ``refresh``, `--refresh`."""
-    group = parser.add_argument_group("index options")
-    if resolving:
-        group.add_argument(
-            "--no-sources", action="store_true",
-            help="ignore `[tool.kiln.sources]` when reading a `pyproject.toml`: take every "
-            "dependency from the indexes as written",
-        )
-    group.add_argument(
-        "--index", action="append", default=[], metavar="[NAME=]URL",
-        help="an index to search before the default index (repeatable; earlier wins)",
-    )
-    group.add_argument(
-        "--default-index", metavar="URL", help="the default index, instead of PyPI",
-    )
-    group.add_argument(
-        "-i", "--index-url", metavar="URL",
-        help="the default index (legacy name of `--default-index`)",
-    )
-    group.add_argument(
-        "--extra-index-url", action="append", default=[], metavar="URL",
-        help="an extra index searched before the default index (repeatable)",
-    )
-    group.add_argument(
-        "-f", "--find-links", action="append", default=[], metavar="LOCATION",
-        help="a directory or HTML page of distribution files (repeatable)",
-    )
-    group.add_argument(
-        "--no-index", action="store_true",
-        help="use no package index: only `--find-links` and direct references",
-    )
-    group.add_argument(
-        "--index-strategy", choices=STRATEGIES, default=None,
-        help="how to pick versions across indexes (default: `first-index`)",
-    )
-    group.add_argument(
-        "--config-file", metavar="PATH", type=Path, default=None,
-        help="read index settings from this `kiln.toml` only (default: discover them)",
-    )
-    group.add_argument(
-        "--no-config", action="store_true",
-        help="read no `kiln.toml`/`uv.toml` configuration file",
-    )
-    if resolving:
-        group.add_argument(
-            "--prerelease", choices=PRERELEASE_MODES, default="if-necessary",
-            help="when pre-release versions may be chosen (default: `if-necessary`)",
-        )
-    group.add_argument(
-        "--offline", action="store_true", help="use only cached data, never the network",
-    )
-    if refresh:
-        group.add_argument(
-            "--refresh", action="store_true",
-            help="revalidate every cached index page and file",
-        )
-    group.add_argument(
-        "--no-cache", action="store_true", help="use a temporary cache for this run only",
     )
 
 
@@ -166,7 +100,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     install.add_argument("--no-deps", action="store_true",
                          help="install the requirements only, not their dependencies")
     _install_options(install)
-    _index_options(install)
+    _index_options(install, torch=True)
     _target_options(install)
 
     uninstall = command("uninstall", "uninstall packages from an environment")
@@ -198,14 +132,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     compile_.add_argument("--no-deps", action="store_true",
                           help="pin the requirements only, not their dependencies")
     _compile_output_options(compile_)
-    _index_options(compile_)
+    _index_options(compile_, torch=True)
 
     sync = command("sync", "make an environment contain exactly the given requirements")
     sync.add_argument("src_files", nargs="+", metavar="SRC_FILE",
                       help="pinned requirement files (e.g. from `kiln pip compile`)")
     sync.add_argument("-c", "--constraints", action="append", default=[], metavar="FILE")
     _install_options(sync)
-    _index_options(sync)
+    _index_options(sync, torch=True)
     _target_options(sync)
 
     listing = command("list", "list installed packages")
@@ -294,6 +228,9 @@ def _compile_output_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--emit-find-links", action="store_true",
                        help="write `--find-links` lines for the find-links locations "
                        "(without credentials)")
+    group.add_argument("--emit-index-annotation", action="store_true",
+                       help="write the URL of the index each pin came from under it "
+                       "(`# from URL`)")
 
 
 def _exclude_option(parser: argparse.ArgumentParser) -> None:
@@ -360,17 +297,6 @@ def _imports_done() -> None:
     gc.freeze()
 
 
-def elapsed(seconds: float) -> str:
-    """uv-style durations: ``12ms``, ``1.52s``."""
-    if seconds < 1:
-        return f"{max(seconds * 1000, 0):.0f}ms"
-    return f"{seconds:.2f}s"
-
-
-def _packages(count: int) -> str:
-    return f"{count} package" if count == 1 else f"{count} packages"
-
-
 def _environment(args: argparse.Namespace) -> Environment:
     from kiln.core.operations.environment import find_environment
 
@@ -405,6 +331,7 @@ def _settings(args: argparse.Namespace) -> Settings:
             find_links=tuple(args.find_links),
             no_index=args.no_index,
             strategy=args.index_strategy,
+            torch_backend=getattr(args, "torch_backend", None),
         ),
         client=ClientOptions(
             offline=args.offline, refresh=getattr(args, "refresh", False), no_cache=args.no_cache
@@ -606,8 +533,8 @@ def _compile_command(args: argparse.Namespace) -> str:
     words = ["kiln", "pip", "compile", *args.src_files]
     if args.output_file:
         words += ["-o", args.output_file]
-    for flag in ("python_version", "python_platform", "index_url", "default_index", "format",
-                 "annotation_style"):
+    for flag in ("python_version", "python_platform", "index_url", "default_index",
+                 "torch_backend", "format", "annotation_style"):
         value = getattr(args, flag)
         if value and not (flag == "annotation_style" and value == "split"):
             words += ["--" + flag.replace("_", "-"), redact(value)]
@@ -621,7 +548,7 @@ def _compile_command(args: argparse.Namespace) -> str:
         words += ["--no-emit-package", value]
     for flag in ("universal", "no_index", "no_header", "no_annotate", "no_deps",
                  "no_strip_extras", "no_strip_markers", "generate_hashes", "emit_index_url",
-                 "emit_find_links"):
+                 "emit_find_links", "emit_index_annotation"):
         if getattr(args, flag):
             words.append("--" + flag.replace("_", "-"))
     return " ".join(words)
@@ -671,6 +598,7 @@ def _compile(args: argparse.Namespace, ui: UI) -> int:
         strip_markers=not args.no_strip_markers,
         emit_index_url=args.emit_index_url,
         emit_find_links=args.emit_find_links,
+        emit_index_annotation=args.emit_index_annotation,
         no_emit=frozenset(canonicalize_name(name) for name in args.no_emit_package),
         base=output.parent if output is not None else Path.cwd(),
     )

@@ -34,14 +34,17 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from kiln.core.index.config import STRATEGIES, Index, IndexStrategy, location_to_url
 from kiln.errors import KilnError
+
+if TYPE_CHECKING:  # imported where used: finding the files (`kiln lock`'s check) needs none
+    from kiln.core.index.config import Index, IndexStrategy
 
 #: The settings a configuration file may hold (at its top level or in ``[pip]``).
 KEYS = frozenset(
-    {"index", "index-url", "extra-index-url", "find-links", "no-index", "index-strategy"}
+    {"index", "index-url", "extra-index-url", "find-links", "no-index", "index-strategy",
+     "torch-backend"}
 )
 
 
@@ -55,6 +58,8 @@ class FileSettings:
     find_links: tuple[str, ...] = ()
     no_index: bool | None = None
     strategy: IndexStrategy | None = None
+    #: ``torch-backend``: ``auto`` or a PyTorch backend (:mod:`kiln.core.index.torch`).
+    torch_backend: str | None = None
     #: The files read, highest precedence first.
     files: tuple[Path, ...] = ()
 
@@ -140,6 +145,7 @@ def load_settings(paths: Sequence[Path], *, pip: bool) -> FileSettings:
     index_url: str | None = None
     no_index: bool | None = None
     strategy: IndexStrategy | None = None
+    torch_backend: str | None = None
     for path in paths:
         values = _read(path, pip=pip)
         indexes += values.get("index", [])
@@ -148,6 +154,7 @@ def load_settings(paths: Sequence[Path], *, pip: bool) -> FileSettings:
         index_url = index_url if index_url is not None else values.get("index-url")
         no_index = no_index if no_index is not None else values.get("no-index")
         strategy = strategy if strategy is not None else values.get("index-strategy")
+        torch_backend = torch_backend or values.get("torch-backend")
     return FileSettings(
         indexes=tuple(indexes),
         index_url=index_url,
@@ -155,13 +162,14 @@ def load_settings(paths: Sequence[Path], *, pip: bool) -> FileSettings:
         find_links=tuple(find_links),
         no_index=no_index,
         strategy=strategy,
+        torch_backend=torch_backend,
         files=tuple(paths),
     )
 
 
 def _read(path: Path, *, pip: bool) -> dict[str, Any]:
     """The validated settings of one file, with URLs and paths made absolute."""
-    from kiln.core.index.config import parse_index_entry
+    from kiln.core.index.config import STRATEGIES, location_to_url, parse_index_entry
     from kiln.project.toml import load_toml, reject_unknown_keys
 
     data = load_toml(path)
@@ -209,6 +217,13 @@ def _read(path: Path, *, pip: bool) -> dict[str, Any]:
                 + f", not `{strategy}`"
             )
         values["index-strategy"] = cast("IndexStrategy", strategy)
+    if "torch-backend" in table:
+        from kiln.core.index.torch import check_mode
+
+        backend = table["torch-backend"]
+        if not isinstance(backend, str):
+            raise KilnError(f"{path}: `torch-backend` must be a string")
+        values["torch-backend"] = check_mode(backend, f"{path}: `torch-backend`")
     return values
 
 

@@ -2,12 +2,14 @@
 
 Priority: command-line indexes before configured ones, each in definition order; the
 default index (PyPI unless replaced) is always searched last; explicit indexes only serve
-packages pinned to them.
+packages pinned to them; routed packages (``--torch-backend``) come only from their own
+indexes.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,6 +41,8 @@ class IndexOptions:
     find_links: Sequence[str] = ()
     no_index: bool = False
     strategy: IndexStrategy | None = None
+    #: ``--torch-backend``: ``auto`` or a backend of :data:`kiln.core.index.torch.MODES`.
+    torch_backend: str | None = None
 
 
 def with_env_fallbacks(options: IndexOptions, environ: Mapping[str, str]) -> IndexOptions:
@@ -57,6 +61,11 @@ def with_env_fallbacks(options: IndexOptions, environ: Mapping[str, str]) -> Ind
                 hint="use one of " + ", ".join(f"`{s}`" for s in STRATEGIES),
             )
         strategy = raw
+    torch_backend = options.torch_backend
+    if torch_backend is None and environ.get("KILN_TORCH_BACKEND", "").strip():
+        from kiln.core.index.torch import check_mode
+
+        torch_backend = check_mode(environ["KILN_TORCH_BACKEND"], "`KILN_TORCH_BACKEND`")
     return replace(
         options,
         index=options.index or tuple(environ.get("KILN_INDEX", "").split()),
@@ -67,6 +76,7 @@ def with_env_fallbacks(options: IndexOptions, environ: Mapping[str, str]) -> Ind
         find_links=options.find_links
         or tuple(v.strip() for v in environ.get("KILN_FIND_LINKS", "").split(",") if v.strip()),
         strategy=strategy,
+        torch_backend=torch_backend,
     )
 
 
@@ -84,6 +94,18 @@ class IndexLocations:
     named: Mapping[str, Index] = field(default_factory=dict)
     pins: Mapping[NormalizedName, tuple[SourcePin, ...]] = field(default_factory=dict)
     strategy: IndexStrategy = "first-index"
+    #: Packages that come only from these indexes, searched with ``unsafe-first-match``
+    #: (``--torch-backend``); a pin still wins.
+    routed: Mapping[NormalizedName, tuple[Index, ...]] = field(default_factory=dict)
+
+    def indexes_for(self, name: NormalizedName) -> tuple[Index, ...]:
+        """The indexes searched for ``name`` when it is not pinned, in order."""
+        return self.routed.get(name, self.indexes)
+
+    def strategy_for(self, name: NormalizedName) -> IndexStrategy:
+        """The strategy ``name`` is searched with: a routed package's first index with a
+        fitting version wins, its versions before those of the next."""
+        return "unsafe-first-match" if name in self.routed else self.strategy
 
     def pinned_index(
         self,
@@ -104,7 +126,8 @@ class IndexLocations:
         return None
 
     def all_indexes(self) -> tuple[Index, ...]:
-        return self.indexes + self.explicit + self.find_links
+        routed = {index.url: index for indexes in self.routed.values() for index in indexes}
+        return self.indexes + self.explicit + self.find_links + tuple(routed.values())
 
 
 def resolve_locations(
@@ -114,12 +137,15 @@ def resolve_locations(
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     files: FileSettings | None = None,
+    sys_platform: str | None = None,
 ) -> IndexLocations:
     """Combine options (with env fallbacks), project settings and configuration files
     (:mod:`kiln.core.index.configfiles`) into :class:`IndexLocations`.
 
     Indexes of configuration files come after the project's, before extra index URLs;
     they cannot be the target of a source pin (pins name the project's own indexes).
+    ``sys_platform`` is the target's (default: this machine's): ``--torch-backend auto``
+    chooses from it.
     """
     env = os.environ if environ is None else environ
     base = cwd or Path.cwd()
@@ -169,8 +195,17 @@ def resolve_locations(
     implicit = [i for i in merged if not i.default and not i.explicit]
     searchable = implicit if default.explicit else [*implicit, default]
     explicit = tuple(i for i in merged if i.explicit)
+    routed: dict[NormalizedName, tuple[Index, ...]] = {}
+    torch_backend = opts.torch_backend or config.torch_backend
+    if torch_backend is not None:
+        from kiln.core.index.torch import PACKAGES, backend_indexes
+
+        torch = backend_indexes(
+            torch_backend, sys_platform=sys_platform or sys.platform, environ=env
+        )
+        routed = dict.fromkeys(PACKAGES, torch)
     return IndexLocations(
-        _dedupe_urls(searchable), explicit, find_links, named, pins, strategy
+        _dedupe_urls(searchable), explicit, find_links, named, pins, strategy, routed
     )
 
 

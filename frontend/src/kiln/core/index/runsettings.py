@@ -14,6 +14,10 @@ Two families of settings say where packages come from:
 kiln's and uv's settings win entirely: pip's are read only when none of them says where
 packages come from (a strategy alone does not), and never with ``--config-file`` or
 ``--no-config``, which fix the configuration to one file or none. With neither, PyPI.
+
+``--torch-backend`` (``KILN_TORCH_BACKEND``) adds routes: the PyTorch packages come from
+that backend's PyTorch indexes only (:mod:`kiln.core.index.torch`), unless a source pin
+names their index. It says nothing about where other packages come from.
 """
 
 from __future__ import annotations
@@ -44,11 +48,14 @@ def run_locations(
     no_config: bool = False,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    sys_platform: str | None = None,
 ) -> IndexLocations:
     """Where packages come from in this run, in search order, and the strategy.
 
     ``options`` are the command line's (and requirement files') index options;
-    ``project`` is the ``pyproject.toml`` whose index settings apply, if any.
+    ``project`` is the ``pyproject.toml`` whose index settings apply, if any;
+    ``sys_platform`` is the target's (default: this machine's), from which
+    ``--torch-backend auto`` chooses the PyTorch indexes.
     """
     env = os.environ if environ is None else environ
     base = cwd or Path.cwd()
@@ -60,8 +67,10 @@ def run_locations(
     ):
         pip = pip_index_settings(env)
         if pip.is_set:
-            files = _as_file_settings(pip, base, files.strategy or PIP_STRATEGY)
-    return resolve_locations(options, project_config, environ=env, cwd=base, files=files)
+            files = _as_file_settings(pip, base, files)
+    return resolve_locations(
+        options, project_config, environ=env, cwd=base, files=files, sys_platform=sys_platform
+    )
 
 
 def _project_config(project: Path | None) -> ProjectIndexConfig | None:
@@ -92,8 +101,9 @@ def _kiln_says_where(
     )
 
 
-def _as_file_settings(pip: PipIndexSettings, cwd: Path, strategy: IndexStrategy) -> FileSettings:
-    """pip's settings in the shape of configuration-file settings (paths made URLs)."""
+def _as_file_settings(pip: PipIndexSettings, cwd: Path, files: FileSettings) -> FileSettings:
+    """pip's settings in the shape of configuration-file settings (paths made URLs), with
+    the strategy (else pip's) and the PyTorch backend of the configuration ``files``."""
     from kiln.core.index.config import location_to_url
 
     return FileSettings(
@@ -101,6 +111,7 @@ def _as_file_settings(pip: PipIndexSettings, cwd: Path, strategy: IndexStrategy)
         extra_index_urls=tuple(location_to_url(url, cwd) for url in pip.extra_index_urls),
         find_links=tuple(location_to_url(item, cwd) for item in pip.find_links),
         no_index=pip.no_index,
-        strategy=strategy,
+        strategy=files.strategy or PIP_STRATEGY,
+        torch_backend=files.torch_backend,
         files=pip.files,
     )

@@ -162,7 +162,7 @@ class IndexPackageSource:
         groups = self.files_by_index(name, versions)
         if len(groups) <= 1:
             return None
-        if self.locations.strategy == "unsafe-best-match":
+        if self.locations.strategy_for(name) == "unsafe-best-match":
             return sorted({f.version for _i, files in groups for f in files}, reverse=True)
         order: dict[Version, None] = {}  # insertion-ordered set: first occurrence wins
         for _index, files in groups:
@@ -197,8 +197,8 @@ class IndexPackageSource:
             if listing.offline_error is not None:
                 raise listing.offline_error
             return [(pinned, list(listing.files))] if listing.outcome == "found" else []
-        indexes = self.locations.indexes
-        if self.locations.strategy == "first-index":
+        indexes = self.locations.indexes_for(name)
+        if self.locations.strategy_for(name) == "first-index":
             found = self._first_index(indexes, name, versions)
         else:
             found = self._every_index(indexes, name, versions)

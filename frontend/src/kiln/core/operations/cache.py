@@ -2,7 +2,8 @@
 
 The cache root holds versioned buckets: ``simple-v1`` (index pages), ``pages-v1``
 (parsed index pages, one folder per package), ``files-v1`` (downloads), ``wheels-v1`` (unpacked wheels), ``build-envs-v1``, ``git-v1``,
-``interpreter-v2``, ``local-v1`` and ``build-backend`` (kiln_build's metadata cache). Every change
+``interpreter-v2`` and ``local-v1``. ``build-backend`` (the metadata cache that earlier
+versions of kiln_build kept) is obsolete and pruned. Every change
 holds ``<root>/.lock`` so two kiln processes never clean at once.
 """
 
@@ -29,6 +30,8 @@ from kiln.errors import KilnError
 
 #: Name prefixes of temporary files and directories that a crash may leave behind.
 TEMPORARY_PREFIXES = (".tmp-", ".download-", "kiln-tmp-")
+#: Buckets no kiln version reads any more (kiln_build's metadata cache, now gone).
+OBSOLETE_BUCKETS = ("build-backend",)
 
 
 @dataclass
@@ -156,6 +159,9 @@ def prune(root: Path) -> CleanReport:
         for entry in _children(envs, depth=1):
             if entry.is_dir() and not (entry / "kiln-build-env.json").is_file():
                 _remove(entry, report)
+        for name in OBSOLETE_BUCKETS:
+            if (root / name).is_dir() and not (root / name).is_symlink():
+                _remove(root / name, report)
     return report
 
 

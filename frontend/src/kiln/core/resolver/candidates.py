@@ -5,7 +5,7 @@ Versions come in the source's preferred order (index priority under
 ``unsafe-first-match``) or highest first, stable releases before pre-releases unless a
 requirement names one; a version another fork of a universal resolution chose goes
 first. A version's file is its compatible wheel with the best tag, else an sdist; yanked
-files count only when a requirement pins that exact version, and a file's
+files count only when the user's own requirement pins that exact version, and a file's
 ``requires-python`` must admit the target Python.
 """
 
@@ -17,6 +17,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import TYPE_CHECKING
 
+from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 from packaging.version import Version
@@ -25,7 +26,7 @@ from kiln.core.resolver import errors
 from kiln.core.resolver.direct import DirectReferences
 from kiln.core.resolver.environment import ResolverEnvironment
 from kiln.core.resolver.packages import Package
-from kiln.core.resolver.requested import RequestLog
+from kiln.core.resolver.requested import RequestLog, yanked_allowed
 from kiln.core.resolver.versions import Point, VersionRange
 from kiln.core.types import DistFile, PackageSource
 from kiln.errors import KilnError
@@ -103,6 +104,7 @@ class Candidates:
         direct: DirectReferences,
         prerelease: PrereleaseMode,
         dependencies: bool,
+        user_requirements: Sequence[Requirement] = (),
     ) -> None:
         self.source = source
         self.prefetcher = prefetcher
@@ -111,12 +113,18 @@ class Candidates:
         self.requested = requested
         self.direct = direct
         self.prerelease = prerelease
+        #: The user's requirements, constraints and overrides: their exact pins allow
+        #: yanked versions.
+        self.user_requirements = tuple(user_requirements)
+        self._yanked_allowed = yanked_allowed(self.user_requirements, env)
         #: False for ``--no-deps``: only sdists need their metadata fetched ahead.
         self.dependencies = dependencies
         self._versions: dict[NormalizedName, dict[Point, list[DistFile]]] = {}
         self._unnarrowed: dict[NormalizedName, list[Point]] = {}
         self._preferences: dict[tuple[NormalizedName, bool], list[Point]] = {}
         self._preference_sets: dict[tuple[NormalizedName, bool], frozenset[Point]] = {}
+        #: The position of each point in its preference order.
+        self._positions: dict[tuple[NormalizedName, bool], dict[Point, int]] = {}
         self._choices: dict[tuple[NormalizedName, Version, bool], FileChoice] = {}
         self._choices_python = env.python_version
         self._chosen: dict[NormalizedName, Point] = {}
@@ -128,6 +136,7 @@ class Candidates:
         """Start a solve for ``env``: file choices stay valid while its Python does."""
         self.env = env
         self._chosen = {}
+        self._yanked_allowed = yanked_allowed(self.user_requirements, env)
         if env.python_version != self._choices_python:
             self._choices = {}
             self._choices_python = env.python_version
@@ -185,6 +194,7 @@ class Candidates:
         for key in [k for k in self._preferences if k[0] == name]:
             del self._preferences[key]
             self._preference_sets.pop(key, None)
+            self._positions.pop(key, None)
         for choice_key in [k for k in self._choices if k[0] == name]:
             del self._choices[choice_key]
 
@@ -213,7 +223,7 @@ class Candidates:
 
     def choose(self, package: Package, versions: VersionRange) -> Point | None:
         """The version of ``package`` to try next within ``versions``; the metadata of it
-        and of the runner-up is fetched ahead."""
+        (and of the runner-up when that is a wheel) is fetched ahead."""
         name = package.name
         if package.extra is not None:
             chosen = self._chosen.get(name)
@@ -237,12 +247,39 @@ class Candidates:
                     self._split_on_python(name, point)
             order.insert(0, preferred)
         self._split_on_python(name, order[0])
-        for point in order:
+        for position, point in enumerate(order):
             choice = self.file_for(name, point)
-            if choice is not None and (self.dependencies or not choice.is_wheel):
+            if choice is None:
+                continue
+            if position == 0:  # needed now (an sdist's metadata even with --no-deps)
+                if self.dependencies or not choice.is_wheel:
+                    self.prefetcher.prefetch_metadata(choice)
+            elif self.dependencies and choice.is_wheel:
+                # A runner-up only in case the best is rejected: a wheel's metadata is one
+                # request, an sdist's may be a build, which is never done on speculation.
                 self.prefetcher.prefetch_metadata(choice)
         self._chosen[name] = order[0]
         return order[0]
+
+    def next_needs_source(self, name: NormalizedName) -> bool:
+        """Whether the version tried after the last one chosen for ``name`` (in the order
+        of preference) has only a source distribution, whose metadata may take a build."""
+        chosen = self._chosen.get(name)
+        if chosen is None:
+            return False
+        key = (name, self._allows_prereleases(name))
+        order = self._preference_order(name)
+        positions = self._positions.get(key)
+        if positions is None:
+            positions = self._positions[key] = {point: i for i, point in enumerate(order)}
+        start = positions.get(chosen)
+        if start is None:
+            return False
+        for index in range(start + 1, len(order)):
+            file = self.file_for(name, order[index])
+            if file is not None:
+                return file.tags is None
+        return False
 
     def _split_on_python(self, name: NormalizedName, point: Point) -> None:
         """In a universal resolution, fork when ``point`` suits only the newer Pythons."""
@@ -275,8 +312,9 @@ class Candidates:
         return self.choice(name, point).file
 
     def choice(self, name: NormalizedName, point: Point) -> FileChoice:
-        """The file to use for ``name`` at ``point`` (yanked files only when pinned)."""
-        pinned = self.requested.is_pinned(name, point.version)
+        """The file to use for ``name`` at ``point`` (yanked files only when the user pins
+        that version)."""
+        pinned = point.version in self._yanked_allowed.get(name, ())
         key = (name, point.version, pinned)
         choice = self._choices.get(key)
         if choice is None:

@@ -83,11 +83,12 @@ def unsatisfiable(
     where: str = "",
 ) -> ResolutionError:
     """The error for a failed solve: its explanation, with the source's hints and, for
-    part of a universal resolution, which environments ``where`` it was for."""
+    part of a universal resolution, which environments it was for (``where``: a marker in
+    backticks, or words)."""
     formatter = PackageFormatter(provider.known_versions)
     lines = list(source.resolution_hints())
     if where:
-        lines.insert(0, f"this is for the environments where `{where}`")
+        lines.insert(0, f"this is for the environments where {where}")
     return ResolutionError(
         explain(failure.incompatibility, formatter), hint="\n".join(lines) or None
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
 from packaging import tags
-from packaging.markers import Marker, default_environment
+from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
@@ -17,19 +17,20 @@ from packaging.version import Version
 
 from kiln.errors import KilnError
 
-#: ``--python-platform`` values: marker values and wheel platform tags, best first.
+#: ``--python-platform`` values: marker values and wheel platform tags, best first (the plain
+#: ``linux_<arch>`` first, as for an interpreter: see core/platformtags.py).
 _PLATFORMS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     "linux": (
         {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
          "platform_machine": "x86_64"},
-        (*(f"manylinux_2_{m}_x86_64" for m in range(40, 16, -1)),
-         "manylinux2014_x86_64", "linux_x86_64"),
+        ("linux_x86_64", *(f"manylinux_2_{m}_x86_64" for m in range(40, 16, -1)),
+         "manylinux2014_x86_64"),
     ),
     "linux-aarch64": (
         {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
          "platform_machine": "aarch64"},
-        (*(f"manylinux_2_{m}_aarch64" for m in range(40, 16, -1)),
-         "manylinux2014_aarch64", "linux_aarch64"),
+        ("linux_aarch64", *(f"manylinux_2_{m}_aarch64" for m in range(40, 16, -1)),
+         "manylinux2014_aarch64"),
     ),
     "macos": (
         {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix",
@@ -141,8 +142,9 @@ class TargetEnvironment:
 
     @classmethod
     def current(cls) -> TargetEnvironment:
-        """The running interpreter."""
-        return cls(_default_markers(), tuple(tags.sys_tags()))
+        """The running interpreter: its markers and tags computed as for any probed
+        interpreter, from facts the probe's functions gather in process."""
+        return cls(_default_markers(), tuple(_running_tags()))
 
     @classmethod
     def for_target(
@@ -184,7 +186,7 @@ class TargetEnvironment:
             platforms = list(platform_tags)
         interpreter = (major, minor)
         if platform.python_implementation() != "CPython" and python_version is None:
-            supported = list(tags.sys_tags()) if platforms is None else []
+            supported = _running_tags() if platforms is None else []
         else:
             supported = []
         if not supported:
@@ -197,4 +199,12 @@ class TargetEnvironment:
 
 
 def _default_markers() -> dict[str, str]:
-    return {key: str(value) for key, value in default_environment().items()}
+    from kiln.core.interpreter_probe import marker_environment
+
+    return marker_environment()
+
+
+def _running_tags() -> list[Tag]:
+    from kiln.core.platformtags import running_facts, supported_tags
+
+    return supported_tags(running_facts())

@@ -91,8 +91,10 @@ class Expander:
                     specifier_set_range(constraint.specifier)
                 )
                 self.requested.note(name, constraint)
-        #: The order in which packages were first required (the solver's tie-break).
+        #: The order in which packages, and names, were first required (the solver's
+        #: tie-breaks).
         self.order: dict[Package, int] = {ROOT: 0}
+        self.name_order: dict[NormalizedName, int] = {ROOT.name: 0}
         #: The file picked for each (name, version) that was used.
         self.selected: dict[tuple[NormalizedName, Point], DistFile] = {}
         #: Dependency edges per (package, version), for the resolution graph.
@@ -221,6 +223,8 @@ class Expander:
                 dependencies[target] = current.intersection(versions)
                 if target not in self.order:
                     self.order[target] = len(self.order)
+                    if name not in self.name_order:
+                        self.name_order[name] = len(self.name_order)
             self.prefetcher.prefetch_files(name)
         self.edges[(parent, version)] = edges
         return dependencies

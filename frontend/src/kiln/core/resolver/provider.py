@@ -6,8 +6,8 @@ modules that own each part of the answer.
 of each, :mod:`~kiln.core.resolver.expansion` turns a version's requirements into terms,
 :mod:`~kiln.core.resolver.direct` holds direct references and
 :mod:`~kiln.core.resolver.requested` what requirements say about each name. This module
-wires them together for one resolution (re-started for each fork of a universal one)
-and decides which package the solver looks at next.
+wires them together for one resolution (re-started for each fork of a universal one);
+:mod:`~kiln.core.resolver.priorities` decides which package the solver looks at next.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from kiln.core.resolver.environment import ResolverEnvironment
 from kiln.core.resolver.expansion import Edge, Expander
 from kiln.core.resolver.packages import Package
 from kiln.core.resolver.prefetch import Prefetcher
-from kiln.core.resolver.pubgrub import Unavailable
+from kiln.core.resolver.priorities import Priorities
+from kiln.core.resolver.pubgrub import Reprioritized, Unavailable
 from kiln.core.resolver.requested import RequestLog, pinned_versions
 from kiln.core.resolver.versions import Point, VersionRange
 from kiln.core.types import DistFile, PackageSource
@@ -78,12 +79,14 @@ class PythonProvider:
         self.candidates = Candidates(
             source, self.prefetcher, env=env, narrowed=narrowed, requested=requested,
             direct=self.direct, prerelease=prerelease, dependencies=dependencies,
+            user_requirements=[*requirements, *constraints, *overrides],
         )
         self.expander = Expander(
             requirements, constraints, by_name, env=env, candidates=self.candidates,
             prefetcher=self.prefetcher, requested=requested, direct=self.direct,
             sdists_buildable=builder is not None, dependencies=dependencies,
         )
+        self.priorities = Priorities()
 
     def restart(self, env: ResolverEnvironment) -> None:
         """Set up the state of one solve for ``env``. Called again for each fork of a
@@ -91,22 +94,26 @@ class PythonProvider:
         self.prefetcher.env = env
         self.candidates.restart(env)
         self.expander.restart(env)
+        self.priorities = Priorities()
 
     # -- the solver's questions ---------------------------------------------------------------
 
     def prioritize(self, package: Package, versions: VersionRange) -> tuple[int, ...]:
-        if package.is_root:
-            rank = 5
-        elif package.name in self.direct.by_name:  # the dict: this runs very often
-            rank = 4
-        elif versions.singleton_value() is not None or _is_single_release(versions):
-            rank = 3
-        elif package.extra is None:
-            rank = 2
-        else:
-            rank = 1
-        order = self.expander.order
-        return (rank, -order.get(package, len(order)))
+        return self.priorities.rank(
+            package, versions,
+            direct=package.name in self.direct.by_name,  # the dict: this runs very often
+            name_order=self.expander.name_order, order=self.expander.order,
+        )
+
+    def proxy_of(self, package: Package) -> Package | None:
+        return package.base if package.extra is not None else None
+
+    def conflict(
+        self, affected: Package, culprits: Sequence[Package]
+    ) -> Reprioritized[Package] | None:
+        return self.priorities.conflict(
+            affected, culprits, next_needs_source=self.candidates.next_needs_source
+        )
 
     def choose_version(self, package: Package, versions: VersionRange) -> Point | None:
         return self.candidates.choose(package, versions)
@@ -146,15 +153,3 @@ class PythonProvider:
         direct = self.direct.get(name)
         return None if direct is None else direct.file
 
-
-def _is_single_release(versions: VersionRange) -> bool:
-    """True for ``==V`` ranges, which also admit V's local versions."""
-    if len(versions.intervals) != 1:
-        return False
-    lower, upper = versions.intervals[0]
-    return (
-        lower is not None
-        and upper is not None
-        and upper[0].is_max_local
-        and upper[0].version == lower[0].version
-    )

@@ -1,7 +1,7 @@
 """What requirements say about each package name, beyond a version range: the versions
-pinned exactly, the extras asked for and whether a pre-release is named; and which of
-the user's requirements pin a package so exactly that the source may leave out the
-files of its other versions."""
+pinned exactly, the extras asked for and whether a pre-release is named; which of the
+user's requirements pin a package so exactly that the source may leave out the files of
+its other versions; and which yanked versions the user's own pins allow."""
 
 from __future__ import annotations
 
@@ -54,10 +54,6 @@ class RequestLog:
         requested = self.by_name.get(name)
         return frozenset(requested.pins) if requested is not None else frozenset()
 
-    def is_pinned(self, name: NormalizedName, version: Version) -> bool:
-        requested = self.by_name.get(name)
-        return requested is not None and version in requested.pins
-
     def extras(self, name: NormalizedName) -> tuple[str, ...]:
         requested = self.by_name.get(name)
         return tuple(requested.extras) if requested is not None else ()
@@ -99,3 +95,25 @@ def pinned_versions(
                 requirement.specifier if current is None else current & requirement.specifier
             )
     return narrowed
+
+
+def yanked_allowed(
+    requirements: Iterable[Requirement], env: ResolverEnvironment
+) -> dict[NormalizedName, frozenset[Version]]:
+    """The versions a yanked file may be used for: those the user's own requirements,
+    constraints or overrides (``requirements``, where their markers apply) pin with one
+    ``==`` or ``===`` specifier (PEP 592 as uv applies it). A dependency's pin on a yanked
+    version does not count: yanking is how a release says it should not be picked."""
+    allowed: dict[NormalizedName, set[Version]] = {}
+    for requirement in requirements:
+        specifiers = list(requirement.specifier)
+        if requirement.url is not None or len(specifiers) != 1 or not is_exact(specifiers[0]):
+            continue
+        if not env.evaluate(requirement.marker):
+            continue
+        try:
+            version = Version(specifiers[0].version)
+        except ValueError:
+            continue
+        allowed.setdefault(canonicalize_name(requirement.name), set()).add(version)
+    return {name: frozenset(versions) for name, versions in allowed.items()}

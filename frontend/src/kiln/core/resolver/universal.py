@@ -12,9 +12,10 @@ same version from different forks are merged.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
+from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
@@ -29,6 +30,7 @@ from kiln.core.resolver.pubgrub import NoSolution, solve
 from kiln.core.resolver.resolution import Dependency, ResolvedPackage, UniversalResolution
 from kiln.core.resolver.versions import Point
 from kiln.core.types import PackageSource
+from kiln.errors import KilnError
 
 #: More forks than this means the requirements split the space without end.
 MAX_FORKS = 128
@@ -52,14 +54,21 @@ def resolve_universal(
     prerelease: PrereleaseMode = "if-necessary",
     builder: MetadataBuilder | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
+    preferences: Mapping[NormalizedName, Collection[Version]] | None = None,
+    environments: Sequence[Marker] = (),
 ) -> UniversalResolution:
     """Pins for every environment with Python ``python`` or newer.
 
     ``markers`` are the running interpreter's values, used only by settings that must
     pick one environment (an index pinned by marker). Raises :class:`ResolutionError`
     when some fork has no solution.
+
+    Hooks for project locking (``kiln lock``): ``preferences`` are versions tried first
+    (those of an existing lockfile), as the versions earlier forks chose are;
+    ``environments``, when given, limit the resolution to the environments where one of
+    them holds.
     """
-    space = python_at_least(release(f"{python.major}.{python.minor}"))
+    space = _space(python, environments)
     pins: dict[tuple[NormalizedName, Version, str | None], _Pin] = {}
     edges: dict[tuple[NormalizedName | None, NormalizedName], Requirement] = {}
     solved = 0
@@ -69,6 +78,8 @@ def resolve_universal(
             constraints=constraints, overrides=overrides, prerelease=prerelease,
             builder=builder, executor=executor,
         )
+        for name, versions in (preferences or {}).items():
+            provider.preferred.setdefault(name, set()).update(versions)
         pending = [space]
         while pending:
             fork = pending.pop(0)
@@ -87,7 +98,7 @@ def resolve_universal(
                 continue
             except NoSolution as failure:
                 raise unsatisfiable(
-                    failure, provider, source, where=fork.text(space)
+                    failure, provider, source, where=_described(fork, space)
                 ) from None
             solved += 1
             _collect(decisions, provider, fork, pins, edges)
@@ -102,13 +113,44 @@ def resolve_universal(
     )
 
 
+def _space(python: Version, environments: Sequence[Marker]) -> MarkerSet:
+    """Every environment from the Python floor up, limited to ``environments`` if any."""
+    space = python_at_least(release(f"{python.major}.{python.minor}"))
+    if environments:
+        allowed = MarkerSet.false()
+        for marker in environments:
+            allowed = allowed | marker_set(marker)
+        space = space & allowed
+    return space
+
+
 def _finish(pin: _Pin, space: MarkerSet) -> ResolvedPackage:
     package = pin.package
+    marker = pin.marker.pep508(space)
+    if marker is None:
+        # The environments of this pin involve the opposite of `===`, which PEP 508 cannot
+        # say: no marker written would mean what the resolution found.
+        unwritable = next(
+            (atom for atom in pin.marker.opaque_comparisons() if " === " in atom), "==="
+        )
+        raise KilnError(
+            f"cannot write the marker of `{package.name}=={package.version}` in PEP 508: "
+            f"it has no opposite of `{unwritable}`",
+            hint="compare with `==` instead of `===` in the requirements' markers",
+        )
     return ResolvedPackage(
         name=package.name, version=package.version, file=package.file,
-        extras=frozenset(pin.extras), direct_url=package.direct_url,
-        marker=pin.marker.text(space),
+        extras=frozenset(pin.extras), direct_url=package.direct_url, marker=marker,
     )
+
+
+def _described(fork: MarkerSet, space: MarkerSet) -> str:
+    """The environments of ``fork`` for a message: its PEP 508 marker, or, when PEP 508
+    cannot write it, what it says in words."""
+    marker = fork.pep508(space)
+    if marker is not None:
+        return f"`{marker}`"
+    return f"{fork.text(space)} (no PEP 508 marker says this: it has no opposite of `===`)"
 
 
 def _collect(

@@ -8,7 +8,7 @@ reached through a :class:`~kiln.core.resolver.pubgrub.provider.DependencyProvide
 from __future__ import annotations
 
 from kiln.core.resolver.pubgrub.incompatibility import Incompatibility
-from kiln.core.resolver.pubgrub.provider import DependencyProvider, Unavailable
+from kiln.core.resolver.pubgrub.provider import DependencyProvider, Reprioritized, Unavailable
 from kiln.core.resolver.pubgrub.ranges import Range
 from kiln.core.resolver.pubgrub.report import TermFormatter, explain
 from kiln.core.resolver.pubgrub.solver import NoSolution, solve
@@ -19,6 +19,7 @@ __all__ = [
     "Incompatibility",
     "NoSolution",
     "Range",
+    "Reprioritized",
     "Term",
     "TermFormatter",
     "Unavailable",

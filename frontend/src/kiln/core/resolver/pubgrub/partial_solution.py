@@ -34,6 +34,11 @@ class PartialSolution(Generic[P, V]):
         self.decisions: dict[P, V] = {}
         #: Per package, the intersection of its assignments (positive when any is positive).
         self._terms: dict[P, Term[P, V]] = {}
+        #: Packages with a positive term and no decision (an ordered set, kept up to date
+        #: as assignments come and go: finding them never scans every package).
+        self._undecided: dict[P, None] = {}
+        #: Packages whose term changed since :meth:`take_changed` last ran.
+        self._changed: dict[P, None] = {}
         self.decision_level = 0
 
     # -- recording ----------------------------------------------------------------------------
@@ -41,6 +46,7 @@ class PartialSolution(Generic[P, V]):
     def decide(self, package: P, version: V) -> None:
         self.decision_level += 1
         self.decisions[package] = version
+        self._undecided.pop(package, None)
         self._append(Term(package, Range.singleton(version), True), None)
 
     def derive(self, term: Term[P, V], cause: Incompatibility[P, V]) -> None:
@@ -52,8 +58,12 @@ class PartialSolution(Generic[P, V]):
         self._register(term)
 
     def _register(self, term: Term[P, V]) -> None:
-        existing = self._terms.get(term.package)
-        self._terms[term.package] = term if existing is None else existing.intersect(term)
+        package = term.package
+        existing = self._terms.get(package)
+        current = self._terms[package] = term if existing is None else existing.intersect(term)
+        self._changed[package] = None
+        if current.positive and package not in self.decisions:
+            self._undecided[package] = None
 
     def backtrack(self, decision_level: int) -> None:
         """Forget every assignment made after ``decision_level``."""
@@ -65,10 +75,23 @@ class PartialSolution(Generic[P, V]):
                 self.decisions.pop(assignment.term.package, None)
         for package in removed:
             self._terms.pop(package, None)
+            self._undecided.pop(package, None)
+            self._changed[package] = None
         for assignment in self.assignments:
             if assignment.term.package in removed:
                 self._register(assignment.term)
         self.decision_level = decision_level
+
+    def backtrack_before(self, package: P) -> bool:
+        """Forget the decision of ``package`` and everything after it (to decide it later);
+        False when it is not decided."""
+        if package not in self.decisions:
+            return False
+        for assignment in self.assignments:
+            if assignment.is_decision and assignment.term.package == package:
+                self.backtrack(assignment.decision_level - 1)
+                return True
+        return False  # pragma: no cover - a decision always has its assignment
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -97,10 +120,15 @@ class PartialSolution(Generic[P, V]):
                 return assignment
         raise AssertionError(f"{term!r} is not satisfied by the partial solution")
 
-    def undecided(self) -> list[Term[P, V]]:
-        """Positive terms of packages that still need a version, in discovery order."""
-        return [
-            term
-            for package, term in self._terms.items()
-            if term.positive and package not in self.decisions
-        ]
+    def undecided(self) -> list[P]:
+        """Packages that still need a version (a positive term and no decision)."""
+        return list(self._undecided)
+
+    def is_undecided(self, package: P) -> bool:
+        return package in self._undecided
+
+    def take_changed(self) -> list[P]:
+        """The packages whose term changed since the last call (then forgotten)."""
+        changed = list(self._changed)
+        self._changed.clear()
+        return changed

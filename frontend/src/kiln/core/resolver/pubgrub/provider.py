@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from kiln.core.resolver.pubgrub.ranges import Comparable, Range
 
@@ -22,6 +22,15 @@ class Unavailable:
     reason: str
 
 
+@dataclass(frozen=True)
+class Reprioritized(Generic[P]):
+    """The provider's priorities changed after a conflict: the solver re-orders what is
+    left to decide, and first takes back the decisions of ``backtrack`` (and everything
+    decided after them), so that those packages are decided again, later."""
+
+    backtrack: tuple[P, ...] = ()
+
+
 class DependencyProvider(Protocol[P, V]):
     """The solver's view of a package universe."""
 
@@ -37,4 +46,20 @@ class DependencyProvider(Protocol[P, V]):
         self, package: P, version: V
     ) -> Mapping[P, Range[V]] | Unavailable:
         """What ``package`` at ``version`` requires, or why that version cannot be used."""
+        ...
+
+    def proxy_of(self, package: P) -> P | None:
+        """The package whose version ``package`` always has, or None.
+
+        A proxy (an extra of a Python package) at version V depends on its base at V.
+        Once the base is decided, the solver gives the proxy that version without asking
+        :meth:`choose_version`, and when the proxy's range excludes it, learns at once that
+        the proxy's range needs the base in the same range, instead of trying every
+        version of the proxy in turn."""
+        ...
+
+    def conflict(self, affected: P, culprits: Sequence[P]) -> Reprioritized[P] | None:
+        """A version of ``affected`` was just rejected because of what the solution says
+        of ``culprits``. A provider that learns from repeated conflicts answers with
+        :class:`Reprioritized` when its priorities changed; None otherwise."""
         ...

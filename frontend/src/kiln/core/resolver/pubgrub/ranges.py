@@ -6,7 +6,7 @@ bound is ``None`` when unbounded, otherwise ``(value, inclusive)``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, Generic, Optional, Protocol, TypeVar
 
 
@@ -54,6 +54,11 @@ def _nonempty(lower: Bound[V], upper: Bound[V]) -> bool:
     if upper[0] < lower[0]:
         return False
     return lower[1] and upper[1]
+
+
+def _starts_after(lower: Bound[V], value: V) -> bool:
+    """True when an interval starting at ``lower`` holds nothing up to ``value``."""
+    return lower is not None and (value < lower[0] or (not lower[1] and not lower[0] < value))
 
 
 def _touches(upper: Bound[V], lower: Bound[V]) -> bool:
@@ -117,12 +122,19 @@ class Range(Generic[V]):
         return self.intervals == ((None, None),)
 
     def contains(self, value: V) -> bool:
-        for lower, upper in self.intervals:
-            if lower is not None and (value < lower[0] or (not lower[1] and not lower[0] < value)):
-                return False  # intervals are sorted: nothing further can contain it
-            if upper is None or value < upper[0] or (upper[1] and not upper[0] < value):
-                return True
-        return False
+        """Binary search: a range made of thousands of ``!=`` holes answers in log time."""
+        intervals = self.intervals
+        low, high = 0, len(intervals)
+        while low < high:  # the first interval starting after ``value``
+            middle = (low + high) // 2
+            if _starts_after(intervals[middle][0], value):
+                high = middle
+            else:
+                low = middle + 1
+        if low == 0:
+            return False
+        upper = intervals[low - 1][1]
+        return upper is None or value < upper[0] or (upper[1] and not upper[0] < value)
 
     def __contains__(self, value: V) -> bool:
         return self.contains(value)
@@ -191,18 +203,20 @@ class Range(Generic[V]):
             return other
         if other.is_empty():
             return self
-        merged = sorted(
-            (*self.intervals, *other.intervals), key=_SortLower
-        )
-        result: list[Interval[V]] = []
-        for lower, upper in merged:
-            if result and _touches(result[-1][1], lower):
-                previous_lower, previous_upper = result[-1]
-                if _upper_lt(previous_upper, upper):
-                    result[-1] = (previous_lower, upper)
-            else:
-                result.append((lower, upper))
-        return Range(tuple(result))
+        return _merged((*self.intervals, *other.intervals))
+
+    @classmethod
+    def union_all(cls, ranges: Iterable[Range[V]]) -> Range[V]:
+        """The union of many ranges in one sort: ``n log n`` in their intervals, where
+        uniting them one by one costs ``n`` squared."""
+        return _merged([interval for r in ranges for interval in r.intervals])
+
+    @classmethod
+    def intersection_all(cls, ranges: Iterable[Range[V]]) -> Range[V]:
+        """The intersection of many ranges (the complement of their complements' union),
+        in ``n log n``: a specifier set of 20,000 ``!=`` is 20,000 ranges."""
+        return cls.union_all(r.complement() for r in ranges).complement()
+
 
     def difference(self, other: Range[V]) -> Range[V]:
         return self.intersection(other.complement())
@@ -229,6 +243,20 @@ class Range(Generic[V]):
             high = "inf)" if upper is None else repr(upper[0]) + ("]" if upper[1] else ")")
             parts.append(f"{low}, {high}")
         return "Range(" + " | ".join(parts) + ")"
+
+
+def _merged(intervals: Iterable[Interval[V]]) -> Range[V]:
+    """The union of ``intervals``, in any order, as a range."""
+    merged = sorted(intervals, key=_SortLower)
+    result: list[Interval[V]] = []
+    for lower, upper in merged:
+        if result and _touches(result[-1][1], lower):
+            previous_lower, previous_upper = result[-1]
+            if _upper_lt(previous_upper, upper):
+                result[-1] = (previous_lower, upper)
+        else:
+            result.append((lower, upper))
+    return Range(tuple(result))
 
 
 class _SortLower:
