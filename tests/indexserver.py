@@ -126,6 +126,8 @@ class ServedFile:
     advertised_metadata_sha256: str | None = None
     #: The path of the index that lists the file.
     root: str = "/simple"
+    #: ``upload-time`` of the JSON page (PEP 700), e.g. ``2024-05-01T12:00:00Z``.
+    upload_time: str | None = None
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,7 @@ class IndexServer:
         advertised_sha256: str | None = None,
         advertised_metadata_sha256: str | None = None,
         root: str = "/simple",
+        upload_time: str | None = None,
     ) -> ServedFile:
         if path.name.endswith(".whl"):
             project = parse_wheel_filename(path.name)[0]
@@ -173,7 +176,7 @@ class IndexServer:
             project = parse_sdist_filename(path.name)[0]
         served = ServedFile(
             path, project, yanked, requires_python, advertised_sha256,
-            advertised_metadata_sha256, root,
+            advertised_metadata_sha256, root, upload_time,
         )
         self.files.append(served)
         return served
@@ -389,6 +392,8 @@ def _json_page(project: str, files: list[ServedFile], metadata: bool) -> bytes:
             entry["requires-python"] = served.requires_python
         if served.yanked is not None:
             entry["yanked"] = served.yanked or True
+        if served.upload_time is not None:
+            entry["upload-time"] = served.upload_time
         if metadata and served.path.name.endswith(".whl"):
             entry["core-metadata"] = {"sha256": _metadata_sha256(served)}
         entries.append(entry)

@@ -60,7 +60,7 @@ from packaging.version import Version
 from pip_helpers import base_env, kiln, ok
 from resolver_universe import Universe, pins
 
-from kiln.core.resolver.compile import CompileOptions, render_requirements
+from kiln.core.requirements_output import OutputOptions, render_requirements_txt
 from kiln.core.resolver.driver import resolve
 from kiln.core.resolver.environment import TargetEnvironment
 from kiln.core.resolver.errors import ResolutionError
@@ -139,8 +139,8 @@ def run_universal_case(case: dict[str, Any], universe: Universe) -> list[str] | 
         )
     except ResolutionError as error:
         return error.explanation
-    return render_requirements(
-        resolution, CompileOptions(no_header=True, no_annotate=True)
+    return render_requirements_txt(
+        resolution, OutputOptions(header=False, annotate=False)
     ).splitlines()
 
 

@@ -45,6 +45,7 @@ COMMANDS = (
     "cache clean",
     "cache dir",
     "cache prune",
+    "lock",
 )
 
 #: The header of the exceptions table; the test reads the table under it.

@@ -20,7 +20,9 @@ from kiln.cli.ui import UI
 from kiln.errors import KilnError
 
 # Order here is the order shown in `kiln --help`.
-COMMANDS: tuple[str, ...] = ("init", "build", "publish", "venv", "pip", "cache", "completion")
+COMMANDS: tuple[str, ...] = (
+    "init", "lock", "build", "publish", "venv", "pip", "cache", "completion",
+)
 
 
 class CommandModule(Protocol):

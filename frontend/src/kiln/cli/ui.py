@@ -61,3 +61,15 @@ class UI:
         print(f"{self._style('error', '1;31')}: {message}", file=self.err)
         if hint:
             print(f"{self._style('hint', '1;36')}: {hint}", file=self.err)
+
+
+def elapsed(seconds: float) -> str:
+    """uv-style durations: ``12ms``, ``1.52s``."""
+    if seconds < 1:
+        return f"{max(seconds * 1000, 0):.0f}ms"
+    return f"{seconds:.2f}s"
+
+
+def packages(count: int) -> str:
+    """``1 package``, ``3 packages``."""
+    return f"{count} package" if count == 1 else f"{count} packages"

@@ -17,9 +17,10 @@ from kiln.errors import KilnError
 MAX_TEXT_BYTES = 16 * 1024 * 1024
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, *, mode: int | None = None) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory, so that
-    readers never see half a file and a failure leaves none behind.
+    readers never see half a file and a failure leaves none behind. ``mode``: the
+    permissions of a new file, less the umask (default: readable by the owner only).
 
     A symbolic link is written through (its target is replaced, the link stays), and a
     path that is not a regular file (``/dev/null``, ``/dev/stdout``, a named pipe) is
@@ -39,6 +40,10 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            if mode is not None:
+                umask = os.umask(0o022)
+                os.umask(umask)
+                os.chmod(tmp, mode & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -12,7 +12,7 @@ import os
 import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -21,6 +21,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
     parse_sdist_filename,
     parse_wheel_filename,
 )
@@ -63,6 +65,9 @@ class RequirementSpec:
     hashes: Mapping[str, frozenset[str]] = field(default_factory=dict)
     #: Where it was written: ``requirements.txt:3`` or ``command line``.
     origin: str = "command line"
+    #: The input it came from, as ``# via`` annotations name it: ``-r requirements.in``,
+    #: ``name (pyproject.toml)``; "" for the command line.
+    source: str = ""
 
     @property
     def is_direct(self) -> bool:
@@ -75,6 +80,8 @@ class RequirementsInput:
 
     requirements: list[RequirementSpec] = field(default_factory=list)
     constraints: list[Requirement] = field(default_factory=list)
+    #: The files that constrain each package (``-c constraints.txt``), by normalized name.
+    constrained_by: dict[NormalizedName, list[str]] = field(default_factory=dict)
     index_url: str | None = None
     extra_index_urls: list[str] = field(default_factory=list)
     find_links: list[str] = field(default_factory=list)
@@ -83,6 +90,9 @@ class RequirementsInput:
     def merge(self, other: RequirementsInput) -> None:
         self.requirements += other.requirements
         self.constraints += other.constraints
+        for name, sources in other.constrained_by.items():
+            known = self.constrained_by.setdefault(name, [])
+            known += [source for source in sources if source not in known]
         self.index_url = self.index_url or other.index_url
         self.extra_index_urls += [
             u for u in other.extra_index_urls if u not in self.extra_index_urls
@@ -187,6 +197,8 @@ def read_pyproject_dependencies(path: Path, *, no_sources: bool = False) -> Requ
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise KilnError(f"`{path}`: `project.dependencies` must be a list of strings")
     result = RequirementsInput()
+    name = project.get("name")
+    source = f"{name} ({path})" if isinstance(name, str) else str(path)
     context = None
     if not no_sources:
         from kiln.project.sources import load_project_sources
@@ -199,7 +211,10 @@ def read_pyproject_dependencies(path: Path, *, no_sources: bool = False) -> Requ
             else value
         )
         result.requirements.append(
-            parse_requirement(text, base=path.parent, origin=f"{path}: project.dependencies")
+            replace(
+                parse_requirement(text, base=path.parent, origin=f"{path}: project.dependencies"),
+                source=source,
+            )
         )
     return result
 
@@ -342,11 +357,18 @@ def _read_file(
         if constraints:
             if spec.requirement.url is None and not spec.requirement.extras:
                 result.constraints.append(spec.requirement)
+                sources = result.constrained_by.setdefault(
+                    canonicalize_name(spec.requirement.name), []
+                )
+                if f"-c {path}" not in sources:
+                    sources.append(f"-c {path}")
                 continue
             raise KilnError(
                 f"{origin}: constraints must be plain names with version specifiers, not `{text}`"
             )
-        result.requirements.append(RequirementSpec(spec.requirement, spec.editable, hashes, origin))
+        result.requirements.append(
+            RequirementSpec(spec.requirement, spec.editable, hashes, origin, f"-r {path}")
+        )
 
 
 def _apply_option(
@@ -370,7 +392,10 @@ def _apply_option(
         if constraints:
             raise KilnError(f"{origin}: `-e` is not allowed in a constraints file")
         result.requirements.append(
-            parse_requirement(value, base=base, origin=origin, editable=True)
+            replace(
+                parse_requirement(value, base=base, origin=origin, editable=True),
+                source=f"-r {path}",
+            )
         )
     elif key == "index-url":
         result.index_url = result.index_url or _location(value, base, origin)

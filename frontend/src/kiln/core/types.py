@@ -1,4 +1,4 @@
-"""Value types shared by the index client, the resolver and the installer."""
+"""Value types shared by the index client, the resolver, the build service and the installer."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from packaging.metadata import Metadata
 
 
@@ -36,10 +38,24 @@ class DistFile:
     metadata_hashes: Mapping[str, str] = field(default_factory=dict)
     #: The name of the index (or find-links location) that offered the file.
     index: str = ""
+    #: The file's size in bytes, when the index gives it (PEP 700).
+    size: int | None = None
+    #: When the file was uploaded, as the index writes it (ISO 8601, PEP 700).
+    upload_time: str | None = None
 
     @property
     def is_wheel(self) -> bool:
         return self.tags is not None
+
+
+@dataclass(frozen=True)
+class Built:
+    """A wheel the build service made (or took as it was), ready to install, and how to
+    record where it came from: what the installer installs and the lockfile describes."""
+
+    wheel: Path
+    #: PEP 610 data for direct references; None for packages from an index.
+    direct_url: dict[str, object] | None = None
 
 
 class PackageSource(Protocol):

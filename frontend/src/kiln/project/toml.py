@@ -40,6 +40,15 @@ def load_toml(path: Path) -> dict[str, Any]:
     return parsed
 
 
+def parse_toml(text: str, path: Path) -> dict[str, Any]:
+    """Parse the TOML ``text`` of the file ``path`` (not cached); a syntax error becomes a
+    ``KilnError`` naming the file."""
+    try:
+        return _parse(text, path)
+    except RecursionError:
+        raise KilnError(f"`{path}` is not valid TOML: its values are nested too deeply") from None
+
+
 def _parse(text: str, path: Path) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib

@@ -32,12 +32,10 @@ from pathlib import Path, PurePosixPath
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
+from kiln.core.lockfile import LOCKFILE
 from kiln.errors import KilnError
 from kiln.project.pyproject import FILENAME, PyProject, load_pyproject, read_pyproject
 from kiln.project.settings import WorkspaceTable
-
-#: The lockfile of a workspace, next to its root ``pyproject.toml`` (PEP 751).
-LOCKFILE = "pylock.toml"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiln.cli.ui import UI
+from kiln.cli.options import index_options as _index_options
+from kiln.cli.ui import UI, elapsed
+from kiln.cli.ui import packages as _packages
 
 if TYPE_CHECKING:
     from packaging.utils import NormalizedName
@@ -26,8 +28,8 @@ if TYPE_CHECKING:
 NAME = "pip"
 HELP = "manage packages in an environment with a pip-compatible interface"
 
-PRERELEASE_MODES = ("if-necessary", "allow", "disallow", "explicit")
-STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
+ANNOTATION_STYLES = ("split", "line")
+OUTPUT_FORMATS = ("requirements.txt", "pylock.toml")
 
 
 # -- parser ---------------------------------------------------------------------------------
@@ -43,79 +45,6 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--system", action="store_true",
         help="allow an interpreter outside a virtual environment",
-    )
-
-
-def _index_options(
-    parser: argparse.ArgumentParser, *, resolving: bool = True, refresh: bool = True
-) -> None:
-    """The index options of `install`, `compile` and `sync`; without ``resolving`` (for
-    `list`, `tree` and `kiln venv`) `--no-sources` and `--prerelease` are left out, and
-    without ``refresh``, `--refresh`."""
-    group = parser.add_argument_group("index options")
-    if resolving:
-        group.add_argument(
-            "--no-sources", action="store_true",
-            help="ignore `[tool.kiln.sources]` when reading a `pyproject.toml`: take every "
-            "dependency from the indexes as written",
-        )
-    group.add_argument(
-        "--index", action="append", default=[], metavar="[NAME=]URL",
-        help="an index to search before the default index (repeatable; earlier wins)",
-    )
-    group.add_argument(
-        "--default-index", metavar="URL", help="the default index, instead of PyPI",
-    )
-    group.add_argument(
-        "-i", "--index-url", metavar="URL",
-        help="the default index (legacy name of `--default-index`)",
-    )
-    group.add_argument(
-        "--extra-index-url", action="append", default=[], metavar="URL",
-        help="an extra index searched before the default index (repeatable)",
-    )
-    group.add_argument(
-        "-f", "--find-links", action="append", default=[], metavar="LOCATION",
-        help="a directory or HTML page of distribution files (repeatable)",
-    )
-    group.add_argument(
-        "--no-index", action="store_true",
-        help="use no package index: only `--find-links` and direct references",
-    )
-    group.add_argument(
-        "--index-strategy", choices=STRATEGIES, default=None,
-        help="how to pick versions across indexes (default: `first-index`)",
-    )
-    if resolving:
-        group.add_argument(
-            "--torch-backend", type=_torch_backend, default=None, metavar="BACKEND",
-            help="take the PyTorch packages (`torch`, `torchvision`, ...) from the PyTorch "
-            "index of BACKEND only: `cpu`, `cu126`, `rocm6.4`, `xpu`, ..., or `auto` to "
-            "choose from the machine's GPU driver (default: `KILN_TORCH_BACKEND`, else none)",
-        )
-    group.add_argument(
-        "--config-file", metavar="PATH", type=Path, default=None,
-        help="read index settings from this `kiln.toml` only (default: discover them)",
-    )
-    group.add_argument(
-        "--no-config", action="store_true",
-        help="read no `kiln.toml`/`uv.toml` configuration file",
-    )
-    if resolving:
-        group.add_argument(
-            "--prerelease", choices=PRERELEASE_MODES, default="if-necessary",
-            help="when pre-release versions may be chosen (default: `if-necessary`)",
-        )
-    group.add_argument(
-        "--offline", action="store_true", help="use only cached data, never the network",
-    )
-    if refresh:
-        group.add_argument(
-            "--refresh", action="store_true",
-            help="revalidate every cached index page and file",
-        )
-    group.add_argument(
-        "--no-cache", action="store_true", help="use a temporary cache for this run only",
     )
 
 
@@ -171,7 +100,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     install.add_argument("--no-deps", action="store_true",
                          help="install the requirements only, not their dependencies")
     _install_options(install)
-    _index_options(install)
+    _index_options(install, torch=True)
     _target_options(install)
 
     uninstall = command("uninstall", "uninstall packages from an environment")
@@ -200,23 +129,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     target.add_argument("--universal", action="store_true",
                         help="resolve for every platform and Python version at once, "
                         "pins carrying environment markers")
-    compile_.add_argument("--no-header", action="store_true",
-                          help="leave out the header comment")
-    compile_.add_argument("--no-annotate", action="store_true",
-                          help="leave out the `# via` comments")
     compile_.add_argument("--no-deps", action="store_true",
                           help="pin the requirements only, not their dependencies")
-    compile_.add_argument("--emit-index-annotation", action="store_true",
-                          help="write the URL of the index each pin came from under it "
-                          "(`# from URL`)")
-    _index_options(compile_)
+    _compile_output_options(compile_)
+    _index_options(compile_, torch=True)
 
     sync = command("sync", "make an environment contain exactly the given requirements")
     sync.add_argument("src_files", nargs="+", metavar="SRC_FILE",
                       help="pinned requirement files (e.g. from `kiln pip compile`)")
     sync.add_argument("-c", "--constraints", action="append", default=[], metavar="FILE")
     _install_options(sync)
-    _index_options(sync)
+    _index_options(sync, torch=True)
     _target_options(sync)
 
     listing = command("list", "list installed packages")
@@ -275,6 +198,41 @@ def configure(parser: argparse.ArgumentParser) -> None:
     _target_options(tree)
 
 
+def _compile_output_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("output options")
+    group.add_argument("--format", choices=OUTPUT_FORMATS, default=None,
+                       help="the format to write (default: the output file's: `pylock.toml` "
+                       "for `pylock.toml` and `pylock.<name>.toml`, else `requirements.txt`)")
+    group.add_argument("--no-header", action="store_true",
+                       help="leave out the header comment")
+    group.add_argument("--custom-compile-command", metavar="COMMAND", default=None,
+                       help="the command the header says made the file (default: "
+                       "`KILN_CUSTOM_COMPILE_COMMAND`, else this command line)")
+    group.add_argument("--no-annotate", action="store_true",
+                       help="leave out the `# via` comments")
+    group.add_argument("--annotation-style", choices=ANNOTATION_STYLES, default="split",
+                       help="`split`: `# via` comments on lines of their own; `line`: one "
+                       "comment after each requirement (default: `split`)")
+    group.add_argument("--no-strip-extras", action="store_true",
+                       help="keep the extras of each package in its pin (`name[extra]==1.0`)")
+    group.add_argument("--no-strip-markers", action="store_true",
+                       help="keep the markers of the requirements that lead to each package")
+    group.add_argument("--generate-hashes", action="store_true",
+                       help="write the sha256 of each package's files as `--hash` options")
+    group.add_argument("--no-emit-package", action="append", default=[], metavar="PACKAGE",
+                       help="leave PACKAGE out of the output, not its dependencies "
+                       "(repeatable)")
+    group.add_argument("--emit-index-url", action="store_true",
+                       help="write `--index-url` and `--extra-index-url` lines for the indexes "
+                       "(without credentials)")
+    group.add_argument("--emit-find-links", action="store_true",
+                       help="write `--find-links` lines for the find-links locations "
+                       "(without credentials)")
+    group.add_argument("--emit-index-annotation", action="store_true",
+                       help="write the URL of the index each pin came from under it "
+                       "(`# from URL`)")
+
+
 def _exclude_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--exclude", action="append", default=[], metavar="PACKAGE",
                         help="leave PACKAGE out (repeatable)")
@@ -284,16 +242,6 @@ def _strict_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true",
                         help="warn about installed packages whose dependencies are missing "
                         "or of a version they do not accept")
-
-
-def _torch_backend(text: str) -> str:
-    from kiln.core.index.torch import MODES
-
-    if text not in MODES:
-        raise argparse.ArgumentTypeError(
-            f"unknown PyTorch backend `{text}`; use one of: " + ", ".join(MODES)
-        )
-    return text
 
 
 def _depth(text: str) -> int:
@@ -347,17 +295,6 @@ def _imports_done() -> None:
     import gc
 
     gc.freeze()
-
-
-def elapsed(seconds: float) -> str:
-    """uv-style durations: ``12ms``, ``1.52s``."""
-    if seconds < 1:
-        return f"{max(seconds * 1000, 0):.0f}ms"
-    return f"{seconds:.2f}s"
-
-
-def _packages(count: int) -> str:
-    return f"{count} package" if count == 1 else f"{count} packages"
 
 
 def _environment(args: argparse.Namespace) -> Environment:
@@ -582,15 +519,24 @@ def _uninstall(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _compile_command(args: argparse.Namespace) -> str:
+    """The header's command: ``--custom-compile-command``, ``KILN_CUSTOM_COMPILE_COMMAND``,
+    else this command's own words (without credentials)."""
+    import os
+
     from kiln.core.index.redaction import redact
 
+    custom = args.custom_compile_command
+    if custom is None:
+        custom = os.environ.get("KILN_CUSTOM_COMPILE_COMMAND", "").strip() or None
+    if custom is not None:
+        return str(custom)
     words = ["kiln", "pip", "compile", *args.src_files]
     if args.output_file:
         words += ["-o", args.output_file]
     for flag in ("python_version", "python_platform", "index_url", "default_index",
-                 "torch_backend"):
+                 "torch_backend", "format", "annotation_style"):
         value = getattr(args, flag)
-        if value:
+        if value and not (flag == "annotation_style" and value == "split"):
             words += ["--" + flag.replace("_", "-"), redact(value)]
     for value in args.index:
         words += ["--index", redact(value)]
@@ -598,24 +544,42 @@ def _compile_command(args: argparse.Namespace) -> str:
         words += ["--extra-index-url", redact(value)]
     for value in args.find_links:
         words += ["--find-links", redact(value)]
+    for value in args.no_emit_package:
+        words += ["--no-emit-package", value]
     for flag in ("universal", "no_index", "no_header", "no_annotate", "no_deps",
-                 "emit_index_annotation"):
+                 "no_strip_extras", "no_strip_markers", "generate_hashes", "emit_index_url",
+                 "emit_find_links", "emit_index_annotation"):
         if getattr(args, flag):
             words.append("--" + flag.replace("_", "-"))
     return " ".join(words)
 
 
 def _compile(args: argparse.Namespace, ui: UI) -> int:
-    _warm_up(args)
-    from kiln.core.operations.compiling import compile_requirements
-    _imports_done()
-    from kiln.core.resolver.compile import CompileOptions
-    from kiln.core.resolver.environment import TargetEnvironment
+    from kiln.core.requirements_output import output_format
 
     if args.python is not None and (args.python_version or args.python_platform):
         ui.error("`--python` cannot be combined with `--python-version` or `--python-platform`",
                  "`--python` resolves for that interpreter's own version and platform")
         return 2
+    written = output_format(args.format, args.output_file)
+    if written is None:
+        ui.error(f"cannot tell which format to write `{args.output_file}` in",
+                 "name a lock file `pylock.toml` or `pylock.<name>.toml`, or pass "
+                 "`--format requirements.txt`")
+        return 2
+    if written == "pylock.toml":
+        ui.error("`kiln pip compile` cannot write `pylock.toml` yet",
+                 "write a requirements file: pass `--format requirements.txt`, or an "
+                 "output file not named `pylock*.toml`")
+        return 2
+    _warm_up(args)
+    from kiln.core.operations.compiling import compile_requirements
+    _imports_done()
+    from packaging.utils import canonicalize_name
+
+    from kiln.core.requirements_output import OutputOptions
+    from kiln.core.resolver.environment import TargetEnvironment
+
     inputs = _inputs((), args.src_files, (), args.constraints, no_sources=args.no_sources)
     if args.python is not None:
         from kiln.core.interpreter import find_interpreter
@@ -624,22 +588,30 @@ def _compile(args: argparse.Namespace, ui: UI) -> int:
         target = interpreter_target(find_interpreter(args.python))
     else:
         target = TargetEnvironment.for_target(args.python_version, args.python_platform)
-    options = CompileOptions(
+    output = Path(args.output_file).absolute() if args.output_file else None
+    options = OutputOptions(
         command=_compile_command(args),
-        no_header=args.no_header,
-        no_annotate=args.no_annotate,
+        header=not args.no_header,
+        annotate=not args.no_annotate,
+        annotation_style=args.annotation_style,
+        strip_extras=not args.no_strip_extras,
+        strip_markers=not args.no_strip_markers,
+        emit_index_url=args.emit_index_url,
+        emit_find_links=args.emit_find_links,
         emit_index_annotation=args.emit_index_annotation,
-        sources=[f"-r {src}" for src in args.src_files],
+        no_emit=frozenset(canonicalize_name(name) for name in args.no_emit_package),
+        base=output.parent if output is not None else Path.cwd(),
     )
     result = compile_requirements(
         inputs, _settings(args), target=target, options=options,
         events=_Progress(ui).events(), universal=args.universal,
+        generate_hashes=args.generate_hashes,
     )
     for warning in result.resolution.warnings:
         ui.warning(warning)
     ui.info(f"Resolved {_packages(len(result.resolution.pins))} in {elapsed(result.seconds)}")
-    if args.output_file:
-        _write_atomic(Path(args.output_file), result.text)
+    if output is not None:
+        _write_atomic(output, result.text)
     else:
         sys.stdout.flush()
         ui.out.write(result.text)

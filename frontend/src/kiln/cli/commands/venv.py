@@ -60,7 +60,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="how seed packages are placed from the cache "
         "(default: `KILN_LINK_MODE`, else `hardlink`)",
     )
-    from kiln.cli.commands.pip import _index_options
+    from kiln.cli.options import index_options as _index_options
 
     _index_options(parser, resolving=False)
 

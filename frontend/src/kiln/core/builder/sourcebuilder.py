@@ -12,7 +12,6 @@ from __future__ import annotations
 import tempfile
 import threading
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,7 +30,7 @@ from kiln.core.index.metadata import (
 )
 from kiln.core.index.redaction import strip_credentials
 from kiln.core.sources.model import PathSource
-from kiln.core.types import DistFile, PackageSource
+from kiln.core.types import Built, DistFile, PackageSource
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:
@@ -45,15 +44,6 @@ if TYPE_CHECKING:
 BuildCallback = Callable[[str], None]
 #: Checks an archive of a package before it is read or built (``--hash`` checking).
 ArchiveCheck = Callable[[Path, NormalizedName], None]
-
-
-@dataclass(frozen=True)
-class Built:
-    """A wheel ready to install, and how to record where it came from."""
-
-    wheel: Path
-    #: PEP 610 data for direct references; None for packages from an index.
-    direct_url: dict[str, object] | None = None
 
 
 class _Reporter:

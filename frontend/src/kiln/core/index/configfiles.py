@@ -34,10 +34,12 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from kiln.core.index.config import STRATEGIES, Index, IndexStrategy, location_to_url
 from kiln.errors import KilnError
+
+if TYPE_CHECKING:  # imported where used: finding the files (`kiln lock`'s check) needs none
+    from kiln.core.index.config import Index, IndexStrategy
 
 #: The settings a configuration file may hold (at its top level or in ``[pip]``).
 KEYS = frozenset(
@@ -167,7 +169,7 @@ def load_settings(paths: Sequence[Path], *, pip: bool) -> FileSettings:
 
 def _read(path: Path, *, pip: bool) -> dict[str, Any]:
     """The validated settings of one file, with URLs and paths made absolute."""
-    from kiln.core.index.config import parse_index_entry
+    from kiln.core.index.config import STRATEGIES, location_to_url, parse_index_entry
     from kiln.project.toml import load_toml, reject_unknown_keys
 
     data = load_toml(path)

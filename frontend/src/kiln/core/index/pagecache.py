@@ -169,6 +169,8 @@ def _dump(files: Sequence[DistFile]) -> bytes:
             tags,
             file.has_metadata_file,
             dict(file.metadata_hashes),
+            file.size,
+            file.upload_time,
         ))
     groups = [marshal.dumps(group) for group in rows]
     ends: list[int] = []
@@ -223,7 +225,10 @@ def _load(
         specifiers: list[SpecifierSet | None] = [None] * len(specifier_texts)
         files: list[DistFile] = []
         append = files.append
-        for filename, url, hashes, requires, yanked, tags, metadata, meta_hashes, version in rows:
+        for (
+            filename, url, hashes, requires, yanked, tags, metadata, meta_hashes, size,
+            uploaded, version,
+        ) in rows:
             tag_set = None
             if tags >= 0:
                 tag_set = tag_sets[tags]
@@ -252,6 +257,8 @@ def _load(
                 "has_metadata_file": metadata,
                 "metadata_hashes": meta_hashes,
                 "index": index,
+                "size": size,
+                "upload_time": uploaded,
             }))
     except (ValueError, TypeError, EOFError, IndexError, KeyError, AttributeError, OSError):
         return None

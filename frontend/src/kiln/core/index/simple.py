@@ -42,6 +42,8 @@ class RawFile:
     yanked: str | None = None
     core_metadata: bool = False
     metadata_hashes: dict[str, str] = field(default_factory=dict)
+    size: int | None = None
+    upload_time: str | None = None
 
 
 def parse_page(
@@ -69,7 +71,7 @@ def to_dist_files(
     for entry in raw:
         parser.add(
             entry.filename, entry.url, entry.hashes, entry.requires_python, entry.yanked,
-            entry.core_metadata, entry.metadata_hashes,
+            entry.core_metadata, entry.metadata_hashes, entry.size, entry.upload_time,
         )
     return parser.result()
 
@@ -105,6 +107,8 @@ class _PageParser:
         yanked: str | None,
         core_metadata: bool,
         metadata_hashes: Mapping[str, str],
+        size: int | None = None,
+        upload_time: str | None = None,
     ) -> None:
         if filename.endswith(".whl"):
             head_tags = self._wheel(filename)
@@ -144,6 +148,8 @@ class _PageParser:
             "has_metadata_file": core_metadata and wheel_tags is not None,
             "metadata_hashes": metadata_hashes,
             "index": self.index,
+            "size": size,
+            "upload_time": upload_time,
         }
         self.files.append(build_dist_file(values))
 
@@ -190,7 +196,7 @@ def _plain_fields() -> bool:
         return False
     return {item.name for item in dataclasses.fields(DistFile)} == {
         "name", "version", "filename", "url", "hashes", "requires_python", "yanked", "tags",
-        "has_metadata_file", "metadata_hashes", "index",
+        "has_metadata_file", "metadata_hashes", "index", "size", "upload_time",
     }
 
 
@@ -345,6 +351,8 @@ def parse_json(
             core = entry.get("data-dist-info-metadata")
         requires_python = entry.get("requires-python")
         filename = entry.get("filename")
+        size = entry.get("size")
+        uploaded = entry.get("upload-time")
         add(
             filename if isinstance(filename, str) and filename else filename_of(url),
             url,
@@ -353,5 +361,7 @@ def parse_json(
             yanked,
             bool(core),
             metadata_hashes_of(core),
+            size if type(size) is int and size >= 0 else None,
+            uploaded if isinstance(uploaded, str) and uploaded else None,
         )
     return parser.result()

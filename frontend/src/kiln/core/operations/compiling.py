@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from kiln.core.index.redaction import redact
+from kiln.core.index.source import IndexPackageSource
 from kiln.core.operations.options import Events, Settings
 from kiln.core.operations.session import Session
 from kiln.core.requirements_file import RequirementsInput
-from kiln.core.resolver.compile import CompileOptions, render_requirements
+from kiln.core.requirements_output import OutputOptions, PinHashes, render_requirements_txt
 from kiln.core.resolver.environment import TargetEnvironment
-from kiln.core.resolver.resolution import Resolution, UniversalResolution
+from kiln.core.resolver.resolution import Resolution, ResolvedPackage, UniversalResolution
+from kiln.core.types import DistFile
 
 
 @dataclass(frozen=True)
@@ -29,25 +33,89 @@ def compile_requirements(
     settings: Settings | None = None,
     *,
     target: TargetEnvironment | None = None,
-    options: CompileOptions | None = None,
+    options: OutputOptions | None = None,
     events: Events | None = None,
     universal: bool = False,
+    generate_hashes: bool = False,
 ) -> CompileResult:
     """Resolve ``inputs`` for ``target`` (default: the running interpreter) and render them.
 
     ``universal``: resolve for every environment whose Python is at least ``target``'s
-    ``python_version`` instead, pins carrying markers."""
+    ``python_version`` instead, pins carrying markers. ``generate_hashes``: write the
+    sha256 of each pinned package's files (see :func:`pin_hashes`)."""
     started = time.monotonic()
     settings = settings or Settings()
     target = target or TargetEnvironment.current()
+    options = options or OutputOptions()
     resolution: Resolution | UniversalResolution
+    hashes = None
     with Session(inputs, settings, target, events) as session:
         if universal:
             floor = Version(target.markers["python_version"])
             resolution = session.resolve_universal(floor, no_deps=settings.no_deps)
         else:
             resolution = session.resolve(no_deps=settings.no_deps)
+        if generate_hashes:
+            hashes = pin_hashes(session.source, resolution.pins, skip=options.no_emit)
         locations = session.source.locations
-    seconds = time.monotonic() - started
-    index_urls = {index.label: redact(index.url) for index in locations.all_indexes()}
-    return CompileResult(resolution, render_requirements(resolution, options, index_urls), seconds)
+    text = render_requirements_txt(
+        resolution, options, inputs=inputs, target=target, hashes=hashes, locations=locations,
+    )
+    return CompileResult(resolution, text, time.monotonic() - started)
+
+
+def pin_hashes(
+    source: IndexPackageSource,
+    pins: Collection[ResolvedPackage],
+    *,
+    skip: Collection[NormalizedName] = (),
+) -> PinHashes:
+    """The ``sha256:<hex>`` digests each pin may be installed from, sorted.
+
+    From an index: the sha256 the index lists for every file of the pinned version (every
+    platform's wheels and the sdist, yanked or not), plus the digest of each local file it
+    lists without one, plus that of the file the resolution chose, downloaded (from the
+    cache if it is there) when the index gives none. A direct reference to an archive: the
+    digest of that archive, once it matches a ``#sha256=`` its URL gives. Directories and
+    repositories have no hash: they are written without."""
+    from kiln.core.fileio import file_sha256
+    from kiln.core.index.http import file_url_path
+    from kiln.core.index.simple import split_fragment
+
+    found: dict[tuple[NormalizedName, str], set[str]] = {}
+    #: Files to read (local) or download to hash, by URL.
+    to_hash: dict[str, tuple[tuple[NormalizedName, str], DistFile]] = {}
+    for pin in pins:
+        if pin.name in skip:
+            continue
+        key = PinHashes.key(pin)
+        digests = found.setdefault(key, set())
+        if pin.direct_url is not None:
+            url, listed = split_fragment(pin.direct_url)
+            if url.startswith("git+") or (
+                url.startswith("file:") and file_url_path(url).is_dir()
+            ):
+                continue
+            filename = url.rsplit("/", 1)[-1]
+            to_hash[url] = (key, DistFile(pin.name, pin.version, filename, url, listed))
+            continue
+        chosen = False
+        for file in source.files(pin.name, SpecifierSet(f"=={pin.version}")):
+            if file.version != pin.version:
+                continue
+            sha256 = file.hashes.get("sha256")
+            if sha256 is not None:
+                digests.add(sha256.lower())
+            elif file.url.startswith("file:"):
+                to_hash[file.url] = (key, file)
+            else:
+                continue
+            chosen = chosen or file.url == pin.file.url
+        if not chosen:
+            to_hash[pin.file.url] = (key, pin.file)
+    wanted = list(to_hash.values())
+    # A download checks the hashes the index (or the URL) gives for the file.
+    paths = source.download_many([file for _key, file in wanted])
+    for (key, _file), path in zip(wanted, paths, strict=True):
+        found[key].add(file_sha256(path))
+    return PinHashes({key: tuple(f"sha256:{d}" for d in sorted(v)) for key, v in found.items()})

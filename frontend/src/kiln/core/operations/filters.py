@@ -16,6 +16,8 @@ from kiln.core.resolver.provider import MetadataBuilder
 from kiln.core.types import DistFile, PackageSource
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from packaging.metadata import Metadata
 
 
@@ -83,3 +85,51 @@ class NoDepsBuilder:
     def direct_reference(self, name: NormalizedName, url: str) -> tuple[DistFile, Metadata]:
         file, metadata = self.builder.direct_reference(name, url)
         return file, without_dependencies(metadata)
+
+
+class PolicySource:
+    """A source seen through ``--exclude-newer`` and ``--resolution``: files uploaded after
+    ``exclude_newer`` are left out (files whose index gives no upload time are kept), and
+    the versions of the packages in ``lowest`` (of every package when it is None) are
+    tried lowest first."""
+
+    def __init__(
+        self,
+        source: PackageSource,
+        *,
+        exclude_newer: datetime | None = None,
+        lowest: frozenset[NormalizedName] | None = frozenset(),
+    ) -> None:
+        self.source = source
+        self.exclude_newer = exclude_newer
+        self.lowest = lowest
+
+    def files(
+        self, name: NormalizedName, versions: SpecifierSet | None = None
+    ) -> Sequence[DistFile]:
+        files = self.source.files(name, versions)
+        cutoff = self.exclude_newer
+        if cutoff is None:
+            return files
+        return [f for f in files if f.upload_time is None or upload_time(f) <= cutoff]
+
+    def metadata(self, file: DistFile) -> Metadata:
+        return self.source.metadata(file)
+
+    def resolution_hints(self) -> Sequence[str]:
+        return self.source.resolution_hints()
+
+    def version_order(
+        self, name: NormalizedName, versions: SpecifierSet | None = None
+    ) -> Sequence[Version] | None:
+        if self.lowest is None or name in self.lowest:
+            return sorted({f.version for f in self.files(name, versions)})
+        return self.source.version_order(name, versions)
+
+
+def upload_time(file: DistFile) -> datetime:
+    """The upload time of ``file`` (which must have one), in UTC."""
+    from kiln.core.timestamps import parse_timestamp
+
+    assert file.upload_time is not None
+    return parse_timestamp(file.upload_time)

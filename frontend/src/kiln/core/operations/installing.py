@@ -11,7 +11,6 @@ from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from kiln.core.builder.sourcebuilder import Built
 from kiln.core.install.environment import Environment
 from kiln.core.install.envlock import changing
 from kiln.core.install.installed import InstalledDistribution, installed_distributions
@@ -28,6 +27,7 @@ from kiln.core.operations.options import Events, Settings
 from kiln.core.operations.session import Session
 from kiln.core.requirements_file import RequirementsInput, RequirementSpec
 from kiln.core.resolver.resolution import Resolution, ResolvedPackage
+from kiln.core.types import Built
 
 
 def install(

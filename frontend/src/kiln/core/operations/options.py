@@ -5,15 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from kiln.core.index.clientoptions import ClientOptions
 from kiln.core.index.locations import IndexLocations, IndexOptions
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from kiln.core.install.linking import LinkMode
     from kiln.core.resolver.provider import PrereleaseMode
     from kiln.core.types import DistFile
+
+#: ``--resolution``: which version of a package is tried first.
+ResolutionMode = Literal["highest", "lowest", "lowest-direct"]
+RESOLUTION_MODES: tuple[ResolutionMode, ...] = ("highest", "lowest", "lowest-direct")
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,10 @@ class Settings:
     index: IndexOptions = field(default_factory=IndexOptions)
     client: ClientOptions = field(default_factory=ClientOptions)
     prerelease: PrereleaseMode = "if-necessary"
+    #: The highest versions first, the lowest, or the lowest of direct requirements only.
+    resolution: ResolutionMode = "highest"
+    #: Leave out files uploaded after this moment (``--exclude-newer``); None: keep all.
+    exclude_newer: datetime | None = None
     #: Ignore installed versions when resolving (``--upgrade``).
     upgrade: bool = False
     #: Ignore the installed versions of these packages only (``--upgrade-package``).

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 
+from packaging.markers import Marker
 from packaging.requirements import Requirement
+from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from kiln.core.builder.sourcebuilder import SourceBuilder
@@ -16,7 +18,7 @@ from kiln.core.index.locations import IndexLocations
 from kiln.core.index.runsettings import run_locations
 from kiln.core.index.source import IndexPackageSource
 from kiln.core.operations.buildenvs import default_installer
-from kiln.core.operations.filters import FilteredSource, NoDepsBuilder
+from kiln.core.operations.filters import FilteredSource, NoDepsBuilder, PolicySource
 from kiln.core.operations.hashes import AllowedHashes, allowed_hashes, archive_check
 from kiln.core.operations.options import Events, Settings
 from kiln.core.requirements_file import RequirementsInput
@@ -25,6 +27,7 @@ from kiln.core.resolver.environment import TargetEnvironment
 from kiln.core.resolver.errors import ResolutionError
 from kiln.core.resolver.provider import MetadataBuilder
 from kiln.core.resolver.resolution import Resolution, UniversalResolution
+from kiln.core.types import PackageSource
 
 
 def index_locations(
@@ -128,20 +131,40 @@ class Session:
             prerelease=self.settings.prerelease, builder=builder, dependencies=not no_deps,
         )
 
-    def resolve_universal(self, python: Version, *, no_deps: bool = False) -> UniversalResolution:
-        """Resolve the inputs for every environment with Python ``python`` or newer."""
+    def resolve_universal(
+        self,
+        python: Version,
+        *,
+        no_deps: bool = False,
+        overrides: Sequence[Requirement] = (),
+        preferences: Mapping[NormalizedName, Collection[Version]] | None = None,
+        environments: Sequence[Marker] = (),
+    ) -> UniversalResolution:
+        """Resolve the inputs for every environment with Python ``python`` or newer
+        (where one of ``environments`` holds, if any); ``preferences`` are tried first."""
         from kiln.core.resolver.universal import resolve_universal  # the marker algebra: only here
 
         source, builder = self._resolver_inputs(no_deps)
         return resolve_universal(
             [spec.requirement for spec in self.inputs.requirements], source,
             python=python, markers=self.target.markers,
-            constraints=list(self.inputs.constraints),
+            constraints=list(self.inputs.constraints), overrides=overrides,
             prerelease=self.settings.prerelease, builder=builder,
+            preferences=preferences, environments=environments,
         )
 
-    def _resolver_inputs(self, no_deps: bool) -> tuple[FilteredSource, MetadataBuilder]:
+    def _resolver_inputs(self, no_deps: bool) -> tuple[PackageSource, MetadataBuilder]:
         hashes = allowed_hashes(self.inputs.requirements)
-        source = FilteredSource(self.source, hashes=hashes, no_deps=no_deps)
+        source: PackageSource = FilteredSource(self.source, hashes=hashes, no_deps=no_deps)
+        settings = self.settings
+        if settings.exclude_newer is not None or settings.resolution != "highest":
+            lowest: frozenset[NormalizedName] | None = frozenset()
+            if settings.resolution == "lowest":
+                lowest = None
+            elif settings.resolution == "lowest-direct":
+                lowest = frozenset(
+                    canonicalize_name(spec.requirement.name) for spec in self.inputs.requirements
+                )
+            source = PolicySource(source, exclude_newer=settings.exclude_newer, lowest=lowest)
         builder: MetadataBuilder = NoDepsBuilder(self.builder) if no_deps else self.builder
         return source, builder

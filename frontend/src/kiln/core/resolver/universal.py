@@ -12,9 +12,10 @@ same version from different forks are merged.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
+from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
@@ -53,14 +54,21 @@ def resolve_universal(
     prerelease: PrereleaseMode = "if-necessary",
     builder: MetadataBuilder | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
+    preferences: Mapping[NormalizedName, Collection[Version]] | None = None,
+    environments: Sequence[Marker] = (),
 ) -> UniversalResolution:
     """Pins for every environment with Python ``python`` or newer.
 
     ``markers`` are the running interpreter's values, used only by settings that must
     pick one environment (an index pinned by marker). Raises :class:`ResolutionError`
     when some fork has no solution.
+
+    Hooks for project locking (``kiln lock``): ``preferences`` are versions tried first
+    (those of an existing lockfile), as the versions earlier forks chose are;
+    ``environments``, when given, limit the resolution to the environments where one of
+    them holds.
     """
-    space = python_at_least(release(f"{python.major}.{python.minor}"))
+    space = _space(python, environments)
     pins: dict[tuple[NormalizedName, Version, str | None], _Pin] = {}
     edges: dict[tuple[NormalizedName | None, NormalizedName], Requirement] = {}
     solved = 0
@@ -70,6 +78,8 @@ def resolve_universal(
             constraints=constraints, overrides=overrides, prerelease=prerelease,
             builder=builder, executor=executor,
         )
+        for name, versions in (preferences or {}).items():
+            provider.preferred.setdefault(name, set()).update(versions)
         pending = [space]
         while pending:
             fork = pending.pop(0)
@@ -101,6 +111,17 @@ def resolve_universal(
         ),
         warnings=tuple(provider.warnings),
     )
+
+
+def _space(python: Version, environments: Sequence[Marker]) -> MarkerSet:
+    """Every environment from the Python floor up, limited to ``environments`` if any."""
+    space = python_at_least(release(f"{python.major}.{python.minor}"))
+    if environments:
+        allowed = MarkerSet.false()
+        for marker in environments:
+            allowed = allowed | marker_set(marker)
+        space = space & allowed
+    return space
 
 
 def _finish(pin: _Pin, space: MarkerSet) -> ResolvedPackage:

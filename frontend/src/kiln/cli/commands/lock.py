@@ -1,0 +1,139 @@
+"""`kiln lock`: write the workspace's `pylock.toml` (PEP 751).
+
+A lock that is already current is recognised from the stamps it keeps, before anything
+heavy is imported: :func:`run` imports the resolver only when the stamps do not decide.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kiln.cli.ui import UI
+
+if TYPE_CHECKING:
+    from kiln.core.operations.locking import LockRequest, LockResult
+
+NAME = "lock"
+HELP = "resolve the project's dependencies into `pylock.toml`"
+
+
+#: The options that change what a resolution gives (their values are stamped in the lock).
+RESOLUTION_OPTIONS = (
+    "resolution", "prerelease", "exclude_newer", "index", "default_index", "index_url",
+    "extra_index_url", "find_links", "no_index", "index_strategy",
+)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from kiln.cli.options import index_options, resolution_options
+
+    check = parser.add_argument_group("checking the lock")
+    how = check.add_mutually_exclusive_group()
+    how.add_argument(
+        "--check", "--locked", dest="check", action="store_true",
+        help="change nothing; fail (exit 1) if `pylock.toml` would change, saying how",
+    )
+    how.add_argument(
+        "--frozen", action="store_true",
+        help="use `pylock.toml` as it is: nothing to do for `kiln lock`",
+    )
+    how.add_argument(
+        "--dry-run", action="store_true",
+        help="say how `pylock.toml` would change, without writing it",
+    )
+    upgrade = parser.add_argument_group("upgrading")
+    upgrade.add_argument(
+        "-U", "--upgrade", action="store_true",
+        help="ignore the locked versions: pick the newest allowed of every package",
+    )
+    upgrade.add_argument(
+        "-P", "--upgrade-package", action="append", default=[], metavar="PACKAGE[==VERSION]",
+        help="ignore the locked version of this package (with `==VERSION`: lock that "
+        "version); repeatable",
+    )
+    resolution_options(upgrade)
+    index_options(parser)
+
+
+def run(args: argparse.Namespace, ui: UI) -> int:
+    from kiln.core.lockfile import LOCKFILE
+    from kiln.core.operations.locking import quick_check
+
+    if args.frozen:
+        return _frozen(ui)
+    request = _request(args)
+    result = quick_check(Path.cwd(), request)
+    if result is None:
+        from dataclasses import replace
+
+        from kiln.cli.commands.pip import (
+            _imports_done,
+            _Progress,
+            _relax_garbage_collector,
+            _settings,
+            _warm_up,
+        )
+
+        _relax_garbage_collector()
+        _warm_up(args)
+        from kiln.core.operations.locking import lock
+
+        _imports_done()
+        settings = replace(
+            _settings(args), resolution=args.resolution, exclude_newer=args.exclude_newer
+        )
+        result = lock(Path.cwd(), request, settings, _Progress(ui).events())
+    _report(ui, result, request, LOCKFILE)
+    return 0
+
+
+def _frozen(ui: UI) -> int:
+    from kiln.core.lockfile import LOCKFILE
+    from kiln.errors import KilnError
+    from kiln.project.workspace import discover
+
+    path = discover(Path.cwd()).workspace.root / LOCKFILE
+    if not path.is_file():
+        raise KilnError(f"`--frozen` was given, but `{path}` does not exist",
+                        hint="run `kiln lock` to create it")
+    ui.info(f"`--frozen`: `{path.name}` is used as it is; nothing to do")
+    return 0
+
+
+def _request(args: argparse.Namespace) -> LockRequest:
+    from kiln.core.operations.locking import LockRequest, Mode
+
+    mode: Mode = "check" if args.check else "dry-run" if args.dry_run else "write"
+    options = []
+    for name in RESOLUTION_OPTIONS:
+        value = getattr(args, name)
+        options.append((name, tuple(value) if isinstance(value, list) else value))
+    return LockRequest(
+        mode=mode,
+        no_sources=args.no_sources,
+        upgrade=args.upgrade,
+        upgrade_packages=tuple(args.upgrade_package),
+        options=tuple(options),
+        config_file=args.config_file,
+        no_config=args.no_config,
+    )
+
+
+def _report(ui: UI, result: LockResult, request: LockRequest, name: str) -> None:
+    from kiln.cli.ui import elapsed, packages
+
+    for warning in result.warnings:
+        ui.warning(warning)
+    ui.info(f"Resolved {packages(result.packages)} in {elapsed(result.seconds)}")
+    if not result.changes:
+        if request.mode != "write":
+            ui.info(f"`{name}` is up to date")
+        return
+    if request.mode == "dry-run":
+        ui.info(f"Would update `{name}`:")
+    else:
+        ui.info(f"Updated `{name}`:")
+    for line in result.changes:
+        ui.info(f"  {line}")

@@ -1,0 +1,195 @@
+"""Deciding, without a resolver, that a lock is still current.
+
+``[tool.kiln]`` of a lock keeps *stamps* of everything the lock was made from:
+
+* ``body-sha256``: the digest of the lock's text before ``[tool.kiln]``, so a hand-edited
+  lock is noticed;
+* ``files``: the sha256 of every input file below the workspace root (each member's
+  ``pyproject.toml``, a path dependency's);
+* ``globs``: each workspace ``members`` pattern with the directories it matched, so a new
+  member directory is noticed;
+* ``settings-sha256``: one digest of the options that change a resolution, the ``KILN_*``
+  variables that choose indexes and the configuration files that are read (a digest only:
+  no URL or path of them is written).
+
+When every stamp still holds, the lock is current and nothing more is read. This module is
+on the path of a ``kiln lock`` that has nothing to do, so it imports little; any doubt (a
+stamp missing or different, a file that cannot be read) answers "not known to be current",
+and the caller then compares the inputs themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+#: The version of the stamps' layout; other values are not trusted.
+FORMAT = 1
+#: ``KILN_*`` variables that change which indexes a resolution reads.
+INDEX_VARIABLES = (
+    "KILN_INDEX",
+    "KILN_DEFAULT_INDEX",
+    "KILN_INDEX_URL",
+    "KILN_EXTRA_INDEX_URL",
+    "KILN_FIND_LINKS",
+    "KILN_INDEX_STRATEGY",
+    "KILN_NO_CONFIG",
+    "KILN_CONFIG_FILE",
+)
+_TOOL_HEADER = "\n[tool.kiln]\n"
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def file_digest(path: Path) -> str | None:
+    """The sha256 of the file at ``path``; None when it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def settings_digest(
+    options: Mapping[str, Any],
+    environ: Mapping[str, str],
+    config_files: Iterable[Path],
+) -> str:
+    """One digest of ``options`` (plain values), the index variables of ``environ`` and the
+    paths and contents of ``config_files``."""
+    digest = hashlib.sha256()
+    for key in sorted(options):
+        digest.update(f"option\0{key}\0{options[key]!r}\0".encode())
+    for name in INDEX_VARIABLES:
+        if name in environ:
+            digest.update(f"env\0{name}\0{environ[name]}\0".encode())
+    for path in config_files:
+        digest.update(f"config\0{path}\0{file_digest(path)}\0".encode())
+    return digest.hexdigest()
+
+
+def glob_matches(root: Path, pattern: str) -> list[str]:
+    """The directories below ``root`` that ``pattern`` matches, relative, sorted."""
+    parts = [p for p in pattern.replace("\\", "/").split("/") if p and p != "."]
+    if not parts:
+        return []
+    found = []
+    for path in root.glob("/".join(parts)):
+        if path.is_dir():
+            found.append(path.relative_to(root).as_posix())
+    return sorted(found)
+
+
+def make_stamps(
+    root: Path,
+    body: str,
+    files: Sequence[Path],
+    patterns: Sequence[str],
+    settings: str,
+) -> dict[str, Any]:
+    """The stamps of a lock whose body is ``body``, made from ``files`` (below ``root``)."""
+    entries = []
+    for path in sorted(set(files)):
+        digest = file_digest(path)
+        if digest is None:
+            continue
+        try:
+            relative = path.relative_to(root).as_posix()
+        except ValueError:
+            continue  # outside the workspace: not stamped (the inputs are compared instead)
+        entries.append({"path": relative, "sha256": digest})
+    return {
+        "stamps": FORMAT,
+        "body-sha256": sha256_text(body),
+        "settings-sha256": settings,
+        "files": entries,
+        "globs": [{"pattern": p, "matches": glob_matches(root, p)} for p in patterns],
+    }
+
+
+def read_tool_table(text: str) -> dict[str, Any] | None:
+    """``[tool.kiln]`` of a lock's text, parsed alone (it is the last table kiln writes);
+    None when there is none or it does not parse."""
+    position = text.rfind(_TOOL_HEADER)
+    if position < 0:
+        return None
+    tail = text[position + 1 :]
+    try:
+        if sys.version_info >= (3, 11):
+            import tomllib
+
+            data = tomllib.loads(tail)
+        else:  # pragma: no cover - Python 3.10
+            import tomlkit
+
+            data = tomlkit.parse(tail).unwrap()
+    except Exception:  # any parse error: not trusted
+        return None
+    tool = data.get("tool", {}).get("kiln")
+    return tool if isinstance(tool, dict) else None
+
+
+def body_of(text: str) -> str:
+    position = text.rfind(_TOOL_HEADER)
+    return text if position < 0 else text[: position + 1]
+
+
+def current(root: Path, text: str, settings: str) -> bool:
+    """Whether the lock ``text`` (of the workspace at ``root``) is known to be current:
+    every stamp holds for ``settings`` (from :func:`settings_digest`)."""
+    tool = read_tool_table(text)
+    if tool is None or tool.get("stamps") != FORMAT:
+        return False
+    if tool.get("settings-sha256") != settings:
+        return False
+    if tool.get("body-sha256") != sha256_text(body_of(text)):
+        return False
+    files = tool.get("files")
+    globs = tool.get("globs")
+    if not isinstance(files, list) or not isinstance(globs, list) or not files:
+        return False
+    for entry in files:
+        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+            return False
+        relative = entry["path"]
+        if relative.startswith("/") or ".." in relative.split("/"):
+            return False
+        if file_digest(root / relative) != entry.get("sha256"):
+            return False
+    for entry in globs:
+        if not isinstance(entry, dict) or not isinstance(entry.get("pattern"), str):
+            return False
+        if glob_matches(root, entry["pattern"]) != entry.get("matches"):
+            return False
+    return True
+
+
+def find_locked_root(start: Path, lockfile: str) -> tuple[Path, str] | None:
+    """The nearest directory at or above ``start`` that holds ``lockfile`` beside a
+    ``pyproject.toml``, with the path (relative to it) of the ``pyproject.toml`` nearest to
+    ``start``, which the lock must stamp to be the one ``start`` belongs to; None when there
+    is none (the caller then discovers the workspace)."""
+    nearest: Path | None = None
+    for directory in (start, *start.parents):
+        if nearest is None and os.path.isfile(directory / "pyproject.toml"):
+            nearest = directory
+        if nearest is not None and os.path.isfile(directory / lockfile):
+            if not os.path.isfile(directory / "pyproject.toml"):
+                return None
+            return directory, (nearest / "pyproject.toml").relative_to(directory).as_posix()
+    return None
+
+
+def stamped(text: str, relative: str) -> bool:
+    """Whether the lock ``text`` stamps the file ``relative`` (to its root)."""
+    tool = read_tool_table(text)
+    files = tool.get("files") if tool is not None else None
+    return isinstance(files, list) and any(
+        isinstance(entry, dict) and entry.get("path") == relative for entry in files
+    )

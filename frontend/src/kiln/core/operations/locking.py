@@ -1,0 +1,358 @@
+"""``lock``: write the workspace's ``pylock.toml``, or say how it would change.
+
+In order, each step only when the one before cannot decide:
+
+1. the stamps of the existing lock (:mod:`kiln.core.lockfile.stamps`) all hold: the lock is
+   current, and nothing else is read;
+2. the lock's record of its inputs equals the inputs read now: the lock is current (its
+   stamps are renewed when it is written);
+3. one universal resolution of every member, extra and group (the existing lock's versions,
+   else ``uv.lock``'s, tried first), and the lock it gives is compared with the existing one.
+
+The lock is written atomically, and only when its text changes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+from kiln.core.lockfile import LOCKFILE, stamps
+from kiln.errors import KilnError
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
+
+    from kiln.core.lockfile.document import LockFile
+    from kiln.core.lockfile.inputs import LockInputs
+    from kiln.core.operations.options import Events, Settings
+
+Mode = Literal["write", "check", "dry-run"]
+
+
+class LockRequest(NamedTuple):
+    """What ``kiln lock`` was asked to do (plain values: checking a lock that is current
+    needs no more)."""
+
+    mode: Mode = "write"
+    no_sources: bool = False
+    #: ``--upgrade``: prefer no locked version.
+    upgrade: bool = False
+    #: ``--upgrade-package NAME[==VERSION]``: prefer no locked version of these.
+    upgrade_packages: tuple[str, ...] = ()
+    #: Every option that can change a resolution, by name, as given (plain values).
+    options: tuple[tuple[str, object], ...] = ()
+    #: ``--config-file`` and ``--no-config``.
+    config_file: Path | None = None
+    no_config: bool = False
+    environ: Mapping[str, str] | None = None
+
+
+class LockResult(NamedTuple):
+    path: Path
+    #: How the lock changes (or would change), one line each; empty when it is current.
+    changes: tuple[str, ...] = ()
+    written: bool = False
+    #: Packages in the lock.
+    packages: int = 0
+    seconds: float = 0.0
+    #: Whether a resolution was made.
+    resolved: bool = False
+    warnings: tuple[str, ...] = ()
+
+
+def quick_check(start: Path, request: LockRequest) -> LockResult | None:
+    """The result when the stamps of the lock ``start`` belongs to all hold (step 1); None
+    when they do not decide. Reads only the lock, the stamped files and the settings."""
+    if request.upgrade or request.upgrade_packages:
+        return None
+    started = time.monotonic()
+    found = stamps.find_locked_root(start.absolute(), LOCKFILE)
+    if found is None:
+        return None
+    root, nearest = found
+    path = root / LOCKFILE
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not stamps.stamped(text, nearest):
+        return None
+    if not stamps.current(root, text, _settings_digest(request, root)):
+        return None
+    count = text.count("\n[[packages]]\n")
+    return LockResult(path, packages=count, seconds=time.monotonic() - started)
+
+
+def lock(
+    start: Path, request: LockRequest, settings: Settings, events: Events | None = None
+) -> LockResult:
+    """Lock the workspace of the project at or above ``start`` (steps 2 and 3) with the
+    index and resolution ``settings`` (which ``request.options`` are the values of)."""
+    from kiln.core.lockfile import changes, document
+    from kiln.core.lockfile.inputs import collect, record
+    from kiln.project.workspace import discover
+
+    started = time.monotonic()
+    project = discover(start)
+    workspace = project.workspace
+    path = workspace.lockfile
+    warnings: list[str] = []
+    old: document.LockFile | None = None
+    if path.exists():
+        try:
+            old = document.read_lock(path)
+        except document.LockfileError as exc:
+            if request.mode != "write":
+                raise
+            warnings.append(f"{exc.message}; writing it anew")
+    inputs = collect(workspace, no_sources=request.no_sources)
+    settings = _project_settings(settings, workspace.pyproject.path)
+    options = _options(request, settings)
+    projects = record(inputs)
+    head = _head(inputs)
+    edited = old is not None and _edited(old)
+    if edited and old is not None:
+        if request.mode != "write":
+            raise document.LockfileError(
+                f"`{path}` was changed since kiln wrote it",
+                hint="run `kiln lock` to write it anew",
+            )
+        warnings.append(f"`{path}` was changed since kiln wrote it; writing it anew")
+    if (
+        old is not None and not edited and not request.upgrade and not request.upgrade_packages
+        and old.tool.get("projects") == projects and old.tool.get("options") == options
+        and all(old.data.get(key) == value for key, value in head.items())
+    ):
+        # Step 2: the inputs are those the lock was made from.
+        body = stamps.body_of(old.text)[:-1]
+        text = _with_tool(body, inputs, request, start, options, projects)
+        written = _write(path, old.text, text, request)
+        return LockResult(
+            path, packages=len(old.pylock.packages), written=written,
+            seconds=time.monotonic() - started, warnings=tuple(warnings),
+        )
+    preferred = _preferences(old, workspace.root, request)
+    body_table, count, resolved_warnings = _resolve(
+        inputs, request, settings, preferred, events, head
+    )
+    body = document.render(body_table)
+    text = _with_tool(body, inputs, request, start, options, projects)
+    lines = changes.describe(
+        old.data if old is not None else None,
+        {**body_table, "tool": {"kiln": {"projects": projects, "options": options}}},
+    )
+    if old is not None and old.text == text:
+        lines = []
+    elif not lines:
+        lines = ["renew the stamps of `[tool.kiln]`"]
+    if lines and request.mode == "check":
+        raise KilnError(
+            f"`{path}` is not up to date:\n" + "\n".join(f"  - {line}" for line in lines),
+            hint="run `kiln lock` to update it",
+        )
+    written = _write(path, old.text if old is not None else None, text, request)
+    return LockResult(
+        path, changes=tuple(lines), written=written, packages=count,
+        seconds=time.monotonic() - started, resolved=True,
+        warnings=(*warnings, *resolved_warnings),
+    )
+
+
+# -- steps --------------------------------------------------------------------------------------
+
+
+def _edited(old: LockFile) -> bool:
+    """Whether the body of ``old`` is not what kiln's stamp says it wrote (a lock that
+    another tool wrote has no stamp: it is resolved again, without a warning)."""
+    digest = old.tool.get("body-sha256")
+    return digest is not None and bool(digest != stamps.sha256_text(stamps.body_of(old.text)))
+
+
+def _head(inputs: LockInputs) -> dict[str, Any]:
+    """The top-level keys of the lock, in the order they are written."""
+    head: dict[str, Any] = {
+        "lock-version": "1.0",
+        "created-by": "kiln",
+        "requires-python": str(inputs.requires_python),
+    }
+    if inputs.environments:
+        head["environments"] = [str(marker) for marker in inputs.environments]
+    head["extras"] = list(inputs.extras)
+    head["dependency-groups"] = list(inputs.groups)
+    head["default-groups"] = list(inputs.default_groups)
+    return head
+
+
+def _preferences(
+    old: LockFile | None, root: Path, request: LockRequest
+) -> dict[NormalizedName, set[Version]]:
+    from kiln.core.lockfile import preferences
+
+    if request.upgrade:
+        return {}
+    if old is not None:
+        found = preferences.from_document(old.data)
+    elif (root / LOCKFILE).exists():
+        found = {}  # an unreadable lock guides nothing
+    else:
+        found = preferences.from_uv_lock(root / preferences.UV_LOCK)
+    return preferences.without(found, [_upgrade_name(text) for text in request.upgrade_packages])
+
+
+def _upgrade_name(text: str) -> str:
+    return _upgrade_requirement(text).name
+
+
+def _upgrade_requirement(text: str) -> Requirement:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement:
+        requirement = None
+    if (
+        requirement is None or requirement.url or requirement.marker or requirement.extras
+        or any(s.operator != "==" for s in requirement.specifier)
+        or len(requirement.specifier) > 1
+    ):
+        raise KilnError(
+            f"`--upgrade-package`: `{text}` is not a package name or `NAME==VERSION`",
+            hint="e.g. `--upgrade-package requests` or `--upgrade-package requests==2.32.3`",
+        )
+    return requirement
+
+
+def _resolve(
+    inputs: LockInputs,
+    request: LockRequest,
+    settings: Settings,
+    preferred: Mapping[NormalizedName, set[Version]],
+    events: Events | None,
+    head: Mapping[str, Any],
+) -> tuple[dict[str, Any], int, tuple[str, ...]]:
+    """Step 3: the body of the new lock, its package count and the resolver's warnings."""
+    from kiln.core.lockfile.document import validate
+    from kiln.core.lockfile.entries import EntryMaker, file_hasher
+    from kiln.core.operations.filters import PolicySource
+    from kiln.core.operations.session import Session
+    from kiln.core.requirements_file import RequirementsInput, RequirementSpec
+    from kiln.core.resolver.environment import TargetEnvironment
+
+    pins = [_upgrade_requirement(text) for text in request.upgrade_packages]
+    requirements = RequirementsInput(
+        requirements=[
+            RequirementSpec(requirement, origin=f"{inputs.workspace.root}")
+            for requirement in inputs.requirements
+        ],
+        constraints=[*inputs.constraints, *(p for p in pins if p.specifier)],
+    )
+    settings = _project_settings(settings, inputs.workspace.pyproject.path)
+    with Session(requirements, settings, TargetEnvironment.current(), events) as session:
+        resolution = session.resolve_universal(
+            inputs.floor,
+            overrides=inputs.overrides,
+            preferences=preferred,
+            environments=inputs.resolver_space,
+        )
+        source = PolicySource(session.source, exclude_newer=settings.exclude_newer)
+        maker = EntryMaker(
+            inputs, source, session.source.locations.all_indexes(), session.builder.built,
+            file_hasher(session.source.download),
+        )
+        packages = maker.entries(resolution)
+    body = {**head, "packages": packages}
+    validate(body)
+    return body, len(packages), resolution.warnings
+
+
+def _project_settings(settings: Settings, pyproject: Path) -> Settings:
+    """``settings`` reading the workspace root's indexes and index pins."""
+    from dataclasses import replace
+
+    return replace(settings, project=pyproject)
+
+
+def _options(request: LockRequest, settings: Settings) -> dict[str, Any]:
+    """The resolution options the lock records (plain values, no credentials)."""
+    from kiln.core.index.redaction import strip_credentials
+
+    index = settings.index
+    found: dict[str, Any] = {
+        "resolution": settings.resolution,
+        "prerelease": settings.prerelease,
+        "no-sources": request.no_sources,
+    }
+    if settings.exclude_newer is not None:
+        from kiln.core.timestamps import format_timestamp
+
+        found["exclude-newer"] = format_timestamp(settings.exclude_newer)
+    if index.strategy is not None:
+        found["index-strategy"] = index.strategy
+    from kiln.core.operations.session import index_locations
+    from kiln.core.requirements_file import RequirementsInput
+
+    # Every index the resolution may read, in order, wherever it was configured.
+    locations = index_locations(RequirementsInput(), settings)
+    found["indexes"] = [strip_credentials(i.url) for i in locations.all_indexes()]
+    return found
+
+
+def _settings_digest(request: LockRequest, root: Path) -> str:
+    """The settings stamp: the options, the index variables and the configuration files
+    (found from the workspace root, wherever in it the command runs)."""
+    from kiln.core.index.configfiles import discover
+
+    environ = os.environ if request.environ is None else request.environ
+    config = discover(
+        root, environ, config_file=request.config_file, no_config=request.no_config
+    )
+    options: dict[str, object] = dict(request.options)
+    options["no-sources"] = request.no_sources
+    return stamps.settings_digest(options, environ, config)
+
+
+def _with_tool(
+    body: str,
+    inputs: LockInputs,
+    request: LockRequest,
+    cwd: Path,
+    options: Mapping[str, Any],
+    projects: Sequence[Mapping[str, Any]],
+) -> str:
+    """``body`` with ``[tool.kiln]``: the stamps, the options and the projects' record."""
+    from kiln.core.lockfile.document import render_tool
+
+    workspace = inputs.workspace
+    files = [project.path for project in inputs.projects]
+    files += [workspace.pyproject.path]
+    for lowered in inputs.direct.values():
+        source_path = getattr(lowered.source, "path", None)
+        if isinstance(source_path, Path) and source_path.is_dir():
+            files.append(source_path / "pyproject.toml")
+    patterns = list(workspace.table.members) if workspace.table is not None else []
+    tool: dict[str, Any] = stamps.make_stamps(
+        workspace.root, body + "\n", files, patterns, _settings_digest(request, workspace.root)
+    )
+    tool["options"] = dict(options)
+    tool["projects"] = list(projects)
+    return body + "\n" + render_tool(tool, array_tables=("projects",))
+
+
+def _write(path: Path, old: str | None, text: str, request: LockRequest) -> bool:
+    """Write ``text`` to ``path`` (atomically) when it differs and the mode writes."""
+    if old == text or request.mode != "write":
+        return False
+    from kiln.core.fileio import write_atomic
+
+    try:
+        write_atomic(path, text.encode("utf-8"), mode=0o644)
+    except OSError as exc:
+        raise KilnError(f"cannot write `{path}`: {exc.strerror or exc}") from None
+    return True
