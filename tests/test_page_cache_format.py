@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -66,7 +67,7 @@ def parse_page(*args, **kwargs):
 def _parse_with(source: Path, cache: Path) -> dict[str, Any]:
     result = subprocess.run(
         [sys.executable, "-c", PROBE, str(cache)], capture_output=True, text=True, check=True,
-        cwd=source, env={"PYTHONPATH": str(source), "PATH": ""},
+        cwd=source, env={**os.environ, "PYTHONPATH": str(source)},
     )
     outcome: dict[str, Any] = json.loads(result.stdout)
     assert Path(outcome["parser"]).is_relative_to(source)  # the copy runs, not the tree's kiln
