@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Time locking a project from PyPI: `kiln lock` and `uv lock` side by side.
+
+The project is what issue #18 names: an application depending on fastapi, httpx, pydantic and
+rich (about 20 locked packages), `requires-python = ">=3.11"`. Four commands are timed, each in
+a fresh process in a fresh copy of the project:
+
+* ``kiln lock`` and ``uv lock`` with no lockfile yet (a universal resolution);
+* ``kiln lock`` and ``uv lock`` again, with the lockfile the tool wrote (nothing to do).
+
+Every tool has its own cache directory in a scratch directory; the untimed warm-up round fills
+it, so the timed rounds run with warm caches. Needs the network.
+
+Usage: python benchmarks/project.py [--rounds N] [--tools kiln,uv] [--write]
+See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from toolbench import (
+    Variant,
+    bench_env,
+    benchmark_parser,
+    kiln_command,
+    markdown_report,
+    measure,
+    parse_checked,
+    tool_paths,
+    version_of,
+    write_into_page,
+)
+
+TOOLS = ("kiln", "uv")
+BASELINE = "uv-lock"
+BLOCK = "project-results"
+
+PYPROJECT = """\
+[project]
+name = "demo"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = ["fastapi", "httpx", "pydantic", "rich"]
+"""
+
+#: The file each tool locks into.
+LOCKFILES = {"kiln": "pylock.toml", "uv": "uv.lock"}
+
+
+def _count_packages(lockfile: Path) -> int:
+    """Packages of a lockfile (``packages`` of a ``pylock.toml``, ``package`` of a
+    ``uv.lock``), the project itself left out."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(lockfile.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0
+    entries = data.get("packages", data.get("package", []))
+    return sum(1 for entry in entries if entry.get("name") != "demo")
+
+
+def variants(python: str, tools: Sequence[str]) -> list[Variant]:
+    paths = tool_paths(python)
+    commands = {
+        "kiln": lambda d: [*kiln_command(python), "lock", "--quiet"],
+        "uv": lambda d: [paths["uv"], "lock", "--quiet", "--python", python],
+    }
+
+    def fresh(directory: Path) -> None:
+        (directory / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+
+    def locked(tool: str) -> Callable[[Path], None]:
+        def prepare(directory: Path) -> None:
+            fresh(directory)
+            subprocess.run(commands[tool](directory), cwd=directory, env=ENV, check=True,
+                           capture_output=True)
+        return prepare
+
+    found: list[Variant] = []
+    for tool in tools:
+        lockfile = LOCKFILES[tool]
+        found.append(Variant(
+            f"{tool}-lock", tool, f"{tool} lock (no {lockfile} yet)", commands[tool],
+            prepare=fresh, count=lambda d, name=lockfile: _count_packages(d / name),
+        ))
+    for tool in tools:
+        found.append(Variant(
+            f"{tool}-noop", tool, f"{tool} lock (up to date)", commands[tool],
+            prepare=locked(tool),
+            count=lambda d, name=LOCKFILES[tool]: _count_packages(d / name),
+        ))
+    return found
+
+
+#: The environment of every run (set by :func:`main`, read by the no-op preparation).
+ENV: dict[str, str] = {}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = benchmark_parser(
+        __doc__, tools=TOOLS, default_tools=TOOLS,
+        python_help="interpreter that runs kiln and that uv locks with",
+    )
+    args = parse_checked(parser, argv)
+    with tempfile.TemporaryDirectory(prefix="kiln-bench-project-") as tmp:
+        work = Path(tmp)
+        ENV.clear()
+        ENV.update(bench_env({
+            "KILN_CACHE_DIR": str(work / "cache" / "kiln"),
+            "UV_CACHE_DIR": str(work / "cache" / "uv"),
+        }))
+        chosen = variants(args.python, args.tools)
+        results = measure(chosen, work, ENV, args.rounds, args.warmup, progress=not args.quiet)
+        paths = tool_paths(args.python)
+        asks = {"kiln": [*kiln_command(args.python), "--version"], "uv": [paths["uv"], "--version"]}
+        versions = {tool: version_of(asks[tool], ENV) for tool in args.tools}
+        shutil.rmtree(work / "runs", ignore_errors=True)
+    settings = {
+        "date": datetime.date.today().isoformat(),
+        "project": "`fastapi`, `httpx`, `pydantic`, `rich`; `requires-python = \">=3.11\"`",
+        "index": "PyPI (`https://pypi.org/simple`), over the network",
+        "caches": "warm: each tool's own cache, filled by the warm-up round",
+        "Python": platform.python_version(),
+        "platform": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
+        "rounds": f"{args.rounds} timed, {args.warmup} warm-up",
+    }
+    baseline = BASELINE if "uv" in args.tools else f"{args.tools[0]}-lock"
+    report = markdown_report(results, chosen, versions, baseline, settings,
+                             count_label="packages")
+    print(report, end="")
+    if args.write:
+        try:
+            write_into_page(args.page, report, BLOCK)
+        except (OSError, ValueError) as exc:
+            print(f"error: cannot write the results: {exc}", file=sys.stderr)
+            return 1
+        print(f"wrote the results into `{args.page}`", file=sys.stderr)
+    return 1 if results.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
