@@ -43,10 +43,10 @@ from toolbench import (
     markdown_report,
     measure,
     parse_checked,
+    publish,
     run_command,
     tool_paths,
     version_of,
-    write_into_page,
 )
 
 TOOLS = ("kiln", "uv", "kiln-find-links", "uv-find-links", "pip", "pip-no-compile")
@@ -191,15 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     report = markdown_report(results, chosen, versions, BASELINE, settings,
                              count_label="installed")
-    print(report, end="")
-    if args.write:
-        try:
-            write_into_page(args.page, report, BLOCK)
-        except (OSError, ValueError) as exc:
-            print(f"error: cannot write the results: {exc}", file=sys.stderr)
-            return 1
-        print(f"wrote the results into `{args.page}`", file=sys.stderr)
-    return 1 if results.failures else 0
+    return publish(report, results, args, BLOCK)
 
 
 if __name__ == "__main__":

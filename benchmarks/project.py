@@ -24,7 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from toolbench import (
@@ -35,9 +35,9 @@ from toolbench import (
     markdown_report,
     measure,
     parse_checked,
+    publish,
     tool_paths,
     version_of,
-    write_into_page,
 )
 
 TOOLS = ("kiln", "uv")
@@ -69,7 +69,7 @@ def _count_packages(lockfile: Path) -> int:
     return sum(1 for entry in entries if entry.get("name") != "demo")
 
 
-def variants(python: str, tools: Sequence[str]) -> list[Variant]:
+def variants(python: str, tools: Sequence[str], env: Mapping[str, str]) -> list[Variant]:
     paths = tool_paths(python)
     commands = {
         "kiln": lambda d: [*kiln_command(python), "lock", "--quiet"],
@@ -82,7 +82,7 @@ def variants(python: str, tools: Sequence[str]) -> list[Variant]:
     def locked(tool: str) -> Callable[[Path], None]:
         def prepare(directory: Path) -> None:
             fresh(directory)
-            subprocess.run(commands[tool](directory), cwd=directory, env=ENV, check=True,
+            subprocess.run(commands[tool](directory), cwd=directory, env=dict(env), check=True,
                            capture_output=True)
         return prepare
 
@@ -102,10 +102,6 @@ def variants(python: str, tools: Sequence[str]) -> list[Variant]:
     return found
 
 
-#: The environment of every run (set by :func:`main`, read by the no-op preparation).
-ENV: dict[str, str] = {}
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = benchmark_parser(
         __doc__, tools=TOOLS, default_tools=TOOLS,
@@ -114,16 +110,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_checked(parser, argv)
     with tempfile.TemporaryDirectory(prefix="kiln-bench-project-") as tmp:
         work = Path(tmp)
-        ENV.clear()
-        ENV.update(bench_env({
+        env = bench_env({
             "KILN_CACHE_DIR": str(work / "cache" / "kiln"),
             "UV_CACHE_DIR": str(work / "cache" / "uv"),
-        }))
-        chosen = variants(args.python, args.tools)
-        results = measure(chosen, work, ENV, args.rounds, args.warmup, progress=not args.quiet)
+        })
+        chosen = variants(args.python, args.tools, env)
+        results = measure(chosen, work, env, args.rounds, args.warmup, progress=not args.quiet)
         paths = tool_paths(args.python)
         asks = {"kiln": [*kiln_command(args.python), "--version"], "uv": [paths["uv"], "--version"]}
-        versions = {tool: version_of(asks[tool], ENV) for tool in args.tools}
+        versions = {tool: version_of(asks[tool], env) for tool in args.tools}
         shutil.rmtree(work / "runs", ignore_errors=True)
     settings = {
         "date": datetime.date.today().isoformat(),
@@ -137,15 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     baseline = BASELINE if "uv" in args.tools else f"{args.tools[0]}-lock"
     report = markdown_report(results, chosen, versions, baseline, settings,
                              count_label="packages")
-    print(report, end="")
-    if args.write:
-        try:
-            write_into_page(args.page, report, BLOCK)
-        except (OSError, ValueError) as exc:
-            print(f"error: cannot write the results: {exc}", file=sys.stderr)
-            return 1
-        print(f"wrote the results into `{args.page}`", file=sys.stderr)
-    return 1 if results.failures else 0
+    return publish(report, results, args, BLOCK)
 
 
 if __name__ == "__main__":

@@ -46,9 +46,9 @@ from toolbench import (
     markdown_report,
     measure,
     parse_checked,
+    publish,
     tool_paths,
     version_of,
-    write_into_page,
 )
 
 ROOTS = (
@@ -187,15 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     report = markdown_report(results, chosen, versions, BASELINE, settings,
                              count_label="packages")
-    print(report, end="")
-    if args.write:
-        try:
-            write_into_page(args.page, report, chosen_set.block + ("-cold" if args.cold else ""))
-        except (OSError, ValueError) as exc:
-            print(f"error: cannot write the results: {exc}", file=sys.stderr)
-            return 1
-        print(f"wrote the results into `{args.page}`", file=sys.stderr)
-    return 1 if results.failures else 0
+    return publish(report, results, args, chosen_set.block + ("-cold" if args.cold else ""))
 
 
 if __name__ == "__main__":

@@ -210,6 +210,20 @@ def write_into_page(page: Path, report: str, block: str) -> None:
     tmp.replace(page)
 
 
+def publish(report: str, results: Results, args: argparse.Namespace, block: str) -> int:
+    """Print ``report``; with ``--write``, also put it into the ``block`` of ``--page``. The
+    exit status: 1 when a measurement failed or the page could not be written."""
+    print(report, end="")
+    if args.write:
+        try:
+            write_into_page(args.page, report, block)
+        except (OSError, ValueError) as exc:
+            print(f"error: cannot write the results: {exc}", file=sys.stderr)
+            return 1
+        print(f"wrote the results into `{args.page}`", file=sys.stderr)
+    return 1 if results.failures else 0
+
+
 def count_pins(path: Path) -> int:
     """``name==version`` lines of a requirements file."""
     try:

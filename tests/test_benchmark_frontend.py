@@ -80,6 +80,23 @@ def test_results_go_into_their_own_block_of_the_page(tmp_path: Path) -> None:
         toolbench.write_into_page(page, "x\n", "resolve-results-cold")
 
 
+def test_publish_prints_writes_and_fails_on_a_failed_measurement(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+
+    page = tmp_path / "benchmarks.md"
+    page.write_text("<!-- project-results:start -->\nold\n<!-- project-results:end -->\n")
+    args = argparse.Namespace(write=True, page=page)
+    assert toolbench.publish("| new |\n", toolbench.Results(), args, "project-results") == 0
+    assert "| new |\n" in page.read_text()
+    assert capsys.readouterr().out == "| new |\n"
+    failed = toolbench.Results(failures={"kiln": toolbench.Failure("kiln", "boom")})
+    assert toolbench.publish("x\n", failed, argparse.Namespace(write=False), "project-results") == 1
+    missing = argparse.Namespace(write=True, page=page)
+    assert toolbench.publish("x\n", toolbench.Results(), missing, "no-such-block") == 1
+
+
 def test_installed_distributions_are_counted_in_site_packages(tmp_path: Path) -> None:
     site = tmp_path / "venv" / "lib" / "python3.12" / "site-packages"
     for name in ("a-1.0.dist-info", "b-2.0.dist-info", "a"):
