@@ -18,7 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from functools import cached_property
 from pathlib import Path
@@ -265,26 +265,34 @@ def _oldest() -> str:
 _VERSION_REQUEST = re.compile(r"^(?:python|cpython|py)?@?(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
 
 
-def find_interpreter(request: str | None = None) -> Interpreter:
+def version_request(request: str) -> tuple[int, ...] | None:
+    """The version a ``--python`` request names (``3``, ``3.12``, ``cpython@3.12.1``), or
+    None when the request is a path, a name or anything else."""
+    match = _VERSION_REQUEST.match(request.strip())
+    if match is None:
+        return None
+    return tuple(int(part) for part in match.groups() if part is not None)
+
+
+def find_interpreter(request: str | None = None, *, search_path: str | None = None) -> Interpreter:
     """Find an interpreter for a ``--python`` request.
 
     ``request`` may be a path (to an interpreter or a virtual environment), a version
     (``3``, ``3.12``, ``3.12.1``), or an executable name on ``PATH`` (``python3.12``).
     Without a request, the first ``python3`` or ``python`` on ``PATH`` is used, else
-    the interpreter running kiln.
+    the interpreter running kiln. ``search_path`` replaces the ``PATH`` variable.
     """
     if request is None:
         for name in ("python3", "python"):
-            found = shutil.which(name)
+            found = shutil.which(name, path=search_path)
             if found:
                 return inspect_interpreter(found)
         return inspect_interpreter(sys.executable)
     if _looks_like_path(request):
         return inspect_interpreter(_interpreter_in(Path(request).expanduser()))
-    match = _VERSION_REQUEST.match(request)
-    if match:
-        wanted = tuple(int(part) for part in match.groups() if part is not None)
-        for candidate in _version_candidates(wanted):
+    wanted = version_request(request)
+    if wanted is not None:
+        for candidate in _version_candidates(wanted, search_path):
             try:
                 interpreter = inspect_interpreter(candidate)
             except KilnError:
@@ -295,13 +303,46 @@ def find_interpreter(request: str | None = None) -> Interpreter:
             f"no interpreter found for Python {request} on `PATH`",
             hint="install it, or pass the path of an interpreter to `--python`",
         )
-    found = shutil.which(request)
+    found = shutil.which(request, path=search_path)
     if found is None:
         raise KilnError(
             f"no interpreter named `{request}` found on `PATH`",
             hint="pass a version (`3.12`) or the path of an interpreter to `--python`",
         )
     return inspect_interpreter(found)
+
+
+def first_interpreter(
+    accept: Callable[[Interpreter], bool], *, search_path: str | None = None
+) -> Interpreter | None:
+    """The first interpreter that ``accept`` takes: the one running kiln, then, folder by
+    folder along ``PATH`` (or ``search_path``), ``python3``, ``python`` and ``python3.N``
+    from the newest minor version down; None when none is taken."""
+    seen: set[str] = set()
+    for candidate in _all_candidates(search_path):
+        try:
+            interpreter = inspect_interpreter(candidate)
+        except KilnError:
+            continue
+        identity = os.path.realpath(interpreter.base_executable)
+        if identity in seen:
+            continue
+        seen.add(identity)
+        if accept(interpreter):
+            return interpreter
+    return None
+
+
+#: The newest minor version of Python 3 that ``python3.N`` names are looked for.
+_NEWEST_MINOR = 15
+
+
+def _all_candidates(search_path: str | None) -> Iterator[Path]:
+    yield Path(sys.executable)
+    names = ["python3", "python"] + [
+        f"python3.{minor}" for minor in range(_NEWEST_MINOR, OLDEST_PYTHON[1] - 1, -1)
+    ]
+    yield from _on_path(names, search_path, by_folder=True)
 
 
 def _looks_like_path(request: str) -> bool:
@@ -320,20 +361,33 @@ def _interpreter_in(path: Path) -> Path:
     raise KilnError(f"no Python interpreter found in directory `{path}`")
 
 
-def _version_candidates(wanted: tuple[int, ...]) -> Iterator[Path]:
+def _version_candidates(wanted: tuple[int, ...], search_path: str | None = None) -> Iterator[Path]:
     names = ["python", "python3"]
     if len(wanted) >= 2:
         names.insert(0, f"python{wanted[0]}.{wanted[1]}")
     elif wanted:
         names.insert(0, f"python{wanted[0]}")
+    yield from _on_path(list(dict.fromkeys(names)), search_path, by_folder=False)
+
+
+def _on_path(names: list[str], search_path: str | None, *, by_folder: bool) -> Iterator[Path]:
+    """The executables called ``names`` on ``PATH`` (or ``search_path``): name by name, each
+    along the whole path, or (``by_folder``) folder by folder, each for every name."""
+    folders = [
+        folder
+        for folder in (os.environ.get("PATH", "") if search_path is None else search_path).split(os.pathsep)
+        if folder
+    ]
+    pairs = (
+        ((folder, name) for folder in folders for name in names)
+        if by_folder
+        else ((folder, name) for name in names for folder in folders)
+    )
     seen: set[Path] = set()
-    for name in dict.fromkeys(names):
-        for folder in os.environ.get("PATH", "").split(os.pathsep):
-            if not folder:
+    for folder, name in pairs:
+        for suffix in ("", ".exe") if os.name == "nt" else ("",):
+            candidate = Path(folder) / f"{name}{suffix}"
+            if candidate in seen or not os.access(candidate, os.X_OK) or candidate.is_dir():
                 continue
-            for suffix in ("", ".exe") if os.name == "nt" else ("",):
-                candidate = Path(folder) / f"{name}{suffix}"
-                if candidate in seen or not os.access(candidate, os.X_OK) or candidate.is_dir():
-                    continue
-                seen.add(candidate)
-                yield candidate
+            seen.add(candidate)
+            yield candidate

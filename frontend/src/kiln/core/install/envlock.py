@@ -54,10 +54,21 @@ def lock_file(prefix: Path) -> Path:
     """The lock file of the environment at ``prefix``."""
     if (prefix / "pyvenv.cfg").is_file():
         return prefix / LOCK_NAME
+    return _outside_lock_file(prefix, "kiln-env")
+
+
+def creation_lock_file(prefix: Path) -> Path:
+    """The lock held while deciding whether to create or re-create the environment at
+    ``prefix`` and doing it: outside the environment, which may not exist yet or be
+    emptied while it is held."""
+    return _outside_lock_file(prefix, "kiln-create")
+
+
+def _outside_lock_file(prefix: Path, stem: str) -> Path:
     import tempfile
 
     digest = hashlib.sha256(os.fsencode(os.path.abspath(prefix))).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"kiln-env-{digest}.lock"
+    return Path(tempfile.gettempdir()) / f"{stem}-{digest}.lock"
 
 
 @contextlib.contextmanager
