@@ -376,6 +376,32 @@ def test_app_with_build_backend_is_refused(kiln, tmp_path: Path) -> None:
     assert not (tmp_path / "work" / "p").exists()
 
 
+def test_no_package_is_the_flat_app(kiln, tmp_path: Path) -> None:
+    assert kiln("--no-package", "--vcs", "none", "a")[0] == 0
+    assert kiln("--app", "--no-package", "--vcs", "none", "b")[0] == 0
+    for name in ("a", "b"):
+        assert tree(tmp_path / "work" / name) == {".python-version", "README.md", "main.py", "pyproject.toml"}
+        assert "build-system" not in load(tmp_path / "work" / name / "pyproject.toml")
+
+
+@pytest.mark.parametrize("other", [["--lib"], ["--package"], ["--build-backend", "uv"]])
+def test_no_package_with_a_build_system_option_is_a_usage_error(kiln, tmp_path: Path, other: list[str]) -> None:
+    code, _, err = kiln("--no-package", *other, "p")
+    assert code == 2
+    assert err.startswith(f"error: `--no-package` cannot be combined with `{other[0]}`\n")
+    assert not (tmp_path / "work" / "p").exists()
+
+
+def test_no_description_leaves_the_key_out(kiln, tmp_path: Path) -> None:
+    assert kiln("--no-description", "--vcs", "none", "a")[0] == 0
+    assert "description" not in load(tmp_path / "work" / "a" / "pyproject.toml")["project"]
+    # The last of `--description` and `--no-description` wins, as in uv.
+    assert kiln("--description", "x", "--no-description", "--vcs", "none", "b")[0] == 0
+    assert "description" not in load(tmp_path / "work" / "b" / "pyproject.toml")["project"]
+    assert kiln("--no-description", "--description", "x", "--vcs", "none", "c")[0] == 0
+    assert load(tmp_path / "work" / "c" / "pyproject.toml")["project"]["description"] == "x"
+
+
 def test_kind_flags_are_mutually_exclusive(kiln) -> None:
     code, _, err = kiln("--app", "--lib", "p")
     assert code == 2
@@ -556,10 +582,98 @@ def test_workspace_without_members_key_gets_one(kiln, tmp_path: Path) -> None:
     assert load(root / "pyproject.toml") == {"tool": {"kiln": {"workspace": {"members": ["a"]}}}}
 
 
-def test_parent_project_without_workspace_table_is_ignored(kiln, tmp_path: Path) -> None:
+def test_parent_project_without_workspace_table_becomes_the_root(kiln, tmp_path: Path) -> None:
+    root = tmp_path / "work"
+    (root / "pyproject.toml").write_text('# solo\n[project]\nname = "solo"\nversion = "1"\n')
+    code, _, err = kiln("--vcs", "none", "a")
+    assert code == 0
+    assert err.splitlines()[0] == (
+        f"added `a` to the members of the workspace at `{root}` "
+        "(a new `[tool.kiln.workspace]` table)"
+    )
+    assert (root / "pyproject.toml").read_text() == (
+        '# solo\n[project]\nname = "solo"\nversion = "1"\n\n'
+        '[tool.kiln.workspace]\nmembers = [\n    "a",\n]\n'
+    )
+    # The second project joins the same list.
+    assert kiln("--vcs", "none", "b")[0] == 0
+    assert load(root / "pyproject.toml")["tool"]["kiln"]["workspace"]["members"] == ["a", "b"]
+
+
+def test_parent_uv_project_gets_a_uv_workspace_table(kiln, tmp_path: Path) -> None:
+    root = tmp_path / "work"
+    text = '[project]\nname = "solo"\nversion = "1"\n\n[tool.uv]\ndev-dependencies = []\n'
+    (root / "pyproject.toml").write_text(text)
+    code, _, err = kiln("--vcs", "none", "a")
+    assert code == 0
+    assert "(a new `[tool.uv.workspace]` table)" in err
+    assert (root / "pyproject.toml").read_text() == (
+        text + '\n[tool.uv.workspace]\nmembers = [\n    "a",\n]\n'
+    )
+
+
+def test_new_table_keeps_a_blank_line_before_the_tables_after_it(kiln, tmp_path: Path) -> None:
+    root = tmp_path / "work"
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "solo"\n\n[tool.kiln]\ndefault-groups = []\n\n[tool.uv]\nmanaged = true\n'
+    )
+    assert kiln("--vcs", "none", "a")[0] == 0
+    assert (root / "pyproject.toml").read_text() == (
+        '[project]\nname = "solo"\n\n[tool.kiln]\ndefault-groups = []\n\n'
+        '[tool.kiln.workspace]\nmembers = [\n    "a",\n]\n\n[tool.uv]\nmanaged = true\n'
+    )
+
+
+def test_project_inside_a_member_joins_the_root_not_the_member(kiln, tmp_path: Path) -> None:
+    root = tmp_path / "work"
+    (root / "pyproject.toml").write_text('[project]\nname = "root"\nversion = "1"\n')
+    assert kiln("--vcs", "none", "foo")[0] == 0
+    member = load(root / "foo" / "pyproject.toml")
+    assert "tool" not in member
+    code, _, err = kiln("--vcs", "none", "foo/bar")
+    assert code == 0
+    assert err.splitlines()[0] == f"added `foo/bar` to the members of the workspace at `{root}`"
+    assert load(root / "pyproject.toml")["tool"]["kiln"]["workspace"]["members"] == ["foo", "foo/bar"]
+    assert load(root / "foo" / "pyproject.toml") == member
+
+
+def test_project_inside_a_project_the_workspace_does_not_list_joins_that_project(
+    kiln, tmp_path: Path
+) -> None:
+    root = tmp_path / "work"
+    text = ROOT_PYPROJECT.format(tool="kiln")
+    (root / "pyproject.toml").write_text(text)
+    tool = root / "tools" / "gen"
+    tool.mkdir(parents=True)
+    (tool / "pyproject.toml").write_text('[project]\nname = "gen"\nversion = "1"\n')
+    code, _, err = kiln("--vcs", "none", "tools/gen/plugin")
+    assert code == 0
+    assert f"added `plugin` to the members of the workspace at `{tool}`" in err
+    assert load(tool / "pyproject.toml")["tool"]["kiln"]["workspace"]["members"] == ["plugin"]
+    assert (root / "pyproject.toml").read_text() == text
+
+
+def test_parent_file_with_only_tool_settings_is_passed_over(kiln, tmp_path: Path) -> None:
+    root = tmp_path / "work"
+    (root / "pyproject.toml").write_text("[tool.ruff]\nline-length = 100\n")
+    code, _, err = kiln("--vcs", "none", "a")
+    assert code == 0
+    assert err == f"Initialized project `a` at `{root / 'a'}`\n"
+    assert (root / "pyproject.toml").read_text() == "[tool.ruff]\nline-length = 100\n"
+
+
+def test_unmanaged_parent_project_is_left_alone(kiln, tmp_path: Path) -> None:
+    root = tmp_path / "work"
+    text = '[project]\nname = "solo"\nversion = "1"\n\n[tool.uv]\nmanaged = false\n'
+    (root / "pyproject.toml").write_text(text)
+    assert kiln("--vcs", "none", "a")[0] == 0
+    assert (root / "pyproject.toml").read_text() == text
+
+
+def test_no_workspace_leaves_a_parent_project_alone(kiln, tmp_path: Path) -> None:
     root = tmp_path / "work"
     (root / "pyproject.toml").write_text('[project]\nname = "solo"\n')
-    assert kiln("--vcs", "none", "a")[0] == 0
+    assert kiln("--no-workspace", "--vcs", "none", "a")[0] == 0
     assert (root / "pyproject.toml").read_text() == '[project]\nname = "solo"\n'
 
 
@@ -636,7 +750,15 @@ def test_script_conflicts_with_project_options(kiln, tmp_path: Path) -> None:
 
 
 def test_script_warns_about_options_without_effect(kiln) -> None:
-    code, _, err = kiln("--script", "--no-readme", "--no-workspace", "s.py")
+    code, _, err = kiln("--script", "--no-readme", "--no-workspace", "--no-package", "s.py")
     assert code == 0
     assert "warning: `--no-readme` has no effect on a script\n" in err
     assert "warning: `--no-workspace` has no effect on a script\n" in err
+    assert "warning: `--no-package` has no effect on a script\n" in err
+
+
+def test_script_refuses_no_description(kiln, tmp_path: Path) -> None:
+    code, _, err = kiln("--script", "--no-description", "s.py")
+    assert code == 2
+    assert err.startswith("error: `--script` cannot be combined with `--no-description`\n")
+    assert not (tmp_path / "work/s.py").exists()

@@ -44,6 +44,7 @@ class InitOptions:
     bare: bool = False
     name: str | None = None
     description: str | None = None
+    no_description: bool = False  # leave `project.description` out
     readme: bool = True
     vcs: Vcs | None = None
     author_from: AuthorFrom | None = None
@@ -126,7 +127,7 @@ def _plan(options: InitOptions) -> _Plan:
     ws = _parent_workspace(target) if options.workspace else None
     python = choose(options.python, _requires_python(ws) if ws is not None else None)
     description = options.description
-    if description is None and not options.bare:
+    if description is None and not options.bare and not options.no_description:
         description = DEFAULT_DESCRIPTION
     with_readme = options.readme and not options.bare
     fields = PyprojectFields(
@@ -152,12 +153,11 @@ def _plan(options: InitOptions) -> _Plan:
     notes: list[str] = []
     edit = None
     if ws is not None:
-        from kiln.project.edit import with_workspace_member
+        from kiln.project.edit import with_workspace_member, workspace_table_for
         from kiln.project.workspace import Membership, membership
 
         table = ws.tool.workspace
-        assert table is not None
-        state = membership(ws.directory, table, target)
+        state = Membership.TO_ADD if table is None else membership(ws.directory, table, target)
         if state is Membership.EXCLUDED:
             notes.append(f"`{project.name}` is excluded from the workspace at `{ws.directory}`")
         elif state is Membership.ALREADY_MEMBER:
@@ -165,7 +165,10 @@ def _plan(options: InitOptions) -> _Plan:
         else:
             member = target.relative_to(ws.directory).as_posix()
             edit = (ws.path, _with_hint(lambda: with_workspace_member(ws, member)))
-            notes.append(f"added `{member}` to the members of the workspace at `{ws.directory}`")
+            new = f" (a new `[{workspace_table_for(ws)}]` table)" if table is None else ""
+            notes.append(
+                f"added `{member}` to the members of the workspace at `{ws.directory}`{new}"
+            )
     return _Plan(target, project, files, _wants_git(options, target), edit, notes)
 
 

@@ -335,19 +335,37 @@ def membership(root: Path, table: WorkspaceTable, directory: Path) -> Membership
 
 
 def enclosing_root(target: Path) -> PyProject | None:
-    """The workspace root that a new project at ``target`` (absolute) would join: the nearest
-    ``pyproject.toml`` above it with a workspace table. Projects without one are passed over;
-    a project with ``managed = false`` stops the search (no workspace). Members are not read.
+    """The workspace root that a new project at ``target`` (absolute) would join, by uv's
+    rules for ``init``:
+
+    - the nearest ``pyproject.toml`` above ``target`` with a workspace table is the root;
+    - the nearest one with a ``[project]`` table and no workspace table is the root too (a
+      project on its own, which gets a workspace table), unless the first workspace table
+      above it lists it as a member: then that table's file is the root (a project made
+      inside a member joins the member's workspace, not the member);
+    - a project with ``managed = false`` stops the search (no workspace);
+    - files with neither table (tool settings only) are passed over.
+
+    Members are not read.
     """
+    project: PyProject | None = None
     for directory in target.parents:
         pyproject = read_pyproject(directory)
-        if pyproject is None:
+        if pyproject is None or (pyproject.tool.workspace is None and not pyproject.has_project):
             continue
         if not pyproject.tool.managed:
-            return None
-        if pyproject.tool.workspace is not None:
-            return pyproject
-    return None
+            return project
+        table = pyproject.tool.workspace
+        if table is not None:
+            if project is None:
+                return pyproject
+            if membership(directory, table, project.directory) is Membership.ALREADY_MEMBER:
+                return pyproject
+            return project
+        if project is not None:
+            return project
+        project = pyproject
+    return project
 
 
 # -- choosing members to build ------------------------------------------------------------------

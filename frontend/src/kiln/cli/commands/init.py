@@ -26,10 +26,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
                       help="a library: src layout, a build system, `py.typed` and `hello()`")
     kind.add_argument("--script", dest="kind", action="store_const", const="script",
                       help="a PEP 723 script at PATH (created, or given inline metadata)")
+    parser.add_argument("--no-package", action="store_true",
+                        help="no build system: the flat `main.py` application (the default kind); "
+                             "cannot be combined with `--package`, `--lib` or `--build-backend`")
     parser.add_argument("--bare", action="store_true",
                         help="write only `pyproject.toml`: no sources, README, `.python-version` or git")
     parser.add_argument("--name", help="project name (default: the directory name)")
     parser.add_argument("--description", metavar="TEXT", help="`project.description`")
+    parser.add_argument("--no-description", dest="description", action="store_const", const=False,
+                        help="leave `project.description` out (the last of this and "
+                             "`--description` wins)")
     parser.add_argument("--no-readme", action="store_true", help="do not create `README.md`")
     parser.add_argument("--vcs", choices=("git", "none"),
                         help="initialise version control (default: git, unless inside a git work tree)")
@@ -57,7 +63,8 @@ def _run_script(args: argparse.Namespace, ui: UI) -> int:
     conflicts = [
         flag for flag, given in (
             ("--name", args.name is not None),
-            ("--description", args.description is not None),
+            ("--description", isinstance(args.description, str)),
+            ("--no-description", args.description is False),
             ("--vcs", args.vcs is not None),
             ("--build-backend", args.build_backend is not None),
         ) if given
@@ -70,7 +77,7 @@ def _run_script(args: argparse.Namespace, ui: UI) -> int:
         ui.error("`--script` needs the path of the script", hint="for example `kiln init --script main.py`")
         return 2
     for flag, given in (("--no-readme", args.no_readme), ("--author-from", args.author_from is not None),
-                        ("--no-workspace", args.no_workspace)):
+                        ("--no-workspace", args.no_workspace), ("--no-package", args.no_package)):
         if given:
             ui.warning(f"`{flag}` has no effect on a script")
     result = init_script(Path(args.path), python=args.python, bare=args.bare)
@@ -90,12 +97,20 @@ def run(args: argparse.Namespace, ui: UI) -> int:
     from kiln.init.project import InitOptions, init_project
     from kiln.init.templates import Kind
 
+    if args.no_package:
+        for flag, given in (("--package", args.kind == "package"), ("--lib", args.kind == "lib"),
+                            ("--build-backend", args.build_backend is not None)):
+            if given:
+                ui.error(f"`--no-package` cannot be combined with `{flag}`",
+                         hint="a project without a build system is the flat `main.py` application")
+                return 2
     options = InitOptions(
         path=Path(args.path) if args.path is not None else None,
-        kind=Kind(args.kind) if args.kind in _KINDS else None,
+        kind=Kind.APP if args.no_package else Kind(args.kind) if args.kind in _KINDS else None,
         bare=args.bare,
         name=args.name,
-        description=args.description,
+        description=args.description if isinstance(args.description, str) else None,
+        no_description=args.description is False,
         readme=not args.no_readme,
         vcs=args.vcs,
         author_from=args.author_from,
