@@ -419,13 +419,17 @@ class _Progress:
             self.ui.info(f"   Building {redact(label)}")
 
 
-def _print_report(ui: UI, report: InstallReport) -> None:
+def _print_report(ui: UI, report: InstallReport, *, resolved: bool = True) -> None:
+    """uv's summary of an install: `Resolved` (unless not ``resolved``: `kiln sync` says
+    how many packages its lock has instead), `Prepared`, `Uninstalled`, `Installed` or
+    `Audited`, then a `+`/`-` line per change."""
     if report.audited is not None:
         ui.info(f"Audited {_packages(report.audited)} in {elapsed(0)}")
         return
     for warning in report.resolution.warnings if report.resolution is not None else ():
         ui.warning(warning)
-    ui.info(f"Resolved {_packages(report.resolved)} in {elapsed(report.resolve_seconds)}")
+    if resolved:
+        ui.info(f"Resolved {_packages(report.resolved)} in {elapsed(report.resolve_seconds)}")
     if report.prepared:
         ui.info(f"Prepared {_packages(report.prepared)} in {elapsed(report.prepare_seconds)}")
     if report.uninstalled:
@@ -436,10 +440,17 @@ def _print_report(ui: UI, report: InstallReport) -> None:
                 f"{elapsed(report.install_seconds)}")
     if not report.installed and not report.uninstalled:
         ui.info(f"Audited {_packages(report.resolved)} in {elapsed(0)}")
+    _print_changes(ui, report)
+
+
+def _print_changes(ui: UI, report: InstallReport) -> None:
+    """A ` - name==version` line per removal and a ` + name==version` line per install
+    (` + name` when the version is not known yet), by name."""
     changes = [(c.name.lower(), "-", c) for c in report.uninstalled]
     changes += [(c.name.lower(), "+", c) for c in report.installed]
     for _key, sign, change in sorted(changes, key=lambda item: (item[0], item[1] == "+")):
-        ui.info(f" {sign} {change.name}=={change.version}")
+        version = f"=={change.version}" if change.version else ""
+        ui.info(f" {sign} {change.name}{version}")
 
 
 # -- commands -------------------------------------------------------------------------------
