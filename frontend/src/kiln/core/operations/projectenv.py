@@ -1,8 +1,9 @@
 """The project environment: the virtual environment a project command installs into.
 
 A stand-in until the full implementation (``KILN_PROJECT_ENVIRONMENT``,
-``UV_PROJECT_ENVIRONMENT``, ``--active``, ``.python-version``) lands: ``.venv`` at the
-workspace root, made for ``python`` (else the running interpreter) when it is missing.
+``UV_PROJECT_ENVIRONMENT``, ``.python-version``, ``requires-python``) lands: ``.venv`` at
+the workspace root (with ``active``, ``VIRTUAL_ENV`` when set), made for ``python`` (else the
+running interpreter) when it is missing.
 """
 
 from __future__ import annotations
@@ -34,7 +35,12 @@ def project_environment(
 ) -> ProjectEnvironment:
     """The environment of the workspace at ``workspace_root``, made when missing (with
     ``dry_run``, the environment it would be, without making it)."""
+    import os
+
+    variables = os.environ if environ is None else environ
     path = workspace_root / ".venv"
+    if active and variables.get("VIRTUAL_ENV"):
+        path = Path(variables["VIRTUAL_ENV"]).absolute()
     if (path / "pyvenv.cfg").is_file():
         return ProjectEnvironment(Environment.from_venv(path), False, path)
     from kiln.core.interpreter import find_interpreter, inspect_interpreter
