@@ -375,3 +375,26 @@ def test_uv_pip_sync_of_the_lock_gives_what_kiln_sync_gives(
     assert ours == theirs
     assert "pysocks==1.7.1" in ours and "ruff==0.5.0" in ours
     assert not any(line.startswith("demo") for line in ours)
+
+
+def test_kiln_pip_installs_and_syncs_a_pylock_file(tmp_path: Path, index: IndexServer) -> None:
+    root = project(tmp_path / "demo", package=False)
+    sync(root, index, "--no-dev")  # writes pylock.toml
+    env = base_env(tmp_path / "cache")
+    venv = tmp_path / "venv"
+    ok(kiln("venv", venv, env=env))
+    ok(kiln("pip", "install", "--python", venv, "six", "--default-index", index.url, env=env))
+    lock = root / "pylock.toml"
+    added = ok(kiln("pip", "install", "--python", venv, "-r", lock, env=env))
+    assert " + requests==2.32.3\n" in added.stderr
+    frozen = ok(kiln("pip", "freeze", "--python", venv, env=env)).stdout.split()
+    # The lock's default group `dev` is installed, next to what was there.
+    assert sorted(frozen) == ["idna==3.7", "iniconfig==2.0.0", "pytest==8.0.0",
+                              "requests==2.32.3", "ruff==0.5.0", "six==1.16.0"]
+    named = tmp_path / "pylock.dev.toml"
+    named.write_text(lock.read_text())
+    synced = ok(kiln("pip", "sync", "--python", venv, named, env=env))
+    assert " - six==1.16.0\n" in synced.stderr
+    assert "six" not in ok(kiln("pip", "freeze", "--python", venv, env=env)).stdout
+    mixed = kiln("pip", "install", "--python", venv, "-r", lock, "six", env=env)
+    assert mixed.returncode == 1 and "cannot be combined with other requirements" in mixed.stderr

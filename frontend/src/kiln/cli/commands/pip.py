@@ -465,9 +465,42 @@ def _warm_up(args: argparse.Namespace) -> None:
         warm_up_tls()
 
 
+def _lockfile(files: Sequence[str], others: Sequence[object]) -> Path | None:
+    """The one PEP 751 lock (`pylock.toml`, `pylock.NAME.toml`) among ``files``, if any;
+    a lock cannot be combined with other requirements."""
+    from kiln.core.lockfile import is_lock_name
+    from kiln.errors import KilnError
+
+    locks = [Path(f) for f in files if is_lock_name(Path(f).name)]
+    if not locks:
+        return None
+    if len(files) > 1 or any(others):
+        raise KilnError(
+            f"`{locks[0]}` is a lock: it cannot be combined with other requirements",
+            hint="install the lock alone, then the other requirements",
+        )
+    return locks[0]
+
+
+def _install_lockfile(
+    args: argparse.Namespace, ui: UI, path: Path, *, exact: bool
+) -> int:
+    _warm_up(args)
+    from kiln.core.operations.installing import install_lockfile
+    _imports_done()
+
+    env = _environment_to_change(args, ui)
+    report = install_lockfile(env, path, _settings(args), _Progress(ui).events(), exact=exact)
+    _print_report(ui, report)
+    return 0
+
+
 def _install(args: argparse.Namespace, ui: UI) -> int:
     from kiln.core.operations.auditing import audit
 
+    lockfile = _lockfile(args.requirements, [args.packages, args.editable, args.constraints])
+    if lockfile is not None:
+        return _install_lockfile(args, ui, lockfile, exact=False)
     inputs = _inputs(
         args.packages, args.requirements, args.editable, args.constraints,
         no_sources=args.no_sources,
@@ -491,6 +524,9 @@ def _install(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _sync(args: argparse.Namespace, ui: UI) -> int:
+    lockfile = _lockfile(args.src_files, [args.constraints])
+    if lockfile is not None:
+        return _install_lockfile(args, ui, lockfile, exact=True)
     _warm_up(args)
     from kiln.core.operations.installing import sync
     _imports_done()

@@ -512,3 +512,28 @@ def _wheel_requires(wheel: Path) -> list[Requirement]:
 
     headers = parse_headers(read_wheel_metadata(wheel, wheel.name))
     return [Requirement(str(text)) for text in headers.get_all("Requires-Dist") or ()]
+
+
+def install_lockfile(
+    env: Environment,
+    path: Path,
+    settings: Settings | None = None,
+    events: Events | None = None,
+    *,
+    exact: bool,
+    extras: Collection[str] = (),
+    groups: Collection[str] | None = None,
+) -> InstallReport:
+    """Install what the PEP 751 lock at ``path`` selects for ``env`` (``kiln pip sync
+    pylock.toml`` with ``exact``, ``kiln pip install -r pylock.toml`` without), for
+    ``extras`` and ``groups`` (None: its ``default-groups``)."""
+    from kiln.core.lockfile.document import read_lock
+    from kiln.core.lockfile.selection import select
+
+    lock = read_lock(path.absolute())
+    packages = select(
+        lock, markers=env.interpreter.markers, tags=env.interpreter.tags,
+        extras=extras, groups=groups,
+    )
+    return install_locked(env, packages, settings, events, exact=exact,
+                          requested=[p.name for p in packages])
