@@ -15,8 +15,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields, replace
@@ -229,6 +227,8 @@ def _is_script(location: Path) -> bool:
 
 
 def _probe(location: Path) -> Interpreter:
+    import subprocess  # only to probe: a cached answer needs none
+
     try:
         completed = subprocess.run(
             [str(location), "-I", str(_PROBE_SCRIPT)],
@@ -265,6 +265,13 @@ def _oldest() -> str:
 _VERSION_REQUEST = re.compile(r"^(?:python|cpython|py)?@?(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
 
 
+def _which(name: str) -> str | None:
+    """``shutil.which`` (imported when an interpreter is looked for on ``PATH`` only)."""
+    import shutil
+
+    return shutil.which(name)
+
+
 def find_interpreter(request: str | None = None) -> Interpreter:
     """Find an interpreter for a ``--python`` request.
 
@@ -275,7 +282,7 @@ def find_interpreter(request: str | None = None) -> Interpreter:
     """
     if request is None:
         for name in ("python3", "python"):
-            found = shutil.which(name)
+            found = _which(name)
             if found:
                 return inspect_interpreter(found)
         return inspect_interpreter(sys.executable)
@@ -295,7 +302,7 @@ def find_interpreter(request: str | None = None) -> Interpreter:
             f"no interpreter found for Python {request} on `PATH`",
             hint="install it, or pass the path of an interpreter to `--python`",
         )
-    found = shutil.which(request)
+    found = _which(request)
     if found is None:
         raise KilnError(
             f"no interpreter named `{request}` found on `PATH`",

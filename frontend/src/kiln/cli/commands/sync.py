@@ -203,7 +203,6 @@ def _request(args: argparse.Namespace) -> SyncRequest:
 
 
 def _report(ui: UI, result: SyncResult, request: SyncRequest) -> None:
-    from kiln.cli.commands.pip import _print_changes, _print_report
     from kiln.cli.ui import elapsed, packages
 
     locked = result.lock
@@ -225,6 +224,8 @@ def _report(ui: UI, result: SyncResult, request: SyncRequest) -> None:
     if report is None:
         ui.info(f"Audited {packages(result.audited or 0)} in {elapsed(0)}")
         return
+    from kiln.cli.commands.pip import _print_changes, _print_report
+
     if not request.dry_run:
         _print_report(ui, report, resolved=False)
         return

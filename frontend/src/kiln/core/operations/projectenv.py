@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import NamedTuple
-
-from packaging.specifiers import SpecifierSet
+from typing import TYPE_CHECKING, NamedTuple
 
 from kiln.core.install.environment import Environment
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
 
 
 class ProjectEnvironment(NamedTuple):

@@ -32,7 +32,6 @@ from kiln.errors import KilnError
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
-    from packaging.specifiers import SpecifierSet
 
     from kiln.core.install.environment import Environment
     from kiln.core.lockfile.document import LockFile
@@ -145,9 +144,10 @@ def quick_sync(start: Path, request: SyncRequest, *, reinstall: bool = False) ->
         text = locked.text
     from kiln.core.operations.projectenv import project_environment
 
+    # No `requires-python` to check: the record's key names the lock (whose
+    # `requires-python` the last sync checked) and the interpreter it was made for.
     environment = project_environment(
-        root, _requires_python(text), python=request.python, active=request.active,
-        dry_run=True,
+        root, None, python=request.python, active=request.active, dry_run=True
     )
     if environment.created:
         return None
@@ -173,21 +173,6 @@ def _key(text: str, request: SyncRequest, project: str, env: Environment) -> str
         )
     }
     return sync_key(text, options, project, f"{env.python}\0{env.interpreter.version_string}")
-
-
-def _requires_python(text: str) -> SpecifierSet | None:
-    """The ``requires-python`` of a lock's text (a top-level key, before any table)."""
-    import re
-
-    match = re.search(r'^requires-python = "([^"\n]*)"$', text.partition("\n[")[0], re.M)
-    if match is None:
-        return None
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-    try:
-        return SpecifierSet(match[1])
-    except InvalidSpecifier:
-        return None
 
 
 def _install(
