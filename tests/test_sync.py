@@ -398,3 +398,19 @@ def test_kiln_pip_installs_and_syncs_a_pylock_file(tmp_path: Path, index: IndexS
     assert "six" not in ok(kiln("pip", "freeze", "--python", venv, env=env)).stdout
     mixed = kiln("pip", "install", "--python", venv, "-r", lock, "six", env=env)
     assert mixed.returncode == 1 and "cannot be combined with other requirements" in mixed.stderr
+
+
+def test_a_file_that_does_not_match_the_locks_sha256_is_not_installed(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    root = project(tmp_path / "demo")
+    sync(root, index, "--no-dev", "--no-install-package", "idna")
+    path = root / "pylock.toml"
+    text = path.read_text()
+    entry = text.index('name = "idna"')
+    start = text.index('sha256 = "', entry) + len('sha256 = "')
+    path.write_text(text[:start] + "0" * 64 + text[start + 64:])
+    result = sync(root, index, "--no-dev", "--frozen", check=False)
+    assert result.returncode == 1
+    assert "hash mismatch for `idna-3.7-py3-none-any.whl`" in result.stderr
+    assert "idna" not in installed(root)
