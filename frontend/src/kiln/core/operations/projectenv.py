@@ -1,7 +1,7 @@
 """The project environment: the virtual environment a project command installs into.
 
-A stand-in until the full implementation (``KILN_PROJECT_ENVIRONMENT``,
-``UV_PROJECT_ENVIRONMENT``, ``.python-version``, ``requires-python``) lands: ``.venv`` at
+A stand-in until the full implementation (the variables that name the environment,
+``.python-version``, ``requires-python``) lands: ``.venv`` at
 the workspace root (with ``active``, ``VIRTUAL_ENV`` when set), made for ``python`` (else the
 running interpreter) when it is missing.
 """
