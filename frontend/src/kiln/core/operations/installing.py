@@ -229,11 +229,7 @@ def _prepare(
             downloads.append(package)
         else:  # the builder checks the sdist against `allowed` before building it
             wheels[name] = session.builder.wheel_for_sdist(package.file).wheel
-    if downloads and events.downloading is not None:
-        events.downloading(len(downloads))
-    paths = session.source.download_many(
-        [p.file for p in downloads], progress=events.downloaded
-    )
+    paths = _download(session, [p.file for p in downloads], events)
     for package, path in zip(downloads, paths):
         if package.name in allowed:
             verify_file(path, str(package.name), allowed[package.name])
@@ -476,17 +472,19 @@ class _LockedInstall:
             else:
                 downloads.append((package, file))
         if downloads:
-            session = self._session_for()
-            if self.events.downloading is not None:
-                self.events.downloading(len(downloads))
-            paths = session.source.download_many(
-                [file for _, file in downloads], progress=self.events.downloaded
-            )
+            paths = _download(self._session_for(), [file for _, file in downloads], self.events)
             for (package, _), path in zip(downloads, paths):
                 found[package.name] = Built(path)
         self.prepared.update(found)
         self.prepare_seconds += time.monotonic() - started
         return found
+
+
+def _download(session: Session, files: Sequence[DistFile], events: Events) -> list[Path]:
+    """Download ``files`` (each checked against its hashes) at once, telling ``events``."""
+    if files and events.downloading is not None:
+        events.downloading(len(files))
+    return session.source.download_many(files, progress=events.downloaded)
 
 
 #: The version of a directory entry not installed yet (what its build gives is not known).
