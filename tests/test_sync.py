@@ -188,7 +188,7 @@ def test_exact_removes_what_the_lock_does_not_select_and_inexact_keeps_it(
     (["--only-group", "lint"], {"ruff": "0.5.0"}),
     (["--only-dev"], DEV),
     (["--no-install-project"], {k: v for k, v in (BASE | DEV).items() if k != "demo"}),
-    (["--no-install-package", "idna", "--no-dev"], {"demo": "0.1.0", "requests": "2.32.3"}),
+    (["--no-install-package", "IDNA", "--no-dev"], {"demo": "0.1.0", "requests": "2.32.3"}),
 ])
 def test_extras_and_groups_choose_what_is_installed(
     tmp_path: Path, index: IndexServer, args: list[str], expected: dict[str, str]

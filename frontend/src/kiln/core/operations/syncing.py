@@ -245,8 +245,10 @@ def _kept(
     project: Project, targets: Sequence[Member], request: SyncRequest
 ) -> set[str]:
     """What ``--no-install-project``, ``--no-install-workspace`` and
-    ``--no-install-package`` leave alone."""
-    kept = set(request.no_install_packages)
+    ``--no-install-package`` leave alone (normalised names)."""
+    from packaging.utils import canonicalize_name
+
+    kept: set[str] = {canonicalize_name(name) for name in request.no_install_packages}
     if request.no_install_workspace:
         kept |= {member.normalized_name for member in project.workspace.members}
     if request.no_install_project:
