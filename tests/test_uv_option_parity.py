@@ -46,6 +46,7 @@ COMMANDS = (
     "cache dir",
     "cache prune",
     "lock",
+    "sync",
 )
 
 #: The header of the exceptions table; the test reads the table under it.

@@ -21,7 +21,7 @@ from kiln.errors import KilnError
 
 # Order here is the order shown in `kiln --help`.
 COMMANDS: tuple[str, ...] = (
-    "init", "lock", "build", "publish", "venv", "pip", "cache", "completion",
+    "init", "lock", "sync", "build", "publish", "venv", "pip", "cache", "completion",
 )
 
 

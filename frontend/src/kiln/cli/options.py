@@ -1,5 +1,5 @@
 """Option groups shared by the commands that find and resolve packages (`kiln pip`,
-`kiln lock`, `kiln venv`). Kept light: parsing a command line imports no core module."""
+`kiln lock`, `kiln sync`, `kiln venv`). Kept light: parsing a command line imports no core module."""
 
 from __future__ import annotations
 
@@ -29,6 +29,23 @@ def resolution_options(group: argparse._ArgumentGroup | argparse.ArgumentParser)
         help="leave out files uploaded after DATE (`2024-05-01`, the start of that day in "
         "UTC, or `2024-05-01T12:00:00Z`)",
     )
+
+
+def lock_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the commands that lock (`kiln lock`, `kiln sync`): upgrading, the
+    resolution and the indexes."""
+    upgrade = parser.add_argument_group("upgrading")
+    upgrade.add_argument(
+        "-U", "--upgrade", action="store_true",
+        help="ignore the locked versions: pick the newest allowed of every package",
+    )
+    upgrade.add_argument(
+        "-P", "--upgrade-package", action="append", default=[], metavar="PACKAGE[==VERSION]",
+        help="ignore the locked version of this package (with `==VERSION`: lock that "
+        "version); repeatable",
+    )
+    resolution_options(upgrade)
+    index_options(parser)
 
 
 def exclude_newer(text: str) -> datetime:

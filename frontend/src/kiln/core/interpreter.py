@@ -15,8 +15,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
@@ -229,6 +227,8 @@ def _is_script(location: Path) -> bool:
 
 
 def _probe(location: Path) -> Interpreter:
+    import subprocess  # only to probe: a cached answer needs none
+
     try:
         completed = subprocess.run(
             [str(location), "-I", str(_PROBE_SCRIPT)],
@@ -274,6 +274,13 @@ def version_request(request: str) -> tuple[int, ...] | None:
     return tuple(int(part) for part in match.groups() if part is not None)
 
 
+def _which(name: str, search_path: str | None) -> str | None:
+    """``shutil.which`` (imported when an interpreter is looked for on ``PATH`` only)."""
+    import shutil
+
+    return shutil.which(name, path=search_path)
+
+
 def find_interpreter(request: str | None = None, *, search_path: str | None = None) -> Interpreter:
     """Find an interpreter for a ``--python`` request.
 
@@ -284,7 +291,7 @@ def find_interpreter(request: str | None = None, *, search_path: str | None = No
     """
     if request is None:
         for name in ("python3", "python"):
-            found = shutil.which(name, path=search_path)
+            found = _which(name, search_path)
             if found:
                 return inspect_interpreter(found)
         return inspect_interpreter(sys.executable)
@@ -303,7 +310,7 @@ def find_interpreter(request: str | None = None, *, search_path: str | None = No
             f"no interpreter found for Python {request} on `PATH`",
             hint="install it, or pass the path of an interpreter to `--python`",
         )
-    found = shutil.which(request, path=search_path)
+    found = _which(request, search_path)
     if found is None:
         raise KilnError(
             f"no interpreter named `{request}` found on `PATH`",

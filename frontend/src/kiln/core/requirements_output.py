@@ -17,7 +17,6 @@ and, when ``--no-emit-package`` left packages out, a closing comment listing the
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Literal
 from packaging.utils import NormalizedName, canonicalize_name
 
 from kiln.core.index.locations import IndexLocations
+from kiln.core.lockfile import is_lock_name
 from kiln.core.requirements_file import RequirementsInput
 from kiln.core.resolver.environment import TargetEnvironment
 from kiln.core.resolver.resolution import (
@@ -40,8 +40,6 @@ OutputFormat = Literal["requirements.txt", "pylock.toml"]
 
 #: ``line`` annotations: the requirement is padded to this width, then two spaces.
 _LINE_COLUMN = 24
-#: ``pylock.toml`` and ``pylock.<name>.toml``: the names PEP 751 gives lock files.
-_PYLOCK_NAME = re.compile(r"^pylock\.(?:[^.]+\.)?toml$")
 #: How a user requirement without an input file is named in annotations.
 _USER = "your requirements"
 
@@ -100,7 +98,7 @@ def output_format(given: str | None, output_file: str | None) -> OutputFormat | 
     if output_file is None:
         return "requirements.txt"
     name = Path(output_file).name
-    if _PYLOCK_NAME.match(name):
+    if is_lock_name(name):
         return "pylock.toml"
     if name.endswith(".toml"):
         return None

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from kiln.cli.ui import UI
 
 if TYPE_CHECKING:
-    from kiln.core.operations.locking import LockRequest, LockResult
+    from kiln.core.operations.locking import LockRequest, LockResult, Mode
+    from kiln.core.operations.options import Settings
 
 NAME = "lock"
 HELP = "resolve the project's dependencies into `pylock.toml`"
@@ -27,7 +28,7 @@ RESOLUTION_OPTIONS = (
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from kiln.cli.options import index_options, resolution_options
+    from kiln.cli.options import lock_options
 
     check = parser.add_argument_group("checking the lock")
     how = check.add_mutually_exclusive_group()
@@ -43,18 +44,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--dry-run", action="store_true",
         help="say how `pylock.toml` would change, without writing it",
     )
-    upgrade = parser.add_argument_group("upgrading")
-    upgrade.add_argument(
-        "-U", "--upgrade", action="store_true",
-        help="ignore the locked versions: pick the newest allowed of every package",
-    )
-    upgrade.add_argument(
-        "-P", "--upgrade-package", action="append", default=[], metavar="PACKAGE[==VERSION]",
-        help="ignore the locked version of this package (with `==VERSION`: lock that "
-        "version); repeatable",
-    )
-    resolution_options(upgrade)
-    index_options(parser)
+    lock_options(parser)
 
 
 def run(args: argparse.Namespace, ui: UI) -> int:
@@ -63,30 +53,31 @@ def run(args: argparse.Namespace, ui: UI) -> int:
 
     if args.frozen:
         return _frozen(ui)
-    request = _request(args)
+    mode: Mode = "check" if args.check else "dry-run" if args.dry_run else "write"
+    request = lock_request(args, mode)
     result = quick_check(Path.cwd(), request)
     if result is None:
-        from dataclasses import replace
-
-        from kiln.cli.commands.pip import (
-            _imports_done,
-            _Progress,
-            _relax_garbage_collector,
-            _settings,
-            _warm_up,
-        )
+        from kiln.cli.commands.pip import _imports_done, _Progress, _relax_garbage_collector
 
         _relax_garbage_collector()
-        _warm_up(args)
+        settings = lock_settings(args)
         from kiln.core.operations.locking import lock
 
         _imports_done()
-        settings = replace(
-            _settings(args), resolution=args.resolution, exclude_newer=args.exclude_newer
-        )
         result = lock(Path.cwd(), request, settings, _Progress(ui).events())
     _report(ui, result, request, LOCKFILE)
     return 0
+
+
+def lock_settings(args: argparse.Namespace) -> Settings:
+    """The index and resolution settings of the lock options (see
+    :func:`kiln.cli.options.lock_options`); starts loading TLS certificates."""
+    from dataclasses import replace
+
+    from kiln.cli.commands.pip import _settings, _warm_up
+
+    _warm_up(args)
+    return replace(_settings(args), resolution=args.resolution, exclude_newer=args.exclude_newer)
 
 
 def _frozen(ui: UI) -> int:
@@ -102,10 +93,10 @@ def _frozen(ui: UI) -> int:
     return 0
 
 
-def _request(args: argparse.Namespace) -> LockRequest:
-    from kiln.core.operations.locking import LockRequest, Mode
+def lock_request(args: argparse.Namespace, mode: Mode) -> LockRequest:
+    """The request of the lock options (:func:`kiln.cli.options.lock_options`)."""
+    from kiln.core.operations.locking import LockRequest
 
-    mode: Mode = "check" if args.check else "dry-run" if args.dry_run else "write"
     options = []
     for name in RESOLUTION_OPTIONS:
         value = getattr(args, name)

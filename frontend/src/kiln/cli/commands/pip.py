@@ -398,7 +398,10 @@ class _Progress:
     def events(self) -> Events:
         from kiln.core.operations.options import Events
 
-        return Events(downloaded=self.downloaded, building=self.building)
+        return Events(
+            downloaded=self.downloaded, building=self.building,
+            note=self.ui.info, warning=self.ui.warning,
+        )
 
     def downloaded(self, file: DistFile, done: int, total: int) -> None:
         if self.tty:
@@ -419,13 +422,17 @@ class _Progress:
             self.ui.info(f"   Building {redact(label)}")
 
 
-def _print_report(ui: UI, report: InstallReport) -> None:
+def _print_report(ui: UI, report: InstallReport, *, resolved: bool = True) -> None:
+    """uv's summary of an install: `Resolved` (unless not ``resolved``: `kiln sync` says
+    how many packages its lock has instead), `Prepared`, `Uninstalled`, `Installed` or
+    `Audited`, then a `+`/`-` line per change."""
     if report.audited is not None:
         ui.info(f"Audited {_packages(report.audited)} in {elapsed(0)}")
         return
     for warning in report.resolution.warnings if report.resolution is not None else ():
         ui.warning(warning)
-    ui.info(f"Resolved {_packages(report.resolved)} in {elapsed(report.resolve_seconds)}")
+    if resolved:
+        ui.info(f"Resolved {_packages(report.resolved)} in {elapsed(report.resolve_seconds)}")
     if report.prepared:
         ui.info(f"Prepared {_packages(report.prepared)} in {elapsed(report.prepare_seconds)}")
     if report.uninstalled:
@@ -436,10 +443,17 @@ def _print_report(ui: UI, report: InstallReport) -> None:
                 f"{elapsed(report.install_seconds)}")
     if not report.installed and not report.uninstalled:
         ui.info(f"Audited {_packages(report.resolved)} in {elapsed(0)}")
+    _print_changes(ui, report)
+
+
+def _print_changes(ui: UI, report: InstallReport) -> None:
+    """A ` - name==version` line per removal and a ` + name==version` line per install
+    (` + name` when the version is not known yet), by name."""
     changes = [(c.name.lower(), "-", c) for c in report.uninstalled]
     changes += [(c.name.lower(), "+", c) for c in report.installed]
     for _key, sign, change in sorted(changes, key=lambda item: (item[0], item[1] == "+")):
-        ui.info(f" {sign} {change.name}=={change.version}")
+        version = f"=={change.version}" if change.version else ""
+        ui.info(f" {sign} {change.name}{version}")
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -454,9 +468,42 @@ def _warm_up(args: argparse.Namespace) -> None:
         warm_up_tls()
 
 
+def _lockfile(files: Sequence[str], others: Sequence[object]) -> Path | None:
+    """The one PEP 751 lock (`pylock.toml`, `pylock.NAME.toml`) among ``files``, if any;
+    a lock cannot be combined with other requirements."""
+    from kiln.core.lockfile import is_lock_name
+    from kiln.errors import KilnError
+
+    locks = [Path(f) for f in files if is_lock_name(Path(f).name)]
+    if not locks:
+        return None
+    if len(files) > 1 or any(others):
+        raise KilnError(
+            f"`{locks[0]}` is a lock: it cannot be combined with other requirements",
+            hint="install the lock alone, then the other requirements",
+        )
+    return locks[0]
+
+
+def _install_lockfile(
+    args: argparse.Namespace, ui: UI, path: Path, *, exact: bool
+) -> int:
+    _warm_up(args)
+    from kiln.core.operations.installing import install_lockfile
+    _imports_done()
+
+    env = _environment_to_change(args, ui)
+    report = install_lockfile(env, path, _settings(args), _Progress(ui).events(), exact=exact)
+    _print_report(ui, report)
+    return 0
+
+
 def _install(args: argparse.Namespace, ui: UI) -> int:
     from kiln.core.operations.auditing import audit
 
+    lockfile = _lockfile(args.requirements, [args.packages, args.editable, args.constraints])
+    if lockfile is not None:
+        return _install_lockfile(args, ui, lockfile, exact=False)
     inputs = _inputs(
         args.packages, args.requirements, args.editable, args.constraints,
         no_sources=args.no_sources,
@@ -480,6 +527,9 @@ def _install(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _sync(args: argparse.Namespace, ui: UI) -> int:
+    lockfile = _lockfile(args.src_files, [args.constraints])
+    if lockfile is not None:
+        return _install_lockfile(args, ui, lockfile, exact=True)
     _warm_up(args)
     from kiln.core.operations.installing import sync
     _imports_done()

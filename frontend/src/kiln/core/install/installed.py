@@ -91,7 +91,9 @@ def read_distribution(dist_info: Path) -> InstalledDistribution | None:
 
 def is_complete(dist: InstalledDistribution) -> bool:
     """Whether every file the distribution's ``RECORD`` lists is present (bytecode caches
-    aside: Python writes them again). True without a readable ``RECORD``: nothing to
+    aside: Python writes them again). False without a ``RECORD``: every installer writes
+    one, kiln as the very last file of an install, so a ``.dist-info`` without it is an
+    install that did not finish. True with a ``RECORD`` that cannot be read: nothing to
     compare with.
 
     An installed distribution that lost files (deleted by hand, or by installers racing
@@ -114,7 +116,7 @@ def is_complete(dist: InstalledDistribution) -> bool:
         return True
     folders = _recorded_folders(dist)
     if folders is None:
-        return True
+        return record.exists()
     seen: list[tuple[str, int]] = []
     for folder, names in folders.items():
         try:

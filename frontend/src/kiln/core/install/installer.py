@@ -222,7 +222,7 @@ def _stage(
 ) -> _Staged:
     if isinstance(existing, Path):
         existing = read_distribution(existing)
-    removal = plan_removal(env, existing) if existing is not None else None
+    removal = plan_removal(env, existing, replacing=True) if existing is not None else None
     root_dir = env.scheme.purelib if wheel.root_is_purelib else env.scheme.platlib
 
     def guard(final: str, staged: str) -> None:

@@ -68,12 +68,7 @@ def plan_changes(
         dist = current.get(item.key)
         if dist is None:
             plan.install.append(item)
-        elif (
-            reinstall is True
-            or item.key in forced
-            or not _satisfies(dist, item)
-            or not is_complete(dist)
-        ):
+        elif reinstall is True or item.key in forced or not is_installed(dist, item):
             plan.install.append(item)
             plan.replaced.append(dist)
         else:
@@ -83,6 +78,12 @@ def plan_changes(
             continue
         (plan.uninstall if remove_extraneous else plan.keep).append(dist)
     return plan
+
+
+def is_installed(dist: InstalledDistribution, item: Desired) -> bool:
+    """Whether ``dist`` is ``item``: the same version from the same source, with all the
+    files its ``RECORD`` lists."""
+    return _satisfies(dist, item) and is_complete(dist)
 
 
 def _satisfies(dist: InstalledDistribution, item: Desired) -> bool:
@@ -96,9 +97,16 @@ def _satisfies(dist: InstalledDistribution, item: Desired) -> bool:
 
 
 def _source_of(direct_url: Mapping[str, object] | None) -> tuple[object, ...] | None:
+    """What identifies a PEP 610 source: its URL, whether it is an editable directory and
+    the commit of a repository. Keys that name the same code in other words (a
+    repository's ``requested_revision``, the order of the keys) do not count."""
     if direct_url is None:
         return None
-    return (direct_url.get("url"), repr(direct_url.get("dir_info")), repr(direct_url.get("vcs_info")))
+    dir_info = direct_url.get("dir_info")
+    editable = dir_info.get("editable") is True if isinstance(dir_info, dict) else None
+    vcs_info = direct_url.get("vcs_info")
+    commit = (vcs_info.get("vcs"), vcs_info.get("commit_id")) if isinstance(vcs_info, dict) else None
+    return (direct_url.get("url"), editable, commit)
 
 
 def apply_plan(

@@ -27,10 +27,26 @@ class Removal:
     skipped: list[str] = field(default_factory=list)
 
 
-def plan_removal(env: Environment, dist: InstalledDistribution) -> Removal:
+def plan_removal(
+    env: Environment, dist: InstalledDistribution, *, replacing: bool = False
+) -> Removal:
+    """The files to remove to uninstall ``dist``: those its ``RECORD`` lists.
+
+    ``replacing``: another install of the same name takes its place. Then a missing
+    ``RECORD`` (an install cut off before its last file) removes the ``.dist-info``
+    directory only: the files the new install brings overwrite the old ones with the same
+    content (see :mod:`kiln.core.install.ownership`), and any other file is refused."""
     record_file = dist.dist_info / "RECORD"
     try:
         entries = parse_record(record_file.read_text("utf-8"))
+    except FileNotFoundError:
+        if not replacing:
+            raise KilnError(
+                f"cannot uninstall `{dist.display_name}`: `{record_file}` is missing",
+                hint="it was not installed by a standards-based installer; remove its files "
+                "by hand",
+            ) from None
+        entries = []
     except OSError:
         raise KilnError(
             f"cannot uninstall `{dist.display_name}`: `{record_file}` is missing",

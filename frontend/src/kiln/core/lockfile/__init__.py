@@ -19,3 +19,11 @@ This package imports nothing: import each name from the module that defines it.
 
 #: The lockfile of a workspace, beside its root ``pyproject.toml``.
 LOCKFILE = "pylock.toml"
+
+
+def is_lock_name(name: str) -> bool:
+    """Whether ``name`` is a file name PEP 751 gives locks: ``pylock.toml`` or
+    ``pylock.<name>.toml``."""
+    import re
+
+    return re.fullmatch(r"pylock\.(?:[^.]+\.)?toml", name) is not None

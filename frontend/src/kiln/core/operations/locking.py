@@ -64,6 +64,8 @@ class LockResult(NamedTuple):
     #: Whether a resolution was made.
     resolved: bool = False
     warnings: tuple[str, ...] = ()
+    #: The lock's text: as it is, as written, or (``dry-run``, ``check``) as it would be.
+    text: str | None = None
 
 
 def quick_check(start: Path, request: LockRequest) -> LockResult | None:
@@ -87,7 +89,7 @@ def quick_check(start: Path, request: LockRequest) -> LockResult | None:
     if not stamps.current(root, text, _settings_digest(request, root)):
         return None
     count = text.count("\n[[packages]]\n")
-    return LockResult(path, packages=count, seconds=time.monotonic() - started)
+    return LockResult(path, packages=count, seconds=time.monotonic() - started, text=text)
 
 
 def lock(
@@ -136,7 +138,7 @@ def lock(
         written = _write(path, old.text, text, request)
         return LockResult(
             path, packages=len(old.pylock.packages), written=written,
-            seconds=time.monotonic() - started, warnings=tuple(warnings),
+            seconds=time.monotonic() - started, warnings=tuple(warnings), text=text,
         )
     preferred = _preferences(old, workspace.root, request)
     body_table, count, resolved_warnings = _resolve(
@@ -161,7 +163,7 @@ def lock(
     return LockResult(
         path, changes=tuple(lines), written=written, packages=count,
         seconds=time.monotonic() - started, resolved=True,
-        warnings=(*warnings, *resolved_warnings),
+        warnings=(*warnings, *resolved_warnings), text=text,
     )
 
 

@@ -68,3 +68,7 @@ class Events:
     downloading: Callable[[int], None] | None = None
     #: A build started, with a label like ``demo @ file:///src/demo``.
     building: Callable[[str], None] | None = None
+    #: A line for the user about a step taken, such as the environment being made.
+    note: Callable[[str], None] | None = None
+    #: A warning for the user.
+    warning: Callable[[str], None] | None = None

@@ -1,0 +1,230 @@
+"""`kiln sync`: make the project environment match the workspace's `pylock.toml`.
+
+The lock is brought up to date first (as `kiln lock` does, unless `--frozen`), then the
+environment gets exactly what the lock selects for it. A sync with nothing to do is
+recognised before the resolver or the installer is imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kiln.cli.ui import UI
+
+if TYPE_CHECKING:
+    from kiln.core.operations.syncing import SyncRequest, SyncResult
+
+NAME = "sync"
+HELP = "make the project environment match the lock, locking first if needed"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from kiln.cli.options import lock_options
+
+    selection = parser.add_argument_group("what to install")
+    selection.add_argument(
+        "--extra", action="append", default=[], metavar="EXTRA",
+        help="install the optional dependencies of EXTRA (repeatable)",
+    )
+    selection.add_argument(
+        "--all-extras", action="store_true", help="install every extra's dependencies",
+    )
+    selection.add_argument(
+        "--no-extra", action="append", default=[], metavar="EXTRA",
+        help="with `--all-extras`, leave out EXTRA (repeatable)",
+    )
+    dev = selection.add_mutually_exclusive_group()
+    dev.add_argument(
+        "--dev", action="store_const", const=True, dest="dev", default=None,
+        help="install the `dev` group (the default when it exists)",
+    )
+    dev.add_argument(
+        "--no-dev", action="store_const", const=False, dest="dev",
+        help="leave out the `dev` group",
+    )
+    dev.add_argument(
+        "--only-dev", action="store_true",
+        help="install the `dev` group only: not the project nor its dependencies",
+    )
+    selection.add_argument(
+        "--group", action="append", default=[], metavar="GROUP",
+        help="install the dependency group GROUP too (repeatable)",
+    )
+    selection.add_argument(
+        "--no-group", action="append", default=[], metavar="GROUP",
+        help="leave out the dependency group GROUP, even if it is a default (repeatable)",
+    )
+    selection.add_argument(
+        "--only-group", action="append", default=[], metavar="GROUP",
+        help="install only the dependency group GROUP: not the project nor its "
+        "dependencies (repeatable)",
+    )
+    selection.add_argument(
+        "--all-groups", action="store_true", help="install every dependency group",
+    )
+    selection.add_argument(
+        "--no-default-groups", action="store_true",
+        help="leave out the default groups (`default-groups` of the lock)",
+    )
+    packages = selection.add_mutually_exclusive_group()
+    packages.add_argument(
+        "--package", metavar="PACKAGE",
+        help="sync for the workspace member PACKAGE: it and what it needs",
+    )
+    packages.add_argument(
+        "--all-packages", action="store_true",
+        help="sync for every workspace member (the default at a virtual workspace root)",
+    )
+    install = parser.add_argument_group("installation options")
+    install.add_argument(
+        "--no-install-project", action="store_true",
+        help="do not install the current project (its dependencies are installed)",
+    )
+    install.add_argument(
+        "--no-install-workspace", action="store_true",
+        help="do not install any workspace member, the root project included",
+    )
+    install.add_argument(
+        "--no-install-package", action="append", default=[], metavar="PACKAGE",
+        help="do not install PACKAGE (repeatable)",
+    )
+    install.add_argument(
+        "--no-editable", action="store_true",
+        help="install the project, the workspace members and editable path dependencies "
+        "as regular wheels",
+    )
+    exact = install.add_mutually_exclusive_group()
+    exact.add_argument(
+        "--inexact", action="store_false", dest="exact", default=True,
+        help="keep packages the lock does not select",
+    )
+    exact.add_argument(
+        "--exact", action="store_true", dest="exact",
+        help="remove packages the lock does not select (the default)",
+    )
+    install.add_argument(
+        "--reinstall", action="store_true",
+        help="reinstall every package, even when it is installed already",
+    )
+    install.add_argument(
+        "--reinstall-package", action="append", default=[], metavar="PACKAGE",
+        help="reinstall PACKAGE (repeatable)",
+    )
+    install.add_argument(
+        "--compile-bytecode", action="store_true",
+        help="compile installed Python files to bytecode",
+    )
+    install.add_argument(
+        "--link-mode", choices=("hardlink", "copy"), default=None,
+        help="how files are placed from the cache (default: `KILN_LINK_MODE`, else "
+        "`hardlink`)",
+    )
+    check = parser.add_argument_group("checking the lock")
+    how = check.add_mutually_exclusive_group()
+    how.add_argument(
+        "--locked", action="store_true",
+        help="fail (exit 1) if `pylock.toml` is missing or would change, saying how",
+    )
+    how.add_argument(
+        "--frozen", action="store_true",
+        help="use `pylock.toml` as it is, without checking it against `pyproject.toml`",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true",
+        help="say what would change, without writing the lock or changing the environment",
+    )
+    target = parser.add_argument_group("environment")
+    target.add_argument(
+        "-p", "--python", metavar="PYTHON",
+        help="the interpreter to make the project environment with (a path or a version)",
+    )
+    target.add_argument(
+        "--active", action="store_true",
+        help="sync the active virtual environment (`VIRTUAL_ENV`) instead of the project's",
+    )
+    lock_options(parser)
+
+
+def run(args: argparse.Namespace, ui: UI) -> int:
+    from kiln.core.operations.syncing import quick_sync
+
+    request = _request(args)
+    reinstall = args.reinstall or bool(args.reinstall_package)
+    result = quick_sync(Path.cwd(), request, reinstall=reinstall, warn=ui.warning)
+    if result is None:
+        from kiln.cli.commands.lock import lock_settings
+        from kiln.cli.commands.pip import _imports_done, _Progress, _relax_garbage_collector
+
+        _relax_garbage_collector()
+        settings = lock_settings(args)
+        from kiln.core.operations.syncing import sync
+
+        _imports_done()
+        result = sync(Path.cwd(), request, settings, _Progress(ui).events())
+    _report(ui, result, request)
+    return 0
+
+
+def _request(args: argparse.Namespace) -> SyncRequest:
+    from kiln.cli.commands.lock import lock_request
+    from kiln.core.lockfile.selection import GroupChoice
+    from kiln.core.operations.locking import Mode
+    from kiln.core.operations.syncing import SyncRequest
+
+    mode: Mode = "check" if args.locked else "dry-run" if args.dry_run else "write"
+    return SyncRequest(
+        lock=lock_request(args, mode),
+        frozen=args.frozen,
+        extras=tuple(args.extra),
+        all_extras=args.all_extras,
+        no_extras=tuple(args.no_extra),
+        groups=GroupChoice(
+            groups=tuple(args.group),
+            no_groups=tuple(args.no_group),
+            only_groups=tuple(args.only_group),
+            all_groups=args.all_groups,
+            no_default_groups=args.no_default_groups,
+            dev=args.dev,
+            only_dev=args.only_dev,
+        ),
+        package=args.package,
+        all_packages=args.all_packages,
+        no_install_project=args.no_install_project,
+        no_install_workspace=args.no_install_workspace,
+        no_install_packages=tuple(args.no_install_package),
+        editable=not args.no_editable,
+        exact=args.exact,
+        dry_run=args.dry_run,
+        python=args.python,
+        active=args.active,
+    )
+
+
+def _report(ui: UI, result: SyncResult, request: SyncRequest) -> None:
+    from kiln.cli.ui import elapsed, packages
+
+    locked = result.lock
+    if locked is not None:
+        for warning in locked.warnings:
+            ui.warning(warning)
+        ui.info(f"Resolved {packages(locked.packages)} in {elapsed(locked.seconds)}")
+        if locked.changes and request.dry_run:
+            ui.info(f"Would update `{locked.path.name}`")
+    report = result.report
+    if report is None:
+        ui.info(f"Audited {packages(result.audited or 0)} in {elapsed(0)}")
+        return
+    from kiln.cli.commands.pip import _print_changes, _print_report
+
+    if not request.dry_run:
+        _print_report(ui, report, resolved=False)
+        return
+    if report.uninstalled:
+        ui.info(f"Would uninstall {packages(len(report.uninstalled))}")
+    if report.installed:
+        ui.info(f"Would install {packages(len(report.installed))}")
+    if not report.installed and not report.uninstalled:
+        ui.info(f"Would make no changes ({packages(report.resolved)} installed already)")
+    _print_changes(ui, report)

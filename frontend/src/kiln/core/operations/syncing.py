@@ -1,0 +1,338 @@
+"""``sync``: make the project environment hold exactly what the workspace's lock selects.
+
+1. The lock: used as it is with ``frozen`` (it must exist); otherwise checked with the
+   stamps (:func:`kiln.core.operations.locking.quick_check`) and, when they do not
+   decide, locked (:func:`~kiln.core.operations.locking.lock`; with ``--locked`` a lock
+   that would change is an error).
+2. The environment (:func:`~kiln.core.operations.projectenv.project_environment`), made
+   when missing.
+3. What it installs: the lock's entries selected for its interpreter, the chosen extras
+   and groups (:mod:`kiln.core.lockfile.selection`); narrowed to what one member (or the
+   groups alone) reaches when the whole workspace is not wanted.
+4. Installing that (:func:`~kiln.core.operations.installing.install_locked`): nothing is
+   resolved, and what is installed already is neither downloaded nor installed again.
+
+A sync with nothing to do is recognised by :func:`quick_sync` before the project model,
+the resolver or the installer is imported: the lock's stamps hold, and the record the last
+sync left in the environment (:mod:`kiln.core.operations.syncrecord`) says that the same
+lock, options and interpreter gave what is installed now.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from kiln.core.lockfile.selection import GroupChoice
+from kiln.core.operations.locking import LockRequest, LockResult
+from kiln.errors import KilnError
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
+
+    from kiln.core.install.environment import Environment
+    from kiln.core.lockfile.document import LockFile
+    from kiln.core.lockfile.selection import LockedPackage
+    from kiln.core.operations.auditing import InstallReport
+    from kiln.core.operations.installing import Narrowing
+    from kiln.core.operations.options import Events, Settings
+    from kiln.core.operations.projectenv import ProjectEnvironment
+    from kiln.project.workspace import Member, Project
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """What ``kiln sync`` was asked to do (plain values)."""
+
+    #: How to bring the lock up to date (its ``mode``: ``write``, ``check`` for
+    #: ``--locked``, ``dry-run``).
+    lock: LockRequest = field(default_factory=LockRequest)
+    #: ``--frozen``: use the lock as it is.
+    frozen: bool = False
+    extras: tuple[str, ...] = ()
+    all_extras: bool = False
+    no_extras: tuple[str, ...] = ()
+    groups: GroupChoice = field(default_factory=GroupChoice)
+    #: ``--package``: sync for this member only.
+    package: str | None = None
+    all_packages: bool = False
+    no_install_project: bool = False
+    no_install_workspace: bool = False
+    no_install_packages: tuple[str, ...] = ()
+    editable: bool = True
+    #: Remove what the lock does not select (``--exact``, the default).
+    exact: bool = True
+    dry_run: bool = False
+    python: str | None = None
+    active: bool = False
+
+
+class SyncResult(NamedTuple):
+    #: None with ``--frozen``.
+    lock: LockResult | None
+    environment: ProjectEnvironment
+    #: What the install did; None when nothing was to be done (:func:`quick_sync`).
+    report: InstallReport | None
+    seconds: float
+    #: How many distributions were found as they should be, when nothing was to be done.
+    audited: int | None = None
+
+
+def sync(
+    start: Path, request: SyncRequest, settings: Settings, events: Events | None = None
+) -> SyncResult:
+    """Sync the project environment of the workspace at or above ``start``."""
+    from kiln.core.lockfile.document import parse_lock, read_lock
+    from kiln.core.operations.locking import lock, quick_check
+    from kiln.project.workspace import discover
+
+    started = time.monotonic()
+    project = discover(start)
+    workspace = project.workspace
+    locked: LockResult | None = None
+    if request.frozen:
+        if not workspace.lockfile.is_file():
+            raise KilnError(
+                f"`--frozen` was given, but `{workspace.lockfile}` does not exist",
+                hint="run `kiln lock` to create it, or sync without `--frozen`",
+            )
+        lockfile = read_lock(workspace.lockfile)
+    else:
+        locked = quick_check(start, request.lock) or lock(start, request.lock, settings, events)
+        if locked.text is not None:
+            lockfile = parse_lock(locked.path, locked.text)
+        else:
+            lockfile = read_lock(locked.path)
+    from kiln.core.operations.projectenv import project_environment
+
+    environment = project_environment(
+        workspace.root, workspace.requires_python, python=request.python,
+        active=request.active, dry_run=request.dry_run,
+        report=events.note if events else None, warn=events.warning if events else None,
+    )
+    report = _install(project, lockfile, environment, request, settings, events, start)
+    return SyncResult(locked, environment, report, time.monotonic() - started)
+
+
+def quick_sync(
+    start: Path,
+    request: SyncRequest,
+    *,
+    reinstall: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> SyncResult | None:
+    """The result of a sync that has nothing to do, known from the lock's stamps and the
+    environment's record of the last sync; None when those do not decide (then
+    :func:`sync` runs)."""
+    from kiln.core.lockfile import LOCKFILE, stamps
+    from kiln.core.operations import syncrecord
+    from kiln.core.operations.locking import quick_check
+
+    if request.dry_run or reinstall:
+        return None
+    started = time.monotonic()
+    found = stamps.find_locked_root(start.absolute(), LOCKFILE)
+    if found is None:
+        return None
+    root, nearest = found
+    locked: LockResult | None = None
+    if request.frozen:
+        try:
+            text = (root / LOCKFILE).read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+    else:
+        locked = quick_check(start, request.lock)
+        if locked is None or locked.text is None:
+            return None
+        text = locked.text
+    from kiln.core.operations.projectenv import project_environment
+
+    # Warnings are told only when this answer stands (else `sync` tells them).
+    warnings: list[str] = []
+    # No `requires-python` to check: the record's key names the lock (whose
+    # `requires-python` the last sync checked) and the interpreter it was made for.
+    environment = project_environment(
+        root, None, python=request.python, active=request.active, dry_run=True,
+        warn=warnings.append,
+    )
+    if environment.created:
+        return None
+    env = environment.env
+    folders = syncrecord.site_folders(env.scheme.purelib, env.scheme.platlib)
+    count = syncrecord.nothing_to_do(env.prefix, _key(text, request, nearest, env), folders)
+    if count is None:
+        return None
+    if warn is not None:
+        for warning in warnings:
+            warn(warning)
+    return SyncResult(locked, environment, None, time.monotonic() - started, audited=count)
+
+
+def _key(text: str, request: SyncRequest, project: str, env: Environment) -> str:
+    """The record's key of a sync of the lock ``text`` (see
+    :func:`kiln.core.operations.syncrecord.sync_key`)."""
+    from kiln.core.operations.syncrecord import sync_key
+
+    options = {
+        name: getattr(request, name)
+        for name in (
+            "extras", "all_extras", "no_extras", "groups", "package", "all_packages",
+            "no_install_project", "no_install_workspace", "no_install_packages", "editable",
+            "exact",
+        )
+    }
+    return sync_key(text, options, project, f"{env.python}\0{env.interpreter.version_string}")
+
+
+def _install(
+    project: Project,
+    lockfile: LockFile,
+    environment: ProjectEnvironment,
+    request: SyncRequest,
+    settings: Settings,
+    events: Events | None,
+    start: Path,
+) -> InstallReport:
+    from kiln.core.lockfile import LOCKFILE, stamps
+    from kiln.core.lockfile.selection import choose_extras, choose_groups, select
+    from kiln.core.operations import syncrecord
+    from kiln.core.operations.installing import install_locked
+
+    where = f"`{lockfile.path}`"
+    pylock = lockfile.pylock
+    extras = choose_extras(
+        pylock.extras or (), request.extras, all_extras=request.all_extras,
+        no_extras=request.no_extras, where=where,
+    )
+    groups = choose_groups(
+        pylock.dependency_groups or (), pylock.default_groups or (), request.groups, where
+    )
+    env = environment.env
+    packages = select(
+        lockfile, markers=env.interpreter.markers, tags=env.interpreter.tags,
+        extras=extras, groups=groups, editable=request.editable,
+    )
+    targets = _targets(project, request)
+    members = project.workspace.members
+    narrowing = None
+    if len(targets) < len(members) or request.groups.only:
+        narrowing = _narrowing(project, targets, extras, groups, only=request.groups.only)
+    kept = _kept(project, targets, request)
+    found = stamps.find_locked_root(start.absolute(), LOCKFILE)
+    key = _key(lockfile.text, request, found[1] if found else "", env)
+
+    def done(installed: Sequence[LockedPackage]) -> None:
+        syncrecord.write_record(
+            env.prefix, key, syncrecord.site_folders(env.scheme.purelib, env.scheme.platlib),
+            [p.name for p in installed], exact=request.exact, kept=kept,
+            trees={p.name: path for p in installed if (path := p.source_path) is not None},
+        )
+
+    return install_locked(
+        env, packages, settings, events,
+        exact=request.exact,
+        keep=kept,
+        requested=[member.normalized_name for member in members],
+        narrowing=narrowing,
+        dry_run=request.dry_run,
+        done=done,
+    )
+
+
+def _targets(project: Project, request: SyncRequest) -> tuple[Member, ...]:
+    """The members whose dependencies are installed: ``--package``, every member
+    (``--all-packages``, or at a virtual workspace root), else the current project."""
+    workspace = project.workspace
+    if request.package is not None:
+        return (workspace.find(request.package),)
+    if request.all_packages or project.member is None:
+        return workspace.members
+    return (project.member,)
+
+
+def _kept(
+    project: Project, targets: Sequence[Member], request: SyncRequest
+) -> set[str]:
+    """What ``--no-install-project``, ``--no-install-workspace`` and
+    ``--no-install-package`` leave alone (normalised names)."""
+    from packaging.utils import canonicalize_name
+
+    kept: set[str] = {canonicalize_name(name) for name in request.no_install_packages}
+    if request.no_install_workspace:
+        kept |= {member.normalized_name for member in project.workspace.members}
+    if request.no_install_project:
+        current = [project.member] if request.package is None and project.member else targets
+        kept |= {member.normalized_name for member in current if member is not None}
+    return kept
+
+
+def _narrowing(
+    project: Project,
+    targets: Sequence[Member],
+    extras: frozenset[str],
+    groups: frozenset[str],
+    *,
+    only: bool,
+) -> Narrowing:
+    """Start from ``targets`` (with the chosen extras they define) and the chosen groups
+    they define; or, with ``only``, from the groups alone. A workspace member's own
+    requirements are read from its ``pyproject.toml``."""
+    from packaging.requirements import Requirement
+
+    from kiln.core.operations.installing import Narrowing
+
+    workspace = project.workspace
+    members = {member.normalized_name: member for member in workspace.members}
+    roots: list[Requirement] = []
+    projects = [member.pyproject for member in targets]
+    if project.member is None and len(targets) == len(workspace.members):
+        projects.append(workspace.pyproject)  # a virtual root's own groups
+    for member in targets if not only else ():
+        table = member.pyproject.project
+        assert table is not None
+        own = sorted(extras & set(table.optional_dependencies))
+        if member.buildable:
+            roots.append(Requirement(member.name + (f"[{','.join(own)}]" if own else "")))
+        else:  # virtual: not in the lock, its requirements are
+            roots += _requirements(member, own, marked=False)
+    for pyproject in projects:
+        for name, group in pyproject.dependency_groups.items():
+            if name in groups:
+                roots += group.requirements
+
+    def requires(package: LockedPackage) -> Sequence[Requirement] | None:
+        member = members.get(package.name)
+        if member is None or package.kind != "directory":
+            return None
+        table = member.pyproject.project
+        assert table is not None
+        return _requirements(member, sorted(table.optional_dependencies))
+
+    return Narrowing(roots, requires)
+
+
+def _requirements(
+    member: Member, extras: Sequence[str], *, marked: bool = True
+) -> list[Requirement]:
+    """A member's dependencies and those of its ``extras`` (with ``marked``, each under
+    ``extra == "..."``, for a walk that asks for them)."""
+    from packaging.markers import Marker
+    from packaging.requirements import Requirement
+
+    table = member.pyproject.project
+    assert table is not None
+    found = list(table.dependencies)
+    for extra in extras:
+        for requirement in table.optional_dependencies.get(extra, ()):  # type: ignore[call-overload]
+            if not marked:
+                found.append(requirement)
+                continue
+            copy = Requirement(str(requirement))
+            condition = f'extra == "{extra}"'
+            copy.marker = Marker(f"({copy.marker}) and {condition}" if copy.marker else condition)
+            found.append(copy)
+    return found

@@ -1,0 +1,151 @@
+"""What the last ``kiln sync`` left in an environment, to recognise a sync with nothing to do.
+
+After a sync, ``<venv>/.kiln-sync.json`` keeps a *key* (one digest of the lock's text, the
+options that choose what is installed, the project the command ran in and the interpreter)
+and what the sync left installed: each ``.dist-info`` directory with the modification time
+of its ``RECORD`` (written last by every install), and the source trees of the directory
+entries. The next sync with the same key has nothing to do when every one of those
+``RECORD`` files is still there, unchanged, no source tree's ``pyproject.toml`` (or
+``setup.py``, ``setup.cfg``) is newer than its install, and (exact syncs) no other
+distribution was installed beside them. A missing, different or unreadable record only means
+the full path runs.
+
+This module is on the path of a ``kiln sync`` that has nothing to do: it imports little.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+#: The record's name inside the environment.
+RECORD_NAME = ".kiln-sync.json"
+#: The version of the record's layout; other values are not trusted.
+FORMAT = 1
+#: The files whose change makes a directory entry be built and installed again (uv's
+#: default ``cache-keys``).
+CACHE_KEYS = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+def sync_key(lock_text: str, options: Mapping[str, object], project: str, python: str) -> str:
+    """The key of a sync: the lock's text, the selecting ``options`` (plain values), the
+    project the command runs in (relative to the workspace root) and the interpreter."""
+    digest = hashlib.sha256()
+    digest.update(lock_text.encode("utf-8"))
+    for name in sorted(options):
+        digest.update(f"\0{name}\0{options[name]!r}".encode())
+    digest.update(f"\0project\0{project}\0python\0{python}".encode())
+    return digest.hexdigest()
+
+
+def site_folders(purelib: Path, platlib: Path) -> list[Path]:
+    return list(dict.fromkeys((purelib, platlib)))
+
+
+def write_record(
+    prefix: Path,
+    key: str,
+    folders: Sequence[Path],
+    names: Iterable[str],
+    *,
+    exact: bool,
+    kept: Iterable[str],
+    trees: Mapping[str, Path],
+) -> None:
+    """Record, after a sync with ``key``, the installed distributions called ``names``
+    (normalised), the names left alone (``kept``) and the source trees of directory
+    entries (by name). Best effort: a record that cannot be written costs a full check."""
+    from kiln.core.fileio import write_atomic
+
+    wanted = set(names)
+    installed = []
+    for folder in folders:
+        for entry, name in _dist_infos(folder):
+            if name in wanted:
+                record = folder / entry / "RECORD"
+                try:
+                    mtime = record.stat().st_mtime_ns
+                except OSError:
+                    return
+                installed.append([str(folder), entry, mtime])
+    data = {
+        "format": FORMAT,
+        "key": key,
+        "exact": exact,
+        "installed": installed,
+        "kept": sorted(set(kept)),
+        "trees": {name: str(path) for name, path in sorted(trees.items())},
+    }
+    with contextlib.suppress(OSError):
+        write_atomic(prefix / RECORD_NAME, json.dumps(data, indent=1).encode("utf-8"))
+
+
+def nothing_to_do(prefix: Path, key: str, folders: Sequence[Path]) -> int | None:
+    """How many distributions a sync with ``key`` would audit, when it would change
+    nothing according to the record; None when the record does not say so."""
+    try:
+        with open(prefix / RECORD_NAME, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != key:
+        return None
+    try:
+        installed = [(str(f), str(e), int(m)) for f, e, m in data["installed"]]
+        kept = set(data["kept"])
+        trees = {str(name): Path(path) for name, path in data["trees"].items()}
+        exact = bool(data["exact"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    recorded_at: dict[str, int] = {}
+    for folder, entry, mtime in installed:
+        try:
+            if os.stat(os.path.join(folder, entry, "RECORD")).st_mtime_ns != mtime:
+                return None
+        except OSError:
+            return None
+        recorded_at[_name_of(entry)] = mtime
+    for name, tree in trees.items():
+        installed_at = recorded_at.get(name)
+        if installed_at is None or tree_changed_since(tree, installed_at):
+            return None
+    if exact:
+        expected = {(folder, entry) for folder, entry, _ in installed}
+        for site in folders:
+            for entry, name in _dist_infos(site):
+                if (str(site), entry) not in expected and name not in kept:
+                    return None
+    return len(installed)
+
+
+def tree_changed_since(tree: Path, installed_at: int) -> bool:
+    """Whether a file of :data:`CACHE_KEYS` in the source ``tree`` changed after
+    ``installed_at`` (nanoseconds since the epoch): its install is out of date."""
+    for name in CACHE_KEYS:
+        try:
+            if os.stat(tree / name).st_mtime_ns > installed_at:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _dist_infos(folder: Path) -> list[tuple[str, str]]:
+    """The ``.dist-info`` directories of ``folder`` with their normalised names."""
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return []
+    return [(entry, _name_of(entry)) for entry in entries if entry.endswith(".dist-info")]
+
+
+def _name_of(entry: str) -> str:
+    """The normalised name of a ``name-version.dist-info`` directory."""
+    import re
+
+    name = entry[: -len(".dist-info")].rpartition("-")[0] or entry[: -len(".dist-info")]
+    return re.sub(r"[-_.]+", "-", name).lower()
