@@ -38,6 +38,7 @@ from packaging.version import Version
 from kiln.core.sources.lower import LoweredRequirement, direct_url, lower_universal
 from kiln.core.sources.model import PathSource, SourceEntry
 from kiln.errors import KilnError
+from kiln.project.groups import DependencyGroup
 from kiln.project.pyproject import PyProject
 from kiln.project.workspace import Member, Workspace
 
@@ -166,8 +167,12 @@ class _Builder:
 
     def groups_of(self, pyproject: PyProject, directory: Path) -> None:
         for group in pyproject.dependency_groups.values():
+            condition: str | None = group_marker(group.name)
+            if group.requires_python is not None:
+                # The group is locked only for its own Pythons.
+                condition = _and(condition, _python_marker(pyproject, group))
             for requirement in group.requirements:
-                self.add(pyproject, requirement, group_marker(group.name), group=group.name)
+                self.add(pyproject, requirement, condition, group=group.name)
 
     def add(
         self,
@@ -264,6 +269,20 @@ class _Builder:
                 f"workspace member `{member.name}` that it does not have ({version})",
                 hint=f"change the requirement, or `project.version` in `{member.pyproject.path}`",
             )
+
+
+def _python_marker(pyproject: PyProject, group: DependencyGroup) -> str | None:
+    """The marker of the Pythons ``requires-python`` of ``group`` admits (None: all)."""
+    from kiln.core.markers import MarkerSet, python_specifier_range
+
+    assert group.requires_python is not None
+    versions = python_specifier_range(group.requires_python)
+    if not versions.intervals:
+        key = f"{pyproject.tool.key('dependency-groups')}.{group.spelled}.requires-python"
+        raise KilnError(
+            f"{pyproject.path}: `{key}` admits no Python version: `{group.requires_python}`"
+        )
+    return MarkerSet.python(versions).pep508() or None
 
 
 def _text(marker: Marker | None) -> str | None:
