@@ -115,3 +115,154 @@ def test_a_group_with_its_own_requires_python_is_locked_only_for_those_pythons(
     assert "marker" not in found["idna"][0]
     assert "pytest" not in selected(root, "3.11.4", dependency_groups=["dev"])
     assert selected(root, "3.12.1", dependency_groups=["dev"])["pytest"] == "8.0.0"
+
+
+# -- index pins ------------------------------------------------------------------------------
+
+
+def test_members_pin_packages_to_their_own_or_the_roots_indexes(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    """Root sources apply to every member unless a member overrides them; a member's pin may
+    name an index that only the member declares."""
+    root = project(tmp_path / "ws", f"""\
+        [project]
+        name = "root"
+        version = "0.1.0"
+        requires-python = ">=3.10"
+        dependencies = ["a", "b"]
+
+        [tool.kiln.sources]
+        a = {{ workspace = true }}
+        b = {{ workspace = true }}
+        iniconfig = {{ index = "internal" }}
+        idna = {{ index = "internal" }}
+
+        [tool.kiln.workspace]
+        members = ["packages/*"]
+
+        [[tool.kiln.index]]
+        name = "internal"
+        url = "{index.base}/internal"
+        explicit = true
+        """)
+    project(root / "packages" / "a", """\
+        [project]
+        name = "a"
+        version = "0.1.0"
+        dependencies = ["iniconfig"]
+        """)
+    project(root / "packages" / "b", f"""\
+        [project]
+        name = "b"
+        version = "0.1.0"
+        dependencies = ["idna"]
+
+        [[tool.kiln.index]]
+        name = "member-index"
+        url = "{index.base}/member"
+        explicit = true
+
+        [tool.kiln.sources]
+        idna = {{ index = "member-index" }}
+        """)
+    lock(root, index)
+    found = packages(root)
+    # `a` takes the root's pin; `b` overrides it with its own index.
+    assert [(e["version"], e["index"]) for e in found["iniconfig"]] == [
+        ("9.0", f"{index.base}/internal")]
+    assert [(e["version"], e["index"]) for e in found["idna"]] == [
+        ("3.98", f"{index.base}/member")]
+    assert found["idna"][0]["wheels"][0]["url"].endswith("/idna-3.98-py3-none-any.whl")  # type: ignore[index]
+
+
+TORCH_INDEXES = """
+[[tool.kiln.index]]
+name = "pytorch-cpu"
+url = "{base}/whl/cpu"
+explicit = true
+
+[[tool.kiln.index]]
+name = "pytorch-cu124"
+url = "{base}/whl/cu124"
+explicit = true
+"""
+
+
+def test_sources_by_marker_fork_the_lock_one_index_per_platform(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    root = project(tmp_path / "demo", """\
+        [project]
+        name = "demo"
+        version = "0.1.0"
+        requires-python = ">=3.10"
+        dependencies = ["torch>=2.5", "tqdm"]
+
+        [tool.kiln.sources]
+        torch = [
+          { index = "pytorch-cpu", marker = "sys_platform != 'linux'" },
+          { index = "pytorch-cu124", marker = "sys_platform == 'linux'" },
+        ]
+        """ + TORCH_INDEXES.format(base=index.base))
+    lock(root, index)
+    found = packages(root)
+    assert [(e["version"], e["marker"], e["index"]) for e in found["torch"]] == [
+        ("2.5.1+cpu", 'sys_platform != "linux"', f"{index.base}/whl/cpu"),
+        ("2.5.1+cu124", 'sys_platform == "linux"', f"{index.base}/whl/cu124"),
+    ]
+    # Each entry lists the files of its own index.
+    assert [e["wheels"][0]["url"].rsplit("/", 1)[1] for e in found["torch"]] == [  # type: ignore[index]
+        "torch-2.5.1+cpu-py3-none-any.whl", "torch-2.5.1+cu124-py3-none-any.whl"]
+    # What both builds need comes once, for every platform, from the default index.
+    assert "marker" not in found["filelock"][0] and found["filelock"][0]["index"] == index.url
+    assert selected(root, platform="linux")["torch"] == "2.5.1+cu124"
+    assert selected(root, platform="darwin")["torch"] == "2.5.1+cpu"
+    assert selected(root, platform="win32")["tqdm"] == "4.66.5"
+    # `--no-sources` ignores the pins: one torch, from the default index.
+    lock(root, index, "--no-sources")
+    assert [(e["version"], e.get("marker"), e["index"]) for e in packages(root)["torch"]] == [
+        ("2.5.1", None, index.url)]
+
+
+def test_sources_by_extra_lock_one_build_per_conflicting_extra(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    text = """\
+        [project]
+        name = "project"
+        version = "0.1.0"
+        requires-python = ">=3.10"
+        dependencies = []
+
+        [project.optional-dependencies]
+        cpu = ["torch>=2.4"]
+        gpu = ["torch>=2.4"]
+
+        [tool.kiln]
+        conflicts = [[{ extra = "cpu" }, { extra = "gpu" }]]
+
+        [tool.kiln.sources]
+        torch = [
+          { index = "pytorch-cpu", extra = "cpu" },
+          { index = "pytorch-cu124", extra = "gpu" },
+        ]
+        """ + TORCH_INDEXES.format(base=index.base)
+    root = project(tmp_path / "project", text)
+    lock(root, index)
+    found = packages(root)
+    assert [(e["version"], e["marker"], e["index"]) for e in found["torch"]] == [
+        ("2.5.1+cpu", '"cpu" in extras', f"{index.base}/whl/cpu"),
+        ("2.5.1+cu124", '"gpu" in extras', f"{index.base}/whl/cu124"),
+    ]
+    assert found["filelock"][0]["marker"] == '"cpu" in extras or "gpu" in extras'
+    assert selected(root, extras=["cpu"])["torch"] == "2.5.1+cpu"
+    assert selected(root, extras=["gpu"])["torch"] == "2.5.1+cu124"
+    assert "torch" not in selected(root)
+    # Without the conflict the two pins overlap (both extras at once): a clear error.
+    project(root, text.replace('conflicts = [[{ extra = "cpu" }, { extra = "gpu" }]]', ""))
+    failed = lock(root, index, check=False)
+    assert failed.returncode == 1
+    assert ("error: `torch` is pinned to more than one index (`pytorch-cpu`, `pytorch-cu124`) "
+            "where `\"cpu\" in extras and \"gpu\" in extras`") in failed.stderr
+    assert "conflicts" in failed.stderr

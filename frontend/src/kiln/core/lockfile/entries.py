@@ -49,13 +49,19 @@ class EntryMaker:
         indexes: Sequence[Index],
         built: Mapping[str, Built],
         hasher: Hasher,
+        *,
+        routed: Callable[[Mapping[NormalizedName, str | None]], PackageSource] | None = None,
     ) -> None:
+        """``routed``: ``source`` with packages pinned to the named indexes, for the files
+        of versions from a named index (which may be one the package is pinned to only in
+        some environments)."""
         self.inputs = inputs
         self.root = inputs.workspace.root
         self.source = source
         self.indexes = {index.label: index for index in indexes}
         self.built = built
         self.hasher = hasher
+        self.routed = routed
 
     def entries(self, resolution: UniversalResolution) -> list[dict[str, Any]]:
         """Every entry, sorted by name, then version, then marker."""
@@ -148,8 +154,12 @@ class EntryMaker:
 
     def _files(self, pin: ResolvedPackage) -> list[DistFile]:
         """The files of the pinned version on the index that offered the chosen file."""
+        source = self.source
+        index = self.indexes.get(pin.file.index)
+        if self.routed is not None and index is not None and index.name is not None:
+            source = self.routed({pin.name: index.name})
         offered = [
-            f for f in self.source.files(pin.name, SpecifierSet(f"=={pin.version}"))
+            f for f in source.files(pin.name, SpecifierSet(f"=={pin.version}"))
             if f.version == pin.version and f.index == pin.file.index
         ]
         usable = [f for f in offered if f.yanked is None] or offered

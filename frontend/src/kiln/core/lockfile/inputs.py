@@ -35,6 +35,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
+from kiln.core.index.config import Index
 from kiln.core.sources.lower import LoweredRequirement, direct_url, lower_universal
 from kiln.core.sources.model import PathSource, SourceEntry
 from kiln.errors import KilnError
@@ -83,6 +84,14 @@ class LockInputs:
     direct: Mapping[str, LoweredRequirement] = field(default_factory=dict)
     #: The projects the inputs come from: every member and a virtual root.
     projects: tuple[PyProject, ...] = ()
+    #: Packages pinned to an index by the sources (``index = "..."``): (where, index name),
+    #: where None means everywhere.
+    index_pins: Mapping[NormalizedName, tuple[tuple[Marker | None, str], ...]] = field(
+        default_factory=dict
+    )
+    #: The ``[[tool.kiln.index]]`` entries of the members (the root's are read with the other
+    #: index settings), which their ``index`` sources may name.
+    member_indexes: tuple[Index, ...] = ()
 
 
 def collect(workspace: Workspace, *, no_sources: bool = False) -> LockInputs:
@@ -122,6 +131,13 @@ def collect(workspace: Workspace, *, no_sources: bool = False) -> LockInputs:
         packages=tuple(m for m in workspace.members if m.buildable),
         direct=builder.direct,
         projects=tuple(projects),
+        index_pins={name: tuple(pins) for name, pins in builder.index_pins.items()},
+        member_indexes=tuple(
+            index
+            for member in workspace.members
+            if member.path != workspace.root
+            for index in member.pyproject.tool.indexes
+        ),
     )
 
 
@@ -141,6 +157,7 @@ class _Builder:
         self.no_sources = no_sources
         self.requirements: list[Requirement] = []
         self.direct: dict[str, LoweredRequirement] = {}
+        self.index_pins: dict[NormalizedName, list[tuple[Marker | None, str]]] = {}
         self._seen: set[str] = set()
         #: (member, extra, condition) still to add, and those added.
         self._pending: list[tuple[Member, NormalizedName, str | None]] = []
@@ -217,6 +234,10 @@ class _Builder:
             resolved = lowered.to_requirement()
             marker = _and(_text(resolved.marker), condition)
             resolved.marker = Marker(marker) if marker else None
+            if lowered.index is not None:
+                pins = self.index_pins.setdefault(lowered.name, [])
+                if (resolved.marker, lowered.index) not in pins:
+                    pins.append((resolved.marker, lowered.index))
             key = str(resolved)
             if key not in self._seen:
                 self._seen.add(key)

@@ -238,10 +238,12 @@ def _resolve(
     head: Mapping[str, Any],
 ) -> tuple[dict[str, Any], int, tuple[str, ...]]:
     """Step 3: the body of the new lock, its package count and the resolver's warnings."""
+    from dataclasses import replace
+
     from kiln.core.lockfile.document import validate
     from kiln.core.lockfile.entries import EntryMaker, file_hasher
     from kiln.core.operations.filters import PolicySource
-    from kiln.core.operations.session import Session
+    from kiln.core.operations.session import Session, index_locations
     from kiln.core.requirements_file import RequirementsInput, RequirementSpec
     from kiln.core.resolver.environment import TargetEnvironment
 
@@ -254,17 +256,25 @@ def _resolve(
         constraints=[*inputs.constraints, *(p for p in pins if p.specifier)],
     )
     settings = _project_settings(settings, inputs.workspace.pyproject.path)
+    # The sources' index pins are the lock's own (by marker, extra and group, of every
+    # member): the index settings' pins are left out, the members' indexes added.
+    locations = index_locations(requirements, settings).with_indexes(inputs.member_indexes)
+    settings = replace(settings, locations=replace(locations, pins={}))
     with Session(requirements, settings, TargetEnvironment.current(), events) as session:
         resolution = session.resolve_universal(
             inputs.floor,
             overrides=inputs.overrides,
             preferences=preferred,
             environments=inputs.resolver_space,
+            index_pins=inputs.index_pins,
         )
         source = PolicySource(session.source, exclude_newer=settings.exclude_newer)
         maker = EntryMaker(
             inputs, source, session.source.locations.all_indexes(), session.builder.built,
             file_hasher(session.source.download),
+            routed=lambda routes: PolicySource(
+                session.routed_source(routes), exclude_newer=settings.exclude_newer
+            ),
         )
         packages = maker.entries(resolution)
     body = {**head, "packages": packages}
