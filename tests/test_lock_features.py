@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 import tomllib
-from indexserver import IndexServer, build_wheel
+from indexserver import IndexServer, build_sdist, build_wheel
 from packaging.markers import default_environment
 from packaging.pylock import Pylock
+from packaging.version import Version
 from pip_helpers import base_env, kiln, ok
 
 BUILD = '\n[build-system]\nrequires = ["kiln-build>=0.1,<0.2"]\nbuild-backend = "kiln_build"\n'
@@ -31,12 +32,17 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
     server.add(build_wheel(files / "pypi", "pytest", "8.0.0", requires_dist=["iniconfig"]))
     server.add(build_wheel(files / "pypi", "ruff", "0.5.0", tag="py3-none-manylinux_2_17_x86_64"))
     server.add(build_wheel(files / "pypi", "ruff", "0.5.0", tag="py3-none-win_amd64"))
+    server.add(build_wheel(files / "pypi", "ruff", "0.4.0", tag="py3-none-win_amd64"))
+    server.add(build_sdist(files / "pypi", "ruff", "0.4.0"))
     # The PyTorch indexes: each build of a release under its own local version.
     for local in ("cpu", "cu124"):
         server.add(build_wheel(files / local, "torch", f"2.5.1+{local}",
                                requires_dist=["filelock"]), root=f"/whl/{local}")
     server.add(build_wheel(files / "cpu", "torch", "2.4.0+cpu", requires_dist=["filelock"]),
                root="/whl/cpu")
+    # A library whose newest version has only Linux wheels.
+    server.add(build_wheel(files / "pypi", "fastlib", "2.0", tag="py3-none-manylinux_2_17_x86_64"))
+    server.add(build_wheel(files / "pypi", "fastlib", "1.0"))
     # Private indexes with versions PyPI does not have.
     server.add(build_wheel(files / "internal", "idna", "3.99"), root="/internal")
     server.add(build_wheel(files / "internal", "iniconfig", "9.0"), root="/internal")
@@ -266,3 +272,77 @@ def test_sources_by_extra_lock_one_build_per_conflicting_extra(
     assert ("error: `torch` is pinned to more than one index (`pytorch-cpu`, `pytorch-cu124`) "
             "where `\"cpu\" in extras and \"gpu\" in extras`") in failed.stderr
     assert "conflicts" in failed.stderr
+
+
+# -- required-environments -------------------------------------------------------------------
+
+
+def test_required_environments_need_a_wheel_or_an_sdist_of_every_version(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    text = """\
+        [project]
+        name = "demo"
+        version = "0.1.0"
+        requires-python = ">=3.10"
+        dependencies = ["fastlib", "tqdm"]
+
+        [tool.kiln]
+        required-environments = ["sys_platform == 'darwin' and platform_machine == 'arm64'"]
+        """
+    root = project(tmp_path / "demo", text)
+    lock(root, index)
+    # fastlib 2.0 has only a Linux wheel: the Mac arm64 machines get 1.0, the others 2.0.
+    found = packages(root)
+    assert [(e["version"], e["marker"]) for e in found["fastlib"]] == [
+        ("1.0", 'platform_machine == "arm64" and sys_platform == "darwin"'),
+        ("2.0", 'platform_machine != "arm64" or sys_platform != "darwin"'),
+    ]
+    assert "marker" not in found["tqdm"][0]
+    # ruff 0.5.0 has Linux and Windows wheels only; 0.4.0 has a source distribution.
+    project(root, text.replace('"tqdm"', '"ruff"'))
+    lock(root, index)
+    assert [(e["version"], e["marker"]) for e in packages(root)["ruff"]] == [
+        ("0.4.0", 'platform_machine == "arm64" and sys_platform == "darwin"'),
+        ("0.5.0", 'platform_machine != "arm64" or sys_platform != "darwin"'),
+    ]
+    # No version of ruff that serves the environment: the lock fails, naming each.
+    project(root, text.replace('"tqdm"', '"ruff>=0.5"'))
+    before = (root / "pylock.toml").read_bytes()
+    failed = lock(root, index, check=False)
+    assert failed.returncode == 1
+    assert ("Because ruff==0.5.0 has neither a wheel for the required environment "
+            '`sys_platform == "darwin" and platform_machine == "arm64"` nor a source '
+            "distribution and you require ruff>=0.5") in failed.stderr
+    assert (root / "pylock.toml").read_bytes() == before
+    # Required environments that every version serves change nothing.
+    project(root, text.replace('"tqdm"', '"ruff>=0.5"').replace(
+        "sys_platform == 'darwin' and platform_machine == 'arm64'",
+        "sys_platform == 'linux'\", \"sys_platform == 'win32'"))
+    lock(root, index)
+    assert [(e["version"], e.get("marker")) for e in packages(root)["ruff"]] == [
+        ("0.5.0", None)]
+
+
+@pytest.mark.parametrize(("platform", "environment", "served"), [
+    ("macosx_11_0_universal2", "sys_platform == 'darwin' and platform_machine == 'arm64'", True),
+    ("macosx_11_0_x86_64", "sys_platform == 'darwin' and platform_machine == 'arm64'", False),
+    ("manylinux2014_aarch64", "sys_platform == 'linux' and platform_machine == 'aarch64'", True),
+    ("musllinux_1_2_x86_64", "sys_platform == 'linux' and platform_machine == 'aarch64'", False),
+    ("win32", "sys_platform == 'win32' and platform_machine == 'ARM64'", True),
+    ("win_amd64", "platform_system == 'Linux'", False),
+    ("some_future_platform", "sys_platform == 'emscripten'", True),  # unknown: never refused
+])
+def test_which_required_environments_a_wheel_platform_serves(
+    platform: str, environment: str, served: bool
+) -> None:
+    from packaging.markers import Marker
+    from packaging.tags import Tag
+
+    from kiln.core.markers import marker_set
+    from kiln.core.resolver.platforms import serves
+    from kiln.core.types import DistFile
+
+    wheel = DistFile("x", Version("1"), f"x-1-py3-none-{platform}.whl", "https://x.invalid/x",
+                     tags=frozenset({Tag("py3", "none", platform)}))
+    assert serves([wheel], marker_set(Marker(environment))) is served

@@ -52,6 +52,7 @@ SETTINGS = (
     "dependency-groups",
     "conflicts",
     "environments",
+    "required-environments",
     "constraint-dependencies",
     "override-dependencies",
     "package",
@@ -73,6 +74,8 @@ class LockInputs:
     overrides: tuple[Requirement, ...] = ()
     #: ``environments``: the lock is made for these only (empty: every environment).
     environments: tuple[Marker, ...] = ()
+    #: ``required-environments``: every package needs a wheel (or an sdist) for each.
+    required_environments: tuple[Marker, ...] = ()
     #: What the resolver is limited to: ``environments`` and the declared conflicts.
     resolver_space: tuple[Marker, ...] = ()
     extras: tuple[NormalizedName, ...] = ()
@@ -124,6 +127,7 @@ def collect(workspace: Workspace, *, no_sources: bool = False) -> LockInputs:
         constraints=root.tool.constraint_dependencies,
         overrides=root.tool.override_dependencies,
         environments=environments,
+        required_environments=root.tool.required_environments,
         resolver_space=_space(environments, _conflicts(root)),
         extras=tuple(extras),
         groups=tuple(groups),

@@ -267,6 +267,7 @@ def _resolve(
             preferences=preferred,
             environments=inputs.resolver_space,
             index_pins=inputs.index_pins,
+            required_environments=inputs.required_environments,
         )
         source = PolicySource(session.source, exclude_newer=settings.exclude_newer)
         maker = EntryMaker(

@@ -141,11 +141,14 @@ class Session:
         environments: Sequence[Marker] = (),
         index_pins: Mapping[NormalizedName, tuple[tuple[Marker | None, str], ...]]
         | None = None,
+        required_environments: Sequence[Marker] = (),
     ) -> UniversalResolution:
         """Resolve the inputs for every environment with Python ``python`` or newer
         (where one of ``environments`` holds, if any); ``preferences`` are tried first.
         ``index_pins``: packages pinned to a named index where a marker holds (a lock's
-        ``index`` sources), whatever the index settings' own pins say."""
+        ``index`` sources), whatever the index settings' own pins say;
+        ``required_environments``: environments every chosen version must have a wheel
+        (or a source distribution) for."""
         from kiln.core.resolver.universal import (  # the marker algebra: only here
             SourceRoutes,
             resolve_universal,
@@ -164,6 +167,7 @@ class Session:
             constraints=list(self.inputs.constraints), overrides=overrides,
             prerelease=self.settings.prerelease, builder=builder,
             preferences=preferences, environments=environments, routes=routes,
+            required=required_environments,
         )
 
     def routed_source(self, routes: Mapping[NormalizedName, str | None]) -> PackageSource:

@@ -57,6 +57,7 @@ def resolve_universal(
     preferences: Mapping[NormalizedName, Collection[Version]] | None = None,
     environments: Sequence[Marker] = (),
     routes: SourceRoutes | None = None,
+    required: Sequence[Marker] = (),
 ) -> UniversalResolution:
     """Pins for every environment with Python ``python`` or newer.
 
@@ -68,9 +69,15 @@ def resolve_universal(
     (those of an existing lockfile), as the versions earlier forks chose are;
     ``environments``, when given, limit the resolution to the environments where one of
     them holds; ``routes``, packages that come from another index in other environments
-    (the space is split first so that each part has one index for each).
+    (the space is split first so that each part has one index for each); ``required``,
+    environments that must be served by every version chosen for them (a wheel that can
+    be installed there, or a source distribution): a version that is not is unusable there.
     """
     space = _space(python, environments)
+    needed = [(marker_set(marker), str(marker)) for marker in required]
+
+    def environment(fork: MarkerSet) -> ForkEnvironment:
+        return ForkEnvironment(fork, markers, needed)
     pins: dict[tuple[NormalizedName, Version, str | None], _Pin] = {}
     edges: dict[tuple[NormalizedName | None, NormalizedName], Requirement] = {}
     solved = 0
@@ -88,7 +95,7 @@ def resolve_universal(
             if found is None:
                 view = routes.source(dict(assignment)) if routes is not None else source
                 made = PythonProvider(
-                    view, requirements, env=ForkEnvironment(fork, markers),
+                    view, requirements, env=environment(fork),
                     constraints=constraints, overrides=overrides, prerelease=prerelease,
                     builder=builder, executor=executor,
                 )
@@ -96,7 +103,12 @@ def resolve_universal(
                 found = providers[assignment] = (made, view)
             return found
 
-        pending = routes.regions(space) if routes is not None else [space]
+        # Each part is inside each required environment, or outside it; the parts outside
+        # come first, so that what a required environment rules out there stays newest
+        # elsewhere.
+        pending = _cut([space], [~where for where, _text in needed])
+        if routes is not None:
+            pending = _cut(pending, routes.cuts())
         while pending:
             fork = pending.pop(0)
             if solved + len(pending) >= MAX_FORKS:
@@ -107,7 +119,7 @@ def resolve_universal(
                     "environment without `--universal`",
                 )
             provider, view = provider_for(fork)
-            provider.restart(ForkEnvironment(fork, markers))
+            provider.restart(environment(fork))
             try:
                 decisions = solve(provider, ROOT, Point(Version("0")))
             except ForkRequired as split:
@@ -151,18 +163,10 @@ class SourceRoutes:
     #: The package source in which each package of an assignment comes from its index.
     source: Callable[[Mapping[NormalizedName, str | None]], PackageSource]
 
-    def regions(self, space: MarkerSet) -> list[MarkerSet]:
-        """``space`` cut along every pin's marker."""
-        regions = [space]
-        cuts = {marker_set(marker) for entries in self.pins.values() for marker, _ in entries}
-        for cut in sorted(cuts, key=lambda m: m.text()):
-            regions = [
-                piece
-                for region in regions
-                for piece in (region & cut, region & ~cut)
-                if not piece.is_false()
-            ]
-        return regions
+    def cuts(self) -> list[MarkerSet]:
+        """Every pin's marker: where the space is cut."""
+        found = {marker_set(marker) for entries in self.pins.values() for marker, _ in entries}
+        return sorted(found, key=lambda m: m.text())
 
     def assignment(self, fork: MarkerSet, space: MarkerSet) -> Assignment:
         """The index of each routed package in ``fork`` (a part of a region)."""
@@ -182,6 +186,18 @@ class SourceRoutes:
                 )
             found.append((name, indexes[0] if indexes else None))
         return tuple(found)
+
+
+def _cut(regions: list[MarkerSet], cuts: Sequence[MarkerSet]) -> list[MarkerSet]:
+    """``regions`` cut along each of ``cuts``: every piece is inside or outside each."""
+    for cut in cuts:
+        regions = [
+            piece
+            for region in regions
+            for piece in (region & cut, region & ~cut)
+            if not piece.is_false()
+        ]
+    return regions
 
 
 def _space(python: Version, environments: Sequence[Marker]) -> MarkerSet:
