@@ -5,6 +5,8 @@ uv's docs. Real `kiln` processes against real loopback indexes; the locks are re
 
 from __future__ import annotations
 
+import hashlib
+import os
 import subprocess
 import textwrap
 from collections.abc import Iterator
@@ -43,6 +45,9 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
     # A library whose newest version has only Linux wheels.
     server.add(build_wheel(files / "pypi", "fastlib", "2.0", tag="py3-none-manylinux_2_17_x86_64"))
     server.add(build_wheel(files / "pypi", "fastlib", "1.0"))
+    # A wheel a `url` source points at.
+    server.add(build_wheel(files / "direct", "archpkg", "1.0", requires_dist=["idna"]),
+               root="/direct")
     # Private indexes with versions PyPI does not have.
     server.add(build_wheel(files / "internal", "idna", "3.99"), root="/internal")
     server.add(build_wheel(files / "internal", "iniconfig", "9.0"), root="/internal")
@@ -346,3 +351,67 @@ def test_which_required_environments_a_wheel_platform_serves(
     wheel = DistFile("x", Version("1"), f"x-1-py3-none-{platform}.whl", "https://x.invalid/x",
                      tags=frozenset({Tag("py3", "none", platform)}))
     assert serves([wheel], marker_set(Marker(environment))) is served
+
+
+# -- git and url sources -----------------------------------------------------------------------
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
+           "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
+           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                          check=True, env=env).stdout.strip()
+
+
+def commit_project(repo: Path, version: str) -> str:
+    (repo / "src" / "gitpkg").mkdir(parents=True, exist_ok=True)
+    (repo / "src" / "gitpkg" / "__init__.py").write_text(f"VERSION = {version!r}\n")
+    (repo / "pyproject.toml").write_text(
+        f'[project]\nname = "gitpkg"\nversion = "{version}"\ndependencies = ["tqdm"]\n{BUILD}')
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", f"version {version}")
+    return git(repo, "rev-parse", "HEAD")
+
+
+def test_git_and_url_sources_are_vcs_and_archive_entries(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    first = commit_project(repo, "1.0")
+    wheel = next(f.path for f in index.files if f.path.name.startswith("archpkg-"))
+    archive_url = f"{index.base}/files/{wheel.name}"
+    text = f"""\
+        [project]
+        name = "demo"
+        version = "0.1.0"
+        requires-python = ">=3.10"
+        dependencies = ["gitpkg", "archpkg"]
+
+        [tool.kiln.sources]
+        gitpkg = {{ git = "{repo.as_uri()}", branch = "main" }}
+        archpkg = {{ url = "{archive_url}" }}
+        """
+    root = project(tmp_path / "demo", text)
+    lock(root, index)
+    found = packages(root)
+    assert found["gitpkg"] == [{"name": "gitpkg", "version": "1.0", "vcs": {
+        "type": "git", "url": repo.as_uri(), "requested-revision": "main", "commit-id": first}}]
+    assert found["archpkg"] == [{"name": "archpkg", "version": "1.0", "archive": {
+        "url": archive_url, "size": wheel.stat().st_size,
+        "hashes": {"sha256": hashlib.sha256(wheel.read_bytes()).hexdigest()}}}]
+    # Their dependencies come from the index.
+    assert found["tqdm"][0]["version"] == "4.66.5" and found["idna"][0]["version"] == "3.7"
+    # A new commit on the branch: a relock for another reason keeps the locked commit...
+    second = commit_project(repo, "2.0")
+    project(root, text.replace('"archpkg"]', '"archpkg", "iniconfig"]'))
+    lock(root, index)
+    assert packages(root)["gitpkg"][0]["vcs"]["commit-id"] == first  # type: ignore[index]
+    assert "iniconfig" in packages(root)
+    # ... until the package is upgraded.
+    result = lock(root, index, "-P", "gitpkg")
+    entry = packages(root)["gitpkg"][0]
+    assert (entry["version"], entry["vcs"]["commit-id"]) == ("2.0", second)  # type: ignore[index]
+    assert "gitpkg" in result.stderr

@@ -30,7 +30,7 @@ from kiln.core.index.config import Index
 from kiln.core.index.redaction import strip_credentials
 from kiln.core.lockfile.inputs import LockInputs
 from kiln.core.resolver.resolution import ResolvedPackage, UniversalResolution
-from kiln.core.sources.model import PathSource
+from kiln.core.sources.model import GitSource, PathSource
 from kiln.core.timestamps import parse_timestamp
 from kiln.core.types import Built, DistFile, PackageSource
 from kiln.errors import KilnError
@@ -119,8 +119,13 @@ class EntryMaker:
             assert isinstance(vcs, dict)
             table: dict[str, Any] = {"type": vcs.get("vcs", "git"),
                                      "url": strip_credentials(str(info["url"]))}
-            if vcs.get("requested_revision"):
-                table["requested-revision"] = vcs["requested_revision"]
+            requested = vcs.get("requested_revision")
+            if lowered is not None and isinstance(lowered.source, GitSource):
+                # What the source asks for (the build may have been of the locked commit).
+                reference = lowered.source.reference
+                requested = reference[1] if reference is not None else None
+            if requested:
+                table["requested-revision"] = requested
             table["commit-id"] = vcs["commit_id"]
             if info.get("subdirectory"):
                 table["subdirectory"] = info["subdirectory"]

@@ -145,6 +145,43 @@ def collect(workspace: Workspace, *, no_sources: bool = False) -> LockInputs:
     )
 
 
+def with_locked_commits(
+    inputs: LockInputs, commits: Mapping[tuple[str, str | None, str | None], str]
+) -> LockInputs:
+    """``inputs`` with each ``git`` requirement at the commit an earlier lock pins for the
+    same repository, revision and subdirectory (``commits``), so that a relock keeps it.
+    The lock still records the revision the source asks for."""
+    from dataclasses import replace
+
+    from kiln.core.index.redaction import strip_credentials
+    from kiln.core.lockfile.preferences import git_url
+    from kiln.core.sources.model import GitSource
+
+    if not commits:
+        return inputs
+    direct = dict(inputs.direct)
+    requirements: list[Requirement] = []
+    for requirement in inputs.requirements:
+        lowered = inputs.direct.get(requirement.url or "")
+        source = lowered.source if lowered is not None else None
+        if lowered is None or not isinstance(source, GitSource):
+            requirements.append(requirement)
+            continue
+        reference = source.reference
+        key = (git_url(strip_credentials(source.url)), reference[1] if reference else None,
+               source.subdirectory)
+        commit = commits.get(key)
+        if commit is None:
+            requirements.append(requirement)
+            continue
+        url = direct_url(replace(source, rev=commit, tag=None, branch=None))
+        direct[url] = lowered
+        pinned = Requirement(str(requirement))
+        pinned.url = url
+        requirements.append(pinned)
+    return replace(inputs, requirements=tuple(requirements), direct=direct)
+
+
 def extra_marker(extra: str) -> str:
     return f'"{canonicalize_name(extra)}" in extras'
 

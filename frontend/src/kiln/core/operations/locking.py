@@ -139,6 +139,7 @@ def lock(
             seconds=time.monotonic() - started, warnings=tuple(warnings),
         )
     preferred = _preferences(old, workspace.root, request)
+    inputs = _at_locked_commits(inputs, old, request)
     body_table, count, resolved_warnings = _resolve(
         inputs, request, settings, preferred, events, head
     )
@@ -204,6 +205,30 @@ def _preferences(
     else:
         found = preferences.from_uv_lock(root / preferences.UV_LOCK)
     return preferences.without(found, [_upgrade_name(text) for text in request.upgrade_packages])
+
+
+def _at_locked_commits(inputs: LockInputs, old: LockFile | None, request: LockRequest) -> LockInputs:
+    """``inputs`` with git sources at the commits of the existing lock (not for the
+    packages being upgraded)."""
+    from kiln.core.lockfile import preferences
+    from kiln.core.lockfile.inputs import with_locked_commits
+
+    if old is None or request.upgrade:
+        return inputs
+    upgraded = {_upgrade_name(text) for text in request.upgrade_packages}
+    document = {
+        "packages": [
+            entry for entry in old.data.get("packages", ())
+            if not isinstance(entry, dict) or _canonical(entry.get("name")) not in upgraded
+        ]
+    }
+    return with_locked_commits(inputs, preferences.locked_commits(document))
+
+
+def _canonical(name: object) -> str:
+    from packaging.utils import canonicalize_name
+
+    return canonicalize_name(name) if isinstance(name, str) else ""
 
 
 def _upgrade_name(text: str) -> str:
