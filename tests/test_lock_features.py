@@ -415,3 +415,64 @@ def test_git_and_url_sources_are_vcs_and_archive_entries(
     entry = packages(root)["gitpkg"][0]
     assert (entry["version"], entry["vcs"]["commit-id"]) == ("2.0", second)  # type: ignore[index]
     assert "gitpkg" in result.stderr
+
+
+# -- the workspace layout of uv's documentation ----------------------------------------------
+
+
+def test_the_albatross_workspace_locks_its_two_members(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    """albatross (virtual: no build system) with packages/bird-feeder; packages/seeds matches
+    `members` but is excluded."""
+    root = project(tmp_path / "albatross", """\
+        [project]
+        name = "albatross"
+        version = "0.1.0"
+        requires-python = ">=3.12"
+        dependencies = ["bird-feeder", "tqdm>=4,<5"]
+
+        [tool.uv.sources]
+        bird-feeder = { workspace = true }
+
+        [tool.uv.workspace]
+        members = ["packages/*"]
+        exclude = ["packages/seeds"]
+        """)
+    (root / "README.md").write_text("albatross\n")
+    (root / "src" / "albatross").mkdir(parents=True)
+    (root / "src" / "albatross" / "main.py").write_text("print('hi')\n")
+    uv_build = ('\n[build-system]\nrequires = ["uv_build>=0.8.20,<0.9.0"]\n'
+                'build-backend = "uv_build"\n')
+    for name, module, dependencies in (("bird-feeder", "bird_feeder", '["iniconfig"]'),
+                                       ("seeds", "seeds", '["idna"]')):
+        member = project(root / "packages" / name, f"""\
+            [project]
+            name = "{name}"
+            version = "0.1.0"
+            requires-python = ">=3.12"
+            dependencies = {dependencies}
+            """ + uv_build)
+        (member / "src" / module).mkdir(parents=True)
+        (member / "src" / module / "__init__.py").write_text("")
+    lock(root, index)
+    data = read(root)
+    assert data["requires-python"] == ">=3.12"
+    found = packages(root)
+    # albatross is virtual (not listed), bird-feeder is installed editable, seeds is not a
+    # member: neither it nor its dependency is locked.
+    assert found == {
+        "bird-feeder": [{"name": "bird-feeder",
+                         "directory": {"path": "packages/bird-feeder", "editable": True}}],
+        "iniconfig": found["iniconfig"],
+        "tqdm": found["tqdm"],
+    }
+    assert found["iniconfig"][0]["version"] == "2.0.0" and found["tqdm"][0]["version"] == "4.66.5"
+    projects = data["tool"]["kiln"]["projects"]  # type: ignore[index]
+    assert [(p["path"], p["name"], p["package"]) for p in projects] == [
+        (".", "albatross", False), ("packages/bird-feeder", "bird-feeder", True)]
+    # The same lock from inside a member; changing the excluded project changes nothing.
+    lock(root / "packages" / "bird-feeder", index, "--check")
+    (root / "packages" / "seeds" / "pyproject.toml").write_text(
+        (root / "packages" / "seeds" / "pyproject.toml").read_text().replace('"idna"', '"ruff"'))
+    lock(root, index, "--check")
