@@ -295,14 +295,14 @@ def _resolve(
             required_environments=inputs.required_environments,
         )
         source = PolicySource(session.source, exclude_newer=settings.exclude_newer)
-        maker = EntryMaker(
+        maker = EntryMaker.for_lock(
             inputs, source, session.source.locations.all_indexes(), session.builder.built,
             file_hasher(session.source.download),
             routed=lambda routes: PolicySource(
                 session.routed_source(routes), exclude_newer=settings.exclude_newer
             ),
         )
-        packages = maker.entries(resolution)
+        packages = maker.entries(resolution.pins)
     body = {**head, "packages": packages}
     validate(body)
     return body, len(packages), resolution.warnings
