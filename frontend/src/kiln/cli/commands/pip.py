@@ -617,11 +617,6 @@ def _compile(args: argparse.Namespace, ui: UI) -> int:
                  "name a lock file `pylock.toml` or `pylock.<name>.toml`, or pass "
                  "`--format requirements.txt`")
         return 2
-    if written == "pylock.toml":
-        ui.error("`kiln pip compile` cannot write `pylock.toml` yet",
-                 "write a requirements file: pass `--format requirements.txt`, or an "
-                 "output file not named `pylock*.toml`")
-        return 2
     _warm_up(args)
     from kiln.core.operations.compiling import compile_requirements
     _imports_done()
@@ -655,7 +650,7 @@ def _compile(args: argparse.Namespace, ui: UI) -> int:
     result = compile_requirements(
         inputs, _settings(args), target=target, options=options,
         events=_Progress(ui).events(), universal=args.universal,
-        generate_hashes=args.generate_hashes,
+        generate_hashes=args.generate_hashes, pylock=written == "pylock.toml",
     )
     for warning in result.resolution.warnings:
         ui.warning(warning)

@@ -125,6 +125,25 @@ class IndexLocations:
             return self.named[pin.index]
         return None
 
+    def with_indexes(self, indexes: Sequence[Index]) -> IndexLocations:
+        """These locations with ``indexes`` (a workspace member's) added where no index of
+        the same name is known yet: explicit ones for pins only, the others searched after
+        the known ones, before the default index."""
+        added = [i for i in indexes if i.name and i.name not in self.named]
+        if not added:
+            return self
+        named = {**self.named, **{i.name: i for i in added if i.name}}
+        explicit = self.explicit + tuple(i for i in added if i.explicit)
+        searched = [i for i in added if not i.explicit and not i.default]
+        if not searched or not self.indexes:
+            return replace(self, named=named, explicit=explicit)
+        last = self.indexes[-1]
+        ordered = (
+            [*self.indexes[:-1], *searched, last] if last.default or last == PYPI
+            else [*self.indexes, *searched]
+        )
+        return replace(self, indexes=_dedupe_urls(ordered), named=named, explicit=explicit)
+
     def all_indexes(self) -> tuple[Index, ...]:
         routed = {index.url: index for indexes in self.routed.values() for index in indexes}
         return self.indexes + self.explicit + self.find_links + tuple(routed.values())

@@ -9,7 +9,7 @@ from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -31,6 +31,13 @@ from kiln.errors import KilnError
 
 if TYPE_CHECKING:
     from packaging.metadata import Metadata
+
+
+#: The ``route`` that lets the source's own pins decide.
+PINS: Literal["pins"] = "pins"
+#: Where one package comes from: its pinned index, None for the ordinary indexes, or
+#: :data:`PINS`.
+Route = Index | None | Literal["pins"]
 
 
 class IndexPackageSource:
@@ -76,7 +83,7 @@ class IndexPackageSource:
         self.listings = ListingFetcher(self.session, ParsedPageCache(root))
         self.metadata_fetcher = MetadataFetcher(self.session, self.downloader, StatMemo(root))
         self._memo: dict[
-            tuple[NormalizedName, SpecifierSet | None], list[tuple[Index, list[DistFile]]]
+            tuple[NormalizedName, SpecifierSet | None, Route], list[tuple[Index, list[DistFile]]]
         ] = {}
         self._lock = threading.Lock()
         #: name -> (index label, HTTP status) for indexes that refused access.
@@ -137,20 +144,30 @@ class IndexPackageSource:
         return [f for _index, files in self.files_by_index(name, versions) for f in files]
 
     def files_by_index(
-        self, name: NormalizedName, versions: SpecifierSet | None = None
+        self, name: NormalizedName, versions: SpecifierSet | None = None, *,
+        route: Route = PINS,
     ) -> list[tuple[Index, list[DistFile]]]:
-        """Like :meth:`files`, grouped by index in priority order (find-links last)."""
-        key = (canonicalize_name(name), versions)
+        """Like :meth:`files`, grouped by index in priority order (find-links last).
+
+        ``route``: the index ``name`` is pinned to, or None for none (the ordinary
+        indexes), instead of what the pins say for the configured environment."""
+        key = (canonicalize_name(name), versions, route)
         with self._lock:
             if key in self._memo:
                 return self._memo[key]
-        result = self._collect(key[0], versions)
+        result = self._collect(key[0], versions, route)
         with self._lock:
             self._memo[key] = result
         return result
 
+    def routed(self, routes: Mapping[NormalizedName, Index | None]) -> RoutedSource:
+        """A view of this source where each package of ``routes`` is pinned to its index
+        (None: to none), whatever the pins say: one part of a universal resolution."""
+        return RoutedSource(self, routes)
+
     def version_order(
-        self, name: NormalizedName, versions: SpecifierSet | None = None
+        self, name: NormalizedName, versions: SpecifierSet | None = None, *,
+        route: Route = PINS,
     ) -> list[Version] | None:
         """Versions of ``name`` in the order the strategy prefers them (best first).
 
@@ -159,7 +176,7 @@ class IndexPackageSource:
         globally. A resolver that honours index order consults this order. None when
         the order is simply highest first (the files come from one location).
         """
-        groups = self.files_by_index(name, versions)
+        groups = self.files_by_index(name, versions, route=route)
         if len(groups) <= 1:
             return None
         if self.locations.strategy_for(name) == "unsafe-best-match":
@@ -187,11 +204,14 @@ class IndexPackageSource:
     # -- internals -------------------------------------------------------------------
 
     def _collect(
-        self, name: NormalizedName, versions: SpecifierSet | None
+        self, name: NormalizedName, versions: SpecifierSet | None, route: Route
     ) -> list[tuple[Index, list[DistFile]]]:
-        pinned = self.locations.pinned_index(
-            name, environment=self.marker_environment, extras=self.extras
-        )
+        if route == PINS:
+            pinned = self.locations.pinned_index(
+                name, environment=self.marker_environment, extras=self.extras
+            )
+        else:
+            pinned = route
         if pinned is not None:
             listing = self.listings.fetch(pinned, name, versions)
             if listing.offline_error is not None:
@@ -268,3 +288,37 @@ def _first_index_hint(first_only: Sequence[tuple[NormalizedName, tuple[str, list
         "trusted, `--index-strategy unsafe-best-match` (or "
         "`KILN_INDEX_STRATEGY=unsafe-best-match`) takes the best version from all of them"
     )
+
+
+class RoutedSource:
+    """:class:`IndexPackageSource` with some packages pinned to an index each (see
+    :meth:`IndexPackageSource.routed`); everything else is the source's."""
+
+    def __init__(
+        self, source: IndexPackageSource, routes: Mapping[NormalizedName, Index | None]
+    ) -> None:
+        self.source = source
+        self.routes = dict(routes)
+
+    def _route(self, name: NormalizedName) -> Route:
+        return self.routes.get(canonicalize_name(name), PINS)
+
+    def files(
+        self, name: NormalizedName, versions: SpecifierSet | None = None
+    ) -> Sequence[DistFile]:
+        groups = self.source.files_by_index(name, versions, route=self._route(name))
+        return [f for _index, files in groups for f in files]
+
+    def version_order(
+        self, name: NormalizedName, versions: SpecifierSet | None = None
+    ) -> list[Version] | None:
+        return self.source.version_order(name, versions, route=self._route(name))
+
+    def metadata(self, file: DistFile) -> Metadata:
+        return self.source.metadata(file)
+
+    def download(self, file: DistFile) -> Path:
+        return self.source.download(file)
+
+    def resolution_hints(self) -> list[str]:
+        return self.source.resolution_hints()

@@ -16,7 +16,7 @@ Paths are relative to the lock's directory and written with ``/``; every URL los
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,8 +29,10 @@ from packaging.version import Version
 from kiln.core.index.config import Index
 from kiln.core.index.redaction import strip_credentials
 from kiln.core.lockfile.inputs import LockInputs
-from kiln.core.resolver.resolution import ResolvedPackage, UniversalResolution
-from kiln.core.sources.model import PathSource
+from kiln.core.resolver.environment import TargetEnvironment
+from kiln.core.resolver.resolution import ResolvedPackage
+from kiln.core.sources.lower import LoweredRequirement
+from kiln.core.sources.model import GitSource, PathSource
 from kiln.core.timestamps import parse_timestamp
 from kiln.core.types import Built, DistFile, PackageSource
 from kiln.errors import KilnError
@@ -44,23 +46,61 @@ class EntryMaker:
 
     def __init__(
         self,
+        root: Path,
+        floor: Version,
+        source: PackageSource,
+        indexes: Sequence[Index],
+        built: Mapping[str, Built],
+        hasher: Hasher,
+        *,
+        members: Sequence[tuple[NormalizedName, Path]] = (),
+        direct: Mapping[str, LoweredRequirement] | None = None,
+        editables: Collection[str] = (),
+        routed: Callable[[Mapping[NormalizedName, str | None]], PackageSource] | None = None,
+        target: TargetEnvironment | None = None,
+    ) -> None:
+        """``root``: the lock's directory (paths are written relative to it); ``floor``:
+        the oldest Python the lock allows; ``members``: workspace members that are packages
+        (``directory`` entries); ``direct``: direct references by URL, as lowered from the
+        sources; ``editables``: URLs of directories installed editable; ``routed``:
+        ``source`` with packages pinned to the named indexes, for the files of versions
+        from a named index (which may be one the package is pinned to only in some
+        environments); ``target``: a lock for that environment only lists only the wheels
+        it can install."""
+        self.root = root
+        self.floor = floor
+        self.source = source
+        self.indexes = {index.label: index for index in indexes}
+        self.built = built
+        self.hasher = hasher
+        self.members = tuple(members)
+        self.direct = direct or {}
+        self.editables = frozenset(editables)
+        self.routed = routed
+        self.target = target
+
+    @classmethod
+    def for_lock(
+        cls,
         inputs: LockInputs,
         source: PackageSource,
         indexes: Sequence[Index],
         built: Mapping[str, Built],
         hasher: Hasher,
-    ) -> None:
-        self.inputs = inputs
-        self.root = inputs.workspace.root
-        self.source = source
-        self.indexes = {index.label: index for index in indexes}
-        self.built = built
-        self.hasher = hasher
+        *,
+        routed: Callable[[Mapping[NormalizedName, str | None]], PackageSource] | None = None,
+    ) -> EntryMaker:
+        """The maker of a workspace's lock."""
+        return cls(
+            inputs.workspace.root, inputs.floor, source, indexes, built, hasher,
+            members=[(member.normalized_name, member.path) for member in inputs.packages],
+            direct=inputs.direct, routed=routed,
+        )
 
-    def entries(self, resolution: UniversalResolution) -> list[dict[str, Any]]:
+    def entries(self, pins: Iterable[ResolvedPackage]) -> list[dict[str, Any]]:
         """Every entry, sorted by name, then version, then marker."""
-        found = [self._member(member.normalized_name, member.path) for member in self.inputs.packages]
-        found += [self._pin(pin) for pin in resolution.pins]
+        found = [self._member(name, path) for name, path in self.members]
+        found += [self._pin(pin) for pin in pins]
         return sorted(found, key=_order)
 
     # -- entries --------------------------------------------------------------------------------
@@ -83,6 +123,9 @@ class EntryMaker:
         files = self._files(pin)
         sdists = [f for f in files if f.tags is None]
         wheels = [f for f in files if f.tags is not None and self._installable(f.tags)]
+        if self.target is not None:
+            wheels = [f for f in wheels if any(
+                self.target.tag_rank(tag) is not None for tag in f.tags or ())]
         if sdists:
             entry["sdist"] = self._file(sdists[0])
         if wheels:
@@ -94,11 +137,11 @@ class EntryMaker:
     def _direct(self, entry: dict[str, Any], pin: ResolvedPackage) -> dict[str, Any]:
         url = pin.direct_url
         assert url is not None
-        lowered = self.inputs.direct.get(url)
+        lowered = self.direct.get(url)
         built = self.built.get(url)
         info = built.direct_url if built is not None else None
         if info is not None and "dir_info" in info:
-            editable = bool(lowered is not None and lowered.editable)
+            editable = bool(lowered is not None and lowered.editable) or url in self.editables
             path = lowered.source.path if lowered is not None and isinstance(
                 lowered.source, PathSource) else _file_path(str(info["url"]))
             entry["directory"] = {"path": self._path(path), "editable": editable}
@@ -113,8 +156,13 @@ class EntryMaker:
             assert isinstance(vcs, dict)
             table: dict[str, Any] = {"type": vcs.get("vcs", "git"),
                                      "url": strip_credentials(str(info["url"]))}
-            if vcs.get("requested_revision"):
-                table["requested-revision"] = vcs["requested_revision"]
+            requested = vcs.get("requested_revision")
+            if lowered is not None and isinstance(lowered.source, GitSource):
+                # What the source asks for (the build may have been of the locked commit).
+                reference = lowered.source.reference
+                requested = reference[1] if reference is not None else None
+            if requested:
+                table["requested-revision"] = requested
             table["commit-id"] = vcs["commit_id"]
             if info.get("subdirectory"):
                 table["subdirectory"] = info["subdirectory"]
@@ -148,8 +196,12 @@ class EntryMaker:
 
     def _files(self, pin: ResolvedPackage) -> list[DistFile]:
         """The files of the pinned version on the index that offered the chosen file."""
+        source = self.source
+        index = self.indexes.get(pin.file.index)
+        if self.routed is not None and index is not None and index.name is not None:
+            source = self.routed({pin.name: index.name})
         offered = [
-            f for f in self.source.files(pin.name, SpecifierSet(f"=={pin.version}"))
+            f for f in source.files(pin.name, SpecifierSet(f"=={pin.version}"))
             if f.version == pin.version and f.index == pin.file.index
         ]
         usable = [f for f in offered if f.yanked is None] or offered
@@ -176,7 +228,7 @@ class EntryMaker:
     def _installable(self, tags: frozenset[Tag]) -> bool:
         """Whether some Python the lock allows can install a wheel with ``tags`` (only
         wheels for an older CPython or PyPy than the floor are left out)."""
-        floor = (self.inputs.floor.major, self.inputs.floor.minor)
+        floor = (self.floor.major, self.floor.minor)
         for tag in tags:
             interpreter = tag.interpreter
             if tag.abi == "abi3" or interpreter[:2] not in ("cp", "pp"):

@@ -35,9 +35,11 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
+from kiln.core.index.config import Index
 from kiln.core.sources.lower import LoweredRequirement, direct_url, lower_universal
 from kiln.core.sources.model import PathSource, SourceEntry
 from kiln.errors import KilnError
+from kiln.project.groups import DependencyGroup
 from kiln.project.pyproject import PyProject
 from kiln.project.workspace import Member, Workspace
 
@@ -50,6 +52,7 @@ SETTINGS = (
     "dependency-groups",
     "conflicts",
     "environments",
+    "required-environments",
     "constraint-dependencies",
     "override-dependencies",
     "package",
@@ -71,6 +74,8 @@ class LockInputs:
     overrides: tuple[Requirement, ...] = ()
     #: ``environments``: the lock is made for these only (empty: every environment).
     environments: tuple[Marker, ...] = ()
+    #: ``required-environments``: every package needs a wheel (or an sdist) for each.
+    required_environments: tuple[Marker, ...] = ()
     #: What the resolver is limited to: ``environments`` and the declared conflicts.
     resolver_space: tuple[Marker, ...] = ()
     extras: tuple[NormalizedName, ...] = ()
@@ -82,6 +87,14 @@ class LockInputs:
     direct: Mapping[str, LoweredRequirement] = field(default_factory=dict)
     #: The projects the inputs come from: every member and a virtual root.
     projects: tuple[PyProject, ...] = ()
+    #: Packages pinned to an index by the sources (``index = "..."``): (where, index name),
+    #: where None means everywhere.
+    index_pins: Mapping[NormalizedName, tuple[tuple[Marker | None, str], ...]] = field(
+        default_factory=dict
+    )
+    #: The ``[[tool.kiln.index]]`` entries of the members (the root's are read with the other
+    #: index settings), which their ``index`` sources may name.
+    member_indexes: tuple[Index, ...] = ()
 
 
 def collect(workspace: Workspace, *, no_sources: bool = False) -> LockInputs:
@@ -114,6 +127,7 @@ def collect(workspace: Workspace, *, no_sources: bool = False) -> LockInputs:
         constraints=root.tool.constraint_dependencies,
         overrides=root.tool.override_dependencies,
         environments=environments,
+        required_environments=root.tool.required_environments,
         resolver_space=_space(environments, _conflicts(root)),
         extras=tuple(extras),
         groups=tuple(groups),
@@ -121,7 +135,51 @@ def collect(workspace: Workspace, *, no_sources: bool = False) -> LockInputs:
         packages=tuple(m for m in workspace.members if m.buildable),
         direct=builder.direct,
         projects=tuple(projects),
+        index_pins={name: tuple(pins) for name, pins in builder.index_pins.items()},
+        member_indexes=tuple(
+            index
+            for member in workspace.members
+            if member.path != workspace.root
+            for index in member.pyproject.tool.indexes
+        ),
     )
+
+
+def with_locked_commits(
+    inputs: LockInputs, commits: Mapping[tuple[str, str | None, str | None], str]
+) -> LockInputs:
+    """``inputs`` with each ``git`` requirement at the commit an earlier lock pins for the
+    same repository, revision and subdirectory (``commits``), so that a relock keeps it.
+    The lock still records the revision the source asks for."""
+    from dataclasses import replace
+
+    from kiln.core.index.redaction import strip_credentials
+    from kiln.core.lockfile.preferences import git_url
+    from kiln.core.sources.model import GitSource
+
+    if not commits:
+        return inputs
+    direct = dict(inputs.direct)
+    requirements: list[Requirement] = []
+    for requirement in inputs.requirements:
+        lowered = inputs.direct.get(requirement.url or "")
+        source = lowered.source if lowered is not None else None
+        if lowered is None or not isinstance(source, GitSource):
+            requirements.append(requirement)
+            continue
+        reference = source.reference
+        key = (git_url(strip_credentials(source.url)), reference[1] if reference else None,
+               source.subdirectory)
+        commit = commits.get(key)
+        if commit is None:
+            requirements.append(requirement)
+            continue
+        url = direct_url(replace(source, rev=commit, tag=None, branch=None))
+        direct[url] = lowered
+        pinned = Requirement(str(requirement))
+        pinned.url = url
+        requirements.append(pinned)
+    return replace(inputs, requirements=tuple(requirements), direct=direct)
 
 
 def extra_marker(extra: str) -> str:
@@ -140,6 +198,7 @@ class _Builder:
         self.no_sources = no_sources
         self.requirements: list[Requirement] = []
         self.direct: dict[str, LoweredRequirement] = {}
+        self.index_pins: dict[NormalizedName, list[tuple[Marker | None, str]]] = {}
         self._seen: set[str] = set()
         #: (member, extra, condition) still to add, and those added.
         self._pending: list[tuple[Member, NormalizedName, str | None]] = []
@@ -166,8 +225,12 @@ class _Builder:
 
     def groups_of(self, pyproject: PyProject, directory: Path) -> None:
         for group in pyproject.dependency_groups.values():
+            condition: str | None = group_marker(group.name)
+            if group.requires_python is not None:
+                # The group is locked only for its own Pythons.
+                condition = _and(condition, _python_marker(pyproject, group))
             for requirement in group.requirements:
-                self.add(pyproject, requirement, group_marker(group.name), group=group.name)
+                self.add(pyproject, requirement, condition, group=group.name)
 
     def add(
         self,
@@ -212,6 +275,10 @@ class _Builder:
             resolved = lowered.to_requirement()
             marker = _and(_text(resolved.marker), condition)
             resolved.marker = Marker(marker) if marker else None
+            if lowered.index is not None:
+                pins = self.index_pins.setdefault(lowered.name, [])
+                if (resolved.marker, lowered.index) not in pins:
+                    pins.append((resolved.marker, lowered.index))
             key = str(resolved)
             if key not in self._seen:
                 self._seen.add(key)
@@ -264,6 +331,20 @@ class _Builder:
                 f"workspace member `{member.name}` that it does not have ({version})",
                 hint=f"change the requirement, or `project.version` in `{member.pyproject.path}`",
             )
+
+
+def _python_marker(pyproject: PyProject, group: DependencyGroup) -> str | None:
+    """The marker of the Pythons ``requires-python`` of ``group`` admits (None: all)."""
+    from kiln.core.markers import MarkerSet, python_specifier_range
+
+    assert group.requires_python is not None
+    versions = python_specifier_range(group.requires_python)
+    if not versions.intervals:
+        key = f"{pyproject.tool.key('dependency-groups')}.{group.spelled}.requires-python"
+        raise KilnError(
+            f"{pyproject.path}: `{key}` admits no Python version: `{group.requires_python}`"
+        )
+    return MarkerSet.python(versions).pep508() or None
 
 
 def _text(marker: Marker | None) -> str | None:

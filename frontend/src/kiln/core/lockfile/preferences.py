@@ -42,6 +42,34 @@ def from_uv_lock(path: Path) -> Preferences:
     return _collect(registry, "version")
 
 
+#: A git source as a lock records it: (repository URL, requested revision, subdirectory).
+GitKey = tuple[str, "str | None", "str | None"]
+
+
+def locked_commits(document: Mapping[str, Any]) -> dict[GitKey, str]:
+    """The commit each ``vcs`` entry of a (parsed) ``pylock.toml`` pins, by its source."""
+    found: dict[GitKey, str] = {}
+    packages = document.get("packages")
+    for package in packages if isinstance(packages, list) else ():
+        vcs = package.get("vcs") if isinstance(package, dict) else None
+        if not isinstance(vcs, dict) or vcs.get("type") != "git":
+            continue
+        url, commit = vcs.get("url"), vcs.get("commit-id")
+        revision, subdirectory = vcs.get("requested-revision"), vcs.get("subdirectory")
+        if (
+            isinstance(url, str) and isinstance(commit, str)
+            and isinstance(revision, (str, type(None)))
+            and isinstance(subdirectory, (str, type(None)))
+        ):
+            found[(git_url(url), revision, subdirectory)] = commit
+    return found
+
+
+def git_url(url: str) -> str:
+    """A repository URL compared without ``git+`` and a trailing ``/``."""
+    return url.removeprefix("git+").rstrip("/")
+
+
 def without(preferences: Preferences, names: Collection[str]) -> Preferences:
     """``preferences`` less the packages ``names`` (``--upgrade-package``)."""
     dropped = {canonicalize_name(name) for name in names}

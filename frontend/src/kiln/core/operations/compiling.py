@@ -1,10 +1,12 @@
-"""``compile``: resolve requirement inputs into a pinned ``requirements.txt``."""
+"""``compile``: resolve requirement inputs into a pinned ``requirements.txt``, or a
+``pylock.toml`` written by the project lock's own writer (:mod:`kiln.core.lockfile`)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
+from pathlib import Path
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
@@ -23,7 +25,7 @@ from kiln.core.types import DistFile
 @dataclass(frozen=True)
 class CompileResult:
     resolution: Resolution | UniversalResolution
-    #: The ``requirements.txt`` text.
+    #: The ``requirements.txt`` (or ``pylock.toml``) text.
     text: str
     seconds: float
 
@@ -37,12 +39,15 @@ def compile_requirements(
     events: Events | None = None,
     universal: bool = False,
     generate_hashes: bool = False,
+    pylock: bool = False,
 ) -> CompileResult:
     """Resolve ``inputs`` for ``target`` (default: the running interpreter) and render them.
 
     ``universal``: resolve for every environment whose Python is at least ``target``'s
     ``python_version`` instead, pins carrying markers. ``generate_hashes``: write the
-    sha256 of each pinned package's files (see :func:`pin_hashes`)."""
+    sha256 of each pinned package's files (see :func:`pin_hashes`). ``pylock``: write a
+    PEP 751 ``pylock.toml`` instead (every file with its sha256; paths relative to
+    ``options.base``)."""
     started = time.monotonic()
     settings = settings or Settings()
     target = target or TargetEnvironment.current()
@@ -55,6 +60,9 @@ def compile_requirements(
             resolution = session.resolve_universal(floor, no_deps=settings.no_deps)
         else:
             resolution = session.resolve(no_deps=settings.no_deps)
+        if pylock:
+            text = _pylock(session, resolution, inputs, settings, target, options)
+            return CompileResult(resolution, text, time.monotonic() - started)
         if generate_hashes:
             hashes = pin_hashes(session.source, resolution.pins, skip=options.no_emit)
         locations = session.source.locations
@@ -62,6 +70,42 @@ def compile_requirements(
         resolution, options, inputs=inputs, target=target, hashes=hashes, locations=locations,
     )
     return CompileResult(resolution, text, time.monotonic() - started)
+
+
+def _pylock(
+    session: Session,
+    resolution: Resolution | UniversalResolution,
+    inputs: RequirementsInput,
+    settings: Settings,
+    target: TargetEnvironment,
+    options: OutputOptions,
+) -> str:
+    """``resolution`` as a ``pylock.toml`` for Pythons from ``target``'s up: for
+    ``target`` alone (the wheels it can install) unless the resolution is universal."""
+    from kiln.core.lockfile.document import CREATED_BY, LOCK_VERSION, render, validate
+    from kiln.core.lockfile.entries import EntryMaker, file_hasher
+    from kiln.core.operations.filters import PolicySource
+    from kiln.core.requirements_output import header_lines
+
+    floor = Version(target.markers["python_version"])
+    universal = isinstance(resolution, UniversalResolution)
+    maker = EntryMaker(
+        options.base or Path.cwd(), floor,
+        PolicySource(session.source, exclude_newer=settings.exclude_newer),
+        session.source.locations.all_indexes(), session.builder.built,
+        file_hasher(session.source.download),
+        editables=[s.requirement.url for s in inputs.requirements
+                   if s.editable and s.requirement.url],
+        target=None if universal else target,
+    )
+    body = {
+        "lock-version": LOCK_VERSION,
+        "created-by": CREATED_BY,
+        "requires-python": f">={floor}",
+        "packages": maker.entries(p for p in resolution.pins if p.name not in options.no_emit),
+    }
+    validate(body)
+    return "".join(f"{line}\n" for line in header_lines(options)) + render(body)
 
 
 def pin_hashes(

@@ -141,6 +141,7 @@ def lock(
             seconds=time.monotonic() - started, warnings=tuple(warnings), text=text,
         )
     preferred = _preferences(old, workspace.root, request)
+    inputs = _at_locked_commits(inputs, old, request)
     body_table, count, resolved_warnings = _resolve(
         inputs, request, settings, preferred, events, head
     )
@@ -208,6 +209,30 @@ def _preferences(
     return preferences.without(found, [_upgrade_name(text) for text in request.upgrade_packages])
 
 
+def _at_locked_commits(inputs: LockInputs, old: LockFile | None, request: LockRequest) -> LockInputs:
+    """``inputs`` with git sources at the commits of the existing lock (not for the
+    packages being upgraded)."""
+    from kiln.core.lockfile import preferences
+    from kiln.core.lockfile.inputs import with_locked_commits
+
+    if old is None or request.upgrade:
+        return inputs
+    upgraded = {_upgrade_name(text) for text in request.upgrade_packages}
+    document = {
+        "packages": [
+            entry for entry in old.data.get("packages", ())
+            if not isinstance(entry, dict) or _canonical(entry.get("name")) not in upgraded
+        ]
+    }
+    return with_locked_commits(inputs, preferences.locked_commits(document))
+
+
+def _canonical(name: object) -> str:
+    from packaging.utils import canonicalize_name
+
+    return canonicalize_name(name) if isinstance(name, str) else ""
+
+
 def _upgrade_name(text: str) -> str:
     return _upgrade_requirement(text).name
 
@@ -240,10 +265,12 @@ def _resolve(
     head: Mapping[str, Any],
 ) -> tuple[dict[str, Any], int, tuple[str, ...]]:
     """Step 3: the body of the new lock, its package count and the resolver's warnings."""
+    from dataclasses import replace
+
     from kiln.core.lockfile.document import validate
     from kiln.core.lockfile.entries import EntryMaker, file_hasher
     from kiln.core.operations.filters import PolicySource
-    from kiln.core.operations.session import Session
+    from kiln.core.operations.session import Session, index_locations
     from kiln.core.requirements_file import RequirementsInput, RequirementSpec
     from kiln.core.resolver.environment import TargetEnvironment
 
@@ -256,19 +283,28 @@ def _resolve(
         constraints=[*inputs.constraints, *(p for p in pins if p.specifier)],
     )
     settings = _project_settings(settings, inputs.workspace.pyproject.path)
+    # The sources' index pins are the lock's own (by marker, extra and group, of every
+    # member): the index settings' pins are left out, the members' indexes added.
+    locations = index_locations(requirements, settings).with_indexes(inputs.member_indexes)
+    settings = replace(settings, locations=replace(locations, pins={}))
     with Session(requirements, settings, TargetEnvironment.current(), events) as session:
         resolution = session.resolve_universal(
             inputs.floor,
             overrides=inputs.overrides,
             preferences=preferred,
             environments=inputs.resolver_space,
+            index_pins=inputs.index_pins,
+            required_environments=inputs.required_environments,
         )
         source = PolicySource(session.source, exclude_newer=settings.exclude_newer)
-        maker = EntryMaker(
+        maker = EntryMaker.for_lock(
             inputs, source, session.source.locations.all_indexes(), session.builder.built,
             file_hasher(session.source.download),
+            routed=lambda routes: PolicySource(
+                session.routed_source(routes), exclude_newer=settings.exclude_newer
+            ),
         )
-        packages = maker.entries(resolution)
+        packages = maker.entries(resolution.pins)
     body = {**head, "packages": packages}
     validate(body)
     return body, len(packages), resolution.warnings

@@ -139,23 +139,52 @@ class Session:
         overrides: Sequence[Requirement] = (),
         preferences: Mapping[NormalizedName, Collection[Version]] | None = None,
         environments: Sequence[Marker] = (),
+        index_pins: Mapping[NormalizedName, tuple[tuple[Marker | None, str], ...]]
+        | None = None,
+        required_environments: Sequence[Marker] = (),
     ) -> UniversalResolution:
         """Resolve the inputs for every environment with Python ``python`` or newer
-        (where one of ``environments`` holds, if any); ``preferences`` are tried first."""
-        from kiln.core.resolver.universal import resolve_universal  # the marker algebra: only here
+        (where one of ``environments`` holds, if any); ``preferences`` are tried first.
+        ``index_pins``: packages pinned to a named index where a marker holds (a lock's
+        ``index`` sources), whatever the index settings' own pins say;
+        ``required_environments``: environments every chosen version must have a wheel
+        (or a source distribution) for."""
+        from kiln.core.resolver.universal import (  # the marker algebra: only here
+            SourceRoutes,
+            resolve_universal,
+        )
 
         source, builder = self._resolver_inputs(no_deps)
+        routes = None
+        if index_pins:
+            routes = SourceRoutes(
+                index_pins, lambda assignment: self._resolver_inputs(
+                    no_deps, self.routed_source(assignment))[0],
+            )
         return resolve_universal(
             [spec.requirement for spec in self.inputs.requirements], source,
             python=python, markers=self.target.markers,
             constraints=list(self.inputs.constraints), overrides=overrides,
             prerelease=self.settings.prerelease, builder=builder,
-            preferences=preferences, environments=environments,
+            preferences=preferences, environments=environments, routes=routes,
+            required=required_environments,
         )
 
-    def _resolver_inputs(self, no_deps: bool) -> tuple[PackageSource, MetadataBuilder]:
+    def routed_source(self, routes: Mapping[NormalizedName, str | None]) -> PackageSource:
+        """The index client with each package of ``routes`` pinned to the index of that
+        name (None: to none)."""
+        named = self.source.locations.named
+        return self.source.routed(
+            {name: None if index is None else named[index] for name, index in routes.items()}
+        )
+
+    def _resolver_inputs(
+        self, no_deps: bool, base: PackageSource | None = None
+    ) -> tuple[PackageSource, MetadataBuilder]:
         hashes = allowed_hashes(self.inputs.requirements)
-        source: PackageSource = FilteredSource(self.source, hashes=hashes, no_deps=no_deps)
+        source: PackageSource = FilteredSource(
+            base or self.source, hashes=hashes, no_deps=no_deps
+        )
         settings = self.settings
         if settings.exclude_newer is not None or settings.resolution != "highest":
             lowest: frozenset[NormalizedName] | None = frozenset()

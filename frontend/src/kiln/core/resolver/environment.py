@@ -15,6 +15,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 from packaging.version import Version
 
+from kiln.core.types import DistFile
 from kiln.errors import KilnError
 
 #: ``--python-platform`` values: marker values and wheel platform tags, best first (the plain
@@ -101,6 +102,11 @@ class ResolverEnvironment(Protocol):
         """Raise when ``requires-python`` admits only part of this environment's Pythons."""
         ...
 
+    def unserved(self, files: Sequence[DistFile]) -> str | None:
+        """A required environment that none of ``files`` (one version's) can be installed
+        in, if any (``required-environments`` of a lock)."""
+        ...
+
 
 @dataclass(frozen=True)
 class TargetEnvironment:
@@ -139,6 +145,10 @@ class TargetEnvironment:
 
     def split_python(self, requires_python: Sequence[SpecifierSet | None]) -> None:
         """Nothing to split: a concrete environment has one Python version."""
+
+    def unserved(self, files: Sequence[DistFile]) -> str | None:
+        """Nothing is required beyond this environment, which the file choice checks."""
+        return None
 
     @classmethod
     def current(cls) -> TargetEnvironment:

@@ -46,6 +46,12 @@ def no_compatible_file() -> str:
     return "has no wheel compatible with the target environment and no source distribution"
 
 
+def no_file_for_required(environment: str) -> str:
+    """No wheel of the version serves a required environment, and it has no sdist."""
+    return (f"has neither a wheel for the required environment `{environment}` nor a "
+            "source distribution")
+
+
 def unusable_metadata(error: KilnError, *, sdist_only: bool) -> str:
     """The metadata of the version's file could not be had or read."""
     if sdist_only:

@@ -109,6 +109,10 @@ class Expander:
         if package.is_root:
             return self._expand(package, version, self.requirements, extra="")
         name = package.name
+        if package.extra is None and not self.env.concrete:
+            missing = self.env.unserved(self.candidates.versions(name).get(version, ()))
+            if missing is not None:
+                return Unavailable(errors.no_file_for_required(missing))
         if not self.dependencies and name not in self.direct:
             choice = self.candidates.choice(name, version)
             if choice.file is not None and choice.file.is_wheel:

@@ -26,6 +26,7 @@ from packaging.version import Version
 
 from kiln.core.markers import MarkerSet, marker_set, python_specifier_range, release_text
 from kiln.core.resolver.pubgrub import Range
+from kiln.core.types import DistFile
 
 
 class ForkRequired(Exception):
@@ -41,9 +42,17 @@ class ForkEnvironment:
 
     concrete = False
 
-    def __init__(self, space: MarkerSet, markers: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        space: MarkerSet,
+        markers: Mapping[str, str],
+        required: Sequence[tuple[MarkerSet, str]] = (),
+    ) -> None:
+        """``required``: environments that need a wheel or a source distribution of every
+        version chosen (with their text); those that contain ``space`` apply."""
         self.space = space
         self._markers = markers
+        self._required = [(where, text) for where, text in required if space.implies(where)]
         python = space.python_range()
         lower = python.intervals[0][0] if python.intervals else None
         self._python = Version(release_text(lower[0] if lower is not None else (0,)))
@@ -64,6 +73,18 @@ class ForkEnvironment:
 
     def evaluate(self, marker: Marker | None, extra: str = "") -> bool:
         return marker is None or self.space.overlaps(marker_set(marker, extra))
+
+    def unserved(self, files: Sequence[DistFile]) -> str | None:
+        """The first required environment that none of ``files`` (one version's) can be
+        installed in, if any."""
+        if not self._required:
+            return None
+        from kiln.core.resolver.platforms import serves
+
+        for where, text in self._required:
+            if not serves(files, where):
+                return text
+        return None
 
     def split(
         self, requirements: Sequence[Requirement], extra: str, *, also: Sequence[Marker] = ()

@@ -12,7 +12,7 @@ same version from different forks are merged.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from packaging.markers import Marker
@@ -56,6 +56,8 @@ def resolve_universal(
     concurrency: int = DEFAULT_CONCURRENCY,
     preferences: Mapping[NormalizedName, Collection[Version]] | None = None,
     environments: Sequence[Marker] = (),
+    routes: SourceRoutes | None = None,
+    required: Sequence[Marker] = (),
 ) -> UniversalResolution:
     """Pins for every environment with Python ``python`` or newer.
 
@@ -66,21 +68,47 @@ def resolve_universal(
     Hooks for project locking (``kiln lock``): ``preferences`` are versions tried first
     (those of an existing lockfile), as the versions earlier forks chose are;
     ``environments``, when given, limit the resolution to the environments where one of
-    them holds.
+    them holds; ``routes``, packages that come from another index in other environments
+    (the space is split first so that each part has one index for each); ``required``,
+    environments that must be served by every version chosen for them (a wheel that can
+    be installed there, or a source distribution): a version that is not is unusable there.
     """
     space = _space(python, environments)
+    needed = [(marker_set(marker), str(marker)) for marker in required]
+
+    def environment(fork: MarkerSet) -> ForkEnvironment:
+        return ForkEnvironment(fork, markers, needed)
     pins: dict[tuple[NormalizedName, Version, str | None], _Pin] = {}
     edges: dict[tuple[NormalizedName | None, NormalizedName], Requirement] = {}
     solved = 0
+    #: Versions chosen so far, tried first by every later fork.
+    preferred: dict[NormalizedName, set[Version]] = {
+        name: set(versions) for name, versions in (preferences or {}).items()
+    }
+    #: One provider (and source) per assignment of indexes to the routed packages.
+    providers: dict[Assignment, tuple[PythonProvider, PackageSource]] = {}
     with prefetching(concurrency) as executor:
-        provider = PythonProvider(
-            source, requirements, env=ForkEnvironment(space, markers),
-            constraints=constraints, overrides=overrides, prerelease=prerelease,
-            builder=builder, executor=executor,
-        )
-        for name, versions in (preferences or {}).items():
-            provider.preferred.setdefault(name, set()).update(versions)
-        pending = [space]
+
+        def provider_for(fork: MarkerSet) -> tuple[PythonProvider, PackageSource]:
+            assignment = routes.assignment(fork, space) if routes is not None else ()
+            found = providers.get(assignment)
+            if found is None:
+                view = routes.source(dict(assignment)) if routes is not None else source
+                made = PythonProvider(
+                    view, requirements, env=environment(fork),
+                    constraints=constraints, overrides=overrides, prerelease=prerelease,
+                    builder=builder, executor=executor,
+                )
+                made.candidates.preferred = preferred
+                found = providers[assignment] = (made, view)
+            return found
+
+        # Each part is inside each required environment, or outside it; the parts outside
+        # come first, so that what a required environment rules out there stays newest
+        # elsewhere.
+        pending = _cut([space], [~where for where, _text in needed])
+        if routes is not None:
+            pending = _cut(pending, routes.cuts())
         while pending:
             fork = pending.pop(0)
             if solved + len(pending) >= MAX_FORKS:
@@ -90,7 +118,8 @@ def resolve_universal(
                     hint="narrow the requirements' markers, or resolve for one "
                     "environment without `--universal`",
                 )
-            provider.restart(ForkEnvironment(fork, markers))
+            provider, view = provider_for(fork)
+            provider.restart(environment(fork))
             try:
                 decisions = solve(provider, ROOT, Point(Version("0")))
             except ForkRequired as split:
@@ -98,19 +127,77 @@ def resolve_universal(
                 continue
             except NoSolution as failure:
                 raise unsatisfiable(
-                    failure, provider, source, where=_described(fork, space)
+                    failure, provider, view, where=_described(fork, space)
                 ) from None
             solved += 1
             _collect(decisions, provider, fork, pins, edges)
     ordered = sorted(pins.values(), key=lambda pin: (pin.package.name, pin.package.version))
+    warnings: dict[str, None] = {}
+    for provider, _view in providers.values():
+        warnings.update(provider.warnings)
     return UniversalResolution(
         pins=tuple(_finish(pin, space) for pin in ordered),
         dependencies=tuple(
             Dependency(parent, child, requirement)
             for (parent, child), requirement in edges.items()
         ),
-        warnings=tuple(provider.warnings),
+        warnings=tuple(warnings),
     )
+
+
+#: Which index each routed package comes from in one part of the space (None: no pin),
+#: sorted by name.
+Assignment = tuple[tuple[NormalizedName, "str | None"], ...]
+
+
+@dataclass(frozen=True)
+class SourceRoutes:
+    """Packages pinned to different indexes in different environments (``index = "..."``
+    sources with a marker, or of an extra or a group), for a universal resolution.
+
+    The space is split along the markers of the pins before solving, so that in each part
+    every routed package comes from one index (or from none: the ordinary indexes)."""
+
+    #: Each routed package's pins: (where, index name); where None means everywhere.
+    pins: Mapping[NormalizedName, tuple[tuple[Marker | None, str], ...]]
+    #: The package source in which each package of an assignment comes from its index.
+    source: Callable[[Mapping[NormalizedName, str | None]], PackageSource]
+
+    def cuts(self) -> list[MarkerSet]:
+        """Every pin's marker: where the space is cut."""
+        found = {marker_set(marker) for entries in self.pins.values() for marker, _ in entries}
+        return sorted(found, key=lambda m: m.text())
+
+    def assignment(self, fork: MarkerSet, space: MarkerSet) -> Assignment:
+        """The index of each routed package in ``fork`` (a part of a region)."""
+        found: list[tuple[NormalizedName, str | None]] = []
+        for name in sorted(self.pins):
+            indexes = sorted({
+                index for marker, index in self.pins[name]
+                if fork.overlaps(marker_set(marker))
+            })
+            if len(indexes) > 1:
+                listed = ", ".join(f"`{index}`" for index in indexes)
+                raise KilnError(
+                    f"`{name}` is pinned to more than one index ({listed}) where "
+                    f"{_described(fork, space)}",
+                    hint="give its `index` sources markers that do not overlap, or declare "
+                    "the extras or groups that pin it differently as `conflicts`",
+                )
+            found.append((name, indexes[0] if indexes else None))
+        return tuple(found)
+
+
+def _cut(regions: list[MarkerSet], cuts: Sequence[MarkerSet]) -> list[MarkerSet]:
+    """``regions`` cut along each of ``cuts``: every piece is inside or outside each."""
+    for cut in cuts:
+        regions = [
+            piece
+            for region in regions
+            for piece in (region & cut, region & ~cut)
+            if not piece.is_false()
+        ]
+    return regions
 
 
 def _space(python: Version, environments: Sequence[Marker]) -> MarkerSet:
@@ -173,13 +260,14 @@ def _collect(
             continue
         direct = provider.direct_file(package.name)
         url = None if direct is None else direct.url
-        key = (package.name, point.version, url)
+        file = provider.selected[(package.name, point)]
+        # One version from two indexes (routed differently by fork) is two pins.
+        key = (package.name, point.version, url if url is not None else f"index:{file.index}")
         wanted = extras.get(package.name, set())
         pin = pins.get(key)
         if pin is None:
             resolved = ResolvedPackage(
-                name=package.name, version=point.version,
-                file=provider.selected[(package.name, point)], direct_url=url,
+                name=package.name, version=point.version, file=file, direct_url=url,
             )
             pins[key] = _Pin(resolved, marker, set(wanted))
         else:
