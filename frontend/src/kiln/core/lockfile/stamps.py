@@ -140,11 +140,11 @@ def body_of(text: str) -> str:
     return text if position < 0 else text[: position + 1]
 
 
-def current(root: Path, text: str, settings: str) -> bool:
-    """Whether the lock ``text`` (of the workspace at ``root``) is known to be current:
-    every stamp holds for ``settings`` (from :func:`settings_digest`)."""
-    tool = read_tool_table(text)
-    if tool is None or tool.get("stamps") != FORMAT:
+def current(root: Path, text: str, tool: Mapping[str, Any], settings: str) -> bool:
+    """Whether the lock ``text`` (of the workspace at ``root``), whose ``[tool.kiln]`` is
+    ``tool`` (from :func:`read_tool_table`), is known to be current: every stamp holds for
+    ``settings`` (from :func:`settings_digest`)."""
+    if tool.get("stamps") != FORMAT:
         return False
     if tool.get("settings-sha256") != settings:
         return False
@@ -186,10 +186,10 @@ def find_locked_root(start: Path, lockfile: str) -> tuple[Path, str] | None:
     return None
 
 
-def stamped(text: str, relative: str) -> bool:
-    """Whether the lock ``text`` stamps the file ``relative`` (to its root)."""
-    tool = read_tool_table(text)
-    files = tool.get("files") if tool is not None else None
+def stamped(tool: Mapping[str, Any], relative: str) -> bool:
+    """Whether the ``[tool.kiln]`` table ``tool`` stamps the file ``relative`` (to the
+    lock's root)."""
+    files = tool.get("files")
     return isinstance(files, list) and any(
         isinstance(entry, dict) and entry.get("path") == relative for entry in files
     )

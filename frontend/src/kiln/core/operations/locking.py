@@ -82,9 +82,10 @@ def quick_check(start: Path, request: LockRequest) -> LockResult | None:
             text = handle.read()
     except (OSError, UnicodeDecodeError):
         return None
-    if not stamps.stamped(text, nearest):
+    tool = stamps.read_tool_table(text)
+    if tool is None or not stamps.stamped(tool, nearest):
         return None
-    if not stamps.current(root, text, _settings_digest(request, root)):
+    if not stamps.current(root, text, tool, _settings_digest(request, root)):
         return None
     count = text.count("\n[[packages]]\n")
     return LockResult(path, packages=count, seconds=time.monotonic() - started)
