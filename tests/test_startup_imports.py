@@ -82,6 +82,7 @@ def test_installing_what_is_installed_already_loads_no_resolver_and_no_http_clie
 NO_OP_LOCK_MODULES = {
     "kiln.core", "kiln.core.lockfile", "kiln.core.lockfile.stamps", "kiln.core.operations",
     "kiln.core.operations.locking", "kiln.core.index", "kiln.core.index.configfiles",
+    "kiln.core.index.pipconfig",
 }
 #: Modules that are slow to import and that checking the stamps does not need.
 NOT_FOR_A_NO_OP = ("dataclasses", "inspect", "configparser", "difflib", "json", "email",

@@ -307,13 +307,16 @@ def _options(request: LockRequest, settings: Settings) -> dict[str, Any]:
 
 def _settings_digest(request: LockRequest, root: Path) -> str:
     """The settings stamp: the options, the index variables and the configuration files
-    (found from the workspace root, wherever in it the command runs)."""
+    (found from the workspace root, wherever in it the command runs), pip's included: they
+    say where packages come from when nothing of kiln's does."""
     from kiln.core.index.configfiles import discover
+    from kiln.core.index.pipconfig import config_files
 
     environ = os.environ if request.environ is None else request.environ
     config = discover(
         root, environ, config_file=request.config_file, no_config=request.no_config
     )
+    config += config_files(environ)
     options: dict[str, object] = dict(request.options)
     options["no-sources"] = request.no_sources
     return stamps.settings_digest(options, environ, config)
