@@ -57,13 +57,16 @@ class Results:
 
 def bench_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of every tool: no find-links or index settings inherited from the
-    machine, byte-code writing allowed (an installed kiln has its ``.pyc`` files)."""
+    machine (neither pip's variables nor its ``pip.conf`` files, which kiln and pip read
+    and uv does not), byte-code writing allowed (an installed kiln has its ``.pyc``
+    files)."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("PIP_", "UV_", "KILN_")) and key != "PYTHONDONTWRITEBYTECODE"
     }
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env["PIP_CONFIG_FILE"] = os.devnull
     env["PYTHONPATH"] = ""
     env.update(extra or {})
     return env

@@ -5,6 +5,7 @@ The benchmarks themselves need PyPI; these checks run tiny local commands instea
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -61,6 +62,7 @@ def test_bench_env_drops_tool_settings_of_the_calling_shell(
     env = toolbench.bench_env({"KILN_CACHE_DIR": "/tmp/cache"})
     assert "PIP_FIND_LINKS" not in env and "UV_INDEX_URL" not in env
     assert "PYTHONDONTWRITEBYTECODE" not in env
+    assert env["PIP_CONFIG_FILE"] == os.devnull  # no machine-wide pip.conf either
     assert env["KILN_CACHE_DIR"] == "/tmp/cache"
 
 

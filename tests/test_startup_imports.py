@@ -76,3 +76,38 @@ def test_installing_what_is_installed_already_loads_no_resolver_and_no_http_clie
     assert "Audited 1 package in " in diagnostics
     assert not set(loaded) & set(HEAVY)
     assert code == 0
+
+
+#: All that `kiln lock` may load when the lock's stamps say it is current.
+NO_OP_LOCK_MODULES = {
+    "kiln.core", "kiln.core.lockfile", "kiln.core.lockfile.stamps", "kiln.core.operations",
+    "kiln.core.operations.locking", "kiln.core.index", "kiln.core.index.configfiles",
+    "kiln.core.index.pipconfig",
+}
+#: Modules that are slow to import and that checking the stamps does not need.
+NOT_FOR_A_NO_OP = ("dataclasses", "inspect", "configparser", "difflib", "json", "email",
+                   "packaging", "tomlkit", "kiln.project", *HEAVY)
+
+
+def test_a_current_lock_is_recognised_with_few_imports(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.10"\n'
+        "dependencies = []\n", encoding="utf-8",
+    )
+    argv = ["lock", "--no-index", "--offline"]
+    first = subprocess.run([sys.executable, "-m", "kiln", *argv], cwd=tmp_path,
+                           capture_output=True, text=True, check=False)
+    assert first.returncode == 0, first.stderr
+    probe = (
+        "import sys\n"
+        "from kiln.cli.main import main\n"
+        f"code = main({argv!r})\n"
+        "print(code, sorted(m for m in sys.modules if m.startswith('kiln.core')))\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {NOT_FOR_A_NO_OP!r}\n"
+        f"             or m in {NOT_FOR_A_NO_OP!r} or m.startswith('kiln.project')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            cwd=tmp_path, check=True)
+    code, core = result.stdout.splitlines()[0].split(" ", 1)
+    assert (code, set(ast.literal_eval(core))) == ("0", NO_OP_LOCK_MODULES)
+    assert ast.literal_eval(result.stdout.splitlines()[1]) == []

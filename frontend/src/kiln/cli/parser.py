@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -91,6 +90,8 @@ class Parser(argparse.ArgumentParser):
 
 def _similar(what: str, typed: str, known: Iterable[str]) -> str | None:
     """The hint naming the one known word that ``typed`` abbreviates, else the closest one."""
+    import difflib  # only for a usage error
+
     known = list(known)
     longer = [word for word in known if word.startswith(typed)]
     if len(longer) == 1:

@@ -32,9 +32,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from kiln.errors import KilnError
 
@@ -48,9 +47,10 @@ KEYS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class FileSettings:
-    """Index settings merged from configuration files."""
+class FileSettings(NamedTuple):
+    """Index settings merged from configuration files. (A named tuple, not a dataclass:
+    :func:`discover` is on the path of a ``kiln lock`` that has nothing to do, and
+    :mod:`dataclasses` takes longer to import than the rest of that path's checks.)"""
 
     indexes: tuple[Index, ...] = ()
     index_url: str | None = None

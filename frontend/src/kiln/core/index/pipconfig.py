@@ -14,12 +14,12 @@ Which of these settings a run uses, and with which strategy, is decided in
 
 from __future__ import annotations
 
-import configparser
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
 
 from kiln.errors import KilnError
 
@@ -32,16 +32,17 @@ _TRUE = frozenset({"y", "yes", "t", "true", "on", "1"})
 _FALSE = frozenset({"n", "no", "f", "false", "off", "0"})
 
 
-@dataclass(frozen=True)
-class PipIndexSettings:
-    """The index keys of pip's configuration, as pip would use them."""
+class PipIndexSettings(NamedTuple):
+    """The index keys of pip's configuration, as pip would use them. (A named tuple, and
+    :mod:`configparser` imported where a file is read: :func:`config_files` is on the path
+    of a ``kiln lock`` that has nothing to do.)"""
 
     index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
     no_index: bool = False
     #: Where each key that is set came from: a file path or a variable name.
-    origins: Mapping[str, str] = field(default_factory=dict)
+    origins: Mapping[str, str] = MappingProxyType({})
 
     @property
     def files(self) -> tuple[Path, ...]:
@@ -103,6 +104,8 @@ def config_files(environ: Mapping[str, str]) -> list[Path]:
 
 def _read_file(path: Path) -> dict[str, dict[str, str]]:
     """The index keys of the ``[global]`` and ``[install]`` sections of ``path``."""
+    import configparser
+
     parser = configparser.RawConfigParser()
     try:
         with path.open(encoding="utf-8") as handle:

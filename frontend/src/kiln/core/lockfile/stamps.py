@@ -9,8 +9,9 @@
 * ``globs``: each workspace ``members`` pattern with the directories it matched, so a new
   member directory is noticed;
 * ``settings-sha256``: one digest of the options that change a resolution, the ``KILN_*``
-  variables that choose indexes and the configuration files that are read (a digest only:
-  no URL or path of them is written).
+  and ``PIP_*`` variables that choose indexes and the configuration files that may be read
+  (``kiln.toml``/``uv.toml`` and pip's, which say where packages come from when kiln's
+  settings do not), a digest only: no URL or path of them is written.
 
 When every stamp still holds, the lock is current and nothing more is read. This module is
 on the path of a ``kiln lock`` that has nothing to do, so it imports little; any doubt (a
@@ -29,7 +30,8 @@ from typing import Any
 
 #: The version of the stamps' layout; other values are not trusted.
 FORMAT = 1
-#: ``KILN_*`` variables that change which indexes a resolution reads.
+#: Variables that change which indexes a resolution reads: kiln's, and pip's
+#: (``kiln.core.index.pipconfig.VARIABLES`` and ``PIP_CONFIG_FILE``).
 INDEX_VARIABLES = (
     "KILN_INDEX",
     "KILN_DEFAULT_INDEX",
@@ -39,6 +41,13 @@ INDEX_VARIABLES = (
     "KILN_INDEX_STRATEGY",
     "KILN_NO_CONFIG",
     "KILN_CONFIG_FILE",
+    "KILN_TORCH_BACKEND",
+    "KILN_TORCH_BACKEND_URL",
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_FIND_LINKS",
+    "PIP_NO_INDEX",
+    "PIP_CONFIG_FILE",
 )
 _TOOL_HEADER = "\n[tool.kiln]\n"
 
@@ -140,11 +149,11 @@ def body_of(text: str) -> str:
     return text if position < 0 else text[: position + 1]
 
 
-def current(root: Path, text: str, settings: str) -> bool:
-    """Whether the lock ``text`` (of the workspace at ``root``) is known to be current:
-    every stamp holds for ``settings`` (from :func:`settings_digest`)."""
-    tool = read_tool_table(text)
-    if tool is None or tool.get("stamps") != FORMAT:
+def current(root: Path, text: str, tool: Mapping[str, Any], settings: str) -> bool:
+    """Whether the lock ``text`` (of the workspace at ``root``), whose ``[tool.kiln]`` is
+    ``tool`` (from :func:`read_tool_table`), is known to be current: every stamp holds for
+    ``settings`` (from :func:`settings_digest`)."""
+    if tool.get("stamps") != FORMAT:
         return False
     if tool.get("settings-sha256") != settings:
         return False
@@ -186,10 +195,10 @@ def find_locked_root(start: Path, lockfile: str) -> tuple[Path, str] | None:
     return None
 
 
-def stamped(text: str, relative: str) -> bool:
-    """Whether the lock ``text`` stamps the file ``relative`` (to its root)."""
-    tool = read_tool_table(text)
-    files = tool.get("files") if tool is not None else None
+def stamped(tool: Mapping[str, Any], relative: str) -> bool:
+    """Whether the ``[tool.kiln]`` table ``tool`` stamps the file ``relative`` (to the
+    lock's root)."""
+    files = tool.get("files")
     return isinstance(files, list) and any(
         isinstance(entry, dict) and entry.get("path") == relative for entry in files
     )

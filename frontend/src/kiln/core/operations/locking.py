@@ -84,9 +84,10 @@ def quick_check(start: Path, request: LockRequest) -> LockResult | None:
             text = handle.read()
     except (OSError, UnicodeDecodeError):
         return None
-    if not stamps.stamped(text, nearest):
+    tool = stamps.read_tool_table(text)
+    if tool is None or not stamps.stamped(tool, nearest):
         return None
-    if not stamps.current(root, text, _settings_digest(request, root)):
+    if not stamps.current(root, text, tool, _settings_digest(request, root)):
         return None
     count = text.count("\n[[packages]]\n")
     return LockResult(path, packages=count, seconds=time.monotonic() - started, text=text)
@@ -344,13 +345,16 @@ def _options(request: LockRequest, settings: Settings) -> dict[str, Any]:
 
 def _settings_digest(request: LockRequest, root: Path) -> str:
     """The settings stamp: the options, the index variables and the configuration files
-    (found from the workspace root, wherever in it the command runs)."""
+    (found from the workspace root, wherever in it the command runs), pip's included: they
+    say where packages come from when nothing of kiln's does."""
     from kiln.core.index.configfiles import discover
+    from kiln.core.index.pipconfig import config_files
 
     environ = os.environ if request.environ is None else request.environ
     config = discover(
         root, environ, config_file=request.config_file, no_config=request.no_config
     )
+    config += config_files(environ)
     options: dict[str, object] = dict(request.options)
     options["no-sources"] = request.no_sources
     return stamps.settings_digest(options, environ, config)
