@@ -23,11 +23,18 @@ HELP = "resolve the project's dependencies into `pylock.toml`"
 RESOLUTION_OPTIONS = (
     "resolution", "prerelease", "exclude_newer", "index", "default_index", "index_url",
     "extra_index_url", "find_links", "no_index", "index_strategy",
+    "no_binary", "no_binary_package", "no_build", "no_build_package", "exclude_newer_package",
+    "no_sources_package", "fork_strategy",
 )
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from kiln.cli.options import index_options, resolution_options
+    from kiln.cli.options import (
+        binary_options,
+        index_options,
+        package_options,
+        resolution_options,
+    )
 
     check = parser.add_argument_group("checking the lock")
     how = check.add_mutually_exclusive_group()
@@ -55,6 +62,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     resolution_options(upgrade)
     index_options(parser)
+    binary_options(parser, pip=False)
+    package_options(parser)
 
 
 def run(args: argparse.Namespace, ui: UI) -> int:
@@ -113,6 +122,7 @@ def _request(args: argparse.Namespace) -> LockRequest:
     return LockRequest(
         mode=mode,
         no_sources=args.no_sources,
+        no_sources_packages=tuple(args.no_sources_package),
         upgrade=args.upgrade,
         upgrade_packages=tuple(args.upgrade_package),
         options=tuple(options),

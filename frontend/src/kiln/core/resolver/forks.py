@@ -41,9 +41,14 @@ class ForkEnvironment:
 
     concrete = False
 
-    def __init__(self, space: MarkerSet, markers: Mapping[str, str]) -> None:
+    def __init__(
+        self, space: MarkerSet, markers: Mapping[str, str], *, fork_on_python: bool = True
+    ) -> None:
         self.space = space
         self._markers = markers
+        #: False for ``--fork-strategy fewest``: a version that suits only the newer
+        #: Pythons of the fork is passed over instead of splitting the fork.
+        self.fork_on_python = fork_on_python
         python = space.python_range()
         lower = python.intervals[0][0] if python.intervals else None
         self._python = Version(release_text(lower[0] if lower is not None else (0,)))
@@ -95,6 +100,8 @@ class ForkEnvironment:
     def split_python(self, requires_python: Sequence[SpecifierSet | None]) -> None:
         """Fork at the Python floor of a version that suits only the fork's newer Pythons
         (only lower bounds count: an upper bound in ``requires-python`` is ignored)."""
+        if not self.fork_on_python:
+            return
         floors = []
         for specifiers in requires_python:
             if specifiers is None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
@@ -29,8 +30,14 @@ from kiln.core.resolver.provider import MetadataBuilder, PrereleaseMode, PythonP
 from kiln.core.resolver.pubgrub import NoSolution, solve
 from kiln.core.resolver.resolution import Dependency, ResolvedPackage, UniversalResolution
 from kiln.core.resolver.versions import Point
-from kiln.core.types import PackageSource
+from kiln.core.types import BuildChoices, PackageSource
 from kiln.errors import KilnError
+
+#: ``--fork-strategy``: ``requires-python`` picks the newest version for each range of
+#: Python versions (forking where a newer one drops older Pythons); ``fewest`` picks one
+#: version that suits every Python of the fork, forking only where requirements differ.
+ForkStrategy = Literal["requires-python", "fewest"]
+FORK_STRATEGIES: tuple[ForkStrategy, ...] = ("requires-python", "fewest")
 
 #: More forks than this means the requirements split the space without end.
 MAX_FORKS = 128
@@ -56,6 +63,8 @@ def resolve_universal(
     concurrency: int = DEFAULT_CONCURRENCY,
     preferences: Mapping[NormalizedName, Collection[Version]] | None = None,
     environments: Sequence[Marker] = (),
+    choices: BuildChoices | None = None,
+    fork_strategy: ForkStrategy = "requires-python",
 ) -> UniversalResolution:
     """Pins for every environment with Python ``python`` or newer.
 
@@ -66,17 +75,18 @@ def resolve_universal(
     Hooks for project locking (``kiln lock``): ``preferences`` are versions tried first
     (those of an existing lockfile), as the versions earlier forks chose are;
     ``environments``, when given, limit the resolution to the environments where one of
-    them holds.
+    them holds. ``fork_strategy`` is ``--fork-strategy`` (see :data:`ForkStrategy`).
     """
     space = _space(python, environments)
+    on_python = fork_strategy == "requires-python"
     pins: dict[tuple[NormalizedName, Version, str | None], _Pin] = {}
     edges: dict[tuple[NormalizedName | None, NormalizedName], Requirement] = {}
     solved = 0
     with prefetching(concurrency) as executor:
         provider = PythonProvider(
-            source, requirements, env=ForkEnvironment(space, markers),
+            source, requirements, env=ForkEnvironment(space, markers, fork_on_python=on_python),
             constraints=constraints, overrides=overrides, prerelease=prerelease,
-            builder=builder, executor=executor,
+            builder=builder, executor=executor, choices=choices,
         )
         for name, versions in (preferences or {}).items():
             provider.preferred.setdefault(name, set()).update(versions)
@@ -90,7 +100,7 @@ def resolve_universal(
                     hint="narrow the requirements' markers, or resolve for one "
                     "environment without `--universal`",
                 )
-            provider.restart(ForkEnvironment(fork, markers))
+            provider.restart(ForkEnvironment(fork, markers, fork_on_python=on_python))
             try:
                 decisions = solve(provider, ROOT, Point(Version("0")))
             except ForkRequired as split:
