@@ -298,13 +298,15 @@ def build_choices(args: argparse.Namespace) -> BuildChoices:
     from kiln.core.types import BuildChoices
 
     def names(values: list[str]) -> tuple[bool, frozenset[NormalizedName]]:
-        every, found = False, set[NormalizedName]()
+        every = False
+        found: set[NormalizedName] = set()
         for value in values:
             for item in (part.strip() for part in value.split(",")):
                 if item == ":all:":
                     every = True
                 elif item == ":none:":
-                    every, found = False, set[NormalizedName]()
+                    every = False
+                    found = set()
                 elif item:
                     found.add(canonicalize_name(item))
         return every, frozenset(found)
