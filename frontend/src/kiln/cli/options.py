@@ -10,6 +10,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from packaging.utils import NormalizedName
+
+    from kiln.core.operations.options import Settings
+    from kiln.core.types import BuildChoices
+
 PRERELEASE_MODES = ("if-necessary", "allow", "disallow", "explicit")
 STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
 #: The values of `--resolution` (``kiln.core.operations.options.RESOLUTION_MODES``; kept
@@ -33,7 +38,7 @@ def resolution_options(group: argparse._ArgumentGroup | argparse.ArgumentParser)
 
 def lock_options(parser: argparse.ArgumentParser) -> None:
     """The options of the commands that lock (`kiln lock`, `kiln sync`): upgrading, the
-    resolution and the indexes."""
+    resolution, the indexes, binary and build choices, and per-package settings."""
     upgrade = parser.add_argument_group("upgrading")
     upgrade.add_argument(
         "-U", "--upgrade", action="store_true",
@@ -46,6 +51,8 @@ def lock_options(parser: argparse.ArgumentParser) -> None:
     )
     resolution_options(upgrade)
     index_options(parser)
+    binary_options(parser, pip=False)
+    package_options(parser)
 
 
 def exclude_newer(text: str) -> datetime:
@@ -148,3 +155,213 @@ def torch_backend(text: str) -> str:
             f"unknown PyTorch backend `{text}`; use one of: " + ", ".join(MODES)
         )
     return text
+
+
+# -- build choices and build settings (`--no-binary`, `-C`, ...) ----------------------------
+
+#: The values of `--fork-strategy` (``kiln.core.resolver.universal.FORK_STRATEGIES``).
+FORK_STRATEGIES = ("requires-python", "fewest")
+
+
+def binary_options(
+    parser: argparse.ArgumentParser, *, pip: bool, isolation_package: bool = True
+) -> None:
+    """Which files packages may use, and how sdists are built. ``pip``: pip's forms
+    (`--no-binary`/`--only-binary` taking `:all:`, `:none:` or names, `--no-build`, and
+    `-b`); else uv's project forms (`--no-build`, `--no-build-package`, `--no-binary`,
+    `--no-binary-package`). ``isolation_package`` adds `--no-build-isolation-package`."""
+    group = parser.add_argument_group("build options")
+    if pip:
+        group.add_argument(
+            "--no-binary", action="append", default=[], metavar="PACKAGE",
+            help="use no wheels of PACKAGE: build it from its source distribution (`:all:` "
+            "for every package, `:none:` clears the list; repeatable, comma-separated)",
+        )
+        group.add_argument(
+            "--only-binary", action="append", default=[], metavar="PACKAGE",
+            help="use only wheels of PACKAGE, never building it (`:all:` for every "
+            "package, `:none:` clears the list; repeatable, comma-separated)",
+        )
+        group.add_argument(
+            "--no-build", action="store_true",
+            help="build nothing from source: use wheels only (`--only-binary :all:`)",
+        )
+        group.add_argument(
+            "-b", "--build-constraints", "--build-constraint", dest="build_constraints",
+            action="append", default=[], metavar="FILE",
+            help="constrain the versions of build requirements with the requirements of "
+            "FILE (repeatable)",
+        )
+    else:
+        group.add_argument(
+            "--no-build", action="store_true",
+            help="build nothing from source: use wheels only",
+        )
+        group.add_argument(
+            "--no-build-package", action="append", default=[], metavar="PACKAGE",
+            help="never build PACKAGE from source (repeatable)",
+        )
+        group.add_argument(
+            "--no-binary", action="store_true",
+            help="use no wheels: build every package from its source distribution",
+        )
+        group.add_argument(
+            "--no-binary-package", action="append", default=[], metavar="PACKAGE",
+            help="use no wheels of PACKAGE (repeatable)",
+        )
+    group.add_argument(
+        "-C", "--config-setting", "--config-settings", dest="config_setting",
+        action="append", default=[], metavar="KEY=VALUE",
+        help="pass a setting to every build backend (repeatable; repeated keys make a list)",
+    )
+    group.add_argument(
+        "--config-settings-package", action="append", default=[],
+        metavar="PACKAGE:KEY=VALUE",
+        help="pass a setting to the build backend of PACKAGE only (repeatable)",
+    )
+    group.add_argument(
+        "--no-build-isolation", action="store_true",
+        help="build in the target environment, which must have the build requirements "
+        "already, instead of an isolated one",
+    )
+    if isolation_package:
+        group.add_argument(
+            "--no-build-isolation-package", action="append", default=[], metavar="PACKAGE",
+            help="like `--no-build-isolation`, for PACKAGE only (repeatable)",
+        )
+
+
+def package_options(
+    parser: argparse.ArgumentParser, *, universal: bool = True, sources: bool = True
+) -> None:
+    """Per-package resolution options: `--exclude-newer-package`, `--refresh-package`,
+    with ``sources`` `--no-sources-package`, with ``universal`` `--fork-strategy`."""
+    group = parser.add_argument_group("per-package options")
+    group.add_argument(
+        "--exclude-newer-package", action="append", default=[], type=exclude_newer_package,
+        metavar="PACKAGE=DATE",
+        help="like `--exclude-newer`, for PACKAGE only (repeatable; wins over "
+        "`--exclude-newer`)",
+    )
+    if sources:
+        group.add_argument(
+            "--no-sources-package", action="append", default=[], metavar="PACKAGE",
+            help="ignore the `[tool.kiln.sources]` entry of PACKAGE (repeatable)",
+        )
+    group.add_argument(
+        "--refresh-package", action="append", default=[], metavar="PACKAGE",
+        help="revalidate the cached index pages and files of PACKAGE (repeatable)",
+    )
+    if universal:
+        group.add_argument(
+            "--fork-strategy", choices=FORK_STRATEGIES, default=None,
+            help="for a universal resolution: the newest version for each range of Python "
+            "versions (`requires-python`, default), or as few versions as possible "
+            "(`fewest`)",
+        )
+
+
+def exclude_newer_package(text: str) -> tuple[str, datetime]:
+    """``--exclude-newer-package``: ``NAME=DATE``."""
+    name, sep, date = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected `PACKAGE=DATE`, got `{text}`")
+    return name.strip(), exclude_newer(date)
+
+
+def with_package_options(settings: Settings, args: argparse.Namespace) -> Settings:
+    """``settings`` with what the groups above parsed into ``args`` (those present)."""
+    from dataclasses import replace
+
+    from packaging.utils import canonicalize_name
+
+    from kiln.core.builder.configsettings import parse_config_settings
+    from kiln.core.builder.packagesettings import (
+        PackageBuildSettings,
+        parse_package_config_settings,
+    )
+
+    changes: dict[str, object] = {}
+    if hasattr(args, "no_build"):
+        changes["choices"] = build_choices(args)
+        constraints = getattr(args, "build_constraints", [])
+        changes["build"] = PackageBuildSettings(
+            config_settings=parse_config_settings(args.config_setting),
+            package_config_settings=parse_package_config_settings(
+                args.config_settings_package
+            ),
+            no_isolation=args.no_build_isolation,
+            no_isolation_packages=frozenset(
+                canonicalize_name(n) for n in getattr(args, "no_build_isolation_package", ())
+            ),
+            constraints=merged_constraints(constraints),
+        )
+    if hasattr(args, "exclude_newer_package"):
+        changes["exclude_newer_packages"] = {
+            canonicalize_name(name): date for name, date in args.exclude_newer_package
+        }
+        changes["client"] = replace(
+            settings.client,
+            refresh_packages=frozenset(canonicalize_name(n) for n in args.refresh_package),
+        )
+    if getattr(args, "fork_strategy", None):
+        changes["fork_strategy"] = args.fork_strategy
+    return replace(settings, **changes)  # type: ignore[arg-type]
+
+
+def build_choices(args: argparse.Namespace) -> BuildChoices:
+    """`--no-binary`, `--only-binary`, `--no-build` and the `-package` forms, as uv reads
+    them: `:all:` and names accumulate, `:none:` clears what came before it."""
+    from packaging.utils import canonicalize_name
+
+    from kiln.core.types import BuildChoices
+
+    def names(values: list[str]) -> tuple[bool, frozenset[NormalizedName]]:
+        every = False
+        found: set[NormalizedName] = set()
+        for value in values:
+            for item in (part.strip() for part in value.split(",")):
+                if item == ":all:":
+                    every = True
+                elif item == ":none:":
+                    every = False
+                    found = set()
+                elif item:
+                    found.add(canonicalize_name(item))
+        return every, frozenset(found)
+
+    if isinstance(args.no_binary, bool):  # uv's project form: flags and `-package` lists
+        return BuildChoices(
+            no_binary_all=args.no_binary,
+            no_binary=frozenset(canonicalize_name(n) for n in args.no_binary_package),
+            no_build_all=args.no_build,
+            no_build=frozenset(canonicalize_name(n) for n in args.no_build_package),
+        )
+    no_binary_all, no_binary = names(args.no_binary)
+    no_build_all, no_build = names(args.only_binary)
+    return BuildChoices(
+        no_binary_all=no_binary_all, no_binary=no_binary,
+        no_build_all=no_build_all or args.no_build, no_build=no_build,
+    )
+
+
+def merged_constraints(files: list[str]) -> Path | None:
+    """The one constraints file of `-b FILE...`: the file itself, or a temporary one that
+    includes each (`-c` lines), which lives as long as the process."""
+    from kiln.errors import KilnError
+
+    paths = [Path(file).absolute() for file in files]
+    for path in paths:
+        if not path.is_file():
+            raise KilnError(f"build constraints file `{path}` does not exist")
+    if len(paths) <= 1:
+        return paths[0] if paths else None
+    import atexit
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(
+        "w", prefix="kiln-build-constraints-", suffix=".txt", delete=False, encoding="utf-8"
+    ) as handle:
+        handle.write("".join(f"-c {path}\n" for path in paths))
+    atexit.register(Path(handle.name).unlink, missing_ok=True)
+    return Path(handle.name)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -165,18 +165,27 @@ def _checked_url(url: str, origin: str) -> str:
 
 
 def read_requirements(
-    path: Path, *, constraints: bool = False, no_sources: bool = False
+    path: Path,
+    *,
+    constraints: bool = False,
+    no_sources: bool = False,
+    no_sources_packages: Collection[str] = (),
 ) -> RequirementsInput:
     """Read a ``requirements.txt``-style file (or a ``pyproject.toml``, whose dependencies are
-    lowered through its sources unless ``no_sources``)."""
+    lowered through its sources unless ``no_sources``, or their name is in
+    ``no_sources_packages``)."""
     if path.name == "pyproject.toml":
-        return read_pyproject_dependencies(path, no_sources=no_sources)
+        return read_pyproject_dependencies(
+            path, no_sources=no_sources, no_sources_packages=no_sources_packages
+        )
     result = RequirementsInput()
     _read_file(path, result, constraints=constraints, seen=())
     return result
 
 
-def read_pyproject_dependencies(path: Path, *, no_sources: bool = False) -> RequirementsInput:
+def read_pyproject_dependencies(
+    path: Path, *, no_sources: bool = False, no_sources_packages: Collection[str] = ()
+) -> RequirementsInput:
     """``[project.dependencies]`` of a ``pyproject.toml`` (static values only).
 
     Each requirement is lowered through the project's ``[tool.kiln.sources]`` (the same code
@@ -206,7 +215,7 @@ def read_pyproject_dependencies(path: Path, *, no_sources: bool = False) -> Requ
         context = load_project_sources(path.parent)
     for value in values:
         text = (
-            _lowered(value, context, path)
+            _lowered(value, context, path, no_sources_packages)
             if context is not None and len(context.sources)
             else value
         )
@@ -219,7 +228,9 @@ def read_pyproject_dependencies(path: Path, *, no_sources: bool = False) -> Requ
     return result
 
 
-def _lowered(value: str, context: ProjectSourceContext, path: Path) -> str:
+def _lowered(
+    value: str, context: ProjectSourceContext, path: Path, no_sources_packages: Collection[str]
+) -> str:
     from kiln.core.sources.lower import lower
 
     requirement = _parsed(value, f"`{path}`: `project.dependencies`")
@@ -228,6 +239,7 @@ def _lowered(value: str, context: ProjectSourceContext, path: Path) -> str:
         context.sources,
         project_root=context.project_root,
         workspace_members=context.workspace_members,
+        no_sources_packages=no_sources_packages,
     )
     return value if lowered.source is None else str(lowered.to_requirement())
 

@@ -49,6 +49,48 @@ class DistFile:
 
 
 @dataclass(frozen=True)
+class BuildChoices:
+    """Which kinds of file each package may use: wheels, sdists (built), or both.
+
+    ``--no-binary`` (``no_binary``) forbids wheels, ``--only-binary``/``--no-build``
+    (``no_build``) forbids building sdists and source trees, each for every package
+    (``*_all``) or for the named ones. As in uv, a package named in one list is exempt
+    from the other's ``:all:``: ``--only-binary :all: --no-binary a`` builds ``a`` and
+    takes wheels for everything else.
+    """
+
+    no_binary_all: bool = False
+    no_binary: frozenset[NormalizedName] = frozenset()
+    no_build_all: bool = False
+    no_build: frozenset[NormalizedName] = frozenset()
+
+    def wheels_allowed(self, name: NormalizedName) -> bool:
+        return name not in self.no_binary and not (
+            self.no_binary_all and name not in self.no_build
+        )
+
+    def builds_allowed(self, name: NormalizedName) -> bool:
+        return name not in self.no_build and not (
+            self.no_build_all and name not in self.no_binary
+        )
+
+    @property
+    def is_default(self) -> bool:
+        return self == BuildChoices()
+
+    def record(self) -> dict[str, list[str]]:
+        """The settings as plain data, for lock stamps (empty when nothing is restricted)."""
+        record: dict[str, list[str]] = {}
+        for key, every, names in (
+            ("no-binary", self.no_binary_all, self.no_binary),
+            ("no-build", self.no_build_all, self.no_build),
+        ):
+            if every or names:
+                record[key] = [":all:"] * every + sorted(names)
+        return record
+
+
+@dataclass(frozen=True)
 class Built:
     """A wheel the build service made (or took as it was), ready to install, and how to
     record where it came from: what the installer installs and the lockfile describes."""

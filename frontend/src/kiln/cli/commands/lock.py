@@ -24,6 +24,8 @@ HELP = "resolve the project's dependencies into `pylock.toml`"
 RESOLUTION_OPTIONS = (
     "resolution", "prerelease", "exclude_newer", "index", "default_index", "index_url",
     "extra_index_url", "find_links", "no_index", "index_strategy",
+    "no_binary", "no_binary_package", "no_build", "no_build_package", "exclude_newer_package",
+    "no_sources_package", "fork_strategy",
 )
 
 
@@ -104,6 +106,7 @@ def lock_request(args: argparse.Namespace, mode: Mode) -> LockRequest:
     return LockRequest(
         mode=mode,
         no_sources=args.no_sources,
+        no_sources_packages=tuple(args.no_sources_package),
         upgrade=args.upgrade,
         upgrade_packages=tuple(args.upgrade_package),
         options=tuple(options),

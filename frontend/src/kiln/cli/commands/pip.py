@@ -9,7 +9,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kiln.cli.options import binary_options as _binary_options
 from kiln.cli.options import index_options as _index_options
+from kiln.cli.options import package_options as _package_options
 from kiln.cli.ui import UI, elapsed
 from kiln.cli.ui import packages as _packages
 
@@ -101,6 +103,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                          help="install the requirements only, not their dependencies")
     _install_options(install)
     _index_options(install, torch=True)
+    _binary_options(install, pip=True)
+    _package_options(install)
     _target_options(install)
 
     uninstall = command("uninstall", "uninstall packages from an environment")
@@ -133,6 +137,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                           help="pin the requirements only, not their dependencies")
     _compile_output_options(compile_)
     _index_options(compile_, torch=True)
+    _binary_options(compile_, pip=True)
+    _package_options(compile_)
 
     sync = command("sync", "make an environment contain exactly the given requirements")
     sync.add_argument("src_files", nargs="+", metavar="SRC_FILE",
@@ -140,6 +146,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     sync.add_argument("-c", "--constraints", action="append", default=[], metavar="FILE")
     _install_options(sync)
     _index_options(sync, torch=True)
+    _binary_options(sync, pip=True, isolation_package=False)
+    _package_options(sync, universal=False)
     _target_options(sync)
 
     listing = command("list", "list installed packages")
@@ -321,12 +329,13 @@ def _environment_to_change(args: argparse.Namespace, ui: UI) -> Environment:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from kiln.cli.options import with_package_options
     from kiln.core.index.clientoptions import ClientOptions
     from kiln.core.index.locations import IndexOptions
     from kiln.core.operations.options import Settings
     from kiln.project.indexes import find_configured_pyproject
 
-    return Settings(
+    return with_package_options(Settings(
         index=IndexOptions(
             index=tuple(args.index),
             default_index=args.default_index,
@@ -352,7 +361,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         project=find_configured_pyproject(Path.cwd()),
         config_file=args.config_file,
         no_config=args.no_config,
-    )
+    ), args)
 
 
 def _link_mode(args: argparse.Namespace) -> LinkMode:
@@ -372,6 +381,7 @@ def _inputs(
     constraints: Sequence[str] = (),
     *,
     no_sources: bool = False,
+    no_sources_packages: Sequence[str] = (),
 ) -> RequirementsInput:
     from kiln.core.requirements_file import (
         RequirementsInput,
@@ -385,7 +395,9 @@ def _inputs(
     for path in editables:
         inputs.requirements.append(parse_requirement(path, editable=True))
     for file in files:
-        inputs.merge(read_requirements(Path(file), no_sources=no_sources))
+        inputs.merge(read_requirements(
+            Path(file), no_sources=no_sources, no_sources_packages=no_sources_packages
+        ))
     for file in constraints:
         inputs.merge(read_requirements(Path(file), constraints=True))
     return inputs
@@ -510,7 +522,7 @@ def _install(args: argparse.Namespace, ui: UI) -> int:
         return _install_lockfile(args, ui, lockfile, exact=False)
     inputs = _inputs(
         args.packages, args.requirements, args.editable, args.constraints,
-        no_sources=args.no_sources,
+        no_sources=args.no_sources, no_sources_packages=args.no_sources_package,
     )
     if not inputs.requirements:
         ui.error("no requirements given",
@@ -538,7 +550,10 @@ def _sync(args: argparse.Namespace, ui: UI) -> int:
     from kiln.core.operations.installing import sync
     _imports_done()
 
-    inputs = _inputs((), args.src_files, (), args.constraints, no_sources=args.no_sources)
+    inputs = _inputs(
+        (), args.src_files, (), args.constraints, no_sources=args.no_sources,
+        no_sources_packages=args.no_sources_package,
+    )
     env = _environment_to_change(args, ui)
     report = sync(env, inputs, _settings(args), _Progress(ui).events())
     _print_report(ui, report)
@@ -629,7 +644,10 @@ def _compile(args: argparse.Namespace, ui: UI) -> int:
     from kiln.core.requirements_output import OutputOptions
     from kiln.core.resolver.environment import TargetEnvironment
 
-    inputs = _inputs((), args.src_files, (), args.constraints, no_sources=args.no_sources)
+    inputs = _inputs(
+        (), args.src_files, (), args.constraints, no_sources=args.no_sources,
+        no_sources_packages=args.no_sources_package,
+    )
     if args.python is not None:
         from kiln.core.interpreter import find_interpreter
         from kiln.core.operations.environment import interpreter_target

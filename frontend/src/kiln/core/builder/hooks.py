@@ -78,8 +78,11 @@ class _Runner:
             raise _HookExited(returncode)
 
 
-def no_isolation_python() -> str:
-    """The active virtual environment's interpreter, else kiln's own."""
+def no_isolation_python(python: Path | None = None) -> str:
+    """``python`` (the target environment's interpreter) when given, else the active
+    virtual environment's interpreter, else kiln's own."""
+    if python is not None:
+        return str(python)
     active = os.environ.get("VIRTUAL_ENV")
     if active and env_python(Path(active)).is_file():
         return str(env_python(Path(active)))
@@ -97,11 +100,12 @@ class HookSession:
         env: BuildEnv | None,
         reporter: Reporter,
         label: str,
+        python: Path | None = None,
     ) -> None:
         self.runner = _Runner(reporter)
         self.backend = build_system.backend
         self.label = label
-        self.builder = _project_builder(source_dir, env, self.runner)
+        self.builder = _project_builder(source_dir, env, self.runner, python)
 
     def call(self, hook: str, function: Callable[[build.ProjectBuilder], T]) -> T:
         """``function(builder)``, one hook call; a failure is a :class:`BackendError`
@@ -146,7 +150,7 @@ class HookSession:
 
 
 def _project_builder(
-    source_dir: Path, env: BuildEnv | None, runner: _Runner
+    source_dir: Path, env: BuildEnv | None, runner: _Runner, python: Path | None = None
 ) -> build.ProjectBuilder:
     """pypa/build's hook caller for ``source_dir``; its checks of ``[build-system]`` (on top
     of kiln's own) become a one-line error naming the file."""
@@ -158,7 +162,7 @@ def _project_builder(
         try:
             if env is None:
                 return build.ProjectBuilder(
-                    source_dir, python_executable=no_isolation_python(), runner=runner
+                    source_dir, python_executable=no_isolation_python(python), runner=runner
                 )
             return build.ProjectBuilder.from_isolated_env(env, source_dir, runner=runner)
         except build.BuildSystemTableValidationError as exc:
@@ -185,11 +189,13 @@ def build_subprocess(
     reporter: Reporter,
     label: str,
     requirements: ProjectRequirements | None = None,
+    python: Path | None = None,
 ) -> Path:
     """Build ``kind`` from ``source_dir`` into ``out_dir``; ``envs=None`` means no isolation.
 
     ``requirements`` lowers the build requirements with the project's sources (and applies
-    its build constraints) before they are installed.
+    its build constraints) before they are installed. Without isolation the backend runs
+    in ``python`` (default: :func:`no_isolation_python`).
     """
     settings = dict(config_settings) or None
     env: BuildEnv | None = None
@@ -202,7 +208,7 @@ def build_subprocess(
 
     if envs is not None:
         env = environment(build_system.requires)
-    session = HookSession(source_dir, build_system, env, reporter, label)
+    session = HookSession(source_dir, build_system, env, reporter, label, python)
     if envs is not None:
         hook = f"get_requires_for_build_{kind}"
         extra = session.call(hook, lambda hooks: hooks.get_requires_for_build(kind, settings))

@@ -112,6 +112,9 @@ class BuildOptions:
     no_sources: bool = False
     #: Ignore the sources of these packages (``--no-sources-package``).
     no_sources_packages: tuple[str, ...] = ()
+    #: Without isolation, the interpreter the backend runs in (the target environment's
+    #: of ``kiln pip install --no-build-isolation``); None: the active environment's.
+    python: Path | None = None
     #: The indexes of build environments (those of the ``kiln pip`` run that builds);
     #: None works them out as any run does (:mod:`kiln.core.index.runsettings`).
     index: IndexLocations | None = None
@@ -300,6 +303,7 @@ class Builder:
             reporter=self.reporter,
             label=label,
             requirements=requirements,
+            python=self.options.python,
         )
 
     def wheel_from(

@@ -23,6 +23,7 @@ from packaging.utils import (
 )
 
 from kiln.core.builder.fetch import Fetched, Fetcher, parse_direct_url
+from kiln.core.builder.packagesettings import PackageBuildSettings
 from kiln.core.index.metadata import (
     MetadataNeedsBuild,
     parse_metadata,
@@ -84,8 +85,11 @@ class SourceBuilder:
         editables: Collection[str] = (),
         on_build: BuildCallback | None = None,
         verify: ArchiveCheck | None = None,
+        settings: PackageBuildSettings | None = None,
     ) -> None:
-        """``source`` is where index sdists' metadata is asked first (default: ``client``)."""
+        """``source`` is where index sdists' metadata is asked first (default: ``client``);
+        ``settings`` say how each package is built (default: isolated, no settings)."""
+        self.settings = settings or PackageBuildSettings()
         self.source: PackageSource = client if source is None else source
         self.fetcher = Fetcher(client)
         #: The indexes of build environments: those of the run.
@@ -128,8 +132,10 @@ class SourceBuilder:
             known = self.built.get(file.url)
         if known is not None:
             return known
+        label = f"{file.name}=={file.version}"
+        self.settings.check_buildable(file.name, label)
         sdist = self._verified(self.fetcher.download(file), file.name)
-        wheel = self._build_archive(sdist, f"{file.name}=={file.version}", None)
+        wheel = self._build_archive(sdist, label, None, file.name)
         built = Built(wheel)
         with self._lock:
             self.built[file.url] = built
@@ -142,29 +148,36 @@ class SourceBuilder:
         path.mkdir(parents=True)
         return path
 
-    def _builder(self, label: str) -> Builder:
-        from kiln.core.builder.service import Builder, BuildOptions
+    def _builder(self, label: str, name: NormalizedName) -> Builder:
+        from kiln.core.builder.service import Builder
 
         reporter = _Reporter(label, self.on_build)
         return Builder(
-            BuildOptions(wheel=True, index=self.index),
+            self.settings.options(name, self.index),
             reporter,
             installers=self.installers,
             fetcher=self.fetcher,
         )
 
-    def _build_archive(self, archive: Path, label: str, subdirectory: str | None) -> Path:
+    def _build_archive(
+        self, archive: Path, label: str, subdirectory: str | None, name: NormalizedName
+    ) -> Path:
         """The wheel of a wheel or sdist file (which must be a ``.tar.gz``)."""
         if archive.name.endswith(".whl"):
             return archive
+        self.settings.check_buildable(name, label)
         out = self._scratch()
-        with self._builder(label) as builder:
+        with self._builder(label, name) as builder:
             builder.reporter.progress("Building wheel from source distribution...")
             return builder.wheel_from(archive, out, subdirectory=subdirectory)
 
-    def _build_tree(self, tree: Path, label: str, *, editable: bool) -> Path:
+    def _build_tree(
+        self, tree: Path, label: str, name: NormalizedName, *, editable: bool
+    ) -> Path:
+        if not editable:  # as in uv, an editable is built whatever `--no-build` says
+            self.settings.check_buildable(name, label)
         out = self._scratch()
-        with self._builder(label) as builder:
+        with self._builder(label, name) as builder:
             if editable:
                 builder.reporter.progress("Building editable wheel...")  # always told
                 return builder.build_one("editable", tree, out)
@@ -191,9 +204,10 @@ class SourceBuilder:
         if fetched.is_archive:
             self._verified(fetched.path, name)
             return Built(
-                self._build_archive(fetched.path, label, fetched.subdirectory), fetched.direct_url
+                self._build_archive(fetched.path, label, fetched.subdirectory, name),
+                fetched.direct_url,
             )
-        wheel = self._build_tree(fetched.path, label, editable=editable)
+        wheel = self._build_tree(fetched.path, label, name, editable=editable)
         if not editable:
             return Built(wheel, fetched.direct_url)
         return Built(wheel, {**fetched.direct_url, "dir_info": {"editable": True}})

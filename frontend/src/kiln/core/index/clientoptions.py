@@ -17,5 +17,7 @@ class ClientOptions:
     no_cache: bool = False
     offline: bool = False
     refresh: bool = False
+    #: Revalidate the cached pages and files of these packages only (``--refresh-package``).
+    refresh_packages: frozenset[str] = frozenset()
     timeout: float = 30.0
     retries: int = 3

@@ -96,7 +96,8 @@ class Downloader:
             return path
         sha256 = file.hashes.get("sha256")
         damaged = False
-        if not self.refresh:
+        refresh = self.refresh or self.session.settings.refreshes(file.name)
+        if not refresh:
             cached, damaged = self._cached(file, sha256)
             if cached is not None:
                 return cached
@@ -116,7 +117,7 @@ class Downloader:
         from filelock import FileLock  # only when something is downloaded
 
         with FileLock(lock):
-            cached = None if self.refresh else self._cached(file, sha256)[0]
+            cached = None if refresh else self._cached(file, sha256)[0]
             if cached is not None:
                 return cached
             return self._fetch(file)

@@ -77,6 +77,12 @@ class HttpSettings:
     offline: bool = False
     #: Revalidate every cached page with the server.
     refresh: bool = False
+    #: Revalidate the cached pages of these packages (normalized names).
+    refresh_packages: frozenset[str] = frozenset()
+
+    def refreshes(self, name: str | None) -> bool:
+        """Whether cached data of the package ``name`` must be revalidated."""
+        return self.refresh or (name is not None and name in self.refresh_packages)
 
 
 class OfflineError(KilnError):
@@ -127,13 +133,14 @@ class HttpSession:
 
     # -- cached pages ----------------------------------------------------------------
 
-    def get_cached(self, url: str, accept: str) -> CachedResponse:
+    def get_cached(self, url: str, accept: str, *, name: str | None = None) -> CachedResponse:
         """GET ``url`` through the HTTP cache (fresh hit, conditional request, or fetch).
 
         A stored body is read only when it is used (a fresh hit, a 304, offline): an index
         that sends no validators makes every run download its pages again, and reading
         the old copies too would double the bytes handled. Whether a new body differs
-        from the stored one is told by their digests."""
+        from the stored one is told by their digests. ``name`` is the package the page is
+        about (for ``--refresh-package``)."""
         cache = self.cache
         if self.settings.offline:
             entry = cache.get(url, accept) if cache is not None else None
@@ -146,7 +153,7 @@ class HttpSession:
         if cache is None:
             return self._fetched(url, accept, None, self._send_page(url, accept, None))
         known = cache.head(url, accept)
-        if known is not None and not self.settings.refresh and known.is_fresh():
+        if known is not None and not self.settings.refreshes(name) and known.is_fresh():
             stored = cache.get(url, accept)
             if stored is not None:
                 return stored

@@ -76,7 +76,7 @@ class ListingFetcher:
         with self._lock:
             page = self._pages.get(url)
         if page is None:
-            page = self.session.get_cached(url, ACCEPT)
+            page = self.session.get_cached(url, ACCEPT, name=name)
             with self._lock:
                 self._pages[url] = page
         if page.status == 200:

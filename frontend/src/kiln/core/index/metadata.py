@@ -195,7 +195,7 @@ class MetadataFetcher:
             self.methods[file.url] = "download"
             return self._from_download(file)
         if file.has_metadata_file:
-            page = self.session.get_cached(file.url + ".metadata", "*/*")
+            page = self.session.get_cached(file.url + ".metadata", "*/*", name=file.name)
             if page.status == 200:
                 _verify_metadata_file(file, page.body)
                 self.methods[file.url] = "metadata-file"

@@ -76,6 +76,7 @@ class IndexPackageSource:
                 retries=self.options.retries,
                 offline=self.options.offline,
                 refresh=self.options.refresh,
+                refresh_packages=self.options.refresh_packages,
             ),
             environ=env,
         )

@@ -24,7 +24,7 @@ with equal options are the same lock, so an unchanged record means no resolution
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,13 +97,16 @@ class LockInputs:
     member_indexes: tuple[Index, ...] = ()
 
 
-def collect(workspace: Workspace, *, no_sources: bool = False) -> LockInputs:
-    """The inputs of ``workspace``'s lock, checked."""
+def collect(
+    workspace: Workspace, *, no_sources: bool = False, no_sources_packages: Sequence[str] = ()
+) -> LockInputs:
+    """The inputs of ``workspace``'s lock, checked; the sources of ``no_sources_packages``
+    (of every package with ``no_sources``) are ignored."""
     root = workspace.pyproject
     projects: list[PyProject] = [member.pyproject for member in workspace.members]
     if not root.has_project:
         projects.insert(0, root)
-    builder = _Builder(workspace, no_sources)
+    builder = _Builder(workspace, no_sources, no_sources_packages)
     for member in workspace.members:
         builder.member(member)
     if not root.has_project:
@@ -193,9 +196,12 @@ def group_marker(group: str) -> str:
 class _Builder:
     """Collects the resolver's requirements from each project."""
 
-    def __init__(self, workspace: Workspace, no_sources: bool) -> None:
+    def __init__(
+        self, workspace: Workspace, no_sources: bool, no_sources_packages: Sequence[str] = ()
+    ) -> None:
         self.workspace = workspace
         self.no_sources = no_sources
+        self.no_sources_packages = frozenset(canonicalize_name(n) for n in no_sources_packages)
         self.requirements: list[Requirement] = []
         self.direct: dict[str, LoweredRequirement] = {}
         self.index_pins: dict[NormalizedName, list[tuple[Marker | None, str]]] = {}
@@ -251,7 +257,8 @@ class _Builder:
 
         context = load_project_sources(pyproject.directory)
         member = self._member_by_path(name, context.sources.get(name))
-        if member is not None and requirement.url is None and not self.no_sources:
+        ignored = self.no_sources or name in self.no_sources_packages
+        if member is not None and requirement.url is None and not ignored:
             # ``b = { path = "../b" }`` where ``../b`` is the member ``b``: the member.
             self._member_extras(member, requirement, _and(_text(requirement.marker), condition))
             return
@@ -259,7 +266,7 @@ class _Builder:
             requirement,
             context.sources,
             project_root=context.project_root,
-            no_sources=self.no_sources,
+            no_sources=ignored,
             workspace_members=context.workspace_members,
             extra=extra,
             group=group,

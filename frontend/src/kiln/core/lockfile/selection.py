@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from packaging.version import Version
 
     from kiln.core.lockfile.document import LockFile
+    from kiln.core.types import BuildChoices
 
 Kind = Literal["wheel", "sdist", "directory", "vcs", "archive"]
 
@@ -92,11 +93,14 @@ def select(
     extras: Collection[str] = (),
     groups: Collection[str] | None = None,
     editable: bool = True,
+    choices: BuildChoices | None = None,
 ) -> list[LockedPackage]:
     """What ``lock`` installs into an environment with ``markers`` and ``tags``, for
     ``extras`` and ``groups`` (None: the lock's ``default-groups``), sorted by name.
-    Without ``editable``, ``directory`` entries are installed as regular wheels."""
-    from packaging.pylock import PylockSelectError
+    Without ``editable``, ``directory`` entries are installed as regular wheels; a package
+    that ``choices`` forbids wheels of is installed from its sdist (``--no-binary``)."""
+    from packaging.pylock import PackageWheel, PylockSelectError
+    from packaging.utils import canonicalize_name
 
     base = lock.path.parent
     try:
@@ -111,6 +115,14 @@ def select(
             f"`{lock.path}` has nothing to install for this environment: {exc}",
             hint="lock for it (`kiln lock`), or use an interpreter the lock allows",
         ) from None
+    if choices is not None and not choices.is_default:
+        chosen = [
+            (package, package.sdist)
+            if isinstance(source, PackageWheel) and package.sdist is not None
+            and not choices.wheels_allowed(canonicalize_name(package.name))
+            else (package, source)
+            for package, source in chosen
+        ]
     found = [_locked(package, source, base, editable) for package, source in chosen]
     return sorted(found, key=lambda p: p.name)
 

@@ -89,7 +89,8 @@ class NoDepsBuilder:
 
 class PolicySource:
     """A source seen through ``--exclude-newer`` and ``--resolution``: files uploaded after
-    ``exclude_newer`` are left out (files whose index gives no upload time are kept), and
+    ``exclude_newer`` (or the package's own cutoff in ``exclude_newer_packages``) are left
+    out (files whose index gives no upload time are kept), and
     the versions of the packages in ``lowest`` (of every package when it is None) are
     tried lowest first."""
 
@@ -99,16 +100,18 @@ class PolicySource:
         *,
         exclude_newer: datetime | None = None,
         lowest: frozenset[NormalizedName] | None = frozenset(),
+        exclude_newer_packages: Mapping[NormalizedName, datetime] | None = None,
     ) -> None:
         self.source = source
         self.exclude_newer = exclude_newer
+        self.exclude_newer_packages = exclude_newer_packages or {}
         self.lowest = lowest
 
     def files(
         self, name: NormalizedName, versions: SpecifierSet | None = None
     ) -> Sequence[DistFile]:
         files = self.source.files(name, versions)
-        cutoff = self.exclude_newer
+        cutoff = self.exclude_newer_packages.get(name, self.exclude_newer)
         if cutoff is None:
             return files
         return [f for f in files if f.upload_time is None or upload_time(f) <= cutoff]

@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -99,6 +100,7 @@ def _run_locked(
         report.audited = len(specs)
         return report
     started = time.monotonic()
+    settings = _building_in(env, settings)
     allowed = allowed_hashes(specs)
     checked = allowed if checking else None
     with Session(inputs, settings, target, events, hashes=checked) as session:
@@ -144,6 +146,17 @@ def _run_locked(
         Change(dist.display_name, dist.version) for dist in [*final.uninstall, *final.replaced]
     ]
     return report
+
+
+def _building_in(env: Environment, settings: Settings) -> Settings:
+    """``settings`` whose builds without isolation run in ``env`` (the environment being
+    changed, as in uv), unless an interpreter was chosen for them."""
+    build = settings.build
+    if build is None or build.python is not None:
+        return settings
+    if not (build.no_isolation or build.no_isolation_packages):
+        return settings
+    return replace(settings, build=replace(build, python=env.python))
 
 
 def _with_archive_hash(
@@ -531,7 +544,7 @@ def install_lockfile(
     lock = read_lock(path.absolute())
     packages = select(
         lock, markers=env.interpreter.markers, tags=env.interpreter.tags,
-        extras=extras, groups=groups,
+        extras=extras, groups=groups, choices=settings.choices if settings is not None else None,
     )
     return install_locked(env, packages, settings, events, exact=exact,
                           requested=[p.name for p in packages])

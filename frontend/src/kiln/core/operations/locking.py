@@ -41,6 +41,8 @@ class LockRequest(NamedTuple):
 
     mode: Mode = "write"
     no_sources: bool = False
+    #: ``--no-sources-package``: ignore the sources of these packages.
+    no_sources_packages: tuple[str, ...] = ()
     #: ``--upgrade``: prefer no locked version.
     upgrade: bool = False
     #: ``--upgrade-package NAME[==VERSION]``: prefer no locked version of these.
@@ -115,7 +117,10 @@ def lock(
             if request.mode != "write":
                 raise
             warnings.append(f"{exc.message}; writing it anew")
-    inputs = collect(workspace, no_sources=request.no_sources)
+    inputs = collect(
+        workspace, no_sources=request.no_sources,
+        no_sources_packages=request.no_sources_packages,
+    )
     settings = _project_settings(settings, workspace.pyproject.path)
     options = _options(request, settings)
     projects = record(inputs)
@@ -334,6 +339,18 @@ def _options(request: LockRequest, settings: Settings) -> dict[str, Any]:
         found["exclude-newer"] = format_timestamp(settings.exclude_newer)
     if index.strategy is not None:
         found["index-strategy"] = index.strategy
+    found.update(settings.choices.record())
+    if settings.exclude_newer_packages:
+        from kiln.core.timestamps import format_timestamp
+
+        found["exclude-newer-package"] = {
+            str(name): format_timestamp(date)
+            for name, date in sorted(settings.exclude_newer_packages.items())
+        }
+    if settings.fork_strategy != "requires-python":
+        found["fork-strategy"] = settings.fork_strategy
+    if request.no_sources_packages:
+        found["no-sources-package"] = sorted(request.no_sources_packages)
     from kiln.core.operations.session import index_locations
     from kiln.core.requirements_file import RequirementsInput
 

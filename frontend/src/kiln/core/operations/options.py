@@ -9,12 +9,17 @@ from typing import TYPE_CHECKING, Literal
 
 from kiln.core.index.clientoptions import ClientOptions
 from kiln.core.index.locations import IndexLocations, IndexOptions
+from kiln.core.types import BuildChoices
 
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from packaging.utils import NormalizedName
+
+    from kiln.core.builder.packagesettings import PackageBuildSettings
     from kiln.core.install.linking import LinkMode
     from kiln.core.resolver.provider import PrereleaseMode
+    from kiln.core.resolver.universal import ForkStrategy
     from kiln.core.types import DistFile
 
 #: ``--resolution``: which version of a package is tried first.
@@ -33,6 +38,16 @@ class Settings:
     resolution: ResolutionMode = "highest"
     #: Leave out files uploaded after this moment (``--exclude-newer``); None: keep all.
     exclude_newer: datetime | None = None
+    #: ``--exclude-newer-package``: a cutoff per package, instead of ``exclude_newer``.
+    exclude_newer_packages: Mapping[NormalizedName, datetime] = field(default_factory=dict)
+    #: Which kinds of file each package may use (``--no-binary``, ``--only-binary``,
+    #: ``--no-build``, ``--no-build-package``, ``--no-binary-package``).
+    choices: BuildChoices = field(default_factory=BuildChoices)
+    #: How sdists and source trees are built (``-C``, ``--no-build-isolation``,
+    #: ``--build-constraints``, ...); None: isolated, with no settings.
+    build: PackageBuildSettings | None = None
+    #: ``--fork-strategy`` of universal resolutions.
+    fork_strategy: ForkStrategy = "requires-python"
     #: Ignore installed versions when resolving (``--upgrade``).
     upgrade: bool = False
     #: Ignore the installed versions of these packages only (``--upgrade-package``).

@@ -13,6 +13,7 @@ from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
+from kiln.core.builder.packagesettings import PackageBuildSettings
 from kiln.core.builder.sourcebuilder import SourceBuilder
 from kiln.core.index.locations import IndexLocations
 from kiln.core.index.runsettings import run_locations
@@ -89,6 +90,7 @@ class Session:
             editables=[url for url in editables if url is not None],
             on_build=self.events.building,
             verify=archive_check(hashes) if hashes is not None else None,
+            settings=replace(settings.build or PackageBuildSettings(), choices=settings.choices),
         )
 
     def close(self) -> None:
@@ -122,13 +124,14 @@ class Session:
                     requirements, source, env=self.target,
                     constraints=[*constraints, *preferences],
                     prerelease=self.settings.prerelease, builder=builder,
-                    dependencies=not no_deps,
+                    dependencies=not no_deps, choices=self.settings.choices,
                 )
             except ResolutionError:
                 pass  # the installed versions do not fit: resolve freely
         return run_resolver(
             requirements, source, env=self.target, constraints=constraints,
             prerelease=self.settings.prerelease, builder=builder, dependencies=not no_deps,
+            choices=self.settings.choices,
         )
 
     def resolve_universal(
@@ -168,6 +171,7 @@ class Session:
             prerelease=self.settings.prerelease, builder=builder,
             preferences=preferences, environments=environments, routes=routes,
             required=required_environments,
+            choices=self.settings.choices, fork_strategy=self.settings.fork_strategy,
         )
 
     def routed_source(self, routes: Mapping[NormalizedName, str | None]) -> PackageSource:
@@ -186,7 +190,11 @@ class Session:
             base or self.source, hashes=hashes, no_deps=no_deps
         )
         settings = self.settings
-        if settings.exclude_newer is not None or settings.resolution != "highest":
+        if (
+            settings.exclude_newer is not None
+            or settings.exclude_newer_packages
+            or settings.resolution != "highest"
+        ):
             lowest: frozenset[NormalizedName] | None = frozenset()
             if settings.resolution == "lowest":
                 lowest = None
@@ -194,6 +202,9 @@ class Session:
                 lowest = frozenset(
                     canonicalize_name(spec.requirement.name) for spec in self.inputs.requirements
                 )
-            source = PolicySource(source, exclude_newer=settings.exclude_newer, lowest=lowest)
+            source = PolicySource(
+                source, exclude_newer=settings.exclude_newer, lowest=lowest,
+                exclude_newer_packages=settings.exclude_newer_packages,
+            )
         builder: MetadataBuilder = NoDepsBuilder(self.builder) if no_deps else self.builder
         return source, builder

@@ -214,7 +214,7 @@ def _install(
     env = environment.env
     packages = select(
         lockfile, markers=env.interpreter.markers, tags=env.interpreter.tags,
-        extras=extras, groups=groups, editable=request.editable,
+        extras=extras, groups=groups, editable=request.editable, choices=settings.choices,
     )
     targets = _targets(project, request)
     members = project.workspace.members

@@ -28,7 +28,7 @@ from kiln.core.resolver.environment import ResolverEnvironment
 from kiln.core.resolver.packages import Package
 from kiln.core.resolver.requested import RequestLog, yanked_allowed
 from kiln.core.resolver.versions import Point, VersionRange
-from kiln.core.types import DistFile, PackageSource
+from kiln.core.types import BuildChoices, DistFile, PackageSource
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:
@@ -59,10 +59,39 @@ def _release(python: Version) -> Version:
     return Version(".".join(str(part) for part in python.release))
 
 
+#: No restriction on the kinds of files.
+ANY_FILE = BuildChoices()
+
+
 def choose_file(
-    files: Sequence[DistFile], env: ResolverEnvironment, *, allow_yanked: bool
+    files: Sequence[DistFile],
+    env: ResolverEnvironment,
+    *,
+    allow_yanked: bool,
+    choices: BuildChoices = ANY_FILE,
 ) -> FileChoice:
-    """Prefer the compatible wheel with the best tag, then an sdist."""
+    """Prefer the compatible wheel with the best tag, then an sdist; ``choices`` may
+    forbid either kind (``--no-binary``, ``--only-binary``, ``--no-build``)."""
+    if files and not choices.is_default:
+        name = files[0].name
+        kinds = [
+            f for f in files
+            if (choices.wheels_allowed(name) if f.is_wheel else choices.builds_allowed(name))
+        ]
+        if not kinds:
+            return FileChoice(
+                None,
+                errors.wheels_disabled() if any(f.is_wheel for f in files)
+                else errors.building_disabled(),
+            )
+        if not choices.builds_allowed(name):
+            chosen = choose_file(kinds, env, allow_yanked=allow_yanked)
+            if chosen.file is None and any(not f.is_wheel for f in files):
+                without = choose_file(files, env, allow_yanked=allow_yanked)
+                if without.file is not None:  # an sdist would have done
+                    return FileChoice(None, errors.building_disabled())
+            return chosen
+        files = kinds
     usable = [f for f in files if allow_yanked or f.yanked is None]
     if not usable:
         reasons = {f.yanked for f in files if f.yanked}
@@ -105,8 +134,11 @@ class Candidates:
         prerelease: PrereleaseMode,
         dependencies: bool,
         user_requirements: Sequence[Requirement] = (),
+        choices: BuildChoices = ANY_FILE,
     ) -> None:
         self.source = source
+        #: Which kinds of file each package may use (``--no-binary``, ``--no-build``).
+        self.choices = choices
         self.prefetcher = prefetcher
         self.env = env
         self.narrowed = narrowed
@@ -319,6 +351,6 @@ class Candidates:
         choice = self._choices.get(key)
         if choice is None:
             choice = choose_file(self.versions(name).get(point, []), self.env,
-                                 allow_yanked=pinned)
+                                 allow_yanked=pinned, choices=self.choices)
             self._choices[key] = choice
         return choice

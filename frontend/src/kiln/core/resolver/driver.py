@@ -18,7 +18,7 @@ from kiln.core.resolver.provider import MetadataBuilder, PrereleaseMode, PythonP
 from kiln.core.resolver.pubgrub import NoSolution, explain, solve
 from kiln.core.resolver.resolution import Dependency, Resolution, ResolvedPackage
 from kiln.core.resolver.versions import Point
-from kiln.core.types import PackageSource
+from kiln.core.types import BuildChoices, PackageSource
 
 #: Threads fetching index pages and metadata ahead of the solver.
 DEFAULT_CONCURRENCY = 16
@@ -35,9 +35,11 @@ def resolve(
     builder: MetadataBuilder | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     dependencies: bool = True,
+    choices: BuildChoices | None = None,
 ) -> Resolution:
     """Pick one version of every package needed by ``requirements`` for ``env``.
 
+    ``choices`` says which kinds of file (wheels, sdists) each package may use.
     With ``dependencies`` false (``--no-deps``), packages from an index are chosen by
     their files alone: their metadata is never fetched.
 
@@ -56,6 +58,7 @@ def resolve(
             builder=builder,
             executor=executor,
             dependencies=dependencies,
+            choices=choices,
         )
         try:
             decisions = solve(provider, ROOT, Point(Version("0")))

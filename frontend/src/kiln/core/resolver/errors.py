@@ -52,6 +52,22 @@ def no_file_for_required(environment: str) -> str:
             "source distribution")
 
 
+def building_disabled() -> str:
+    """The version has source distributions only, and the settings forbid building it."""
+    return (
+        "has no usable wheel, and building it from source is disabled "
+        "(`--no-build`, `--only-binary` or `--no-build-package`)"
+    )
+
+
+def wheels_disabled() -> str:
+    """The version has wheels only, and the settings forbid using them."""
+    return (
+        "has no source distribution, and using wheels is disabled "
+        "(`--no-binary` or `--no-binary-package`)"
+    )
+
+
 def unusable_metadata(error: KilnError, *, sdist_only: bool) -> str:
     """The metadata of the version's file could not be had or read."""
     if sdist_only:

@@ -47,12 +47,17 @@ class ForkEnvironment:
         space: MarkerSet,
         markers: Mapping[str, str],
         required: Sequence[tuple[MarkerSet, str]] = (),
+        *,
+        fork_on_python: bool = True,
     ) -> None:
         """``required``: environments that need a wheel or a source distribution of every
         version chosen (with their text); those that contain ``space`` apply."""
         self.space = space
         self._markers = markers
         self._required = [(where, text) for where, text in required if space.implies(where)]
+        #: False for ``--fork-strategy fewest``: a version that suits only the newer
+        #: Pythons of the fork is passed over instead of splitting the fork.
+        self.fork_on_python = fork_on_python
         python = space.python_range()
         lower = python.intervals[0][0] if python.intervals else None
         self._python = Version(release_text(lower[0] if lower is not None else (0,)))
@@ -116,6 +121,8 @@ class ForkEnvironment:
     def split_python(self, requires_python: Sequence[SpecifierSet | None]) -> None:
         """Fork at the Python floor of a version that suits only the fork's newer Pythons
         (only lower bounds count: an upper bound in ``requires-python`` is ignored)."""
+        if not self.fork_on_python:
+            return
         floors = []
         for specifiers in requires_python:
             if specifiers is None:

@@ -20,7 +20,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from kiln.core.resolver.candidates import choose_file
+from kiln.core.resolver.candidates import ANY_FILE, choose_file
 from kiln.core.resolver.direct import DirectReferences
 from kiln.core.resolver.environment import ResolverEnvironment
 from kiln.core.resolver.requested import RequestLog
@@ -61,6 +61,8 @@ class Prefetcher:
         self.executor = executor
         #: False for ``--no-deps``: no metadata is fetched ahead for index packages.
         self.dependencies = dependencies
+        #: Which kinds of file each package may use (set by the provider).
+        self.choices = ANY_FILE
         self._lock = threading.Lock()
         self._files: dict[NormalizedName, Future[Sequence[DistFile]]] = {}
         self._metadata: dict[str, Future[Metadata]] = {}
@@ -161,7 +163,9 @@ class Prefetcher:
             return
         newest = max(finals)
         candidates = [f for f in files if f.version == newest]
-        choice = choose_file(candidates, self.env, allow_yanked=False).file
+        choice = choose_file(
+            candidates, self.env, allow_yanked=False, choices=self.choices
+        ).file
         if choice is None or not choice.is_wheel:
             return
         if inline:

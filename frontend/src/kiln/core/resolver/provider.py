@@ -30,7 +30,7 @@ from kiln.core.resolver.priorities import Priorities
 from kiln.core.resolver.pubgrub import Reprioritized, Unavailable
 from kiln.core.resolver.requested import RequestLog, pinned_versions
 from kiln.core.resolver.versions import Point, VersionRange
-from kiln.core.types import DistFile, PackageSource
+from kiln.core.types import BuildChoices, DistFile, PackageSource
 
 if TYPE_CHECKING:
     from packaging.metadata import Metadata
@@ -71,6 +71,7 @@ class PythonProvider:
         builder: MetadataBuilder | None = None,
         executor: Executor | None = None,
         dependencies: bool = True,
+        choices: BuildChoices | None = None,
     ) -> None:
         by_name: dict[NormalizedName, list[Requirement]] = {}
         for override in overrides:
@@ -82,10 +83,13 @@ class PythonProvider:
             source, env=env, narrowed=narrowed, requested=requested, direct=self.direct,
             builder=builder, executor=executor, dependencies=dependencies,
         )
+        if choices is not None:
+            self.prefetcher.choices = choices
         self.candidates = Candidates(
             source, self.prefetcher, env=env, narrowed=narrowed, requested=requested,
             direct=self.direct, prerelease=prerelease, dependencies=dependencies,
             user_requirements=[*requirements, *constraints, *overrides],
+            choices=self.prefetcher.choices,
         )
         self.expander = Expander(
             requirements, constraints, by_name, env=env, candidates=self.candidates,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
@@ -29,8 +30,14 @@ from kiln.core.resolver.provider import MetadataBuilder, PrereleaseMode, PythonP
 from kiln.core.resolver.pubgrub import NoSolution, solve
 from kiln.core.resolver.resolution import Dependency, ResolvedPackage, UniversalResolution
 from kiln.core.resolver.versions import Point
-from kiln.core.types import PackageSource
+from kiln.core.types import BuildChoices, PackageSource
 from kiln.errors import KilnError
+
+#: ``--fork-strategy``: ``requires-python`` picks the newest version for each range of
+#: Python versions (forking where a newer one drops older Pythons); ``fewest`` picks one
+#: version that suits every Python of the fork, forking only where requirements differ.
+ForkStrategy = Literal["requires-python", "fewest"]
+FORK_STRATEGIES: tuple[ForkStrategy, ...] = ("requires-python", "fewest")
 
 #: More forks than this means the requirements split the space without end.
 MAX_FORKS = 128
@@ -58,6 +65,8 @@ def resolve_universal(
     environments: Sequence[Marker] = (),
     routes: SourceRoutes | None = None,
     required: Sequence[Marker] = (),
+    choices: BuildChoices | None = None,
+    fork_strategy: ForkStrategy = "requires-python",
 ) -> UniversalResolution:
     """Pins for every environment with Python ``python`` or newer.
 
@@ -72,12 +81,14 @@ def resolve_universal(
     (the space is split first so that each part has one index for each); ``required``,
     environments that must be served by every version chosen for them (a wheel that can
     be installed there, or a source distribution): a version that is not is unusable there.
+    ``fork_strategy`` is ``--fork-strategy`` (see :data:`ForkStrategy`).
     """
     space = _space(python, environments)
     needed = [(marker_set(marker), str(marker)) for marker in required]
+    on_python = fork_strategy == "requires-python"
 
     def environment(fork: MarkerSet) -> ForkEnvironment:
-        return ForkEnvironment(fork, markers, needed)
+        return ForkEnvironment(fork, markers, needed, fork_on_python=on_python)
     pins: dict[tuple[NormalizedName, Version, str | None], _Pin] = {}
     edges: dict[tuple[NormalizedName | None, NormalizedName], Requirement] = {}
     solved = 0
@@ -97,7 +108,7 @@ def resolve_universal(
                 made = PythonProvider(
                     view, requirements, env=environment(fork),
                     constraints=constraints, overrides=overrides, prerelease=prerelease,
-                    builder=builder, executor=executor,
+                    builder=builder, executor=executor, choices=choices,
                 )
                 made.candidates.preferred = preferred
                 found = providers[assignment] = (made, view)
