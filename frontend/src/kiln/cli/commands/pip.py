@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiln.cli.options import index_options as _index_options
+from kiln.cli.options import resolution_options as _resolution_options
 from kiln.cli.ui import UI, elapsed
 from kiln.cli.ui import packages as _packages
 
@@ -99,6 +100,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                          metavar="PACKAGE", help="like `--upgrade`, for this package only")
     install.add_argument("--no-deps", action="store_true",
                          help="install the requirements only, not their dependencies")
+    _project_inputs(install, overrides=True)
+    _resolution_options(install)
     _install_options(install)
     _index_options(install, torch=True)
     _target_options(install)
@@ -131,6 +134,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "pins carrying environment markers")
     compile_.add_argument("--no-deps", action="store_true",
                           help="pin the requirements only, not their dependencies")
+    _upgrade_options(compile_, "ignore the pins of an existing output file")
+    _project_inputs(compile_, overrides=True)
+    _resolution_options(compile_)
+    compile_.add_argument("--system", action="store_true",
+                          help="resolve for the first `python3` on `PATH` (when neither "
+                          "`--python` nor `--python-version`/`--python-platform` is given)")
+    compile_.add_argument("--link-mode", choices=("hardlink", "copy"), default=None,
+                          help="accepted as uv does; compiling installs nothing")
     _compile_output_options(compile_)
     _index_options(compile_, torch=True)
 
@@ -138,6 +149,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     sync.add_argument("src_files", nargs="+", metavar="SRC_FILE",
                       help="pinned requirement files (e.g. from `kiln pip compile`)")
     sync.add_argument("-c", "--constraints", action="append", default=[], metavar="FILE")
+    _project_inputs(sync, overrides=False)
+    _resolution_options(sync)
     _install_options(sync)
     _index_options(sync, torch=True)
     _target_options(sync)
@@ -198,6 +211,34 @@ def configure(parser: argparse.ArgumentParser) -> None:
     _target_options(tree)
 
 
+def _upgrade_options(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("-U", "--upgrade", action="store_true",
+                        help=f"{what} and pick the newest allowed versions")
+    parser.add_argument("-P", "--upgrade-package", action="append", default=[],
+                        metavar="PACKAGE", help="like `--upgrade`, for this package only "
+                        "(repeatable)")
+
+
+def _project_inputs(parser: argparse.ArgumentParser, *, overrides: bool) -> None:
+    """`--extra`, `--all-extras` and `--group`, with `--overrides`/`--excludes`."""
+    group = parser.add_argument_group("project inputs")
+    group.add_argument("--extra", action="append", default=[], metavar="EXTRA",
+                       help="add the optional dependencies EXTRA of the `pyproject.toml` "
+                       "inputs (repeatable)")
+    group.add_argument("--all-extras", action="store_true",
+                       help="add every optional dependency of the `pyproject.toml` inputs")
+    group.add_argument("--group", action="append", default=[], metavar="[PATH:]GROUP",
+                       help="add the dependency group GROUP of PATH (default: "
+                       "`pyproject.toml` here) (repeatable)")
+    if overrides:
+        group.add_argument("--overrides", action="append", default=[], metavar="FILE",
+                           help="replace every requirement on the packages of FILE by "
+                           "FILE's (repeatable)")
+        group.add_argument("--excludes", action="append", default=[], metavar="FILE",
+                           help="leave the packages FILE names out of the resolution, with "
+                           "every requirement on them (repeatable)")
+
+
 def _compile_output_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("output options")
     group.add_argument("--format", choices=OUTPUT_FORMATS, default=None,
@@ -231,6 +272,8 @@ def _compile_output_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--emit-index-annotation", action="store_true",
                        help="write the URL of the index each pin came from under it "
                        "(`# from URL`)")
+    group.add_argument("--emit-build-options", action="store_true",
+                       help="write `--no-binary` and `--only-binary` lines for those options")
 
 
 def _exclude_option(parser: argparse.ArgumentParser) -> None:
@@ -337,6 +380,8 @@ def _settings(args: argparse.Namespace) -> Settings:
             offline=args.offline, refresh=getattr(args, "refresh", False), no_cache=args.no_cache
         ),
         prerelease=getattr(args, "prerelease", "if-necessary"),
+        resolution=getattr(args, "resolution", "highest"),
+        exclude_newer=getattr(args, "exclude_newer", None),
         upgrade=getattr(args, "upgrade", False),
         upgrade_packages=frozenset(getattr(args, "upgrade_package", ())),
         reinstall=getattr(args, "reinstall", False),
@@ -368,23 +413,50 @@ def _inputs(
     constraints: Sequence[str] = (),
     *,
     no_sources: bool = False,
+    args: argparse.Namespace | None = None,
 ) -> RequirementsInput:
+    """What to resolve; ``args`` adds the project inputs (`--extra`, `--all-extras`,
+    `--group`, `--overrides`, `--excludes`) of a command that has them."""
     from kiln.core.requirements_file import (
         RequirementsInput,
         parse_requirement,
+        read_dependency_group,
+        read_excludes,
+        read_overrides,
         read_requirements,
     )
 
+    extras: list[str] | None = list(getattr(args, "extra", ()))
+    if getattr(args, "all_extras", False):
+        extras = None
     inputs = RequirementsInput()
     for text in packages:
         inputs.requirements.append(parse_requirement(text))
     for path in editables:
         inputs.requirements.append(parse_requirement(path, editable=True))
     for file in files:
-        inputs.merge(read_requirements(Path(file), no_sources=no_sources))
+        inputs.merge(read_requirements(Path(file), no_sources=no_sources, extras=extras))
+    for group in getattr(args, "group", ()):
+        inputs.merge(read_dependency_group(group, no_sources=no_sources))
     for file in constraints:
         inputs.merge(read_requirements(Path(file), constraints=True))
+    for file in getattr(args, "overrides", ()):
+        inputs.merge(read_overrides(Path(file)))
+    for file in getattr(args, "excludes", ()):
+        inputs.merge(read_excludes(Path(file)))
     return inputs
+
+
+def _extras_without_project(args: argparse.Namespace, files: Sequence[str], ui: UI) -> bool:
+    """`--extra`/`--all-extras` with no `pyproject.toml` input: a usage error, said."""
+    if (args.extra or args.all_extras) and not any(
+        Path(file).name == "pyproject.toml" for file in files
+    ):
+        option = "--all-extras" if args.all_extras else "--extra"
+        ui.error(f"`{option}` needs a `pyproject.toml` input",
+                 "pass `pyproject.toml` (or `-r pyproject.toml`) to read its extras")
+        return True
+    return False
 
 
 class _Progress:
@@ -457,9 +529,11 @@ def _warm_up(args: argparse.Namespace) -> None:
 def _install(args: argparse.Namespace, ui: UI) -> int:
     from kiln.core.operations.auditing import audit
 
+    if _extras_without_project(args, args.requirements, ui):
+        return 2
     inputs = _inputs(
         args.packages, args.requirements, args.editable, args.constraints,
-        no_sources=args.no_sources,
+        no_sources=args.no_sources, args=args,
     )
     if not inputs.requirements:
         ui.error("no requirements given",
@@ -484,7 +558,10 @@ def _sync(args: argparse.Namespace, ui: UI) -> int:
     from kiln.core.operations.installing import sync
     _imports_done()
 
-    inputs = _inputs((), args.src_files, (), args.constraints, no_sources=args.no_sources)
+    if _extras_without_project(args, args.src_files, ui):
+        return 2
+    inputs = _inputs((), args.src_files, (), args.constraints, no_sources=args.no_sources,
+                     args=args)
     env = _environment_to_change(args, ui)
     report = sync(env, inputs, _settings(args), _Progress(ui).events())
     _print_report(ui, report)
@@ -546,12 +623,35 @@ def _compile_command(args: argparse.Namespace) -> str:
         words += ["--find-links", redact(value)]
     for value in args.no_emit_package:
         words += ["--no-emit-package", value]
+    for flag in ("extra", "group", "overrides", "excludes"):
+        for value in getattr(args, flag):
+            words += ["--" + flag, value]
+    if args.resolution != "highest":
+        words += ["--resolution", args.resolution]
+    if args.exclude_newer is not None:
+        from kiln.core.timestamps import format_timestamp
+
+        words += ["--exclude-newer", format_timestamp(args.exclude_newer)]
+    if args.link_mode:
+        words += ["--link-mode", args.link_mode]
     for flag in ("universal", "no_index", "no_header", "no_annotate", "no_deps",
                  "no_strip_extras", "no_strip_markers", "generate_hashes", "emit_index_url",
-                 "emit_find_links", "emit_index_annotation"):
+                 "emit_find_links", "emit_index_annotation", "all_extras", "system",
+                 "emit_build_options"):
         if getattr(args, flag):
             words.append("--" + flag.replace("_", "-"))
     return " ".join(words)
+
+
+def _build_option_lines(args: argparse.Namespace) -> tuple[str, ...]:
+    """`--emit-build-options`: the `--no-binary`/`--only-binary` values given."""
+    if not args.emit_build_options:
+        return ()
+    lines = []
+    for flag in ("no_binary", "only_binary"):
+        values = getattr(args, flag, None) or ()
+        lines += [f"--{flag.replace('_', '-')} {value}" for value in values]
+    return tuple(lines)
 
 
 def _compile(args: argparse.Namespace, ui: UI) -> int:
@@ -572,6 +672,8 @@ def _compile(args: argparse.Namespace, ui: UI) -> int:
                  "write a requirements file: pass `--format requirements.txt`, or an "
                  "output file not named `pylock*.toml`")
         return 2
+    if _extras_without_project(args, args.src_files, ui):
+        return 2
     _warm_up(args)
     from kiln.core.operations.compiling import compile_requirements
     _imports_done()
@@ -580,8 +682,12 @@ def _compile(args: argparse.Namespace, ui: UI) -> int:
     from kiln.core.requirements_output import OutputOptions
     from kiln.core.resolver.environment import TargetEnvironment
 
-    inputs = _inputs((), args.src_files, (), args.constraints, no_sources=args.no_sources)
-    if args.python is not None:
+    inputs = _inputs(
+        (), args.src_files, (), args.constraints, no_sources=args.no_sources, args=args
+    )
+    if args.python is not None or (
+        args.system and not (args.python_version or args.python_platform)
+    ):
         from kiln.core.interpreter import find_interpreter
         from kiln.core.operations.environment import interpreter_target
 
@@ -601,11 +707,12 @@ def _compile(args: argparse.Namespace, ui: UI) -> int:
         emit_index_annotation=args.emit_index_annotation,
         no_emit=frozenset(canonicalize_name(name) for name in args.no_emit_package),
         base=output.parent if output is not None else Path.cwd(),
+        build_options=_build_option_lines(args),
     )
     result = compile_requirements(
         inputs, _settings(args), target=target, options=options,
         events=_Progress(ui).events(), universal=args.universal,
-        generate_hashes=args.generate_hashes,
+        generate_hashes=args.generate_hashes, existing=output,
     )
     for warning in result.resolution.warnings:
         ui.warning(warning)

@@ -58,6 +58,8 @@ def audit(
     Staging directories that a dead kiln process left in site-packages are removed on the
     way (under the environment's lock, which is only taken when there are some)."""
     _remove_leftovers(env)
+    if inputs.overrides or inputs.excludes:  # they change what the requirements mean
+        return None
     installed = {dist.name: dist for dist in installed_distributions(env)}
     specs = inputs.requirements
     if not nothing_to_do(specs, settings or Settings(), installed, target_of(env).markers):

@@ -51,6 +51,7 @@ def resolve_universal(
     markers: Mapping[str, str],
     constraints: Sequence[Requirement] = (),
     overrides: Sequence[Requirement] = (),
+    excludes: Collection[NormalizedName] = (),
     prerelease: PrereleaseMode = "if-necessary",
     builder: MetadataBuilder | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
@@ -75,7 +76,8 @@ def resolve_universal(
     with prefetching(concurrency) as executor:
         provider = PythonProvider(
             source, requirements, env=ForkEnvironment(space, markers),
-            constraints=constraints, overrides=overrides, prerelease=prerelease,
+            constraints=constraints, overrides=overrides, excludes=excludes,
+            prerelease=prerelease,
             builder=builder, executor=executor,
         )
         for name, versions in (preferences or {}).items():
