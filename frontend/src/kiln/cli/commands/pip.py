@@ -103,6 +103,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     _project_inputs(install, overrides=True)
     _resolution_options(install)
     _install_options(install)
+    _change_options(install, install=True)
     _index_options(install, torch=True)
     _target_options(install)
 
@@ -152,6 +153,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     _project_inputs(sync, overrides=False)
     _resolution_options(sync)
     _install_options(sync)
+    _change_options(sync, install=False)
     _index_options(sync, torch=True)
     _target_options(sync)
 
@@ -209,6 +211,31 @@ def configure(parser: argparse.ArgumentParser) -> None:
     _strict_option(tree)
     _index_options(tree, resolving=False, refresh=False)
     _target_options(tree)
+
+
+def _change_options(parser: argparse.ArgumentParser, *, install: bool) -> None:
+    """What `install` and `sync` do besides installing: a dry run, a check, a report."""
+    group = parser.add_argument_group("change options")
+    group.add_argument("--dry-run", action="store_true",
+                       help="resolve and say what would change, changing nothing")
+    group.add_argument("--check", action="store_true",
+                       help="like `--dry-run`, exiting with status 1 when anything would "
+                       "change")
+    group.add_argument("--strict", action="store_true",
+                       help="afterwards, warn about resolved packages whose dependencies are "
+                       "missing or of a version they do not accept")
+    group.add_argument("--output-format", choices=("text", "json"), default="text",
+                       help="`json`: also print the changes as JSON on standard output")
+    if install:
+        group.add_argument("--exact", action="store_true",
+                           help="also uninstall every package the resolution does not need")
+        group.add_argument("--user", action="store_true",
+                           help="refused, as uv does: install into a virtual environment")
+    else:
+        group.add_argument("--allow-empty-requirements", action=argparse.BooleanOptionalAction,
+                           default=False,
+                           help="with no requirements, uninstall everything (default: do "
+                           "nothing, with a warning)")
 
 
 def _upgrade_options(parser: argparse.ArgumentParser, what: str) -> None:
@@ -491,27 +518,59 @@ class _Progress:
             self.ui.info(f"   Building {redact(label)}")
 
 
-def _print_report(ui: UI, report: InstallReport) -> None:
+def _print_report(ui: UI, report: InstallReport, args: argparse.Namespace) -> int:
+    """The summary and the changes; with `--output-format json`, these as JSON too. The
+    exit status: 1 with `--check` when anything would change."""
     if report.audited is not None:
         ui.info(f"Audited {_packages(report.audited)} in {elapsed(0)}")
+    else:
+        for warning in report.resolution.warnings if report.resolution is not None else ():
+            ui.warning(warning)
+        ui.info(f"Resolved {_packages(report.resolved)} in {elapsed(report.resolve_seconds)}")
+    if report.dry_run:
+        if report.uninstalled:
+            ui.info(f"Would uninstall {_packages(len(report.uninstalled))}")
+        if report.installed:
+            ui.info(f"Would install {_packages(len(report.installed))}")
+        if not report.installed and not report.uninstalled:
+            ui.info("Would make no changes")
+    elif report.audited is None:
+        if report.prepared:
+            ui.info(f"Prepared {_packages(report.prepared)} in {elapsed(report.prepare_seconds)}")
+        if report.uninstalled:
+            ui.info(f"Uninstalled {_packages(len(report.uninstalled))} in "
+                    f"{elapsed(report.install_seconds)}")
+        if report.installed:
+            ui.info(f"Installed {_packages(len(report.installed))} in "
+                    f"{elapsed(report.install_seconds)}")
+        if not report.installed and not report.uninstalled:
+            ui.info(f"Audited {_packages(report.resolved)} in {elapsed(0)}")
+    for action, change in report.changes:
+        ui.info(f" {'+' if action == 'installed' else '-'} {change.name}=={change.version}")
+    if args.output_format == "json":
+        import json
+
+        changes = [{"name": c.name, "version": c.version, "action": action}
+                   for action, c in report.changes]
+        ui.data(json.dumps({"schema": {"version": "preview"}, "changes": changes,
+                            "dry_run": report.dry_run}, indent=2))
+    return 1 if args.check and (report.installed or report.uninstalled) else 0
+
+
+def _strict_after(args: argparse.Namespace, ui: UI, env: Environment,
+                  report: InstallReport) -> None:
+    """`--strict` of `install`/`sync`: a warning for each unmet requirement of a package of
+    the resolution, once the environment has changed."""
+    if not args.strict or report.dry_run or report.resolution is None:
         return
-    for warning in report.resolution.warnings if report.resolution is not None else ():
-        ui.warning(warning)
-    ui.info(f"Resolved {_packages(report.resolved)} in {elapsed(report.resolve_seconds)}")
-    if report.prepared:
-        ui.info(f"Prepared {_packages(report.prepared)} in {elapsed(report.prepare_seconds)}")
-    if report.uninstalled:
-        ui.info(f"Uninstalled {_packages(len(report.uninstalled))} in "
-                f"{elapsed(report.install_seconds)}")
-    if report.installed:
-        ui.info(f"Installed {_packages(len(report.installed))} in "
-                f"{elapsed(report.install_seconds)}")
-    if not report.installed and not report.uninstalled:
-        ui.info(f"Audited {_packages(report.resolved)} in {elapsed(0)}")
-    changes = [(c.name.lower(), "-", c) for c in report.uninstalled]
-    changes += [(c.name.lower(), "+", c) for c in report.installed]
-    for _key, sign, change in sorted(changes, key=lambda item: (item[0], item[1] == "+")):
-        ui.info(f" {sign} {change.name}=={change.version}")
+    from packaging.utils import canonicalize_name
+
+    from kiln.core.operations.listing import check
+
+    resolved = set(report.resolution.packages)
+    for problem in check(env)[1]:
+        if canonicalize_name(problem.package) in resolved:
+            ui.warning(problem.describe())
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -539,18 +598,28 @@ def _install(args: argparse.Namespace, ui: UI) -> int:
         ui.error("no requirements given",
                  "name packages, or pass `-r requirements.txt` or `-e PATH`")
         return 2
+    if args.user:
+        ui.error("`--user` is not supported: kiln installs into an environment, never into "
+                 "the user's site-packages",
+                 "create a virtual environment with `kiln venv`, or install into a "
+                 "directory with `--target DIR`")
+        return 2
     env = _environment_to_change(args, ui)
     settings = _settings(args)
+    dry_run = args.dry_run or args.check
     # Requirements that are all met already need none of the machinery below.
-    report = audit(env, inputs, settings)
+    report = None if args.exact else audit(env, inputs, settings, dry_run=dry_run)
     if report is None:
         _warm_up(args)
         from kiln.core.operations.installing import install
         _imports_done()
 
-        report = install(env, inputs, settings, _Progress(ui).events(), audited=True)
-    _print_report(ui, report)
-    return 0
+        report = install(env, inputs, settings, _Progress(ui).events(), audited=True,
+                         exact=args.exact, dry_run=dry_run)
+    report.dry_run = dry_run
+    code = _print_report(ui, report, args)
+    _strict_after(args, ui, env, report)
+    return code
 
 
 def _sync(args: argparse.Namespace, ui: UI) -> int:
@@ -562,10 +631,16 @@ def _sync(args: argparse.Namespace, ui: UI) -> int:
         return 2
     inputs = _inputs((), args.src_files, (), args.constraints, no_sources=args.no_sources,
                      args=args)
+    if not inputs.requirements and not args.allow_empty_requirements:
+        ui.warning("no requirements found, so nothing changes (pass "
+                   "`--allow-empty-requirements` to uninstall every package)")
+        return 0
     env = _environment_to_change(args, ui)
-    report = sync(env, inputs, _settings(args), _Progress(ui).events())
-    _print_report(ui, report)
-    return 0
+    report = sync(env, inputs, _settings(args), _Progress(ui).events(),
+                  dry_run=args.dry_run or args.check)
+    code = _print_report(ui, report, args)
+    _strict_after(args, ui, env, report)
+    return code
 
 
 def _uninstall(args: argparse.Namespace, ui: UI) -> int:

@@ -37,13 +37,20 @@ def install(
     events: Events | None = None,
     *,
     audited: bool = False,
+    exact: bool = False,
+    dry_run: bool = False,
 ) -> InstallReport:
     """Install ``inputs`` (and, unless ``no_deps``, their dependencies) into ``env``.
 
     ``audited``: the caller has asked :func:`audit` already and it found work to do, so
-    the environment is not looked at twice for that."""
+    the environment is not looked at twice for that. ``exact``: also uninstall every
+    package the resolution does not have. ``dry_run``: work out the changes and report
+    them (:attr:`InstallReport.dry_run`), changing nothing."""
     settings = settings or Settings()
-    return _run(env, inputs, settings, events or Events(), sync=False, audit=not audited)
+    return _run(
+        env, inputs, settings, events or Events(), sync=False, exact=exact,
+        audit=not audited and not exact, dry_run=dry_run,
+    )
 
 
 def sync(
@@ -51,10 +58,16 @@ def sync(
     inputs: RequirementsInput,
     settings: Settings | None = None,
     events: Events | None = None,
+    *,
+    dry_run: bool = False,
 ) -> InstallReport:
-    """Make ``env`` contain exactly ``inputs`` (no dependencies added, extras removed)."""
+    """Make ``env`` contain exactly ``inputs`` (no dependencies added, extras removed);
+    ``dry_run``: report the changes without making them."""
     settings = settings or Settings()
-    return _run(env, inputs, settings, events or Events(), sync=True, audit=False)
+    return _run(
+        env, inputs, settings, events or Events(), sync=True, exact=True, audit=False,
+        dry_run=dry_run,
+    )
 
 
 def _run(
@@ -64,12 +77,18 @@ def _run(
     events: Events,
     *,
     sync: bool,
+    exact: bool,
     audit: bool,
+    dry_run: bool,
 ) -> InstallReport:
+    if dry_run:  # nothing changes, so nothing to lock (the lock file itself is a change)
+        return _run_locked(env, inputs, settings, events, sync=sync, exact=exact,
+                           audit=audit, dry_run=True)
     # One change at a time: what is installed is read under the lock, so it is still true
     # when the plan made from it is carried out.
     with changing(env):
-        return _run_locked(env, inputs, settings, events, sync=sync, audit=audit)
+        return _run_locked(env, inputs, settings, events, sync=sync, exact=exact,
+                           audit=audit, dry_run=False)
 
 
 def _run_locked(
@@ -79,7 +98,9 @@ def _run_locked(
     events: Events,
     *,
     sync: bool,
+    exact: bool,
     audit: bool,
+    dry_run: bool,
 ) -> InstallReport:
     specs = inputs.requirements
     checking = hash_checking(specs, settings.require_hashes)
@@ -106,8 +127,15 @@ def _run_locked(
             _desired(package, Path(), requested, session) for package in _ordered(resolution)
         ]
         plan = plan_changes(
-            placeholders, installed, reinstall=_reinstall(settings), remove_extraneous=sync
+            placeholders, installed, reinstall=_reinstall(settings), remove_extraneous=exact
         )
+        if dry_run:
+            report.dry_run = True
+            report.installed = [Change(d.name, str(d.version)) for d in plan.install]
+            report.uninstalled = [
+                Change(dist.display_name, dist.version) for dist in [*plan.uninstall, *plan.replaced]
+            ]
+            return report
         started = time.monotonic()
         wheels = _prepare(session, resolution, [d.key for d in plan.install], allowed, events)
         report.prepared = len(wheels)
