@@ -197,3 +197,130 @@ def test_sync_of_nothing_changes_nothing_unless_allowed(
     assert freeze(venv, env) == ["gamma==0.2"]
     ok(pip(venv, env, index, "sync", tmp_path / "empty.txt", "--allow-empty-requirements"))
     assert freeze(venv, env) == []
+
+
+@pytest.fixture(scope="module")
+def targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    """Packages whose choice depends on the target's Python and platform."""
+    files = tmp_path_factory.mktemp("target-wheels")
+    server = IndexServer()
+    server.add(build_wheel(files, "modern", "1.0"))
+    # As a real index does, the page gives the `Requires-Python` of the file.
+    server.add(build_wheel(files, "modern", "2.0", requires_python=">=3.10"),
+               requires_python=">=3.10")
+    server.add(build_wheel(files, "winonly", "1.0", tag="py3-none-win_amd64"))
+    with server:
+        yield server
+
+
+def test_target_and_prefix_install_into_a_directory_that_list_and_uninstall_see(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    venv = make_venv(tmp_path / "venv", env)
+    target, prefix = tmp_path / "target", tmp_path / "prefix"
+    ok(pip(venv, env, index, "install", "alpha", "--target", target))
+    assert sorted(p.name for p in target.iterdir()) == [
+        "alpha", "alpha-1.0.dist-info", "beta", "beta-2.0.dist-info"
+    ]
+    assert freeze(venv, env) == []  # the environment itself is untouched
+    listed = ok(kiln("pip", "freeze", "--python", venv, "--target", target, env=env))
+    assert listed.stdout.splitlines() == ["alpha==1.0", "beta==2.0"]
+    dry = ok(kiln("pip", "uninstall", "beta", "--python", venv, "--target", target,
+                  "--dry-run", env=env))
+    assert dry.stderr.endswith("Would uninstall 1 package\n - beta==2.0\n")
+    assert (target / "beta").is_dir()
+    ok(kiln("pip", "uninstall", "beta", "--python", venv, "--target", target, env=env))
+    assert not (target / "beta").exists()
+
+    ok(pip(venv, env, index, "install", "gamma", "--prefix", prefix))
+    site = list(prefix.glob("lib/python3.*/site-packages"))
+    assert [sorted(p.name for p in s.iterdir()) for s in site] == [
+        ["gamma", "gamma-0.2.dist-info"]
+    ]
+    shown = ok(kiln("pip", "show", "gamma", "--python", venv, "--prefix", prefix, env=env))
+    assert f"Location: {site[0]}" in shown.stdout
+    both = kiln("pip", "list", "--python", venv, "--target", target, "--prefix", prefix, env=env)
+    assert both.returncode == 2
+
+
+def test_python_version_and_platform_resolve_and_install_for_another_target(
+    tmp_path: Path, env: dict[str, str], targets: IndexServer
+) -> None:
+    venv = make_venv(tmp_path / "venv", env)
+    target = tmp_path / "target"
+    ok(pip(venv, env, targets, "install", "modern", "winonly", "--target", target,
+           "--python-version", "3.9", "--python-platform", "windows"))
+    listed = ok(kiln("pip", "freeze", "--python", venv, "--target", target, env=env))
+    assert listed.stdout.splitlines() == ["modern==1.0", "winonly==1.0"]
+    # For the environment's own platform, the Windows-only wheel does not fit.
+    refused = pip(venv, env, targets, "install", "winonly", "--target", tmp_path / "other")
+    assert refused.returncode == 1
+    synced = tmp_path / "synced"
+    (tmp_path / "pins.txt").write_text("modern\n")
+    ok(pip(venv, env, targets, "sync", tmp_path / "pins.txt", "--target", synced,
+           "--python-version", "3.9"))
+    assert (synced / "modern-1.0.dist-info").is_dir()
+
+
+def test_check_evaluates_markers_for_another_target(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    venv = make_venv(tmp_path / "venv", env)
+    site = next((venv / "lib").glob("python*/site-packages"))
+    info = site / "needy-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: needy\nVersion: 1.0\n"
+        "Requires-Dist: pywin; sys_platform == 'win32'\n"
+    )
+    (info / "RECORD").write_text("")
+    ok(kiln("pip", "check", "--python", venv, env=env))
+    result = kiln("pip", "check", "--python", venv, "--python-platform", "windows", env=env)
+    assert result.returncode == 1
+    assert "The package `needy` requires `pywin`, but `pywin` is not installed" in result.stdout
+
+
+def fake_system_python(root: Path, managed: bool) -> Path:
+    """A Python installation of its own at ``root`` (no virtual environment): a copy of a
+    real interpreter whose standard library links to the real one, with an empty
+    site-packages of its own; ``managed`` adds an ``EXTERNALLY-MANAGED`` marker."""
+    import shutil
+    import sys
+
+    from pythons import find_python
+
+    found = find_python(sys.version_info[:2])
+    if found is None:
+        pytest.skip("no pyenv-style interpreter to copy")
+    real = Path(found).resolve()
+    short = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    stdlib = root / "lib" / short
+    stdlib.mkdir(parents=True)
+    for entry in (real.parent.parent / "lib" / short).iterdir():
+        if entry.name != "site-packages":
+            (stdlib / entry.name).symlink_to(entry)
+    (stdlib / "site-packages").mkdir()
+    if managed:
+        (stdlib / "EXTERNALLY-MANAGED").write_text("[externally-managed]\nError=no\n")
+    (root / "bin").mkdir()
+    shutil.copy2(real, root / "bin" / short)
+    return root / "bin" / short
+
+
+def test_an_externally_managed_python_is_changed_only_when_allowed(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    python = fake_system_python(tmp_path / "system", managed=True)
+    site = next((tmp_path / "system" / "lib").glob("python*/site-packages"))
+    common = ("--python", python, "--system", "--default-index", index.url)
+    refused = kiln("pip", "install", "gamma", *common, env=env)
+    assert refused.returncode == 1
+    assert "is externally managed" in refused.stderr
+    assert "hint: install into a virtual environment" in refused.stderr
+    assert list(site.iterdir()) == []
+    assert kiln("pip", "uninstall", "gamma", *common[:3], env=env).returncode == 1
+    ok(kiln("pip", "install", "gamma", *common, "--break-system-packages", env=env))
+    assert (site / "gamma").is_dir()
+    # A directory of its own is no part of the managed installation.
+    ok(kiln("pip", "install", "beta", *common, "--target", tmp_path / "t", env=env))
+    assert (tmp_path / "t" / "beta").is_dir()

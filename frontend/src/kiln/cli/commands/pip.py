@@ -49,6 +49,32 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _directory_options(parser: argparse.ArgumentParser, *, changes: bool = False) -> None:
+    """`--target`/`--prefix` (a directory instead of an environment); with ``changes``,
+    `--break-system-packages` too."""
+    group = parser.add_argument_group("target directory")
+    where = group.add_mutually_exclusive_group()
+    where.add_argument("-t", "--target", type=Path, metavar="DIR",
+                       help="use the packages at the top level of DIR (scripts in `DIR/bin`) "
+                       "instead of an environment's")
+    where.add_argument("--prefix", type=Path, metavar="DIR",
+                       help="use DIR laid out as a virtual environment (`lib/pythonX.Y/"
+                       "site-packages`, `bin`) instead of an environment")
+    if changes:
+        group.add_argument("--break-system-packages", action=argparse.BooleanOptionalAction,
+                           default=False,
+                           help="allow changing an `EXTERNALLY-MANAGED` Python installation")
+
+
+def _python_target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--python-version", metavar="VERSION",
+                        help="resolve for this Python version (e.g. `3.12`) instead of the "
+                        "environment's")
+    parser.add_argument("--python-platform", metavar="PLATFORM",
+                        help="resolve for this platform (e.g. `linux`, `macos`, `windows`) "
+                        "instead of the environment's")
+
+
 def _install_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("installation options")
     group.add_argument(
@@ -104,15 +130,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
     _resolution_options(install)
     _install_options(install)
     _change_options(install, install=True)
+    _python_target_options(install)
     _index_options(install, torch=True)
     _target_options(install)
+    _directory_options(install, changes=True)
 
     uninstall = command("uninstall", "uninstall packages from an environment")
     uninstall.add_argument("packages", nargs="*", metavar="PACKAGE",
                            help="the names of the packages to uninstall")
     uninstall.add_argument("-r", "--requirements", action="append", default=[], metavar="FILE",
                            help="uninstall the packages named in FILE")
+    uninstall.add_argument("--dry-run", action="store_true",
+                           help="say what would be uninstalled, changing nothing")
     _target_options(uninstall)
+    _directory_options(uninstall, changes=True)
 
     compile_ = command("compile", "resolve requirements into a pinned requirements file")
     compile_.add_argument("src_files", nargs="+", metavar="SRC_FILE",
@@ -154,8 +185,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     _resolution_options(sync)
     _install_options(sync)
     _change_options(sync, install=False)
+    _python_target_options(sync)
     _index_options(sync, torch=True)
     _target_options(sync)
+    _directory_options(sync, changes=True)
 
     listing = command("list", "list installed packages")
     listing.add_argument("-e", "--editable", action="store_true",
@@ -171,6 +204,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     _strict_option(listing)
     _index_options(listing, resolving=False, refresh=False)
     _target_options(listing)
+    _directory_options(listing)
 
     freeze = command("freeze", "list installed packages as requirements")
     freeze.add_argument("--exclude-editable", action="store_true",
@@ -181,6 +215,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "directory) instead of the environment's (repeatable)")
     _strict_option(freeze)
     _target_options(freeze)
+    _directory_options(freeze)
 
     show = command("show", "show details of installed packages")
     show.add_argument("packages", nargs="+", metavar="PACKAGE",
@@ -189,8 +224,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                       help="list the files of each package (from its `RECORD`)")
     _strict_option(show)
     _target_options(show)
+    _directory_options(show)
 
     check = command("check", "check that installed packages have compatible dependencies")
+    _python_target_options(check)
     _target_options(check)
 
     tree = command("tree", "show installed packages as a dependency tree")
@@ -368,14 +405,21 @@ def _imports_done() -> None:
 
 
 def _environment(args: argparse.Namespace) -> Environment:
-    from kiln.core.operations.environment import find_environment
+    from kiln.core.operations.environment import directory_environment, find_environment
 
+    target, prefix = getattr(args, "target", None), getattr(args, "prefix", None)
+    if target is not None or prefix is not None:
+        return directory_environment(args.python, target=target, prefix=prefix)
     return find_environment(args.python, system=args.system)
 
 
 def _environment_to_change(args: argparse.Namespace, ui: UI) -> Environment:
-    """The environment a command will change, named on stderr unless it is `./.venv`."""
+    """The environment a command will change, named on stderr unless it is `./.venv`;
+    an `EXTERNALLY-MANAGED` one is refused unless `--break-system-packages`."""
+    from kiln.core.operations.environment import refuse_if_managed
+
     env = _environment(args)
+    refuse_if_managed(env, allowed=args.break_system_packages)
     cwd = Path.cwd()
     shown = env.prefix.relative_to(cwd) if env.prefix.is_relative_to(cwd) else env.prefix
     line = f"Using Python {env.interpreter.version_string} environment at: {shown}"
@@ -604,18 +648,24 @@ def _install(args: argparse.Namespace, ui: UI) -> int:
                  "create a virtual environment with `kiln venv`, or install into a "
                  "directory with `--target DIR`")
         return 2
-    env = _environment_to_change(args, ui)
+    from kiln.core.operations.environment import for_python
+
+    env, target = for_python(
+        _environment_to_change(args, ui), args.python_version, args.python_platform
+    )
     settings = _settings(args)
     dry_run = args.dry_run or args.check
     # Requirements that are all met already need none of the machinery below.
-    report = None if args.exact else audit(env, inputs, settings, dry_run=dry_run)
+    report = None if args.exact else audit(
+        env, inputs, settings, dry_run=dry_run, target=target
+    )
     if report is None:
         _warm_up(args)
         from kiln.core.operations.installing import install
         _imports_done()
 
         report = install(env, inputs, settings, _Progress(ui).events(), audited=True,
-                         exact=args.exact, dry_run=dry_run)
+                         exact=args.exact, dry_run=dry_run, target=target)
     report.dry_run = dry_run
     code = _print_report(ui, report, args)
     _strict_after(args, ui, env, report)
@@ -635,9 +685,13 @@ def _sync(args: argparse.Namespace, ui: UI) -> int:
         ui.warning("no requirements found, so nothing changes (pass "
                    "`--allow-empty-requirements` to uninstall every package)")
         return 0
-    env = _environment_to_change(args, ui)
+    from kiln.core.operations.environment import for_python
+
+    env, target = for_python(
+        _environment_to_change(args, ui), args.python_version, args.python_platform
+    )
     report = sync(env, inputs, _settings(args), _Progress(ui).events(),
-                  dry_run=args.dry_run or args.check)
+                  dry_run=args.dry_run or args.check, target=target)
     code = _print_report(ui, report, args)
     _strict_after(args, ui, env, report)
     return code
@@ -657,10 +711,18 @@ def _uninstall(args: argparse.Namespace, ui: UI) -> int:
         return 2
     env = _environment_to_change(args, ui)
     started = time.monotonic()
-    report = uninstall_packages(env, names)
+    report = uninstall_packages(env, names, dry_run=args.dry_run)
     seconds = time.monotonic() - started
     for name in report.missing:
         ui.warning(f"Skipping `{name}`: it is not installed")
+    if args.dry_run:
+        if report.would_remove:
+            ui.info(f"Would uninstall {_packages(len(report.would_remove))}")
+        for dist in sorted(report.would_remove, key=lambda d: d.name):
+            ui.info(f" - {dist.name}=={dist.version}")
+        if not report.would_remove:
+            ui.info("Would make no changes")
+        return 0
     if not report.removed:
         ui.warning("No packages to uninstall")
         return 0
@@ -924,7 +986,13 @@ def _check(args: argparse.Namespace, ui: UI) -> int:
     from kiln.core.operations.listing import check
 
     started = time.monotonic()
-    count, problems = check(_environment(args))
+    env = _environment(args)
+    markers = None
+    if args.python_version or args.python_platform:
+        from kiln.core.operations.environment import for_python
+
+        markers = for_python(env, args.python_version, args.python_platform)[1].markers
+    count, problems = check(env, markers=markers)
     ui.info(f"Checked {_packages(count)} in {elapsed(time.monotonic() - started)}")
     if not problems:
         ui.info("All installed packages are compatible")

@@ -22,6 +22,7 @@ from kiln.core.operations.options import Settings
 from kiln.core.requirements_file import RequirementsInput, RequirementSpec
 
 if TYPE_CHECKING:
+    from kiln.core.resolver.environment import TargetEnvironment
     from kiln.core.resolver.resolution import Resolution
 
 
@@ -63,6 +64,7 @@ def audit(
     settings: Settings | None = None,
     *,
     dry_run: bool = False,
+    target: TargetEnvironment | None = None,
 ) -> InstallReport | None:
     """``Audited N packages`` when installing ``inputs`` into ``env`` has nothing to do: no
     upgrade or reinstall is asked for and every requirement is met by an installed
@@ -78,7 +80,8 @@ def audit(
         return None
     installed = {dist.name: dist for dist in installed_distributions(env)}
     specs = inputs.requirements
-    if not nothing_to_do(specs, settings or Settings(), installed, target_of(env).markers):
+    markers = (target or target_of(env)).markers
+    if not nothing_to_do(specs, settings or Settings(), installed, markers):
         return None
     return InstallReport(audited=len(specs))
 

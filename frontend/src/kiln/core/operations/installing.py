@@ -26,6 +26,7 @@ from kiln.core.operations.hashes import (
 from kiln.core.operations.options import Events, Settings
 from kiln.core.operations.session import Session
 from kiln.core.requirements_file import RequirementsInput, RequirementSpec
+from kiln.core.resolver.environment import TargetEnvironment
 from kiln.core.resolver.resolution import Resolution, ResolvedPackage
 from kiln.core.types import Built
 
@@ -39,17 +40,19 @@ def install(
     audited: bool = False,
     exact: bool = False,
     dry_run: bool = False,
+    target: TargetEnvironment | None = None,
 ) -> InstallReport:
     """Install ``inputs`` (and, unless ``no_deps``, their dependencies) into ``env``.
 
     ``audited``: the caller has asked :func:`audit` already and it found work to do, so
     the environment is not looked at twice for that. ``exact``: also uninstall every
     package the resolution does not have. ``dry_run``: work out the changes and report
-    them (:attr:`InstallReport.dry_run`), changing nothing."""
+    them (:attr:`InstallReport.dry_run`), changing nothing. ``target``: resolve for it
+    rather than for ``env``'s interpreter (``--python-version``/``--python-platform``)."""
     settings = settings or Settings()
     return _run(
         env, inputs, settings, events or Events(), sync=False, exact=exact,
-        audit=not audited and not exact, dry_run=dry_run,
+        audit=not audited and not exact, dry_run=dry_run, target=target,
     )
 
 
@@ -60,13 +63,15 @@ def sync(
     events: Events | None = None,
     *,
     dry_run: bool = False,
+    target: TargetEnvironment | None = None,
 ) -> InstallReport:
     """Make ``env`` contain exactly ``inputs`` (no dependencies added, extras removed);
-    ``dry_run``: report the changes without making them."""
+    ``dry_run``: report the changes without making them; ``target``: as for
+    :func:`install`."""
     settings = settings or Settings()
     return _run(
         env, inputs, settings, events or Events(), sync=True, exact=True, audit=False,
-        dry_run=dry_run,
+        dry_run=dry_run, target=target,
     )
 
 
@@ -80,15 +85,17 @@ def _run(
     exact: bool,
     audit: bool,
     dry_run: bool,
+    target: TargetEnvironment | None,
 ) -> InstallReport:
+    target = target or target_of(env)
     if dry_run:  # nothing changes, so nothing to lock (the lock file itself is a change)
         return _run_locked(env, inputs, settings, events, sync=sync, exact=exact,
-                           audit=audit, dry_run=True)
+                           audit=audit, dry_run=True, target=target)
     # One change at a time: what is installed is read under the lock, so it is still true
     # when the plan made from it is carried out.
     with changing(env):
         return _run_locked(env, inputs, settings, events, sync=sync, exact=exact,
-                           audit=audit, dry_run=False)
+                           audit=audit, dry_run=False, target=target)
 
 
 def _run_locked(
@@ -101,12 +108,12 @@ def _run_locked(
     exact: bool,
     audit: bool,
     dry_run: bool,
+    target: TargetEnvironment,
 ) -> InstallReport:
     specs = inputs.requirements
     checking = hash_checking(specs, settings.require_hashes)
     installed = installed_distributions(env)
     by_name = {dist.name: dist for dist in installed}
-    target = target_of(env)
     report = InstallReport()
     if audit and nothing_to_do(specs, settings, by_name, target.markers):
         report.audited = len(specs)
