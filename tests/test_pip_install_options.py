@@ -324,3 +324,32 @@ def test_an_externally_managed_python_is_changed_only_when_allowed(
     # A directory of its own is no part of the managed installation.
     ok(kiln("pip", "install", "beta", *common, "--target", tmp_path / "t", env=env))
     assert (tmp_path / "t" / "beta").is_dir()
+
+
+def test_no_editable_installs_editable_requirements_as_ordinary_builds(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    from pip_helpers import kiln_project, run_python
+
+    first = kiln_project(tmp_path / "first", "firstpkg")
+    second = kiln_project(tmp_path / "second", "secondpkg")
+    (tmp_path / "reqs.txt").write_text(f"-e {first}\n-e {second}\n")
+    venv = make_venv(tmp_path / "venv", env)
+    ok(pip(venv, env, index, "install", "-r", tmp_path / "reqs.txt",
+           "--no-editable-package", "SecondPkg"))
+    site = next((venv / "lib").glob("python*/site-packages"))
+
+    def direct(name: str) -> dict[str, object]:
+        loaded: dict[str, object] = json.loads(
+            (site / f"{name}-1.0.dist-info" / "direct_url.json").read_text()
+        )
+        return loaded
+
+    assert direct("firstpkg")["dir_info"] == {"editable": True}
+    assert direct("secondpkg")["dir_info"] == {}
+    (second / "src" / "secondpkg" / "__init__.py").write_text("VALUE = 'edited'\n")
+    assert run_python(venv, "import secondpkg; print(secondpkg.VALUE)") == "secondpkg"
+
+    other = make_venv(tmp_path / "other", env)
+    ok(pip(other, env, index, "install", "-e", first, "--no-editable"))
+    assert (next((other / "lib").glob("python*/site-packages")) / "firstpkg").is_dir()

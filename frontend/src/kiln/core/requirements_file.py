@@ -91,6 +91,18 @@ class RequirementsInput:
     #: ``--excludes``: packages left out of the resolution, with every requirement on them.
     excludes: list[NormalizedName] = field(default_factory=list)
 
+    def not_editable(self, names: Collection[str] | None = None) -> None:
+        """``--no-editable`` (``names`` None) and ``--no-editable-package``: install these
+        editable requirements as ordinary builds of their directories."""
+        wanted = None if names is None else {canonicalize_name(n) for n in names}
+        self.requirements = [
+            replace(spec, editable=False)
+            if spec.editable
+            and (wanted is None or canonicalize_name(spec.requirement.name) in wanted)
+            else spec
+            for spec in self.requirements
+        ]
+
     def merge(self, other: RequirementsInput) -> None:
         self.requirements += other.requirements
         self.constraints += other.constraints

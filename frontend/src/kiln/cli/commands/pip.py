@@ -120,6 +120,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
                          help="install the local project at PATH in editable mode (repeatable)")
     install.add_argument("-c", "--constraints", action="append", default=[], metavar="FILE",
                          help="constrain versions with the requirements of FILE (repeatable)")
+    install.add_argument("--no-editable", action="store_true",
+                         help="install editable requirements (`-e`) as ordinary builds")
+    install.add_argument("--no-editable-package", action="append", default=[],
+                         metavar="PACKAGE", help="like `--no-editable`, for this package only "
+                         "(repeatable)")
     install.add_argument("-U", "--upgrade", action="store_true",
                          help="ignore installed versions and pick the newest allowed")
     install.add_argument("-P", "--upgrade-package", action="append", default=[],
@@ -638,6 +643,8 @@ def _install(args: argparse.Namespace, ui: UI) -> int:
         args.packages, args.requirements, args.editable, args.constraints,
         no_sources=args.no_sources, args=args,
     )
+    if args.no_editable or args.no_editable_package:
+        inputs.not_editable(None if args.no_editable else args.no_editable_package)
     if not inputs.requirements:
         ui.error("no requirements given",
                  "name packages, or pass `-r requirements.txt` or `-e PATH`")
