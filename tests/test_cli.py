@@ -110,7 +110,7 @@ def test_a_typo_gets_a_hint_and_the_usage_of_the_command_being_typed(
 @pytest.mark.parametrize(
     "words",
     [
-        ["pip", "compile", "requirements.in", "--extra", "x"],  # once read as --extra-index-url
+        ["pip", "compile", "requirements.in", "--extra-index", "x"],  # --extra-index-url
         ["pip", "install", "--no-dep", "x"],  # --no-deps
         ["build", "--out", "d"],  # --out-dir
         ["--verb", "cache", "dir"],  # --verbose

@@ -174,8 +174,10 @@ def finish(code: int) -> NoReturn:
     A run that read many index pages leaves hundreds of thousands of objects, and freeing
     them one by one at exit costs tens of milliseconds for nothing: the operating system
     takes the memory back at once. Every file and directory is closed by then. The normal
-    exit is kept when another thread still runs, or when a tracer (coverage) may want to
-    write its data at exit.
+    exit is kept when another thread that is not a daemon still runs, or when a tracer
+    (coverage) may want to write its data at exit. Daemon threads (the certificate loader)
+    are dropped either way; tearing the interpreter down while one is inside OpenSSL can
+    crash it.
     """
     import threading
 
@@ -190,6 +192,7 @@ def finish(code: int) -> NoReturn:
         sys.stderr.flush()
     except (OSError, ValueError):
         sys.exit(code)
-    if threading.active_count() > 1 or sys.gettrace() is not None or "coverage" in sys.modules:
+    others = [t for t in threading.enumerate() if t is not threading.current_thread()]
+    if any(not t.daemon for t in others) or sys.gettrace() is not None or "coverage" in sys.modules:
         sys.exit(code)
     os._exit(code)

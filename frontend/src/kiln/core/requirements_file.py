@@ -86,10 +86,28 @@ class RequirementsInput:
     extra_index_urls: list[str] = field(default_factory=list)
     find_links: list[str] = field(default_factory=list)
     no_index: bool = False
+    #: ``--overrides``: each replaces every requirement on its name, wherever it is made.
+    overrides: list[Requirement] = field(default_factory=list)
+    #: ``--excludes``: packages left out of the resolution, with every requirement on them.
+    excludes: list[NormalizedName] = field(default_factory=list)
+
+    def not_editable(self, names: Collection[str] | None = None) -> None:
+        """``--no-editable`` (``names`` None) and ``--no-editable-package``: install these
+        editable requirements as ordinary builds of their directories."""
+        wanted = None if names is None else {canonicalize_name(n) for n in names}
+        self.requirements = [
+            replace(spec, editable=False)
+            if spec.editable
+            and (wanted is None or canonicalize_name(spec.requirement.name) in wanted)
+            else spec
+            for spec in self.requirements
+        ]
 
     def merge(self, other: RequirementsInput) -> None:
         self.requirements += other.requirements
         self.constraints += other.constraints
+        self.overrides += other.overrides
+        self.excludes += [name for name in other.excludes if name not in self.excludes]
         for name, sources in other.constrained_by.items():
             known = self.constrained_by.setdefault(name, [])
             known += [source for source in sources if source not in known]
@@ -170,23 +188,93 @@ def read_requirements(
     constraints: bool = False,
     no_sources: bool = False,
     no_sources_packages: Collection[str] = (),
+    extras: Collection[str] | None = (),
 ) -> RequirementsInput:
     """Read a ``requirements.txt``-style file (or a ``pyproject.toml``, whose dependencies are
     lowered through its sources unless ``no_sources``, or their name is in
-    ``no_sources_packages``)."""
+    ``no_sources_packages``, with those of ``extras``: None for all of them)."""
     if path.name == "pyproject.toml":
         return read_pyproject_dependencies(
-            path, no_sources=no_sources, no_sources_packages=no_sources_packages
+            path, no_sources=no_sources, no_sources_packages=no_sources_packages, extras=extras
         )
     result = RequirementsInput()
     _read_file(path, result, constraints=constraints, seen=())
     return result
 
 
-def read_pyproject_dependencies(
-    path: Path, *, no_sources: bool = False, no_sources_packages: Collection[str] = ()
+def read_overrides(path: Path) -> RequirementsInput:
+    """An ``--overrides`` file: its requirements replace every requirement on their names
+    (``# via --override FILE`` in ``pip compile``'s annotations)."""
+    read = read_requirements(path)
+    result = RequirementsInput(overrides=[spec.requirement for spec in read.requirements])
+    for requirement in result.overrides:
+        result.constrained_by.setdefault(canonicalize_name(requirement.name), []).append(
+            f"--override {path}"
+        )
+    return result
+
+
+def read_excludes(path: Path) -> RequirementsInput:
+    """An ``--excludes`` file: the names of its requirements (versions and markers are
+    ignored) are left out of the resolution."""
+    read = read_requirements(path)
+    return RequirementsInput(
+        excludes=list(dict.fromkeys(canonicalize_name(s.requirement.name) for s in read.requirements))
+    )
+
+
+def read_dependency_group(
+    request: str, *, cwd: Path | None = None, no_sources: bool = False
 ) -> RequirementsInput:
-    """``[project.dependencies]`` of a ``pyproject.toml`` (static values only).
+    """``--group``: ``NAME`` (of ``pyproject.toml`` in ``cwd``) or ``PATH:NAME``; its
+    requirements (includes expanded, as PEP 735 says), lowered through the project's
+    sources unless ``no_sources``."""
+    from kiln.project.pyproject import load_pyproject
+
+    path_text, sep, name = request.rpartition(":")
+    path = Path(path_text) if sep else (cwd or Path()) / "pyproject.toml"
+    if not name:
+        raise KilnError(f"`--group {request}` names no group", hint="write `NAME` or `PATH:NAME`")
+    if not path.is_file():
+        raise KilnError(
+            f"cannot read dependency group `{name}`: `{path}` does not exist",
+            hint="name the file as `--group path/to/pyproject.toml:NAME`",
+        )
+    pyproject = load_pyproject(path)
+    group = pyproject.group(name)
+    context = _sources_of(path, no_sources)
+    label = f"{pyproject.label} ({path}:{group.spelled})"
+    result = RequirementsInput()
+    for requirement in group.requirements:
+        text = _lowered(str(requirement), context, path, ()) if context is not None else str(
+            requirement
+        )
+        spec = parse_requirement(text, base=path.parent, origin=f"{path}: group `{name}`")
+        result.requirements.append(replace(spec, source=label))
+    return result
+
+
+def _sources_of(path: Path, no_sources: bool) -> ProjectSourceContext | None:
+    """The ``[tool.kiln.sources]`` of the project at ``path``, None when there are none to
+    apply."""
+    if no_sources:
+        return None
+    from kiln.project.sources import load_project_sources
+
+    context = load_project_sources(path.parent)
+    return context if len(context.sources) else None
+
+
+def read_pyproject_dependencies(
+    path: Path,
+    *,
+    no_sources: bool = False,
+    no_sources_packages: Collection[str] = (),
+    extras: Collection[str] | None = (),
+) -> RequirementsInput:
+    """``[project.dependencies]`` of a ``pyproject.toml`` (static values only), with those of
+    the optional dependencies ``extras`` (None: all of them; an extra that names the project
+    itself, ``app[test]``, brings that extra's in too).
 
     Each requirement is lowered through the project's ``[tool.kiln.sources]`` (the same code
     as build requirements use): a path, git, url or workspace source becomes a direct
@@ -208,24 +296,63 @@ def read_pyproject_dependencies(
     result = RequirementsInput()
     name = project.get("name")
     source = f"{name} ({path})" if isinstance(name, str) else str(path)
-    context = None
-    if not no_sources:
-        from kiln.project.sources import load_project_sources
-
-        context = load_project_sources(path.parent)
-    for value in values:
+    context = _sources_of(path, no_sources)
+    found = [(value, "project.dependencies") for value in values]
+    if extras is None or extras:
+        found += _extra_dependencies(path, project, extras)
+    for value, key in found:
         text = (
             _lowered(value, context, path, no_sources_packages)
-            if context is not None and len(context.sources)
+            if context is not None
             else value
         )
         result.requirements.append(
-            replace(
-                parse_requirement(text, base=path.parent, origin=f"{path}: project.dependencies"),
-                source=source,
-            )
+            replace(parse_requirement(text, base=path.parent, origin=f"{path}: {key}"), source=source)
         )
     return result
+
+
+def _extra_dependencies(
+    path: Path, project: Mapping[str, object], extras: Collection[str] | None
+) -> list[tuple[str, str]]:
+    """``(requirement, key)`` for the optional dependencies of ``extras`` (None: all), an
+    extra that requires the project itself with extras adding theirs."""
+    table = project.get("optional-dependencies", {})
+    dynamic = project.get("dynamic", [])
+    if isinstance(dynamic, list) and "optional-dependencies" in dynamic:
+        raise KilnError(
+            f"`{path}`: `project.optional-dependencies` is dynamic, so its extras cannot be "
+            "read without a build"
+        )
+    if not isinstance(table, dict):
+        raise KilnError(f"`{path}`: `project.optional-dependencies` must be a table")
+    by_name = {canonicalize_name(extra): extra for extra in table}
+    wanted = list(by_name) if extras is None else [canonicalize_name(e) for e in extras]
+    own = canonicalize_name(str(project.get("name", "")))
+    found: list[tuple[str, str]] = []
+    done: set[NormalizedName] = set()
+    while wanted:
+        extra = wanted.pop(0)
+        if extra in done:
+            continue
+        done.add(extra)
+        if extra not in by_name:
+            known = ", ".join(f"`{e}`" for e in table) or "none"
+            raise KilnError(
+                f"`{path}`: extra `{extra}` is not defined in `project.optional-dependencies`",
+                hint=f"defined extras: {known}",
+            )
+        key = f"project.optional-dependencies.{by_name[extra]}"
+        values = table[by_name[extra]]
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise KilnError(f"`{path}`: `{key}` must be a list of strings")
+        for value in values:
+            requirement = _parsed(value, f"`{path}`: `{key}`")
+            if canonicalize_name(requirement.name) == own and requirement.url is None:
+                wanted += [canonicalize_name(e) for e in requirement.extras]
+                continue
+            found.append((value, key))
+    return found
 
 
 def _lowered(

@@ -73,6 +73,9 @@ class OutputOptions:
     #: Local ``--find-links`` directories are written relative to this directory (the one
     #: the output file is in) when they are inside it.
     base: Path | None = None
+    #: ``--emit-build-options``: ``--no-binary``/``--only-binary`` lines, written after the
+    #: index lines.
+    build_options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,7 @@ def render_requirements_txt(
     lines: list[str] = []
     lines += header_lines(options)
     emitted = _location_lines(locations, options) if locations is not None else []
+    emitted += options.build_options
     if emitted:
         lines += [*emitted, ""]
     markers: Mapping[NormalizedName, str] = {}

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from kiln.cli.options import binary_options as _binary_options
 from kiln.cli.options import index_options as _index_options
 from kiln.cli.options import package_options as _package_options
+from kiln.cli.options import resolution_options as _resolution_options
 from kiln.cli.ui import UI, elapsed
 from kiln.cli.ui import packages as _packages
 
@@ -48,6 +49,32 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
         "--system", action="store_true",
         help="allow an interpreter outside a virtual environment",
     )
+
+
+def _directory_options(parser: argparse.ArgumentParser, *, changes: bool = False) -> None:
+    """`--target`/`--prefix` (a directory instead of an environment); with ``changes``,
+    `--break-system-packages` too."""
+    group = parser.add_argument_group("target directory")
+    where = group.add_mutually_exclusive_group()
+    where.add_argument("-t", "--target", type=Path, metavar="DIR",
+                       help="use the packages at the top level of DIR (scripts in `DIR/bin`) "
+                       "instead of an environment's")
+    where.add_argument("--prefix", type=Path, metavar="DIR",
+                       help="use DIR laid out as a virtual environment (`lib/pythonX.Y/"
+                       "site-packages`, `bin`) instead of an environment")
+    if changes:
+        group.add_argument("--break-system-packages", action=argparse.BooleanOptionalAction,
+                           default=False,
+                           help="allow changing an `EXTERNALLY-MANAGED` Python installation")
+
+
+def _python_target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--python-version", metavar="VERSION",
+                        help="resolve for this Python version (e.g. `3.12`) instead of the "
+                        "environment's")
+    parser.add_argument("--python-platform", metavar="PLATFORM",
+                        help="resolve for this platform (e.g. `linux`, `macos`, `windows`) "
+                        "instead of the environment's")
 
 
 def _install_options(parser: argparse.ArgumentParser) -> None:
@@ -95,24 +122,37 @@ def configure(parser: argparse.ArgumentParser) -> None:
                          help="install the local project at PATH in editable mode (repeatable)")
     install.add_argument("-c", "--constraints", action="append", default=[], metavar="FILE",
                          help="constrain versions with the requirements of FILE (repeatable)")
+    install.add_argument("--no-editable", action="store_true",
+                         help="install editable requirements (`-e`) as ordinary builds")
+    install.add_argument("--no-editable-package", action="append", default=[],
+                         metavar="PACKAGE", help="like `--no-editable`, for this package only "
+                         "(repeatable)")
     install.add_argument("-U", "--upgrade", action="store_true",
                          help="ignore installed versions and pick the newest allowed")
     install.add_argument("-P", "--upgrade-package", action="append", default=[],
                          metavar="PACKAGE", help="like `--upgrade`, for this package only")
     install.add_argument("--no-deps", action="store_true",
                          help="install the requirements only, not their dependencies")
+    _project_inputs(install, overrides=True)
+    _resolution_options(install)
     _install_options(install)
+    _change_options(install, install=True)
+    _python_target_options(install)
     _index_options(install, torch=True)
     _binary_options(install, pip=True)
     _package_options(install)
     _target_options(install)
+    _directory_options(install, changes=True)
 
     uninstall = command("uninstall", "uninstall packages from an environment")
     uninstall.add_argument("packages", nargs="*", metavar="PACKAGE",
                            help="the names of the packages to uninstall")
     uninstall.add_argument("-r", "--requirements", action="append", default=[], metavar="FILE",
                            help="uninstall the packages named in FILE")
+    uninstall.add_argument("--dry-run", action="store_true",
+                           help="say what would be uninstalled, changing nothing")
     _target_options(uninstall)
+    _directory_options(uninstall, changes=True)
 
     compile_ = command("compile", "resolve requirements into a pinned requirements file")
     compile_.add_argument("src_files", nargs="+", metavar="SRC_FILE",
@@ -135,6 +175,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "pins carrying environment markers")
     compile_.add_argument("--no-deps", action="store_true",
                           help="pin the requirements only, not their dependencies")
+    _upgrade_options(compile_, "ignore the pins of an existing output file")
+    _project_inputs(compile_, overrides=True)
+    _resolution_options(compile_)
+    compile_.add_argument("--system", action="store_true",
+                          help="resolve for the first `python3` on `PATH` (when neither "
+                          "`--python` nor `--python-version`/`--python-platform` is given)")
+    compile_.add_argument("--link-mode", choices=("hardlink", "copy"), default=None,
+                          help="accepted as uv does; compiling installs nothing")
     _compile_output_options(compile_)
     _index_options(compile_, torch=True)
     _binary_options(compile_, pip=True)
@@ -144,11 +192,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     sync.add_argument("src_files", nargs="+", metavar="SRC_FILE",
                       help="pinned requirement files (e.g. from `kiln pip compile`)")
     sync.add_argument("-c", "--constraints", action="append", default=[], metavar="FILE")
+    _project_inputs(sync, overrides=False)
+    _resolution_options(sync)
     _install_options(sync)
+    _change_options(sync, install=False)
+    _python_target_options(sync)
     _index_options(sync, torch=True)
     _binary_options(sync, pip=True, isolation_package=False)
     _package_options(sync, universal=False)
     _target_options(sync)
+    _directory_options(sync, changes=True)
 
     listing = command("list", "list installed packages")
     listing.add_argument("-e", "--editable", action="store_true",
@@ -164,6 +217,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     _strict_option(listing)
     _index_options(listing, resolving=False, refresh=False)
     _target_options(listing)
+    _directory_options(listing)
 
     freeze = command("freeze", "list installed packages as requirements")
     freeze.add_argument("--exclude-editable", action="store_true",
@@ -174,6 +228,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "directory) instead of the environment's (repeatable)")
     _strict_option(freeze)
     _target_options(freeze)
+    _directory_options(freeze)
 
     show = command("show", "show details of installed packages")
     show.add_argument("packages", nargs="+", metavar="PACKAGE",
@@ -182,8 +237,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                       help="list the files of each package (from its `RECORD`)")
     _strict_option(show)
     _target_options(show)
+    _directory_options(show)
 
     check = command("check", "check that installed packages have compatible dependencies")
+    _python_target_options(check)
     _target_options(check)
 
     tree = command("tree", "show installed packages as a dependency tree")
@@ -204,6 +261,59 @@ def configure(parser: argparse.ArgumentParser) -> None:
     _strict_option(tree)
     _index_options(tree, resolving=False, refresh=False)
     _target_options(tree)
+
+
+def _change_options(parser: argparse.ArgumentParser, *, install: bool) -> None:
+    """What `install` and `sync` do besides installing: a dry run, a check, a report."""
+    group = parser.add_argument_group("change options")
+    group.add_argument("--dry-run", action="store_true",
+                       help="resolve and say what would change, changing nothing")
+    group.add_argument("--check", action="store_true",
+                       help="like `--dry-run`, exiting with status 1 when anything would "
+                       "change")
+    group.add_argument("--strict", action="store_true",
+                       help="afterwards, warn about resolved packages whose dependencies are "
+                       "missing or of a version they do not accept")
+    group.add_argument("--output-format", choices=("text", "json"), default="text",
+                       help="`json`: also print the changes as JSON on standard output")
+    if install:
+        group.add_argument("--exact", action="store_true",
+                           help="also uninstall every package the resolution does not need")
+        group.add_argument("--user", action="store_true",
+                           help="refused, as uv does: install into a virtual environment")
+    else:
+        group.add_argument("--allow-empty-requirements", action=argparse.BooleanOptionalAction,
+                           default=False,
+                           help="with no requirements, uninstall everything (default: do "
+                           "nothing, with a warning)")
+
+
+def _upgrade_options(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("-U", "--upgrade", action="store_true",
+                        help=f"{what} and pick the newest allowed versions")
+    parser.add_argument("-P", "--upgrade-package", action="append", default=[],
+                        metavar="PACKAGE", help="like `--upgrade`, for this package only "
+                        "(repeatable)")
+
+
+def _project_inputs(parser: argparse.ArgumentParser, *, overrides: bool) -> None:
+    """`--extra`, `--all-extras` and `--group`, with `--overrides`/`--excludes`."""
+    group = parser.add_argument_group("project inputs")
+    group.add_argument("--extra", action="append", default=[], metavar="EXTRA",
+                       help="add the optional dependencies EXTRA of the `pyproject.toml` "
+                       "inputs (repeatable)")
+    group.add_argument("--all-extras", action="store_true",
+                       help="add every optional dependency of the `pyproject.toml` inputs")
+    group.add_argument("--group", action="append", default=[], metavar="[PATH:]GROUP",
+                       help="add the dependency group GROUP of PATH (default: "
+                       "`pyproject.toml` here) (repeatable)")
+    if overrides:
+        group.add_argument("--overrides", action="append", default=[], metavar="FILE",
+                           help="replace every requirement on the packages of FILE by "
+                           "FILE's (repeatable)")
+        group.add_argument("--excludes", action="append", default=[], metavar="FILE",
+                           help="leave the packages FILE names out of the resolution, with "
+                           "every requirement on them (repeatable)")
 
 
 def _compile_output_options(parser: argparse.ArgumentParser) -> None:
@@ -239,6 +349,8 @@ def _compile_output_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--emit-index-annotation", action="store_true",
                        help="write the URL of the index each pin came from under it "
                        "(`# from URL`)")
+    group.add_argument("--emit-build-options", action="store_true",
+                       help="write `--no-binary` and `--only-binary` lines for those options")
 
 
 def _exclude_option(parser: argparse.ArgumentParser) -> None:
@@ -310,14 +422,21 @@ def _imports_done() -> None:
 
 
 def _environment(args: argparse.Namespace) -> Environment:
-    from kiln.core.operations.environment import find_environment
+    from kiln.core.operations.environment import directory_environment, find_environment
 
+    target, prefix = getattr(args, "target", None), getattr(args, "prefix", None)
+    if target is not None or prefix is not None:
+        return directory_environment(args.python, target=target, prefix=prefix)
     return find_environment(args.python, system=args.system)
 
 
 def _environment_to_change(args: argparse.Namespace, ui: UI) -> Environment:
-    """The environment a command will change, named on stderr unless it is `./.venv`."""
+    """The environment a command will change, named on stderr unless it is `./.venv`;
+    an `EXTERNALLY-MANAGED` one is refused unless `--break-system-packages`."""
+    from kiln.core.operations.environment import refuse_if_managed
+
     env = _environment(args)
+    refuse_if_managed(env, allowed=args.break_system_packages)
     cwd = Path.cwd()
     shown = env.prefix.relative_to(cwd) if env.prefix.is_relative_to(cwd) else env.prefix
     line = f"Using Python {env.interpreter.version_string} environment at: {shown}"
@@ -350,6 +469,8 @@ def _settings(args: argparse.Namespace) -> Settings:
             offline=args.offline, refresh=getattr(args, "refresh", False), no_cache=args.no_cache
         ),
         prerelease=getattr(args, "prerelease", "if-necessary"),
+        resolution=getattr(args, "resolution", "highest"),
+        exclude_newer=getattr(args, "exclude_newer", None),
         upgrade=getattr(args, "upgrade", False),
         upgrade_packages=frozenset(getattr(args, "upgrade_package", ())),
         reinstall=getattr(args, "reinstall", False),
@@ -382,13 +503,22 @@ def _inputs(
     *,
     no_sources: bool = False,
     no_sources_packages: Sequence[str] = (),
+    args: argparse.Namespace | None = None,
 ) -> RequirementsInput:
+    """What to resolve; ``args`` adds the project inputs (`--extra`, `--all-extras`,
+    `--group`, `--overrides`, `--excludes`) of a command that has them."""
     from kiln.core.requirements_file import (
         RequirementsInput,
         parse_requirement,
+        read_dependency_group,
+        read_excludes,
+        read_overrides,
         read_requirements,
     )
 
+    extras: list[str] | None = list(getattr(args, "extra", ()))
+    if getattr(args, "all_extras", False):
+        extras = None
     inputs = RequirementsInput()
     for text in packages:
         inputs.requirements.append(parse_requirement(text))
@@ -396,11 +526,30 @@ def _inputs(
         inputs.requirements.append(parse_requirement(path, editable=True))
     for file in files:
         inputs.merge(read_requirements(
-            Path(file), no_sources=no_sources, no_sources_packages=no_sources_packages
+            Path(file), no_sources=no_sources, no_sources_packages=no_sources_packages,
+            extras=extras,
         ))
+    for group in getattr(args, "group", ()):
+        inputs.merge(read_dependency_group(group, no_sources=no_sources))
     for file in constraints:
         inputs.merge(read_requirements(Path(file), constraints=True))
+    for file in getattr(args, "overrides", ()):
+        inputs.merge(read_overrides(Path(file)))
+    for file in getattr(args, "excludes", ()):
+        inputs.merge(read_excludes(Path(file)))
     return inputs
+
+
+def _extras_without_project(args: argparse.Namespace, files: Sequence[str], ui: UI) -> bool:
+    """`--extra`/`--all-extras` with no `pyproject.toml` input: a usage error, said."""
+    if (args.extra or args.all_extras) and not any(
+        Path(file).name == "pyproject.toml" for file in files
+    ):
+        option = "--all-extras" if args.all_extras else "--extra"
+        ui.error(f"`{option}` needs a `pyproject.toml` input",
+                 "pass `pyproject.toml` (or `-r pyproject.toml`) to read its extras")
+        return True
+    return False
 
 
 class _Progress:
@@ -438,38 +587,73 @@ class _Progress:
             self.ui.info(f"   Building {redact(label)}")
 
 
-def _print_report(ui: UI, report: InstallReport, *, resolved: bool = True) -> None:
+def _print_report(
+    ui: UI, report: InstallReport, args: argparse.Namespace | None = None, *,
+    resolved: bool = True,
+) -> int:
     """uv's summary of an install: `Resolved` (unless not ``resolved``: `kiln sync` says
     how many packages its lock has instead), `Prepared`, `Uninstalled`, `Installed` or
-    `Audited`, then a `+`/`-` line per change."""
+    `Audited`, then a `+`/`-` line per change; with `--output-format json`, the changes as
+    JSON too. The exit status: 1 with `--check` when anything would change."""
     if report.audited is not None:
         ui.info(f"Audited {_packages(report.audited)} in {elapsed(0)}")
-        return
-    for warning in report.resolution.warnings if report.resolution is not None else ():
-        ui.warning(warning)
-    if resolved:
-        ui.info(f"Resolved {_packages(report.resolved)} in {elapsed(report.resolve_seconds)}")
-    if report.prepared:
-        ui.info(f"Prepared {_packages(report.prepared)} in {elapsed(report.prepare_seconds)}")
-    if report.uninstalled:
-        ui.info(f"Uninstalled {_packages(len(report.uninstalled))} in "
-                f"{elapsed(report.install_seconds)}")
-    if report.installed:
-        ui.info(f"Installed {_packages(len(report.installed))} in "
-                f"{elapsed(report.install_seconds)}")
-    if not report.installed and not report.uninstalled:
-        ui.info(f"Audited {_packages(report.resolved)} in {elapsed(0)}")
+    else:
+        for warning in report.resolution.warnings if report.resolution is not None else ():
+            ui.warning(warning)
+        if resolved:
+            ui.info(f"Resolved {_packages(report.resolved)} in {elapsed(report.resolve_seconds)}")
+    if report.dry_run:
+        if report.uninstalled:
+            ui.info(f"Would uninstall {_packages(len(report.uninstalled))}")
+        if report.installed:
+            ui.info(f"Would install {_packages(len(report.installed))}")
+        if not report.installed and not report.uninstalled:
+            ui.info("Would make no changes")
+    elif report.audited is None:
+        if report.prepared:
+            ui.info(f"Prepared {_packages(report.prepared)} in {elapsed(report.prepare_seconds)}")
+        if report.uninstalled:
+            ui.info(f"Uninstalled {_packages(len(report.uninstalled))} in "
+                    f"{elapsed(report.install_seconds)}")
+        if report.installed:
+            ui.info(f"Installed {_packages(len(report.installed))} in "
+                    f"{elapsed(report.install_seconds)}")
+        if not report.installed and not report.uninstalled:
+            ui.info(f"Audited {_packages(report.resolved)} in {elapsed(0)}")
     _print_changes(ui, report)
+    if args is not None and args.output_format == "json":
+        import json
+
+        changes = [{"name": c.name, "version": c.version, "action": action}
+                   for action, c in report.changes]
+        ui.data(json.dumps({"schema": {"version": "preview"}, "changes": changes,
+                            "dry_run": report.dry_run}, indent=2))
+    changed = bool(report.installed or report.uninstalled)
+    return 1 if args is not None and args.check and changed else 0
 
 
 def _print_changes(ui: UI, report: InstallReport) -> None:
     """A ` - name==version` line per removal and a ` + name==version` line per install
     (` + name` when the version is not known yet), by name."""
-    changes = [(c.name.lower(), "-", c) for c in report.uninstalled]
-    changes += [(c.name.lower(), "+", c) for c in report.installed]
-    for _key, sign, change in sorted(changes, key=lambda item: (item[0], item[1] == "+")):
+    for action, change in report.changes:
         version = f"=={change.version}" if change.version else ""
-        ui.info(f" {sign} {change.name}{version}")
+        ui.info(f" {'+' if action == 'installed' else '-'} {change.name}{version}")
+
+
+def _strict_after(args: argparse.Namespace, ui: UI, env: Environment,
+                  report: InstallReport) -> None:
+    """`--strict` of `install`/`sync`: a warning for each unmet requirement of a package of
+    the resolution, once the environment has changed."""
+    if not args.strict or report.dry_run or report.resolution is None:
+        return
+    from packaging.utils import canonicalize_name
+
+    from kiln.core.operations.listing import check
+
+    resolved = set(report.resolution.packages)
+    for problem in check(env)[1]:
+        if canonicalize_name(problem.package) in resolved:
+            ui.warning(problem.describe())
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -509,9 +693,13 @@ def _install_lockfile(
     _imports_done()
 
     env = _environment_to_change(args, ui)
-    report = install_lockfile(env, path, _settings(args), _Progress(ui).events(), exact=exact)
-    _print_report(ui, report)
-    return 0
+    dry_run = args.dry_run or args.check
+    report = install_lockfile(
+        env, path, _settings(args), _Progress(ui).events(), exact=exact,
+        extras=args.extra, groups=args.group or None, dry_run=dry_run,
+    )
+    report.dry_run = dry_run
+    return _print_report(ui, report, args, resolved=False)
 
 
 def _install(args: argparse.Namespace, ui: UI) -> int:
@@ -520,26 +708,46 @@ def _install(args: argparse.Namespace, ui: UI) -> int:
     lockfile = _lockfile(args.requirements, [args.packages, args.editable, args.constraints])
     if lockfile is not None:
         return _install_lockfile(args, ui, lockfile, exact=False)
+    if _extras_without_project(args, args.requirements, ui):
+        return 2
     inputs = _inputs(
         args.packages, args.requirements, args.editable, args.constraints,
-        no_sources=args.no_sources, no_sources_packages=args.no_sources_package,
+        no_sources=args.no_sources, no_sources_packages=args.no_sources_package, args=args,
     )
+    if args.no_editable or args.no_editable_package:
+        inputs.not_editable(None if args.no_editable else args.no_editable_package)
     if not inputs.requirements:
         ui.error("no requirements given",
                  "name packages, or pass `-r requirements.txt` or `-e PATH`")
         return 2
-    env = _environment_to_change(args, ui)
+    if args.user:
+        ui.error("`--user` is not supported: kiln installs into an environment, never into "
+                 "the user's site-packages",
+                 "create a virtual environment with `kiln venv`, or install into a "
+                 "directory with `--target DIR`")
+        return 2
+    from kiln.core.operations.environment import for_python
+
+    env, target = for_python(
+        _environment_to_change(args, ui), args.python_version, args.python_platform
+    )
     settings = _settings(args)
+    dry_run = args.dry_run or args.check
     # Requirements that are all met already need none of the machinery below.
-    report = audit(env, inputs, settings)
+    report = None if args.exact else audit(
+        env, inputs, settings, dry_run=dry_run, target=target
+    )
     if report is None:
         _warm_up(args)
         from kiln.core.operations.installing import install
         _imports_done()
 
-        report = install(env, inputs, settings, _Progress(ui).events(), audited=True)
-    _print_report(ui, report)
-    return 0
+        report = install(env, inputs, settings, _Progress(ui).events(), audited=True,
+                         exact=args.exact, dry_run=dry_run, target=target)
+    report.dry_run = dry_run
+    code = _print_report(ui, report, args)
+    _strict_after(args, ui, env, report)
+    return code
 
 
 def _sync(args: argparse.Namespace, ui: UI) -> int:
@@ -550,14 +758,26 @@ def _sync(args: argparse.Namespace, ui: UI) -> int:
     from kiln.core.operations.installing import sync
     _imports_done()
 
+    if _extras_without_project(args, args.src_files, ui):
+        return 2
     inputs = _inputs(
         (), args.src_files, (), args.constraints, no_sources=args.no_sources,
-        no_sources_packages=args.no_sources_package,
+        no_sources_packages=args.no_sources_package, args=args,
     )
-    env = _environment_to_change(args, ui)
-    report = sync(env, inputs, _settings(args), _Progress(ui).events())
-    _print_report(ui, report)
-    return 0
+    if not inputs.requirements and not args.allow_empty_requirements:
+        ui.warning("no requirements found, so nothing changes (pass "
+                   "`--allow-empty-requirements` to uninstall every package)")
+        return 0
+    from kiln.core.operations.environment import for_python
+
+    env, target = for_python(
+        _environment_to_change(args, ui), args.python_version, args.python_platform
+    )
+    report = sync(env, inputs, _settings(args), _Progress(ui).events(),
+                  dry_run=args.dry_run or args.check, target=target)
+    code = _print_report(ui, report, args)
+    _strict_after(args, ui, env, report)
+    return code
 
 
 def _uninstall(args: argparse.Namespace, ui: UI) -> int:
@@ -574,10 +794,18 @@ def _uninstall(args: argparse.Namespace, ui: UI) -> int:
         return 2
     env = _environment_to_change(args, ui)
     started = time.monotonic()
-    report = uninstall_packages(env, names)
+    report = uninstall_packages(env, names, dry_run=args.dry_run)
     seconds = time.monotonic() - started
     for name in report.missing:
         ui.warning(f"Skipping `{name}`: it is not installed")
+    if args.dry_run:
+        if report.would_remove:
+            ui.info(f"Would uninstall {_packages(len(report.would_remove))}")
+        for dist in sorted(report.would_remove, key=lambda d: d.name):
+            ui.info(f" - {dist.name}=={dist.version}")
+        if not report.would_remove:
+            ui.info("Would make no changes")
+        return 0
     if not report.removed:
         ui.warning("No packages to uninstall")
         return 0
@@ -615,12 +843,35 @@ def _compile_command(args: argparse.Namespace) -> str:
         words += ["--find-links", redact(value)]
     for value in args.no_emit_package:
         words += ["--no-emit-package", value]
+    for flag in ("extra", "group", "overrides", "excludes"):
+        for value in getattr(args, flag):
+            words += ["--" + flag, value]
+    if args.resolution != "highest":
+        words += ["--resolution", args.resolution]
+    if args.exclude_newer is not None:
+        from kiln.core.timestamps import format_timestamp
+
+        words += ["--exclude-newer", format_timestamp(args.exclude_newer)]
+    if args.link_mode:
+        words += ["--link-mode", args.link_mode]
     for flag in ("universal", "no_index", "no_header", "no_annotate", "no_deps",
                  "no_strip_extras", "no_strip_markers", "generate_hashes", "emit_index_url",
-                 "emit_find_links", "emit_index_annotation"):
+                 "emit_find_links", "emit_index_annotation", "all_extras", "system",
+                 "emit_build_options"):
         if getattr(args, flag):
             words.append("--" + flag.replace("_", "-"))
     return " ".join(words)
+
+
+def _build_option_lines(args: argparse.Namespace) -> tuple[str, ...]:
+    """`--emit-build-options`: the `--no-binary`/`--only-binary` values given."""
+    if not args.emit_build_options:
+        return ()
+    lines = []
+    for flag in ("no_binary", "only_binary"):
+        values = getattr(args, flag, None) or ()
+        lines += [f"--{flag.replace('_', '-')} {value}" for value in values]
+    return tuple(lines)
 
 
 def _compile(args: argparse.Namespace, ui: UI) -> int:
@@ -636,6 +887,8 @@ def _compile(args: argparse.Namespace, ui: UI) -> int:
                  "name a lock file `pylock.toml` or `pylock.<name>.toml`, or pass "
                  "`--format requirements.txt`")
         return 2
+    if _extras_without_project(args, args.src_files, ui):
+        return 2
     _warm_up(args)
     from kiln.core.operations.compiling import compile_requirements
     _imports_done()
@@ -646,9 +899,11 @@ def _compile(args: argparse.Namespace, ui: UI) -> int:
 
     inputs = _inputs(
         (), args.src_files, (), args.constraints, no_sources=args.no_sources,
-        no_sources_packages=args.no_sources_package,
+        no_sources_packages=args.no_sources_package, args=args,
     )
-    if args.python is not None:
+    if args.python is not None or (
+        args.system and not (args.python_version or args.python_platform)
+    ):
         from kiln.core.interpreter import find_interpreter
         from kiln.core.operations.environment import interpreter_target
 
@@ -668,11 +923,13 @@ def _compile(args: argparse.Namespace, ui: UI) -> int:
         emit_index_annotation=args.emit_index_annotation,
         no_emit=frozenset(canonicalize_name(name) for name in args.no_emit_package),
         base=output.parent if output is not None else Path.cwd(),
+        build_options=_build_option_lines(args),
     )
     result = compile_requirements(
         inputs, _settings(args), target=target, options=options,
         events=_Progress(ui).events(), universal=args.universal,
         generate_hashes=args.generate_hashes, pylock=written == "pylock.toml",
+        existing=output,
     )
     for warning in result.resolution.warnings:
         ui.warning(warning)
@@ -809,7 +1066,13 @@ def _check(args: argparse.Namespace, ui: UI) -> int:
     from kiln.core.operations.listing import check
 
     started = time.monotonic()
-    count, problems = check(_environment(args))
+    env = _environment(args)
+    markers = None
+    if args.python_version or args.python_platform:
+        from kiln.core.operations.environment import for_python
+
+        markers = for_python(env, args.python_version, args.python_platform)[1].markers
+    count, problems = check(env, markers=markers)
     ui.info(f"Checked {_packages(count)} in {elapsed(time.monotonic() - started)}")
     if not problems:
         ui.info("All installed packages are compatible")

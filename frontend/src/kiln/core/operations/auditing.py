@@ -22,6 +22,7 @@ from kiln.core.operations.options import Settings
 from kiln.core.requirements_file import RequirementsInput, RequirementSpec
 
 if TYPE_CHECKING:
+    from kiln.core.resolver.environment import TargetEnvironment
     from kiln.core.resolver.resolution import Resolution
 
 
@@ -45,10 +46,25 @@ class InstallReport:
     uninstalled: list[Change] = field(default_factory=list)
     install_seconds: float = 0.0
     resolution: Resolution | None = None
+    #: Nothing was changed: ``installed`` and ``uninstalled`` are what would have been.
+    dry_run: bool = False
+
+    @property
+    def changes(self) -> list[tuple[str, Change]]:
+        """``("installed" | "uninstalled", change)`` by name, a removal before the
+        install that replaces it."""
+        found = [("uninstalled", c) for c in self.uninstalled]
+        found += [("installed", c) for c in self.installed]
+        return sorted(found, key=lambda item: (item[1].name.lower(), item[0] == "installed"))
 
 
 def audit(
-    env: Environment, inputs: RequirementsInput, settings: Settings | None = None
+    env: Environment,
+    inputs: RequirementsInput,
+    settings: Settings | None = None,
+    *,
+    dry_run: bool = False,
+    target: TargetEnvironment | None = None,
 ) -> InstallReport | None:
     """``Audited N packages`` when installing ``inputs`` into ``env`` has nothing to do: no
     upgrade or reinstall is asked for and every requirement is met by an installed
@@ -56,11 +72,16 @@ def audit(
     None when :func:`kiln.core.operations.installing.install` would resolve.
 
     Staging directories that a dead kiln process left in site-packages are removed on the
-    way (under the environment's lock, which is only taken when there are some)."""
-    _remove_leftovers(env)
+    way (under the environment's lock, which is only taken when there are some), unless
+    ``dry_run``."""
+    if not dry_run:
+        _remove_leftovers(env)
+    if inputs.overrides or inputs.excludes:  # they change what the requirements mean
+        return None
     installed = {dist.name: dist for dist in installed_distributions(env)}
     specs = inputs.requirements
-    if not nothing_to_do(specs, settings or Settings(), installed, target_of(env).markers):
+    markers = (target or target_of(env)).markers
+    if not nothing_to_do(specs, settings or Settings(), installed, markers):
         return None
     return InstallReport(audited=len(specs))
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.specifiers import SpecifierSet
-from packaging.utils import NormalizedName
-from packaging.version import Version
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from kiln.core.index.source import IndexPackageSource
 from kiln.core.operations.options import Events, Settings
@@ -40,6 +40,7 @@ def compile_requirements(
     universal: bool = False,
     generate_hashes: bool = False,
     pylock: bool = False,
+    existing: Path | None = None,
 ) -> CompileResult:
     """Resolve ``inputs`` for ``target`` (default: the running interpreter) and render them.
 
@@ -47,19 +48,23 @@ def compile_requirements(
     ``python_version`` instead, pins carrying markers. ``generate_hashes``: write the
     sha256 of each pinned package's files (see :func:`pin_hashes`). ``pylock``: write a
     PEP 751 ``pylock.toml`` instead (every file with its sha256; paths relative to
-    ``options.base``)."""
+    ``options.base``). ``existing``: the output file, whose pins are kept where they still
+    fit unless ``settings`` upgrade them (see :func:`existing_pins`)."""
     started = time.monotonic()
     settings = settings or Settings()
     target = target or TargetEnvironment.current()
     options = options or OutputOptions()
     resolution: Resolution | UniversalResolution
     hashes = None
+    preferred = existing_pins(existing, settings) if existing is not None else {}
     with Session(inputs, settings, target, events) as session:
         if universal:
             floor = Version(target.markers["python_version"])
-            resolution = session.resolve_universal(floor, no_deps=settings.no_deps)
+            resolution = session.resolve_universal(
+                floor, no_deps=settings.no_deps, preferences=preferred
+            )
         else:
-            resolution = session.resolve(no_deps=settings.no_deps)
+            resolution = session.resolve(no_deps=settings.no_deps, preferred=preferred)
         if pylock:
             text = _pylock(session, resolution, inputs, settings, target, options)
             return CompileResult(resolution, text, time.monotonic() - started)
@@ -106,6 +111,34 @@ def _pylock(
     }
     validate(body)
     return "".join(f"{line}\n" for line in header_lines(options)) + render(body)
+
+
+def existing_pins(path: Path, settings: Settings) -> dict[NormalizedName, set[Version]]:
+    """The ``name==version`` pins of an existing output file, to be tried first: none with
+    ``--upgrade``, none of the ``--upgrade-package`` names. A file that is missing or that
+    does not read as a requirements file gives none (it is about to be replaced)."""
+    from kiln.core.requirements_file import read_requirements
+    from kiln.errors import KilnError
+
+    if settings.upgrade or not path.is_file():
+        return {}
+    try:
+        specs = read_requirements(path).requirements
+    except KilnError:
+        return {}
+    upgrading = {canonicalize_name(name) for name in settings.upgrade_packages}
+    found: dict[NormalizedName, set[Version]] = {}
+    for spec in specs:
+        requirement = spec.requirement
+        name = canonicalize_name(requirement.name)
+        pins = [s for s in requirement.specifier if s.operator == "=="]
+        if name in upgrading or requirement.url is not None or len(pins) != 1:
+            continue
+        try:
+            found.setdefault(name, set()).add(Version(pins[0].version))
+        except InvalidVersion:
+            continue
+    return found
 
 
 def pin_hashes(

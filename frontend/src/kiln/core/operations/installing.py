@@ -30,6 +30,7 @@ from kiln.core.operations.hashes import (
 from kiln.core.operations.options import Events, Settings
 from kiln.core.operations.session import Session
 from kiln.core.requirements_file import RequirementsInput, RequirementSpec
+from kiln.core.resolver.environment import TargetEnvironment
 from kiln.core.resolver.resolution import Resolution, ResolvedPackage
 from kiln.core.types import Built, DistFile
 
@@ -46,13 +47,22 @@ def install(
     events: Events | None = None,
     *,
     audited: bool = False,
+    exact: bool = False,
+    dry_run: bool = False,
+    target: TargetEnvironment | None = None,
 ) -> InstallReport:
     """Install ``inputs`` (and, unless ``no_deps``, their dependencies) into ``env``.
 
     ``audited``: the caller has asked :func:`audit` already and it found work to do, so
-    the environment is not looked at twice for that."""
+    the environment is not looked at twice for that. ``exact``: also uninstall every
+    package the resolution does not have. ``dry_run``: work out the changes and report
+    them (:attr:`InstallReport.dry_run`), changing nothing. ``target``: resolve for it
+    rather than for ``env``'s interpreter (``--python-version``/``--python-platform``)."""
     settings = settings or Settings()
-    return _run(env, inputs, settings, events or Events(), sync=False, audit=not audited)
+    return _run(
+        env, inputs, settings, events or Events(), sync=False, exact=exact,
+        audit=not audited and not exact, dry_run=dry_run, target=target,
+    )
 
 
 def sync(
@@ -60,10 +70,18 @@ def sync(
     inputs: RequirementsInput,
     settings: Settings | None = None,
     events: Events | None = None,
+    *,
+    dry_run: bool = False,
+    target: TargetEnvironment | None = None,
 ) -> InstallReport:
-    """Make ``env`` contain exactly ``inputs`` (no dependencies added, extras removed)."""
+    """Make ``env`` contain exactly ``inputs`` (no dependencies added, extras removed);
+    ``dry_run``: report the changes without making them; ``target``: as for
+    :func:`install`."""
     settings = settings or Settings()
-    return _run(env, inputs, settings, events or Events(), sync=True, audit=False)
+    return _run(
+        env, inputs, settings, events or Events(), sync=True, exact=True, audit=False,
+        dry_run=dry_run, target=target,
+    )
 
 
 def _run(
@@ -73,12 +91,20 @@ def _run(
     events: Events,
     *,
     sync: bool,
+    exact: bool,
     audit: bool,
+    dry_run: bool,
+    target: TargetEnvironment | None,
 ) -> InstallReport:
+    target = target or target_of(env)
+    if dry_run:  # nothing changes, so nothing to lock (the lock file itself is a change)
+        return _run_locked(env, inputs, settings, events, sync=sync, exact=exact,
+                           audit=audit, dry_run=True, target=target)
     # One change at a time: what is installed is read under the lock, so it is still true
     # when the plan made from it is carried out.
     with changing(env):
-        return _run_locked(env, inputs, settings, events, sync=sync, audit=audit)
+        return _run_locked(env, inputs, settings, events, sync=sync, exact=exact,
+                           audit=audit, dry_run=False, target=target)
 
 
 def _run_locked(
@@ -88,13 +114,15 @@ def _run_locked(
     events: Events,
     *,
     sync: bool,
+    exact: bool,
     audit: bool,
+    dry_run: bool,
+    target: TargetEnvironment,
 ) -> InstallReport:
     specs = inputs.requirements
     checking = hash_checking(specs, settings.require_hashes)
     installed = installed_distributions(env)
     by_name = {dist.name: dist for dist in installed}
-    target = target_of(env)
     report = InstallReport()
     if audit and nothing_to_do(specs, settings, by_name, target.markers):
         report.audited = len(specs)
@@ -116,8 +144,15 @@ def _run_locked(
             _desired(package, Path(), requested, session) for package in _ordered(resolution)
         ]
         plan = plan_changes(
-            placeholders, installed, reinstall=_reinstall(settings), remove_extraneous=sync
+            placeholders, installed, reinstall=_reinstall(settings), remove_extraneous=exact
         )
+        if dry_run:
+            report.dry_run = True
+            report.installed = [Change(d.name, str(d.version)) for d in plan.install]
+            report.uninstalled = [
+                Change(dist.display_name, dist.version) for dist in [*plan.uninstall, *plan.replaced]
+            ]
+            return report
         started = time.monotonic()
         wheels = _prepare(session, resolution, [d.key for d in plan.install], allowed, events)
         report.prepared = len(wheels)
@@ -534,10 +569,11 @@ def install_lockfile(
     exact: bool,
     extras: Collection[str] = (),
     groups: Collection[str] | None = None,
+    dry_run: bool = False,
 ) -> InstallReport:
     """Install what the PEP 751 lock at ``path`` selects for ``env`` (``kiln pip sync
     pylock.toml`` with ``exact``, ``kiln pip install -r pylock.toml`` without), for
-    ``extras`` and ``groups`` (None: its ``default-groups``)."""
+    ``extras`` and ``groups`` (None: its ``default-groups``); ``dry_run``: plan only."""
     from kiln.core.lockfile.document import read_lock
     from kiln.core.lockfile.selection import select
 
@@ -547,4 +583,4 @@ def install_lockfile(
         extras=extras, groups=groups, choices=settings.choices if settings is not None else None,
     )
     return install_locked(env, packages, settings, events, exact=exact,
-                          requested=[p.name for p in packages])
+                          requested=[p.name for p in packages], dry_run=dry_run)

@@ -210,16 +210,21 @@ class Problem:
 
 
 def check(
-    env: Environment, dists: Sequence[InstalledDistribution] | None = None
+    env: Environment,
+    dists: Sequence[InstalledDistribution] | None = None,
+    *,
+    markers: Mapping[str, str] | None = None,
 ) -> tuple[int, list[Problem]]:
     """How many packages were checked, and every unmet requirement: of the environment's
-    distributions, or of ``dists`` (for the environment's markers)."""
+    distributions, or of ``dists``, for the environment's markers (or ``markers``: those
+    of ``--python-version``/``--python-platform``)."""
     if dists is None:
         dists = installed_distributions(env)
+    markers = env.interpreter.markers if markers is None else markers
     by_name = {d.name: d for d in dists}
     problems = []
     for dist in dists:
-        for requirement in requirements_of(dist, env.interpreter.markers):
+        for requirement in requirements_of(dist, markers):
             found = by_name.get(canonicalize_name(requirement.name))
             text = str(requirement).split(";", 1)[0].strip()
             if found is None:

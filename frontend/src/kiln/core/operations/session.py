@@ -113,26 +113,37 @@ class Session:
         *,
         no_deps: bool = False,
         preferences: Sequence[Requirement] = (),
+        preferred: Mapping[NormalizedName, Collection[Version]] | None = None,
     ) -> Resolution:
-        """Resolve the inputs; ``preferences`` (``name==installed``) are tried first."""
+        """Resolve the inputs; ``preferences`` (``name==installed``) are tried first, all
+        together; ``preferred`` versions are tried first one package at a time."""
         source, builder = self._resolver_inputs(no_deps)
-        requirements = [spec.requirement for spec in self.inputs.requirements]
-        constraints = list(self.inputs.constraints)
+        inputs = self.inputs
+        requirements = self._requirements()
+        constraints = list(inputs.constraints)
+
+        def run(constraints: list[Requirement]) -> Resolution:
+            return run_resolver(
+                requirements, source, env=self.target, constraints=constraints,
+                overrides=inputs.overrides, excludes=inputs.excludes,
+                prerelease=self.settings.prerelease, builder=builder,
+                dependencies=not no_deps, preferences=preferred, choices=self.settings.choices,
+            )
+
         if preferences:
             try:
-                return run_resolver(
-                    requirements, source, env=self.target,
-                    constraints=[*constraints, *preferences],
-                    prerelease=self.settings.prerelease, builder=builder,
-                    dependencies=not no_deps, choices=self.settings.choices,
-                )
+                return run([*constraints, *preferences])
             except ResolutionError:
                 pass  # the installed versions do not fit: resolve freely
-        return run_resolver(
-            requirements, source, env=self.target, constraints=constraints,
-            prerelease=self.settings.prerelease, builder=builder, dependencies=not no_deps,
-            choices=self.settings.choices,
-        )
+        return run(constraints)
+
+    def _requirements(self) -> list[Requirement]:
+        """The requirements to resolve: those of the inputs, less the excluded packages."""
+        excluded = set(self.inputs.excludes)
+        return [
+            spec.requirement for spec in self.inputs.requirements
+            if canonicalize_name(spec.requirement.name) not in excluded
+        ]
 
     def resolve_universal(
         self,
@@ -165,9 +176,10 @@ class Session:
                     no_deps, self.routed_source(assignment))[0],
             )
         return resolve_universal(
-            [spec.requirement for spec in self.inputs.requirements], source,
+            self._requirements(), source,
             python=python, markers=self.target.markers,
-            constraints=list(self.inputs.constraints), overrides=overrides,
+            constraints=list(self.inputs.constraints),
+            overrides=[*self.inputs.overrides, *overrides], excludes=self.inputs.excludes,
             prerelease=self.settings.prerelease, builder=builder,
             preferences=preferences, environments=environments, routes=routes,
             required=required_environments,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -31,15 +31,20 @@ def resolve(
     env: TargetEnvironment | None = None,
     constraints: Sequence[Requirement] = (),
     overrides: Sequence[Requirement] = (),
+    excludes: Collection[NormalizedName] = (),
     prerelease: PrereleaseMode = "if-necessary",
     builder: MetadataBuilder | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     dependencies: bool = True,
     choices: BuildChoices | None = None,
+    preferences: Mapping[NormalizedName, Collection[Version]] | None = None,
 ) -> Resolution:
     """Pick one version of every package needed by ``requirements`` for ``env``.
 
+    ``overrides`` replace every requirement on their names; requirements on ``excludes``
+    are dropped. ``preferences``: versions tried first (an existing output file's pins).
     ``choices`` says which kinds of file (wheels, sdists) each package may use.
+
     With ``dependencies`` false (``--no-deps``), packages from an index are chosen by
     their files alone: their metadata is never fetched.
 
@@ -54,12 +59,15 @@ def resolve(
             env=target,
             constraints=constraints,
             overrides=overrides,
+            excludes=excludes,
             prerelease=prerelease,
             builder=builder,
             executor=executor,
             dependencies=dependencies,
             choices=choices,
         )
+        for name, versions in (preferences or {}).items():
+            provider.preferred.setdefault(name, set()).update(versions)
         try:
             decisions = solve(provider, ROOT, Point(Version("0")))
         except NoSolution as failure:

@@ -12,7 +12,7 @@ wires them together for one resolution (re-started for each fork of a universal 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -67,6 +67,7 @@ class PythonProvider:
         env: ResolverEnvironment,
         constraints: Sequence[Requirement] = (),
         overrides: Sequence[Requirement] = (),
+        excludes: Collection[NormalizedName] = (),
         prerelease: PrereleaseMode = "if-necessary",
         builder: MetadataBuilder | None = None,
         executor: Executor | None = None,
@@ -76,6 +77,8 @@ class PythonProvider:
         by_name: dict[NormalizedName, list[Requirement]] = {}
         for override in overrides:
             by_name.setdefault(canonicalize_name(override.name), []).append(override)
+        for name in excludes:  # overridden by nothing: every requirement on it vanishes
+            by_name[name] = []
         narrowed = pinned_versions([*requirements, *constraints], env, by_name)
         requested = RequestLog()
         self.direct = DirectReferences(source, builder)

@@ -58,6 +58,7 @@ def resolve_universal(
     markers: Mapping[str, str],
     constraints: Sequence[Requirement] = (),
     overrides: Sequence[Requirement] = (),
+    excludes: Collection[NormalizedName] = (),
     prerelease: PrereleaseMode = "if-necessary",
     builder: MetadataBuilder | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
@@ -107,7 +108,8 @@ def resolve_universal(
                 view = routes.source(dict(assignment)) if routes is not None else source
                 made = PythonProvider(
                     view, requirements, env=environment(fork),
-                    constraints=constraints, overrides=overrides, prerelease=prerelease,
+                    constraints=constraints, overrides=overrides, excludes=excludes,
+                    prerelease=prerelease,
                     builder=builder, executor=executor, choices=choices,
                 )
                 made.candidates.preferred = preferred
