@@ -11,7 +11,7 @@ HELP = "manage kiln's cache"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from kiln.cli.main import add_global_options
+    from kiln.cli.globalopts import add_global_options
 
     sub = parser.add_subparsers(dest="cache_command", metavar="COMMAND")
     for name, text in (

@@ -58,13 +58,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ui: UI) -> int:
+    from kiln.cli.globalopts import project_dir
     from kiln.core.lockfile import LOCKFILE
     from kiln.core.operations.locking import quick_check
 
+    project = project_dir(args)
     if args.frozen:
-        return _frozen(ui)
+        return _frozen(ui, project)
     request = _request(args)
-    result = quick_check(Path.cwd(), request)
+    result = quick_check(project, request)
     if result is None:
         from dataclasses import replace
 
@@ -84,17 +86,17 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         settings = replace(
             _settings(args), resolution=args.resolution, exclude_newer=args.exclude_newer
         )
-        result = lock(Path.cwd(), request, settings, _Progress(ui).events())
+        result = lock(project, request, settings, _Progress(ui).events())
     _report(ui, result, request, LOCKFILE)
     return 0
 
 
-def _frozen(ui: UI) -> int:
+def _frozen(ui: UI, project: Path) -> int:
     from kiln.core.lockfile import LOCKFILE
     from kiln.errors import KilnError
     from kiln.project.workspace import discover
 
-    path = discover(Path.cwd()).workspace.root / LOCKFILE
+    path = discover(project).workspace.root / LOCKFILE
     if not path.is_file():
         raise KilnError(f"`--frozen` was given, but `{path}` does not exist",
                         hint="run `kiln lock` to create it")

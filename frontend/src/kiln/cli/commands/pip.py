@@ -74,7 +74,7 @@ def _install_options(parser: argparse.ArgumentParser) -> None:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from kiln.cli.main import add_global_options
+    from kiln.cli.globalopts import add_global_options
 
     sub = parser.add_subparsers(dest="pip_command", metavar="COMMAND")
 
@@ -317,6 +317,7 @@ def _environment_to_change(args: argparse.Namespace, ui: UI) -> Environment:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from kiln.cli.globalopts import project_dir
     from kiln.core.index.clientoptions import ClientOptions
     from kiln.core.index.locations import IndexOptions
     from kiln.core.operations.options import Settings
@@ -345,7 +346,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         require_hashes=getattr(args, "require_hashes", False),
         link_mode=_link_mode(args),
         compile_bytecode=getattr(args, "compile_bytecode", False),
-        project=find_configured_pyproject(Path.cwd()),
+        project=find_configured_pyproject(project_dir(args)),
         config_file=args.config_file,
         no_config=args.no_config,
     )

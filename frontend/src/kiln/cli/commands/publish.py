@@ -58,6 +58,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ui: UI) -> int:
+    from kiln.cli.globalopts import project_dir
     from kiln.publish.credentials import (
         CredentialOptions,
         check_url_credentials,
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         publish_url=args.publish_url or (None if explicit else env.get("KILN_PUBLISH_URL") or None),
         index=args.index or (None if explicit else env.get("KILN_PUBLISH_INDEX") or None),
         check_url=args.check_url or env.get("KILN_PUBLISH_CHECK_URL") or None,
-        start=Path.cwd(),
+        start=project_dir(args),
     )
     policy = RetryPolicy.from_env()
     discovery = discover(args.files)

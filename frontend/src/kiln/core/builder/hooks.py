@@ -78,8 +78,11 @@ class _Runner:
             raise _HookExited(returncode)
 
 
-def no_isolation_python() -> str:
-    """The active virtual environment's interpreter, else kiln's own."""
+def no_isolation_python(python: str | None = None) -> str:
+    """``python`` (``--python``), else the active virtual environment's interpreter, else
+    kiln's own."""
+    if python is not None:
+        return python
     active = os.environ.get("VIRTUAL_ENV")
     if active and env_python(Path(active)).is_file():
         return str(env_python(Path(active)))
@@ -97,11 +100,12 @@ class HookSession:
         env: BuildEnv | None,
         reporter: Reporter,
         label: str,
+        python: str | None = None,
     ) -> None:
         self.runner = _Runner(reporter)
         self.backend = build_system.backend
         self.label = label
-        self.builder = _project_builder(source_dir, env, self.runner)
+        self.builder = _project_builder(source_dir, env, self.runner, python)
 
     def call(self, hook: str, function: Callable[[build.ProjectBuilder], T]) -> T:
         """``function(builder)``, one hook call; a failure is a :class:`BackendError`
@@ -146,7 +150,7 @@ class HookSession:
 
 
 def _project_builder(
-    source_dir: Path, env: BuildEnv | None, runner: _Runner
+    source_dir: Path, env: BuildEnv | None, runner: _Runner, python: str | None = None
 ) -> build.ProjectBuilder:
     """pypa/build's hook caller for ``source_dir``; its checks of ``[build-system]`` (on top
     of kiln's own) become a one-line error naming the file."""
@@ -158,7 +162,7 @@ def _project_builder(
         try:
             if env is None:
                 return build.ProjectBuilder(
-                    source_dir, python_executable=no_isolation_python(), runner=runner
+                    source_dir, python_executable=no_isolation_python(python), runner=runner
                 )
             return build.ProjectBuilder.from_isolated_env(env, source_dir, runner=runner)
         except build.BuildSystemTableValidationError as exc:
@@ -181,6 +185,7 @@ def build_subprocess(
     config_settings: ConfigSettings,
     *,
     envs: EnvProvider | None,
+    python: str | None = None,
     constraints: Path | None,
     reporter: Reporter,
     label: str,
@@ -202,7 +207,7 @@ def build_subprocess(
 
     if envs is not None:
         env = environment(build_system.requires)
-    session = HookSession(source_dir, build_system, env, reporter, label)
+    session = HookSession(source_dir, build_system, env, reporter, label, python)
     if envs is not None:
         hook = f"get_requires_for_build_{kind}"
         extra = session.call(hook, lambda hooks: hooks.get_requires_for_build(kind, settings))
@@ -211,7 +216,7 @@ def build_subprocess(
         if missing:
             reporter.debug(f"`{hook}` asks for {', '.join(missing)}")
             env = environment([*build_system.requires, *missing])
-            session = HookSession(source_dir, build_system, env, reporter, label)
+            session = HookSession(source_dir, build_system, env, reporter, label, python)
     built = Path(session.call(f"build_{kind}", lambda hooks: hooks.build(kind, out_dir, settings)))
     if not built.is_file():
         raise BackendError(
