@@ -197,6 +197,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     _index_options(tree, resolving=False, refresh=False)
     _target_options(tree)
 
+    from kiln.cli.commands import pip_download
+
+    pip_download.configure(command)
+
 
 def _compile_output_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("output options")
@@ -265,6 +269,8 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         "show": _show,
         "check": _check,
         "tree": _tree,
+        "download": _saving,
+        "wheel": _saving,
     }
     handler = handlers.get(args.pip_command or "")
     _relax_garbage_collector()
@@ -295,6 +301,13 @@ def _imports_done() -> None:
     import gc
 
     gc.freeze()
+
+
+def _saving(args: argparse.Namespace, ui: UI) -> int:
+    """`download` and `wheel` (:mod:`kiln.cli.commands.pip_download`)."""
+    from kiln.cli.commands.pip_download import run
+
+    return run(args, ui)
 
 
 def _environment(args: argparse.Namespace) -> Environment:
