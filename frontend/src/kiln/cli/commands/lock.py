@@ -36,8 +36,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="change nothing; fail (exit 1) if `pylock.toml` would change, saying how",
     )
     how.add_argument(
-        "--frozen", action="store_true",
-        help="use `pylock.toml` as it is: nothing to do for `kiln lock`",
+        "--frozen", "--check-exists", dest="frozen", action="store_true",
+        help="use `pylock.toml` as it is: only check that it exists (uv's `--check-exists`)",
     )
     how.add_argument(
         "--dry-run", action="store_true",
