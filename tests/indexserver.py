@@ -24,6 +24,7 @@ import hashlib
 import html
 import io
 import json
+import ssl
 import tarfile
 import threading
 import zipfile
@@ -150,6 +151,8 @@ class IndexServer:
     status_override: dict[str, int] = field(default_factory=dict)
     files: list[ServedFile] = field(default_factory=list)
     log: list[LoggedRequest] = field(default_factory=list)
+    #: Serve HTTPS with this server-side context (e.g. a self-signed certificate).
+    tls: ssl.SSLContext | None = None
 
     def __post_init__(self) -> None:
         self._server: ThreadingHTTPServer | None = None
@@ -193,7 +196,7 @@ class IndexServer:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def url(self) -> str:
@@ -202,6 +205,8 @@ class IndexServer:
     def start(self) -> IndexServer:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         server.daemon_threads = True
+        if self.tls is not None:
+            server.socket = self.tls.wrap_socket(server.socket, server_side=True)
         self._server = server
         self._port = int(server.server_address[1])
         self._thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)

@@ -166,7 +166,7 @@ def test_sdist_and_wheel_flags_build_both_from_the_tree(tmp_path: Path) -> None:
     }
 
 
-def test_out_dir_receives_files_and_gitignore_only_when_created(tmp_path: Path) -> None:
+def test_out_dir_gets_a_gitignore_unless_it_has_one_as_uv_does(tmp_path: Path) -> None:
     project = kiln_project(tmp_path / "demo")
     env = _base_env(tmp_path / "cache")
     ok(kiln(project, "--sdist", "-o", tmp_path / "new" / "out", env=env))
@@ -174,11 +174,23 @@ def test_out_dir_receives_files_and_gitignore_only_when_created(tmp_path: Path) 
         ".gitignore",
         "demo-1.0.0.tar.gz",
     ]
+    assert (tmp_path / "new" / "out" / ".gitignore").read_text() == "*"
     existing = tmp_path / "existing"
     existing.mkdir()
+    (existing / ".gitignore").write_text("# mine\n")
     ok(kiln(project, "--wheel", "--out-dir", existing, env=env))
-    assert [p.name for p in existing.iterdir()] == ["demo-1.0.0-py3-none-any.whl"]
+    assert sorted(p.name for p in existing.iterdir()) == [
+        ".gitignore", "demo-1.0.0-py3-none-any.whl"
+    ]
+    assert (existing / ".gitignore").read_text() == "# mine\n"
     assert not (project / "dist").exists()
+
+
+def test_no_create_gitignore_writes_none(tmp_path: Path) -> None:
+    project = kiln_project(tmp_path / "demo")
+    out = tmp_path / "out"
+    ok(kiln(project, "--wheel", "-o", out, "--no-create-gitignore", env=_base_env(tmp_path / "c")))
+    assert [p.name for p in out.iterdir()] == ["demo-1.0.0-py3-none-any.whl"]
 
 
 def test_clear_empties_the_out_dir_first(tmp_path: Path) -> None:

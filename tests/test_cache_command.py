@@ -73,3 +73,18 @@ def test_cache_prune_removes_leftovers_only(tmp_path: Path) -> None:
     assert not (cache / "build-backend").exists()
     assert not (cache / "build-sources-v1").exists()
     assert cached_names(cache) == before
+
+
+def test_cache_prune_ci_removes_wheels_and_keeps_pages_and_sdists(tmp_path: Path) -> None:
+    env = filled_cache(tmp_path)
+    cache = tmp_path / "cache"
+    sdist = cache / "files-v1" / "ab" / "c0ffee"
+    sdist.mkdir(parents=True)
+    (sdist / "kept-1.0.tar.gz").write_bytes(b"sdist")
+    ok(kiln("cache", "prune", env=env))
+    assert cached_names(cache)  # a plain prune keeps complete entries
+    ok(kiln("cache", "prune", "--ci", env=env))
+    assert cached_names(cache) == set()
+    assert not list((cache / "wheels-v1").iterdir())
+    assert (sdist / "kept-1.0.tar.gz").read_bytes() == b"sdist"
+    assert {p.name for p in (cache / "pages-v1").iterdir()} == {"keepme", "dropme"}

@@ -87,7 +87,7 @@ def test_bash_completes_a_subcommand_prefix(scripts: dict[str, Path], workdir: P
 
 
 def test_bash_completes_an_option_prefix_of_the_subcommand(scripts: dict[str, Path], workdir: Path) -> None:
-    assert bash_complete(scripts["bash"], workdir, "kiln", "build", "--o") == ["--out-dir"]
+    assert bash_complete(scripts["bash"], workdir, "kiln", "build", "--ou") == ["--out-dir"]
 
 
 def test_bash_proposes_every_subcommand_on_an_empty_word(scripts: dict[str, Path], workdir: Path) -> None:
@@ -116,8 +116,8 @@ def test_bash_completes_choices(scripts: dict[str, Path], workdir: Path) -> None
 def test_bash_skips_option_values_when_finding_the_subcommand(scripts: dict[str, Path], workdir: Path) -> None:
     # `build` is the value of `--directory` here, not the subcommand.
     assert bash_complete(scripts["bash"], workdir, "kiln", "--directory", "build", "b") == ["build"]
-    proposed = bash_complete(scripts["bash"], workdir, "kiln", "--directory", "dist-dir", "build", "--no-c")
-    assert proposed == ["--no-color", "--no-cache"]
+    proposed = bash_complete(scripts["bash"], workdir, "kiln", "--directory", "dist-dir", "build", "--no-cr")
+    assert proposed == ["--no-create-gitignore"]
 
 
 def test_bash_completes_nested_subcommands_and_their_options(tmp_path: Path, workdir: Path) -> None:

@@ -378,3 +378,12 @@ def test_conflicting_extras_get_one_entry_each(tmp_path: Path, index: IndexServe
     assert selected(root, extras=["new"])["requests"] == "2.32.3"
     with pytest.raises(Exception, match="Multiple packages with the name 'requests'"):
         selected(root, extras=["new", "old"])
+
+
+def test_check_exists_is_uvs_name_of_frozen(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "1.0"\n')
+    env = base_env(tmp_path / "cache")
+    missing = kiln("lock", "--check-exists", env=env, cwd=tmp_path)
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
+    (tmp_path / "pylock.toml").write_text("lock-version = '1.0'\n")
+    assert kiln("lock", "--check-exists", env=env, cwd=tmp_path).returncode == 0

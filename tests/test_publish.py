@@ -628,3 +628,20 @@ def test_publish_url_and_index_together_are_a_usage_error(tmp_path: Path):
     result = kiln(tmp_path, "--publish-url", "https://x.example/", "--index", "team")
     assert result.returncode == 2
     assert "not allowed with argument" in result.stderr
+
+
+def test_trusted_publishing_always_is_refused_before_any_request(demo: Path, loopback: Loopback):
+    result = kiln(demo, "--trusted-publishing", "always", "--publish-url", loopback.url,
+                  "--token", "pypi-x")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "cannot publish with trusted publishing" in result.stderr
+    assert loopback.requests == []
+    never = kiln(demo, "--trusted-publishing", "never", "--no-attestations", "--dry-run",
+                 "--publish-url", loopback.url)
+    assert never.returncode == 0, never.stderr
+
+
+def test_offline_publishing_is_refused_before_any_request(demo: Path, loopback: Loopback):
+    result = kiln(demo, "--offline", "--publish-url", loopback.url, "--token", "pypi-x")
+    assert result.returncode == 1 and "offline mode is on" in result.stderr
+    assert loopback.requests == []

@@ -192,6 +192,11 @@ def _page_of(command: str, action: argparse.Action) -> Path:
            for group in _kiln_parsers()[command]._action_groups
            if group.title == "global options") or action.dest == "help":
         return COMMAND_DOCS / "index.md"
+    own = COMMAND_DOCS / f"{command.replace(' ', '-')}.md"  # `pip download`: a page of its own
+    if own.is_file():
+        return own
+    if command in ("pip wheel",):
+        return COMMAND_DOCS / "pip-download.md"
     return COMMAND_DOCS / f"{command.split(maxsplit=1)[0]}.md"
 
 

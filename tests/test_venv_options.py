@@ -176,3 +176,17 @@ def test_kiln_installs_relative_launchers_into_a_relocatable_uv_environment(
     version = subprocess.run([tmp_path / "moved/bin/pip", "--version"], capture_output=True,
                              text=True)
     assert version.returncode == 0, version.stderr
+
+
+def test_exclude_newer_leaves_out_seed_packages_uploaded_later(tmp_path: Path) -> None:
+    server = IndexServer()
+    for wheel in seed_wheels(tmp_path / "wheels"):
+        server.add(wheel, upload_time="2024-06-01T00:00:00Z")
+    with server:
+        early = venv(tmp_path, "early", "--seed", "--default-index", server.url,
+                     "--exclude-newer", "2024-01-01")
+        assert early.returncode == 1 and "Traceback" not in early.stderr
+        assert "pip" in early.stderr
+        ok(venv(tmp_path, "late", "--seed", "--default-index", server.url,
+                "--exclude-newer", "2024-07-01"))
+    assert (tmp_path / "late" / "bin" / "pip").exists()

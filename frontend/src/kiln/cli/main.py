@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import NoReturn, Protocol
 
 from kiln import __version__
+from kiln.cli.globalopts import VALUE_OPTIONS, add_global_options, merge_global_options
 from kiln.cli.parser import Parser
 from kiln.cli.ui import UI
 from kiln.errors import KilnError
@@ -44,39 +45,6 @@ def _load(name: str) -> CommandModule | None:
     return module  # type: ignore[return-value,unused-ignore]
 
 
-def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
-    default = argparse.SUPPRESS if suppress else None
-    group = parser.add_argument_group("global options")
-    group.add_argument(
-        "-q", "--quiet", action="count", default=argparse.SUPPRESS if suppress else 0,
-        help="print less (diagnostics are still shown for errors)",
-    )
-    group.add_argument(
-        "-v", "--verbose", action="count", default=argparse.SUPPRESS if suppress else 0,
-        help="print more, e.g. the output of build backends",
-    )
-    group.add_argument(
-        "--directory", metavar="DIR", default=default,
-        help="change to DIR before doing anything",
-    )
-    group.add_argument(
-        "--color", choices=("auto", "always", "never"), default=argparse.SUPPRESS if suppress else "auto",
-        help="when to colour output (default: `auto`: on a terminal, unless `NO_COLOR` is set)",
-    )
-    group.add_argument(
-        "--no-color", action="store_const", const="never", dest="color", default=argparse.SUPPRESS,
-        help="do not colour output (as `--color never` and NO_COLOR=1 do)",
-    )
-    group.add_argument(
-        "--no-progress", action="store_true", default=argparse.SUPPRESS if suppress else False,
-        help="draw no progress bars (they are drawn only on a terminal anyway)",
-    )
-    group.add_argument(
-        "--cache-dir", metavar="DIR", default=default,
-        help="the cache directory to use (as `KILN_CACHE_DIR` sets it)",
-    )
-
-
 def build_parser(only: str | None = None) -> Parser:
     """The whole command line; with ``only``, just that command's options are set up (the
     other commands are names without options, which is all a run of ``only`` needs)."""
@@ -103,16 +71,20 @@ def build_parser(only: str | None = None) -> Parser:
 
 def _command_named(argv: Sequence[str]) -> str | None:
     """The command ``argv`` runs, when it names one: its first word that is neither a global
-    option nor the value of ``--directory``."""
+    option nor the value of one."""
     words = iter(argv)
     for word in words:
-        if word == "--directory":
+        if word in VALUE_OPTIONS:
             next(words, None)
         elif not word.startswith("-"):
             return word if word in COMMANDS else None
         elif word == "--":
             return None
     return None
+
+
+#: The variables through which global options reach the whole process (and what it runs).
+_SET_HERE = ("NO_COLOR", "KILN_CACHE_DIR", "KILN_SYSTEM_CERTS", "KILN_INSECURE_HOST")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -122,21 +94,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse(words)
     except SystemExit as exc:  # argparse: --help/--version exit 0, usage errors exit 2
         return int(exc.code or 0)
-    if args.color == "never":
-        os.environ["NO_COLOR"] = "1"  # for what kiln runs, too (build backends, git)
-    if args.cache_dir:
-        os.environ["KILN_CACHE_DIR"] = os.path.abspath(args.cache_dir)
+    merge_global_options(args)
     ui = UI(verbosity=args.verbose - args.quiet, colour=args.color, progress=not args.no_progress)
     module: CommandModule | None = getattr(args, "_module", None)
     if module is None:
         parser.print_help(sys.stderr)
         return 2
-    if args.directory:
-        try:
-            os.chdir(args.directory)
-        except OSError as exc:
-            ui.error(f"cannot change to directory `{args.directory}`: {exc.strerror}")
-            return 2
+    saved = {name: os.environ.get(name) for name in _SET_HERE}
+    temporary_cache = None
+    try:
+        if args.color == "never":
+            os.environ["NO_COLOR"] = "1"  # for what kiln runs, too (build backends, git)
+        if args.cache_dir:
+            os.environ["KILN_CACHE_DIR"] = os.path.abspath(args.cache_dir)
+        if args.no_cache:  # everything cached goes to a directory removed below
+            import tempfile
+
+            temporary_cache = tempfile.mkdtemp(prefix="kiln-no-cache-")
+            os.environ["KILN_CACHE_DIR"] = temporary_cache
+        if args.system_certs:
+            os.environ["KILN_SYSTEM_CERTS"] = "1"
+        if args.allow_insecure_host:
+            os.environ["KILN_INSECURE_HOST"] = " ".join(args.allow_insecure_host)
+        if args.directory:
+            try:
+                os.chdir(args.directory)
+            except OSError as exc:
+                ui.error(f"cannot change to directory `{args.directory}`: {exc.strerror}")
+                return 2
+        return _run(module, args, ui)
+    finally:
+        if temporary_cache is not None:
+            import shutil
+
+            shutil.rmtree(temporary_cache, ignore_errors=True)
+        for name, value in saved.items():  # a caller in this process gets them back
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _run(module: CommandModule, args: argparse.Namespace, ui: UI) -> int:
     try:
         return module.run(args, ui)
     except KilnError as exc:

@@ -120,30 +120,16 @@ def index_options(
             "index of BACKEND only: `cpu`, `cu126`, `rocm6.4`, `xpu`, ..., or `auto` to "
             "choose from the machine's GPU driver (default: `KILN_TORCH_BACKEND`, else none)",
         )
-    group.add_argument(
-        "--config-file", metavar="PATH", type=Path, default=None,
-        help="read index settings from this `kiln.toml` only (default: discover them)",
-    )
-    group.add_argument(
-        "--no-config", action="store_true",
-        help="read no `kiln.toml`/`uv.toml` configuration file",
-    )
     if resolving:
         group.add_argument(
             "--prerelease", choices=PRERELEASE_MODES, default="if-necessary",
             help="when pre-release versions may be chosen (default: `if-necessary`)",
         )
-    group.add_argument(
-        "--offline", action="store_true", help="use only cached data, never the network",
-    )
     if refresh:
         group.add_argument(
             "--refresh", action="store_true",
             help="revalidate every cached index page and file",
         )
-    group.add_argument(
-        "--no-cache", action="store_true", help="use a temporary cache for this run only",
-    )
 
 
 def torch_backend(text: str) -> str:

@@ -11,6 +11,7 @@ from kiln.cli.ui import UI
 
 if TYPE_CHECKING:
     from kiln.core.builder.service import Builder, Source
+    from kiln.core.operations.options import Settings
     from kiln.errors import KilnError
 
 NAME = "build"
@@ -87,19 +88,55 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--clear", action="store_true", help="empty the output directory first")
     parser.add_argument(
-        "--no-cache",
-        action="store_true",
-        help="use throwaway build environments instead of the build environment cache",
+        "--refresh", action="store_true", help="recreate the cached build environments used"
+    )
+    _environment_options(parser)
+
+
+def _environment_options(parser: argparse.ArgumentParser) -> None:
+    """How build environments are made: the interpreter, the indexes, the resolution."""
+    from kiln.cli.options import PRERELEASE_MODES, index_options, resolution_options
+
+    parser.add_argument(
+        "-p", "--python", metavar="PYTHON",
+        help="build with this interpreter (a version such as `3.9`, a name on `PATH` or a "
+        "path): build environments are made for it and the backend runs on it",
     )
     parser.add_argument(
-        "--refresh", action="store_true", help="recreate the cached build environments used"
+        "--no-build-logs", action="store_true",
+        help="never show the build backend's output, not even with `-v` (a failure still does)",
+    )
+    parser.add_argument(
+        "--no-create-gitignore", action="store_true",
+        help="do not write a `.gitignore` (`*`) into an output directory that has none",
+    )
+    index_options(parser, resolving=False, refresh=False)
+    group = parser.add_argument_group("build environment options")
+    group.add_argument(
+        "--prerelease", choices=PRERELEASE_MODES, default="if-necessary",
+        help="when pre-release build requirements may be chosen (default: `if-necessary`)",
+    )
+    resolution_options(group)
+    group.add_argument(
+        "-U", "--upgrade", action="store_true",
+        help="make the cached build environments used again, with the newest versions allowed",
+    )
+    group.add_argument(
+        "-P", "--upgrade-package", action="append", default=[], metavar="PACKAGE",
+        help="make the cached build environments holding PACKAGE again (repeatable)",
+    )
+    group.add_argument(
+        "--link-mode", choices=("hardlink", "copy"), default=None,
+        help="how files are placed into build environments from the cache "
+        "(default: `KILN_LINK_MODE`, else `hardlink`)",
     )
 
 
 class _Reporter:
-    def __init__(self, ui: UI, prefix: str = "") -> None:
+    def __init__(self, ui: UI, prefix: str = "", *, logs: bool = True) -> None:
         self.ui = ui
         self.prefix = prefix
+        self.logs = logs
 
     def progress(self, message: str) -> None:
         self.ui.info(self.prefix + message)
@@ -108,7 +145,7 @@ class _Reporter:
         self.ui.debug(self.prefix + message)
 
     def backend_line(self, line: str) -> None:
-        if self.ui.verbosity > 0:
+        if self.logs and self.ui.verbosity > 0:
             print(self.prefix + line, file=self.ui.err)
 
 
@@ -157,7 +194,29 @@ def _build_one(
         ui.data(_shown(path))
 
 
+def _interpreter(python: str | None) -> str | None:
+    """The executable of ``--python``."""
+    if python is None:
+        return None
+    from kiln.core.interpreter import find_interpreter
+
+    return str(find_interpreter(python).executable)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """The index and resolution settings of the build environments."""
+    from dataclasses import replace
+
+    from kiln.cli.commands.pip import _settings as pip_settings
+
+    return replace(
+        pip_settings(args), resolution=args.resolution, exclude_newer=args.exclude_newer,
+        upgrade=False, upgrade_packages=frozenset(),
+    )
+
+
 def run(args: argparse.Namespace, ui: UI) -> int:
+    from kiln.cli.globalopts import project_dir
     from kiln.core.builder.configsettings import parse_config_settings
     from kiln.core.builder.service import BuildOptions, default_out_dir, resolve_source
     from kiln.core.operations.buildenvs import open_builder
@@ -175,14 +234,20 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         constraints=constraints,
         isolation=not args.no_build_isolation,
         use_cache=not args.no_cache,
-        refresh=args.refresh,
+        refresh=args.refresh or args.upgrade,
         no_sources=args.no_sources,
         no_sources_packages=tuple(args.no_sources_package),
+        python=_interpreter(args.python),
+        offline=args.offline,
+        upgrade_packages=frozenset(args.upgrade_package),
+        create_gitignore=not args.no_create_gitignore,
     )
-    source = resolve_source(Path(args.src or "."))
+    settings = _settings(args)
+    logs = not args.no_build_logs
+    source = resolve_source(Path(args.src) if args.src else project_dir(args))
     out_dir = Path(args.out_dir).absolute() if args.out_dir else None
     if not (args.package or args.all_packages):
-        with open_builder(options, _Reporter(ui)) as builder:
+        with open_builder(options, _Reporter(ui, logs=logs), settings) as builder:
             _show_output_on_failure(
                 ui,
                 lambda: _build_one(builder, source, out_dir or default_out_dir(source), args, ui),
@@ -198,7 +263,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
     out_dir = out_dir or selection.workspace.root / "dist"
     if args.package:
         (member,) = selection.members
-        with open_builder(options, _Reporter(ui)) as builder:
+        with open_builder(options, _Reporter(ui, logs=logs), settings) as builder:
             _show_output_on_failure(
                 ui, lambda: _build_one(builder, resolve_source(member.path), out_dir, args, ui)
             )
@@ -210,8 +275,8 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         prepare_out_dir(out_dir, clear=True, protect=selection.workspace.root)
     member_args = argparse.Namespace(**{**vars(args), "clear": False})
     failures: list[tuple[str, KilnError]] = []
-    reporter = _Reporter(ui)
-    with open_builder(options, reporter) as builder:
+    reporter = _Reporter(ui, logs=logs)
+    with open_builder(options, reporter, settings) as builder:
         for member in selection.members:
             reporter.prefix = f"[{member.name}] "
             try:

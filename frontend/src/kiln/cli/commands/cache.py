@@ -11,7 +11,7 @@ HELP = "manage kiln's cache"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from kiln.cli.main import add_global_options
+    from kiln.cli.globalopts import add_global_options
 
     sub = parser.add_subparsers(dest="cache_command", metavar="COMMAND")
     for name, text in (
@@ -24,6 +24,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         if name == "clean":
             child.add_argument("packages", nargs="*", metavar="PACKAGE",
                                help="only remove the cache entries of these packages")
+        if name == "prune":
+            child.add_argument("--ci", action="store_true",
+                               help="also remove downloaded and unpacked wheels, which a CI "
+                               "cache need not keep (sdists, build environments and git "
+                               "mirrors stay)")
 
 
 def run(args: argparse.Namespace, ui: UI) -> int:
@@ -43,7 +48,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
             report = clean_all(root)
     elif command == "prune":
         ui.info(f"Pruning cache at: {root}")
-        report = prune(root)
+        report = prune(root, ci=args.ci)
     else:
         ui.error("missing `kiln cache` command", "choose one of: `dir`, `clean`, `prune`")
         return 2

@@ -39,8 +39,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="change nothing; fail (exit 1) if `pylock.toml` would change, saying how",
     )
     how.add_argument(
-        "--frozen", action="store_true",
-        help="use `pylock.toml` as it is: nothing to do for `kiln lock`",
+        "--frozen", "--check-exists", dest="frozen", action="store_true",
+        help="use `pylock.toml` as it is: only check that it exists (uv's `--check-exists`)",
     )
     how.add_argument(
         "--dry-run", action="store_true",
@@ -50,14 +50,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ui: UI) -> int:
+    from kiln.cli.globalopts import project_dir
     from kiln.core.lockfile import LOCKFILE
     from kiln.core.operations.locking import quick_check
 
+    project = project_dir(args)
     if args.frozen:
-        return _frozen(ui)
+        return _frozen(ui, project)
     mode: Mode = "check" if args.check else "dry-run" if args.dry_run else "write"
     request = lock_request(args, mode)
-    result = quick_check(Path.cwd(), request)
+    result = quick_check(project, request)
     if result is None:
         from kiln.cli.commands.pip import _imports_done, _Progress, _relax_garbage_collector
 
@@ -66,7 +68,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         from kiln.core.operations.locking import lock
 
         _imports_done()
-        result = lock(Path.cwd(), request, settings, _Progress(ui).events())
+        result = lock(project, request, settings, _Progress(ui).events())
     _report(ui, result, request, LOCKFILE)
     return 0
 
@@ -82,12 +84,12 @@ def lock_settings(args: argparse.Namespace) -> Settings:
     return replace(_settings(args), resolution=args.resolution, exclude_newer=args.exclude_newer)
 
 
-def _frozen(ui: UI) -> int:
+def _frozen(ui: UI, project: Path) -> int:
     from kiln.core.lockfile import LOCKFILE
     from kiln.errors import KilnError
     from kiln.project.workspace import discover
 
-    path = discover(Path.cwd()).workspace.root / LOCKFILE
+    path = discover(project).workspace.root / LOCKFILE
     if not path.is_file():
         raise KilnError(f"`--frozen` was given, but `{path}` does not exist",
                         hint="run `kiln lock` to create it")

@@ -103,7 +103,7 @@ def _install_options(parser: argparse.ArgumentParser) -> None:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from kiln.cli.main import add_global_options
+    from kiln.cli.globalopts import add_global_options
 
     sub = parser.add_subparsers(dest="pip_command", metavar="COMMAND")
 
@@ -262,6 +262,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     _index_options(tree, resolving=False, refresh=False)
     _target_options(tree)
 
+    from kiln.cli.commands import pip_download
+
+    pip_download.configure(command)
+
 
 def _change_options(parser: argparse.ArgumentParser, *, install: bool) -> None:
     """What `install` and `sync` do besides installing: a dry run, a check, a report."""
@@ -385,6 +389,8 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         "show": _show,
         "check": _check,
         "tree": _tree,
+        "download": _saving,
+        "wheel": _saving,
     }
     handler = handlers.get(args.pip_command or "")
     _relax_garbage_collector()
@@ -421,6 +427,13 @@ def _imports_done() -> None:
     gc.freeze()
 
 
+def _saving(args: argparse.Namespace, ui: UI) -> int:
+    """`download` and `wheel` (:mod:`kiln.cli.commands.pip_download`)."""
+    from kiln.cli.commands.pip_download import run
+
+    return run(args, ui)
+
+
 def _environment(args: argparse.Namespace) -> Environment:
     from kiln.core.operations.environment import directory_environment, find_environment
 
@@ -448,6 +461,7 @@ def _environment_to_change(args: argparse.Namespace, ui: UI) -> Environment:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from kiln.cli.globalopts import project_dir
     from kiln.cli.options import with_package_options
     from kiln.core.index.clientoptions import ClientOptions
     from kiln.core.index.locations import IndexOptions
@@ -479,7 +493,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         require_hashes=getattr(args, "require_hashes", False),
         link_mode=_link_mode(args),
         compile_bytecode=getattr(args, "compile_bytecode", False),
-        project=find_configured_pyproject(Path.cwd()),
+        project=find_configured_pyproject(project_dir(args)),
         config_file=args.config_file,
         no_config=args.no_config,
     ), args)

@@ -51,6 +51,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--non-interactive", action="store_true",
         help="never prompt for credentials",
     )
+    auth.add_argument(
+        "--trusted-publishing", choices=("automatic", "always", "never"), default="automatic",
+        help="kiln cannot publish with OIDC trusted publishing yet: `automatic` and `never` "
+        "use the other credentials, `always` is an error",
+    )
+    parser.add_argument(
+        "--no-attestations", action="store_true",
+        help="upload no PEP 740 attestations (kiln uploads none anyway)",
+    )
     parser.add_argument(
         "--dry-run", action="store_true",
         help="validate and check everything, but upload nothing",
@@ -58,6 +67,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ui: UI) -> int:
+    from kiln.cli.globalopts import project_dir
     from kiln.publish.credentials import (
         CredentialOptions,
         check_url_credentials,
@@ -69,14 +79,25 @@ def run(args: argparse.Namespace, ui: UI) -> int:
     from kiln.publish.target import resolve_target
     from kiln.publish.upload import RetryPolicy
 
+    if args.trusted_publishing == "always":
+        raise KilnError(
+            "`--trusted-publishing always`: kiln cannot publish with trusted publishing (OIDC)",
+            hint="create an API token for the index and pass it with `--token` or "
+            "`KILN_PUBLISH_TOKEN`",
+        )
     env = os.environ
     explicit = bool(args.publish_url or args.index)
     target = resolve_target(
         publish_url=args.publish_url or (None if explicit else env.get("KILN_PUBLISH_URL") or None),
         index=args.index or (None if explicit else env.get("KILN_PUBLISH_INDEX") or None),
         check_url=args.check_url or env.get("KILN_PUBLISH_CHECK_URL") or None,
-        start=Path.cwd(),
+        start=project_dir(args),
     )
+    if args.offline and (not args.dry_run or target.check_url):
+        raise KilnError(
+            "`kiln publish` needs the network, and offline mode is on",
+            hint="drop `--offline` (or use `--dry-run` without a check URL)",
+        )
     policy = RetryPolicy.from_env()
     discovery = discover(args.files)
     for path, reason in discovery.ignored:

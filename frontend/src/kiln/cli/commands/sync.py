@@ -8,7 +8,6 @@ recognised before the resolver or the installer is imported.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiln.cli.ui import UI
@@ -148,11 +147,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ui: UI) -> int:
+    from kiln.cli.globalopts import project_dir
     from kiln.core.operations.syncing import quick_sync
 
+    project = project_dir(args)
     request = _request(args)
     reinstall = args.reinstall or bool(args.reinstall_package)
-    result = quick_sync(Path.cwd(), request, reinstall=reinstall, warn=ui.warning)
+    result = quick_sync(project, request, reinstall=reinstall, warn=ui.warning)
     if result is None:
         from kiln.cli.commands.lock import lock_settings
         from kiln.cli.commands.pip import _imports_done, _Progress, _relax_garbage_collector
@@ -162,7 +163,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         from kiln.core.operations.syncing import sync
 
         _imports_done()
-        result = sync(Path.cwd(), request, settings, _Progress(ui).events())
+        result = sync(project, request, settings, _Progress(ui).events())
     _report(ui, result, request)
     return 0
 

@@ -60,7 +60,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="how seed packages are placed from the cache "
         "(default: `KILN_LINK_MODE`, else `hardlink`)",
     )
+    from kiln.cli.options import exclude_newer
     from kiln.cli.options import index_options as _index_options
+
+    parser.add_argument(
+        "--exclude-newer", type=exclude_newer, default=None, metavar="DATE",
+        help="with `--seed`: leave out seed packages uploaded after DATE (`2024-05-01` or "
+        "`2024-05-01T12:00:00Z`)",
+    )
 
     _index_options(parser, resolving=False)
 
@@ -101,9 +108,12 @@ def _seeder(args: argparse.Namespace, ui: UI) -> Seeder:
     _warm_up(args)
 
     def seed(env: Environment) -> Sequence[str]:
+        from dataclasses import replace
+
         from kiln.core.operations.seeding import seed
 
-        report = seed(env, _settings(args), _Progress(ui).events())
+        settings = replace(_settings(args), exclude_newer=args.exclude_newer)
+        report = seed(env, settings, _Progress(ui).events())
         return [f"{c.name}=={c.version}" for c in sorted(report.installed, key=lambda c: c.name)]
 
     return seed

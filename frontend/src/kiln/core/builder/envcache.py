@@ -26,6 +26,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from kiln.core.builder.installer import Installer, env_python
 from kiln.core.builder.report import Reporter
@@ -146,12 +147,16 @@ class EnvProvider:
         root: Path | None,
         refresh: bool = False,
         python: str = sys.executable,
+        upgrade: frozenset[str] = frozenset(),
     ) -> None:
+        """``upgrade``: cached environments holding one of these packages are made again
+        (once per run), as ``refresh`` makes every environment again."""
         self.installer = installer
         self.reporter = reporter
         self.root = root
         self.refresh = refresh
         self.python = python
+        self.upgrade = frozenset(canonicalize_name(name) for name in upgrade)
         self._refreshed: set[str] = set()
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
 
@@ -196,8 +201,13 @@ class EnvProvider:
         final = self.root / key
         with FileLock(str(self.root / f"{key}.lock")):
             stale = self.refresh and key not in self._refreshed
-            if (final / MARKER).is_file() and not stale:
-                env = self._load(final)
+            env = self._load(final) if (final / MARKER).is_file() else None
+            if env is not None and self.upgrade and key not in self._refreshed:
+                stale = stale or any(
+                    canonicalize_name(item.partition("==")[0]) in self.upgrade
+                    for item in env.packages
+                )
+            if env is not None and not stale:
                 self.reporter.debug(
                     f"reusing build environment `{final}` ({', '.join(env.packages) or 'empty'})"
                 )

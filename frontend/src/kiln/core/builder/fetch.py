@@ -138,14 +138,16 @@ class Fetcher:
         offline: bool = False,
         refresh: bool = False,
         locations: IndexLocations | None = None,
+        locate: Callable[[], IndexLocations] | None = None,
     ) -> None:
         """``client``: the run's index client (``kiln pip``). Without one, a client for
         ``locations`` (None: the index settings of the run,
         :func:`~kiln.core.builder.installer.run_index`) is opened the first time something
-        is downloaded, and closed with the fetcher. ``refresh`` downloads URL archives
-        again."""
+        is downloaded, and closed with the fetcher; ``locate`` works out the indexes instead
+        of that function. ``refresh`` downloads URL archives again."""
         self._client = client
         self._locations = locations
+        self._locate = locate
         self._owned: IndexPackageSource | None = None
         self.offline = offline if client is None else client.options.offline
         self.refresh = refresh
@@ -164,7 +166,8 @@ class Fetcher:
         from kiln.core.index.source import IndexPackageSource
 
         options = ClientOptions(offline=self.offline, refresh=self.refresh)
-        return IndexPackageSource(self._locations or run_index(), options)
+        locations = self._locations or (self._locate or run_index)()
+        return IndexPackageSource(locations, options)
 
     def close(self) -> None:
         with self._lock:

@@ -78,9 +78,9 @@ class _Runner:
             raise _HookExited(returncode)
 
 
-def no_isolation_python(python: Path | None = None) -> str:
-    """``python`` (the target environment's interpreter) when given, else the active
-    virtual environment's interpreter, else kiln's own."""
+def no_isolation_python(python: Path | str | None = None) -> str:
+    """``python`` (``--python``, or the target environment's interpreter) when given, else
+    the active virtual environment's interpreter, else kiln's own."""
     if python is not None:
         return str(python)
     active = os.environ.get("VIRTUAL_ENV")
@@ -100,7 +100,7 @@ class HookSession:
         env: BuildEnv | None,
         reporter: Reporter,
         label: str,
-        python: Path | None = None,
+        python: Path | str | None = None,
     ) -> None:
         self.runner = _Runner(reporter)
         self.backend = build_system.backend
@@ -150,7 +150,7 @@ class HookSession:
 
 
 def _project_builder(
-    source_dir: Path, env: BuildEnv | None, runner: _Runner, python: Path | None = None
+    source_dir: Path, env: BuildEnv | None, runner: _Runner, python: Path | str | None = None
 ) -> build.ProjectBuilder:
     """pypa/build's hook caller for ``source_dir``; its checks of ``[build-system]`` (on top
     of kiln's own) become a one-line error naming the file."""
@@ -185,11 +185,11 @@ def build_subprocess(
     config_settings: ConfigSettings,
     *,
     envs: EnvProvider | None,
+    python: str | None = None,
     constraints: Path | None,
     reporter: Reporter,
     label: str,
     requirements: ProjectRequirements | None = None,
-    python: Path | None = None,
 ) -> Path:
     """Build ``kind`` from ``source_dir`` into ``out_dir``; ``envs=None`` means no isolation.
 
@@ -217,7 +217,7 @@ def build_subprocess(
         if missing:
             reporter.debug(f"`{hook}` asks for {', '.join(missing)}")
             env = environment([*build_system.requires, *missing])
-            session = HookSession(source_dir, build_system, env, reporter, label)
+            session = HookSession(source_dir, build_system, env, reporter, label, python)
     built = Path(session.call(f"build_{kind}", lambda hooks: hooks.build(kind, out_dir, settings)))
     if not built.is_file():
         raise BackendError(

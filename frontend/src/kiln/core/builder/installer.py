@@ -100,21 +100,30 @@ class RunIndexes:
     """The ``index`` of an installer: given, or worked out on first use (a build that
     needs no environment never reads any index setting)."""
 
-    def __init__(self, index: IndexLocations | None) -> None:
+    def __init__(
+        self, index: IndexLocations | None, locate: Callable[[], IndexLocations] | None = None
+    ) -> None:
         self._index = index
+        self._locate = locate or run_index
 
     @property
     def index(self) -> IndexLocations:
         if self._index is None:
-            self._index = run_index()
+            self._index = self._locate()
         return self._index
 
 
 class UvInstaller(RunIndexes):
     name = "uv"
 
-    def __init__(self, uv: str, index: IndexLocations | None, reporter: Reporter) -> None:
-        super().__init__(index)
+    def __init__(
+        self,
+        uv: str,
+        index: IndexLocations | None,
+        reporter: Reporter,
+        locate: Callable[[], IndexLocations] | None = None,
+    ) -> None:
+        super().__init__(index, locate)
         self.uv = uv
         self.reporter = reporter
 
@@ -143,8 +152,13 @@ class UvInstaller(RunIndexes):
 class PipInstaller(RunIndexes):
     name = "pip"
 
-    def __init__(self, index: IndexLocations | None, reporter: Reporter) -> None:
-        super().__init__(index)
+    def __init__(
+        self,
+        index: IndexLocations | None,
+        reporter: Reporter,
+        locate: Callable[[], IndexLocations] | None = None,
+    ) -> None:
+        super().__init__(index, locate)
         self.reporter = reporter
 
     def create(self, env_dir: Path, python: str) -> None:

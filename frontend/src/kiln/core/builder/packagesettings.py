@@ -52,7 +52,7 @@ class PackageBuildSettings:
             config_settings=self.settings_for(name),
             constraints=self.constraints,
             isolation=isolated,
-            python=None if isolated else self.python,
+            python=None if isolated or self.python is None else str(self.python),
             index=index,
         )
 

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -112,12 +114,23 @@ class BuildOptions:
     no_sources: bool = False
     #: Ignore the sources of these packages (``--no-sources-package``).
     no_sources_packages: tuple[str, ...] = ()
-    #: Without isolation, the interpreter the backend runs in (the target environment's
-    #: of ``kiln pip install --no-build-isolation``); None: the active environment's.
-    python: Path | None = None
     #: The indexes of build environments (those of the ``kiln pip`` run that builds);
     #: None works them out as any run does (:mod:`kiln.core.index.runsettings`).
     index: IndexLocations | None = None
+    #: Without ``index``: works out the indexes when first needed (``kiln build``'s index
+    #: options); None: :func:`~kiln.core.builder.installer.run_index`.
+    locate: Callable[[], IndexLocations] | None = None
+    #: The interpreter build environments are made for and backends run with (``kiln build
+    #: --python``; without isolation, the target environment's of ``kiln pip install
+    #: --no-build-isolation``); None: kiln's own (without isolation: the active virtual
+    #: environment's).
+    python: str | None = None
+    #: Use only cached index pages and files (``--offline``).
+    offline: bool = False
+    #: Make cached build environments holding these packages again (``--upgrade-package``).
+    upgrade_packages: frozenset[str] = frozenset()
+    #: Write a ``.gitignore`` (``*``) into an output directory that has none.
+    create_gitignore: bool = True
 
 
 @dataclass(frozen=True)
@@ -175,15 +188,16 @@ def prepare_out_dir(out_dir: Path, *, clear: bool, protect: Path | None = None) 
     shutil.rmtree(out_dir)
 
 
-def publish(files: list[Path], out_dir: Path) -> list[Path]:
-    """Copy built files into ``out_dir`` atomically; a created ``out_dir`` gets a ``.gitignore``."""
-    created = not out_dir.exists()
+def publish(files: list[Path], out_dir: Path, *, gitignore: bool = True) -> list[Path]:
+    """Copy built files into ``out_dir`` atomically; with ``gitignore``, an ``out_dir``
+    without a ``.gitignore`` gets one (``*``), as uv does."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise KilnError(f"cannot create output directory `{out_dir}`: {exc.strerror}") from None
-    if created:
-        (out_dir / ".gitignore").write_text("*", encoding="utf-8")
+    ignore = out_dir / ".gitignore"
+    if gitignore and not os.path.lexists(ignore):
+        ignore.write_text("*", encoding="utf-8")
     results: list[Path] = []
     for built in files:
         target = out_dir / built.name
@@ -218,7 +232,10 @@ class Builder:
     ) -> None:
         self.options = options
         self._reporter = reporter
-        self._fetcher = fetcher or Fetcher(refresh=options.refresh, locations=options.index)
+        self._fetcher = fetcher or Fetcher(
+            offline=options.offline, refresh=options.refresh, locations=options.index,
+            locate=options.locate,
+        )
         self._owns_fetcher = fetcher is None
         self.envs: EnvProvider | None = None
         self.requirements: BuildRequirementResolver | None = None
@@ -230,7 +247,10 @@ class Builder:
                 raise ValueError("an isolated build needs `installers` for its environments")
             root = cache_dir() if options.use_cache else None
             installer = installers(reporter, options.index)
-            self.envs = EnvProvider(installer, reporter, root=root, refresh=options.refresh)
+            self.envs = EnvProvider(
+                installer, reporter, root=root, refresh=options.refresh,
+                python=options.python or sys.executable, upgrade=options.upgrade_packages,
+            )
             settings = SourceSettings(
                 no_sources=options.no_sources,
                 no_sources_packages=options.no_sources_packages,
@@ -299,11 +319,11 @@ class Builder:
             build_system,
             self.options.config_settings,
             envs=self.envs,
+            python=self.options.python,
             constraints=self.options.constraints,
             reporter=self.reporter,
             label=label,
             requirements=requirements,
-            python=self.options.python,
         )
 
     def wheel_from(
@@ -368,7 +388,7 @@ class Builder:
         """Build ``source`` and publish the artifacts into ``out_dir``; return their paths."""
         with tempfile.TemporaryDirectory(prefix="kiln-build-") as staging:
             built = self.stage(source, Path(staging))
-            return publish(built, out_dir.absolute())
+            return publish(built, out_dir.absolute(), gitignore=self.options.create_gitignore)
 
     def list_files(self, source: Source) -> list[tuple[str, list[str]]]:
         """``(artifact, members)`` for each planned artifact, writing nothing to the out dir."""

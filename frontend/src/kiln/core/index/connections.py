@@ -3,8 +3,9 @@ has in common (the index client, ``kiln publish``, ``kiln build <url>``).
 
 urllib3 underneath, so response bodies are read by the standard library's HTTP client in
 C; proxies from the environment (:mod:`.proxies`); host names looked up once per set of
-pools (:mod:`.dns`); the trusted certificates of ``SSL_CERT_FILE``/``SSL_CERT_DIR`` or
-certifi. Redirects are followed here, not by urllib3, so that Basic credentials go only
+pools (:mod:`.dns`); the trusted certificates of ``SSL_CERT_FILE``/``SSL_CERT_DIR``, the
+operating system's or certifi (:mod:`.tls`), and none for the hosts of
+``KILN_INSECURE_HOST`` (``--allow-insecure-host``). Redirects are followed here, not by urllib3, so that Basic credentials go only
 to the origin they were given for. Retrying is the callers' business.
 """
 
@@ -22,7 +23,7 @@ from kiln import __version__
 from kiln.core.index.dns import HostCache, pool_classes
 from kiln.core.index.proxies import proxy_for
 from kiln.core.index.redaction import strip_credentials
-from kiln.core.index.tls import ssl_context
+from kiln.core.index.tls import insecure_context, is_insecure_host, ssl_context
 from kiln.core.index.urls import url_problem
 
 if TYPE_CHECKING:
@@ -52,17 +53,20 @@ class ConnectionPools:
         self.environ = os.environ if environ is None else environ
         self.maxsize = maxsize
         self.hosts = HostCache()
-        self._managers: dict[str | None, urllib3.PoolManager] = {}
+        self._managers: dict[tuple[str | None, bool], urllib3.PoolManager] = {}
         self._lock = threading.Lock()
 
     def for_url(self, url: str) -> urllib3.PoolManager:
-        """The pools for ``url``: direct, or through the proxy the environment names."""
+        """The pools for ``url``: direct, or through the proxy the environment names; for a
+        host of ``KILN_INSECURE_HOST``, pools that verify no certificate."""
         proxy = proxy_for(url, self.environ)
+        insecure = is_insecure_host(url, self.environ)
         with self._lock:
-            manager = self._managers.get(proxy)
+            manager = self._managers.get((proxy, insecure))
             if manager is None:
-                manager = _pool_manager(proxy, ssl_context(), self.hosts, self.maxsize)
-                self._managers[proxy] = manager
+                context = insecure_context() if insecure else ssl_context()
+                manager = _pool_manager(proxy, context, self.hosts, self.maxsize)
+                self._managers[(proxy, insecure)] = manager
             return manager
 
     def close(self) -> None:
@@ -146,6 +150,13 @@ def _pool_manager(
         "ssl_context": context,
         "retries": False,
     }
+    import ssl
+
+    if context.verify_mode == ssl.CERT_NONE:  # a host the user allowed to be insecure
+        import warnings
+
+        options["cert_reqs"] = "CERT_NONE"
+        warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
     manager: urllib3.PoolManager
     if proxy is None:
         manager = urllib3.PoolManager(**options)

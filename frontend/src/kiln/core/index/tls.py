@@ -10,22 +10,30 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:
     import ssl
 
-#: (SSL_CERT_FILE, SSL_CERT_DIR) -> the context made for them.
-_contexts: dict[tuple[str, str], Future[ssl.SSLContext]] = {}
+#: Set (by ``--system-certs``/``--native-tls``): trust the operating system's certificates.
+SYSTEM_CERTS_VARIABLE = "KILN_SYSTEM_CERTS"
+
+#: Hosts whose certificates are not verified (``--allow-insecure-host``), whitespace-separated.
+INSECURE_HOST_VARIABLE = "KILN_INSECURE_HOST"
+
+#: (SSL_CERT_FILE, SSL_CERT_DIR, KILN_SYSTEM_CERTS) -> the context made for them.
+_contexts: dict[tuple[str, str, str], Future[ssl.SSLContext]] = {}
 _lock = threading.Lock()
 
 
 def ssl_context() -> ssl.SSLContext:
-    """The trusted certificates: ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` when set, else
-    certifi's bundle."""
+    """The trusted certificates: ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` when set, else the
+    operating system's with ``KILN_SYSTEM_CERTS``, else certifi's bundle."""
     return _context(background=False).result()
 
 
@@ -35,7 +43,11 @@ def warm_up_tls() -> None:
 
 
 def _context(*, background: bool) -> Future[ssl.SSLContext]:
-    key = (os.environ.get("SSL_CERT_FILE", ""), os.environ.get("SSL_CERT_DIR", ""))
+    key = (
+        os.environ.get("SSL_CERT_FILE", ""),
+        os.environ.get("SSL_CERT_DIR", ""),
+        os.environ.get(SYSTEM_CERTS_VARIABLE, ""),
+    )
     with _lock:
         future = _contexts.get(key)
         if future is not None:
@@ -52,7 +64,7 @@ def _context(*, background: bool) -> Future[ssl.SSLContext]:
     return future
 
 
-def _load(key: tuple[str, str], future: Future[ssl.SSLContext]) -> None:
+def _load(key: tuple[str, str, str], future: Future[ssl.SSLContext]) -> None:
     try:
         context = _make(*key)
     except BaseException as exc:
@@ -63,13 +75,15 @@ def _load(key: tuple[str, str], future: Future[ssl.SSLContext]) -> None:
     future.set_result(context)
 
 
-def _make(cafile: str, capath: str) -> ssl.SSLContext:
+def _make(cafile: str, capath: str, system: str) -> ssl.SSLContext:
     import ssl
 
     if cafile:
         source, variable = cafile, "SSL_CERT_FILE"
     elif capath:
         source, variable = capath, "SSL_CERT_DIR"
+    elif system.strip().lower() not in {"", "0", "false", "no", "off"}:
+        return _system_context()
     else:
         import certifi
 
@@ -85,3 +99,58 @@ def _make(cafile: str, capath: str) -> ssl.SSLContext:
             f"cannot load the trusted certificates from {named}: {reason}",
             hint=f"point `{variable}` at a PEM bundle or unset it" if variable else None,
         ) from None
+
+
+def _system_context() -> ssl.SSLContext:
+    """The certificates OpenSSL finds where the operating system keeps them (its default
+    verify paths, e.g. `/etc/ssl/certs` on Debian), not certifi's bundle."""
+    import ssl
+
+    context = ssl.create_default_context()
+    if not context.get_ca_certs() and not ssl.get_default_verify_paths().capath:
+        paths = ssl.get_default_verify_paths()
+        raise KilnError(
+            "`--system-certs`: the operating system has no trusted certificates where OpenSSL "
+            f"looks (`{paths.openssl_cafile}`, `{paths.openssl_capath}`)",
+            hint="install the system's CA certificates, or name a bundle with `SSL_CERT_FILE`",
+        )
+    return context
+
+
+def is_insecure_host(url: str, environ: Mapping[str, str]) -> bool:
+    """Whether ``url`` is on a host of ``KILN_INSECURE_HOST``: each entry a host name
+    (every port and scheme), ``host:port``, or a URL (its scheme, host and port if given)."""
+    listed = environ.get(INSECURE_HOST_VARIABLE, "").split()
+    if not listed:
+        return False
+    try:
+        parts = urlsplit(url)
+        scheme, host, port = parts.scheme.lower(), (parts.hostname or ""), parts.port
+    except ValueError:
+        return False
+    port = port or {"http": 80, "https": 443}.get(scheme)
+    for entry in listed:
+        wanted = urlsplit(entry if "://" in entry else f"//{entry}")
+        try:
+            wanted_port = wanted.port
+        except ValueError:
+            continue
+        if (wanted.hostname or "") != host.lower():
+            continue
+        if wanted.scheme and wanted.scheme.lower() != scheme:
+            continue
+        if wanted_port is not None and wanted_port != port:
+            continue
+        return True
+    return False
+
+
+def insecure_context() -> ssl.SSLContext:
+    """A context that checks no certificate and no host name: for the hosts the user named
+    with ``--allow-insecure-host`` only."""
+    import ssl
+
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context

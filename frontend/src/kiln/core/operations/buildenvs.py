@@ -14,7 +14,7 @@ installer lives here and reaches the builder as its
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,14 +31,25 @@ from kiln.errors import KilnError
 if TYPE_CHECKING:
     from kiln.core.builder.service import Builder, BuildOptions
     from kiln.core.index.locations import IndexLocations
+    from kiln.core.operations.options import Settings
 
 
 class KilnInstaller(RunIndexes):
     name = "kiln"
 
-    def __init__(self, index: IndexLocations | None, reporter: Reporter) -> None:
-        super().__init__(index)
+    def __init__(
+        self,
+        index: IndexLocations | None,
+        reporter: Reporter,
+        settings: Settings | None = None,
+        locate: Callable[[], IndexLocations] | None = None,
+    ) -> None:
+        """``settings``: how the run resolves (``kiln build``'s options); their cache,
+        network, pre-release, resolution, hash and link-mode settings apply to build
+        requirements too."""
+        super().__init__(index, locate)
         self.reporter = reporter
+        self.settings = settings
 
     def create(self, env_dir: Path, python: str) -> None:
         from kiln.core.interpreter import find_interpreter
@@ -66,6 +77,13 @@ class KilnInstaller(RunIndexes):
         if constraints is not None:
             inputs.merge(read_requirements(constraints, constraints=True))
         settings = Settings(locations=self.index)
+        if self.settings is not None:
+            given = self.settings
+            settings = Settings(
+                locations=self.index, client=given.client, prerelease=given.prerelease,
+                resolution=given.resolution, exclude_newer=given.exclude_newer,
+                require_hashes=given.require_hashes, link_mode=given.link_mode,
+            )
         env = Environment.from_venv(env_python.parent.parent)
         events = Events(building=lambda label: self.reporter.debug(f"building `{label}`"))
         try:
@@ -78,9 +96,13 @@ class KilnInstaller(RunIndexes):
             self.reporter.debug(f"installed {change.name}=={change.version}")
 
 
-def default_installer(reporter: Reporter, index: IndexLocations | None = None) -> Installer:
+def default_installer(
+    reporter: Reporter,
+    index: IndexLocations | None = None,
+    locate: Callable[[], IndexLocations] | None = None,
+) -> Installer:
     """kiln's own installer, unless ``KILN_BUILD_INSTALLER`` is ``uv`` or ``pip``;
-    ``index`` are the indexes of the run (None:
+    ``index`` are the indexes of the run (None: ``locate()``, else
     :func:`~kiln.core.builder.installer.run_index`, when first needed)."""
     choice = os.environ.get("KILN_BUILD_INSTALLER", "").strip().lower()
     if choice not in {"", "kiln", "uv", "pip"}:
@@ -88,17 +110,48 @@ def default_installer(reporter: Reporter, index: IndexLocations | None = None) -
             f"`KILN_BUILD_INSTALLER` must be `kiln`, `uv` or `pip`, not `{choice}`",
         )
     if choice in {"", "kiln"}:
-        return KilnInstaller(index, reporter)
+        return KilnInstaller(index, reporter, locate=locate)
     uv = find_uv() if choice == "uv" else None
     if uv is not None:
-        return UvInstaller(uv, index, reporter)
+        return UvInstaller(uv, index, reporter, locate)
     if choice == "uv":
         raise KilnError("`KILN_BUILD_INSTALLER=uv` is set but `uv` was not found on `PATH`")
-    return PipInstaller(index, reporter)
+    return PipInstaller(index, reporter, locate)
 
 
-def open_builder(options: BuildOptions, reporter: Reporter) -> Builder:
-    """The build service with kiln's choice of installer for its build environments."""
+def open_builder(
+    options: BuildOptions, reporter: Reporter, settings: Settings | None = None
+) -> Builder:
+    """The build service with kiln's choice of installer for its build environments;
+    ``settings`` (``kiln build``'s index and resolution options) say where build
+    requirements come from and how they are resolved, instead of the defaults of a run."""
     from kiln.core.builder.service import Builder
 
-    return Builder(options, reporter, installers=default_installer)
+    if settings is None:
+        return Builder(options, reporter, installers=default_installer)
+    import functools
+    from dataclasses import replace
+
+    locate = functools.cache(lambda: build_locations(settings))
+    options = replace(options, locate=locate, offline=options.offline or settings.client.offline)
+
+    def installers(reporter: Reporter, index: IndexLocations | None) -> Installer:
+        installer = default_installer(reporter, index, locate)
+        if isinstance(installer, KilnInstaller):
+            installer.settings = settings
+        return installer
+
+    return Builder(options, reporter, installers=installers)
+
+
+def build_locations(settings: Settings) -> IndexLocations:
+    """Where build requirements come from with ``settings``: the run's index settings
+    (:func:`~kiln.core.index.runsettings.run_locations`), as for any ``kiln pip`` run."""
+    from kiln.core.index.runsettings import run_locations
+
+    if settings.locations is not None:
+        return settings.locations
+    return run_locations(
+        settings.index, project=settings.project, config_file=settings.config_file,
+        no_config=settings.no_config, environ=settings.environ,
+    )

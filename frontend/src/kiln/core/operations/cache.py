@@ -145,8 +145,12 @@ def _file_package(filename: str) -> NormalizedName | None:
         return None
 
 
-def prune(root: Path) -> CleanReport:
-    """Remove what no kiln run can use: temporary leftovers, unfinished build environments."""
+def prune(root: Path, *, ci: bool = False) -> CleanReport:
+    """Remove what no kiln run can use: temporary leftovers, unfinished build environments.
+
+    ``ci`` (``--ci``) also removes what is cheaper to download again than to keep in a
+    cache a CI system saves and restores: downloaded wheels (``files-v1``) and unpacked
+    wheels (``wheels-v1``); sdists, build environments and git mirrors are kept."""
     report = CleanReport()
     if not root.exists():
         return report
@@ -164,7 +168,22 @@ def prune(root: Path) -> CleanReport:
         for name in OBSOLETE_BUCKETS:
             if (root / name).is_dir() and not (root / name).is_symlink():
                 _remove(root / name, report)
+        if ci:
+            for path in _wheel_entries(root):
+                _remove(path, report)
     return report
+
+
+def _wheel_entries(root: Path) -> Iterator[Path]:
+    """The downloaded and the unpacked wheels of the cache."""
+    for digest_dir in _children(root / "files-v1", depth=2):
+        if digest_dir.parent.name in ("by-url", "locks") or not digest_dir.is_dir():
+            continue
+        if any(f.name.endswith(".whl") for f in digest_dir.iterdir()):
+            yield digest_dir
+    for unpacked in _children(root / "wheels-v1", depth=1):
+        if unpacked.is_dir() and not unpacked.is_symlink():
+            yield unpacked
 
 
 def human_size(count: int) -> str:
