@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
-"""Time locking a project from PyPI: `kiln lock` and `uv lock` side by side.
+"""Time locking and syncing a project from PyPI: `kiln` and `uv` side by side.
 
 The project is what issue #18 names: an application depending on fastapi, httpx, pydantic and
-rich (about 20 locked packages), `requires-python = ">=3.11"`. Four commands are timed, each in
-a fresh process in a fresh copy of the project:
+rich (about 20 locked packages), `requires-python = ">=3.11"`, with no `[build-system]` (a
+virtual project, as `uv init --app` makes it). Each command is timed in a fresh process in a
+fresh copy of the project:
 
 * ``kiln lock`` and ``uv lock`` with no lockfile yet (a universal resolution);
-* ``kiln lock`` and ``uv lock`` again, with the lockfile the tool wrote (nothing to do).
+* ``kiln lock`` and ``uv lock`` again, with the lockfile the tool wrote (nothing to do);
+* ``kiln sync`` and ``uv sync`` with the tool's lockfile and no ``.venv`` yet (the
+  environment is made and every locked package installed from the warm cache);
+* ``kiln sync`` and ``uv sync`` again, in the environment the tool synced (nothing to do).
+
+Each ratio compares a kiln step with the same step done by uv.
 
 Every tool has its own cache directory in a scratch directory; the untimed warm-up round fills
 it, so the timed rounds run with warm caches. Needs the network.
@@ -75,6 +81,10 @@ def variants(python: str, tools: Sequence[str], env: Mapping[str, str]) -> list[
         "kiln": lambda d: [*kiln_command(python), "lock", "--quiet"],
         "uv": lambda d: [paths["uv"], "lock", "--quiet", "--python", python],
     }
+    syncs = {
+        "kiln": lambda d: [*kiln_command(python), "sync", "--quiet", "--python", python],
+        "uv": lambda d: [paths["uv"], "sync", "--quiet", "--python", python],
+    }
 
     def fresh(directory: Path) -> None:
         (directory / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
@@ -85,6 +95,17 @@ def variants(python: str, tools: Sequence[str], env: Mapping[str, str]) -> list[
             subprocess.run(commands[tool](directory), cwd=directory, env=dict(env), check=True,
                            capture_output=True)
         return prepare
+
+    def synced(tool: str) -> Callable[[Path], None]:
+        def prepare(directory: Path) -> None:
+            locked(tool)(directory)
+            subprocess.run(syncs[tool](directory), cwd=directory, env=dict(env), check=True,
+                           capture_output=True)
+        return prepare
+
+    def installed(directory: Path) -> int:
+        """Distributions in the run's `.venv` (pip and the like are not seeded by either)."""
+        return sum(1 for _ in (directory / ".venv").glob("lib/python*/site-packages/*.dist-info"))
 
     found: list[Variant] = []
     for tool in tools:
@@ -99,7 +120,24 @@ def variants(python: str, tools: Sequence[str], env: Mapping[str, str]) -> list[
             prepare=locked(tool),
             count=lambda d, name=LOCKFILES[tool]: _count_packages(d / name),
         ))
+    for tool in tools:
+        found.append(Variant(
+            f"{tool}-sync", tool, f"{tool} sync (no .venv yet)", syncs[tool],
+            prepare=locked(tool), count=installed,
+        ))
+    for tool in tools:
+        found.append(Variant(
+            f"{tool}-sync-noop", tool, f"{tool} sync (in sync)", syncs[tool],
+            prepare=synced(tool), count=installed,
+        ))
     return found
+
+
+#: Each variant's ratio is taken against uv doing the same step.
+PAIRS = {
+    f"{tool}-{step}": f"uv-{step}"
+    for tool in TOOLS for step in ("lock", "noop", "sync", "sync-noop")
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -131,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     baseline = BASELINE if "uv" in args.tools else f"{args.tools[0]}-lock"
     report = markdown_report(results, chosen, versions, baseline, settings,
-                             count_label="packages")
+                             count_label="packages", pairs=PAIRS if "uv" in args.tools else None)
     return publish(report, results, args, BLOCK)
 
 

@@ -250,6 +250,24 @@ def test_a_workspace_syncs_the_current_member_one_package_or_all(
     assert unknown.returncode == 1 and "package `nope` is not a member" in unknown.stderr
 
 
+def test_a_virtual_member_a_project_depends_on_brings_its_dependencies(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    root = tmp_path / "ws"
+    project(root, '[project]\nname = "app"\nversion = "1.0"\nrequires-python = ">=3.10"\n'
+            'dependencies = ["shared[net]; python_version >= \'3.10\'"]\n\n'
+            '[tool.kiln.sources]\nshared = { workspace = true }\n\n'
+            '[tool.kiln.workspace]\nmembers = ["packages/*"]\n')
+    project(root / "packages" / "shared", '[project]\nname = "shared"\nversion = "0.1"\n'
+            'dependencies = ["six"]\n\n[project.optional-dependencies]\nnet = ["idna"]\n'
+            'unused = ["ruff"]\n', package=False)
+    project(root / "packages" / "other", '[project]\nname = "other"\nversion = "0.2"\n'
+            'dependencies = ["pytest"]\n')
+    sync(root, index)
+    # `shared` is virtual: never installed, but what it needs (with the extra asked) is
+    assert installed(root) == {"app": "1.0", "six": "1.16.0", "idna": "3.7"}
+
+
 def test_a_virtual_project_is_not_installed_but_its_dependencies_are(
     tmp_path: Path, index: IndexServer
 ) -> None:

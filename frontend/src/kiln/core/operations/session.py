@@ -189,7 +189,10 @@ class Session:
     def routed_source(self, routes: Mapping[NormalizedName, str | None]) -> PackageSource:
         """The index client with each package of ``routes`` pinned to the index of that
         name (None: to none)."""
-        named = self.source.locations.named
+        locations = self.source.locations
+        # Every index the run knows by name: those named in the settings, and the
+        # default one (`pypi`) that no setting names.
+        named = {i.name: i for i in locations.all_indexes() if i.name} | dict(locations.named)
         return self.source.routed(
             {name: None if index is None else named[index] for name, index in routes.items()}
         )

@@ -21,7 +21,7 @@ lock, options and interpreter gave what is installed now.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -32,6 +32,7 @@ from kiln.errors import KilnError
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
+    from packaging.utils import NormalizedName
 
     from kiln.core.install.environment import Environment
     from kiln.core.lockfile.document import LockFile
@@ -303,6 +304,7 @@ def _narrowing(
         for name, group in pyproject.dependency_groups.items():
             if name in groups:
                 roots += group.requirements
+    virtual = {name: member for name, member in members.items() if not member.buildable}
 
     def requires(package: LockedPackage) -> Sequence[Requirement] | None:
         member = members.get(package.name)
@@ -310,9 +312,47 @@ def _narrowing(
             return None
         table = member.pyproject.project
         assert table is not None
-        return _requirements(member, sorted(table.optional_dependencies))
+        return _through_virtual(
+            _requirements(member, sorted(table.optional_dependencies)), virtual
+        )
 
-    return Narrowing(roots, requires)
+    return Narrowing(_through_virtual(roots, virtual), requires)
+
+
+def _through_virtual(
+    requirements: Sequence[Requirement],
+    virtual: Mapping[NormalizedName, Member],
+    seen: frozenset[NormalizedName] = frozenset(),
+) -> list[Requirement]:
+    """``requirements`` with each one on a virtual member (not in the lock, never
+    installed) replaced by that member's own requirements and those of the extras asked
+    of it, under the requirement's marker."""
+    from packaging.markers import Marker
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    found: list[Requirement] = []
+    for requirement in requirements:
+        name = canonicalize_name(requirement.name)
+        member = virtual.get(name)
+        if member is None or name in seen:
+            found.append(requirement)
+            continue
+        table = member.pyproject.project
+        assert table is not None
+        asked = {canonicalize_name(extra) for extra in requirement.extras}
+        own = sorted(e for e in table.optional_dependencies if canonicalize_name(e) in asked)
+        inner = _requirements(member, own, marked=False)
+        if requirement.marker is not None:
+            outer = requirement.marker
+            marked = []
+            for each in inner:
+                copy = Requirement(str(each))
+                copy.marker = Marker(f"({copy.marker}) and ({outer})" if copy.marker else str(outer))
+                marked.append(copy)
+            inner = marked
+        found += _through_virtual(inner, virtual, seen | {name})
+    return found
 
 
 def _requirements(
