@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 from pip_helpers import base_env, kiln, ok
 
 pytestmark = pytest.mark.network

@@ -111,3 +111,23 @@ def test_a_current_lock_is_recognised_with_few_imports(tmp_path: Path) -> None:
     code, core = result.stdout.splitlines()[0].split(" ", 1)
     assert (code, set(ast.literal_eval(core))) == ("0", NO_OP_LOCK_MODULES)
     assert ast.literal_eval(result.stdout.splitlines()[1]) == []
+
+
+def test_syncing_from_a_current_lock_loads_no_resolver(tmp_path: Path) -> None:
+    # No dependencies, no index: the environment is made and the lock holds nothing to
+    # install; the resolver must not be loaded to find that out.
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.8"\n'
+        "dependencies = []\n", encoding="utf-8",
+    )
+    argv = ["lock", "--no-index", "--offline"]
+    first = subprocess.run([sys.executable, "-m", "kiln", *argv], cwd=tmp_path,
+                           capture_output=True, text=True, check=False)
+    assert first.returncode == 0, first.stderr
+    diagnostics, loaded, code = _run_in_process(
+        ["sync", "--no-index", "--offline", "--python", sys.executable], tmp_path
+    )
+    assert code == 0, diagnostics
+    assert (tmp_path / ".venv" / "pyvenv.cfg").is_file()
+    assert "kiln.core.resolver.pubgrub" not in loaded
+    assert not any(m.startswith("kiln.core.resolver.p") for m in loaded), loaded

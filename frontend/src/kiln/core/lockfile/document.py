@@ -110,6 +110,8 @@ def render(body: Mapping[str, Any]) -> str:
     for key, value in body.items():
         if key != "packages" and value is not None:
             lines.append(f"{_key(key)} = {_value(value)}")
+    if not body.get("packages"):  # PEP 751 asks for the key even when no package is locked
+        lines.append("packages = []")
     for package in body.get("packages", ()):
         lines += ["", "[[packages]]", *_table_lines(package)]
     return "\n".join(lines) + "\n"

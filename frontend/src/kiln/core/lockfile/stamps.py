@@ -28,8 +28,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-#: The version of the stamps' layout; other values are not trusted.
-FORMAT = 1
+#: The version of the stamps' layout and of the lock's rendering; other values are not
+#: trusted, so a lock that an older kiln wrote is written again. 2: `packages = []` is
+#: written when nothing is locked (1 left the key out, which PEP 751 requires).
+FORMAT = 2
 #: Variables that change which indexes a resolution reads: kiln's, and pip's
 #: (``kiln.core.index.pipconfig.VARIABLES`` and ``PIP_CONFIG_FILE``).
 INDEX_VARIABLES = (

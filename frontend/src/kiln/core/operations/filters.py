@@ -12,13 +12,14 @@ from packaging.version import Version
 
 from kiln.core.builder.sourcebuilder import checked_fields
 from kiln.core.operations.hashes import AllowedHashes
-from kiln.core.resolver.provider import MetadataBuilder
 from kiln.core.types import DistFile, PackageSource
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from packaging.metadata import Metadata
+
+    from kiln.core.resolver.provider import MetadataBuilder
 
 
 def without_dependencies(metadata: Metadata) -> Metadata:

@@ -7,6 +7,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
@@ -23,12 +24,12 @@ from kiln.core.operations.filters import FilteredSource, NoDepsBuilder, PolicySo
 from kiln.core.operations.hashes import AllowedHashes, allowed_hashes, archive_check
 from kiln.core.operations.options import Events, Settings
 from kiln.core.requirements_file import RequirementsInput
-from kiln.core.resolver.driver import resolve as run_resolver
 from kiln.core.resolver.environment import TargetEnvironment
-from kiln.core.resolver.errors import ResolutionError
-from kiln.core.resolver.provider import MetadataBuilder
 from kiln.core.resolver.resolution import Resolution, UniversalResolution
 from kiln.core.types import PackageSource
+
+if TYPE_CHECKING:
+    from kiln.core.resolver.provider import MetadataBuilder
 
 
 def index_locations(
@@ -121,6 +122,9 @@ class Session:
         inputs = self.inputs
         requirements = self._requirements()
         constraints = list(inputs.constraints)
+
+        from kiln.core.resolver.driver import resolve as run_resolver
+        from kiln.core.resolver.errors import ResolutionError
 
         def run(constraints: list[Requirement]) -> Resolution:
             return run_resolver(
