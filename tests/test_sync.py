@@ -360,6 +360,22 @@ def test_dry_run_changes_nothing(tmp_path: Path, index: IndexServer) -> None:
     assert not (root / ".venv").exists() and not (root / "pylock.toml").exists()
 
 
+def test_a_dry_run_in_a_workspace_lists_only_what_the_member_needs(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    root = tmp_path / "ws"
+    project(root, '[project]\nname = "app"\nversion = "1.0"\nrequires-python = ">=3.10"\n'
+            'dependencies = ["requests"]\n\n[tool.kiln.workspace]\nmembers = ["packages/*"]\n')
+    project(root / "packages" / "c", '[project]\nname = "lib-c"\nversion = "0.3"\n'
+            'dependencies = ["six"]\n')
+    result = sync(root, index, "--dry-run")
+    assert "Would install 3 packages" in result.stderr
+    for line in (" + app", " + requests==2.32.3", " + idna==3.7"):
+        assert line in result.stderr
+    assert "six" not in result.stderr and "lib-c" not in result.stderr
+    assert not (root / ".venv").exists()
+
+
 def test_an_unmanaged_project_is_refused(tmp_path: Path, index: IndexServer) -> None:
     root = project(tmp_path / "demo", PROJECT + "\n[tool.kiln]\nmanaged = false\n")
     result = sync(root, index, check=False)

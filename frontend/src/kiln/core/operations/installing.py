@@ -316,8 +316,9 @@ def install_locked(
     or built, unless the same version from the same source is installed whole already.
 
     ``keep``: names neither installed nor removed (``--no-install-package``);
-    ``requested``: names marked as asked for; ``dry_run``: plan only, download nothing
-    and change nothing; ``done``: told, still under the environment's lock, which of
+    ``requested``: names marked as asked for; ``dry_run``: plan only and change nothing
+    (with ``narrowing``, the wheels whose requirements are needed are still fetched into
+    the cache, or built); ``done``: told, still under the environment's lock, which of
     ``packages`` the environment now holds."""
     settings = settings or Settings()
     events = events or Events()
@@ -362,7 +363,7 @@ class _LockedInstall:
         started = time.monotonic()
         self._packages = packages
         try:
-            if narrowing is not None and not dry_run:
+            if narrowing is not None:  # a dry run may fetch wheels into the cache to read them
                 packages = walk(
                     packages, narrowing.roots, self._requires_of(narrowing),
                     self.env.interpreter.markers,
