@@ -433,7 +433,7 @@ def test_kiln_pip_installs_and_syncs_a_pylock_file(tmp_path: Path, index: IndexS
     mixed = kiln("pip", "install", "--python", venv, "-r", lock, "six", env=env)
     assert mixed.returncode == 1 and "cannot be combined with other requirements" in mixed.stderr
     # `--extra` and `--group` choose the lock's extras and groups, as with uv
-    chosen = ok(kiln("pip", "sync", "--python", venv, lock, "--extra", "socks",
+    chosen = ok(kiln("pip", "sync", "--python", venv, lock, "--all-extras",
                      "--group", "lint", "--dry-run", env=env))
     assert " + pysocks==1.7.1\n" in chosen.stderr
     assert " - pytest==8.0.0\n" in chosen.stderr and " - ruff" not in chosen.stderr

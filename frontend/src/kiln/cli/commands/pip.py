@@ -710,7 +710,8 @@ def _install_lockfile(
     dry_run = args.dry_run or args.check
     report = install_lockfile(
         env, path, _settings(args), _Progress(ui).events(), exact=exact,
-        extras=args.extra, groups=args.group or None, dry_run=dry_run,
+        extras=None if args.all_extras else args.extra, groups=args.group or None,
+        dry_run=dry_run,
     )
     report.dry_run = dry_run
     return _print_report(ui, report, args, resolved=False)

@@ -568,20 +568,21 @@ def install_lockfile(
     events: Events | None = None,
     *,
     exact: bool,
-    extras: Collection[str] = (),
+    extras: Collection[str] | None = (),
     groups: Collection[str] | None = None,
     dry_run: bool = False,
 ) -> InstallReport:
     """Install what the PEP 751 lock at ``path`` selects for ``env`` (``kiln pip sync
     pylock.toml`` with ``exact``, ``kiln pip install -r pylock.toml`` without), for
-    ``extras`` and ``groups`` (None: its ``default-groups``); ``dry_run``: plan only."""
+    ``extras`` (None: all of the lock's) and ``groups`` (None: its ``default-groups``);
+    ``dry_run``: plan only."""
     from kiln.core.lockfile.document import read_lock
     from kiln.core.lockfile.selection import select
 
     lock = read_lock(path.absolute())
     packages = select(
         lock, markers=env.interpreter.markers, tags=env.interpreter.tags,
-        extras=extras, groups=groups, choices=settings.choices if settings is not None else None,
+        extras=lock.pylock.extras or () if extras is None else extras, groups=groups, choices=settings.choices if settings is not None else None,
     )
     return install_locked(env, packages, settings, events, exact=exact,
                           requested=[p.name for p in packages], dry_run=dry_run)
