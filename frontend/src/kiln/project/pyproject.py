@@ -275,8 +275,14 @@ class PyProject:
 
 
 def load_pyproject(path: Path) -> PyProject:
-    """The :class:`PyProject` of the file ``path`` (which must exist)."""
+    """The :class:`PyProject` of the file ``path`` (which must exist): a
+    ``pyproject.toml``, or a PEP 723 script (a file of any other name,
+    :mod:`kiln.project.script`)."""
     path = path.absolute()
+    if path.name != FILENAME:
+        from kiln.project.script import load_script
+
+        return load_script(path)
     data = load_toml(path)
     key = (str(path), id(data))  # load_toml keeps ``data`` for the life of the process
     found = _PYPROJECTS.get(key)

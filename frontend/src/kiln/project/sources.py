@@ -32,6 +32,17 @@ def index_names(*pyprojects: PyProject | None) -> set[str]:
     }
 
 
+def sources_of(pyproject: PyProject) -> ProjectSourceContext:
+    """The sources that apply to the requirements of ``pyproject``: a script's own, else
+    those of its directory (:func:`load_project_sources`)."""
+    from kiln.project.script import Script
+
+    if isinstance(pyproject, Script):
+        sources = pyproject.tool.sources(index_names(pyproject))
+        return ProjectSourceContext(project_root=pyproject.directory, sources=sources)
+    return load_project_sources(pyproject.directory)
+
+
 def load_project_sources(project_dir: Path) -> ProjectSourceContext:
     """The sources of ``project_dir`` merged with its workspace root's, checked.
 

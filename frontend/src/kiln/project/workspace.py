@@ -35,6 +35,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from kiln.core.lockfile import LOCKFILE
 from kiln.errors import KilnError
 from kiln.project.pyproject import FILENAME, PyProject, load_pyproject, read_pyproject
+from kiln.project.script import Script, load_script
 from kiln.project.settings import WorkspaceTable
 
 
@@ -74,8 +75,14 @@ class Workspace:
         return self.table is not None
 
     @property
+    def script(self) -> Script | None:
+        """The PEP 723 script this workspace stands for (see :func:`script_project`)."""
+        return self.pyproject if isinstance(self.pyproject, Script) else None
+
+    @property
     def lockfile(self) -> Path:
-        return self.root / LOCKFILE
+        script = self.script
+        return self.root / (script.lock_name if script is not None else LOCKFILE)
 
     def find(self, name: str) -> Member:
         """The member called ``name`` (compared after normalisation)."""
@@ -103,10 +110,12 @@ class Workspace:
 
     @cached_property
     def requires_python(self) -> SpecifierSet | None:
-        """The intersection of the members' ``requires-python``; None when none sets one."""
+        """The intersection of the members' ``requires-python`` (a script's own); None when
+        none sets one."""
         found: SpecifierSet | None = None
-        for member in self.members:
-            specifier = member.pyproject.requires_python
+        roots = () if self.pyproject.has_project else (self.pyproject,)  # a member below
+        for pyproject in (*roots, *(member.pyproject for member in self.members)):
+            specifier = pyproject.requires_python
             if specifier is not None:
                 found = specifier if found is None else found & specifier
         return found
@@ -193,6 +202,13 @@ def discover(start: Path) -> Project:
     workspace = _workspace_of(pyproject) or _alone(pyproject)
     member = workspace.member_at(pyproject.directory) if pyproject.has_project else None
     return Project(workspace, member)
+
+
+def script_project(path: Path) -> Project:
+    """The PEP 723 script at ``path`` as a project: the virtual root of a workspace without
+    members, in the script's directory, locked into ``pylock.<stem>.toml`` there."""
+    script = load_script(path)
+    return Project(Workspace(script.directory, script, ()), None)
 
 
 def find_workspace(start: Path) -> Workspace | None:

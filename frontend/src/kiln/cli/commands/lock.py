@@ -46,19 +46,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--dry-run", action="store_true",
         help="say how `pylock.toml` would change, without writing it",
     )
+    parser.add_argument(
+        "--script", type=Path, metavar="SCRIPT",
+        help="lock the PEP 723 script SCRIPT instead of the project, into "
+        "`pylock.<stem>.toml` beside it",
+    )
     lock_options(parser)
 
 
 def run(args: argparse.Namespace, ui: UI) -> int:
     from kiln.cli.globalopts import project_dir
-    from kiln.core.lockfile import LOCKFILE
     from kiln.core.operations.locking import quick_check
 
     project = project_dir(args)
-    if args.frozen:
-        return _frozen(ui, project)
     mode: Mode = "check" if args.check else "dry-run" if args.dry_run else "write"
     request = lock_request(args, mode)
+    if args.frozen:
+        return _frozen(ui, project, request)
     result = quick_check(project, request)
     if result is None:
         from kiln.cli.commands.pip import _imports_done, _Progress, _relax_garbage_collector
@@ -69,7 +73,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
 
         _imports_done()
         result = lock(project, request, settings, _Progress(ui).events())
-    _report(ui, result, request, LOCKFILE)
+    _report(ui, result, request, result.path.name)
     return 0
 
 
@@ -84,15 +88,15 @@ def lock_settings(args: argparse.Namespace) -> Settings:
     return replace(_settings(args), resolution=args.resolution, exclude_newer=args.exclude_newer)
 
 
-def _frozen(ui: UI, project: Path) -> int:
-    from kiln.core.lockfile import LOCKFILE
+def _frozen(ui: UI, project: Path, request: LockRequest) -> int:
+    from kiln.core.operations.locking import target_project
     from kiln.errors import KilnError
-    from kiln.project.workspace import discover
 
-    path = discover(project).workspace.root / LOCKFILE
+    path = target_project(project, request).workspace.lockfile
     if not path.is_file():
+        again = f" --script {request.script}" if request.script is not None else ""
         raise KilnError(f"`--frozen` was given, but `{path}` does not exist",
-                        hint="run `kiln lock` to create it")
+                        hint=f"run `kiln lock{again}` to create it")
     ui.info(f"`--frozen`: `{path.name}` is used as it is; nothing to do")
     return 0
 
@@ -114,6 +118,7 @@ def lock_request(args: argparse.Namespace, mode: Mode) -> LockRequest:
         options=tuple(options),
         config_file=args.config_file,
         no_config=args.no_config,
+        script=args.script,
     )
 
 

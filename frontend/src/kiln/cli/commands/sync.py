@@ -8,6 +8,7 @@ recognised before the resolver or the installer is imported.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiln.cli.ui import UI
@@ -143,7 +144,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--active", action="store_true",
         help="sync the active virtual environment (`VIRTUAL_ENV`) instead of the project's",
     )
+    target.add_argument(
+        "--script", type=Path, metavar="SCRIPT",
+        help="sync the environment of the PEP 723 script SCRIPT (kept in the cache) instead "
+        "of the project's, from its lock `pylock.<stem>.toml` when it has one",
+    )
     lock_options(parser)
+
+
+#: Options that choose among a project's members, extras and groups (a script has none).
+_PROJECT_ONLY = (
+    ("--package", "package"), ("--all-packages", "all_packages"), ("--extra", "extra"),
+    ("--all-extras", "all_extras"), ("--no-extra", "no_extra"), ("--group", "group"),
+    ("--no-group", "no_group"), ("--only-group", "only_group"), ("--all-groups", "all_groups"),
+    ("--no-default-groups", "no_default_groups"), ("--only-dev", "only_dev"),
+    ("--no-install-project", "no_install_project"),
+    ("--no-install-workspace", "no_install_workspace"),
+)
 
 
 def run(args: argparse.Namespace, ui: UI) -> int:
@@ -151,6 +168,14 @@ def run(args: argparse.Namespace, ui: UI) -> int:
     from kiln.core.operations.syncing import quick_sync
 
     project = project_dir(args)
+    if args.script is not None:
+        given = [flag for flag, name in _PROJECT_ONLY if getattr(args, name)]
+        if args.dev is not None:
+            given.insert(0, "--dev" if args.dev else "--no-dev")
+        if given:
+            ui.error(f"`--script` cannot be combined with `{given[0]}`",
+                     hint="a script has no workspace members, extras or dependency groups")
+            return 2
     request = _request(args)
     reinstall = args.reinstall or bool(args.reinstall_package)
     result = quick_sync(project, request, reinstall=reinstall, warn=ui.warning)

@@ -1,5 +1,5 @@
 """The project lockfile, ``pylock.toml`` (PEP 751), beside the workspace root's
-``pyproject.toml``.
+``pyproject.toml`` (a PEP 723 script's is ``pylock.<stem>.toml``, beside the script).
 
 - :mod:`~kiln.core.lockfile.document`: writing the file (keys in a fixed order, so one
   lock is always the same bytes) and reading it, validated with :mod:`packaging.pylock`;
@@ -19,6 +19,13 @@ This package imports nothing: import each name from the module that defines it.
 
 #: The lockfile of a workspace, beside its root ``pyproject.toml``.
 LOCKFILE = "pylock.toml"
+
+
+def script_lock_name(script: str) -> str:
+    """The lockfile of the PEP 723 script called ``script``, beside it: ``pylock.<stem>.toml``
+    (its stem's dots become hyphens, as PEP 751 names allow none)."""
+    stem = script.rsplit(".", 1)[0] if "." in script[1:] else script
+    return f"pylock.{stem.replace('.', '-')}.toml"
 
 
 def is_lock_name(name: str) -> bool:

@@ -41,6 +41,7 @@ from kiln.core.sources.model import PathSource, SourceEntry
 from kiln.errors import KilnError
 from kiln.project.groups import DependencyGroup
 from kiln.project.pyproject import PyProject
+from kiln.project.script import Script
 from kiln.project.workspace import Member, Workspace
 
 #: Keys of ``[tool.kiln]`` (else ``[tool.uv]``) that change what a lock holds.
@@ -111,6 +112,10 @@ def collect(
         builder.member(member)
     if not root.has_project:
         builder.groups_of(root, root.directory)
+    script = workspace.script
+    if script is not None:
+        for requirement in script.dependencies:
+            builder.add(script, requirement, None)
     builder.finish()
     requires_python, floor = _python(workspace)
     extras = sorted({
@@ -253,9 +258,9 @@ class _Builder:
             # The project itself (``demo[extra]`` in an extra of demo): its extras.
             self._member_extras(self.workspace.find(name), requirement, condition)
             return
-        from kiln.project.sources import load_project_sources
+        from kiln.project.sources import sources_of
 
-        context = load_project_sources(pyproject.directory)
+        context = sources_of(pyproject)
         member = self._member_by_path(name, context.sources.get(name))
         ignored = self.no_sources or name in self.no_sources_packages
         if member is not None and requirement.url is None and not ignored:
@@ -437,7 +442,12 @@ def record(inputs: LockInputs) -> list[dict[str, Any]]:
             if dynamic:
                 entry["dynamic"] = dynamic
             entry["package"] = pyproject.is_package
-        if "dependency-groups" in pyproject.data:
+        if isinstance(pyproject, Script):
+            entry["script"] = pyproject.path.name
+            for key in ("requires-python", "dependencies"):
+                if key in pyproject.data:
+                    entry[key] = pyproject.data[key]
+        elif "dependency-groups" in pyproject.data:
             entry["dependency-groups"] = pyproject.data["dependency-groups"]
         settings = {
             pyproject.tool.key(key): pyproject.tool.raw(key)

@@ -5,7 +5,7 @@
 * ``body-sha256``: the digest of the lock's text before ``[tool.kiln]``, so a hand-edited
   lock is noticed;
 * ``files``: the sha256 of every input file below the workspace root (each member's
-  ``pyproject.toml``, a path dependency's);
+  ``pyproject.toml``, a path dependency's), and of a PEP 723 script's metadata block;
 * ``globs``: each workspace ``members`` pattern with the directories it matched, so a new
   member directory is noticed;
 * ``settings-sha256``: one digest of the options that change a resolution, the ``KILN_*``
@@ -67,6 +67,22 @@ def file_digest(path: Path) -> str | None:
         return None
 
 
+def block_digest(path: Path) -> str | None:
+    """The sha256 of the ``# /// script`` block of the PEP 723 script at ``path`` (its code
+    may change without changing what its lock is made from); None when it cannot be read
+    or has no single block."""
+    from kiln.errors import KilnError
+    from kiln.project.scriptblock import metadata_text
+
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            text = handle.read()
+        block = metadata_text(text.replace("\r\n", "\n"), path)
+    except (OSError, UnicodeDecodeError, KilnError):
+        return None
+    return None if block is None else sha256_text(block)
+
+
 def settings_digest(
     options: Mapping[str, Any],
     environ: Mapping[str, str],
@@ -103,18 +119,22 @@ def make_stamps(
     files: Sequence[Path],
     patterns: Sequence[str],
     settings: str,
+    scripts: Sequence[Path] = (),
 ) -> dict[str, Any]:
-    """The stamps of a lock whose body is ``body``, made from ``files`` (below ``root``)."""
+    """The stamps of a lock whose body is ``body``, made from ``files`` and the metadata
+    blocks of ``scripts`` (below ``root``)."""
     entries = []
-    for path in sorted(set(files)):
-        digest = file_digest(path)
+    stamped = [(path, "sha256") for path in sorted(set(files) - set(scripts))]
+    stamped += [(path, "block-sha256") for path in sorted(set(scripts))]
+    for path, key in sorted(stamped):
+        digest = file_digest(path) if key == "sha256" else block_digest(path)
         if digest is None:
             continue
         try:
             relative = path.relative_to(root).as_posix()
         except ValueError:
             continue  # outside the workspace: not stamped (the inputs are compared instead)
-        entries.append({"path": relative, "sha256": digest})
+        entries.append({"path": relative, key: digest})
     return {
         "stamps": FORMAT,
         "body-sha256": sha256_text(body),
@@ -171,7 +191,10 @@ def current(root: Path, text: str, tool: Mapping[str, Any], settings: str) -> bo
         relative = entry["path"]
         if relative.startswith("/") or ".." in relative.split("/"):
             return False
-        if file_digest(root / relative) != entry.get("sha256"):
+        if "block-sha256" in entry:
+            if block_digest(root / relative) != entry["block-sha256"]:
+                return False
+        elif file_digest(root / relative) != entry.get("sha256"):
             return False
     for entry in globs:
         if not isinstance(entry, dict) or not isinstance(entry.get("pattern"), str):

@@ -2,7 +2,8 @@
 
 The cache root holds versioned buckets: ``simple-v1`` (index pages), ``pages-v1``
 (parsed index pages, one folder per package), ``files-v1`` (downloads), ``wheels-v1`` (unpacked wheels), ``build-envs-v1``, ``git-v1``,
-``interpreter-v2`` and ``local-v1``. ``build-backend`` (the metadata cache that earlier
+``interpreter-v2``, ``local-v1`` and ``environments-v1`` (the environments of PEP 723
+scripts). ``build-backend`` (the metadata cache that earlier
 versions of kiln_build kept) and ``build-sources-v1`` (build requirements' ``url`` sources,
 now in ``files-v1``) are obsolete and pruned. Every change
 holds ``<root>/.lock`` so two kiln processes never clean at once.

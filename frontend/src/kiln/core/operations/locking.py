@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from kiln.core.lockfile.document import LockFile
     from kiln.core.lockfile.inputs import LockInputs
     from kiln.core.operations.options import Events, Settings
+    from kiln.project.workspace import Project
 
 Mode = Literal["write", "check", "dry-run"]
 
@@ -53,6 +54,8 @@ class LockRequest(NamedTuple):
     config_file: Path | None = None
     no_config: bool = False
     environ: Mapping[str, str] | None = None
+    #: ``--script``: lock this PEP 723 script instead of the project.
+    script: Path | None = None
 
 
 class LockResult(NamedTuple):
@@ -76,11 +79,11 @@ def quick_check(start: Path, request: LockRequest) -> LockResult | None:
     if request.upgrade or request.upgrade_packages:
         return None
     started = time.monotonic()
-    found = stamps.find_locked_root(start.absolute(), LOCKFILE)
+    found = locked_root(start, request)
     if found is None:
         return None
-    root, nearest = found
-    path = root / LOCKFILE
+    path, nearest = found
+    root = path.parent
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
@@ -95,6 +98,32 @@ def quick_check(start: Path, request: LockRequest) -> LockResult | None:
     return LockResult(path, packages=count, seconds=time.monotonic() - started, text=text)
 
 
+def locked_root(start: Path, request: LockRequest) -> tuple[Path, str] | None:
+    """The lock that the project at or above ``start`` (or ``request.script``) belongs to,
+    and the file (relative to the lock's directory) it must stamp to be that one's; None
+    when there is none, or it cannot be told without reading the project."""
+    if request.script is not None:
+        from kiln.core.lockfile import script_lock_name
+
+        script = request.script.absolute()
+        path = script.parent / script_lock_name(script.name)
+        return (path, script.name) if path.is_file() else None
+    found = stamps.find_locked_root(start.absolute(), LOCKFILE)
+    if found is None:
+        return None
+    root, nearest = found
+    return root / LOCKFILE, nearest
+
+
+def target_project(start: Path, request: LockRequest) -> Project:
+    """What ``request`` locks: ``request.script``, else the project at or above ``start``."""
+    from kiln.project.workspace import discover, script_project
+
+    if request.script is not None:
+        return script_project(request.script)
+    return discover(start)
+
+
 def lock(
     start: Path, request: LockRequest, settings: Settings, events: Events | None = None
 ) -> LockResult:
@@ -102,14 +131,15 @@ def lock(
     index and resolution ``settings`` (which ``request.options`` are the values of)."""
     from kiln.core.lockfile import changes, document
     from kiln.core.lockfile.inputs import collect, record
-    from kiln.project.workspace import discover
 
     started = time.monotonic()
-    project = discover(start)
+    project = target_project(start, request)
     workspace = project.workspace
     path = workspace.lockfile
     warnings: list[str] = []
     old: document.LockFile | None = None
+    if workspace.script is not None:
+        _check_script_lock(path, workspace.script.path)
     if path.exists():
         try:
             old = document.read_lock(path)
@@ -175,6 +205,29 @@ def lock(
 
 
 # -- steps --------------------------------------------------------------------------------------
+
+
+def _check_script_lock(path: Path, script: Path) -> None:
+    """Refuse to take over ``path`` for the lock of ``script`` when it is another file (a
+    lock kiln wrote for another script or exported with ``pip compile``, say)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        return
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    tool = stamps.read_tool_table(text)
+    projects = tool.get("projects") if tool is not None else None
+    if isinstance(projects, list) and any(
+        isinstance(entry, dict) and entry.get("script") == script.name for entry in projects
+    ):
+        return
+    raise KilnError(
+        f"`{path}` exists and is not the lock of the script `{script.name}`; kiln does not "
+        "overwrite it",
+        hint=f"move `{path.name}` away, or rename the script",
+    )
 
 
 def _edited(old: LockFile) -> bool:
@@ -396,8 +449,10 @@ def _with_tool(
         if isinstance(source_path, Path) and source_path.is_dir():
             files.append(source_path / "pyproject.toml")
     patterns = list(workspace.table.members) if workspace.table is not None else []
+    scripts = [workspace.script.path] if workspace.script is not None else []
     tool: dict[str, Any] = stamps.make_stamps(
-        workspace.root, body + "\n", files, patterns, _settings_digest(request, workspace.root)
+        workspace.root, body + "\n", files, patterns, _settings_digest(request, workspace.root),
+        scripts=scripts,
     )
     tool["options"] = dict(options)
     tool["projects"] = list(projects)

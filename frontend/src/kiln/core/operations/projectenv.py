@@ -1,4 +1,5 @@
-"""The project environment: the virtual environment a workspace is installed into.
+"""The project environment: the virtual environment a workspace is installed into (or a
+PEP 723 script: its environment is in the cache, see :func:`script_environment`).
 
 Where it is: ``<workspace root>/.venv``, or the path in ``KILN_PROJECT_ENVIRONMENT`` (else
 ``UV_PROJECT_ENVIRONMENT``; a relative path is taken from the workspace root). With
@@ -78,17 +79,22 @@ def environment_location(
     active: bool = False,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    script: Path | None = None,
 ) -> Location:
-    """The path of the project environment, and a warning when ``VIRTUAL_ENV`` names
-    another environment that is ignored (without ``active``)."""
+    """The path of the project environment (of ``script``: :func:`script_environment`), and
+    a warning when ``VIRTUAL_ENV`` names another environment that is ignored (without
+    ``active``)."""
     env = os.environ if environ is None else environ
     root = Path(os.path.abspath(workspace_root))
     path = root / ".venv"
-    for name in ENVIRONMENT_VARIABLES:
-        value = env.get(name)
-        if value:
-            path = Path(os.path.abspath(root / value))
-            break
+    if script is not None:
+        path = script_environment(script)
+    else:
+        for name in ENVIRONMENT_VARIABLES:
+            value = env.get(name)
+            if value:
+                path = Path(os.path.abspath(root / value))
+                break
     virtual_env = env.get("VIRTUAL_ENV")
     if not virtual_env:
         return Location(path, None)
@@ -98,11 +104,26 @@ def environment_location(
         return Location(path, None)
     if active:
         return Location(activated, None)
+    kind = "project" if script is None else "script"
     return Location(
         path,
-        f"`VIRTUAL_ENV={virtual_env}` is not the project environment `{_shown(path)}` and "
+        f"`VIRTUAL_ENV={virtual_env}` is not the {kind} environment `{_shown(path)}` and "
         "is ignored; pass `--active` to use the active environment instead",
     )
+
+
+def script_environment(script: Path) -> Path:
+    """The environment of the PEP 723 script ``script``: in the cache's ``environments-v1``,
+    named after the script's stem and a digest of its absolute path (one per script)."""
+    import hashlib
+    import re
+
+    from kiln.core.cachedir import cache_root
+
+    script = Path(os.path.abspath(script))
+    digest = hashlib.sha256(str(script).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", script.stem).strip(".-")[:64]
+    return cache_root() / "environments-v1" / (f"{stem}-{digest}" if stem else digest)
 
 
 def project_environment(
@@ -115,18 +136,20 @@ def project_environment(
     dry_run: bool = False,
     report: Reporter | None = None,
     warn: Reporter | None = None,
+    script: Path | None = None,
 ) -> ProjectEnvironment:
-    """The project environment of the workspace at ``workspace_root``, made or remade when
-    needed (see the module's docstring). With ``dry_run`` nothing is made or removed: the
-    environment returned describes the one that would be made, and ``report`` says so."""
+    """The project environment of the workspace at ``workspace_root`` (the environment of
+    the PEP 723 ``script``), made or remade when needed (see the module's docstring). With
+    ``dry_run`` nothing is made or removed: the environment returned describes the one that
+    would be made, and ``report`` says so."""
     env = os.environ if environ is None else environ
     root = Path(os.path.abspath(workspace_root))
-    location = environment_location(root, active=active, environ=env)
+    location = environment_location(root, active=active, environ=env, script=script)
     if location.warning is not None and warn is not None:
         warn(location.warning)
     settle = _Settle(
         root, location.path, requires_python, _request(root, python), env.get("PATH"),
-        dry_run, report or _silent,
+        dry_run, report or _silent, "project" if script is None else "script",
     )
     if dry_run:
         return settle.run()
@@ -152,7 +175,9 @@ class _Settle:
         search_path: str | None,
         dry_run: bool,
         report: Reporter,
+        kind: str = "project",
     ) -> None:
+        self.kind = kind
         self.root = root
         self.path = path
         self.requires_python = requires_python
@@ -169,7 +194,7 @@ class _Settle:
             reason = self._mismatch(found.interpreter)
             if reason is None:
                 if self.dry_run:
-                    self.report(f"Would use project environment at: {shown}")
+                    self.report(f"Would use {self.kind} environment at: {shown}")
                 return ProjectEnvironment(found, False, self.path)
         elif isinstance(found, KilnError):
             reason = f"it cannot be used: {found.message}"
@@ -179,7 +204,7 @@ class _Settle:
         if self.dry_run:
             verb = "create" if reason is None else "replace"
             because = "" if reason is None else f" ({reason})"
-            self.report(f"Would {verb} project environment at: {shown}{because}")
+            self.report(f"Would {verb} {self.kind} environment at: {shown}{because}")
             return ProjectEnvironment(_would_be(self.path, interpreter), True, self.path)
         from kiln.core.venv import create_venv
 
@@ -189,7 +214,7 @@ class _Settle:
         )
         if reason is not None:
             self.report(f"Removing virtual environment at: {shown} ({reason})")
-        self.report(f"Creating virtual environment at: {shown}")
+        self.report(f"Creating {'script' if self.kind == 'script' else 'virtual'} environment at: {shown}")
         result = create_venv(self.path, interpreter, clear=reason is not None)
         return ProjectEnvironment(result.env, True, self.path)
 

@@ -87,13 +87,25 @@ def sync(
 ) -> SyncResult:
     """Sync the project environment of the workspace at or above ``start``."""
     from kiln.core.lockfile.document import parse_lock, read_lock
-    from kiln.core.operations.locking import lock, quick_check
-    from kiln.project.workspace import discover
+    from kiln.core.operations.locking import lock, quick_check, target_project
 
     started = time.monotonic()
-    project = discover(start)
+    project = target_project(start, request.lock)
     workspace = project.workspace
+    script = workspace.script
     locked: LockResult | None = None
+    lock_request = request.lock
+    if script is not None and not workspace.lockfile.is_file():
+        # A script is locked only by `kiln lock --script`: without its lock, it is resolved
+        # for this sync alone.
+        if request.frozen or lock_request.mode == "check":
+            option = "--frozen" if request.frozen else "--locked"
+            raise KilnError(
+                f"`{option}` needs the lock of the script, `{workspace.lockfile}`, which does "
+                "not exist",
+                hint=f"run `kiln lock --script {script.path.name}` to lock the script",
+            )
+        lock_request = lock_request._replace(mode="dry-run")
     if request.frozen:
         if not workspace.lockfile.is_file():
             raise KilnError(
@@ -102,7 +114,9 @@ def sync(
             )
         lockfile = read_lock(workspace.lockfile)
     else:
-        locked = quick_check(start, request.lock) or lock(start, request.lock, settings, events)
+        locked = quick_check(start, lock_request) or lock(start, lock_request, settings, events)
+        if lock_request is not request.lock:
+            locked = locked._replace(changes=())  # the script's lock is not written
         if locked.text is not None:
             lockfile = parse_lock(locked.path, locked.text)
         else:
@@ -113,6 +127,7 @@ def sync(
         workspace.root, workspace.requires_python, python=request.python,
         active=request.active, dry_run=request.dry_run,
         report=events.note if events else None, warn=events.warning if events else None,
+        script=script.path if script is not None else None,
     )
     report = _install(project, lockfile, environment, request, settings, events, start)
     return SyncResult(locked, environment, report, time.monotonic() - started)
@@ -128,21 +143,21 @@ def quick_sync(
     """The result of a sync that has nothing to do, known from the lock's stamps and the
     environment's record of the last sync; None when those do not decide (then
     :func:`sync` runs)."""
-    from kiln.core.lockfile import LOCKFILE, stamps
     from kiln.core.operations import syncrecord
-    from kiln.core.operations.locking import quick_check
+    from kiln.core.operations.locking import locked_root, quick_check
 
     if request.dry_run or reinstall:
         return None
     started = time.monotonic()
-    found = stamps.find_locked_root(start.absolute(), LOCKFILE)
+    found = locked_root(start, request.lock)
     if found is None:
         return None
-    root, nearest = found
+    path, nearest = found
+    root = path.parent
     locked: LockResult | None = None
     if request.frozen:
         try:
-            text = (root / LOCKFILE).read_text("utf-8")
+            text = path.read_text("utf-8")
         except (OSError, UnicodeDecodeError):
             return None
     else:
@@ -156,9 +171,10 @@ def quick_sync(
     warnings: list[str] = []
     # No `requires-python` to check: the record's key names the lock (whose
     # `requires-python` the last sync checked) and the interpreter it was made for.
+    script = request.lock.script
     environment = project_environment(
         root, None, python=request.python, active=request.active, dry_run=True,
-        warn=warnings.append,
+        warn=warnings.append, script=script.absolute() if script is not None else None,
     )
     if environment.created:
         return None
@@ -198,10 +214,10 @@ def _install(
     events: Events | None,
     start: Path,
 ) -> InstallReport:
-    from kiln.core.lockfile import LOCKFILE, stamps
     from kiln.core.lockfile.selection import choose_extras, choose_groups, select
     from kiln.core.operations import syncrecord
     from kiln.core.operations.installing import install_locked
+    from kiln.core.operations.locking import locked_root
 
     where = f"`{lockfile.path}`"
     pylock = lockfile.pylock
@@ -223,7 +239,7 @@ def _install(
     if len(targets) < len(members) or request.groups.only:
         narrowing = _narrowing(project, targets, extras, groups, only=request.groups.only)
     kept = _kept(project, targets, request)
-    found = stamps.find_locked_root(start.absolute(), LOCKFILE)
+    found = locked_root(start, request.lock)
     key = _key(lockfile.text, request, found[1] if found else "", env)
 
     def done(installed: Sequence[LockedPackage]) -> None:
