@@ -131,3 +131,45 @@ def test_syncing_from_a_current_lock_loads_no_resolver(tmp_path: Path) -> None:
     assert (tmp_path / ".venv" / "pyvenv.cfg").is_file()
     assert "kiln.core.resolver.pubgrub" not in loaded
     assert not any(m.startswith("kiln.core.resolver.p") for m in loaded), loaded
+
+
+def test_syncing_a_new_environment_from_a_warm_cache_loads_no_network_code(
+    tmp_path: Path,
+) -> None:
+    # The wheels are in the download cache after the first sync: making the environment
+    # again must link them from there without loading the index client or TLS.
+    from indexserver import IndexServer, build_wheel
+    from pip_helpers import base_env
+
+    server = IndexServer()
+    server.add(build_wheel(tmp_path / "wheels", "idna", "3.7"))
+    server.add(build_wheel(tmp_path / "wheels", "six", "1.16.0", requires_dist=["idna"]))
+    project = tmp_path / "demo"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.8"\n'
+        'dependencies = ["six"]\n', encoding="utf-8",
+    )
+    env = base_env(tmp_path / "cache")
+    with server:
+        argv = ["sync", "--default-index", server.url, "--python", sys.executable]
+        first = subprocess.run([sys.executable, "-m", "kiln", *argv], cwd=project, env=env,
+                               capture_output=True, text=True, check=False)
+        assert first.returncode == 0, first.stderr
+        import shutil
+
+        shutil.rmtree(project / ".venv")
+        probe = (
+            "import sys\n"
+            "from kiln.cli.main import main\n"
+            f"code = main({argv!r})\n"
+            "print('LOADED', sorted(m for m in sys.modules if m in "
+            f"{HEAVY!r} or m == 'kiln.core.operations.session'), code, file=sys.stderr)\n"
+        )
+        result = subprocess.run([sys.executable, "-c", probe], cwd=project, env=env,
+                                capture_output=True, text=True, check=False)
+    diagnostics, _, last = result.stderr.rpartition("LOADED ")
+    loaded, code = last.rsplit(" ", 1)
+    assert int(code) == 0, diagnostics
+    assert "Installed 2 packages" in diagnostics
+    assert ast.literal_eval(loaded) == ["kiln.core.install.installer"]

@@ -90,3 +90,15 @@ def _line_at(data: bytes, offset: int) -> int:
 def _size(limit: int) -> str:
     mib = 1024 * 1024
     return f"{limit // mib} MiB" if limit % mib == 0 else f"{limit} bytes"
+
+
+def file_url_path(url: str) -> Path:
+    """The local path of a ``file:`` URL."""
+    from urllib.parse import unquote, urlsplit
+
+    if os.name == "nt":
+        from nturl2path import url2pathname  # what urllib.request uses there
+
+        return Path(url2pathname(urlsplit(url).path))
+    # urllib.request's url2pathname is unquote on POSIX; importing it costs ssl and http.
+    return Path(unquote(urlsplit(url).path))

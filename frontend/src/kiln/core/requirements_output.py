@@ -343,7 +343,7 @@ def _index_urls(locations: IndexLocations | None) -> dict[str, str]:
 def _find_links_text(url: str, base: Path | None) -> str:
     """A local directory as a path (relative to ``base`` when inside it: requirement
     files read such paths relative to themselves), anything else as its URL."""
-    from kiln.core.index.http import file_url_path
+    from kiln.core.fileio import file_url_path
     from kiln.core.index.redaction import strip_credentials
 
     if not url.startswith("file:"):

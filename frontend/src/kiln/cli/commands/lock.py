@@ -77,14 +77,16 @@ def run(args: argparse.Namespace, ui: UI) -> int:
     return 0
 
 
-def lock_settings(args: argparse.Namespace) -> Settings:
+def lock_settings(args: argparse.Namespace, *, warm_up: bool = True) -> Settings:
     """The index and resolution settings of the lock options (see
-    :func:`kiln.cli.options.lock_options`); starts loading TLS certificates."""
+    :func:`kiln.cli.options.lock_options`); with ``warm_up``, starts loading TLS
+    certificates."""
     from dataclasses import replace
 
     from kiln.cli.commands.pip import _settings, _warm_up
 
-    _warm_up(args)
+    if warm_up:
+        _warm_up(args)
     return replace(_settings(args), resolution=args.resolution, exclude_newer=args.exclude_newer)
 
 

@@ -703,7 +703,7 @@ def _install_lockfile(
     args: argparse.Namespace, ui: UI, path: Path, *, exact: bool
 ) -> int:
     _warm_up(args)
-    from kiln.core.operations.installing import install_lockfile
+    from kiln.core.operations.locked_install import install_lockfile
     _imports_done()
 
     env = _environment_to_change(args, ui)

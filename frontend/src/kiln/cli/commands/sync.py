@@ -165,6 +165,7 @@ _PROJECT_ONLY = (
 
 def run(args: argparse.Namespace, ui: UI) -> int:
     from kiln.cli.globalopts import project_dir
+    from kiln.core.operations.locking import quick_check
     from kiln.core.operations.syncing import quick_sync
 
     project = project_dir(args)
@@ -178,17 +179,20 @@ def run(args: argparse.Namespace, ui: UI) -> int:
             return 2
     request = _request(args)
     reinstall = args.reinstall or bool(args.reinstall_package)
-    result = quick_sync(project, request, reinstall=reinstall, warn=ui.warning)
+    current = None if args.frozen else quick_check(project, request.lock)
+    result = quick_sync(project, request, reinstall=reinstall, warn=ui.warning, current=current)
     if result is None:
         from kiln.cli.commands.lock import lock_settings
         from kiln.cli.commands.pip import _imports_done, _Progress, _relax_garbage_collector
 
         _relax_garbage_collector()
-        settings = lock_settings(args)
+        # A current lock asks no index; files missing from the cache open a connection
+        # when they are needed.
+        settings = lock_settings(args, warm_up=current is None and not args.frozen)
         from kiln.core.operations.syncing import sync
 
         _imports_done()
-        result = sync(project, request, settings, _Progress(ui).events())
+        result = sync(project, request, settings, _Progress(ui).events(), current=current)
     _report(ui, result, request)
     return 0
 

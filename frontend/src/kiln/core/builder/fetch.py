@@ -74,7 +74,7 @@ def _fragment(url: str) -> tuple[str, dict[str, str]]:
 def parse_direct_url(url: str) -> DirectSource:
     """The source a direct reference's URL names: a ``file:`` path, a ``git+`` repository
     at an optional ``@revision``, or an archive URL; each with its ``#subdirectory=``."""
-    from kiln.core.index.http import file_url_path
+    from kiln.core.fileio import file_url_path
 
     if url.startswith("git+"):
         parts = urlsplit(url.removeprefix("git+"))
@@ -220,7 +220,7 @@ class Fetcher:
     def archive(self, source: UrlSource, *, name: str) -> Fetched:
         """The archive at ``source.url``: downloaded into the index client's cache and
         checked against the hashes of its fragment; a ``file:`` URL is used in place."""
-        from kiln.core.index.http import file_url_path
+        from kiln.core.fileio import file_url_path
 
         base, pairs = _fragment(source.url)
         subdirectory = source.subdirectory or pairs.get("subdirectory")

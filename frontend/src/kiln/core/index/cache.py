@@ -178,6 +178,31 @@ class FileCache:
         candidate = self.by_digest(digest, filename)
         return candidate if candidate.is_file() else None
 
+    def intact_copy(
+        self, url: str, filename: str, sha256: str | None, name: str = ""
+    ) -> tuple[Path | None, bool]:
+        """The cached copy of the file at ``url`` (of the package ``name``) if it is intact,
+        and whether a damaged one (truncated, changed) was found and removed, so that it is
+        downloaded again."""
+        cached = self.find(url, filename, sha256)
+        if cached is None:
+            return None, False
+        if self.intact(cached):
+            return cached, False
+        try:
+            cached.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            from kiln.errors import KilnError
+
+            raise KilnError(
+                f"the cached `{filename}` is damaged (its sha256 changed) and cannot be "
+                f"removed: `{cached}`: {exc.strerror or exc}",
+                hint=f"run `kiln cache clean {name}`" if name else "run `kiln cache clean`",
+            ) from None
+        return None, True
+
     def store(self, url: str, filename: str, sha256: str, temp: Path) -> Path:
         """Move a verified download into place and record the URL pointer."""
         target = self.by_digest(sha256, filename)

@@ -11,8 +11,9 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Protocol
 
+from kiln.core.fileio import file_url_path
 from kiln.core.index.cache import FileCache
-from kiln.core.index.http import HttpSession, OfflineError, file_url_path
+from kiln.core.index.http import HttpSession, OfflineError
 from kiln.core.index.redaction import redact
 from kiln.core.types import DistFile
 from kiln.errors import KilnError
@@ -123,24 +124,9 @@ class Downloader:
             return self._fetch(file)
 
     def _cached(self, file: RemoteFile, sha256: str | None) -> tuple[Path | None, bool]:
-        """The cached copy of ``file`` if it is intact, and whether a damaged one (truncated,
-        changed) was found, and removed so that it is downloaded again."""
-        cached = self.cache.find(file.url, file.filename, sha256)
-        if cached is None:
-            return None, False
-        if self.cache.intact(cached):
-            return cached, False
-        try:
-            cached.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise KilnError(
-                f"the cached `{file.filename}` is damaged (its sha256 changed) and cannot be "
-                f"removed: `{cached}`: {exc.strerror or exc}",
-                hint=f"run `kiln cache clean {file.name}`",
-            ) from None
-        return None, True
+        """The cached copy of ``file`` if it is intact, and whether a damaged one was
+        removed (:meth:`FileCache.intact_copy`)."""
+        return self.cache.intact_copy(file.url, file.filename, sha256, file.name)
 
     def _fetch(self, file: RemoteFile) -> Path:
         self.cache.root.mkdir(parents=True, exist_ok=True)

@@ -4,12 +4,10 @@ pooled connections of :mod:`.connections`."""
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiln.core.index.cache import CachedResponse, HttpCache
@@ -315,15 +313,3 @@ def _same_unvalidated(entry: CachedResponse | None, result: CachedResponse) -> b
         and bool(entry.sha256)
         and entry.sha256 == result.sha256
     )
-
-
-def file_url_path(url: str) -> Path:
-    """The local path of a ``file:`` URL."""
-    from urllib.parse import unquote, urlsplit
-
-    if os.name == "nt":
-        from nturl2path import url2pathname  # what urllib.request uses there
-
-        return Path(url2pathname(urlsplit(url).path))
-    # urllib.request's url2pathname is unquote on POSIX; importing it costs ssl and http.
-    return Path(unquote(urlsplit(url).path))

@@ -9,9 +9,10 @@ from typing import Literal
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 
+from kiln.core.fileio import file_url_path
 from kiln.core.index.cache import CachedResponse
 from kiln.core.index.config import Index
-from kiln.core.index.http import HttpSession, OfflineError, file_url_path
+from kiln.core.index.http import HttpSession, OfflineError
 from kiln.core.index.narrowing import narrow
 from kiln.core.index.pagecache import ParsedPageCache
 from kiln.core.index.redaction import redact

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,3 +124,13 @@ def apply_plan(
     ]
     results = install_wheels(env, requests, compile_bytecode=compile_bytecode, link_mode=link_mode)
     return removals, results
+
+
+def with_archive_hash(
+    direct_url: Mapping[str, object] | None, wheel: Path
+) -> Mapping[str, object] | None:
+    """Fill in the sha256 of a wheel URL's ``archive_info`` once the wheel is here."""
+    if direct_url is None or direct_url.get("archive_info") != {}:
+        return direct_url
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    return {**direct_url, "archive_info": {"hashes": {"sha256": digest}}}

@@ -256,7 +256,7 @@ def _uploaded(file: DistFile) -> datetime | None:
 
 
 def _file_path(url: str) -> Path:
-    from kiln.core.index.http import file_url_path
+    from kiln.core.fileio import file_url_path
 
     return file_url_path(url)
 

@@ -65,7 +65,7 @@ class LockedPackage:
         """The local directory of a ``directory`` entry."""
         if self.kind != "directory":
             return None
-        from kiln.core.index.http import file_url_path
+        from kiln.core.fileio import file_url_path
 
         return file_url_path(self.url.partition("#")[0])
 

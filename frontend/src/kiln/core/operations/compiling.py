@@ -155,8 +155,7 @@ def pin_hashes(
     cache if it is there) when the index gives none. A direct reference to an archive: the
     digest of that archive, once it matches a ``#sha256=`` its URL gives. Directories and
     repositories have no hash: they are written without."""
-    from kiln.core.fileio import file_sha256
-    from kiln.core.index.http import file_url_path
+    from kiln.core.fileio import file_sha256, file_url_path
     from kiln.core.index.simple import split_fragment
 
     found: dict[tuple[NormalizedName, str], set[str]] = {}

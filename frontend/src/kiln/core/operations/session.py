@@ -26,7 +26,7 @@ from kiln.core.operations.options import Events, Settings
 from kiln.core.requirements_file import RequirementsInput
 from kiln.core.resolver.environment import TargetEnvironment
 from kiln.core.resolver.resolution import Resolution, UniversalResolution
-from kiln.core.types import PackageSource
+from kiln.core.types import DistFile, PackageSource
 
 if TYPE_CHECKING:
     from kiln.core.resolver.provider import MetadataBuilder
@@ -108,6 +108,14 @@ class Session:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    def download(self, files: Sequence[DistFile]) -> list[Path]:
+        """Download ``files`` (each checked against its hashes) at once, telling the
+        events; the paths come back in the same order."""
+        events = self.events
+        if files and events.downloading is not None:
+            events.downloading(len(files))
+        return self.source.download_many(files, progress=events.downloaded)
 
     def resolve(
         self,

@@ -9,7 +9,7 @@
 3. What it installs: the lock's entries selected for its interpreter, the chosen extras
    and groups (:mod:`kiln.core.lockfile.selection`); narrowed to what one member (or the
    groups alone) reaches when the whole workspace is not wanted.
-4. Installing that (:func:`~kiln.core.operations.installing.install_locked`): nothing is
+4. Installing that (:func:`~kiln.core.operations.locked_install.install_locked`): nothing is
    resolved, and what is installed already is neither downloaded nor installed again.
 
 A sync with nothing to do is recognised by :func:`quick_sync` before the project model,
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from kiln.core.lockfile.document import LockFile
     from kiln.core.lockfile.selection import LockedPackage
     from kiln.core.operations.auditing import InstallReport
-    from kiln.core.operations.installing import Narrowing
+    from kiln.core.operations.locked_install import Narrowing
     from kiln.core.operations.options import Events, Settings
     from kiln.core.operations.projectenv import ProjectEnvironment
     from kiln.project.workspace import Member, Project
@@ -83,9 +83,16 @@ class SyncResult(NamedTuple):
 
 
 def sync(
-    start: Path, request: SyncRequest, settings: Settings, events: Events | None = None
+    start: Path,
+    request: SyncRequest,
+    settings: Settings,
+    events: Events | None = None,
+    *,
+    current: LockResult | None = None,
 ) -> SyncResult:
-    """Sync the project environment of the workspace at or above ``start``."""
+    """Sync the project environment of the workspace at or above ``start``; ``current``:
+    what :func:`~kiln.core.operations.locking.quick_check` found for ``request.lock``, when
+    the caller has asked it."""
     from kiln.core.lockfile.document import parse_lock, read_lock
     from kiln.core.operations.locking import lock, quick_check, target_project
 
@@ -114,7 +121,9 @@ def sync(
             )
         lockfile = read_lock(workspace.lockfile)
     else:
-        locked = quick_check(start, lock_request) or lock(start, lock_request, settings, events)
+        if current is None or lock_request is not request.lock:
+            current = quick_check(start, lock_request)
+        locked = current or lock(start, lock_request, settings, events)
         if lock_request is not request.lock:
             locked = locked._replace(changes=())  # the script's lock is not written
         if locked.text is not None:
@@ -139,6 +148,7 @@ def quick_sync(
     *,
     reinstall: bool = False,
     warn: Callable[[str], None] | None = None,
+    current: LockResult | None = None,
 ) -> SyncResult | None:
     """The result of a sync that has nothing to do, known from the lock's stamps and the
     environment's record of the last sync; None when those do not decide (then
@@ -161,7 +171,7 @@ def quick_sync(
         except (OSError, UnicodeDecodeError):
             return None
     else:
-        locked = quick_check(start, request.lock)
+        locked = current or quick_check(start, request.lock)
         if locked is None or locked.text is None:
             return None
         text = locked.text
@@ -216,7 +226,7 @@ def _install(
 ) -> InstallReport:
     from kiln.core.lockfile.selection import choose_extras, choose_groups, select
     from kiln.core.operations import syncrecord
-    from kiln.core.operations.installing import install_locked
+    from kiln.core.operations.locked_install import install_locked
     from kiln.core.operations.locking import locked_root
 
     where = f"`{lockfile.path}`"
@@ -300,7 +310,7 @@ def _narrowing(
     requirements are read from its ``pyproject.toml``."""
     from packaging.requirements import Requirement
 
-    from kiln.core.operations.installing import Narrowing
+    from kiln.core.operations.locked_install import Narrowing
 
     workspace = project.workspace
     members = {member.normalized_name: member for member in workspace.members}
