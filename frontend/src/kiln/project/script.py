@@ -5,14 +5,14 @@ The block is a run of comment lines at the top level of the file::
 
     # /// script
     # requires-python = ">=3.11"
-    # dependencies = ["httpx"]
-    # [tool.kiln]
-    # exclude-newer = "2026-01-01T00:00:00Z"
+    # dependencies = ["httpx", "helper"]
+    # [tool.kiln.sources]
+    # helper = { path = "lib/helper" }
     # ///
 
 Its TOML may hold ``dependencies``, ``requires-python`` and a ``[tool]`` table, whose
 ``[tool.kiln]`` (else ``[tool.uv]``) settings are read as those of a ``pyproject.toml``
-(sources, indexes, constraints, ``exclude-newer``...). A :class:`Script` is a
+(sources, indexes, constraints, overrides...). A :class:`Script` is a
 :class:`~kiln.project.pyproject.PyProject` without a ``[project]`` table and without
 dependency groups, so the lock and the sync of a workspace take it as the virtual root of a
 workspace with no members. Its lock is ``pylock.<stem>.toml`` beside it.
