@@ -143,6 +143,21 @@ def test_sync_script_installs_the_lock_into_the_scripts_own_environment(
     assert installed(venv) == {"six": "1.16.0"}
 
 
+def test_sync_script_ignores_the_project_environment_variable(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    path = script(tmp_path / "work")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("mine")
+    env = {**base_env(tmp_path / "cache"), "KILN_PROJECT_ENVIRONMENT": str(elsewhere),
+           "UV_PROJECT_ENVIRONMENT": str(elsewhere)}
+    ok(kiln("sync", "--script", path, "--default-index", index.url, env=env, cwd=path.parent))
+    (venv,) = environments(path)
+    assert installed(venv) == {"requests": "2.32.3", "idna": "3.7"}
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["keep.txt"]
+
+
 def test_sync_script_without_a_lock_resolves_and_writes_none(
     tmp_path: Path, index: IndexServer
 ) -> None:
@@ -214,12 +229,14 @@ def test_lock_script_does_not_take_over_a_file_that_is_not_its_lock(
         ("print('no block')\n", "has no `# /// script` metadata block"),
         ("# /// script\n# dependencies = []\n# ///\nimport os\n# /// script\n# dependencies = []\n"
          "# ///\n",
-         "has 2 `# /// script` metadata blocks"),
+         "has more than one `# /// script` metadata block"),
+        ("# /// script\n# dependencies = []\n# ///\n# /// script\n# dependencies = []\n# ///\n",
+         "has more than one `# /// script` metadata block"),
         ("# /// script\n# dependencies = [\n# ///\n", "the `# /// script` block of "),
         ("# /// script\n# dependencies = ['requests>==']\n# ///\n", "`dependencies[0]`"),
         ("# /// script\n# requires-python = 3\n# ///\n", "`requires-python`"),
     ],
-    ids=["no-block", "two-blocks", "bad-toml", "bad-requirement", "bad-requires-python"],
+    ids=["no-block", "two-blocks", "adjacent-blocks", "bad-toml", "bad-requirement", "bad-requires-python"],
 )
 def test_a_bad_script_gets_an_error_naming_the_script(
     tmp_path: Path, index: IndexServer, text: str, message: str

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 PRERELEASE_MODES = ("if-necessary", "allow", "disallow", "explicit")
 STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
-#: The values of `--resolution` (``kiln.core.operations.options.RESOLUTION_MODES``; kept
+#: The values of `--resolution` (``kiln.core.types.RESOLUTION_MODES``; kept
 #: here as text so that parsing the command line imports no core module).
 RESOLUTION_MODES = ("highest", "lowest", "lowest-direct")
 
@@ -53,6 +53,8 @@ def lock_options(parser: argparse.ArgumentParser) -> None:
     index_options(parser)
     binary_options(parser, pip=False)
     package_options(parser)
+    # Not given: the project's `[tool.kiln]` settings, then kiln's defaults, decide.
+    parser.set_defaults(resolution=None, prerelease=None)
 
 
 def exclude_newer(text: str) -> datetime:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
@@ -15,6 +15,12 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from packaging.metadata import Metadata
+
+
+#: ``--resolution`` (and ``resolution`` of ``[tool.kiln]``): which version of a package is
+#: tried first.
+ResolutionMode = Literal["highest", "lowest", "lowest-direct"]
+RESOLUTION_MODES: tuple[ResolutionMode, ...] = ("highest", "lowest", "lowest-direct")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""The index settings of a project, for the index client: ``[[tool.kiln.index]]`` and the
-``index = "..."`` pins of ``[tool.kiln.sources]`` (each else its ``[tool.uv]`` twin)."""
+"""The index settings of a project, for the index client: ``[[tool.kiln.index]]``, the
+``index = "..."`` pins of ``[tool.kiln.sources]`` and ``index-strategy`` (each else its
+``[tool.uv]`` twin)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ def index_config(pyproject: Path) -> ProjectIndexConfig:
         )
         if found:
             pins[package] = found
-    return ProjectIndexConfig(indexes=indexes, pins=pins, path=pyproject)
+    return ProjectIndexConfig(
+        indexes=indexes, pins=pins, path=pyproject, strategy=project.tool.index_strategy
+    )
 
 
 def find_configured_pyproject(start: Path) -> Path | None:

@@ -20,10 +20,11 @@ def metadata_text(text: str, path: Path) -> str | None:
     found = [m for m in _BLOCK.finditer(text) if m.group("type") == "script"]
     if not found:
         return None
-    if len(found) > 1:
+    lines = found[0].group("content").splitlines(keepends=True)
+    # The grammar's greedy match swallows a second block that follows the first.
+    if len(found) > 1 or "# /// script\n" in lines:
         raise KilnError(
-            f"`{path}` has {len(found)} `# /// script` metadata blocks",
+            f"`{path}` has more than one `# /// script` metadata block",
             hint="a script may have only one; merge them",
         )
-    lines = found[0].group("content").splitlines(keepends=True)
     return "".join(line[2:] if line.startswith("# ") else line[1:] for line in lines)

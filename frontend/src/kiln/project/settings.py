@@ -12,10 +12,11 @@ Every value is checked when it is first asked for (commands read only what they 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import Requirement
@@ -33,8 +34,11 @@ from kiln.project.toml import (
 )
 
 if TYPE_CHECKING:
-    from kiln.core.index.config import Index
+    from kiln.core.index.config import Index, IndexStrategy
+    from kiln.core.resolver.provider import PrereleaseMode
+    from kiln.core.resolver.universal import ForkStrategy
     from kiln.core.sources.model import ProjectSources
+    from kiln.core.types import ResolutionMode
 
 Owner = Literal["kiln", "uv"]
 OWNERS: tuple[Owner, ...] = ("kiln", "uv")
@@ -55,7 +59,25 @@ KEYS = (
     "constraint-dependencies",
     "override-dependencies",
     "build-constraint-dependencies",
+    "resolution",
+    "prerelease",
+    "exclude-newer",
+    "exclude-newer-package",
+    "fork-strategy",
+    "index-strategy",
 )
+
+
+@dataclass(frozen=True)
+class ResolverSettings:
+    """The resolver settings a project may set for `kiln lock` and `kiln sync` (each None
+    when the project leaves it to the command line and its defaults)."""
+
+    resolution: ResolutionMode | None = None
+    prerelease: PrereleaseMode | None = None
+    exclude_newer: datetime | None = None
+    exclude_newer_packages: Mapping[NormalizedName, datetime] = field(default_factory=dict)
+    fork_strategy: ForkStrategy | None = None
 
 
 @dataclass(frozen=True)
@@ -299,6 +321,65 @@ class ToolSettings:
             for number, value in enumerate(values)
         )
 
+    @cached_property
+    def resolver(self) -> ResolverSettings:
+        """``resolution``, ``prerelease``, ``exclude-newer``, ``exclude-newer-package`` and
+        ``fork-strategy``: how `kiln lock` resolves when the command line does not say."""
+        from typing import get_args
+
+        from kiln.core.resolver.provider import PrereleaseMode
+        from kiln.core.resolver.universal import FORK_STRATEGIES
+        from kiln.core.types import RESOLUTION_MODES
+
+        packages: dict[NormalizedName, datetime] = {}
+        raw = self.raw("exclude-newer-package")
+        if raw is not None:
+            key = self.key("exclude-newer-package")
+            table = expect_table(raw, self.path, key)
+            for name, value in table.items():
+                packages[canonicalize_name(name)] = self._timestamp(value, f"{key}.{name}")
+        return ResolverSettings(
+            resolution=cast("ResolutionMode | None", self._choice("resolution", RESOLUTION_MODES)),
+            prerelease=cast(
+                "PrereleaseMode | None", self._choice("prerelease", get_args(PrereleaseMode))
+            ),
+            exclude_newer=(
+                None if self.raw("exclude-newer") is None
+                else self._timestamp(self.raw("exclude-newer"), self.key("exclude-newer"))
+            ),
+            exclude_newer_packages=packages,
+            fork_strategy=cast("ForkStrategy | None", self._choice("fork-strategy", FORK_STRATEGIES)),
+        )
+
+    @cached_property
+    def index_strategy(self) -> IndexStrategy | None:
+        """``index-strategy``: how versions are picked across the indexes."""
+        from kiln.core.index.config import STRATEGIES
+
+        return cast("IndexStrategy | None", self._choice("index-strategy", STRATEGIES))
+
+    def _choice(self, name: str, choices: Collection[str]) -> str | None:
+        raw = self.raw(name)
+        if raw is None or (isinstance(raw, str) and raw in choices):
+            return raw
+        raise KilnError(
+            f"{self._where(name)}: `{raw}` is not one of the allowed values",
+            hint="use one of " + ", ".join(f"`{choice}`" for choice in choices),
+        )
+
+    def _timestamp(self, raw: object, key: str) -> datetime:
+        from kiln.core.timestamps import parse_timestamp
+
+        text = raw.strip() if isinstance(raw, str) else ""
+        try:
+            return parse_timestamp(text + ("T00:00:00Z" if len(text) == 10 else ""))
+        except ValueError:
+            raise KilnError(
+                f"{where(self.path, key)}: `{raw}` is not a date or a date-time",
+                hint="write a date (`2024-05-01`, the start of that day in UTC) or an RFC 3339 "
+                "date-time (`2024-05-01T12:00:00Z`)",
+            ) from None
+
     # -- indexes and sources -------------------------------------------------------------------
 
     @cached_property
@@ -338,7 +419,7 @@ class ToolSettings:
             "workspace", "package", "managed", "default_groups", "dev_dependencies",
             "group_requires_python", "conflicts", "environments", "required_environments",
             "constraint_dependencies", "override_dependencies", "build_constraint_dependencies",
-            "indexes",
+            "indexes", "resolver", "index_strategy",
         ):
             getattr(self, name)
         self.sources(None)

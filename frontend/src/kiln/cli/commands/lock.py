@@ -87,7 +87,8 @@ def lock_settings(args: argparse.Namespace, *, warm_up: bool = True) -> Settings
 
     if warm_up:
         _warm_up(args)
-    return replace(_settings(args), resolution=args.resolution, exclude_newer=args.exclude_newer)
+    return replace(_settings(args), resolution=args.resolution or "highest",
+                   exclude_newer=args.exclude_newer)
 
 
 def _frozen(ui: UI, project: Path, request: LockRequest) -> int:

@@ -482,8 +482,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         client=ClientOptions(
             offline=args.offline, refresh=getattr(args, "refresh", False), no_cache=args.no_cache
         ),
-        prerelease=getattr(args, "prerelease", "if-necessary"),
-        resolution=getattr(args, "resolution", "highest"),
+        prerelease=getattr(args, "prerelease", None) or "if-necessary",
+        resolution=getattr(args, "resolution", None) or "highest",
         exclude_newer=getattr(args, "exclude_newer", None),
         upgrade=getattr(args, "upgrade", False),
         upgrade_packages=frozenset(getattr(args, "upgrade_package", ())),

@@ -154,6 +154,8 @@ class ProjectIndexConfig:
     indexes: tuple[Index, ...] = ()
     pins: Mapping[NormalizedName, tuple[SourcePin, ...]] = field(default_factory=dict)
     path: Path | None = None
+    #: ``index-strategy`` of the project's ``[tool.kiln]`` (else ``[tool.uv]``).
+    strategy: IndexStrategy | None = None
 
 
 def parse_index_entry(entry: object, where: str, base: Path, origin: str) -> Index:

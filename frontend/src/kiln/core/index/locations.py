@@ -207,7 +207,11 @@ def resolve_locations(
         Index(url=url, format="flat", origin=_origin(config, "find-links"))
         for url in config.find_links
     )
-    strategy = opts.strategy or config.strategy or "first-index"
+    # The command line (and `KILN_INDEX_STRATEGY`), then the project, then the files.
+    strategy = (
+        opts.strategy or (project.strategy if project else None) or config.strategy
+        or "first-index"
+    )
     if opts.no_index or config.no_index:
         return IndexLocations((), (), find_links, named, pins, strategy)
     default = next((i for i in merged if i.default), PYPI)

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from kiln.core.lockfile.document import LockFile
     from kiln.core.lockfile.inputs import LockInputs
     from kiln.core.operations.options import Events, Settings
-    from kiln.project.workspace import Project
+    from kiln.project.workspace import Project, Workspace
 
 Mode = Literal["write", "check", "dry-run"]
 
@@ -151,7 +151,7 @@ def lock(
         workspace, no_sources=request.no_sources,
         no_sources_packages=request.no_sources_packages,
     )
-    settings = _project_settings(settings, workspace.pyproject.path)
+    settings = _project_settings(settings, workspace, request)
     options = _options(request, settings)
     projects = record(inputs)
     head = _head(inputs)
@@ -176,7 +176,7 @@ def lock(
             path, packages=len(old.pylock.packages), written=written,
             seconds=time.monotonic() - started, warnings=tuple(warnings), text=text,
         )
-    preferred = _preferences(old, workspace.root, request)
+    preferred = _preferences(old, workspace.root, request, options)
     inputs = _at_locked_commits(inputs, old, request)
     body_table, count, resolved_warnings = _resolve(
         inputs, request, settings, preferred, events, head
@@ -252,13 +252,25 @@ def _head(inputs: LockInputs) -> dict[str, Any]:
     return head
 
 
+#: The recorded options whose change makes the locked versions no guide to the new
+#: resolution (as in uv): the lock is made afresh, not from the versions it pins.
+_STRATEGY_OPTIONS = (
+    "resolution", "prerelease", "exclude-newer", "exclude-newer-package", "fork-strategy"
+)
+
+
 def _preferences(
-    old: LockFile | None, root: Path, request: LockRequest
+    old: LockFile | None, root: Path, request: LockRequest, options: Mapping[str, Any]
 ) -> dict[NormalizedName, set[Version]]:
     from kiln.core.lockfile import preferences
 
     if request.upgrade:
         return {}
+    if old is not None:
+        before = old.tool.get("options")
+        before = before if isinstance(before, dict) else {}
+        if any(before.get(key) != options.get(key) for key in _STRATEGY_OPTIONS):
+            return {}
     if old is not None:
         found = preferences.from_document(old.data)
     elif (root / LOCKFILE).exists():
@@ -341,7 +353,6 @@ def _resolve(
         ],
         constraints=[*inputs.constraints, *(p for p in pins if p.specifier)],
     )
-    settings = _project_settings(settings, inputs.workspace.pyproject.path)
     # The sources' index pins are the lock's own (by marker, extra and group, of every
     # member): the index settings' pins are left out, the members' indexes added.
     locations = index_locations(requirements, settings).with_indexes(inputs.member_indexes)
@@ -369,33 +380,50 @@ def _resolve(
     return body, len(packages), resolution.warnings
 
 
-def _project_settings(settings: Settings, pyproject: Path) -> Settings:
-    """``settings`` reading the workspace root's indexes and index pins."""
+def _project_settings(settings: Settings, workspace: Workspace, request: LockRequest) -> Settings:
+    """``settings`` reading the workspace root's indexes and index pins, and its resolver
+    settings where the command line (``request.options``) leaves them unsaid."""
     from dataclasses import replace
 
-    return replace(settings, project=pyproject)
+    given = dict(request.options)
+    project = workspace.pyproject.tool.resolver
+    changes: dict[str, Any] = {"project": workspace.pyproject.path}
+    if given.get("resolution") is None and project.resolution is not None:
+        changes["resolution"] = project.resolution
+    if given.get("prerelease") is None and project.prerelease is not None:
+        changes["prerelease"] = project.prerelease
+    if given.get("exclude_newer") is None and project.exclude_newer is not None:
+        changes["exclude_newer"] = project.exclude_newer
+    if given.get("fork_strategy") is None and project.fork_strategy is not None:
+        changes["fork_strategy"] = project.fork_strategy
+    if project.exclude_newer_packages:
+        # The command line's cutoffs win, package by package.
+        changes["exclude_newer_packages"] = {
+            **project.exclude_newer_packages, **settings.exclude_newer_packages
+        }
+    return replace(settings, **changes)
 
 
 def _options(request: LockRequest, settings: Settings) -> dict[str, Any]:
     """The resolution options the lock records (plain values, no credentials)."""
     from kiln.core.index.redaction import strip_credentials
+    from kiln.core.operations.session import index_locations
+    from kiln.core.requirements_file import RequirementsInput
+    from kiln.core.timestamps import format_timestamp
 
-    index = settings.index
+    # Every index the resolution may read, in order, wherever it was configured.
+    locations = index_locations(RequirementsInput(), settings)
     found: dict[str, Any] = {
         "resolution": settings.resolution,
         "prerelease": settings.prerelease,
         "no-sources": request.no_sources,
     }
     if settings.exclude_newer is not None:
-        from kiln.core.timestamps import format_timestamp
-
         found["exclude-newer"] = format_timestamp(settings.exclude_newer)
-    if index.strategy is not None:
-        found["index-strategy"] = index.strategy
+    if settings.index.strategy is not None or locations.strategy != "first-index":
+        found["index-strategy"] = locations.strategy
     found.update(settings.choices.record())
     if settings.exclude_newer_packages:
-        from kiln.core.timestamps import format_timestamp
-
         found["exclude-newer-package"] = {
             str(name): format_timestamp(date)
             for name, date in sorted(settings.exclude_newer_packages.items())
@@ -404,11 +432,6 @@ def _options(request: LockRequest, settings: Settings) -> dict[str, Any]:
         found["fork-strategy"] = settings.fork_strategy
     if request.no_sources_packages:
         found["no-sources-package"] = sorted(request.no_sources_packages)
-    from kiln.core.operations.session import index_locations
-    from kiln.core.requirements_file import RequirementsInput
-
-    # Every index the resolution may read, in order, wherever it was configured.
-    locations = index_locations(RequirementsInput(), settings)
     found["indexes"] = [strip_credentials(i.url) for i in locations.all_indexes()]
     return found
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from kiln.core.index.clientoptions import ClientOptions
 from kiln.core.index.locations import IndexLocations, IndexOptions
-from kiln.core.types import BuildChoices
+from kiln.core.types import BuildChoices, ResolutionMode
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -21,11 +21,6 @@ if TYPE_CHECKING:
     from kiln.core.resolver.provider import PrereleaseMode
     from kiln.core.resolver.universal import ForkStrategy
     from kiln.core.types import DistFile
-
-#: ``--resolution``: which version of a package is tried first.
-ResolutionMode = Literal["highest", "lowest", "lowest-direct"]
-RESOLUTION_MODES: tuple[ResolutionMode, ...] = ("highest", "lowest", "lowest-direct")
-
 
 @dataclass(frozen=True)
 class Settings:
