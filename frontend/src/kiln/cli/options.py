@@ -59,11 +59,10 @@ def lock_options(parser: argparse.ArgumentParser) -> None:
 
 def exclude_newer(text: str) -> datetime:
     """``--exclude-newer``: an RFC 3339 date-time, or a date (its start, in UTC)."""
-    from kiln.core.timestamps import parse_timestamp
+    from kiln.core.timestamps import parse_cutoff
 
-    value = text.strip()
     try:
-        return parse_timestamp(value + ("T00:00:00Z" if len(value) == 10 else ""))
+        return parse_cutoff(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"`{text}` is not a date (`2024-05-01`) or a date-time (`2024-05-01T12:00:00Z`)"

@@ -15,6 +15,13 @@ def parse_timestamp(text: str) -> datetime:
     return value.astimezone(timezone.utc)
 
 
+def parse_cutoff(text: str) -> datetime:
+    """An ``exclude-newer`` cutoff: a date (``2024-05-01``, the start of that day in UTC) or
+    a date-time; ValueError when it is neither."""
+    value = text.strip()
+    return parse_timestamp(value + ("T00:00:00Z" if len(value) == 10 else ""))
+
+
 def format_timestamp(value: datetime) -> str:
     """A date-time in UTC as TOML and RFC 3339 write it: ``2024-05-01T12:00:00.25Z``."""
     utc = value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)

@@ -368,11 +368,10 @@ class ToolSettings:
         )
 
     def _timestamp(self, raw: object, key: str) -> datetime:
-        from kiln.core.timestamps import parse_timestamp
+        from kiln.core.timestamps import parse_cutoff
 
-        text = raw.strip() if isinstance(raw, str) else ""
         try:
-            return parse_timestamp(text + ("T00:00:00Z" if len(text) == 10 else ""))
+            return parse_cutoff(raw if isinstance(raw, str) else "")
         except ValueError:
             raise KilnError(
                 f"{where(self.path, key)}: `{raw}` is not a date or a date-time",
