@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
 from kiln.errors import KilnError
 from kiln.project.groups import parse_requirement
@@ -34,6 +34,7 @@ from kiln.project.toml import (
 
 if TYPE_CHECKING:
     from kiln.core.index.config import Index
+    from kiln.core.resolver.prerelease import PrereleaseMode
     from kiln.core.sources.model import ProjectSources
 
 Owner = Literal["kiln", "uv"]
@@ -55,6 +56,7 @@ KEYS = (
     "constraint-dependencies",
     "override-dependencies",
     "build-constraint-dependencies",
+    "prerelease-package",
 )
 
 
@@ -274,6 +276,33 @@ class ToolSettings:
                 )
         return found
 
+    @cached_property
+    def prerelease_package(self) -> dict[NormalizedName, PrereleaseMode]:
+        """``prerelease-package``: the pre-release mode of each package named, like
+        ``--prerelease-package`` (``{ numpy = "allow" }``)."""
+        from kiln.core.resolver.prerelease import PRERELEASE_VALUES, prerelease_mode
+
+        raw = self.raw("prerelease-package")
+        if raw is None:
+            return {}
+        key = self.key("prerelease-package")
+        table = expect_table(raw, self.path, key)
+        found: dict[NormalizedName, PrereleaseMode] = {}
+        for name, value in table.items():
+            mode = prerelease_mode(value) if isinstance(value, str) else None
+            if mode is None:
+                raise KilnError(
+                    f"{where(self.path, f'{key}.{name}')} must be one of "
+                    + ", ".join(f"`{v}`" for v in PRERELEASE_VALUES),
+                )
+            try:
+                found[canonicalize_name(name, validate=True)] = mode
+            except InvalidName:
+                raise KilnError(
+                    f"{where(self.path, key)}: `{name}` is not a valid package name"
+                ) from None
+        return found
+
     def _requirements(self, name: str) -> tuple[Requirement, ...]:
         raw = self.raw(name)
         if raw is None:
@@ -338,7 +367,7 @@ class ToolSettings:
             "workspace", "package", "managed", "default_groups", "dev_dependencies",
             "group_requires_python", "conflicts", "environments", "required_environments",
             "constraint_dependencies", "override_dependencies", "build_constraint_dependencies",
-            "indexes",
+            "indexes", "prerelease_package",
         ):
             getattr(self, name)
         self.sources(None)

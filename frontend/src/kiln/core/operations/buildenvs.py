@@ -81,6 +81,7 @@ class KilnInstaller(RunIndexes):
             given = self.settings
             settings = Settings(
                 locations=self.index, client=given.client, prerelease=given.prerelease,
+                prerelease_packages=given.prerelease_packages,
                 resolution=given.resolution, exclude_newer=given.exclude_newer,
                 require_hashes=given.require_hashes, link_mode=given.link_mode,
             )

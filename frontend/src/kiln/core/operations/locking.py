@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from kiln.core.lockfile.document import LockFile
     from kiln.core.lockfile.inputs import LockInputs
     from kiln.core.operations.options import Events, Settings
+    from kiln.project.pyproject import PyProject
     from kiln.project.workspace import Project
 
 Mode = Literal["write", "check", "dry-run"]
@@ -151,7 +152,7 @@ def lock(
         workspace, no_sources=request.no_sources,
         no_sources_packages=request.no_sources_packages,
     )
-    settings = _project_settings(settings, workspace.pyproject.path)
+    settings = _project_settings(settings, workspace.pyproject)
     options = _options(request, settings)
     projects = record(inputs)
     head = _head(inputs)
@@ -341,7 +342,7 @@ def _resolve(
         ],
         constraints=[*inputs.constraints, *(p for p in pins if p.specifier)],
     )
-    settings = _project_settings(settings, inputs.workspace.pyproject.path)
+    settings = _project_settings(settings, inputs.workspace.pyproject)
     # The sources' index pins are the lock's own (by marker, extra and group, of every
     # member): the index settings' pins are left out, the members' indexes added.
     locations = index_locations(requirements, settings).with_indexes(inputs.member_indexes)
@@ -369,11 +370,13 @@ def _resolve(
     return body, len(packages), resolution.warnings
 
 
-def _project_settings(settings: Settings, pyproject: Path) -> Settings:
-    """``settings`` reading the workspace root's indexes and index pins."""
+def _project_settings(settings: Settings, pyproject: PyProject) -> Settings:
+    """``settings`` reading the workspace root's indexes and index pins, with its
+    ``prerelease-package`` for the packages ``--prerelease-package`` does not name."""
     from dataclasses import replace
 
-    return replace(settings, project=pyproject)
+    packages = {**pyproject.tool.prerelease_package, **settings.prerelease_packages}
+    return replace(settings, project=pyproject.path, prerelease_packages=packages)
 
 
 def _options(request: LockRequest, settings: Settings) -> dict[str, Any]:
@@ -400,6 +403,8 @@ def _options(request: LockRequest, settings: Settings) -> dict[str, Any]:
             str(name): format_timestamp(date)
             for name, date in sorted(settings.exclude_newer_packages.items())
         }
+    if settings.prerelease_packages:
+        found["prerelease-package"] = dict(sorted(settings.prerelease_packages.items()))
     if settings.fork_strategy != "requires-python":
         found["fork-strategy"] = settings.fork_strategy
     if request.no_sources_packages:

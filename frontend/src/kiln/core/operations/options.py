@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from kiln.core.builder.packagesettings import PackageBuildSettings
     from kiln.core.install.linking import LinkMode
-    from kiln.core.resolver.provider import PrereleaseMode
+    from kiln.core.resolver.prerelease import PrereleaseMode
     from kiln.core.resolver.universal import ForkStrategy
     from kiln.core.types import DistFile
 
@@ -34,6 +34,8 @@ class Settings:
     index: IndexOptions = field(default_factory=IndexOptions)
     client: ClientOptions = field(default_factory=ClientOptions)
     prerelease: PrereleaseMode = "if-necessary"
+    #: ``--prerelease-package``: the mode of each package named, instead of ``prerelease``.
+    prerelease_packages: Mapping[NormalizedName, PrereleaseMode] = field(default_factory=dict)
     #: The highest versions first, the lowest, or the lowest of direct requirements only.
     resolution: ResolutionMode = "highest"
     #: Leave out files uploaded after this moment (``--exclude-newer``); None: keep all.

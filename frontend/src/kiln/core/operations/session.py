@@ -139,6 +139,7 @@ class Session:
                 requirements, source, env=self.target, constraints=constraints,
                 overrides=inputs.overrides, excludes=inputs.excludes,
                 prerelease=self.settings.prerelease, builder=builder,
+                prerelease_packages=self.settings.prerelease_packages,
                 dependencies=not no_deps, preferences=preferred, choices=self.settings.choices,
             )
 
@@ -193,6 +194,7 @@ class Session:
             constraints=list(self.inputs.constraints),
             overrides=[*self.inputs.overrides, *overrides], excludes=self.inputs.excludes,
             prerelease=self.settings.prerelease, builder=builder,
+                prerelease_packages=self.settings.prerelease_packages,
             preferences=preferences, environments=environments, routes=routes,
             required=required_environments,
             choices=self.settings.choices, fork_strategy=self.settings.fork_strategy,
