@@ -239,6 +239,7 @@ def binary_options(
             "--no-binary-package", action="append", default=[], metavar="PACKAGE",
             help="use no wheels of PACKAGE (repeatable)",
         )
+    build_hash_options(group, negative=not pip)
     group.add_argument(
         "-C", "--config-setting", "--config-settings", dest="config_setting",
         action="append", default=[], metavar="KEY=VALUE",
@@ -258,6 +259,24 @@ def binary_options(
         group.add_argument(
             "--no-build-isolation-package", action="append", default=[], metavar="PACKAGE",
             help="like `--no-build-isolation`, for PACKAGE only (repeatable)",
+        )
+
+
+def build_hash_options(
+    group: argparse._ArgumentGroup | argparse.ArgumentParser, *, negative: bool
+) -> None:
+    """`--require-build-hashes`, and with ``negative`` `--no-require-build-hashes` (the
+    last one given wins)."""
+    group.add_argument(
+        "--require-build-hashes", dest="require_build_hashes", action="store_true",
+        default=False,
+        help="require that every package installed into a build environment is pinned "
+        "with `==` and has a matching `--hash` in the build constraints",
+    )
+    if negative:
+        group.add_argument(
+            "--no-require-build-hashes", dest="require_build_hashes", action="store_false",
+            help="do not require hashes of build requirements (the default)",
         )
 
 
@@ -325,6 +344,7 @@ def with_package_options(settings: Settings, args: argparse.Namespace) -> Settin
                 canonicalize_name(n) for n in getattr(args, "no_build_isolation_package", ())
             ),
             constraints=merged_constraints(constraints),
+            require_hashes=args.require_build_hashes,
         )
     if hasattr(args, "exclude_newer_package"):
         changes["exclude_newer_packages"] = {

@@ -63,6 +63,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="constraints file for the build requirements (added to `build-constraint-dependencies`)",
     )
+    from kiln.cli.options import build_hash_options
+
+    build_hash_options(parser, negative=True)
     parser.add_argument(
         "--no-sources",
         action="store_true",
@@ -238,6 +241,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         offline=args.offline,
         upgrade_packages=frozenset(args.upgrade_package),
         create_gitignore=not args.no_create_gitignore,
+        require_hashes=args.require_build_hashes,
     )
     settings = _settings(args)
     logs = not args.no_build_logs

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from kiln.core.resolver.universal import ForkStrategy
     from kiln.core.types import DistFile
 
+#: What constraint lines' ``--hash`` digests do (:attr:`Settings.constraint_hashes`).
+ConstraintHashes = Literal["ignore", "verify", "require"]
+
 #: ``--resolution``: which version of a package is tried first.
 ResolutionMode = Literal["highest", "lowest", "lowest-direct"]
 RESOLUTION_MODES: tuple[ResolutionMode, ...] = ("highest", "lowest", "lowest-direct")
@@ -60,6 +63,11 @@ class Settings:
     #: Install only the named requirements, not their dependencies.
     no_deps: bool = False
     require_hashes: bool = False
+    #: What the ``--hash`` digests of constraint lines do (installing a build environment):
+    #: nothing (``ignore``); a package they hash must match them (``verify``); or, under
+    #: ``--require-build-hashes``, every package resolved must also be pinned (``==``) and
+    #: hashed by them (``require``).
+    constraint_hashes: ConstraintHashes = "ignore"
     link_mode: LinkMode = "hardlink"
     compile_bytecode: bool = False
     #: Where ``[tool.kiln.index]`` settings are read from (``pyproject.toml``), if anywhere.

@@ -69,9 +69,11 @@ class Session:
         events: Events | None = None,
         *,
         hashes: AllowedHashes | None = None,
+        require_hashed: bool = True,
     ) -> None:
         """``hashes``: with hash checking, the ``--hash`` digests every archive the builder
-        reads or builds is checked against first."""
+        reads or builds is checked against first; without ``require_hashed``, only the
+        archives of the packages they give digests for are."""
         self.inputs = inputs
         self.settings = settings
         self.target = target
@@ -90,7 +92,7 @@ class Session:
             installers=default_installer,
             editables=[url for url in editables if url is not None],
             on_build=self.events.building,
-            verify=archive_check(hashes) if hashes is not None else None,
+            verify=archive_check(hashes, required=require_hashed) if hashes is not None else None,
             settings=replace(settings.build or PackageBuildSettings(), choices=settings.choices),
         )
 
