@@ -212,6 +212,39 @@ def test_without_build_isolation_nothing_can_be_checked(
     assert "`--require-build-hashes` cannot check the build requirements of" in failed.stderr
 
 
+def test_the_in_process_kiln_build_backend_is_not_used_unchecked(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    """kiln builds a `kiln_build` project in-process, installing nothing; with
+    `--require-build-hashes`, `kiln-build` must come from the index like any backend (this
+    one has none, so the build fails)."""
+    root = tmp_path / "app"
+    (root / "src" / "app").mkdir(parents=True)
+    (root / "src" / "app" / "__init__.py").write_text("")
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["kiln-build>=0.1,<0.2"]\nbuild-backend = "kiln_build"\n\n'
+        '[project]\nname = "app"\nversion = "0.1.0"\n'
+    )
+    assert build(root, env, index).returncode == 0
+    failed = build(root, env, index, "--require-build-hashes")
+    assert failed.returncode == 1
+    assert "kiln-build" in failed.stderr
+    assert index.requests("/simple/kiln-build/")
+
+
+def test_an_installer_that_cannot_check_hashes_is_refused(
+    tmp_path: Path, env: dict[str, str], index: IndexServer, wheels: dict[str, Path]
+) -> None:
+    root = project(tmp_path / "app")
+    given = constraints(tmp_path / "c.txt", wheels)
+    asked = len(index.requests("/simple/standin/"))  # by the other tests of the module
+    failed = build(root, {**env, "KILN_BUILD_INSTALLER": "pip"}, index, "-b", given,
+                   "--require-build-hashes")
+    assert failed.returncode == 1
+    assert "`--require-build-hashes` is checked by kiln's own installer" in failed.stderr
+    assert len(index.requests("/simple/standin/")) == asked
+
+
 # -- kiln pip install of an sdist ---------------------------------------------------------------
 
 
