@@ -13,11 +13,10 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
 
     from kiln.core.operations.options import Settings
-    from kiln.core.resolver.prerelease import PrereleaseMode
-    from kiln.core.types import BuildChoices
+    from kiln.core.types import BuildChoices, PrereleaseMode
 
 #: The values of `--prerelease` and of the modes of `--prerelease-package`
-#: (``kiln.core.resolver.prerelease.PRERELEASE_VALUES``, kept here as text so that building
+#: (``kiln.core.types.PRERELEASE_VALUES``, kept here as text so that building
 #: the parser imports no core module).
 PRERELEASE_MODES = ("if-necessary", "allow", "disallow", "explicit", "if-necessary-or-explicit")
 STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
@@ -150,7 +149,7 @@ def prerelease_options(group: argparse._ArgumentGroup, what: str) -> None:
 def prerelease_mode(value: str) -> PrereleaseMode:
     """The mode a value of `--prerelease` names: `if-necessary-or-explicit` is
     `if-necessary`."""
-    from kiln.core.resolver.prerelease import prerelease_mode as mode_of
+    from kiln.core.types import prerelease_mode as mode_of
 
     mode = mode_of(value)
     if mode is None:

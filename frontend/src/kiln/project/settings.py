@@ -34,8 +34,8 @@ from kiln.project.toml import (
 
 if TYPE_CHECKING:
     from kiln.core.index.config import Index
-    from kiln.core.resolver.prerelease import PrereleaseMode
     from kiln.core.sources.model import ProjectSources
+    from kiln.core.types import PrereleaseMode
 
 Owner = Literal["kiln", "uv"]
 OWNERS: tuple[Owner, ...] = ("kiln", "uv")
@@ -280,7 +280,7 @@ class ToolSettings:
     def prerelease_package(self) -> dict[NormalizedName, PrereleaseMode]:
         """``prerelease-package``: the pre-release mode of each package named, like
         ``--prerelease-package`` (``{ numpy = "allow" }``)."""
-        from kiln.core.resolver.prerelease import PRERELEASE_VALUES, prerelease_mode
+        from kiln.core.types import PRERELEASE_VALUES, prerelease_mode
 
         raw = self.raw("prerelease-package")
         if raw is None:

@@ -18,9 +18,8 @@ if TYPE_CHECKING:
 
     from kiln.core.builder.packagesettings import PackageBuildSettings
     from kiln.core.install.linking import LinkMode
-    from kiln.core.resolver.prerelease import PrereleaseMode
     from kiln.core.resolver.universal import ForkStrategy
-    from kiln.core.types import DistFile
+    from kiln.core.types import DistFile, PrereleaseMode
 
 #: What constraint lines' ``--hash`` digests do (:attr:`Settings.constraint_hashes`).
 ConstraintHashes = Literal["ignore", "verify", "require"]

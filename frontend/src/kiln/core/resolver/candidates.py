@@ -33,7 +33,7 @@ from kiln.errors import KilnError
 
 if TYPE_CHECKING:
     from kiln.core.resolver.prefetch import Prefetcher
-    from kiln.core.resolver.prerelease import PrereleaseMode
+    from kiln.core.types import PrereleaseMode
 
 #: How many candidates of a package get their metadata fetched ahead of need.
 PREFETCH_DEPTH = 2

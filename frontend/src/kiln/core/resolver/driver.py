@@ -14,12 +14,11 @@ from kiln.core.resolver.environment import TargetEnvironment
 from kiln.core.resolver.errors import ResolutionError
 from kiln.core.resolver.formatting import PackageFormatter
 from kiln.core.resolver.packages import ROOT, Package
-from kiln.core.resolver.prerelease import PrereleaseMode
 from kiln.core.resolver.provider import MetadataBuilder, PythonProvider
 from kiln.core.resolver.pubgrub import NoSolution, explain, solve
 from kiln.core.resolver.resolution import Dependency, Resolution, ResolvedPackage
 from kiln.core.resolver.versions import Point
-from kiln.core.types import BuildChoices, PackageSource
+from kiln.core.types import BuildChoices, PackageSource, PrereleaseMode
 
 #: Threads fetching index pages and metadata ahead of the solver.
 DEFAULT_CONCURRENCY = 16

@@ -26,12 +26,11 @@ from kiln.core.resolver.environment import ResolverEnvironment
 from kiln.core.resolver.expansion import Edge, Expander
 from kiln.core.resolver.packages import Package
 from kiln.core.resolver.prefetch import Prefetcher
-from kiln.core.resolver.prerelease import PrereleaseMode
 from kiln.core.resolver.priorities import Priorities
 from kiln.core.resolver.pubgrub import Reprioritized, Unavailable
 from kiln.core.resolver.requested import RequestLog, pinned_versions
 from kiln.core.resolver.versions import Point, VersionRange
-from kiln.core.types import BuildChoices, DistFile, PackageSource
+from kiln.core.types import BuildChoices, DistFile, PackageSource, PrereleaseMode
 
 if TYPE_CHECKING:
     from packaging.metadata import Metadata

@@ -26,12 +26,11 @@ from kiln.core.resolver.driver import DEFAULT_CONCURRENCY, prefetching, unsatisf
 from kiln.core.resolver.errors import ResolutionError
 from kiln.core.resolver.forks import ForkEnvironment, ForkRequired
 from kiln.core.resolver.packages import ROOT, Package
-from kiln.core.resolver.prerelease import PrereleaseMode
 from kiln.core.resolver.provider import MetadataBuilder, PythonProvider
 from kiln.core.resolver.pubgrub import NoSolution, solve
 from kiln.core.resolver.resolution import Dependency, ResolvedPackage, UniversalResolution
 from kiln.core.resolver.versions import Point
-from kiln.core.types import BuildChoices, PackageSource
+from kiln.core.types import BuildChoices, PackageSource, PrereleaseMode
 from kiln.errors import KilnError
 
 #: ``--fork-strategy``: ``requires-python`` picks the newest version for each range of
