@@ -115,6 +115,10 @@ def env_key(
         "requirements": normalize_requirements(requirements),
         "constraints": constraint_digest,
     }
+    if constraints is not None:
+        # The constraints' `--hash` digests are checked since this entry was added: an
+        # environment installed before, unchecked, is not reused.
+        material["constraint_hashes"] = "verified"
     if require_hashes:  # an environment made without checking is never reused for one
         material["require_hashes"] = True
     blob = json.dumps(material, sort_keys=True).encode()
