@@ -316,3 +316,20 @@ def test_lock_that_needs_a_build_fails_naming_the_unhashed_build_requirements(
         done = kiln(*run, "--require-build-hashes", "--no-require-build-hashes", env=env,
                     cwd=root)
         assert done.returncode == 0, done.stderr
+
+
+def test_pip_compile_checks_the_build_that_gives_an_sdists_metadata(
+    tmp_path: Path, env: dict[str, str], index: IndexServer, wheels: dict[str, Path]
+) -> None:
+    archive = sdist(tmp_path / "sdists")
+    (tmp_path / "requirements.in").write_text(f"app @ {archive.as_uri()}\n")
+    run = ("pip", "compile", "requirements.in", "--default-index", index.url,
+           "--require-build-hashes")
+    wrong = constraints(tmp_path / "wrong.txt", wheels, standin_helper="0" * 64)
+    failed = kiln(*run, "-b", wrong, env=env, cwd=tmp_path)
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    assert "hash mismatch for `standin-helper`" in failed.stderr
+    right = constraints(tmp_path / "right.txt", wheels)
+    done = kiln(*run, "-b", right, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "app @ file:" in done.stdout
