@@ -135,6 +135,8 @@ def test_no_index_builds_from_find_links_only(
         (("--resolution", "lowest"), "60.0"),
         (("--exclude-newer", "2024-03-01"), "60.0"),
         (("--prerelease", "allow"), "62.0rc1"),
+        (("--prerelease-package", "SetupTools=allow"), "62.0rc1"),
+        (("--prerelease", "allow", "--prerelease-package", "setuptools=disallow"), "61.0"),
         ((), "61.0"),
     ],
 )

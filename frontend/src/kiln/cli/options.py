@@ -13,9 +13,12 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
 
     from kiln.core.operations.options import Settings
-    from kiln.core.types import BuildChoices
+    from kiln.core.types import BuildChoices, PrereleaseMode
 
-PRERELEASE_MODES = ("if-necessary", "allow", "disallow", "explicit")
+#: The values of `--prerelease` and of the modes of `--prerelease-package`
+#: (``kiln.core.types.PRERELEASE_VALUES``, kept here as text so that building
+#: the parser imports no core module).
+PRERELEASE_MODES = ("if-necessary", "allow", "disallow", "explicit", "if-necessary-or-explicit")
 STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
 #: The values of `--resolution` (``kiln.core.types.RESOLUTION_MODES``; kept
 #: here as text so that parsing the command line imports no core module).
@@ -122,15 +125,55 @@ def index_options(
             "choose from the machine's GPU driver (default: `KILN_TORCH_BACKEND`, else none)",
         )
     if resolving:
-        group.add_argument(
-            "--prerelease", choices=PRERELEASE_MODES, default="if-necessary",
-            help="when pre-release versions may be chosen (default: `if-necessary`)",
-        )
+        prerelease_options(group, "versions")
     if refresh:
         group.add_argument(
             "--refresh", action="store_true",
             help="revalidate every cached index page and file",
         )
+
+
+def prerelease_options(group: argparse._ArgumentGroup, what: str) -> None:
+    """`--prerelease` and `--prerelease-package`, for choosing ``what``."""
+    group.add_argument(
+        "--prerelease", choices=PRERELEASE_MODES, default="if-necessary",
+        help=f"when pre-release {what} may be chosen (default: `if-necessary`)",
+    )
+    group.add_argument(
+        "--prerelease-package", action="append", default=[], type=prerelease_package,
+        metavar="PACKAGE=MODE",
+        help="like `--prerelease`, for PACKAGE only: MODE is any value of `--prerelease` "
+        "(repeatable; wins over `--prerelease`)",
+    )
+
+
+def prerelease_mode(value: str) -> PrereleaseMode:
+    """The mode a value of `--prerelease` names: `if-necessary-or-explicit` is
+    `if-necessary`."""
+    from kiln.core.types import prerelease_mode as mode_of
+
+    mode = mode_of(value)
+    if mode is None:
+        raise argparse.ArgumentTypeError(
+            f"unknown pre-release mode `{value}`; use one of: "
+            + ", ".join(f"`{m}`" for m in PRERELEASE_MODES)
+        )
+    return mode
+
+
+def prerelease_package(text: str) -> tuple[NormalizedName, PrereleaseMode]:
+    """``--prerelease-package``: ``PACKAGE=MODE``, the name normalized and uv's old
+    `if-necessary-or-explicit` read as `if-necessary`."""
+    from packaging.utils import InvalidName, canonicalize_name
+
+    name, sep, mode = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected `PACKAGE=MODE`, got `{text}`")
+    try:
+        canonical = canonicalize_name(name.strip(), validate=True)
+    except InvalidName:
+        raise argparse.ArgumentTypeError(f"`{name.strip()}` is not a valid package name") from None
+    return canonical, prerelease_mode(mode.strip())
 
 
 def torch_backend(text: str) -> str:
@@ -196,6 +239,7 @@ def binary_options(
             "--no-binary-package", action="append", default=[], metavar="PACKAGE",
             help="use no wheels of PACKAGE (repeatable)",
         )
+    build_hash_options(group, negative=not pip)
     group.add_argument(
         "-C", "--config-setting", "--config-settings", dest="config_setting",
         action="append", default=[], metavar="KEY=VALUE",
@@ -215,6 +259,24 @@ def binary_options(
         group.add_argument(
             "--no-build-isolation-package", action="append", default=[], metavar="PACKAGE",
             help="like `--no-build-isolation`, for PACKAGE only (repeatable)",
+        )
+
+
+def build_hash_options(
+    group: argparse._ArgumentGroup | argparse.ArgumentParser, *, negative: bool
+) -> None:
+    """`--require-build-hashes`, and with ``negative`` `--no-require-build-hashes` (the
+    last one given wins)."""
+    group.add_argument(
+        "--require-build-hashes", dest="require_build_hashes", action="store_true",
+        default=False,
+        help="require that every package installed into a build environment is pinned "
+        "with `==` and has a matching `--hash` in the build constraints",
+    )
+    if negative:
+        group.add_argument(
+            "--no-require-build-hashes", dest="require_build_hashes", action="store_false",
+            help="do not require hashes of build requirements (the default)",
         )
 
 
@@ -282,6 +344,7 @@ def with_package_options(settings: Settings, args: argparse.Namespace) -> Settin
                 canonicalize_name(n) for n in getattr(args, "no_build_isolation_package", ())
             ),
             constraints=merged_constraints(constraints),
+            require_hashes=args.require_build_hashes,
         )
     if hasattr(args, "exclude_newer_package"):
         changes["exclude_newer_packages"] = {
@@ -291,6 +354,8 @@ def with_package_options(settings: Settings, args: argparse.Namespace) -> Settin
             settings.client,
             refresh_packages=frozenset(canonicalize_name(n) for n in args.refresh_package),
         )
+    if hasattr(args, "prerelease_package"):
+        changes["prerelease_packages"] = dict(args.prerelease_package)
     if getattr(args, "fork_strategy", None):
         changes["fork_strategy"] = args.fork_strategy
     return replace(settings, **changes)  # type: ignore[arg-type]

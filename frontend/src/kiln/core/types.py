@@ -16,6 +16,24 @@ if TYPE_CHECKING:
 
     from packaging.metadata import Metadata
 
+#: When the resolver may choose a pre-release version of a package (``--prerelease``, and
+#: per package ``--prerelease-package`` and ``prerelease-package``); the resolver's
+#: candidate ordering (:mod:`kiln.core.resolver.candidates`) applies it.
+PrereleaseMode = Literal["if-necessary", "allow", "disallow", "explicit"]
+
+#: Every value a pre-release mode may be written as: the modes, and uv's
+#: ``if-necessary-or-explicit``, its older name of ``if-necessary``.
+PRERELEASE_VALUES = ("if-necessary", "allow", "disallow", "explicit", "if-necessary-or-explicit")
+
+
+def prerelease_mode(value: str) -> PrereleaseMode | None:
+    """The pre-release mode ``value`` names, or None when it names none."""
+    if value == "if-necessary-or-explicit":
+        return "if-necessary"
+    if value in PRERELEASE_VALUES:
+        return value  # type: ignore[return-value]
+    return None
+
 
 #: ``--resolution`` (and ``resolution`` of ``[tool.kiln]``): which version of a package is
 #: tried first.

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
 from kiln.errors import KilnError
 from kiln.project.groups import parse_requirement
@@ -35,10 +35,9 @@ from kiln.project.toml import (
 
 if TYPE_CHECKING:
     from kiln.core.index.config import Index, IndexStrategy
-    from kiln.core.resolver.provider import PrereleaseMode
     from kiln.core.resolver.universal import ForkStrategy
     from kiln.core.sources.model import ProjectSources
-    from kiln.core.types import ResolutionMode
+    from kiln.core.types import PrereleaseMode, ResolutionMode
 
 Owner = Literal["kiln", "uv"]
 OWNERS: tuple[Owner, ...] = ("kiln", "uv")
@@ -65,6 +64,7 @@ KEYS = (
     "exclude-newer-package",
     "fork-strategy",
     "index-strategy",
+    "prerelease-package",
 )
 
 
@@ -296,6 +296,33 @@ class ToolSettings:
                 )
         return found
 
+    @cached_property
+    def prerelease_package(self) -> dict[NormalizedName, PrereleaseMode]:
+        """``prerelease-package``: the pre-release mode of each package named, like
+        ``--prerelease-package`` (``{ numpy = "allow" }``)."""
+        from kiln.core.types import PRERELEASE_VALUES, prerelease_mode
+
+        raw = self.raw("prerelease-package")
+        if raw is None:
+            return {}
+        key = self.key("prerelease-package")
+        table = expect_table(raw, self.path, key)
+        found: dict[NormalizedName, PrereleaseMode] = {}
+        for name, value in table.items():
+            mode = prerelease_mode(value) if isinstance(value, str) else None
+            if mode is None:
+                raise KilnError(
+                    f"{where(self.path, f'{key}.{name}')} must be one of "
+                    + ", ".join(f"`{v}`" for v in PRERELEASE_VALUES),
+                )
+            try:
+                found[canonicalize_name(name, validate=True)] = mode
+            except InvalidName:
+                raise KilnError(
+                    f"{where(self.path, key)}: `{name}` is not a valid package name"
+                ) from None
+        return found
+
     def _requirements(self, name: str) -> tuple[Requirement, ...]:
         raw = self.raw(name)
         if raw is None:
@@ -325,11 +352,8 @@ class ToolSettings:
     def resolver(self) -> ResolverSettings:
         """``resolution``, ``prerelease``, ``exclude-newer``, ``exclude-newer-package`` and
         ``fork-strategy``: how `kiln lock` resolves when the command line does not say."""
-        from typing import get_args
-
-        from kiln.core.resolver.provider import PrereleaseMode
         from kiln.core.resolver.universal import FORK_STRATEGIES
-        from kiln.core.types import RESOLUTION_MODES
+        from kiln.core.types import PRERELEASE_VALUES, RESOLUTION_MODES, prerelease_mode
 
         packages: dict[NormalizedName, datetime] = {}
         raw = self.raw("exclude-newer-package")
@@ -340,9 +364,7 @@ class ToolSettings:
                 packages[canonicalize_name(name)] = self._timestamp(value, f"{key}.{name}")
         return ResolverSettings(
             resolution=cast("ResolutionMode | None", self._choice("resolution", RESOLUTION_MODES)),
-            prerelease=cast(
-                "PrereleaseMode | None", self._choice("prerelease", get_args(PrereleaseMode))
-            ),
+            prerelease=prerelease_mode(self._choice("prerelease", PRERELEASE_VALUES) or ""),
             exclude_newer=(
                 None if self.raw("exclude-newer") is None
                 else self._timestamp(self.raw("exclude-newer"), self.key("exclude-newer"))
@@ -418,7 +440,7 @@ class ToolSettings:
             "workspace", "package", "managed", "default_groups", "dev_dependencies",
             "group_requires_python", "conflicts", "environments", "required_environments",
             "constraint_dependencies", "override_dependencies", "build_constraint_dependencies",
-            "indexes", "resolver", "index_strategy",
+            "indexes", "resolver", "index_strategy", "prerelease_package",
         ):
             getattr(self, name)
         self.sources(None)

@@ -63,6 +63,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="constraints file for the build requirements (added to `build-constraint-dependencies`)",
     )
+    from kiln.cli.options import build_hash_options
+
+    build_hash_options(parser, negative=True)
     parser.add_argument(
         "--no-sources",
         action="store_true",
@@ -95,7 +98,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def _environment_options(parser: argparse.ArgumentParser) -> None:
     """How build environments are made: the interpreter, the indexes, the resolution."""
-    from kiln.cli.options import PRERELEASE_MODES, index_options, resolution_options
+    from kiln.cli.options import index_options, prerelease_options, resolution_options
 
     parser.add_argument(
         "-p", "--python", metavar="PYTHON",
@@ -112,10 +115,7 @@ def _environment_options(parser: argparse.ArgumentParser) -> None:
     )
     index_options(parser, resolving=False, refresh=False)
     group = parser.add_argument_group("build environment options")
-    group.add_argument(
-        "--prerelease", choices=PRERELEASE_MODES, default="if-necessary",
-        help="when pre-release build requirements may be chosen (default: `if-necessary`)",
-    )
+    prerelease_options(group, "build requirements")
     resolution_options(group)
     group.add_argument(
         "-U", "--upgrade", action="store_true",
@@ -241,6 +241,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         offline=args.offline,
         upgrade_packages=frozenset(args.upgrade_package),
         create_gitignore=not args.no_create_gitignore,
+        require_hashes=args.require_build_hashes,
     )
     settings = _settings(args)
     logs = not args.no_build_logs

@@ -25,7 +25,7 @@ RESOLUTION_OPTIONS = (
     "resolution", "prerelease", "exclude_newer", "index", "default_index", "index_url",
     "extra_index_url", "find_links", "no_index", "index_strategy",
     "no_binary", "no_binary_package", "no_build", "no_build_package", "exclude_newer_package",
-    "no_sources_package", "fork_strategy",
+    "no_sources_package", "fork_strategy", "prerelease_package",
 )
 
 

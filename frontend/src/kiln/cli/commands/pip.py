@@ -462,7 +462,7 @@ def _environment_to_change(args: argparse.Namespace, ui: UI) -> Environment:
 
 def _settings(args: argparse.Namespace) -> Settings:
     from kiln.cli.globalopts import project_dir
-    from kiln.cli.options import with_package_options
+    from kiln.cli.options import prerelease_mode, with_package_options
     from kiln.core.index.clientoptions import ClientOptions
     from kiln.core.index.locations import IndexOptions
     from kiln.core.operations.options import Settings
@@ -482,7 +482,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         client=ClientOptions(
             offline=args.offline, refresh=getattr(args, "refresh", False), no_cache=args.no_cache
         ),
-        prerelease=getattr(args, "prerelease", None) or "if-necessary",
+        prerelease=prerelease_mode(getattr(args, "prerelease", None) or "if-necessary"),
         resolution=getattr(args, "resolution", None) or "highest",
         exclude_newer=getattr(args, "exclude_newer", None),
         upgrade=getattr(args, "upgrade", False),

@@ -91,7 +91,12 @@ def index_key(locations: IndexLocations) -> list[str]:
 
 
 def env_key(
-    requirements: Sequence[str], constraints: Path | None, installer: Installer, python: str
+    requirements: Sequence[str],
+    constraints: Path | None,
+    installer: Installer,
+    python: str,
+    *,
+    require_hashes: bool = False,
 ) -> str:
     constraint_digest = None
     if constraints is not None:
@@ -101,7 +106,7 @@ def env_key(
             raise KilnError(
                 f"cannot read build constraints `{constraints}`: {exc.strerror}"
             ) from None
-    material = {
+    material: dict[str, object] = {
         "python": python,
         "python_version": platform.python_version() if python == sys.executable else None,
         "implementation": sys.implementation.name,
@@ -110,6 +115,12 @@ def env_key(
         "requirements": normalize_requirements(requirements),
         "constraints": constraint_digest,
     }
+    if constraints is not None:
+        # The constraints' `--hash` digests are checked since this entry was added: an
+        # environment installed before, unchecked, is not reused.
+        material["constraint_hashes"] = "verified"
+    if require_hashes:  # an environment made without checking is never reused for one
+        material["require_hashes"] = True
     blob = json.dumps(material, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:24]
 
@@ -148,9 +159,13 @@ class EnvProvider:
         refresh: bool = False,
         python: str = sys.executable,
         upgrade: frozenset[str] = frozenset(),
+        require_hashes: bool = False,
     ) -> None:
         """``upgrade``: cached environments holding one of these packages are made again
-        (once per run), as ``refresh`` makes every environment again."""
+        (once per run), as ``refresh`` makes every environment again. ``require_hashes``
+        (``--require-build-hashes``): the installer checks every package it installs against
+        the ``--hash`` digests of the build constraints."""
+        self.require_hashes = require_hashes
         self.installer = installer
         self.reporter = reporter
         self.root = root
@@ -187,6 +202,7 @@ class EnvProvider:
             constraints,
             self.installer,
             self.python,
+            require_hashes=self.require_hashes,
         )
         if self.root is None:
             if self._scratch is None:
@@ -236,7 +252,10 @@ class EnvProvider:
         try:
             env_dir = staging / "env"
             self.installer.create(env_dir, self.python)
-            self.installer.install(env_python(env_dir), list(requirements), constraints)
+            self.installer.install(
+                env_python(env_dir), list(requirements), constraints,
+                require_hashes=self.require_hashes,
+            )
             packages = _freeze(env_python(env_dir))
             _relocate_scripts(env_dir, env_dir, final)
             record = {"requirements": normalize_requirements(requirements), "packages": packages}

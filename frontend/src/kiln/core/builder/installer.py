@@ -54,9 +54,25 @@ class Installer(Protocol):
         """Create an empty virtual environment at ``env_dir`` for ``python``."""
 
     def install(
-        self, env_python: Path, requirements: Sequence[str], constraints: Path | None
+        self,
+        env_python: Path,
+        requirements: Sequence[str],
+        constraints: Path | None,
+        *,
+        require_hashes: bool = False,
     ) -> None:
-        """Install ``requirements`` into the environment of ``env_python``."""
+        """Install ``requirements`` into the environment of ``env_python``; with
+        ``require_hashes`` (``--require-build-hashes``), every package installed must have a
+        ``--hash`` in ``constraints``, and its file must match one."""
+
+
+def refuse_build_hashes(installer: str) -> None:
+    """``--require-build-hashes`` with an installer that cannot check it (uv's, pip's)."""
+    raise KilnError(
+        f"`--require-build-hashes` is checked by kiln's own installer of build environments, "
+        f"but `KILN_BUILD_INSTALLER={installer}` chooses {installer}",
+        hint="unset `KILN_BUILD_INSTALLER` (or set it to `kiln`)",
+    )
 
 
 def redact(text: str) -> str:
@@ -135,8 +151,15 @@ class UvInstaller(RunIndexes):
         )
 
     def install(
-        self, env_python: Path, requirements: Sequence[str], constraints: Path | None
+        self,
+        env_python: Path,
+        requirements: Sequence[str],
+        constraints: Path | None,
+        *,
+        require_hashes: bool = False,
     ) -> None:
+        if require_hashes:
+            refuse_build_hashes("uv")
         if not requirements:
             return
         command = [
@@ -165,8 +188,15 @@ class PipInstaller(RunIndexes):
         _run([python, "-m", "venv", str(env_dir)], "creating a build environment", self.reporter)
 
     def install(
-        self, env_python: Path, requirements: Sequence[str], constraints: Path | None
+        self,
+        env_python: Path,
+        requirements: Sequence[str],
+        constraints: Path | None,
+        *,
+        require_hashes: bool = False,
     ) -> None:
+        if require_hashes:
+            refuse_build_hashes("pip")
         if not requirements:
             return
         command = [str(env_python), "-m", "pip", "install", "--disable-pip-version-check"]

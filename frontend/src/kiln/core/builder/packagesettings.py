@@ -41,6 +41,9 @@ class PackageBuildSettings:
     constraints: Path | None = None
     #: Whether a package may be built at all.
     choices: BuildChoices = field(default_factory=BuildChoices)
+    #: ``--require-build-hashes``: what build environments install must match a ``--hash``
+    #: of ``constraints``.
+    require_hashes: bool = False
 
     def options(self, name: NormalizedName, index: IndexLocations | None) -> BuildOptions:
         """The build service's options for building a wheel of ``name``."""
@@ -54,6 +57,7 @@ class PackageBuildSettings:
             isolation=isolated,
             python=None if isolated or self.python is None else str(self.python),
             index=index,
+            require_hashes=self.require_hashes,
         )
 
     def settings_for(self, name: NormalizedName) -> ConfigSettings:

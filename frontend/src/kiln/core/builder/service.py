@@ -131,6 +131,10 @@ class BuildOptions:
     upgrade_packages: frozenset[str] = frozenset()
     #: Write a ``.gitignore`` (``*``) into an output directory that has none.
     create_gitignore: bool = True
+    #: ``--require-build-hashes``: every package installed into a build environment must
+    #: have a ``--hash`` in ``constraints`` and match it; builds then need isolation, and
+    #: the in-process fast path (which installs nothing to check) is not taken.
+    require_hashes: bool = False
 
 
 @dataclass(frozen=True)
@@ -250,6 +254,7 @@ class Builder:
             self.envs = EnvProvider(
                 installer, reporter, root=root, refresh=options.refresh,
                 python=options.python or sys.executable, upgrade=options.upgrade_packages,
+                require_hashes=options.require_hashes,
             )
             settings = SourceSettings(
                 no_sources=options.no_sources,
@@ -298,11 +303,20 @@ class Builder:
         :meth:`BuildContext.build_one`)."""
         build_system = read_build_system(tree)
         label = project_label(tree)
+        if self.options.require_hashes and not self.options.isolation:
+            raise KilnError(
+                f"`--require-build-hashes` cannot check the build requirements of `{label}`: "
+                "it is built without build isolation, from what is installed already",
+                hint="drop `--no-build-isolation` (or `--no-build-isolation-package`) for it, "
+                "or `--require-build-hashes`",
+            )
         requirements = None
         if self.requirements is not None:
             requirements = self.requirements.for_project(sources_dir, label, parent)
-        if fastpath.fast_path_applies(build_system) and not (
-            requirements is not None and requirements.has_sources(build_system.requires)
+        if (
+            fastpath.fast_path_applies(build_system)
+            and not self.options.require_hashes
+            and not (requirements is not None and requirements.has_sources(build_system.requires))
         ):
             self.reporter.debug(f"using the bundled `kiln_build` backend for `{tree}`")
             return fastpath.build_in_process(kind, tree, out_dir, self.options.config_settings)
@@ -408,7 +422,7 @@ class Builder:
     def _list_with_backend(
         self, tree: Path, kinds: list[Kind]
     ) -> list[tuple[str, list[str]]] | None:
-        if not fastpath.fast_path_applies(read_build_system(tree)):
+        if self.options.require_hashes or not fastpath.fast_path_applies(read_build_system(tree)):
             return None
         import kiln_build
 

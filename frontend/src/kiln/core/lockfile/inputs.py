@@ -56,6 +56,7 @@ SETTINGS = (
     "required-environments",
     "constraint-dependencies",
     "override-dependencies",
+    "prerelease-package",
     "package",
     "workspace",
 )

@@ -58,8 +58,16 @@ class KilnInstaller(RunIndexes):
         create_venv(env_dir, find_interpreter(python))
 
     def install(
-        self, env_python: Path, requirements: Sequence[str], constraints: Path | None
+        self,
+        env_python: Path,
+        requirements: Sequence[str],
+        constraints: Path | None,
+        *,
+        require_hashes: bool = False,
     ) -> None:
+        """Resolve and install ``requirements``; with ``require_hashes``
+        (``--require-build-hashes``) every package must be pinned and hashed by
+        ``constraints`` and match, and the builds this install needs require it too."""
         if not requirements:
             return
         from kiln.core.install.environment import Environment
@@ -81,9 +89,20 @@ class KilnInstaller(RunIndexes):
             given = self.settings
             settings = Settings(
                 locations=self.index, client=given.client, prerelease=given.prerelease,
+                prerelease_packages=given.prerelease_packages,
                 resolution=given.resolution, exclude_newer=given.exclude_newer,
                 require_hashes=given.require_hashes, link_mode=given.link_mode,
             )
+        from dataclasses import replace
+
+        # The `--hash` digests of the build constraints are always checked (as uv does);
+        # `--require-build-hashes` requires one for every package, in nested builds too.
+        settings = replace(settings, constraint_hashes="verify")
+        if require_hashes:
+            from kiln.core.builder.packagesettings import PackageBuildSettings
+
+            build = PackageBuildSettings(constraints=constraints, require_hashes=True)
+            settings = replace(settings, constraint_hashes="require", build=build)
         env = Environment.from_venv(env_python.parent.parent)
         events = Events(building=lambda label: self.reporter.debug(f"building `{label}`"))
         try:

@@ -8,7 +8,7 @@ a weak hash next to a strong one, and the functions here ignore any that get thr
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -74,6 +74,35 @@ def check_all_hashed(
         )
 
 
+def check_build_requirements_hashed(
+    names: Iterable[NormalizedName],
+    allowed: Mapping[NormalizedName, object],
+    pinned: Collection[NormalizedName],
+) -> None:
+    """``--require-build-hashes``: every package of a build environment (``names``) needs a
+    ``--hash`` in the build constraints (``allowed``) and an exact version there or a direct
+    reference (``pinned``)."""
+    names = sorted(names)
+    missing = [name for name in names if name not in allowed]
+    if missing:
+        shown = ", ".join(f"`{name}`" for name in missing)
+        others = " (and a line for each of the others)" if len(missing) > 1 else ""
+        raise KilnError(
+            f"`--require-build-hashes` is on, but the build constraints give no `--hash` for "
+            f"these build requirements: {shown}",
+            hint=f"add `{missing[0]}==VERSION --hash=sha256:<digest>`{others} to the "
+            "`--build-constraint` file",
+        )
+    loose = [name for name in names if name not in pinned]
+    if loose:
+        shown = ", ".join(f"`{name}`" for name in loose)
+        raise KilnError(
+            f"`--require-build-hashes` is on, but the build constraints do not pin these build "
+            f"requirements to one version with `==`: {shown}",
+            hint=f"write `{loose[0]}==VERSION --hash=...` in the `--build-constraint` file",
+        )
+
+
 def verify_file(path: Path, name: str, allowed: Mapping[str, frozenset[str]]) -> None:
     """Raise unless ``path`` matches one of the allowed digests of some strong algorithm."""
     digests = {algo: hashlib.new(algo) for algo in allowed if algo in STRONG_HASHES}
@@ -99,11 +128,16 @@ def verify_file(path: Path, name: str, allowed: Mapping[str, frozenset[str]]) ->
     )
 
 
-def archive_check(allowed: AllowedHashes) -> Callable[[Path, NormalizedName], None]:
+def archive_check(
+    allowed: AllowedHashes, *, required: bool = True
+) -> Callable[[Path, NormalizedName], None]:
     """What checks an archive of a package before the build service reads or builds it:
-    the package must have ``--hash`` digests, and the file must match one."""
+    the package must have ``--hash`` digests (unless not ``required``: then only a package
+    that has some is checked), and the file must match one."""
 
     def check(path: Path, name: NormalizedName) -> None:
+        if not required and name not in allowed:
+            return
         check_all_hashed([name], allowed)
         verify_file(path, str(name), allowed[name])
 

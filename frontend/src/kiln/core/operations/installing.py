@@ -28,6 +28,7 @@ from kiln.core.operations.environment import target_of
 from kiln.core.operations.hashes import (
     allowed_hashes,
     check_all_hashed,
+    check_build_requirements_hashed,
     hash_checking,
     verify_file,
 )
@@ -123,7 +124,9 @@ def _run_locked(
     target: TargetEnvironment,
 ) -> InstallReport:
     specs = inputs.requirements
-    checking = hash_checking(specs, settings.require_hashes)
+    by_constraints = settings.constraint_hashes != "ignore" and bool(inputs.constraint_hashes)
+    required = settings.constraint_hashes == "require"
+    checking = hash_checking(specs, settings.require_hashes) or required
     installed = installed_distributions(env)
     by_name = {dist.name: dist for dist in installed}
     report = InstallReport()
@@ -133,14 +136,22 @@ def _run_locked(
     started = time.monotonic()
     settings = _building_in(env, settings)
     allowed = allowed_hashes(specs)
-    checked = allowed if checking else None
-    with Session(inputs, settings, target, events, hashes=checked) as session:
+    if by_constraints or required:
+        allowed = {**inputs.constraint_hashes, **allowed}
+    checked = allowed if checking or by_constraints else None
+    with Session(
+        inputs, settings, target, events, hashes=checked, require_hashed=checking
+    ) as session:
         preferences = [] if sync else _preferences(installed, specs, settings)
         resolution = session.resolve(no_deps=sync or settings.no_deps, preferences=preferences)
         report.resolution = resolution
         report.resolved = len(resolution.packages)
         report.resolve_seconds = time.monotonic() - started
-        if checking:
+        if required:
+            check_build_requirements_hashed(
+                resolution.packages, allowed, _pinned(inputs, resolution)
+            )
+        elif checking:
             check_all_hashed(resolution.packages, allowed)
         requested = {canonicalize_name(s.requirement.name) for s in specs}
         placeholders = [
@@ -184,6 +195,19 @@ def _run_locked(
         Change(dist.display_name, dist.version) for dist in [*final.uninstall, *final.replaced]
     ]
     return report
+
+
+def _pinned(inputs: RequirementsInput, resolution: Resolution) -> set[NormalizedName]:
+    """The packages of ``resolution`` that ``inputs`` pin to one version: by an exact
+    constraint (``==1.0``, ``===1.0``), or as a direct reference."""
+    from kiln.core.resolver.requested import is_exact
+
+    pinned = {
+        canonicalize_name(c.name) for c in inputs.constraints
+        if any(is_exact(s) for s in c.specifier)
+    }
+    pinned |= {name for name, p in resolution.packages.items() if p.direct_url is not None}
+    return pinned
 
 
 def _building_in(env: Environment, settings: Settings) -> Settings:

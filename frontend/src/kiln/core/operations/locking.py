@@ -396,6 +396,10 @@ def _project_settings(settings: Settings, workspace: Workspace, request: LockReq
         changes["exclude_newer"] = project.exclude_newer
     if given.get("fork_strategy") is None and project.fork_strategy is not None:
         changes["fork_strategy"] = project.fork_strategy
+    # A package that `--prerelease-package` names takes the command line's mode.
+    changes["prerelease_packages"] = {
+        **workspace.pyproject.tool.prerelease_package, **settings.prerelease_packages
+    }
     if project.exclude_newer_packages:
         # The command line's cutoffs win, package by package.
         changes["exclude_newer_packages"] = {
@@ -428,6 +432,8 @@ def _options(request: LockRequest, settings: Settings) -> dict[str, Any]:
             str(name): format_timestamp(date)
             for name, date in sorted(settings.exclude_newer_packages.items())
         }
+    if settings.prerelease_packages:
+        found["prerelease-package"] = dict(sorted(settings.prerelease_packages.items()))
     if settings.fork_strategy != "requires-python":
         found["fork-strategy"] = settings.fork_strategy
     if request.no_sources_packages:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from kiln.core.index.clientoptions import ClientOptions
 from kiln.core.index.locations import IndexLocations, IndexOptions
@@ -18,9 +18,12 @@ if TYPE_CHECKING:
 
     from kiln.core.builder.packagesettings import PackageBuildSettings
     from kiln.core.install.linking import LinkMode
-    from kiln.core.resolver.provider import PrereleaseMode
     from kiln.core.resolver.universal import ForkStrategy
-    from kiln.core.types import DistFile
+    from kiln.core.types import DistFile, PrereleaseMode
+
+#: What constraint lines' ``--hash`` digests do (:attr:`Settings.constraint_hashes`).
+ConstraintHashes = Literal["ignore", "verify", "require"]
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -29,6 +32,8 @@ class Settings:
     index: IndexOptions = field(default_factory=IndexOptions)
     client: ClientOptions = field(default_factory=ClientOptions)
     prerelease: PrereleaseMode = "if-necessary"
+    #: ``--prerelease-package``: the mode of each package named, instead of ``prerelease``.
+    prerelease_packages: Mapping[NormalizedName, PrereleaseMode] = field(default_factory=dict)
     #: The highest versions first, the lowest, or the lowest of direct requirements only.
     resolution: ResolutionMode = "highest"
     #: Leave out files uploaded after this moment (``--exclude-newer``); None: keep all.
@@ -53,6 +58,11 @@ class Settings:
     #: Install only the named requirements, not their dependencies.
     no_deps: bool = False
     require_hashes: bool = False
+    #: What the ``--hash`` digests of constraint lines do (installing a build environment):
+    #: nothing (``ignore``); a package they hash must match them (``verify``); or, under
+    #: ``--require-build-hashes``, every package resolved must also be pinned (``==``) and
+    #: hashed by them (``require``).
+    constraint_hashes: ConstraintHashes = "ignore"
     link_mode: LinkMode = "hardlink"
     compile_bytecode: bool = False
     #: Where ``[tool.kiln.index]`` settings are read from (``pyproject.toml``), if anywhere.

@@ -69,9 +69,11 @@ class Session:
         events: Events | None = None,
         *,
         hashes: AllowedHashes | None = None,
+        require_hashed: bool = True,
     ) -> None:
         """``hashes``: with hash checking, the ``--hash`` digests every archive the builder
-        reads or builds is checked against first."""
+        reads or builds is checked against first; without ``require_hashed``, only the
+        archives of the packages they give digests for are."""
         self.inputs = inputs
         self.settings = settings
         self.target = target
@@ -90,7 +92,7 @@ class Session:
             installers=default_installer,
             editables=[url for url in editables if url is not None],
             on_build=self.events.building,
-            verify=archive_check(hashes) if hashes is not None else None,
+            verify=archive_check(hashes, required=require_hashed) if hashes is not None else None,
             settings=replace(settings.build or PackageBuildSettings(), choices=settings.choices),
         )
 
@@ -139,6 +141,7 @@ class Session:
                 requirements, source, env=self.target, constraints=constraints,
                 overrides=inputs.overrides, excludes=inputs.excludes,
                 prerelease=self.settings.prerelease, builder=builder,
+                prerelease_packages=self.settings.prerelease_packages,
                 dependencies=not no_deps, preferences=preferred, choices=self.settings.choices,
             )
 
@@ -193,6 +196,7 @@ class Session:
             constraints=list(self.inputs.constraints),
             overrides=[*self.inputs.overrides, *overrides], excludes=self.inputs.excludes,
             prerelease=self.settings.prerelease, builder=builder,
+                prerelease_packages=self.settings.prerelease_packages,
             preferences=preferences, environments=environments, routes=routes,
             required=required_environments,
             choices=self.settings.choices, fork_strategy=self.settings.fork_strategy,

@@ -33,7 +33,7 @@ from kiln.errors import KilnError
 
 if TYPE_CHECKING:
     from kiln.core.resolver.prefetch import Prefetcher
-    from kiln.core.resolver.provider import PrereleaseMode
+    from kiln.core.types import PrereleaseMode
 
 #: How many candidates of a package get their metadata fetched ahead of need.
 PREFETCH_DEPTH = 2
@@ -133,6 +133,7 @@ class Candidates:
         direct: DirectReferences,
         prerelease: PrereleaseMode,
         dependencies: bool,
+        prerelease_packages: Mapping[NormalizedName, PrereleaseMode] | None = None,
         user_requirements: Sequence[Requirement] = (),
         choices: BuildChoices = ANY_FILE,
     ) -> None:
@@ -145,6 +146,8 @@ class Candidates:
         self.requested = requested
         self.direct = direct
         self.prerelease = prerelease
+        #: ``--prerelease-package``: a mode per package, instead of ``prerelease``.
+        self.prerelease_packages = dict(prerelease_packages or {})
         #: The user's requirements, constraints and overrides: their exact pins allow
         #: yanked versions.
         self.user_requirements = tuple(user_requirements)
@@ -232,8 +235,13 @@ class Candidates:
 
     # -- order of preference ------------------------------------------------------------------
 
+    def prerelease_mode(self, name: NormalizedName) -> PrereleaseMode:
+        """The pre-release mode of ``name``: its own (``--prerelease-package``), else the
+        resolution's (``--prerelease``)."""
+        return self.prerelease_packages.get(name, self.prerelease)
+
     def _allows_prereleases(self, name: NormalizedName) -> bool:
-        return self.prerelease == "allow" or self.requested.names_prerelease(name)
+        return self.prerelease_mode(name) == "allow" or self.requested.names_prerelease(name)
 
     def _preference_order(self, name: NormalizedName) -> list[Point]:
         allows = self._allows_prereleases(name)
@@ -246,7 +254,7 @@ class Candidates:
             order = versions
         else:
             stable = [v for v in versions if not v.is_prerelease]
-            if self.prerelease in ("disallow", "explicit"):
+            if self.prerelease_mode(name) in ("disallow", "explicit"):
                 order = stable
             else:
                 order = stable + [v for v in versions if v.is_prerelease]

@@ -14,11 +14,11 @@ from kiln.core.resolver.environment import TargetEnvironment
 from kiln.core.resolver.errors import ResolutionError
 from kiln.core.resolver.formatting import PackageFormatter
 from kiln.core.resolver.packages import ROOT, Package
-from kiln.core.resolver.provider import MetadataBuilder, PrereleaseMode, PythonProvider
+from kiln.core.resolver.provider import MetadataBuilder, PythonProvider
 from kiln.core.resolver.pubgrub import NoSolution, explain, solve
 from kiln.core.resolver.resolution import Dependency, Resolution, ResolvedPackage
 from kiln.core.resolver.versions import Point
-from kiln.core.types import BuildChoices, PackageSource
+from kiln.core.types import BuildChoices, PackageSource, PrereleaseMode
 
 #: Threads fetching index pages and metadata ahead of the solver.
 DEFAULT_CONCURRENCY = 16
@@ -33,6 +33,7 @@ def resolve(
     overrides: Sequence[Requirement] = (),
     excludes: Collection[NormalizedName] = (),
     prerelease: PrereleaseMode = "if-necessary",
+    prerelease_packages: Mapping[NormalizedName, PrereleaseMode] | None = None,
     builder: MetadataBuilder | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     dependencies: bool = True,
@@ -61,6 +62,7 @@ def resolve(
             overrides=overrides,
             excludes=excludes,
             prerelease=prerelease,
+            prerelease_packages=prerelease_packages,
             builder=builder,
             executor=executor,
             dependencies=dependencies,

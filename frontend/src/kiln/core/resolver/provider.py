@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import Executor
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
@@ -30,12 +30,11 @@ from kiln.core.resolver.priorities import Priorities
 from kiln.core.resolver.pubgrub import Reprioritized, Unavailable
 from kiln.core.resolver.requested import RequestLog, pinned_versions
 from kiln.core.resolver.versions import Point, VersionRange
-from kiln.core.types import BuildChoices, DistFile, PackageSource
+from kiln.core.types import BuildChoices, DistFile, PackageSource, PrereleaseMode
 
 if TYPE_CHECKING:
     from packaging.metadata import Metadata
 
-PrereleaseMode = Literal["if-necessary", "allow", "disallow", "explicit"]
 
 
 class MetadataBuilder(Protocol):
@@ -69,6 +68,7 @@ class PythonProvider:
         overrides: Sequence[Requirement] = (),
         excludes: Collection[NormalizedName] = (),
         prerelease: PrereleaseMode = "if-necessary",
+        prerelease_packages: Mapping[NormalizedName, PrereleaseMode] | None = None,
         builder: MetadataBuilder | None = None,
         executor: Executor | None = None,
         dependencies: bool = True,
@@ -91,6 +91,7 @@ class PythonProvider:
         self.candidates = Candidates(
             source, self.prefetcher, env=env, narrowed=narrowed, requested=requested,
             direct=self.direct, prerelease=prerelease, dependencies=dependencies,
+            prerelease_packages=prerelease_packages or {},
             user_requirements=[*requirements, *constraints, *overrides],
             choices=self.prefetcher.choices,
         )

@@ -26,11 +26,11 @@ from kiln.core.resolver.driver import DEFAULT_CONCURRENCY, prefetching, unsatisf
 from kiln.core.resolver.errors import ResolutionError
 from kiln.core.resolver.forks import ForkEnvironment, ForkRequired
 from kiln.core.resolver.packages import ROOT, Package
-from kiln.core.resolver.provider import MetadataBuilder, PrereleaseMode, PythonProvider
+from kiln.core.resolver.provider import MetadataBuilder, PythonProvider
 from kiln.core.resolver.pubgrub import NoSolution, solve
 from kiln.core.resolver.resolution import Dependency, ResolvedPackage, UniversalResolution
 from kiln.core.resolver.versions import Point
-from kiln.core.types import BuildChoices, PackageSource
+from kiln.core.types import BuildChoices, PackageSource, PrereleaseMode
 from kiln.errors import KilnError
 
 #: ``--fork-strategy``: ``requires-python`` picks the newest version for each range of
@@ -60,6 +60,7 @@ def resolve_universal(
     overrides: Sequence[Requirement] = (),
     excludes: Collection[NormalizedName] = (),
     prerelease: PrereleaseMode = "if-necessary",
+    prerelease_packages: Mapping[NormalizedName, PrereleaseMode] | None = None,
     builder: MetadataBuilder | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     preferences: Mapping[NormalizedName, Collection[Version]] | None = None,
@@ -109,7 +110,7 @@ def resolve_universal(
                 made = PythonProvider(
                     view, requirements, env=environment(fork),
                     constraints=constraints, overrides=overrides, excludes=excludes,
-                    prerelease=prerelease,
+                    prerelease=prerelease, prerelease_packages=prerelease_packages,
                     builder=builder, executor=executor, choices=choices,
                 )
                 made.candidates.preferred = preferred
