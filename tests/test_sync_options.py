@@ -89,7 +89,7 @@ def test_check_changes_nothing_and_fails_until_the_environment_is_in_sync(
     fresh = run("sync", root, index, "--check")
     assert fresh.returncode == 1
     assert "Would install 4 packages" in fresh.stderr and " + requests==2.32.3" in fresh.stderr
-    assert "error: `pylock.toml` is not up to date; the environment does not exist; the " \
+    assert "error: `pylock.toml` does not exist; the environment does not exist; the " \
         "environment is not in sync with the lock" in fresh.stderr
     assert "hint: run `kiln sync`" in fresh.stderr
     assert not (root / ".venv").exists() and not (root / "pylock.toml").exists()

@@ -237,8 +237,10 @@ def run(args: argparse.Namespace, ui: UI) -> int:
 def _check(ui: UI, result: SyncResult) -> int:
     """`--check`: 1, saying why, when the sync would change the lock or the environment."""
     stale = []
-    if result.lock is not None and result.lock.changes:
-        stale.append(f"`{result.lock.path.name}` is not up to date")
+    locked = result.lock
+    if locked is not None and locked.changes:
+        state = "does not exist" if locked.created else "is not up to date"
+        stale.append(f"`{locked.path.name}` {state}")
     if result.environment.created:
         stale.append("the environment does not exist")
     report = result.report
