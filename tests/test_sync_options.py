@@ -122,6 +122,13 @@ def test_json_reports_the_environment_the_lock_and_the_changes(
     tmp_path: Path, index: IndexServer
 ) -> None:
     root = project(tmp_path / "demo")
+    planned = json.loads(ok(run("sync", root, index, "--output-format", "json", "--no-dev",
+                                "--dry-run")).stdout)
+    assert planned["sync"]["action"] == "create" and planned["lock"]["action"] == "create"
+    assert planned["sync"]["environment"]["python"]["path"].startswith(str(root / ".venv"))
+    # The project is not built yet: its version is not known, and left out as uv does.
+    assert planned["sync"]["changes"][0] == {"name": "demo", "action": "installed"}
+    assert not (root / ".venv").exists()
     first = ok(run("sync", root, index, "--output-format", "json", "--no-dev"))
     report = json.loads(first.stdout)
     venv = root / ".venv"

@@ -364,7 +364,8 @@ def _json_report(result: SyncResult, request: SyncRequest, project: Path) -> str
         },
         "action": "create" if environment.created else "check",
         "changes": [
-            {"name": change.name, "version": change.version or None, "action": action}
+            {"name": change.name, **({"version": change.version} if change.version else {}),
+             "action": action}
             for action, change in changes
         ],
     }
