@@ -164,6 +164,14 @@ def test_json_reports_the_environment_the_lock_and_the_changes(
     member = json.loads(ok(run("sync", root, index, "--output-format", "json",
                                "--no-dev", cwd=root / "src")).stdout)
     assert member["project"]["path"] == str(root)
+    # An environment that cannot be used is made anew: `replace` in a dry run, `update` after.
+    (root / ".venv" / "bin" / "python").unlink()
+    replace = json.loads(ok(run("sync", root, index, "--output-format", "json", "--no-dev",
+                                "--dry-run")).stdout)
+    assert replace["sync"]["action"] == "replace"
+    update = json.loads(ok(run("sync", root, index, "--output-format", "json",
+                               "--no-dev")).stdout)
+    assert update["sync"]["action"] == "update"
 
 
 def test_json_of_a_script_names_the_script_and_its_environment(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from kiln.cli.ui import UI
 
 if TYPE_CHECKING:
+    from kiln.core.operations.projectenv import ProjectEnvironment
     from kiln.core.operations.syncing import SyncRequest, SyncResult
 
 NAME = "sync"
@@ -362,7 +363,7 @@ def _json_report(result: SyncResult, request: SyncRequest, project: Path) -> str
                 "implementation": env.interpreter.implementation.lower(),
             },
         },
-        "action": "create" if environment.created else "check",
+        "action": _environment_action(environment, request.dry_run),
         "changes": [
             {"name": change.name, **({"version": change.version} if change.version else {}),
              "action": action}
@@ -379,3 +380,13 @@ def _json_report(result: SyncResult, request: SyncRequest, project: Path) -> str
     data["lock"] = lock
     data["dry_run"] = request.dry_run
     return json.dumps(data, indent=2)
+
+
+def _environment_action(environment: ProjectEnvironment, dry_run: bool) -> str:
+    """uv's name for what became of the environment: `check` (used as it was), `create`,
+    and for one made anew `replace` (a dry run) or `update`."""
+    if not environment.created:
+        return "check"
+    if environment.replaced:
+        return "replace" if dry_run else "update"
+    return "create"
