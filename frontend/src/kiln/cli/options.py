@@ -52,6 +52,11 @@ def lock_options(parser: argparse.ArgumentParser) -> None:
         help="ignore the locked version of this package (with `==VERSION`: lock that "
         "version); repeatable",
     )
+    upgrade.add_argument(
+        "--upgrade-group", action="append", default=[], metavar="GROUP",
+        help="ignore the locked versions of the packages the dependency group GROUP "
+        "requires directly; repeatable",
+    )
     resolution_options(upgrade)
     index_options(parser)
     binary_options(parser, pip=False)

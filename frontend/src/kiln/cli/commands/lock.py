@@ -118,6 +118,7 @@ def lock_request(args: argparse.Namespace, mode: Mode) -> LockRequest:
         no_sources_packages=tuple(args.no_sources_package),
         upgrade=args.upgrade,
         upgrade_packages=tuple(args.upgrade_package),
+        upgrade_groups=tuple(args.upgrade_group),
         options=tuple(options),
         config_file=args.config_file,
         no_config=args.no_config,

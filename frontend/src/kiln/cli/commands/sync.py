@@ -8,12 +8,14 @@ recognised before the resolver or the installer is imported.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiln.cli.ui import UI
 
 if TYPE_CHECKING:
+    from kiln.core.operations.projectenv import ProjectEnvironment
     from kiln.core.operations.syncing import SyncRequest, SyncResult
 
 NAME = "sync"
@@ -91,9 +93,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="do not install PACKAGE (repeatable)",
     )
     install.add_argument(
+        "--no-install-local", action="store_true",
+        help="do not install any package from a local directory or file: the project, the "
+        "workspace members and path dependencies",
+    )
+    install.add_argument(
         "--no-editable", action="store_true",
         help="install the project, the workspace members and editable path dependencies "
         "as regular wheels",
+    )
+    install.add_argument(
+        "--no-editable-package", action="append", default=[], metavar="PACKAGE",
+        help="install the editable package PACKAGE as a regular wheel (repeatable)",
     )
     exact = install.add_mutually_exclusive_group()
     exact.add_argument(
@@ -135,10 +146,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--dry-run", action="store_true",
         help="say what would change, without writing the lock or changing the environment",
     )
+    parser.add_argument(
+        "--check", action="store_true",
+        help="change nothing; fail (exit 1) if the environment is not in sync with the lock "
+        "(or the lock with the project), saying what would change",
+    )
+    parser.add_argument(
+        "--output-format", choices=("text", "json"), default="text",
+        help="`json`: print a report of the sync as JSON on standard output",
+    )
     target = parser.add_argument_group("environment")
     target.add_argument(
         "-p", "--python", metavar="PYTHON",
         help="the interpreter to make the project environment with (a path or a version)",
+    )
+    target.add_argument(
+        "--python-platform", metavar="PLATFORM",
+        help="install what the lock selects for this platform (e.g. `linux`, `macos`, "
+        "`windows`): its markers and wheels, instead of the interpreter's",
     )
     target.add_argument(
         "--active", action="store_true",
@@ -177,10 +202,19 @@ def run(args: argparse.Namespace, ui: UI) -> int:
             ui.error(f"`--script` cannot be combined with `{given[0]}`",
                      hint="a script has no workspace members, extras or dependency groups")
             return 2
+    if args.python_platform is not None:
+        from kiln.core.resolver.environment import PLATFORM_NAMES
+
+        if args.python_platform not in PLATFORM_NAMES:
+            ui.error(f"unknown Python platform `{args.python_platform}`",
+                     hint="choose one of: " + ", ".join(f"`{n}`" for n in PLATFORM_NAMES))
+            return 2
     request = _request(args)
     reinstall = args.reinstall or bool(args.reinstall_package)
     current = None if args.frozen else quick_check(project, request.lock)
-    result = quick_sync(project, request, reinstall=reinstall, warn=ui.warning, current=current)
+    # A check finds an environment in sync as a plain sync with nothing to do would.
+    quick = replace(request, dry_run=False) if args.check else request
+    result = quick_sync(project, quick, reinstall=reinstall, warn=ui.warning, current=current)
     if result is None:
         from kiln.cli.commands.lock import lock_settings
         from kiln.cli.commands.pip import _imports_done, _Progress, _relax_garbage_collector
@@ -194,7 +228,30 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         _imports_done()
         result = sync(project, request, settings, _Progress(ui).events(), current=current)
     _report(ui, result, request)
+    if args.output_format == "json":
+        ui.data(_json_report(result, request, project))
+    if args.check:
+        return _check(ui, result)
     return 0
+
+
+def _check(ui: UI, result: SyncResult) -> int:
+    """`--check`: 1, saying why, when the sync would change the lock or the environment."""
+    stale = []
+    locked = result.lock
+    if locked is not None and locked.changes:
+        state = "does not exist" if locked.created else "is not up to date"
+        stale.append(f"`{locked.path.name}` {state}")
+    if result.environment.created:
+        stale.append("the environment does not exist")
+    report = result.report
+    if report is not None and (report.installed or report.uninstalled):
+        stale.append("the environment is not in sync with the lock")
+    if not stale:
+        return 0
+    ui.error("; ".join(stale), hint="run `kiln sync` to update them" if len(stale) > 1
+             else "run `kiln sync` to update it")
+    return 1
 
 
 def _request(args: argparse.Namespace) -> SyncRequest:
@@ -203,7 +260,8 @@ def _request(args: argparse.Namespace) -> SyncRequest:
     from kiln.core.operations.locking import Mode
     from kiln.core.operations.syncing import SyncRequest
 
-    mode: Mode = "check" if args.locked else "dry-run" if args.dry_run else "write"
+    dry_run = args.dry_run or args.check
+    mode: Mode = "check" if args.locked else "dry-run" if dry_run else "write"
     return SyncRequest(
         lock=lock_request(args, mode),
         frozen=args.frozen,
@@ -224,9 +282,12 @@ def _request(args: argparse.Namespace) -> SyncRequest:
         no_install_project=args.no_install_project,
         no_install_workspace=args.no_install_workspace,
         no_install_packages=tuple(args.no_install_package),
+        no_install_local=args.no_install_local,
         editable=not args.no_editable,
+        no_editable_packages=tuple(args.no_editable_package),
+        python_platform=args.python_platform,
         exact=args.exact,
-        dry_run=args.dry_run,
+        dry_run=dry_run,
         python=args.python,
         active=args.active,
     )
@@ -241,7 +302,9 @@ def _report(ui: UI, result: SyncResult, request: SyncRequest) -> None:
             ui.warning(warning)
         ui.info(f"Resolved {packages(locked.packages)} in {elapsed(locked.seconds)}")
         if locked.changes and request.dry_run:
-            ui.info(f"Would update `{locked.path.name}`")
+            ui.info(f"Would update `{locked.path.name}`:")
+            for line in locked.changes:
+                ui.info(f"  {line}")
     report = result.report
     if report is None:
         ui.info(f"Audited {packages(result.audited or 0)} in {elapsed(0)}")
@@ -258,3 +321,72 @@ def _report(ui: UI, result: SyncResult, request: SyncRequest) -> None:
     if not report.installed and not report.uninstalled:
         ui.info(f"Would make no changes ({packages(report.resolved)} installed already)")
     _print_changes(ui, report)
+
+
+def _json_report(result: SyncResult, request: SyncRequest, project: Path) -> str:
+    """`--output-format json`: what the sync did (or, with `--dry-run`/`--check`, would
+    do), shaped as uv's report (see docs/src/commands/sync.md)."""
+    import json
+
+    from kiln.core.operations.locking import target_project
+
+    target = target_project(project, request.lock)
+    workspace = target.workspace
+    environment = result.environment
+    env = environment.env
+    python = env.python
+    if env.prefix != environment.path:  # a dry run's stand-in for the environment to make
+        try:
+            python = environment.path / python.relative_to(env.prefix)
+        except ValueError:
+            python = environment.path / "bin" / "python"
+    report = result.report
+    changes = report.changes if report is not None else []
+    data: dict[str, object] = {"schema": {"version": "preview"}}
+    script = request.lock.script
+    if script is not None:
+        data["target"] = "script"
+        data["script"] = {"path": str(script.absolute())}
+    else:
+        member = target.member
+        data["target"] = "project"
+        data["project"] = {
+            "path": str(member.path if member is not None else workspace.root),
+            "workspace": {"path": str(workspace.root)},
+        }
+    data["sync"] = {
+        "environment": {
+            "path": str(environment.path),
+            "python": {
+                "path": str(python),
+                "version": env.interpreter.version_string,
+                "implementation": env.interpreter.implementation.lower(),
+            },
+        },
+        "action": _environment_action(environment, request.dry_run),
+        "changes": [
+            {"name": change.name, **({"version": change.version} if change.version else {}),
+             "action": action}
+            for action, change in changes
+        ],
+    }
+    locked = result.lock
+    lock: dict[str, object] | None = None
+    if request.frozen:
+        lock = {"path": str(workspace.lockfile), "action": "use"}
+    elif locked is not None and (script is None or locked.path.is_file()):
+        action = "create" if locked.created else "update" if locked.changes else "check"
+        lock = {"path": str(locked.path), "action": action}
+    data["lock"] = lock
+    data["dry_run"] = request.dry_run
+    return json.dumps(data, indent=2)
+
+
+def _environment_action(environment: ProjectEnvironment, dry_run: bool) -> str:
+    """uv's name for what became of the environment: `check` (used as it was), `create`,
+    and for one made anew `replace` (a dry run) or `update`."""
+    if not environment.created:
+        return "check"
+    if environment.replaced:
+        return "replace" if dry_run else "update"
+    return "create"

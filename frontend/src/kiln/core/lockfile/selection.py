@@ -61,6 +61,14 @@ class LockedPackage:
         return self.kind in ("directory", "vcs", "archive")
 
     @property
+    def is_local(self) -> bool:
+        """From a local directory or file named by a path source (not an index, even a
+        local one): what ``--no-install-local`` leaves out."""
+        return self.kind == "directory" or (
+            self.kind == "archive" and self.url.startswith("file:")
+        )
+
+    @property
     def source_path(self) -> Path | None:
         """The local directory of a ``directory`` entry."""
         if self.kind != "directory":

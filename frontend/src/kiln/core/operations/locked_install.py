@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from kiln.core.lockfile.selection import LockedPackage
     from kiln.core.operations.options import Events, Settings
     from kiln.core.operations.session import Session
+    from kiln.core.resolver.environment import TargetEnvironment
 
 
 class Narrowing(NamedTuple):
@@ -58,6 +59,7 @@ def install_locked(
     narrowing: Narrowing | None = None,
     dry_run: bool = False,
     done: Callable[[Sequence[LockedPackage]], None] | None = None,
+    target: TargetEnvironment | None = None,
 ) -> InstallReport:
     """Make ``env`` hold ``packages`` (what a lock selects), and with ``exact`` nothing
     else. No resolver runs: each file is downloaded (checked against the lock's sha256)
@@ -67,17 +69,18 @@ def install_locked(
     ``requested``: names marked as asked for; ``dry_run``: plan only and change nothing
     (with ``narrowing``, the wheels whose requirements are needed are still fetched into
     the cache, or built); ``done``: told, still under the environment's lock, which of
-    ``packages`` the environment now holds."""
+    ``packages`` the environment now holds; ``target``: the markers and wheel tags the
+    packages were chosen for (``--python-platform``), when not ``env``'s."""
     from kiln.core.operations.options import Events, Settings
 
     settings = settings or Settings()
     events = events or Events()
     if dry_run:
-        return _LockedInstall(env, settings, events).run(
+        return _LockedInstall(env, settings, events, target).run(
             packages, exact, keep, requested, narrowing, dry_run=True
         )
     with changing(env):
-        return _LockedInstall(env, settings, events).run(
+        return _LockedInstall(env, settings, events, target).run(
             packages, exact, keep, requested, narrowing, dry_run=False, done=done
         )
 
@@ -86,8 +89,15 @@ class _LockedInstall:
     """One install of locked packages; the index client is opened only when something is
     to be downloaded or built."""
 
-    def __init__(self, env: Environment, settings: Settings, events: Events) -> None:
+    def __init__(
+        self,
+        env: Environment,
+        settings: Settings,
+        events: Events,
+        target: TargetEnvironment | None = None,
+    ) -> None:
         self.env = env
+        self.target = target
         self.settings = settings
         self.events = events
         self.installed = {dist.name: dist for dist in installed_distributions(env)}
@@ -114,10 +124,11 @@ class _LockedInstall:
         self._packages = packages
         try:
             if narrowing is not None:  # a dry run may fetch wheels into the cache to read them
-                packages = walk(
-                    packages, narrowing.roots, self._requires_of(narrowing),
-                    self.env.interpreter.markers,
+                markers = (
+                    self.target.markers if self.target is not None
+                    else self.env.interpreter.markers
                 )
+                packages = walk(packages, narrowing.roots, self._requires_of(narrowing), markers)
             kept = {canonicalize_name(name) for name in keep}
             asked = {canonicalize_name(name) for name in requested}
             wanted = [p for p in packages if p.name not in kept]
@@ -241,7 +252,8 @@ class _LockedInstall:
                 if p.kind in ("sdist", "archive") and "sha256" in p.hashes
             }
             self._session = Session(
-                RequirementsInput(requirements=specs), self.settings, target_of(self.env),
+                RequirementsInput(requirements=specs), self.settings,
+                self.target if self.target is not None else target_of(self.env),
                 self.events, hashes=checked,
             )
         return self._session

@@ -48,6 +48,9 @@ class LockRequest(NamedTuple):
     upgrade: bool = False
     #: ``--upgrade-package NAME[==VERSION]``: prefer no locked version of these.
     upgrade_packages: tuple[str, ...] = ()
+    #: ``--upgrade-group GROUP``: prefer no locked version of the packages the group
+    #: requires directly.
+    upgrade_groups: tuple[str, ...] = ()
     #: Every option that can change a resolution, by name, as given (plain values).
     options: tuple[tuple[str, object], ...] = ()
     #: ``--config-file`` and ``--no-config``.
@@ -71,12 +74,14 @@ class LockResult(NamedTuple):
     warnings: tuple[str, ...] = ()
     #: The lock's text: as it is, as written, or (``dry-run``, ``check``) as it would be.
     text: str | None = None
+    #: There was no lock before: it is (or would be) created.
+    created: bool = False
 
 
 def quick_check(start: Path, request: LockRequest) -> LockResult | None:
     """The result when the stamps of the lock ``start`` belongs to all hold (step 1); None
     when they do not decide. Reads only the lock, the stamped files and the settings."""
-    if request.upgrade or request.upgrade_packages:
+    if request.upgrade or request.upgrade_packages or request.upgrade_groups:
         return None
     started = time.monotonic()
     found = locked_root(start, request)
@@ -140,7 +145,12 @@ def lock(
     old: document.LockFile | None = None
     if workspace.script is not None:
         _check_script_lock(path, workspace.script.path)
-    if path.exists():
+    if request.upgrade_groups:
+        request = request._replace(
+            upgrade_packages=(*request.upgrade_packages, *group_packages(project, request))
+        )
+    existed = path.exists()
+    if existed:
         try:
             old = document.read_lock(path)
         except document.LockfileError as exc:
@@ -165,6 +175,7 @@ def lock(
         warnings.append(f"`{path}` was changed since kiln wrote it; writing it anew")
     if (
         old is not None and not edited and not request.upgrade and not request.upgrade_packages
+        and not request.upgrade_groups
         and old.tool.get("projects") == projects and old.tool.get("options") == options
         and all(old.data.get(key) == value for key, value in head.items())
     ):
@@ -200,7 +211,7 @@ def lock(
     return LockResult(
         path, changes=tuple(lines), written=written, packages=count,
         seconds=time.monotonic() - started, resolved=True,
-        warnings=(*warnings, *resolved_warnings), text=text,
+        warnings=(*warnings, *resolved_warnings), text=text, created=old is None and not existed,
     )
 
 
@@ -302,6 +313,37 @@ def _canonical(name: object) -> str:
     from packaging.utils import canonicalize_name
 
     return canonicalize_name(name) if isinstance(name, str) else ""
+
+
+def group_packages(project: Project, request: LockRequest) -> tuple[str, ...]:
+    """The names of the packages that the groups ``request.upgrade_groups`` require
+    directly (includes resolved), in any member or the workspace root: what
+    ``--upgrade-group`` upgrades. A group that no project defines is an error."""
+    from packaging.utils import canonicalize_name
+
+    workspace = project.workspace
+    if workspace.script is not None:
+        raise KilnError(
+            f"`--upgrade-group {request.upgrade_groups[0]}`: a script has no dependency groups",
+            hint="name its packages with `--upgrade-package` instead",
+        )
+    pyprojects = [member.pyproject for member in workspace.members]
+    if not workspace.pyproject.has_project:
+        pyprojects.append(workspace.pyproject)
+    names: dict[str, None] = {}
+    for group in request.upgrade_groups:
+        wanted = canonicalize_name(group)
+        found = [p.dependency_groups[wanted] for p in pyprojects if wanted in p.dependency_groups]
+        if not found:
+            known = sorted({name for p in pyprojects for name in p.dependency_groups})
+            raise KilnError(
+                f"`--upgrade-group`: group `{group}` is not defined in any "
+                "`[dependency-groups]` of the workspace",
+                hint="defined groups: " + (", ".join(f"`{g}`" for g in known) or "none"),
+            )
+        for each in found:
+            names.update((canonicalize_name(r.name), None) for r in each.requirements)
+    return tuple(names)
 
 
 def _upgrade_name(text: str) -> str:

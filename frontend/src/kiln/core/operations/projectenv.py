@@ -56,6 +56,8 @@ class ProjectEnvironment(NamedTuple):
     #: Made, or removed and made again, by this call (with ``dry_run``: would be).
     created: bool
     path: Path
+    #: An environment that was there is (with ``dry_run``: would be) removed and made anew.
+    replaced: bool = False
 
 
 class Location(NamedTuple):
@@ -205,7 +207,9 @@ class _Settle:
             verb = "create" if reason is None else "replace"
             because = "" if reason is None else f" ({reason})"
             self.report(f"Would {verb} {self.kind} environment at: {shown}{because}")
-            return ProjectEnvironment(_would_be(self.path, interpreter), True, self.path)
+            return ProjectEnvironment(
+                _would_be(self.path, interpreter), True, self.path, replaced=reason is not None
+            )
         from kiln.core.venv import create_venv
 
         self.report(
@@ -216,7 +220,7 @@ class _Settle:
             self.report(f"Removing virtual environment at: {shown} ({reason})")
         self.report(f"Creating {'script' if self.kind == 'script' else 'virtual'} environment at: {shown}")
         result = create_venv(self.path, interpreter, clear=reason is not None)
-        return ProjectEnvironment(result.env, True, self.path)
+        return ProjectEnvironment(result.env, True, self.path, replaced=reason is not None)
 
     def _mismatch(self, interpreter: Interpreter) -> str | None:
         """Why an existing environment's interpreter will not do, or None when it will."""

@@ -32,6 +32,7 @@ from kiln.errors import KilnError
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
+    from packaging.tags import Tag
     from packaging.utils import NormalizedName
 
     from kiln.core.install.environment import Environment
@@ -63,7 +64,14 @@ class SyncRequest:
     no_install_project: bool = False
     no_install_workspace: bool = False
     no_install_packages: tuple[str, ...] = ()
+    #: ``--no-install-local``: leave out every package from a local directory or file.
+    no_install_local: bool = False
     editable: bool = True
+    #: ``--no-editable-package``: install these editable packages as regular wheels.
+    no_editable_packages: tuple[str, ...] = ()
+    #: ``--python-platform``: choose the lock's entries (markers, wheels) for this
+    #: platform instead of the interpreter's.
+    python_platform: str | None = None
     #: Remove what the lock does not select (``--exact``, the default).
     exact: bool = True
     dry_run: bool = False
@@ -209,7 +217,7 @@ def _key(text: str, request: SyncRequest, project: str, env: Environment) -> str
         for name in (
             "extras", "all_extras", "no_extras", "groups", "package", "all_packages",
             "no_install_project", "no_install_workspace", "no_install_packages", "editable",
-            "exact",
+            "exact", "no_install_local", "no_editable_packages", "python_platform",
         )
     }
     return sync_key(text, options, project, f"{env.python}\0{env.interpreter.version_string}")
@@ -239,16 +247,27 @@ def _install(
         pylock.dependency_groups or (), pylock.default_groups or (), request.groups, where
     )
     env = environment.env
+    target = None
+    markers: Mapping[str, str] = env.interpreter.markers
+    tags: Sequence[Tag] = env.interpreter.tags
+    if request.python_platform is not None:
+        from kiln.core.operations.environment import for_python
+
+        target = for_python(env, None, request.python_platform)[1]
+        markers, tags = target.markers, target.tags
     packages = select(
-        lockfile, markers=env.interpreter.markers, tags=env.interpreter.tags,
+        lockfile, markers=markers, tags=tags,
         extras=extras, groups=groups, editable=request.editable, choices=settings.choices,
     )
+    packages = _not_editable(packages, request.no_editable_packages)
     targets = _targets(project, request)
     members = project.workspace.members
     narrowing = None
     if len(targets) < len(members) or request.groups.only:
         narrowing = _narrowing(project, targets, extras, groups, only=request.groups.only)
     kept = _kept(project, targets, request)
+    if request.no_install_local:
+        kept |= {package.name for package in packages if package.is_local}
     found = locked_root(start, request.lock)
     key = _key(lockfile.text, request, found[1] if found else "", env)
 
@@ -267,7 +286,23 @@ def _install(
         narrowing=narrowing,
         dry_run=request.dry_run,
         done=done,
+        target=target,
     )
+
+
+def _not_editable(
+    packages: list[LockedPackage], names: Sequence[str]
+) -> list[LockedPackage]:
+    """``packages`` with those named (``--no-editable-package``) installed as regular
+    wheels."""
+    if not names:
+        return packages
+    from dataclasses import replace
+
+    from packaging.utils import canonicalize_name
+
+    wanted = {canonicalize_name(name) for name in names}
+    return [replace(p, editable=False) if p.name in wanted else p for p in packages]
 
 
 def _targets(project: Project, request: SyncRequest) -> tuple[Member, ...]:
