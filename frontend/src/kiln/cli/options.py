@@ -29,10 +29,27 @@ def resolution_options(group: argparse._ArgumentGroup | argparse.ArgumentParser)
         help="which versions to prefer: the `highest` (default), the `lowest`, or the "
         "lowest of direct dependencies and the highest of the others (`lowest-direct`)",
     )
+    exclude_newer_option(group)
+
+
+def exclude_newer_option(
+    group: argparse._ArgumentGroup | argparse.ArgumentParser,
+    help: str = "leave out files uploaded after DATE (`2024-05-01`, the start of that day in "
+    "UTC, or `2024-05-01T12:00:00Z`)",
+) -> None:
+    """`--exclude-newer DATE`; ``help`` says what it leaves out."""
     group.add_argument(
-        "--exclude-newer", type=exclude_newer, default=None, metavar="DATE",
-        help="leave out files uploaded after DATE (`2024-05-01`, the start of that day in "
-        "UTC, or `2024-05-01T12:00:00Z`)",
+        "--exclude-newer", type=exclude_newer, default=None, metavar="DATE", help=help,
+    )
+
+
+def exclude_newer_package_option(group: argparse._ArgumentGroup | argparse.ArgumentParser) -> None:
+    """`--exclude-newer-package PACKAGE=DATE` (repeatable)."""
+    group.add_argument(
+        "--exclude-newer-package", action="append", default=[], type=exclude_newer_package,
+        metavar="PACKAGE=DATE",
+        help="like `--exclude-newer`, for PACKAGE only (repeatable; wins over "
+        "`--exclude-newer`)",
     )
 
 
@@ -223,12 +240,7 @@ def package_options(
     """Per-package resolution options: `--exclude-newer-package`, `--refresh-package`,
     with ``sources`` `--no-sources-package`, with ``universal`` `--fork-strategy`."""
     group = parser.add_argument_group("per-package options")
-    group.add_argument(
-        "--exclude-newer-package", action="append", default=[], type=exclude_newer_package,
-        metavar="PACKAGE=DATE",
-        help="like `--exclude-newer`, for PACKAGE only (repeatable; wins over "
-        "`--exclude-newer`)",
-    )
+    exclude_newer_package_option(group)
     if sources:
         group.add_argument(
             "--no-sources-package", action="append", default=[], metavar="PACKAGE",
@@ -286,6 +298,7 @@ def with_package_options(settings: Settings, args: argparse.Namespace) -> Settin
         changes["exclude_newer_packages"] = {
             canonicalize_name(name): date for name, date in args.exclude_newer_package
         }
+    if hasattr(args, "refresh_package"):
         changes["client"] = replace(
             settings.client,
             refresh_packages=frozenset(canonicalize_name(n) for n in args.refresh_package),
