@@ -80,6 +80,9 @@ class RequirementsInput:
 
     requirements: list[RequirementSpec] = field(default_factory=list)
     constraints: list[Requirement] = field(default_factory=list)
+    #: The constraint lines with ``--hash`` values: the files of their package must match
+    #: one of them (they are in ``constraints`` too).
+    hashed_constraints: list[RequirementSpec] = field(default_factory=list)
     #: The files that constrain each package (``-c constraints.txt``), by normalized name.
     constrained_by: dict[NormalizedName, list[str]] = field(default_factory=dict)
     index_url: str | None = None
@@ -106,6 +109,7 @@ class RequirementsInput:
     def merge(self, other: RequirementsInput) -> None:
         self.requirements += other.requirements
         self.constraints += other.constraints
+        self.hashed_constraints += other.hashed_constraints
         self.overrides += other.overrides
         self.excludes += [name for name in other.excludes if name not in self.excludes]
         for name, sources in other.constrained_by.items():
@@ -496,6 +500,10 @@ def _read_file(
         if constraints:
             if spec.requirement.url is None and not spec.requirement.extras:
                 result.constraints.append(spec.requirement)
+                if hashes:
+                    result.hashed_constraints.append(
+                        RequirementSpec(spec.requirement, False, hashes, origin, f"-c {path}")
+                    )
                 sources = result.constrained_by.setdefault(
                     canonicalize_name(spec.requirement.name), []
                 )

@@ -22,6 +22,10 @@ AllowedHashes = Mapping[NormalizedName, Mapping[str, frozenset[str]]]
 HINT = "pin every package with `==` and list its hashes, e.g. `name==1.0 --hash=sha256:<digest>`"
 
 
+class MissingHashError(KilnError):
+    """Hash checking is on, and a requirement or package lacks the pin or hash it needs."""
+
+
 def allowed_hashes(specs: Iterable[RequirementSpec]) -> dict[NormalizedName, dict[str, frozenset[str]]]:
     """name -> algorithm -> digests, merged over every requirement line of the name (strong
     algorithms only)."""
@@ -36,12 +40,22 @@ def allowed_hashes(specs: Iterable[RequirementSpec]) -> dict[NormalizedName, dic
     return allowed
 
 
-def hash_checking(specs: Sequence[RequirementSpec], require_hashes: bool) -> bool:
-    """Whether hashes are checked; then every requirement must be pinned and hashed."""
+def hash_checking(
+    specs: Sequence[RequirementSpec],
+    require_hashes: bool,
+    constraints: Sequence[RequirementSpec] = (),
+) -> bool:
+    """Whether every package must have a hash; then every requirement must be pinned and
+    hashed. ``constraints``, the constraint lines with ``--hash`` values, pin and hash the
+    requirements on their package (they must be pinned themselves); alone, they do not turn
+    hash checking on: the files of their packages are checked, those of others are not."""
     if not require_hashes and not any(spec.hashes for spec in specs):
         return False
-    for spec in specs:
+    vouched = {canonicalize_name(c.requirement.name) for c in constraints}
+    for spec in [*specs, *constraints]:
         requirement = spec.requirement
+        if not spec.hashes and canonicalize_name(requirement.name) in vouched:
+            continue
         if spec.editable or (requirement.url is not None and requirement.url.startswith(("git+", "file:")) and not requirement.url.endswith((".whl", ".tar.gz", ".zip"))):
             raise KilnError(
                 f"{spec.origin}: `{requirement}` cannot be hash-checked",
@@ -52,13 +66,13 @@ def hash_checking(specs: Sequence[RequirementSpec], require_hashes: bool) -> boo
             s.operator in ("==", "===") and "*" not in s.version for s in requirement.specifier
         )
         if not pinned:
-            raise KilnError(
+            raise MissingHashError(
                 f"{spec.origin}: `{requirement}` is not pinned with `==`, "
                 "which hash checking requires",
                 hint=HINT,
             )
         if not spec.hashes:
-            raise KilnError(f"{spec.origin}: `{requirement}` has no `--hash`", hint=HINT)
+            raise MissingHashError(f"{spec.origin}: `{requirement}` has no `--hash`", hint=HINT)
     return True
 
 
@@ -68,7 +82,7 @@ def check_all_hashed(
     missing = sorted(name for name in names if name not in allowed)
     if missing:
         shown = ", ".join(f"`{name}`" for name in missing)
-        raise KilnError(
+        raise MissingHashError(
             f"hash checking is on, but these packages have no `--hash` in the requirements: {shown}",
             hint=HINT + "; or use `--no-deps`",
         )
@@ -99,11 +113,16 @@ def verify_file(path: Path, name: str, allowed: Mapping[str, frozenset[str]]) ->
     )
 
 
-def archive_check(allowed: AllowedHashes) -> Callable[[Path, NormalizedName], None]:
+def archive_check(
+    allowed: AllowedHashes, *, require: bool = True
+) -> Callable[[Path, NormalizedName], None]:
     """What checks an archive of a package before the build service reads or builds it:
-    the package must have ``--hash`` digests, and the file must match one."""
+    the file must match one of the ``--hash`` digests of its package; with ``require``, the
+    package must have some (without, a package that has none is not checked)."""
 
     def check(path: Path, name: NormalizedName) -> None:
+        if not require and name not in allowed:
+            return
         check_all_hashed([name], allowed)
         verify_file(path, str(name), allowed[name])
 

@@ -123,7 +123,7 @@ def _run_locked(
     target: TargetEnvironment,
 ) -> InstallReport:
     specs = inputs.requirements
-    checking = hash_checking(specs, settings.require_hashes)
+    checking = hash_checking(specs, settings.require_hashes, inputs.hashed_constraints)
     installed = installed_distributions(env)
     by_name = {dist.name: dist for dist in installed}
     report = InstallReport()
@@ -132,9 +132,11 @@ def _run_locked(
         return report
     started = time.monotonic()
     settings = _building_in(env, settings)
-    allowed = allowed_hashes(specs)
-    checked = allowed if checking else None
-    with Session(inputs, settings, target, events, hashes=checked) as session:
+    allowed = allowed_hashes([*specs, *inputs.hashed_constraints])
+    checked = allowed if checking or allowed else None
+    with Session(
+        inputs, settings, target, events, hashes=checked, require_hashes=checking
+    ) as session:
         preferences = [] if sync else _preferences(installed, specs, settings)
         resolution = session.resolve(no_deps=sync or settings.no_deps, preferences=preferences)
         report.resolution = resolution

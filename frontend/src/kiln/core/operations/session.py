@@ -69,9 +69,11 @@ class Session:
         events: Events | None = None,
         *,
         hashes: AllowedHashes | None = None,
+        require_hashes: bool = True,
     ) -> None:
-        """``hashes``: with hash checking, the ``--hash`` digests every archive the builder
-        reads or builds is checked against first."""
+        """``hashes``: the ``--hash`` digests every archive the builder reads or builds is
+        checked against first; with ``require_hashes`` (hash checking), a package without
+        any is refused, else it is not checked."""
         self.inputs = inputs
         self.settings = settings
         self.target = target
@@ -90,7 +92,9 @@ class Session:
             installers=default_installer,
             editables=[url for url in editables if url is not None],
             on_build=self.events.building,
-            verify=archive_check(hashes) if hashes is not None else None,
+            verify=(
+                archive_check(hashes, require=require_hashes) if hashes is not None else None
+            ),
             settings=replace(settings.build or PackageBuildSettings(), choices=settings.choices),
         )
 
@@ -212,7 +216,7 @@ class Session:
     def _resolver_inputs(
         self, no_deps: bool, base: PackageSource | None = None
     ) -> tuple[PackageSource, MetadataBuilder]:
-        hashes = allowed_hashes(self.inputs.requirements)
+        hashes = allowed_hashes([*self.inputs.requirements, *self.inputs.hashed_constraints])
         source: PackageSource = FilteredSource(
             base or self.source, hashes=hashes, no_deps=no_deps
         )
