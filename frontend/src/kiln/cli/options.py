@@ -167,12 +167,18 @@ FORK_STRATEGIES = ("requires-python", "fewest")
 
 
 def binary_options(
-    parser: argparse.ArgumentParser, *, pip: bool, isolation_package: bool = True
+    parser: argparse.ArgumentParser,
+    *,
+    pip: bool,
+    isolation_package: bool = True,
+    backend: bool = True,
 ) -> None:
     """Which files packages may use, and how sdists are built. ``pip``: pip's forms
     (`--no-binary`/`--only-binary` taking `:all:`, `:none:` or names, `--no-build`, and
     `-b`); else uv's project forms (`--no-build`, `--no-build-package`, `--no-binary`,
-    `--no-binary-package`). ``isolation_package`` adds `--no-build-isolation-package`."""
+    `--no-binary-package`). ``isolation_package`` adds `--no-build-isolation-package`;
+    without ``backend``, `-C` and `--no-build-isolation` are left to the command (`kiln
+    build` defines them for the project it builds)."""
     group = parser.add_argument_group("build options")
     if pip:
         group.add_argument(
@@ -212,21 +218,24 @@ def binary_options(
             "--no-binary-package", action="append", default=[], metavar="PACKAGE",
             help="use no wheels of PACKAGE (repeatable)",
         )
-    group.add_argument(
-        "-C", "--config-setting", "--config-settings", dest="config_setting",
-        action="append", default=[], metavar="KEY=VALUE",
-        help="pass a setting to every build backend (repeatable; repeated keys make a list)",
-    )
+    if backend:
+        group.add_argument(
+            "-C", "--config-setting", "--config-settings", dest="config_setting",
+            action="append", default=[], metavar="KEY=VALUE",
+            help="pass a setting to every build backend (repeatable; repeated keys make a "
+            "list)",
+        )
     group.add_argument(
         "--config-settings-package", action="append", default=[],
         metavar="PACKAGE:KEY=VALUE",
         help="pass a setting to the build backend of PACKAGE only (repeatable)",
     )
-    group.add_argument(
-        "--no-build-isolation", action="store_true",
-        help="build in the target environment, which must have the build requirements "
-        "already, instead of an isolated one",
-    )
+    if backend:
+        group.add_argument(
+            "--no-build-isolation", action="store_true",
+            help="build in the target environment, which must have the build requirements "
+            "already, instead of an isolated one",
+        )
     if isolation_package:
         group.add_argument(
             "--no-build-isolation-package", action="append", default=[], metavar="PACKAGE",

@@ -50,6 +50,11 @@ class Installer(Protocol):
     def index(self) -> IndexLocations:
         """The indexes requirements come from (part of the environment cache key)."""
 
+    @property
+    def settings_key(self) -> list[str]:
+        """What else decides which requirements get installed (resolution, upload dates,
+        binary and build choices, hashes...): part of the environment cache key."""
+
     def create(self, env_dir: Path, python: str) -> None:
         """Create an empty virtual environment at ``env_dir`` for ``python``."""
 
@@ -98,7 +103,7 @@ def env_python(env_dir: Path) -> Path:
 
 class RunIndexes:
     """The ``index`` of an installer: given, or worked out on first use (a build that
-    needs no environment never reads any index setting)."""
+    needs no environment never reads any index setting); no ``settings_key`` of its own."""
 
     def __init__(
         self, index: IndexLocations | None, locate: Callable[[], IndexLocations] | None = None
@@ -111,6 +116,10 @@ class RunIndexes:
         if self._index is None:
             self._index = self._locate()
         return self._index
+
+    @property
+    def settings_key(self) -> list[str]:
+        return []
 
 
 class UvInstaller(RunIndexes):

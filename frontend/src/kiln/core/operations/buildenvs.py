@@ -29,6 +29,8 @@ from kiln.core.builder.report import Reporter
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from kiln.core.builder.service import Builder, BuildOptions
     from kiln.core.index.locations import IndexLocations
     from kiln.core.operations.options import Settings
@@ -45,11 +47,16 @@ class KilnInstaller(RunIndexes):
         locate: Callable[[], IndexLocations] | None = None,
     ) -> None:
         """``settings``: how the run resolves (``kiln build``'s options); their cache,
-        network, pre-release, resolution, hash and link-mode settings apply to build
-        requirements too."""
+        network, pre-release, resolution, upload-date, hash, binary and build choices, build
+        and link-mode settings apply to build requirements too."""
         super().__init__(index, locate)
         self.reporter = reporter
         self.settings = settings
+
+    @property
+    def settings_key(self) -> list[str]:
+        """What of ``settings`` decides which build requirements get installed."""
+        return [] if self.settings is None else settings_key(self.settings)
 
     def create(self, env_dir: Path, python: str) -> None:
         from kiln.core.interpreter import find_interpreter
@@ -63,6 +70,7 @@ class KilnInstaller(RunIndexes):
         if not requirements:
             return
         from kiln.core.install.environment import Environment
+        from kiln.core.operations.hashes import MissingHashError
         from kiln.core.operations.installing import install
         from kiln.core.operations.options import Events, Settings
         from kiln.core.requirements_file import (
@@ -82,12 +90,21 @@ class KilnInstaller(RunIndexes):
             settings = Settings(
                 locations=self.index, client=given.client, prerelease=given.prerelease,
                 resolution=given.resolution, exclude_newer=given.exclude_newer,
-                require_hashes=given.require_hashes, link_mode=given.link_mode,
+                exclude_newer_packages=given.exclude_newer_packages, choices=given.choices,
+                build=given.build, require_hashes=given.require_hashes,
+                link_mode=given.link_mode,
             )
         env = Environment.from_venv(env_python.parent.parent)
         events = Events(building=lambda label: self.reporter.debug(f"building `{label}`"))
         try:
             report = install(env, inputs, settings, events)
+        except MissingHashError as exc:
+            raise KilnError(
+                f"installing build requirements failed:\n{exc.message}",
+                hint="build requirements take their pins and hashes from the "
+                "`--build-constraint` file: give every package a line like "
+                "`name==1.0 --hash=sha256:<digest>` there",
+            ) from None
         except KilnError as exc:
             raise KilnError(
                 f"installing build requirements failed:\n{exc.message}", hint=exc.hint
@@ -132,8 +149,24 @@ def open_builder(
     import functools
     from dataclasses import replace
 
-    locate = functools.cache(lambda: build_locations(settings))
-    options = replace(options, locate=locate, offline=options.offline or settings.client.offline)
+    given = settings
+    locate = functools.cache(lambda: build_locations(given))
+    options = replace(
+        options, locate=locate, offline=options.offline or settings.client.offline,
+        upgrade_packages=options.upgrade_packages | settings.client.refresh_packages,
+    )
+    if settings.build is not None:
+        from kiln.core.builder.hooks import no_isolation_python
+
+        # Build requirements built without isolation (`--no-build-isolation-package`) are
+        # built where `kiln build --no-build-isolation` would build, as in uv; the build
+        # constraints apply to their build environments too.
+        settings = replace(settings, build=replace(
+            settings.build, python=settings.build.python or Path(
+                no_isolation_python(options.python)
+            ),
+            constraints=settings.build.constraints or options.constraints,
+        ))
 
     def installers(reporter: Reporter, index: IndexLocations | None) -> Installer:
         installer = default_installer(reporter, index, locate)
@@ -142,6 +175,40 @@ def open_builder(
         return installer
 
     return Builder(options, reporter, installers=installers)
+
+
+def settings_key(settings: Settings) -> list[str]:
+    """What of ``settings`` decides which build requirements are installed, and how those
+    built from source are built: part of the build environment cache key."""
+    choices = settings.choices
+    build = settings.build
+    key = [
+        f"prerelease {settings.prerelease}",
+        f"resolution {settings.resolution}",
+        f"exclude-newer {_moment(settings.exclude_newer)}",
+        *(
+            f"exclude-newer-package {name} {_moment(date)}"
+            for name, date in sorted(settings.exclude_newer_packages.items())
+        ),
+        f"no-binary {choices.no_binary_all} {' '.join(sorted(choices.no_binary))}",
+        f"no-build {choices.no_build_all} {' '.join(sorted(choices.no_build))}",
+        f"require-hashes {settings.require_hashes}",
+    ]
+    if build is not None:
+        import json
+
+        key += [
+            "config-settings " + json.dumps(build.config_settings, sort_keys=True),
+            "config-settings-package "
+            + json.dumps(dict(build.package_config_settings), sort_keys=True),
+            f"no-build-isolation {build.no_isolation} "
+            + " ".join(sorted(build.no_isolation_packages)),
+        ]
+    return key
+
+
+def _moment(moment: datetime | None) -> str:
+    return "none" if moment is None else moment.isoformat()
 
 
 def build_locations(settings: Settings) -> IndexLocations:
