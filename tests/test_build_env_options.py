@@ -371,6 +371,25 @@ def test_fork_strategy_is_accepted_and_checked(
     assert "Traceback" not in wrong.stderr
 
 
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--config-settings-package", "mode=fast"),
+        ("--config-settings-package", ":mode=fast"),
+        ("--exclude-newer-package", "setuptools"),
+        ("--exclude-newer-package", "setuptools=soon"),
+    ],
+)
+def test_a_malformed_per_package_option_is_a_usage_error(
+    tmp_path: Path, env: dict[str, str], option: str, value: str
+) -> None:
+    project = legacy_project(tmp_path / "app")
+    wrong = build(project, env, "--no-index", option, value)
+    assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
+    assert wrong.stderr.startswith(f"error: argument {option}: ")
+    assert not (project / "dist").exists()
+
+
 # -- hashes of build requirements (`--build-constraint` lines, `--require-hashes`) -----------
 
 

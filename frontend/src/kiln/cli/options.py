@@ -226,7 +226,7 @@ def binary_options(
             "list)",
         )
     group.add_argument(
-        "--config-settings-package", action="append", default=[],
+        "--config-settings-package", action="append", default=[], type=package_config_setting,
         metavar="PACKAGE:KEY=VALUE",
         help="pass a setting to the build backend of PACKAGE only (repeatable)",
     )
@@ -241,6 +241,15 @@ def binary_options(
             "--no-build-isolation-package", action="append", default=[], metavar="PACKAGE",
             help="like `--no-build-isolation`, for PACKAGE only (repeatable)",
         )
+
+
+def package_config_setting(text: str) -> str:
+    """``--config-settings-package``: ``PACKAGE:KEY=VALUE`` (read by
+    ``kiln.core.builder.packagesettings.parse_package_config_settings``)."""
+    name, sep, setting = text.partition(":")
+    if not sep or not name.strip() or "=" not in setting:
+        raise argparse.ArgumentTypeError(f"expected `PACKAGE:KEY=VALUE`, got `{text}`")
+    return text
 
 
 def package_options(
