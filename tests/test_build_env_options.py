@@ -446,6 +446,10 @@ def test_require_hashes_needs_a_hash_for_every_build_requirement(
     )
     ok(build(project, env, *source, "-b", both))
     assert built(project)["HELPER"] == "wheel"
+    # Another installer would not check: refused rather than ignored.
+    refused = build(project, {**env, "KILN_BUILD_INSTALLER": "pip"}, *source, "-b", both)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "`--require-hashes` needs kiln's own installer" in refused.stderr
 
 
 def test_require_hashes_builds_no_sdist_whose_hash_is_not_listed(

@@ -172,6 +172,12 @@ def open_builder(
         installer = default_installer(reporter, index, locate)
         if isinstance(installer, KilnInstaller):
             installer.settings = settings
+        elif settings.require_hashes:  # never build unchecked when checking was asked for
+            raise KilnError(
+                f"`--require-hashes` needs kiln's own installer of build environments, "
+                f"not `{installer.name}`",
+                hint="unset `KILN_BUILD_INSTALLER`",
+            )
         return installer
 
     return Builder(options, reporter, installers=installers)
