@@ -211,17 +211,15 @@ def test_python_makes_the_build_environment_for_that_interpreter(
 
 # -- which build requirements are installed, and how (`--no-binary`, `--no-build`, ...) -----
 
-HELPER_SETUP = "[metadata]\nname = helper\nversion = 1.0\n"
-
-
-def helper_sdist(directory: Path) -> Path:
-    """`helper` 1.0 as an sdist that the stand-in setuptools builds (its wheel then says how)."""
+def standin_sdist(directory: Path, name: str = "helper", version: str = "1.0") -> Path:
+    """An sdist that the stand-in setuptools builds (`helper`'s wheel then says how)."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "helper-1.0.tar.gz"
+    top = f"{name}-{version}"
+    path = directory / f"{top}.tar.gz"
     members = {
-        "helper-1.0/PKG-INFO": "Metadata-Version: 2.1\nName: helper\nVersion: 1.0\n",
-        "helper-1.0/setup.cfg": HELPER_SETUP,
-        "helper-1.0/setup.py": "",
+        f"{top}/PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{top}/setup.cfg": f"[metadata]\nname = {name}\nversion = {version}\n",
+        f"{top}/setup.py": "",
     }
     with tarfile.open(path, "w:gz") as archive:
         for member, text in members.items():
@@ -251,7 +249,7 @@ def needs_helper(root: Path) -> Path:
 def helper_index(index: IndexServer, tmp_path: Path) -> IndexServer:
     """The setuptools of `index`, plus `helper` 1.0 as a wheel and as an sdist."""
     index.add(helper_wheel(tmp_path / "wh"))
-    index.add(helper_sdist(tmp_path / "sh"))
+    index.add(standin_sdist(tmp_path / "sh"))
     return index
 
 
@@ -283,7 +281,7 @@ def test_no_binary_uses_no_wheel_of_any_build_requirement(
 def test_no_build_refuses_to_build_a_build_requirement(
     tmp_path: Path, env: dict[str, str], index: IndexServer, option: tuple[str, ...]
 ) -> None:
-    index.add(helper_sdist(tmp_path / "sh"))  # no wheel: it must be built
+    index.add(standin_sdist(tmp_path / "sh"))  # no wheel: it must be built
     project = needs_helper(tmp_path / "app")
     failed = build(project, env, "--default-index", index.url, *option)
     assert failed.returncode == 1 and "Traceback" not in failed.stderr
@@ -293,6 +291,29 @@ def test_no_build_refuses_to_build_a_build_requirement(
     ok(build(project, env, "--default-index", index.url, "--no-build-package", "other"))
     assert built(project)["HELPER"] == "built"
     ok(build(legacy_project(tmp_path / "plain"), env, "--default-index", index.url, *option))
+
+
+def test_the_options_apply_to_the_build_environments_of_build_requirements_too(
+    tmp_path: Path, env: dict[str, str], helper_index: IndexServer
+) -> None:
+    project = needs_helper(tmp_path / "app")
+    ok(build(project, env, "--default-index", helper_index.url, "--no-binary-package", "helper",
+             "--exclude-newer-package", "setuptools=2024-03-01"))
+    values = built(project)
+    assert values["HELPER"] == "built"
+    assert values["BACKEND"] == values["HELPER_BACKEND"] == "60.0"
+
+
+def test_a_build_dependency_cycle_is_an_error(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    # setuptools from source needs setuptools to build: with no wheel allowed, never ends.
+    index.add(standin_sdist(tmp_path / "ss", "setuptools", "61.0"))
+    project = legacy_project(tmp_path / "app")
+    failed = build(project, env, "--default-index", index.url, "--no-binary")
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    assert "build dependency cycle: `setuptools` -> `setuptools`" in failed.stderr
+    ok(build(project, env, "--default-index", index.url))
 
 
 def test_config_settings_package_reaches_that_build_requirement_only(

@@ -240,6 +240,7 @@ def run_index() -> IndexLocations:
     return run_locations(IndexOptions(), project=find_configured_pyproject(Path.cwd()))
 
 
-#: Makes the installer of a build's environments, given where it reports to and the
-#: indexes of the run (None: :func:`run_index`, when first needed).
-InstallerFactory = Callable[[Reporter, "IndexLocations | None"], Installer]
+#: Makes the installer of a build's environments, given where it reports to, the
+#: indexes of the run (None: :func:`run_index`, when first needed) and the packages the
+#: build is for, outermost first (``BuildOptions.building``).
+InstallerFactory = Callable[[Reporter, "IndexLocations | None", tuple[str, ...]], Installer]

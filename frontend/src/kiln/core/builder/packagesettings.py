@@ -41,6 +41,9 @@ class PackageBuildSettings:
     constraints: Path | None = None
     #: Whether a package may be built at all.
     choices: BuildChoices = field(default_factory=BuildChoices)
+    #: The packages whose builds the packages of this run are built for, outermost first:
+    #: building one of them again would never end (a build dependency cycle).
+    building: tuple[NormalizedName, ...] = ()
 
     def options(self, name: NormalizedName, index: IndexLocations | None) -> BuildOptions:
         """The build service's options for building a wheel of ``name``."""
@@ -54,6 +57,7 @@ class PackageBuildSettings:
             isolation=isolated,
             python=None if isolated or self.python is None else str(self.python),
             index=index,
+            building=(*self.building, name),
         )
 
     def settings_for(self, name: NormalizedName) -> ConfigSettings:
@@ -62,7 +66,15 @@ class PackageBuildSettings:
 
     def check_buildable(self, name: NormalizedName, what: str) -> None:
         """Refuse to build ``what`` (a label of ``name``'s source) when building ``name``
-        is disabled."""
+        is disabled, or when ``name`` is being built already (a build dependency cycle)."""
+        if name in self.building:
+            chain = " -> ".join(f"`{n}`" for n in (*self.building, name))
+            raise KilnError(
+                f"build dependency cycle: {chain}: building `{what}` from source needs "
+                f"`{name}` in its build environment",
+                hint=f"allow a wheel of `{name}` (drop `--no-binary` or "
+                f"`--no-binary-package {name}`), or use a wheel of it",
+            )
         if not self.choices.builds_allowed(name):
             raise KilnError(
                 f"building `{what}` from source is disabled "

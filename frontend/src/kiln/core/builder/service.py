@@ -131,6 +131,9 @@ class BuildOptions:
     upgrade_packages: frozenset[str] = frozenset()
     #: Write a ``.gitignore`` (``*``) into an output directory that has none.
     create_gitignore: bool = True
+    #: The packages this build is for, outermost first (a build requirement built from
+    #: source: the packages whose build environments need it); told to the installer.
+    building: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -246,7 +249,7 @@ class Builder:
             if installers is None:
                 raise ValueError("an isolated build needs `installers` for its environments")
             root = cache_dir() if options.use_cache else None
-            installer = installers(reporter, options.index)
+            installer = installers(reporter, options.index, options.building)
             self.envs = EnvProvider(
                 installer, reporter, root=root, refresh=options.refresh,
                 python=options.python or sys.executable, upgrade=options.upgrade_packages,

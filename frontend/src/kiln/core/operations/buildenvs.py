@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from kiln.core.builder.installer import (
     Installer,
+    InstallerFactory,
     PipInstaller,
     RunIndexes,
     UvInstaller,
@@ -52,11 +53,17 @@ class KilnInstaller(RunIndexes):
         super().__init__(index, locate)
         self.reporter = reporter
         self.settings = settings
+        #: The packages the environments are for, outermost first (with ``settings``, the
+        #: packages built for them carry these on, so that a cycle is found, not followed).
+        self.building: tuple[str, ...] = ()
 
     @property
     def settings_key(self) -> list[str]:
-        """What of ``settings`` decides which build requirements get installed."""
-        return [] if self.settings is None else settings_key(self.settings)
+        """What of ``settings`` decides which build requirements get installed; with them,
+        the packages the environment is for (an environment never waits for itself)."""
+        if self.settings is None:
+            return []
+        return [*settings_key(self.settings), "for " + " ".join(self.building)]
 
     def create(self, env_dir: Path, python: str) -> None:
         from kiln.core.interpreter import find_interpreter
@@ -69,6 +76,10 @@ class KilnInstaller(RunIndexes):
     ) -> None:
         if not requirements:
             return
+        from dataclasses import replace
+
+        from packaging.utils import canonicalize_name
+
         from kiln.core.install.environment import Environment
         from kiln.core.operations.hashes import MissingHashError
         from kiln.core.operations.installing import install
@@ -91,8 +102,12 @@ class KilnInstaller(RunIndexes):
                 locations=self.index, client=given.client, prerelease=given.prerelease,
                 resolution=given.resolution, exclude_newer=given.exclude_newer,
                 exclude_newer_packages=given.exclude_newer_packages, choices=given.choices,
-                build=given.build, require_hashes=given.require_hashes,
-                link_mode=given.link_mode,
+                build=given.build and replace(
+                    given.build,
+                    building=tuple(canonicalize_name(n) for n in self.building),
+                ),
+                require_hashes=given.require_hashes,
+                link_mode=given.link_mode, build_environments=given,
             )
         env = Environment.from_venv(env_python.parent.parent)
         events = Events(building=lambda label: self.reporter.debug(f"building `{label}`"))
@@ -116,6 +131,8 @@ class KilnInstaller(RunIndexes):
 def default_installer(
     reporter: Reporter,
     index: IndexLocations | None = None,
+    building: tuple[str, ...] = (),
+    *,
     locate: Callable[[], IndexLocations] | None = None,
 ) -> Installer:
     """kiln's own installer, unless ``KILN_BUILD_INSTALLER`` is ``uv`` or ``pip``;
@@ -127,7 +144,9 @@ def default_installer(
             f"`KILN_BUILD_INSTALLER` must be `kiln`, `uv` or `pip`, not `{choice}`",
         )
     if choice in {"", "kiln"}:
-        return KilnInstaller(index, reporter, locate=locate)
+        installer = KilnInstaller(index, reporter, locate=locate)
+        installer.building = building
+        return installer
     uv = find_uv() if choice == "uv" else None
     if uv is not None:
         return UvInstaller(uv, index, reporter, locate)
@@ -168,8 +187,21 @@ def open_builder(
             constraints=settings.build.constraints or options.constraints,
         ))
 
-    def installers(reporter: Reporter, index: IndexLocations | None) -> Installer:
-        installer = default_installer(reporter, index, locate)
+    return Builder(options, reporter, installers=installers_with(settings, locate))
+
+
+def installers_with(
+    settings: Settings | None, locate: Callable[[], IndexLocations] | None = None
+) -> InstallerFactory:
+    """The installers of build environments that install with ``settings`` (None: kiln's
+    defaults, :func:`default_installer`); ``locate`` as for :func:`default_installer`."""
+
+    def installers(
+        reporter: Reporter, index: IndexLocations | None, building: tuple[str, ...]
+    ) -> Installer:
+        installer = default_installer(reporter, index, building, locate=locate)
+        if settings is None:
+            return installer
         if isinstance(installer, KilnInstaller):
             installer.settings = settings
         elif settings.require_hashes:  # never build unchecked when checking was asked for
@@ -180,7 +212,7 @@ def open_builder(
             )
         return installer
 
-    return Builder(options, reporter, installers=installers)
+    return installers
 
 
 def settings_key(settings: Settings) -> list[str]:

@@ -71,6 +71,10 @@ class Settings:
     #: that builds); when set, ``index``, ``project``, ``config_file`` and ``no_config``
     #: are not read.
     locations: IndexLocations | None = None
+    #: How the build environments of the packages built from source are filled (a build
+    #: requirement built for ``kiln build`` builds with ``kiln build``'s options, at every
+    #: level); None: as any run that builds (:func:`~kiln.core.operations.buildenvs.default_installer`).
+    build_environments: Settings | None = None
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from kiln.core.builder.sourcebuilder import SourceBuilder
 from kiln.core.index.locations import IndexLocations
 from kiln.core.index.runsettings import run_locations
 from kiln.core.index.source import IndexPackageSource
-from kiln.core.operations.buildenvs import default_installer
+from kiln.core.operations.buildenvs import installers_with
 from kiln.core.operations.filters import FilteredSource, NoDepsBuilder, PolicySource
 from kiln.core.operations.hashes import AllowedHashes, allowed_hashes, archive_check
 from kiln.core.operations.options import Events, Settings
@@ -89,7 +89,7 @@ class Session:
         self.builder = SourceBuilder(
             self.source,
             Path(self._work.name),
-            installers=default_installer,
+            installers=installers_with(settings.build_environments),
             editables=[url for url in editables if url is not None],
             on_build=self.events.building,
             verify=(
