@@ -104,6 +104,10 @@ def test_hashes_in_a_constraints_file_are_checked_and_vouch_for_requirements(
     ok(pip(other, env, index, "install", "gamma", "-c", right, "--require-hashes"))
     unhashed = pip(other, env, index, "install", "beta", "-c", right, "--require-hashes")
     assert unhashed.returncode == 1 and "`beta`" in unhashed.stderr
+    # A constraint's hash never covers a directory, which has no file to check.
+    local = kiln_project(tmp_path / "local", "gamma", "0.1")
+    refused = pip(other, env, index, "install", local, "-c", right, "--require-hashes")
+    assert refused.returncode == 1 and "cannot be hash-checked" in refused.stderr
 
 
 def test_require_hashes_refuses_unpinned_requirements(

@@ -54,14 +54,14 @@ def hash_checking(
     vouched = {canonicalize_name(c.requirement.name) for c in constraints}
     for spec in [*specs, *constraints]:
         requirement = spec.requirement
-        if not spec.hashes and canonicalize_name(requirement.name) in vouched:
-            continue
         if spec.editable or (requirement.url is not None and requirement.url.startswith(("git+", "file:")) and not requirement.url.endswith((".whl", ".tar.gz", ".zip"))):
             raise KilnError(
                 f"{spec.origin}: `{requirement}` cannot be hash-checked",
                 hint="hash checking needs files: drop the directory or repository requirement, "
                 "or turn hash checking off",
             )
+        if not spec.hashes and canonicalize_name(requirement.name) in vouched:
+            continue
         pinned = requirement.url is not None or any(
             s.operator in ("==", "===") and "*" not in s.version for s in requirement.specifier
         )
