@@ -231,7 +231,7 @@ def test_a_malformed_package_config_setting_is_a_one_line_error(
 ) -> None:
     venv = make_venv(tmp_path / "venv", env)
     result = install(venv, env, index, "--config-settings-package", "level=2", "wheelonly")
-    assert result.returncode == 1
+    assert result.returncode == 2  # a usage error
     assert "expected `PACKAGE:KEY=VALUE`" in result.stderr
     assert "Traceback" not in result.stderr
 

@@ -84,6 +84,32 @@ def test_requirements_file_with_hashes_installs_and_a_mismatch_is_refused(
     assert not list((other / "lib").glob("python*/site-packages/gamma*"))
 
 
+def test_hashes_in_a_constraints_file_are_checked_and_vouch_for_requirements(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    gamma = next(f.path for f in index.files if f.project == "gamma")
+    wrong = tmp_path / "wrong.txt"
+    wrong.write_text(f"gamma==0.1 --hash=sha256:{'0' * 64}\n")
+    venv = make_venv(tmp_path / "venv", env)
+    # Checked without hash checking; `alpha` and `beta` have no hash and need none.
+    result = pip(venv, env, index, "install", "alpha", "gamma", "-c", wrong)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "hash mismatch for `gamma`" in result.stderr
+    assert not list((venv / "lib").glob("python*/site-packages/gamma*"))
+    right = tmp_path / "right.txt"
+    right.write_text(f"gamma==0.1 --hash=sha256:{sha256_of(gamma)}\n")
+    ok(pip(venv, env, index, "install", "alpha", "gamma", "-c", right))
+    # Under `--require-hashes`, the constraint pins and hashes the unpinned `gamma`.
+    other = make_venv(tmp_path / "other", env)
+    ok(pip(other, env, index, "install", "gamma", "-c", right, "--require-hashes"))
+    unhashed = pip(other, env, index, "install", "beta", "-c", right, "--require-hashes")
+    assert unhashed.returncode == 1 and "`beta`" in unhashed.stderr
+    # A constraint's hash never covers a directory, which has no file to check.
+    local = kiln_project(tmp_path / "local", "gamma", "0.1")
+    refused = pip(other, env, index, "install", local, "-c", right, "--require-hashes")
+    assert refused.returncode == 1 and "cannot be hash-checked" in refused.stderr
+
+
 def test_require_hashes_refuses_unpinned_requirements(
     tmp_path: Path, env: dict[str, str], index: IndexServer
 ) -> None:

@@ -114,6 +114,45 @@ def test_list_outdated_shows_the_newest_installable_release(world: World) -> Non
         .splitlines()[2:] == ["top     1.0     2.0    wheel"]
 
 
+@pytest.fixture(scope="module")
+def dated(world: World) -> Iterator[IndexServer]:
+    """The installed releases (January 2024) and the newer `top` 2.0 and `leaf` 1.3 (June)."""
+    server = IndexServer()
+    for path in sorted((world.root / "w").iterdir()):
+        newer = path.name.startswith(("top-2.0-", "leaf-1.3-"))
+        installed = path.name.startswith(
+            ("top-1.0-", "leaf-1.1-", "mid-", "base-", "loner-0.3-", "cyc_")
+        )
+        if newer or installed:
+            server.add(path, upload_time="2024-06-01T00:00:00Z" if newer else "2024-01-01T00:00:00Z")
+    with server:
+        yield server
+
+
+@pytest.mark.parametrize(
+    ("cutoff", "listed"),
+    [
+        ((), ["leaf    1.1     1.3    wheel", "top     1.0     2.0    wheel"]),
+        (("--exclude-newer", "2024-03-01"), []),
+        (("--exclude-newer", "2024-03-01", "--exclude-newer-package", "top=2024-07-01"),
+         ["top     1.0     2.0    wheel"]),
+        (("--exclude-newer-package", "leaf=2024-03-01"), ["top     1.0     2.0    wheel"]),
+    ],
+)
+def test_exclude_newer_limits_what_outdated_counts_as_the_newest_release(
+    world: World, dated: IndexServer, cutoff: tuple[str, ...], listed: list[str]
+) -> None:
+    table = world.same("list", "--outdated", "--default-index", dated.url, *cutoff)
+    assert table.splitlines()[2:] == listed
+
+
+def test_exclude_newer_limits_what_tree_outdated_marks(world: World, dated: IndexServer) -> None:
+    args = ("tree", "--package", "top", "--depth", "0", "--outdated", "--default-index", dated.url)
+    assert world.same(*args) == "top v1.0 (latest: v2.0)\n"
+    assert world.same(*args, "--exclude-newer-package", "top=2024-03-01") == "top v1.0\n"
+    assert world.same(*args, "--exclude-newer", "2024-03-01T00:00:00Z") == "top v1.0\n"
+
+
 def test_list_outdated_reads_a_find_links_mirror_without_an_index(world: World) -> None:
     mirror = world.root / "mirror"
     mirror.mkdir()

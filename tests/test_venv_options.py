@@ -190,3 +190,36 @@ def test_exclude_newer_leaves_out_seed_packages_uploaded_later(tmp_path: Path) -
         ok(venv(tmp_path, "late", "--seed", "--default-index", server.url,
                 "--exclude-newer", "2024-07-01"))
     assert (tmp_path / "late" / "bin" / "pip").exists()
+
+
+def test_exclude_newer_package_sets_the_cutoff_of_one_seed_package(tmp_path: Path) -> None:
+    server = IndexServer()
+    for wheel in seed_wheels(tmp_path / "wheels"):
+        server.add(wheel, upload_time="2024-06-01T00:00:00Z")
+    with server:
+        late = ("--exclude-newer", "2024-07-01")
+        early = venv(tmp_path, "early", "--seed", "--default-index", server.url, *late,
+                     "--exclude-newer-package", "PIP=2024-01-01")
+        assert early.returncode == 1 and "Traceback" not in early.stderr
+        assert "pip" in early.stderr
+        ok(venv(tmp_path, "late", "--seed", "--default-index", server.url, "--exclude-newer",
+                "2024-01-01", *(f"--exclude-newer-package={name}=2024-07-01" for name in SEEDS)))
+    assert (tmp_path / "late" / "bin" / "pip").exists()
+
+
+def test_refresh_package_revalidates_the_cached_page_of_that_seed_package(
+    tmp_path: Path,
+) -> None:
+    server = IndexServer(cache_control="max-age=600")  # fresh for ten minutes
+    for wheel in seed_wheels(tmp_path / "wheels"):
+        server.add(wheel)
+    with server:
+        ok(venv(tmp_path, "first", "--seed", "--default-index", server.url))
+        asked = len(server.requests("/simple/pip/"))
+        ok(venv(tmp_path, "cached", "--seed", "--default-index", server.url))
+        ok(venv(tmp_path, "other", "--seed", "--default-index", server.url,
+                "--refresh-package", "not-a-seed"))
+        assert len(server.requests("/simple/pip/")) == asked
+        ok(venv(tmp_path, "fresh", "--seed", "--default-index", server.url,
+                "--refresh-package", "PIP"))
+        assert len(server.requests("/simple/pip/")) > asked

@@ -32,10 +32,27 @@ def resolution_options(group: argparse._ArgumentGroup | argparse.ArgumentParser)
         help="which versions to prefer: the `highest` (default), the `lowest`, or the "
         "lowest of direct dependencies and the highest of the others (`lowest-direct`)",
     )
+    exclude_newer_option(group)
+
+
+def exclude_newer_option(
+    group: argparse._ArgumentGroup | argparse.ArgumentParser,
+    help: str = "leave out files uploaded after DATE (`2024-05-01`, the start of that day in "
+    "UTC, or `2024-05-01T12:00:00Z`)",
+) -> None:
+    """`--exclude-newer DATE`; ``help`` says what it leaves out."""
     group.add_argument(
-        "--exclude-newer", type=exclude_newer, default=None, metavar="DATE",
-        help="leave out files uploaded after DATE (`2024-05-01`, the start of that day in "
-        "UTC, or `2024-05-01T12:00:00Z`)",
+        "--exclude-newer", type=exclude_newer, default=None, metavar="DATE", help=help,
+    )
+
+
+def exclude_newer_package_option(group: argparse._ArgumentGroup | argparse.ArgumentParser) -> None:
+    """`--exclude-newer-package PACKAGE=DATE` (repeatable)."""
+    group.add_argument(
+        "--exclude-newer-package", action="append", default=[], type=exclude_newer_package,
+        metavar="PACKAGE=DATE",
+        help="like `--exclude-newer`, for PACKAGE only (repeatable; wins over "
+        "`--exclude-newer`)",
     )
 
 
@@ -199,12 +216,18 @@ FORK_STRATEGIES = ("requires-python", "fewest")
 
 
 def binary_options(
-    parser: argparse.ArgumentParser, *, pip: bool, isolation_package: bool = True
+    parser: argparse.ArgumentParser,
+    *,
+    pip: bool,
+    isolation_package: bool = True,
+    backend: bool = True,
 ) -> None:
     """Which files packages may use, and how sdists are built. ``pip``: pip's forms
     (`--no-binary`/`--only-binary` taking `:all:`, `:none:` or names, `--no-build`, and
     `-b`); else uv's project forms (`--no-build`, `--no-build-package`, `--no-binary`,
-    `--no-binary-package`). ``isolation_package`` adds `--no-build-isolation-package`."""
+    `--no-binary-package`). ``isolation_package`` adds `--no-build-isolation-package`;
+    without ``backend``, `-C` and `--no-build-isolation` are left to the command (`kiln
+    build` defines them for the project it builds)."""
     group = parser.add_argument_group("build options")
     if pip:
         group.add_argument(
@@ -245,21 +268,24 @@ def binary_options(
             help="use no wheels of PACKAGE (repeatable)",
         )
     build_hash_options(group, negative=not pip)
+    if backend:
+        group.add_argument(
+            "-C", "--config-setting", "--config-settings", dest="config_setting",
+            action="append", default=[], metavar="KEY=VALUE",
+            help="pass a setting to every build backend (repeatable; repeated keys make a "
+            "list)",
+        )
     group.add_argument(
-        "-C", "--config-setting", "--config-settings", dest="config_setting",
-        action="append", default=[], metavar="KEY=VALUE",
-        help="pass a setting to every build backend (repeatable; repeated keys make a list)",
-    )
-    group.add_argument(
-        "--config-settings-package", action="append", default=[],
+        "--config-settings-package", action="append", default=[], type=package_config_setting,
         metavar="PACKAGE:KEY=VALUE",
         help="pass a setting to the build backend of PACKAGE only (repeatable)",
     )
-    group.add_argument(
-        "--no-build-isolation", action="store_true",
-        help="build in the target environment, which must have the build requirements "
-        "already, instead of an isolated one",
-    )
+    if backend:
+        group.add_argument(
+            "--no-build-isolation", action="store_true",
+            help="build in the target environment, which must have the build requirements "
+            "already, instead of an isolated one",
+        )
     if isolation_package:
         group.add_argument(
             "--no-build-isolation-package", action="append", default=[], metavar="PACKAGE",
@@ -285,18 +311,22 @@ def build_hash_options(
         )
 
 
+def package_config_setting(text: str) -> str:
+    """``--config-settings-package``: ``PACKAGE:KEY=VALUE`` (read by
+    ``kiln.core.builder.packagesettings.parse_package_config_settings``)."""
+    name, sep, setting = text.partition(":")
+    if not sep or not name.strip() or "=" not in setting:
+        raise argparse.ArgumentTypeError(f"expected `PACKAGE:KEY=VALUE`, got `{text}`")
+    return text
+
+
 def package_options(
     parser: argparse.ArgumentParser, *, universal: bool = True, sources: bool = True
 ) -> None:
     """Per-package resolution options: `--exclude-newer-package`, `--refresh-package`,
     with ``sources`` `--no-sources-package`, with ``universal`` `--fork-strategy`."""
     group = parser.add_argument_group("per-package options")
-    group.add_argument(
-        "--exclude-newer-package", action="append", default=[], type=exclude_newer_package,
-        metavar="PACKAGE=DATE",
-        help="like `--exclude-newer`, for PACKAGE only (repeatable; wins over "
-        "`--exclude-newer`)",
-    )
+    exclude_newer_package_option(group)
     if sources:
         group.add_argument(
             "--no-sources-package", action="append", default=[], metavar="PACKAGE",
@@ -355,6 +385,7 @@ def with_package_options(settings: Settings, args: argparse.Namespace) -> Settin
         changes["exclude_newer_packages"] = {
             canonicalize_name(name): date for name, date in args.exclude_newer_package
         }
+    if hasattr(args, "refresh_package"):
         changes["client"] = replace(
             settings.client,
             refresh_packages=frozenset(canonicalize_name(n) for n in args.refresh_package),

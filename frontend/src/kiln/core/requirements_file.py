@@ -80,13 +80,11 @@ class RequirementsInput:
 
     requirements: list[RequirementSpec] = field(default_factory=list)
     constraints: list[Requirement] = field(default_factory=list)
+    #: The constraint lines with ``--hash`` values: the files of their package must match
+    #: one of them (they are in ``constraints`` too).
+    hashed_constraints: list[RequirementSpec] = field(default_factory=list)
     #: The files that constrain each package (``-c constraints.txt``), by normalized name.
     constrained_by: dict[NormalizedName, list[str]] = field(default_factory=dict)
-    #: The ``--hash`` digests constraint lines give, by name and algorithm (checked only
-    #: where a build environment is installed under ``--require-build-hashes``).
-    constraint_hashes: dict[NormalizedName, dict[str, frozenset[str]]] = field(
-        default_factory=dict
-    )
     index_url: str | None = None
     extra_index_urls: list[str] = field(default_factory=list)
     find_links: list[str] = field(default_factory=list)
@@ -111,13 +109,12 @@ class RequirementsInput:
     def merge(self, other: RequirementsInput) -> None:
         self.requirements += other.requirements
         self.constraints += other.constraints
+        self.hashed_constraints += other.hashed_constraints
         self.overrides += other.overrides
         self.excludes += [name for name in other.excludes if name not in self.excludes]
         for name, sources in other.constrained_by.items():
             known = self.constrained_by.setdefault(name, [])
             known += [source for source in sources if source not in known]
-        for name, hashes in other.constraint_hashes.items():
-            _add_hashes(self.constraint_hashes, name, hashes)
         self.index_url = self.index_url or other.index_url
         self.extra_index_urls += [
             u for u in other.extra_index_urls if u not in self.extra_index_urls
@@ -503,12 +500,15 @@ def _read_file(
         if constraints:
             if spec.requirement.url is None and not spec.requirement.extras:
                 result.constraints.append(spec.requirement)
-                name = canonicalize_name(spec.requirement.name)
-                sources = result.constrained_by.setdefault(name, [])
+                if hashes:
+                    result.hashed_constraints.append(
+                        RequirementSpec(spec.requirement, False, hashes, origin, f"-c {path}")
+                    )
+                sources = result.constrained_by.setdefault(
+                    canonicalize_name(spec.requirement.name), []
+                )
                 if f"-c {path}" not in sources:
                     sources.append(f"-c {path}")
-                if hashes:
-                    _add_hashes(result.constraint_hashes, name, hashes)
                 continue
             raise KilnError(
                 f"{origin}: constraints must be plain names with version specifiers, not `{text}`"
@@ -516,16 +516,6 @@ def _read_file(
         result.requirements.append(
             RequirementSpec(spec.requirement, spec.editable, hashes, origin, f"-r {path}")
         )
-
-
-def _add_hashes(
-    into: dict[NormalizedName, dict[str, frozenset[str]]],
-    name: NormalizedName,
-    hashes: Mapping[str, frozenset[str]],
-) -> None:
-    entry = into.setdefault(name, {})
-    for algorithm, digests in hashes.items():
-        entry[algorithm] = entry.get(algorithm, frozenset()) | digests
 
 
 def _apply_option(

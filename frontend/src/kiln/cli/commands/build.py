@@ -49,7 +49,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "-C",
         "--config-setting",
         "--config-settings",
-        dest="config_settings",
+        dest="config_setting",
         action="append",
         default=[],
         metavar="KEY=VALUE",
@@ -63,9 +63,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="constraints file for the build requirements (added to `build-constraint-dependencies`)",
     )
-    from kiln.cli.options import build_hash_options
-
-    build_hash_options(parser, negative=True)
     parser.add_argument(
         "--no-sources",
         action="store_true",
@@ -98,7 +95,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def _environment_options(parser: argparse.ArgumentParser) -> None:
     """How build environments are made: the interpreter, the indexes, the resolution."""
-    from kiln.cli.options import index_options, prerelease_options, resolution_options
+    from kiln.cli.options import (
+        binary_options,
+        index_options,
+        package_options,
+        prerelease_options,
+        resolution_options,
+    )
 
     parser.add_argument(
         "-p", "--python", metavar="PYTHON",
@@ -130,6 +133,13 @@ def _environment_options(parser: argparse.ArgumentParser) -> None:
         help="how files are placed into build environments from the cache "
         "(default: `KILN_LINK_MODE`, else `hardlink`)",
     )
+    group.add_argument(
+        "--require-hashes", action="store_true",
+        help="require a matching `--hash` from the `--build-constraint` file for every build "
+        "requirement",
+    )
+    binary_options(parser, pip=False, backend=False)
+    package_options(parser, sources=False)
 
 
 class _Reporter:
@@ -230,7 +240,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
     options = BuildOptions(
         sdist=args.sdist,
         wheel=args.wheel,
-        config_settings=parse_config_settings(args.config_settings),
+        config_settings=parse_config_settings(args.config_setting),
         constraints=constraints,
         isolation=not args.no_build_isolation,
         use_cache=not args.no_cache,

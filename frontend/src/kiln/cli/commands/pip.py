@@ -216,6 +216,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                          "release, with that release")
     _strict_option(listing)
     _index_options(listing, resolving=False, refresh=False)
+    _outdated_cutoff_options(listing)
     _target_options(listing)
     _directory_options(listing)
 
@@ -260,11 +261,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
                       help="show the newest release the indexes have of outdated packages")
     _strict_option(tree)
     _index_options(tree, resolving=False, refresh=False)
+    _outdated_cutoff_options(tree)
     _target_options(tree)
 
     from kiln.cli.commands import pip_download
 
     pip_download.configure(command)
+
+
+def _outdated_cutoff_options(parser: argparse.ArgumentParser) -> None:
+    """`--exclude-newer` and `--exclude-newer-package` of `list` and `tree`: what
+    `--outdated` counts as the newest release."""
+    from kiln.cli.options import exclude_newer_option, exclude_newer_package_option
+
+    group = parser.add_argument_group("outdated options")
+    exclude_newer_option(
+        group, help="with `--outdated`: leave out releases uploaded after DATE (`2024-05-01`, "
+        "the start of that day in UTC, or `2024-05-01T12:00:00Z`)",
+    )
+    exclude_newer_package_option(group)
 
 
 def _change_options(parser: argparse.ArgumentParser, *, install: bool) -> None:

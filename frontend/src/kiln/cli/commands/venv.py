@@ -62,6 +62,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     from kiln.cli.options import exclude_newer
     from kiln.cli.options import index_options as _index_options
+    from kiln.cli.options import package_options as _package_options
 
     parser.add_argument(
         "--exclude-newer", type=exclude_newer, default=None, metavar="DATE",
@@ -70,6 +71,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
     _index_options(parser, resolving=False)
+    _package_options(parser, universal=False, sources=False)
 
 
 def run(args: argparse.Namespace, ui: UI) -> int:

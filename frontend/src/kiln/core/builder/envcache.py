@@ -1,7 +1,9 @@
 """Reusable isolated build environments.
 
 An environment is keyed by the interpreter (path and version), the installer and
-its index settings, the requirement strings and the constraints file contents. It
+its index settings and the other settings that decide what it installs (resolution,
+upload-date cutoffs, binary and build choices, hash checking), the requirement strings and
+the constraints file contents. It
 lives in ``<cache>/build-envs-v1/<key>/``: created in a temporary directory beside
 it, then renamed into place under a file lock, so concurrent kiln processes never
 see a half-installed environment and never build the same one twice.
@@ -112,6 +114,7 @@ def env_key(
         "implementation": sys.implementation.name,
         "installer": installer.name,
         "index": index_key(installer.index),
+        "settings": installer.settings_key,
         "requirements": normalize_requirements(requirements),
         "constraints": constraint_digest,
     }

@@ -50,6 +50,11 @@ class Installer(Protocol):
     def index(self) -> IndexLocations:
         """The indexes requirements come from (part of the environment cache key)."""
 
+    @property
+    def settings_key(self) -> list[str]:
+        """What else decides which requirements get installed (resolution, upload dates,
+        binary and build choices, hashes...): part of the environment cache key."""
+
     def create(self, env_dir: Path, python: str) -> None:
         """Create an empty virtual environment at ``env_dir`` for ``python``."""
 
@@ -114,7 +119,7 @@ def env_python(env_dir: Path) -> Path:
 
 class RunIndexes:
     """The ``index`` of an installer: given, or worked out on first use (a build that
-    needs no environment never reads any index setting)."""
+    needs no environment never reads any index setting); no ``settings_key`` of its own."""
 
     def __init__(
         self, index: IndexLocations | None, locate: Callable[[], IndexLocations] | None = None
@@ -127,6 +132,10 @@ class RunIndexes:
         if self._index is None:
             self._index = self._locate()
         return self._index
+
+    @property
+    def settings_key(self) -> list[str]:
+        return []
 
 
 class UvInstaller(RunIndexes):
@@ -261,6 +270,7 @@ def run_index() -> IndexLocations:
     return run_locations(IndexOptions(), project=find_configured_pyproject(Path.cwd()))
 
 
-#: Makes the installer of a build's environments, given where it reports to and the
-#: indexes of the run (None: :func:`run_index`, when first needed).
-InstallerFactory = Callable[[Reporter, "IndexLocations | None"], Installer]
+#: Makes the installer of a build's environments, given where it reports to, the
+#: indexes of the run (None: :func:`run_index`, when first needed) and the packages the
+#: build is for, outermost first (``BuildOptions.building``).
+InstallerFactory = Callable[[Reporter, "IndexLocations | None", tuple[str, ...]], Installer]

@@ -44,6 +44,9 @@ class PackageBuildSettings:
     #: ``--require-build-hashes``: what build environments install must match a ``--hash``
     #: of ``constraints``.
     require_hashes: bool = False
+    #: The packages whose builds the packages of this run are built for, outermost first:
+    #: building one of them again would never end (a build dependency cycle).
+    building: tuple[NormalizedName, ...] = ()
 
     def options(self, name: NormalizedName, index: IndexLocations | None) -> BuildOptions:
         """The build service's options for building a wheel of ``name``."""
@@ -58,6 +61,7 @@ class PackageBuildSettings:
             python=None if isolated or self.python is None else str(self.python),
             index=index,
             require_hashes=self.require_hashes,
+            building=(*self.building, name),
         )
 
     def settings_for(self, name: NormalizedName) -> ConfigSettings:
@@ -66,7 +70,15 @@ class PackageBuildSettings:
 
     def check_buildable(self, name: NormalizedName, what: str) -> None:
         """Refuse to build ``what`` (a label of ``name``'s source) when building ``name``
-        is disabled."""
+        is disabled, or when ``name`` is being built already (a build dependency cycle)."""
+        if name in self.building:
+            chain = " -> ".join(f"`{n}`" for n in (*self.building, name))
+            raise KilnError(
+                f"build dependency cycle: {chain}: building `{what}` from source needs "
+                f"`{name}` in its build environment",
+                hint=f"allow a wheel of `{name}` (drop `--no-binary` or "
+                f"`--no-binary-package {name}`), or use a wheel of it",
+            )
         if not self.choices.builds_allowed(name):
             raise KilnError(
                 f"building `{what}` from source is disabled "

@@ -135,6 +135,9 @@ class BuildOptions:
     #: have a ``--hash`` in ``constraints`` and match it; builds then need isolation, and
     #: the in-process fast path (which installs nothing to check) is not taken.
     require_hashes: bool = False
+    #: The packages this build is for, outermost first (a build requirement built from
+    #: source: the packages whose build environments need it); told to the installer.
+    building: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -250,7 +253,7 @@ class Builder:
             if installers is None:
                 raise ValueError("an isolated build needs `installers` for its environments")
             root = cache_dir() if options.use_cache else None
-            installer = installers(reporter, options.index)
+            installer = installers(reporter, options.index, options.building)
             self.envs = EnvProvider(
                 installer, reporter, root=root, refresh=options.refresh,
                 python=options.python or sys.executable, upgrade=options.upgrade_packages,

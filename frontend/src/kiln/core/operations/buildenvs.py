@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from kiln.core.builder.installer import (
     Installer,
+    InstallerFactory,
     PipInstaller,
     RunIndexes,
     UvInstaller,
@@ -29,6 +30,8 @@ from kiln.core.builder.report import Reporter
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from kiln.core.builder.service import Builder, BuildOptions
     from kiln.core.index.locations import IndexLocations
     from kiln.core.operations.options import Settings
@@ -45,11 +48,22 @@ class KilnInstaller(RunIndexes):
         locate: Callable[[], IndexLocations] | None = None,
     ) -> None:
         """``settings``: how the run resolves (``kiln build``'s options); their cache,
-        network, pre-release, resolution, hash and link-mode settings apply to build
-        requirements too."""
+        network, pre-release, resolution, upload-date, hash, binary and build choices, build
+        and link-mode settings apply to build requirements too."""
         super().__init__(index, locate)
         self.reporter = reporter
         self.settings = settings
+        #: The packages the environments are for, outermost first (with ``settings``, the
+        #: packages built for them carry these on, so that a cycle is found, not followed).
+        self.building: tuple[str, ...] = ()
+
+    @property
+    def settings_key(self) -> list[str]:
+        """What of ``settings`` decides which build requirements get installed; with them,
+        the packages the environment is for (an environment never waits for itself)."""
+        if self.settings is None:
+            return []
+        return [*settings_key(self.settings), "for " + " ".join(self.building)]
 
     def create(self, env_dir: Path, python: str) -> None:
         from kiln.core.interpreter import find_interpreter
@@ -70,7 +84,12 @@ class KilnInstaller(RunIndexes):
         ``constraints`` and match, and the builds this install needs require it too."""
         if not requirements:
             return
+        from dataclasses import replace
+
+        from packaging.utils import canonicalize_name
+
         from kiln.core.install.environment import Environment
+        from kiln.core.operations.hashes import MissingHashError
         from kiln.core.operations.installing import install
         from kiln.core.operations.options import Events, Settings
         from kiln.core.requirements_file import (
@@ -91,22 +110,35 @@ class KilnInstaller(RunIndexes):
                 locations=self.index, client=given.client, prerelease=given.prerelease,
                 prerelease_packages=given.prerelease_packages,
                 resolution=given.resolution, exclude_newer=given.exclude_newer,
-                require_hashes=given.require_hashes, link_mode=given.link_mode,
+                exclude_newer_packages=given.exclude_newer_packages, choices=given.choices,
+                build=given.build and replace(
+                    given.build,
+                    building=tuple(canonicalize_name(n) for n in self.building),
+                ),
+                require_hashes=given.require_hashes,
+                link_mode=given.link_mode, build_environments=given,
             )
-        from dataclasses import replace
-
         # The `--hash` digests of the build constraints are always checked (as uv does);
         # `--require-build-hashes` requires one for every package, in nested builds too.
-        settings = replace(settings, constraint_hashes="verify")
         if require_hashes:
             from kiln.core.builder.packagesettings import PackageBuildSettings
 
-            build = PackageBuildSettings(constraints=constraints, require_hashes=True)
-            settings = replace(settings, constraint_hashes="require", build=build)
+            build = replace(
+                settings.build or PackageBuildSettings(), constraints=constraints,
+                require_hashes=True,
+            )
+            settings = replace(settings, require_hashes=True, build=build)
         env = Environment.from_venv(env_python.parent.parent)
         events = Events(building=lambda label: self.reporter.debug(f"building `{label}`"))
         try:
             report = install(env, inputs, settings, events)
+        except MissingHashError as exc:
+            raise KilnError(
+                f"installing build requirements failed:\n{exc.message}",
+                hint="build requirements take their pins and hashes from the "
+                "`--build-constraint` file: give every package a line like "
+                "`name==1.0 --hash=sha256:<digest>` there",
+            ) from None
         except KilnError as exc:
             raise KilnError(
                 f"installing build requirements failed:\n{exc.message}", hint=exc.hint
@@ -118,6 +150,8 @@ class KilnInstaller(RunIndexes):
 def default_installer(
     reporter: Reporter,
     index: IndexLocations | None = None,
+    building: tuple[str, ...] = (),
+    *,
     locate: Callable[[], IndexLocations] | None = None,
 ) -> Installer:
     """kiln's own installer, unless ``KILN_BUILD_INSTALLER`` is ``uv`` or ``pip``;
@@ -129,7 +163,9 @@ def default_installer(
             f"`KILN_BUILD_INSTALLER` must be `kiln`, `uv` or `pip`, not `{choice}`",
         )
     if choice in {"", "kiln"}:
-        return KilnInstaller(index, reporter, locate=locate)
+        installer = KilnInstaller(index, reporter, locate=locate)
+        installer.building = building
+        return installer
     uv = find_uv() if choice == "uv" else None
     if uv is not None:
         return UvInstaller(uv, index, reporter, locate)
@@ -151,16 +187,85 @@ def open_builder(
     import functools
     from dataclasses import replace
 
-    locate = functools.cache(lambda: build_locations(settings))
-    options = replace(options, locate=locate, offline=options.offline or settings.client.offline)
+    given = settings
+    locate = functools.cache(lambda: build_locations(given))
+    options = replace(
+        options, locate=locate, offline=options.offline or settings.client.offline,
+        upgrade_packages=options.upgrade_packages | settings.client.refresh_packages,
+    )
+    if settings.build is not None:
+        from kiln.core.builder.hooks import no_isolation_python
 
-    def installers(reporter: Reporter, index: IndexLocations | None) -> Installer:
-        installer = default_installer(reporter, index, locate)
+        # Build requirements built without isolation (`--no-build-isolation-package`) are
+        # built where `kiln build --no-build-isolation` would build, as in uv; the build
+        # constraints apply to their build environments too.
+        settings = replace(settings, build=replace(
+            settings.build, python=settings.build.python or Path(
+                no_isolation_python(options.python)
+            ),
+            constraints=settings.build.constraints or options.constraints,
+        ))
+
+    return Builder(options, reporter, installers=installers_with(settings, locate))
+
+
+def installers_with(
+    settings: Settings | None, locate: Callable[[], IndexLocations] | None = None
+) -> InstallerFactory:
+    """The installers of build environments that install with ``settings`` (None: kiln's
+    defaults, :func:`default_installer`); ``locate`` as for :func:`default_installer`."""
+
+    def installers(
+        reporter: Reporter, index: IndexLocations | None, building: tuple[str, ...]
+    ) -> Installer:
+        installer = default_installer(reporter, index, building, locate=locate)
+        if settings is None:
+            return installer
         if isinstance(installer, KilnInstaller):
             installer.settings = settings
+        elif settings.require_hashes:  # never build unchecked when checking was asked for
+            raise KilnError(
+                f"`--require-hashes` needs kiln's own installer of build environments, "
+                f"not `{installer.name}`",
+                hint="unset `KILN_BUILD_INSTALLER`",
+            )
         return installer
 
-    return Builder(options, reporter, installers=installers)
+    return installers
+
+
+def settings_key(settings: Settings) -> list[str]:
+    """What of ``settings`` decides which build requirements are installed, and how those
+    built from source are built: part of the build environment cache key."""
+    choices = settings.choices
+    build = settings.build
+    key = [
+        f"prerelease {settings.prerelease}",
+        f"resolution {settings.resolution}",
+        f"exclude-newer {_moment(settings.exclude_newer)}",
+        *(
+            f"exclude-newer-package {name} {_moment(date)}"
+            for name, date in sorted(settings.exclude_newer_packages.items())
+        ),
+        f"no-binary {choices.no_binary_all} {' '.join(sorted(choices.no_binary))}",
+        f"no-build {choices.no_build_all} {' '.join(sorted(choices.no_build))}",
+        f"require-hashes {settings.require_hashes}",
+    ]
+    if build is not None:
+        import json
+
+        key += [
+            "config-settings " + json.dumps(build.config_settings, sort_keys=True),
+            "config-settings-package "
+            + json.dumps(dict(build.package_config_settings), sort_keys=True),
+            f"no-build-isolation {build.no_isolation} "
+            + " ".join(sorted(build.no_isolation_packages)),
+        ]
+    return key
+
+
+def _moment(moment: datetime | None) -> str:
+    return "none" if moment is None else moment.isoformat()
 
 
 def build_locations(settings: Settings) -> IndexLocations:

@@ -84,11 +84,14 @@ def _save(
     *,
     wheels: bool,
 ) -> SaveReport:
-    checking = hash_checking(inputs.requirements, settings.require_hashes)
-    allowed = allowed_hashes(inputs.requirements)
+    checking = hash_checking(inputs.requirements, settings.require_hashes, inputs.hashed_constraints)
+    allowed = allowed_hashes([*inputs.requirements, *inputs.hashed_constraints])
     report = SaveReport()
     started = time.monotonic()
-    with Session(inputs, settings, target, events, hashes=allowed if checking else None) as session:
+    with Session(
+        inputs, settings, target, events, hashes=allowed if checking or allowed else None,
+        require_hashes=checking,
+    ) as session:
         resolution = session.resolve(no_deps=settings.no_deps)
         report.resolution = resolution
         report.resolve_seconds = time.monotonic() - started

@@ -8,7 +8,7 @@ a weak hash next to a strong one, and the functions here ignore any that get thr
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -20,6 +20,10 @@ from kiln.errors import KilnError
 AllowedHashes = Mapping[NormalizedName, Mapping[str, frozenset[str]]]
 
 HINT = "pin every package with `==` and list its hashes, e.g. `name==1.0 --hash=sha256:<digest>`"
+
+
+class MissingHashError(KilnError):
+    """Hash checking is on, and a requirement or package lacks the pin or hash it needs."""
 
 
 def allowed_hashes(specs: Iterable[RequirementSpec]) -> dict[NormalizedName, dict[str, frozenset[str]]]:
@@ -36,11 +40,19 @@ def allowed_hashes(specs: Iterable[RequirementSpec]) -> dict[NormalizedName, dic
     return allowed
 
 
-def hash_checking(specs: Sequence[RequirementSpec], require_hashes: bool) -> bool:
-    """Whether hashes are checked; then every requirement must be pinned and hashed."""
+def hash_checking(
+    specs: Sequence[RequirementSpec],
+    require_hashes: bool,
+    constraints: Sequence[RequirementSpec] = (),
+) -> bool:
+    """Whether every package must have a hash; then every requirement must be pinned and
+    hashed. ``constraints``, the constraint lines with ``--hash`` values, pin and hash the
+    requirements on their package (they must be pinned themselves); alone, they do not turn
+    hash checking on: the files of their packages are checked, those of others are not."""
     if not require_hashes and not any(spec.hashes for spec in specs):
         return False
-    for spec in specs:
+    vouched = {canonicalize_name(c.requirement.name) for c in constraints}
+    for spec in [*specs, *constraints]:
         requirement = spec.requirement
         if spec.editable or (requirement.url is not None and requirement.url.startswith(("git+", "file:")) and not requirement.url.endswith((".whl", ".tar.gz", ".zip"))):
             raise KilnError(
@@ -48,17 +60,19 @@ def hash_checking(specs: Sequence[RequirementSpec], require_hashes: bool) -> boo
                 hint="hash checking needs files: drop the directory or repository requirement, "
                 "or turn hash checking off",
             )
+        if not spec.hashes and canonicalize_name(requirement.name) in vouched:
+            continue
         pinned = requirement.url is not None or any(
             s.operator in ("==", "===") and "*" not in s.version for s in requirement.specifier
         )
         if not pinned:
-            raise KilnError(
+            raise MissingHashError(
                 f"{spec.origin}: `{requirement}` is not pinned with `==`, "
                 "which hash checking requires",
                 hint=HINT,
             )
         if not spec.hashes:
-            raise KilnError(f"{spec.origin}: `{requirement}` has no `--hash`", hint=HINT)
+            raise MissingHashError(f"{spec.origin}: `{requirement}` has no `--hash`", hint=HINT)
     return True
 
 
@@ -68,38 +82,9 @@ def check_all_hashed(
     missing = sorted(name for name in names if name not in allowed)
     if missing:
         shown = ", ".join(f"`{name}`" for name in missing)
-        raise KilnError(
+        raise MissingHashError(
             f"hash checking is on, but these packages have no `--hash` in the requirements: {shown}",
             hint=HINT + "; or use `--no-deps`",
-        )
-
-
-def check_build_requirements_hashed(
-    names: Iterable[NormalizedName],
-    allowed: Mapping[NormalizedName, object],
-    pinned: Collection[NormalizedName],
-) -> None:
-    """``--require-build-hashes``: every package of a build environment (``names``) needs a
-    ``--hash`` in the build constraints (``allowed``) and an exact version there or a direct
-    reference (``pinned``)."""
-    names = sorted(names)
-    missing = [name for name in names if name not in allowed]
-    if missing:
-        shown = ", ".join(f"`{name}`" for name in missing)
-        others = " (and a line for each of the others)" if len(missing) > 1 else ""
-        raise KilnError(
-            f"`--require-build-hashes` is on, but the build constraints give no `--hash` for "
-            f"these build requirements: {shown}",
-            hint=f"add `{missing[0]}==VERSION --hash=sha256:<digest>`{others} to the "
-            "`--build-constraint` file",
-        )
-    loose = [name for name in names if name not in pinned]
-    if loose:
-        shown = ", ".join(f"`{name}`" for name in loose)
-        raise KilnError(
-            f"`--require-build-hashes` is on, but the build constraints do not pin these build "
-            f"requirements to one version with `==`: {shown}",
-            hint=f"write `{loose[0]}==VERSION --hash=...` in the `--build-constraint` file",
         )
 
 
@@ -129,14 +114,14 @@ def verify_file(path: Path, name: str, allowed: Mapping[str, frozenset[str]]) ->
 
 
 def archive_check(
-    allowed: AllowedHashes, *, required: bool = True
+    allowed: AllowedHashes, *, require: bool = True
 ) -> Callable[[Path, NormalizedName], None]:
     """What checks an archive of a package before the build service reads or builds it:
-    the package must have ``--hash`` digests (unless not ``required``: then only a package
-    that has some is checked), and the file must match one."""
+    the file must match one of the ``--hash`` digests of its package; with ``require``, the
+    package must have some (without, a package that has none is not checked)."""
 
     def check(path: Path, name: NormalizedName) -> None:
-        if not required and name not in allowed:
+        if not require and name not in allowed:
             return
         check_all_hashed([name], allowed)
         verify_file(path, str(name), allowed[name])

@@ -28,7 +28,6 @@ from kiln.core.operations.environment import target_of
 from kiln.core.operations.hashes import (
     allowed_hashes,
     check_all_hashed,
-    check_build_requirements_hashed,
     hash_checking,
     verify_file,
 )
@@ -124,9 +123,7 @@ def _run_locked(
     target: TargetEnvironment,
 ) -> InstallReport:
     specs = inputs.requirements
-    by_constraints = settings.constraint_hashes != "ignore" and bool(inputs.constraint_hashes)
-    required = settings.constraint_hashes == "require"
-    checking = hash_checking(specs, settings.require_hashes) or required
+    checking = hash_checking(specs, settings.require_hashes, inputs.hashed_constraints)
     installed = installed_distributions(env)
     by_name = {dist.name: dist for dist in installed}
     report = InstallReport()
@@ -135,23 +132,17 @@ def _run_locked(
         return report
     started = time.monotonic()
     settings = _building_in(env, settings)
-    allowed = allowed_hashes(specs)
-    if by_constraints or required:
-        allowed = {**inputs.constraint_hashes, **allowed}
-    checked = allowed if checking or by_constraints else None
+    allowed = allowed_hashes([*specs, *inputs.hashed_constraints])
+    checked = allowed if checking or allowed else None
     with Session(
-        inputs, settings, target, events, hashes=checked, require_hashed=checking
+        inputs, settings, target, events, hashes=checked, require_hashes=checking
     ) as session:
         preferences = [] if sync else _preferences(installed, specs, settings)
         resolution = session.resolve(no_deps=sync or settings.no_deps, preferences=preferences)
         report.resolution = resolution
         report.resolved = len(resolution.packages)
         report.resolve_seconds = time.monotonic() - started
-        if required:
-            check_build_requirements_hashed(
-                resolution.packages, allowed, _pinned(inputs, resolution)
-            )
-        elif checking:
+        if checking:
             check_all_hashed(resolution.packages, allowed)
         requested = {canonicalize_name(s.requirement.name) for s in specs}
         placeholders = [
@@ -195,19 +186,6 @@ def _run_locked(
         Change(dist.display_name, dist.version) for dist in [*final.uninstall, *final.replaced]
     ]
     return report
-
-
-def _pinned(inputs: RequirementsInput, resolution: Resolution) -> set[NormalizedName]:
-    """The packages of ``resolution`` that ``inputs`` pin to one version: by an exact
-    constraint (``==1.0``, ``===1.0``), or as a direct reference."""
-    from kiln.core.resolver.requested import is_exact
-
-    pinned = {
-        canonicalize_name(c.name) for c in inputs.constraints
-        if any(is_exact(s) for s in c.specifier)
-    }
-    pinned |= {name for name, p in resolution.packages.items() if p.direct_url is not None}
-    return pinned
 
 
 def _building_in(env: Environment, settings: Settings) -> Settings:

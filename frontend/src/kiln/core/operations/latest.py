@@ -12,6 +12,7 @@ from packaging.version import Version
 from kiln.core.index.source import IndexPackageSource
 from kiln.core.install.environment import Environment
 from kiln.core.operations.environment import target_of
+from kiln.core.operations.filters import PolicySource
 from kiln.core.operations.listing import Latest
 from kiln.core.operations.options import Settings
 from kiln.core.operations.session import index_locations
@@ -29,8 +30,9 @@ def latest_versions(
     A release counts when it has a file for the environment: a wheel whose tags the
     interpreter supports, or a source distribution, neither yanked nor excluding the
     interpreter's version by ``Requires-Python``. Pre-releases count only with
-    ``prerelease="allow"``. Index pages are revalidated (not taken from the cache unasked)
-    unless the client is offline.
+    ``prerelease="allow"``, and releases uploaded after the cutoff of ``exclude_newer``
+    (or of the package in ``exclude_newer_packages``) do not count. Index pages are
+    revalidated (not taken from the cache unasked) unless the client is offline.
     """
     wanted = sorted({canonicalize_name(name) for name in names})
     if not wanted:
@@ -42,7 +44,11 @@ def latest_versions(
     locations = index_locations(RequirementsInput(), settings)
     with IndexPackageSource(
         locations, client, environ=settings.environ, marker_environment=dict(target.markers)
-    ) as source, ThreadPoolExecutor(max_workers=min(8, len(wanted))) as pool:
+    ) as index, ThreadPoolExecutor(max_workers=min(8, len(wanted))) as pool:
+        source = PolicySource(
+            index, exclude_newer=settings.exclude_newer,
+            exclude_newer_packages=settings.exclude_newer_packages,
+        )
         found = pool.map(lambda name: newest(source.files(name), target, settings), wanted)
         return dict(zip(wanted, found))
 

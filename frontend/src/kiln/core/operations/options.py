@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from kiln.core.index.clientoptions import ClientOptions
 from kiln.core.index.locations import IndexLocations, IndexOptions
@@ -20,10 +20,6 @@ if TYPE_CHECKING:
     from kiln.core.install.linking import LinkMode
     from kiln.core.resolver.universal import ForkStrategy
     from kiln.core.types import DistFile, PrereleaseMode
-
-#: What constraint lines' ``--hash`` digests do (:attr:`Settings.constraint_hashes`).
-ConstraintHashes = Literal["ignore", "verify", "require"]
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -58,11 +54,6 @@ class Settings:
     #: Install only the named requirements, not their dependencies.
     no_deps: bool = False
     require_hashes: bool = False
-    #: What the ``--hash`` digests of constraint lines do (installing a build environment):
-    #: nothing (``ignore``); a package they hash must match them (``verify``); or, under
-    #: ``--require-build-hashes``, every package resolved must also be pinned (``==``) and
-    #: hashed by them (``require``).
-    constraint_hashes: ConstraintHashes = "ignore"
     link_mode: LinkMode = "hardlink"
     compile_bytecode: bool = False
     #: Where ``[tool.kiln.index]`` settings are read from (``pyproject.toml``), if anywhere.
@@ -76,6 +67,10 @@ class Settings:
     #: that builds); when set, ``index``, ``project``, ``config_file`` and ``no_config``
     #: are not read.
     locations: IndexLocations | None = None
+    #: How the build environments of the packages built from source are filled (a build
+    #: requirement built for ``kiln build`` builds with ``kiln build``'s options, at every
+    #: level); None: as any run that builds (:func:`~kiln.core.operations.buildenvs.default_installer`).
+    build_environments: Settings | None = None
 
 
 @dataclass(frozen=True)

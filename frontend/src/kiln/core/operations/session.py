@@ -19,7 +19,7 @@ from kiln.core.builder.sourcebuilder import SourceBuilder
 from kiln.core.index.locations import IndexLocations
 from kiln.core.index.runsettings import run_locations
 from kiln.core.index.source import IndexPackageSource
-from kiln.core.operations.buildenvs import default_installer
+from kiln.core.operations.buildenvs import installers_with
 from kiln.core.operations.filters import FilteredSource, NoDepsBuilder, PolicySource
 from kiln.core.operations.hashes import AllowedHashes, allowed_hashes, archive_check
 from kiln.core.operations.options import Events, Settings
@@ -69,11 +69,11 @@ class Session:
         events: Events | None = None,
         *,
         hashes: AllowedHashes | None = None,
-        require_hashed: bool = True,
+        require_hashes: bool = True,
     ) -> None:
-        """``hashes``: with hash checking, the ``--hash`` digests every archive the builder
-        reads or builds is checked against first; without ``require_hashed``, only the
-        archives of the packages they give digests for are."""
+        """``hashes``: the ``--hash`` digests every archive the builder reads or builds is
+        checked against first; with ``require_hashes`` (hash checking), a package without
+        any is refused, else it is not checked."""
         self.inputs = inputs
         self.settings = settings
         self.target = target
@@ -89,10 +89,12 @@ class Session:
         self.builder = SourceBuilder(
             self.source,
             Path(self._work.name),
-            installers=default_installer,
+            installers=installers_with(settings.build_environments),
             editables=[url for url in editables if url is not None],
             on_build=self.events.building,
-            verify=archive_check(hashes, required=require_hashed) if hashes is not None else None,
+            verify=(
+                archive_check(hashes, require=require_hashes) if hashes is not None else None
+            ),
             settings=replace(settings.build or PackageBuildSettings(), choices=settings.choices),
         )
 
@@ -216,7 +218,7 @@ class Session:
     def _resolver_inputs(
         self, no_deps: bool, base: PackageSource | None = None
     ) -> tuple[PackageSource, MetadataBuilder]:
-        hashes = allowed_hashes(self.inputs.requirements)
+        hashes = allowed_hashes([*self.inputs.requirements, *self.inputs.hashed_constraints])
         source: PackageSource = FilteredSource(
             base or self.source, hashes=hashes, no_deps=no_deps
         )
