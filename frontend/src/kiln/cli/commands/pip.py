@@ -478,6 +478,7 @@ def _settings(args: argparse.Namespace) -> Settings:
             no_index=args.no_index,
             strategy=args.index_strategy,
             torch_backend=getattr(args, "torch_backend", None),
+            keyring_provider=getattr(args, "keyring_provider", None),
         ),
         client=ClientOptions(
             offline=args.offline, refresh=getattr(args, "refresh", False), no_cache=args.no_cache

@@ -69,7 +69,9 @@ class IndexPackageSource:
         self.cache_dir = root
         env = os.environ if environ is None else environ
         self.session = HttpSession(
-            CredentialStore(locations.all_indexes(), env),
+            CredentialStore(
+                locations.all_indexes(), env, keyring=locations.keyring_provider
+            ),
             HttpCache(root),
             HttpSettings(
                 timeout=self.options.timeout,
