@@ -105,11 +105,13 @@ def _install_options(parser: argparse.ArgumentParser) -> None:
 def configure(parser: argparse.ArgumentParser) -> None:
     from kiln.cli.globalopts import add_global_options
 
+    _cert_option(parser)
     sub = parser.add_subparsers(dest="pip_command", metavar="COMMAND")
 
     def command(name: str, text: str) -> argparse.ArgumentParser:
         child = sub.add_parser(name, help=text, description=text)
         add_global_options(child, suppress=True)
+        _cert_option(child)
         return child
 
     install = command("install", "install packages into an environment")
@@ -265,6 +267,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     from kiln.cli.commands import pip_download
 
     pip_download.configure(command)
+
+
+def _cert_option(parser: argparse.ArgumentParser) -> None:
+    """`--cert`, as uv takes it: after `pip` or after the `pip` command's name (the last
+    one given wins; applied to the whole run in :mod:`kiln.cli.main`)."""
+    parser.add_argument(
+        "--cert", metavar="FILE", default=argparse.SUPPRESS,
+        help="trust only the CA certificates of this PEM bundle for HTTPS (instead of "
+        "`SSL_CERT_FILE`, `SSL_CERT_DIR` or the default certificates)",
+    )
 
 
 def _change_options(parser: argparse.ArgumentParser, *, install: bool) -> None:
