@@ -165,3 +165,26 @@ def test_bad_provider_values_are_named(tmp_path: Path, index: IndexServer) -> No
     (tmp_path / "kiln.toml").write_text('keyring-provider = 1\n', encoding="utf-8")
     status, text = compile_demo(tmp_path, with_user(index.url), env)
     assert status == 1 and "`keyring-provider` must be a string" in text
+
+
+def test_the_projects_tool_uv_table_sets_the_provider_and_the_option_wins(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    keyring = fake_keyring(tmp_path / "bin", {(index.url, USER): PASSWORD})
+    env = env_for(tmp_path, keyring)
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "1"\n\n[tool.uv]\nkeyring-provider = "subprocess"\n',
+        encoding="utf-8",
+    )
+    status, text = compile_demo(tmp_path, with_user(index.url), env, "--keyring-provider", "disabled")
+    assert status == 1 and calls(keyring) == []
+    status, text = compile_demo(tmp_path, with_user(index.url), env)
+    assert status == 0, text
+    assert calls(keyring) == [["get", index.url, USER]]
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "1"\n\n[tool.uv]\nkeyring-provider = "native"\n',
+        encoding="utf-8",
+    )
+    status, text = compile_demo(tmp_path, with_user(index.url), env)
+    assert status == 1
+    assert "`tool.uv.keyring-provider`: unknown keyring provider `native`" in text

@@ -33,7 +33,10 @@ def index_config(pyproject: Path) -> ProjectIndexConfig:
         )
         if found:
             pins[package] = found
-    return ProjectIndexConfig(indexes=indexes, pins=pins, path=pyproject)
+    return ProjectIndexConfig(
+        indexes=indexes, pins=pins, path=pyproject,
+        keyring_provider=project.tool.keyring_provider,
+    )
 
 
 def find_configured_pyproject(start: Path) -> Path | None:

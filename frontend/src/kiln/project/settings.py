@@ -34,6 +34,7 @@ from kiln.project.toml import (
 
 if TYPE_CHECKING:
     from kiln.core.index.config import Index
+    from kiln.core.index.keyring import KeyringProvider
     from kiln.core.sources.model import ProjectSources
 
 Owner = Literal["kiln", "uv"]
@@ -55,6 +56,7 @@ KEYS = (
     "constraint-dependencies",
     "override-dependencies",
     "build-constraint-dependencies",
+    "keyring-provider",
 )
 
 
@@ -317,6 +319,19 @@ class ToolSettings:
             for number, entry in enumerate(raw)
         )
 
+    @cached_property
+    def keyring_provider(self) -> KeyringProvider | None:
+        """``keyring-provider`` (:mod:`kiln.core.index.keyring`), if set."""
+        from kiln.core.index.keyring import check_provider
+
+        raw = self.raw("keyring-provider")
+        if raw is None:
+            return None
+        where_ = self._where("keyring-provider")
+        if not isinstance(raw, str):
+            raise KilnError(f"{where_} must be a string")
+        return check_provider(raw, where_)
+
     def sources(self, index_names: Collection[str] | None = None) -> ProjectSources:
         """``[tool.kiln.sources]`` (else ``[tool.uv.sources]``); ``index = "..."`` must name one
         of ``index_names`` (None: not checked)."""
@@ -338,7 +353,7 @@ class ToolSettings:
             "workspace", "package", "managed", "default_groups", "dev_dependencies",
             "group_requires_python", "conflicts", "environments", "required_environments",
             "constraint_dependencies", "override_dependencies", "build_constraint_dependencies",
-            "indexes",
+            "indexes", "keyring_provider",
         ):
             getattr(self, name)
         self.sources(None)

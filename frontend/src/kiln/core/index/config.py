@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from packaging.markers import Marker
     from packaging.utils import NormalizedName
 
+    from kiln.core.index.keyring import KeyringProvider
+
 PYPI_URL = "https://pypi.org/simple"
 
 IndexFormat = Literal["simple", "flat"]
@@ -154,6 +156,8 @@ class ProjectIndexConfig:
     indexes: tuple[Index, ...] = ()
     pins: Mapping[NormalizedName, tuple[SourcePin, ...]] = field(default_factory=dict)
     path: Path | None = None
+    #: ``keyring-provider`` of ``[tool.kiln]`` (else ``[tool.uv]``).
+    keyring_provider: KeyringProvider | None = None
 
 
 def parse_index_entry(entry: object, where: str, base: Path, origin: str) -> Index:

@@ -214,7 +214,10 @@ def resolve_locations(
         for url in config.find_links
     )
     strategy = opts.strategy or config.strategy or "first-index"
-    keyring = opts.keyring_provider or config.keyring_provider or "auto"
+    keyring = (
+        opts.keyring_provider or (project.keyring_provider if project else None)
+        or config.keyring_provider or "auto"
+    )
     if opts.no_index or config.no_index:
         return IndexLocations((), (), find_links, named, pins, strategy, keyring_provider=keyring)
     default = next((i for i in merged if i.default), PYPI)
