@@ -157,7 +157,6 @@ class CredentialStore:
                 self._known.setdefault(_realm(url), located)
         return located
 
-
     def _ask_keyring(self, url: str, username: str | None) -> Credentials | None:
         """The keyring's credentials for the index of ``url`` (else for ``url``), as uv asks:
         with the user name known, or for any user when the index always authenticates."""
