@@ -100,9 +100,10 @@ def test_the_keyring_command_is_run_only_with_subprocess(
 ) -> None:
     keyring = fake_keyring(tmp_path / "bin", {(index.url, USER): PASSWORD})
     env = env_for(tmp_path, keyring, **variables)
-    status, _text = compile_demo(tmp_path, with_user(index.url), env, *args)
+    status, text = compile_demo(tmp_path, with_user(index.url), env, *args)
     assert status == 1
     assert calls(keyring) == []
+    assert "answered 401" in text and "`--keyring-provider subprocess`" in text  # the hint
 
 
 def test_without_a_user_name_only_an_always_authenticating_index_asks_for_one(
