@@ -139,6 +139,29 @@ class LoggedRequest:
     status: int
 
 
+def self_signed_tls(directory: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server-side context with a self-signed certificate for 127.0.0.1 made by
+    `openssl` in ``directory``, and that certificate's PEM file (the bundle a client must
+    trust). Skips the calling test when `openssl` is not installed."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if shutil.which("openssl") is None:
+        pytest.skip("`openssl` is not installed")
+    directory.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(directory / "key.pem"), "-out", str(directory / "cert.pem")],
+        check=True, capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+    return context, directory / "cert.pem"
+
+
 @dataclass
 class IndexServer:
     metadata_files: bool = True

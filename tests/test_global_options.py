@@ -7,14 +7,12 @@ a self-signed certificate made by `openssl`).
 
 from __future__ import annotations
 
-import shutil
 import ssl
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from indexserver import IndexServer
+from indexserver import IndexServer, self_signed_tls
 from pip_helpers import base_env, kiln, make_venv, ok, run_python
 from wheelbuilder import make_wheel
 
@@ -175,17 +173,8 @@ def test_system_certs_load_the_operating_systems_certificates() -> None:
 @pytest.fixture(scope="module")
 def https_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
     """The index above, over HTTPS with a self-signed certificate for 127.0.0.1."""
-    if shutil.which("openssl") is None:
-        pytest.skip("`openssl` is not installed")
     root = tmp_path_factory.mktemp("tls")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(root / "key.pem"), "-out", str(root / "cert.pem")],
-        check=True, capture_output=True,
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(root / "cert.pem", root / "key.pem")
+    context, _cert = self_signed_tls(root)
     server = IndexServer(tls=context)
     server.add(make_wheel(root, "tiny", "1.0", {"tiny/__init__.py": "VALUE = 1\n"}))
     with server:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from keyring_helpers import calls, fake_keyring, path_with
 from pypiserver_helpers import free_port, running_pypiserver
 
 from kiln.errors import KilnError
@@ -372,6 +373,28 @@ def test_upload_sends_the_legacy_form_with_metadata_and_digests(demo: Path, loop
     assert sdist_form["pyversion"] == ["source"]
 
 
+def test_keyring_provider_subprocess_asks_the_keyring_command_for_the_password(
+    demo: Path, loopback: Loopback, tmp_path: Path
+):
+    import base64
+
+    keyring = fake_keyring(tmp_path / "bin", {(loopback.url, USER): PASSWORD})
+    path = path_with(keyring, os.environ)
+    result = kiln(demo, "-v", "--publish-url", loopback.url, "-u", USER, "--non-interactive",
+                  "--keyring-provider", "subprocess", PATH=path)
+    assert result.returncode == 0, result.stderr
+    assert calls(keyring) == [["get", loopback.url, USER]]
+    assert "credentials from keyring (user `alice`)" in result.stderr
+    assert PASSWORD not in result.stdout + result.stderr
+    expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    assert [r.headers["authorization"] for r in loopback.requests] == [expected, expected]
+    # `disabled` never runs it: without a password there is nothing to upload with.
+    refused = kiln(demo, "--publish-url", loopback.url, "-u", USER, "--non-interactive",
+                   PATH=path, UV_KEYRING_PROVIDER="subprocess", KILN_KEYRING_PROVIDER="disabled")
+    assert refused.returncode == 1
+    assert len(calls(keyring)) == 1
+
+
 def test_server_errors_are_retried_until_the_upload_succeeds(demo: Path, loopback: Loopback):
     loopback.statuses = [503, 503, 200]
     wheel = str(demo / "dist" / "kiln_loop_demo-2.0-py3-none-any.whl")
@@ -551,43 +574,43 @@ def test_credential_sources_in_order(tmp_path: Path):
     netrc = tmp_path / "netrc"
     netrc.write_text("machine upload.example login netrc-user password netrc-pass\n")
     base = {"NETRC": str(netrc)}
-    none = CredentialOptions(use_keyring=False)
+    none = CredentialOptions(keyring_provider="disabled")
 
     def resolve(options: CredentialOptions, env: dict[str, str], where: str = url) -> tuple[str, str]:
         found = resolve_credentials(where, options, {**base, **env})
         assert found is not None
         return found.username, found.password
 
-    token = CredentialOptions(token="tok", use_keyring=False)
+    token = CredentialOptions(token="tok", keyring_provider="disabled")
     assert resolve(token, {"KILN_PUBLISH_USERNAME": "env"}) == ("__token__", "tok")
-    cli = CredentialOptions(username="cli", password="clipw", use_keyring=False)
+    cli = CredentialOptions(username="cli", password="clipw", keyring_provider="disabled")
     assert resolve(cli, {"KILN_PUBLISH_TOKEN": "envtok"}) == ("cli", "clipw")
     assert resolve(none, {}, "https://u:p@upload.example/legacy/") == ("u", "p")
     assert resolve(none, {"KILN_PUBLISH_TOKEN": "envtok"}) == ("__token__", "envtok")
     env_pair = {"KILN_PUBLISH_USERNAME": "eu", "KILN_PUBLISH_PASSWORD": "ep"}
     assert resolve(none, env_pair) == ("eu", "ep")
-    indexed = CredentialOptions(index_name="my.index", use_keyring=False)
+    indexed = CredentialOptions(index_name="my.index", keyring_provider="disabled")
     assert env_name("my.index") == "KILN_INDEX_MY_INDEX"
     assert resolve(indexed, {"KILN_INDEX_MY_INDEX_USERNAME": "iu", "KILN_INDEX_MY_INDEX_PASSWORD": "ip"}) == ("iu", "ip")
     # A user name from one source, the password from .netrc only when the login matches.
     assert resolve(none, {}) == ("netrc-user", "netrc-pass")
-    assert resolve(CredentialOptions(username="netrc-user", use_keyring=False), {}) == ("netrc-user", "netrc-pass")
+    assert resolve(CredentialOptions(username="netrc-user", keyring_provider="disabled"), {}) == ("netrc-user", "netrc-pass")
     with pytest.raises(KilnError, match="no password found for the user name `someone`"):
-        resolve_credentials(url, CredentialOptions(username="someone", use_keyring=False), base)
+        resolve_credentials(url, CredentialOptions(username="someone", keyring_provider="disabled"), base)
     asked: list[tuple[str, bool]] = []
 
     def prompt(question: str, secret: bool) -> str:
         asked.append((question, secret))
         return "typed" if secret else "prompted-user"
 
-    prompted = CredentialOptions(use_keyring=False, prompt=prompt)
+    prompted = CredentialOptions(keyring_provider="disabled", prompt=prompt)
     assert resolve(prompted, {"NETRC": str(tmp_path / "none")}) == ("prompted-user", "typed")
     assert [secret for _, secret in asked] == [False, True]
     assert resolve_credentials(url, none, {"NETRC": str(tmp_path / "none")}) is None
     with pytest.raises(KilnError, match="cannot be combined"):
         resolve_credentials(url, CredentialOptions(token="t", username="u"), base)
     with pytest.raises(KilnError, match="no user name"):
-        resolve_credentials(url, CredentialOptions(password="p", use_keyring=False), {"NETRC": str(tmp_path / "none")})
+        resolve_credentials(url, CredentialOptions(password="p", keyring_provider="disabled"), {"NETRC": str(tmp_path / "none")})
 
 
 def test_credentials_repr_hides_the_password():

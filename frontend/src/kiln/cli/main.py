@@ -122,8 +122,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             except OSError as exc:
                 ui.error(f"cannot change to directory `{args.directory}`: {exc.strerror}")
                 return 2
+        cert: str | None = getattr(args, "cert", None)  # `kiln pip --cert FILE`, from `--directory`
+        if cert is not None:
+            if not os.path.isfile(cert):
+                ui.error(
+                    f"`--cert`: `{cert}` is not a file",
+                    "name a PEM file of CA certificates",
+                )
+                return 2
+            from kiln.core.index.tls import use_cert_file
+
+            use_cert_file(os.path.abspath(cert))
         return _run(module, args, ui)
     finally:
+        if getattr(args, "cert", None) is not None:
+            from kiln.core.index.tls import use_cert_file
+
+            use_cert_file(None)
         if temporary_cache is not None:
             import shutil
 

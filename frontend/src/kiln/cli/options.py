@@ -23,6 +23,8 @@ STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
 #: The values of `--resolution` (``kiln.core.types.RESOLUTION_MODES``; kept
 #: here as text so that parsing the command line imports no core module).
 RESOLUTION_MODES = ("highest", "lowest", "lowest-direct")
+#: The values of `--keyring-provider` (``kiln.core.index.keyring.KEYRING_PROVIDERS``).
+KEYRING_PROVIDERS = ("disabled", "subprocess", "auto")
 
 
 def resolution_options(group: argparse._ArgumentGroup | argparse.ArgumentParser) -> None:
@@ -138,6 +140,13 @@ def index_options(
     group.add_argument(
         "--index-strategy", choices=STRATEGIES, default=None,
         help="how to pick versions across indexes (default: `first-index`)",
+    )
+    group.add_argument(
+        "--keyring-provider", choices=KEYRING_PROVIDERS, default=None,
+        help="where a missing index password is asked: `subprocess` runs the `keyring` "
+        "command, `disabled` asks no keyring, `auto` the `keyring` package if kiln's "
+        "environment has it (default: `KILN_KEYRING_PROVIDER`, else `UV_KEYRING_PROVIDER`, "
+        "else `auto`)",
     )
     if torch:
         group.add_argument(

@@ -35,7 +35,8 @@ def index_config(pyproject: Path) -> ProjectIndexConfig:
         if found:
             pins[package] = found
     return ProjectIndexConfig(
-        indexes=indexes, pins=pins, path=pyproject, strategy=project.tool.index_strategy
+        indexes=indexes, pins=pins, path=pyproject, strategy=project.tool.index_strategy,
+        keyring_provider=project.tool.keyring_provider,
     )
 
 

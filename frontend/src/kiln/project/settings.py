@@ -35,6 +35,7 @@ from kiln.project.toml import (
 
 if TYPE_CHECKING:
     from kiln.core.index.config import Index, IndexStrategy
+    from kiln.core.index.keyring import KeyringProvider
     from kiln.core.resolver.universal import ForkStrategy
     from kiln.core.sources.model import ProjectSources
     from kiln.core.types import PrereleaseMode, ResolutionMode
@@ -65,6 +66,7 @@ KEYS = (
     "fork-strategy",
     "index-strategy",
     "prerelease-package",
+    "keyring-provider",
 )
 
 
@@ -419,6 +421,19 @@ class ToolSettings:
             for number, entry in enumerate(raw)
         )
 
+    @cached_property
+    def keyring_provider(self) -> KeyringProvider | None:
+        """``keyring-provider`` (:mod:`kiln.core.index.keyring`), if set."""
+        from kiln.core.index.keyring import check_provider
+
+        raw = self.raw("keyring-provider")
+        if raw is None:
+            return None
+        where_ = self._where("keyring-provider")
+        if not isinstance(raw, str):
+            raise KilnError(f"{where_} must be a string")
+        return check_provider(raw, where_)
+
     def sources(self, index_names: Collection[str] | None = None) -> ProjectSources:
         """``[tool.kiln.sources]`` (else ``[tool.uv.sources]``); ``index = "..."`` must name one
         of ``index_names`` (None: not checked)."""
@@ -440,7 +455,7 @@ class ToolSettings:
             "workspace", "package", "managed", "default_groups", "dev_dependencies",
             "group_requires_python", "conflicts", "environments", "required_environments",
             "constraint_dependencies", "override_dependencies", "build_constraint_dependencies",
-            "indexes", "resolver", "index_strategy", "prerelease_package",
+            "indexes", "resolver", "index_strategy", "prerelease_package", "keyring_provider",
         ):
             getattr(self, name)
         self.sources(None)

@@ -5,7 +5,7 @@
 3. ``KILN_PUBLISH_TOKEN``, then ``KILN_PUBLISH_USERNAME``/``KILN_PUBLISH_PASSWORD``;
 4. ``KILN_INDEX_<NAME>_USERNAME``/``_PASSWORD`` for ``--index NAME``;
 5. the ``.netrc`` entry for the upload host;
-6. the ``keyring`` package, when it is importable;
+6. the keyring of ``--keyring-provider`` (:mod:`kiln.core.index.keyring`);
 7. a prompt, on a terminal, unless non-interactive.
 
 The username and the password are each taken from the first source that has one; a
@@ -14,7 +14,6 @@ token is a complete pair. Sources 5 to 7 are asked only while the password is mi
 
 from __future__ import annotations
 
-import importlib
 import netrc
 import os
 import re
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from kiln.core.index.keyring import KeyringProvider, ask_keyring
 from kiln.errors import KilnError
 from kiln.publish.redact import split_userinfo
 
@@ -49,7 +49,8 @@ class CredentialOptions:
     username: str | None = None
     password: str | None = None
     index_name: str | None = None
-    use_keyring: bool = True
+    #: ``--keyring-provider``: ``auto``, ``subprocess`` or ``disabled``.
+    keyring_provider: KeyringProvider = "auto"
     #: How to ask the user; None when not interactive.
     prompt: Prompt | None = None
 
@@ -74,8 +75,8 @@ def resolve_credentials(
     username, password, source = _from_fixed_sources(url, options, env)
     if password is None:
         found = _from_netrc(url, username, env)
-        if found is None and options.use_keyring:
-            found = _from_keyring(url, username)
+        if found is None:
+            found = _from_keyring(url, username, options.keyring_provider, env)
         if found is None and options.prompt is not None:
             found = _from_prompt(username, options.prompt)
         if found is not None:
@@ -175,25 +176,13 @@ def _from_netrc(
     return login, password, f"`{path}`"
 
 
-def _from_keyring(url: str, username: str | None) -> tuple[str, str, str] | None:
-    try:
-        keyring = importlib.import_module("keyring")
-    except ImportError:
+def _from_keyring(
+    url: str, username: str | None, provider: KeyringProvider, env: Mapping[str, str]
+) -> tuple[str, str, str] | None:
+    found = ask_keyring(provider, split_userinfo(url)[0], username, environ=env)
+    if found is None or not found[0] or not found[1]:
         return None
-    bare = split_userinfo(url)[0]
-    for service in (bare, urlsplit(bare).netloc):
-        try:
-            if username is not None:
-                password = keyring.get_password(service, username)
-                if password:
-                    return username, str(password), "keyring"
-            else:
-                found = keyring.get_credential(service, None)
-                if found is not None and found.username and found.password:
-                    return str(found.username), str(found.password), "keyring"
-        except Exception:  # a broken keyring backend must not stop the upload
-            return None
-    return None
+    return found[0], found[1], "keyring"
 
 
 def _from_prompt(username: str | None, prompt: Prompt) -> tuple[str, str, str] | None:

@@ -105,11 +105,13 @@ def _install_options(parser: argparse.ArgumentParser) -> None:
 def configure(parser: argparse.ArgumentParser) -> None:
     from kiln.cli.globalopts import add_global_options
 
+    _cert_option(parser)
     sub = parser.add_subparsers(dest="pip_command", metavar="COMMAND")
 
     def command(name: str, text: str) -> argparse.ArgumentParser:
         child = sub.add_parser(name, help=text, description=text)
         add_global_options(child, suppress=True)
+        _cert_option(child)
         return child
 
     install = command("install", "install packages into an environment")
@@ -280,6 +282,16 @@ def _outdated_cutoff_options(parser: argparse.ArgumentParser) -> None:
         "the start of that day in UTC, or `2024-05-01T12:00:00Z`)",
     )
     exclude_newer_package_option(group)
+
+
+def _cert_option(parser: argparse.ArgumentParser) -> None:
+    """`--cert`, as uv takes it: after `pip` or after the `pip` command's name (the last
+    one given wins; applied to the whole run in :mod:`kiln.cli.main`)."""
+    parser.add_argument(
+        "--cert", metavar="FILE", default=argparse.SUPPRESS,
+        help="trust only the CA certificates of this PEM bundle for HTTPS (instead of "
+        "`SSL_CERT_FILE`, `SSL_CERT_DIR` or the default certificates)",
+    )
 
 
 def _change_options(parser: argparse.ArgumentParser, *, install: bool) -> None:
@@ -493,6 +505,7 @@ def _settings(args: argparse.Namespace) -> Settings:
             no_index=args.no_index,
             strategy=args.index_strategy,
             torch_backend=getattr(args, "torch_backend", None),
+            keyring_provider=getattr(args, "keyring_provider", None),
         ),
         client=ClientOptions(
             offline=args.offline, refresh=getattr(args, "refresh", False), no_cache=args.no_cache

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from kiln.cli.options import KEYRING_PROVIDERS
 from kiln.cli.ui import UI
 from kiln.errors import KilnError
 
@@ -44,8 +45,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     auth.add_argument("-u", "--username", metavar="USER", help="user name (env `KILN_PUBLISH_USERNAME`)")
     auth.add_argument("-p", "--password", metavar="PASSWORD", help="password (env `KILN_PUBLISH_PASSWORD`)")
     auth.add_argument(
-        "--keyring-provider", choices=("auto", "disabled"), default=None,
-        help="`auto` asks the `keyring` package when it is installed (env `KILN_KEYRING_PROVIDER`; default: auto)",
+        "--keyring-provider", choices=KEYRING_PROVIDERS, default=None,
+        help="where a missing password is asked: `subprocess` runs the `keyring` command, "
+        "`disabled` asks no keyring, `auto` the `keyring` package if kiln's environment has it "
+        "(env `KILN_KEYRING_PROVIDER`, else `UV_KEYRING_PROVIDER`; default: auto)",
     )
     auth.add_argument(
         "--non-interactive", action="store_true",
@@ -68,6 +71,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ui: UI) -> int:
     from kiln.cli.globalopts import project_dir
+    from kiln.core.index.keyring import provider_from_env
     from kiln.publish.credentials import (
         CredentialOptions,
         check_url_credentials,
@@ -105,13 +109,13 @@ def run(args: argparse.Namespace, ui: UI) -> int:
     checked = validate(discovery.files)
     _report_validation(checked, ui)
 
-    keyring = (args.keyring_provider or env.get("KILN_KEYRING_PROVIDER") or "auto") != "disabled"
+    keyring = args.keyring_provider or provider_from_env(env) or "auto"
     interactive = not args.non_interactive and not args.dry_run and _is_tty(sys.stdin) and _is_tty(ui.err)
     credentials = resolve_credentials(
         target.publish_url,
         CredentialOptions(
             token=args.token, username=args.username, password=args.password,
-            index_name=target.index_name, use_keyring=keyring,
+            index_name=target.index_name, keyring_provider=keyring,
             prompt=_prompt if interactive else None,
         ),
     )

@@ -271,7 +271,7 @@ class Fetcher:
                 "(access denied)",
                 hint="check the index's credentials ("
                 + (f"`{variables}`, " if variables else "")
-                + "the URL, or `.netrc`)",
+                + "the URL, `.netrc`, or a keyring: `--keyring-provider subprocess`)",
             )
         files = list(listing.files) if listing.outcome == "found" else []
         offered = sorted({file.version for file in files}, reverse=True)

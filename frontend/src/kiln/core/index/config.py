@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from packaging.markers import Marker
     from packaging.utils import NormalizedName
 
+    from kiln.core.index.keyring import KeyringProvider
+
 PYPI_URL = "https://pypi.org/simple"
 
 IndexFormat = Literal["simple", "flat"]
@@ -156,6 +158,8 @@ class ProjectIndexConfig:
     path: Path | None = None
     #: ``index-strategy`` of the project's ``[tool.kiln]`` (else ``[tool.uv]``).
     strategy: IndexStrategy | None = None
+    #: ``keyring-provider`` of ``[tool.kiln]`` (else ``[tool.uv]``).
+    keyring_provider: KeyringProvider | None = None
 
 
 def parse_index_entry(entry: object, where: str, base: Path, origin: str) -> Index:

@@ -39,11 +39,12 @@ from kiln.errors import KilnError
 
 if TYPE_CHECKING:  # imported where used: finding the files (`kiln lock`'s check) needs none
     from kiln.core.index.config import Index, IndexStrategy
+    from kiln.core.index.keyring import KeyringProvider
 
 #: The settings a configuration file may hold (at its top level or in ``[pip]``).
 KEYS = frozenset(
     {"index", "index-url", "extra-index-url", "find-links", "no-index", "index-strategy",
-     "torch-backend"}
+     "torch-backend", "keyring-provider"}
 )
 
 
@@ -60,6 +61,8 @@ class FileSettings(NamedTuple):
     strategy: IndexStrategy | None = None
     #: ``torch-backend``: ``auto`` or a PyTorch backend (:mod:`kiln.core.index.torch`).
     torch_backend: str | None = None
+    #: ``keyring-provider`` (:mod:`kiln.core.index.keyring`).
+    keyring_provider: KeyringProvider | None = None
     #: The files read, highest precedence first.
     files: tuple[Path, ...] = ()
 
@@ -146,6 +149,7 @@ def load_settings(paths: Sequence[Path], *, pip: bool) -> FileSettings:
     no_index: bool | None = None
     strategy: IndexStrategy | None = None
     torch_backend: str | None = None
+    keyring_provider: KeyringProvider | None = None
     for path in paths:
         values = _read(path, pip=pip)
         indexes += values.get("index", [])
@@ -155,6 +159,7 @@ def load_settings(paths: Sequence[Path], *, pip: bool) -> FileSettings:
         no_index = no_index if no_index is not None else values.get("no-index")
         strategy = strategy if strategy is not None else values.get("index-strategy")
         torch_backend = torch_backend or values.get("torch-backend")
+        keyring_provider = keyring_provider or values.get("keyring-provider")
     return FileSettings(
         indexes=tuple(indexes),
         index_url=index_url,
@@ -163,6 +168,7 @@ def load_settings(paths: Sequence[Path], *, pip: bool) -> FileSettings:
         no_index=no_index,
         strategy=strategy,
         torch_backend=torch_backend,
+        keyring_provider=keyring_provider,
         files=tuple(paths),
     )
 
@@ -224,6 +230,13 @@ def _read(path: Path, *, pip: bool) -> dict[str, Any]:
         if not isinstance(backend, str):
             raise KilnError(f"{path}: `torch-backend` must be a string")
         values["torch-backend"] = check_mode(backend, f"{path}: `torch-backend`")
+    if "keyring-provider" in table:
+        from kiln.core.index.keyring import check_provider
+
+        provider = table["keyring-provider"]
+        if not isinstance(provider, str):
+            raise KilnError(f"{path}: `keyring-provider` must be a string")
+        values["keyring-provider"] = check_provider(provider, f"{path}: `keyring-provider`")
     return values
 
 

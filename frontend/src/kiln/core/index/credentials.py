@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from kiln.core.index.config import AuthPolicy, Index, env_key
+from kiln.core.index.keyring import KeyringProvider, ask_keyring
 from kiln.core.index.redaction import strip_credentials
 
 
@@ -65,37 +66,35 @@ def from_netrc(url: str, environ: Mapping[str, str]) -> Credentials | None:
     return Credentials(login, password)
 
 
-def from_keyring(url: str, username: str | None) -> Credentials | None:
-    """Ask the ``keyring`` package, when it is installed."""
-    try:
-        import keyring  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    parts = urlsplit(url)
-    services = [strip_credentials(url), parts.netloc.rpartition("@")[2]]
-    for service in services:
-        try:
-            if username:
-                password = keyring.get_password(service, username)
-                if password is not None:
-                    return Credentials(username, str(password))
-            else:
-                found = keyring.get_credential(service, None)
-                if found is not None:
-                    return Credentials(str(found.username), str(found.password))
-        except Exception:  # a broken keyring backend must not break installs
-            return None
-    return None
+def from_keyring(
+    url: str,
+    username: str | None,
+    provider: KeyringProvider = "auto",
+    *,
+    any_user: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> Credentials | None:
+    """Ask the keyring of ``provider`` (:mod:`kiln.core.index.keyring`)."""
+    found = ask_keyring(provider, url, username, any_user=any_user, environ=environ)
+    return Credentials(*found) if found is not None else None
 
 
 class CredentialStore:
     """Per-run credentials for a set of indexes, shared by concurrent requests."""
 
     def __init__(
-        self, indexes: Sequence[Index], environ: Mapping[str, str] | None = None
+        self,
+        indexes: Sequence[Index],
+        environ: Mapping[str, str] | None = None,
+        *,
+        keyring: KeyringProvider = "auto",
     ) -> None:
         self._environ = dict(os.environ if environ is None else environ)
+        self._keyring: KeyringProvider = keyring
         self._lock = threading.Lock()
+        #: The keyring's answers, by (service URL, user name): asked once per run.
+        self._asked: dict[tuple[str, str | None], Credentials | None] = {}
+        self._keyring_lock = threading.Lock()
         self._indexes = sorted(indexes, key=lambda i: len(i.root), reverse=True)
         self._known: dict[str, Credentials] = {}
         for index in self._indexes:
@@ -150,13 +149,30 @@ class CredentialStore:
         username = found.username if found else None
         located = from_netrc(url, self._environ)
         if located is None or (username and located.username != username):
-            located = from_keyring(url, username) or located
+            located = self._ask_keyring(url, username) or located
         if located is None and found is not None:
             return found
         if located is not None:
             with self._lock:
                 self._known.setdefault(_realm(url), located)
         return located
+
+    def _ask_keyring(self, url: str, username: str | None) -> Credentials | None:
+        """The keyring's credentials for the index of ``url`` (else for ``url``), as uv asks:
+        with the user name known, or for any user when the index always authenticates."""
+        if self._keyring == "disabled":
+            return None
+        index = self.index_for(url)
+        service = strip_credentials(index.url if index is not None else url)
+        any_user = index is not None and index.authenticate == "always"
+        key = (service, username)
+        with self._keyring_lock:  # one `keyring` process at a time, each question once
+            if key not in self._asked:
+                self._asked[key] = from_keyring(
+                    service, username, self._keyring, any_user=any_user,
+                    environ=self._environ,
+                )
+            return self._asked[key]
 
 
 def _scope(root: str) -> str:

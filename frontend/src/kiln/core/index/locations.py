@@ -27,6 +27,7 @@ from kiln.core.index.config import (
     parse_index_arg,
 )
 from kiln.core.index.configfiles import FileSettings
+from kiln.core.index.keyring import KeyringProvider, provider_from_env
 from kiln.errors import KilnError
 
 
@@ -43,6 +44,8 @@ class IndexOptions:
     strategy: IndexStrategy | None = None
     #: ``--torch-backend``: ``auto`` or a backend of :data:`kiln.core.index.torch.MODES`.
     torch_backend: str | None = None
+    #: ``--keyring-provider`` (:mod:`kiln.core.index.keyring`).
+    keyring_provider: KeyringProvider | None = None
 
 
 def with_env_fallbacks(options: IndexOptions, environ: Mapping[str, str]) -> IndexOptions:
@@ -77,6 +80,7 @@ def with_env_fallbacks(options: IndexOptions, environ: Mapping[str, str]) -> Ind
         or tuple(v.strip() for v in environ.get("KILN_FIND_LINKS", "").split(",") if v.strip()),
         strategy=strategy,
         torch_backend=torch_backend,
+        keyring_provider=options.keyring_provider or provider_from_env(environ),
     )
 
 
@@ -97,6 +101,8 @@ class IndexLocations:
     #: Packages that come only from these indexes, searched with ``unsafe-first-match``
     #: (``--torch-backend``); a pin still wins.
     routed: Mapping[NormalizedName, tuple[Index, ...]] = field(default_factory=dict)
+    #: Which keyring credentials are asked from (``--keyring-provider``).
+    keyring_provider: KeyringProvider = "auto"
 
     def indexes_for(self, name: NormalizedName) -> tuple[Index, ...]:
         """The indexes searched for ``name`` when it is not pinned, in order."""
@@ -207,13 +213,17 @@ def resolve_locations(
         Index(url=url, format="flat", origin=_origin(config, "find-links"))
         for url in config.find_links
     )
-    # The command line (and `KILN_INDEX_STRATEGY`), then the project, then the files.
+    # The command line (and `KILN_*` variables), then the project, then the files.
     strategy = (
         opts.strategy or (project.strategy if project else None) or config.strategy
         or "first-index"
     )
+    keyring = (
+        opts.keyring_provider or (project.keyring_provider if project else None)
+        or config.keyring_provider or "auto"
+    )
     if opts.no_index or config.no_index:
-        return IndexLocations((), (), find_links, named, pins, strategy)
+        return IndexLocations((), (), find_links, named, pins, strategy, keyring_provider=keyring)
     default = next((i for i in merged if i.default), PYPI)
     implicit = [i for i in merged if not i.default and not i.explicit]
     searchable = implicit if default.explicit else [*implicit, default]
@@ -228,7 +238,8 @@ def resolve_locations(
         )
         routed = dict.fromkeys(PACKAGES, torch)
     return IndexLocations(
-        _dedupe_urls(searchable), explicit, find_links, named, pins, strategy, routed
+        _dedupe_urls(searchable), explicit, find_links, named, pins, strategy, routed,
+        keyring_provider=keyring,
     )
 
 

@@ -113,5 +113,6 @@ def _as_file_settings(pip: PipIndexSettings, cwd: Path, files: FileSettings) -> 
         no_index=pip.no_index,
         strategy=files.strategy or PIP_STRATEGY,
         torch_backend=files.torch_backend,
+        keyring_provider=files.keyring_provider,
         files=pip.files,
     )

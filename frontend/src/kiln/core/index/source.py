@@ -69,7 +69,9 @@ class IndexPackageSource:
         self.cache_dir = root
         env = os.environ if environ is None else environ
         self.session = HttpSession(
-            CredentialStore(locations.all_indexes(), env),
+            CredentialStore(
+                locations.all_indexes(), env, keyring=locations.keyring_provider
+            ),
             HttpCache(root),
             HttpSettings(
                 timeout=self.options.timeout,
@@ -122,7 +124,8 @@ class IndexPackageSource:
         hints = [
             f"index `{label}` answered {status} for `{name}` (access denied), so later indexes "
             f"were not searched for it; check the index's credentials "
-            f"(`KILN_INDEX_<NAME>_USERNAME`/`_PASSWORD`, the URL, or `.netrc`)"
+            f"(`KILN_INDEX_<NAME>_USERNAME`/`_PASSWORD`, the URL, `.netrc`, or a keyring: "
+            f"`--keyring-provider subprocess`)"
             for name, (label, status) in denied
         ]
         if first_only:

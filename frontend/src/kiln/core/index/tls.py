@@ -26,15 +26,24 @@ SYSTEM_CERTS_VARIABLE = "KILN_SYSTEM_CERTS"
 #: Hosts whose certificates are not verified (``--allow-insecure-host``), whitespace-separated.
 INSECURE_HOST_VARIABLE = "KILN_INSECURE_HOST"
 
-#: (SSL_CERT_FILE, SSL_CERT_DIR, KILN_SYSTEM_CERTS) -> the context made for them.
-_contexts: dict[tuple[str, str, str], Future[ssl.SSLContext]] = {}
+#: (SSL_CERT_FILE, SSL_CERT_DIR, KILN_SYSTEM_CERTS, --cert) -> the context made for them.
+_contexts: dict[tuple[str, str, str, str], Future[ssl.SSLContext]] = {}
 _lock = threading.Lock()
+#: The bundle of ``--cert`` (`kiln pip` commands), while the command runs; "" for none.
+_cert_file: list[str] = [""]
 
 
 def ssl_context() -> ssl.SSLContext:
-    """The trusted certificates: ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` when set, else the
-    operating system's with ``KILN_SYSTEM_CERTS``, else certifi's bundle."""
+    """The trusted certificates: the bundle of ``--cert`` when given, else ``SSL_CERT_FILE``
+    or ``SSL_CERT_DIR`` when set, else the operating system's with ``KILN_SYSTEM_CERTS``,
+    else certifi's bundle."""
     return _context(background=False).result()
+
+
+def use_cert_file(path: str | None) -> None:
+    """Trust the PEM bundle at ``path`` only (``--cert``), or (None) go back to the
+    variables' choice."""
+    _cert_file[0] = path or ""
 
 
 def warm_up_tls() -> None:
@@ -47,6 +56,7 @@ def _context(*, background: bool) -> Future[ssl.SSLContext]:
         os.environ.get("SSL_CERT_FILE", ""),
         os.environ.get("SSL_CERT_DIR", ""),
         os.environ.get(SYSTEM_CERTS_VARIABLE, ""),
+        _cert_file[0],
     )
     with _lock:
         future = _contexts.get(key)
@@ -64,7 +74,7 @@ def _context(*, background: bool) -> Future[ssl.SSLContext]:
     return future
 
 
-def _load(key: tuple[str, str, str], future: Future[ssl.SSLContext]) -> None:
+def _load(key: tuple[str, str, str, str], future: Future[ssl.SSLContext]) -> None:
     try:
         context = _make(*key)
     except BaseException as exc:
@@ -75,10 +85,12 @@ def _load(key: tuple[str, str, str], future: Future[ssl.SSLContext]) -> None:
     future.set_result(context)
 
 
-def _make(cafile: str, capath: str, system: str) -> ssl.SSLContext:
+def _make(cafile: str, capath: str, system: str, cert: str = "") -> ssl.SSLContext:
     import ssl
 
-    if cafile:
+    if cert:
+        source, variable = cert, "--cert"
+    elif cafile:
         source, variable = cafile, "SSL_CERT_FILE"
     elif capath:
         source, variable = capath, "SSL_CERT_DIR"
@@ -97,7 +109,10 @@ def _make(cafile: str, capath: str, system: str) -> ssl.SSLContext:
         named = f"`{variable}` (`{source}`)" if variable else f"`{source}`"
         raise KilnError(
             f"cannot load the trusted certificates from {named}: {reason}",
-            hint=f"point `{variable}` at a PEM bundle or unset it" if variable else None,
+            hint=(
+                "point `--cert` at a PEM bundle of CA certificates" if variable == "--cert"
+                else f"point `{variable}` at a PEM bundle or unset it" if variable else None
+            ),
         ) from None
 
 
