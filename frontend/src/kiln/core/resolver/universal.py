@@ -247,10 +247,10 @@ def _finish(pin: _Pin, space: MarkerSet) -> ResolvedPackage:
 
 def _described(fork: MarkerSet, space: MarkerSet) -> str:
     """The environments of ``fork`` for a message: its PEP 508 marker, or, when PEP 508
-    cannot write it, what it says in words."""
+    cannot write it, what it says in words; nothing when the fork is every environment."""
     marker = fork.pep508(space)
     if marker is not None:
-        return f"`{marker}`"
+        return f"`{marker}`" if marker else ""
     return f"{fork.text(space)} (no PEP 508 marker says this: it has no opposite of `===`)"
 
 
