@@ -315,6 +315,42 @@ def test_lock_that_needs_a_build_fails_naming_the_unhashed_build_requirements(
         assert done.returncode == 0, done.stderr
 
 
+def test_lock_applies_the_projects_build_constraints_to_the_sdists_it_builds(
+    tmp_path: Path, env: dict[str, str], wheels: dict[str, Path]
+) -> None:
+    """`build-constraint-dependencies` of the project hold for every build of its lock, as
+    in uv, not only for the project's own build; a change of them makes the lock stale."""
+    server = IndexServer()
+    for wheel in wheels.values():
+        server.add(wheel)
+    server.add(sdist(tmp_path / "sdists"))
+    root = tmp_path / "consumer"
+    root.mkdir()
+    pyproject = root / "pyproject.toml"
+    text = ('[project]\nname = "consumer"\nversion = "1"\nrequires-python = ">=3.9"\n'
+            'dependencies = ["app"]\n\n[tool.uv]\npackage = false\n'
+            'build-constraint-dependencies = ["standin-helper<1"]\n')
+    pyproject.write_text(text)
+    with server:
+        run = ("lock", "--default-index", server.url)
+        failed = kiln(*run, env=env, cwd=root)
+        assert failed.returncode == 1 and "Traceback" not in failed.stderr
+        assert "standin-helper" in failed.stderr
+        assert not (root / "pylock.toml").exists()
+        pyproject.write_text(text.replace('"standin-helper<1"', '"standin-helper==1.0"'))
+        done = kiln(*run, env=env, cwd=root)
+        assert done.returncode == 0, done.stderr
+        assert (root / "pylock.toml").exists()
+        pyproject.write_text(text.replace('"standin-helper<1"', '"standin-helper>=1"'))
+        stale = kiln(*run, "--check", env=env, cwd=root)
+        assert stale.returncode == 1 and "is not up to date" in stale.stderr
+        # Installing the locked sdist builds it with the project's constraints too.
+        pyproject.write_text(text)
+        frozen = kiln("sync", "--frozen", "--default-index", server.url, "--no-cache",
+                      env=env, cwd=root)
+        assert frozen.returncode == 1 and "standin-helper" in frozen.stderr, frozen.stderr
+
+
 def test_pip_compile_checks_the_build_that_gives_an_sdists_metadata(
     tmp_path: Path, env: dict[str, str], index: IndexServer, wheels: dict[str, Path]
 ) -> None:

@@ -39,6 +39,8 @@ class PackageBuildSettings:
     python: Path | None = None
     #: ``--build-constraints``: a constraints file for build requirements.
     constraints: Path | None = None
+    #: ``pyproject.toml`` files whose ``build-constraint-dependencies`` apply to every build.
+    constraint_projects: tuple[Path, ...] = ()
     #: Whether a package may be built at all.
     choices: BuildChoices = field(default_factory=BuildChoices)
     #: ``--require-build-hashes``: what build environments install must match a ``--hash``
@@ -57,6 +59,7 @@ class PackageBuildSettings:
             wheel=True,
             config_settings=self.settings_for(name),
             constraints=self.constraints,
+            constraint_projects=self.constraint_projects,
             isolation=isolated,
             python=None if isolated or self.python is None else str(self.python),
             index=index,

@@ -57,6 +57,8 @@ class SourceSettings:
     no_sources_packages: tuple[str, ...] = ()
     #: ``--build-constraint``.
     constraints: Path | None = None
+    #: See :attr:`kiln.core.builder.service.BuildOptions.constraint_projects`.
+    constraint_projects: tuple[Path, ...] = ()
     refresh: bool = False
 
 
@@ -175,15 +177,17 @@ class ProjectRequirements:
     # -- configuration --------------------------------------------------------------------
 
     def _pyprojects(self) -> list[Path]:
+        """The files whose ``build-constraint-dependencies`` apply: the built project's, its
+        workspace root's, and those every build of the run takes."""
+        files = list(self.resolver.settings.constraint_projects)
         if self.sources_dir is None:
-            return []
+            return files
         from kiln.project.workspace import find_workspace
 
-        files = [self.sources_dir / "pyproject.toml"]
-        workspace = find_workspace(self.sources_dir) if files[0].is_file() else None
-        if workspace is not None:
-            files.append(workspace.root / "pyproject.toml")
-        return files
+        own = self.sources_dir / "pyproject.toml"
+        workspace = find_workspace(self.sources_dir) if own.is_file() else None
+        found = [own, *([workspace.root / "pyproject.toml"] if workspace is not None else [])]
+        return [*found, *(f for f in files if f not in found)]
 
     @property
     def context(self) -> ProjectSourceContext:

@@ -107,6 +107,9 @@ class BuildOptions:
     wheel: bool = False
     config_settings: ConfigSettings = field(default_factory=dict)
     constraints: Path | None = None
+    #: ``pyproject.toml`` files whose ``build-constraint-dependencies`` apply to every build
+    #: (those of the project being locked), besides the built project's own.
+    constraint_projects: tuple[Path, ...] = ()
     isolation: bool = True
     use_cache: bool = True
     refresh: bool = False
@@ -263,6 +266,7 @@ class Builder:
                 no_sources=options.no_sources,
                 no_sources_packages=options.no_sources_packages,
                 constraints=options.constraints,
+                constraint_projects=options.constraint_projects,
                 refresh=options.refresh,
             )
             self.requirements = BuildRequirementResolver(self, settings)

@@ -55,6 +55,7 @@ SETTINGS = (
     "environments",
     "required-environments",
     "constraint-dependencies",
+    "build-constraint-dependencies",
     "override-dependencies",
     "prerelease-package",
     "package",

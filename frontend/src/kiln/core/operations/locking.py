@@ -422,6 +422,20 @@ def _resolve(
     return body, len(packages), resolution.warnings
 
 
+def with_build_constraints(settings: Settings, workspace: Workspace) -> Settings:
+    """``settings`` whose builds all take the workspace root's (or script's)
+    ``build-constraint-dependencies``, as uv applies them: to every sdist the lock or the
+    sync builds, not only to the project's own build."""
+    from dataclasses import replace
+
+    from kiln.core.builder.packagesettings import PackageBuildSettings
+
+    build = settings.build or PackageBuildSettings()
+    return replace(
+        settings, build=replace(build, constraint_projects=(workspace.pyproject.path,))
+    )
+
+
 def _project_settings(settings: Settings, workspace: Workspace, request: LockRequest) -> Settings:
     """``settings`` reading the workspace root's indexes and index pins, and its resolver
     settings where the command line (``request.options``) leaves them unsaid."""
@@ -429,6 +443,7 @@ def _project_settings(settings: Settings, workspace: Workspace, request: LockReq
 
     given = dict(request.options)
     project = workspace.pyproject.tool.resolver
+    settings = with_build_constraints(settings, workspace)
     changes: dict[str, Any] = {"project": workspace.pyproject.path}
     if given.get("resolution") is None and project.resolution is not None:
         changes["resolution"] = project.resolution

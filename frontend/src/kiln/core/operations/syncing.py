@@ -235,7 +235,7 @@ def _install(
     from kiln.core.lockfile.selection import choose_extras, choose_groups, select
     from kiln.core.operations import syncrecord
     from kiln.core.operations.locked_install import install_locked
-    from kiln.core.operations.locking import locked_root
+    from kiln.core.operations.locking import locked_root, with_build_constraints
 
     where = f"`{lockfile.path}`"
     pylock = lockfile.pylock
@@ -279,7 +279,7 @@ def _install(
         )
 
     return install_locked(
-        env, packages, settings, events,
+        env, packages, with_build_constraints(settings, project.workspace), events,
         exact=request.exact,
         keep=kept,
         requested=[member.normalized_name for member in members],
