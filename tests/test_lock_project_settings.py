@@ -186,3 +186,16 @@ def test_fork_strategy_of_the_project_is_recorded(tmp_path: Path, index: IndexSe
     assert recorded(root)["fork-strategy"] == "fewest"
     ok(lock(root, index, "--fork-strategy", "requires-python"))
     assert "fork-strategy" not in recorded(root)
+
+
+def test_exclude_newer_package_false_exempts_a_package(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    root = project(tmp_path / "demo", """\
+        [tool.uv]
+        exclude-newer = "2024-03-01"
+        exclude-newer-package = { alpha = false }
+        """)
+    ok(lock(root, index))
+    assert locked(root) == {"alpha": "2.0", "beta": "1.0"}
+    assert recorded(root)["exclude-newer-package"] == {"alpha": False}

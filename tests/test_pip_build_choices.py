@@ -279,8 +279,26 @@ def test_exclude_newer_package_leaves_out_the_newer_files_of_its_package(
                     "dated=2024-06-01")
     assert text == "dated==1.0"
     text = compile_(tmp_path, env, forking, "dated\nforked\n", "--exclude-newer-package",
-                    "dated=2025-06-01", "--exclude-newer-package", "forked=2020-01-01")
-    assert text == "dated==2.0\nforked==2.0"  # `forked` gives no upload times: all kept
+                    "dated=2025-06-01", "--exclude-newer-package", "forked=false")
+    assert text == "dated==2.0\nforked==2.0"  # `false`: no cutoff for `forked`
+
+
+def test_exclude_newer_leaves_out_files_without_an_upload_time_as_uv_does(
+    tmp_path: Path, env: dict[str, str], forking: IndexServer
+) -> None:
+    """The index gives `forked` no upload times: under a cutoff nothing vouches for its files,
+    so they are left out, and the failure says how to take them anyway."""
+    source = tmp_path / "requirements.in"
+    source.write_text("forked\n")
+    failed = kiln("pip", "compile", source, "--default-index", forking.url,
+                  "--exclude-newer", "2030-01-01", env=env)
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    assert ("files of `forked` were left out because their index gives no upload time"
+            in failed.stderr)
+    assert "`--exclude-newer-package forked=false`" in failed.stderr
+    text = compile_(tmp_path, env, forking, "forked\n", "--exclude-newer", "2030-01-01",
+                    "--exclude-newer-package", "forked=false")
+    assert text == "forked==2.0"
 
 
 def test_exclude_newer_package_needs_a_name_and_a_date(

@@ -354,11 +354,13 @@ def package_options(
         )
 
 
-def exclude_newer_package(text: str) -> tuple[str, datetime]:
-    """``--exclude-newer-package``: ``NAME=DATE``."""
+def exclude_newer_package(text: str) -> tuple[str, datetime | None]:
+    """``--exclude-newer-package``: ``NAME=DATE``, or ``NAME=false`` (no cutoff)."""
     name, sep, date = text.partition("=")
     if not sep or not name.strip():
         raise argparse.ArgumentTypeError(f"expected `PACKAGE=DATE`, got `{text}`")
+    if date.strip() == "false":
+        return name.strip(), None
     return name.strip(), exclude_newer(date)
 
 

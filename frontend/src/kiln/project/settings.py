@@ -78,7 +78,10 @@ class ResolverSettings:
     resolution: ResolutionMode | None = None
     prerelease: PrereleaseMode | None = None
     exclude_newer: datetime | None = None
-    exclude_newer_packages: Mapping[NormalizedName, datetime] = field(default_factory=dict)
+    #: (None: exempt from ``exclude-newer``, written ``false``).
+    exclude_newer_packages: Mapping[NormalizedName, datetime | None] = field(
+        default_factory=dict
+    )
     fork_strategy: ForkStrategy | None = None
 
 
@@ -357,13 +360,15 @@ class ToolSettings:
         from kiln.core.resolver.universal import FORK_STRATEGIES
         from kiln.core.types import PRERELEASE_VALUES, RESOLUTION_MODES, prerelease_mode
 
-        packages: dict[NormalizedName, datetime] = {}
+        packages: dict[NormalizedName, datetime | None] = {}
         raw = self.raw("exclude-newer-package")
         if raw is not None:
             key = self.key("exclude-newer-package")
             table = expect_table(raw, self.path, key)
             for name, value in table.items():
-                packages[canonicalize_name(name)] = self._timestamp(value, f"{key}.{name}")
+                packages[canonicalize_name(name)] = (
+                    None if value is False else self._timestamp(value, f"{key}.{name}")
+                )
         return ResolverSettings(
             resolution=cast("ResolutionMode | None", self._choice("resolution", RESOLUTION_MODES)),
             prerelease=prerelease_mode(self._choice("prerelease", PRERELEASE_VALUES) or ""),

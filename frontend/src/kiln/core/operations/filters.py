@@ -90,8 +90,9 @@ class NoDepsBuilder:
 
 class PolicySource:
     """A source seen through ``--exclude-newer`` and ``--resolution``: files uploaded after
-    ``exclude_newer`` (or the package's own cutoff in ``exclude_newer_packages``) are left
-    out (files whose index gives no upload time are kept), and
+    ``exclude_newer`` (or the package's own cutoff in ``exclude_newer_packages``, where None
+    exempts the package) are left out, and so are files whose index gives no upload time,
+    as in uv (a cutoff cannot vouch for them); and
     the versions of the packages in ``lowest`` (of every package when it is None) are
     tried lowest first."""
 
@@ -101,12 +102,14 @@ class PolicySource:
         *,
         exclude_newer: datetime | None = None,
         lowest: frozenset[NormalizedName] | None = frozenset(),
-        exclude_newer_packages: Mapping[NormalizedName, datetime] | None = None,
+        exclude_newer_packages: Mapping[NormalizedName, datetime | None] | None = None,
     ) -> None:
         self.source = source
         self.exclude_newer = exclude_newer
         self.exclude_newer_packages = exclude_newer_packages or {}
         self.lowest = lowest
+        #: Packages with files left out only for having no upload time (for the hints).
+        self.undated: set[NormalizedName] = set()
 
     def files(
         self, name: NormalizedName, versions: SpecifierSet | None = None
@@ -115,13 +118,22 @@ class PolicySource:
         cutoff = self.exclude_newer_packages.get(name, self.exclude_newer)
         if cutoff is None:
             return files
-        return [f for f in files if f.upload_time is None or upload_time(f) <= cutoff]
+        if any(f.upload_time is None for f in files):
+            self.undated.add(name)
+        return [f for f in files if f.upload_time is not None and upload_time(f) <= cutoff]
 
     def metadata(self, file: DistFile) -> Metadata:
         return self.source.metadata(file)
 
     def resolution_hints(self) -> Sequence[str]:
-        return self.source.resolution_hints()
+        hints = list(self.source.resolution_hints())
+        for name in sorted(self.undated):
+            hints.append(
+                f"files of `{name}` were left out because their index gives no upload time, "
+                f"which `--exclude-newer` needs; `--exclude-newer-package {name}=false` "
+                "takes every file of it"
+            )
+        return hints
 
     def version_order(
         self, name: NormalizedName, versions: SpecifierSet | None = None

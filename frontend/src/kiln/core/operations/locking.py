@@ -486,7 +486,7 @@ def _options(request: LockRequest, settings: Settings) -> dict[str, Any]:
     found.update(settings.choices.record())
     if settings.exclude_newer_packages:
         found["exclude-newer-package"] = {
-            str(name): format_timestamp(date)
+            str(name): False if date is None else format_timestamp(date)
             for name, date in sorted(settings.exclude_newer_packages.items())
         }
     if settings.prerelease_packages:

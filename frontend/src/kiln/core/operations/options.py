@@ -35,7 +35,10 @@ class Settings:
     #: Leave out files uploaded after this moment (``--exclude-newer``); None: keep all.
     exclude_newer: datetime | None = None
     #: ``--exclude-newer-package``: a cutoff per package, instead of ``exclude_newer``.
-    exclude_newer_packages: Mapping[NormalizedName, datetime] = field(default_factory=dict)
+    #: (None: the package is exempt from ``exclude_newer``, uv's ``NAME=false``).
+    exclude_newer_packages: Mapping[NormalizedName, datetime | None] = field(
+        default_factory=dict
+    )
     #: Which kinds of file each package may use (``--no-binary``, ``--only-binary``,
     #: ``--no-build``, ``--no-build-package``, ``--no-binary-package``).
     choices: BuildChoices = field(default_factory=BuildChoices)
