@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import textwrap
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,45 @@ def test_exclude_newer_package_false_exempts_a_package(
     ok(lock(root, index))
     assert locked(root) == {"alpha": "2.0", "beta": "1.0"}
     assert recorded(root)["exclude-newer-package"] == {"alpha": False}
+
+
+def days_since(day: str) -> int:
+    """Whole days from ``day`` to now: a span that reaches back past ``day``."""
+    since = datetime.now(timezone.utc) - datetime.fromisoformat(day + "T00:00:00+00:00")
+    return since.days
+
+
+def test_a_span_before_now_is_a_cutoff_that_keeps_the_lock_current(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    """`exclude-newer = "N days"`, as uv takes it: the cutoff is N days before the run, and a
+    lock made with the same span stays current (and byte for byte the same) as days pass."""
+    days = days_since("2024-03-01")
+    root = project(tmp_path / "demo", f'[tool.uv]\nexclude-newer = "{days} days"\n')
+    ok(lock(root, index))
+    assert locked(root) == {"alpha": "1.0", "beta": "1.0"}
+    assert recorded(root)["exclude-newer-span"] == f"P{days}D"
+    first = recorded(root)
+    ok(lock(root, index, "--check"))
+    # An edit of the file leads past the stamps: the options are compared, and the span's
+    # moment of the lock is kept.
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "# edited\n")
+    result = ok(lock(root, index))
+    assert "Updated" not in result.stderr
+    assert recorded(root) == first
+    # The command line's span replaces the project's; a shorter one lets newer files in.
+    ok(lock(root, index, "--exclude-newer", f"P{days_since('2024-12-01')}D"))
+    assert locked(root) == {"alpha": "2.0", "beta": "2.0"}
+
+
+@pytest.mark.parametrize("value", ["1 month", "P1Y", "2 fortnights"])
+def test_an_exclude_newer_span_of_months_or_unknown_units_is_a_usage_error(
+    tmp_path: Path, index: IndexServer, value: str
+) -> None:
+    root = project(tmp_path / "demo", "")
+    result = lock(root, index, "--exclude-newer", value)
+    assert result.returncode == 2
+    assert "`--exclude-newer`" in result.stderr or "--exclude-newer" in result.stderr
+    assert ("use days instead" in result.stderr) == (value != "2 fortnights")
+    assert not (root / "pylock.toml").exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -175,6 +176,12 @@ def test_exclude_newer_leaves_out_later_uploads(tmp_path: Path, index: IndexServ
                   env=base_env(tmp_path / "cache"), cwd=tmp_path)
     assert result.returncode == 2
     assert "`March` is not a date" in result.stderr
+    # A span before now, as uv takes it: the same cutoff, written relative to today.
+    days = (datetime.now(timezone.utc) - datetime(2024, 3, 1, tzinfo=timezone.utc)).days
+    for span in (f"{days} days", f"P{days}D", f"{days}d"):
+        assert compile_(tmp_path, index, "requirements.in", "--exclude-newer", span) == (
+            "alpha==1.0\nbeta==1.0\ngamma==0.1\n"
+        )
 
 
 def test_system_resolves_for_the_python_on_path(tmp_path: Path, index: IndexServer) -> None:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
 
     from kiln.core.operations.options import Settings
+    from kiln.core.timestamps import Cutoff
     from kiln.core.types import BuildChoices, PrereleaseMode
 
 #: The values of `--prerelease` and of the modes of `--prerelease-package`
@@ -40,7 +41,7 @@ def resolution_options(group: argparse._ArgumentGroup | argparse.ArgumentParser)
 def exclude_newer_option(
     group: argparse._ArgumentGroup | argparse.ArgumentParser,
     help: str = "leave out files uploaded after DATE (`2024-05-01`, the start of that day in "
-    "UTC, or `2024-05-01T12:00:00Z`)",
+    "UTC, `2024-05-01T12:00:00Z`, or a span before now: `7 days`, `P7D`)",
 ) -> None:
     """`--exclude-newer DATE`; ``help`` says what it leaves out."""
     group.add_argument(
@@ -84,15 +85,18 @@ def lock_options(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(resolution=None, prerelease=None)
 
 
-def exclude_newer(text: str) -> datetime:
-    """``--exclude-newer``: an RFC 3339 date-time, or a date (its start, in UTC)."""
+def exclude_newer(text: str) -> Cutoff:
+    """``--exclude-newer``: an RFC 3339 date-time, a date (its start, in UTC), or a span
+    before now (``7 days``, ``P7D``)."""
     from kiln.core.timestamps import parse_cutoff
 
     try:
         return parse_cutoff(text)
-    except ValueError:
+    except ValueError as exc:
+        reason = str(exc) if str(exc).startswith("`") else f"`{text}` is not a date"
         raise argparse.ArgumentTypeError(
-            f"`{text}` is not a date (`2024-05-01`) or a date-time (`2024-05-01T12:00:00Z`)"
+            f"{reason}: write a date (`2024-05-01`), a date-time (`2024-05-01T12:00:00Z`) "
+            "or a span before now (`7 days`, `P7D`)"
         ) from None
 
 
@@ -361,7 +365,7 @@ def exclude_newer_package(text: str) -> tuple[str, datetime | None]:
         raise argparse.ArgumentTypeError(f"expected `PACKAGE=DATE`, got `{text}`")
     if date.strip() == "false":
         return name.strip(), None
-    return name.strip(), exclude_newer(date)
+    return name.strip(), exclude_newer(date).moment
 
 
 def with_package_options(settings: Settings, args: argparse.Namespace) -> Settings:

@@ -3,7 +3,9 @@ RFC 3339), always compared in UTC."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -15,11 +17,90 @@ def parse_timestamp(text: str) -> datetime:
     return value.astimezone(timezone.utc)
 
 
-def parse_cutoff(text: str) -> datetime:
-    """An ``exclude-newer`` cutoff: a date (``2024-05-01``, the start of that day in UTC) or
-    a date-time; ValueError when it is neither."""
+@dataclass(frozen=True)
+class Cutoff:
+    """An ``exclude-newer`` cutoff: a moment, and the span before now it was computed from
+    when it was given as one (``7 days``), so that a lock can tell "a week before each run"
+    from one fixed moment."""
+
+    moment: datetime
+    span: timedelta | None = None
+
+    @property
+    def key(self) -> str:
+        """What identifies the cutoff across runs: the span, else the moment."""
+        return format_span(self.span) if self.span is not None else format_timestamp(self.moment)
+
+
+#: Units of a friendly span, in seconds; months and years vary in length and are refused.
+_UNITS = {
+    **dict.fromkeys(("w", "wk", "wks", "week", "weeks"), 604800),
+    **dict.fromkeys(("d", "day", "days"), 86400),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 3600),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 60),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1),
+}
+_CALENDAR = {
+    **dict.fromkeys(("y", "yr", "yrs", "year", "years"), "years"),
+    **dict.fromkeys(("mo", "mos", "month", "months"), "months"),
+}
+_FRIENDLY = re.compile(r"\s*(\d+)\s*([a-z]+)\s*,?")
+_ISO = re.compile(
+    r"p(?:(\d+)w|(?:(\d+)y)?(?:(\d+)m)?(?:(\d+)d)?(?:t(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?)?)"
+)
+
+
+def parse_span(text: str) -> timedelta | None:
+    """A span before now, as uv takes it: friendly (``7 days``, ``24h``, ``1 week 2 days``,
+    ``3 days ago``) or ISO 8601 (``P7D``, ``PT12H``, ``P1W``); None when ``text`` is not
+    written as a span. ValueError for months or years, which have no fixed length."""
+    value = text.strip().lower()
+    if value.startswith("p"):
+        match = _ISO.fullmatch(value)
+        if match is None or not any(match.groups()):
+            return None
+        weeks, years, months, days, hours, minutes, seconds = (
+            int(group) if group else 0 for group in match.groups()
+        )
+        if years or months:
+            unit = "years" if years else "months"
+            raise ValueError(f"`{text}` uses {unit}, which vary in length; use days instead")
+        return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    value = value.removesuffix("ago").rstrip()
+    total, position = 0, 0
+    while position < len(value):
+        match = _FRIENDLY.match(value, position)
+        if match is None:
+            return None
+        number, unit = int(match.group(1)), match.group(2)
+        if unit in _CALENDAR:
+            raise ValueError(
+                f"`{text}` uses {_CALENDAR[unit]}, which vary in length; use days instead"
+            )
+        if unit not in _UNITS:
+            return None
+        total += number * _UNITS[unit]
+        position = match.end()
+    return timedelta(seconds=total) if position else None
+
+
+def format_span(span: timedelta) -> str:
+    """``span`` in ISO 8601 (``P7D``, ``P1DT12H``)."""
+    days, rest = divmod(int(span.total_seconds()), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    clock = "".join(f"{n}{u}" for n, u in ((hours, "H"), (minutes, "M"), (seconds, "S")) if n)
+    return "P" + (f"{days}D" if days or not clock else "") + (f"T{clock}" if clock else "")
+
+
+def parse_cutoff(text: str, now: datetime | None = None) -> Cutoff:
+    """An ``exclude-newer`` cutoff: a date (``2024-05-01``, the start of that day in UTC), a
+    date-time, or a span before ``now`` (:func:`parse_span`); ValueError when it is none."""
+    span = parse_span(text)
+    if span is not None:
+        return Cutoff((now or datetime.now(timezone.utc)) - span, span)
     value = text.strip()
-    return parse_timestamp(value + ("T00:00:00Z" if len(value) == 10 else ""))
+    return Cutoff(parse_timestamp(value + ("T00:00:00Z" if len(value) == 10 else "")))
 
 
 def format_timestamp(value: datetime) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from kiln.core.index.keyring import KeyringProvider
     from kiln.core.resolver.universal import ForkStrategy
     from kiln.core.sources.model import ProjectSources
+    from kiln.core.timestamps import Cutoff
     from kiln.core.types import PrereleaseMode, ResolutionMode
 
 Owner = Literal["kiln", "uv"]
@@ -78,6 +79,7 @@ class ResolverSettings:
     resolution: ResolutionMode | None = None
     prerelease: PrereleaseMode | None = None
     exclude_newer: datetime | None = None
+    exclude_newer_span: timedelta | None = None
     #: (None: exempt from ``exclude-newer``, written ``false``).
     exclude_newer_packages: Mapping[NormalizedName, datetime | None] = field(
         default_factory=dict
@@ -367,15 +369,17 @@ class ToolSettings:
             table = expect_table(raw, self.path, key)
             for name, value in table.items():
                 packages[canonicalize_name(name)] = (
-                    None if value is False else self._timestamp(value, f"{key}.{name}")
+                    None if value is False else self._cutoff(value, f"{key}.{name}").moment
                 )
+        cutoff = (
+            None if self.raw("exclude-newer") is None
+            else self._cutoff(self.raw("exclude-newer"), self.key("exclude-newer"))
+        )
         return ResolverSettings(
             resolution=cast("ResolutionMode | None", self._choice("resolution", RESOLUTION_MODES)),
             prerelease=prerelease_mode(self._choice("prerelease", PRERELEASE_VALUES) or ""),
-            exclude_newer=(
-                None if self.raw("exclude-newer") is None
-                else self._timestamp(self.raw("exclude-newer"), self.key("exclude-newer"))
-            ),
+            exclude_newer=cutoff.moment if cutoff is not None else None,
+            exclude_newer_span=cutoff.span if cutoff is not None else None,
             exclude_newer_packages=packages,
             fork_strategy=cast("ForkStrategy | None", self._choice("fork-strategy", FORK_STRATEGIES)),
         )
@@ -396,16 +400,21 @@ class ToolSettings:
             hint="use one of " + ", ".join(f"`{choice}`" for choice in choices),
         )
 
-    def _timestamp(self, raw: object, key: str) -> datetime:
-        from kiln.core.timestamps import parse_cutoff
+    def _cutoff(self, raw: object, key: str) -> Cutoff:
+        """An ``exclude-newer`` value: a string as the command line takes it, or a TOML
+        date-time."""
+        from kiln.core.timestamps import Cutoff, parse_cutoff, parse_timestamp
 
+        if isinstance(raw, datetime):
+            return Cutoff(parse_timestamp(raw.isoformat()))
         try:
             return parse_cutoff(raw if isinstance(raw, str) else "")
-        except ValueError:
+        except ValueError as exc:
+            reason = str(exc) if str(exc).startswith("`") else f"`{raw}` is not a date"
             raise KilnError(
-                f"{where(self.path, key)}: `{raw}` is not a date or a date-time",
-                hint="write a date (`2024-05-01`, the start of that day in UTC) or an RFC 3339 "
-                "date-time (`2024-05-01T12:00:00Z`)",
+                f"{where(self.path, key)}: {reason}",
+                hint="write a date (`2024-05-01`, the start of that day in UTC), an RFC 3339 "
+                "date-time (`2024-05-01T12:00:00Z`) or a span before now (`7 days`, `P7D`)",
             ) from None
 
     # -- indexes and sources -------------------------------------------------------------------

@@ -220,8 +220,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     from kiln.cli.commands.pip import _settings as pip_settings
 
     return replace(
-        pip_settings(args), resolution=args.resolution, exclude_newer=args.exclude_newer,
-        upgrade=False, upgrade_packages=frozenset(),
+        pip_settings(args), resolution=args.resolution, upgrade=False, upgrade_packages=frozenset(),
     )
 
 

@@ -87,8 +87,7 @@ def lock_settings(args: argparse.Namespace, *, warm_up: bool = True) -> Settings
 
     if warm_up:
         _warm_up(args)
-    return replace(_settings(args), resolution=args.resolution or "highest",
-                   exclude_newer=args.exclude_newer)
+    return replace(_settings(args), resolution=args.resolution or "highest")
 
 
 def _frozen(ui: UI, project: Path, request: LockRequest) -> int:
@@ -111,6 +110,8 @@ def lock_request(args: argparse.Namespace, mode: Mode) -> LockRequest:
     options = []
     for name in RESOLUTION_OPTIONS:
         value = getattr(args, name)
+        if name == "exclude_newer" and value is not None:
+            value = value.key  # a span stays the same from one run to the next
         options.append((name, tuple(value) if isinstance(value, list) else value))
     return LockRequest(
         mode=mode,

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from kiln.core.operations.listing import Latest
     from kiln.core.operations.options import Events, Settings
     from kiln.core.requirements_file import RequirementsInput
+    from kiln.core.timestamps import Cutoff
     from kiln.core.types import DistFile
 
 NAME = "pip"
@@ -495,6 +496,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     from kiln.core.operations.options import Settings
     from kiln.project.indexes import find_configured_pyproject
 
+    cutoff: Cutoff | None = getattr(args, "exclude_newer", None)
     return with_package_options(Settings(
         index=IndexOptions(
             index=tuple(args.index),
@@ -512,7 +514,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         ),
         prerelease=prerelease_mode(getattr(args, "prerelease", None) or "if-necessary"),
         resolution=getattr(args, "resolution", None) or "highest",
-        exclude_newer=getattr(args, "exclude_newer", None),
+        exclude_newer=cutoff.moment if cutoff is not None else None,
+        exclude_newer_span=cutoff.span if cutoff is not None else None,
         upgrade=getattr(args, "upgrade", False),
         upgrade_packages=frozenset(getattr(args, "upgrade_package", ())),
         reinstall=getattr(args, "reinstall", False),
@@ -892,9 +895,7 @@ def _compile_command(args: argparse.Namespace) -> str:
     if args.resolution != "highest":
         words += ["--resolution", args.resolution]
     if args.exclude_newer is not None:
-        from kiln.core.timestamps import format_timestamp
-
-        words += ["--exclude-newer", format_timestamp(args.exclude_newer)]
+        words += ["--exclude-newer", args.exclude_newer.key]
     if args.link_mode:
         words += ["--link-mode", args.link_mode]
     for flag in ("universal", "no_index", "no_header", "no_annotate", "no_deps",

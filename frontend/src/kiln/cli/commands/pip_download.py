@@ -90,8 +90,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         target = interpreter_target(find_interpreter(args.python))
     else:
         target = TargetEnvironment.for_target(args.python_version, args.python_platform)
-    settings = replace(_settings(args), resolution=args.resolution,
-                       exclude_newer=args.exclude_newer)
+    settings = replace(_settings(args), resolution=args.resolution)
     save = build_wheels if args.pip_command == "wheel" else download
     report = save(inputs, settings, target, Path(args.dest).absolute(), _Progress(ui).events())
     resolution = report.resolution

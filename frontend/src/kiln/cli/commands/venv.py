@@ -110,12 +110,9 @@ def _seeder(args: argparse.Namespace, ui: UI) -> Seeder:
     _warm_up(args)
 
     def seed(env: Environment) -> Sequence[str]:
-        from dataclasses import replace
-
         from kiln.core.operations.seeding import seed
 
-        settings = replace(_settings(args), exclude_newer=args.exclude_newer)
-        report = seed(env, settings, _Progress(ui).events())
+        report = seed(env, _settings(args), _Progress(ui).events())
         return [f"{c.name}=={c.version}" for c in sorted(report.installed, key=lambda c: c.name)]
 
     return seed

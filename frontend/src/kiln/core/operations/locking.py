@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from kiln.core.lockfile.document import LockFile
     from kiln.core.lockfile.inputs import LockInputs
     from kiln.core.operations.options import Events, Settings
+    from kiln.core.types import PackageSource
     from kiln.project.workspace import Project, Workspace
 
 Mode = Literal["write", "check", "dry-run"]
@@ -163,6 +164,7 @@ def lock(
     )
     settings = _project_settings(settings, workspace, request)
     options = _options(request, settings)
+    settings, options = _same_span(old, request, settings, options)
     projects = record(inputs)
     head = _head(inputs)
     edited = old is not None and _edited(old)
@@ -408,13 +410,17 @@ def _resolve(
             index_pins=inputs.index_pins,
             required_environments=inputs.required_environments,
         )
-        source = PolicySource(session.source, exclude_newer=settings.exclude_newer)
+        def dated(base: PackageSource) -> PolicySource:
+            return PolicySource(
+                base, exclude_newer=settings.exclude_newer,
+                exclude_newer_packages=settings.exclude_newer_packages,
+            )
+
+        source = dated(session.source)
         maker = EntryMaker.for_lock(
             inputs, source, session.source.locations.all_indexes(), session.builder.built,
             file_hasher(session.source.download),
-            routed=lambda routes: PolicySource(
-                session.routed_source(routes), exclude_newer=settings.exclude_newer
-            ),
+            routed=lambda routes: dated(session.routed_source(routes)),
         )
         packages = maker.entries(resolution.pins)
     body = {**head, "packages": packages}
@@ -436,6 +442,30 @@ def with_build_constraints(settings: Settings, workspace: Workspace) -> Settings
     )
 
 
+def _same_span(
+    old: LockFile | None, request: LockRequest, settings: Settings, options: dict[str, Any]
+) -> tuple[Settings, dict[str, Any]]:
+    """A cutoff given as a span (`--exclude-newer "7 days"`) moves with every run; when the
+    lock was made with the same span, its moment is kept, so the lock stays current and
+    resolves again from the same cutoff (`--upgrade` starts from now, as uv does)."""
+    from dataclasses import replace
+
+    from kiln.core.timestamps import parse_timestamp
+
+    span = options.get("exclude-newer-span")
+    before = old.tool.get("options") if old is not None and not request.upgrade else None
+    if span is None or not isinstance(before, dict) or before.get("exclude-newer-span") != span:
+        return settings, options
+    moment = before.get("exclude-newer")
+    try:
+        kept = parse_timestamp(moment) if isinstance(moment, str) else None
+    except ValueError:
+        kept = None
+    if kept is None:
+        return settings, options
+    return replace(settings, exclude_newer=kept), {**options, "exclude-newer": moment}
+
+
 def _project_settings(settings: Settings, workspace: Workspace, request: LockRequest) -> Settings:
     """``settings`` reading the workspace root's indexes and index pins, and its resolver
     settings where the command line (``request.options``) leaves them unsaid."""
@@ -451,6 +481,7 @@ def _project_settings(settings: Settings, workspace: Workspace, request: LockReq
         changes["prerelease"] = project.prerelease
     if given.get("exclude_newer") is None and project.exclude_newer is not None:
         changes["exclude_newer"] = project.exclude_newer
+        changes["exclude_newer_span"] = project.exclude_newer_span
     if given.get("fork_strategy") is None and project.fork_strategy is not None:
         changes["fork_strategy"] = project.fork_strategy
     # A package that `--prerelease-package` names takes the command line's mode.
@@ -470,7 +501,7 @@ def _options(request: LockRequest, settings: Settings) -> dict[str, Any]:
     from kiln.core.index.redaction import strip_credentials
     from kiln.core.operations.session import index_locations
     from kiln.core.requirements_file import RequirementsInput
-    from kiln.core.timestamps import format_timestamp
+    from kiln.core.timestamps import format_span, format_timestamp
 
     # Every index the resolution may read, in order, wherever it was configured.
     locations = index_locations(RequirementsInput(), settings)
@@ -481,6 +512,8 @@ def _options(request: LockRequest, settings: Settings) -> dict[str, Any]:
     }
     if settings.exclude_newer is not None:
         found["exclude-newer"] = format_timestamp(settings.exclude_newer)
+        if settings.exclude_newer_span is not None:
+            found["exclude-newer-span"] = format_span(settings.exclude_newer_span)
     if settings.index.strategy is not None or locations.strategy != "first-index":
         found["index-strategy"] = locations.strategy
     found.update(settings.choices.record())

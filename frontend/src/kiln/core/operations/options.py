@@ -12,7 +12,7 @@ from kiln.core.index.locations import IndexLocations, IndexOptions
 from kiln.core.types import BuildChoices, ResolutionMode
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
     from packaging.utils import NormalizedName
 
@@ -34,6 +34,9 @@ class Settings:
     resolution: ResolutionMode = "highest"
     #: Leave out files uploaded after this moment (``--exclude-newer``); None: keep all.
     exclude_newer: datetime | None = None
+    #: The span before now ``exclude_newer`` was computed from (``--exclude-newer "7 days"``);
+    #: None for a fixed moment.
+    exclude_newer_span: timedelta | None = None
     #: ``--exclude-newer-package``: a cutoff per package, instead of ``exclude_newer``.
     #: (None: the package is exempt from ``exclude_newer``, uv's ``NAME=false``).
     exclude_newer_packages: Mapping[NormalizedName, datetime | None] = field(
