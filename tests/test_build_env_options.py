@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from indexserver import IndexServer
-from pip_helpers import kiln, make_venv, ok
+from pip_helpers import kiln, make_venv, ok, run_python
 from pythons import find_python
 from wheelbuilder import make_wheel
 
@@ -494,3 +494,43 @@ def test_require_hashes_builds_no_sdist_whose_hash_is_not_listed(
     )
     ok(build(project, env, *source, "-b", sdist))
     assert built(project)["HELPER"] == "built"
+
+
+def legacy_sdist(directory: Path) -> Path:
+    """`app-0.1.0.tar.gz`: a `setup.cfg` project, built by the stand-in setuptools."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "app-0.1.0.tar.gz"
+    files = {
+        "app-0.1.0/PKG-INFO": b"Metadata-Version: 2.1\nName: app\nVersion: 0.1.0\n",
+        "app-0.1.0/setup.cfg": b"[metadata]\nname = app\nversion = 0.1.0\n",
+        "app-0.1.0/setup.py": b"",
+    }
+    with tarfile.open(path, "w:gz") as archive:
+        for member, data in files.items():
+            entry = tarfile.TarInfo(member)
+            entry.size = len(data)
+            archive.addfile(entry, io.BytesIO(data))
+    return path
+
+
+def test_a_projects_build_settings_reach_the_sdists_that_kiln_sync_builds(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    """`[tool.uv] config-settings-package` and `no-build-package` of the project hold for
+    the sdists of its dependencies, as in uv, not only for the project itself."""
+    index.add(legacy_sdist(tmp_path / "sdists"))
+    root = tmp_path / "consumer"
+    root.mkdir()
+    pyproject = root / "pyproject.toml"
+    text = ('[project]\nname = "consumer"\nversion = "1"\nrequires-python = ">=3.9"\n'
+            'dependencies = ["app"]\n\n[tool.uv]\npackage = false\n'
+            'config-settings-package = { app = { mode = "fast" } }\n')
+    pyproject.write_text(text)
+    run = ("--default-index", index.url)
+    ok(kiln("sync", *run, env=env, cwd=root))
+    config = run_python(root / ".venv", "import app; print(app.CONFIG)")
+    assert config == "{'mode': 'fast'}"
+    pyproject.write_text(text + 'no-build-package = ["app"]\n')
+    refused = kiln("sync", *run, env=env, cwd=root)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "app" in refused.stderr

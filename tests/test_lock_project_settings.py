@@ -242,3 +242,35 @@ def test_an_exclude_newer_span_of_months_or_unknown_units_is_a_usage_error(
     assert "`--exclude-newer`" in result.stderr or "--exclude-newer" in result.stderr
     assert ("use days instead" in result.stderr) == (value != "2 fortnights")
     assert not (root / "pylock.toml").exists()
+
+
+@pytest.mark.parametrize(
+    ("settings", "key"),
+    [
+        ('no-build = "yes"', "tool.uv.no-build"),
+        ('no-binary-package = "beta"', "tool.uv.no-binary-package"),
+        ('no-build-isolation-package = ["../x"]', "tool.uv.no-build-isolation-package"),
+        ("config-settings = { mode = 1 }", "tool.uv.config-settings.mode"),
+    ],
+    ids=["no-build", "no-binary-package", "isolation-package", "config-settings"],
+)
+def test_a_bad_build_setting_is_an_error_naming_the_key(
+    tmp_path: Path, index: IndexServer, settings: str, key: str
+) -> None:
+    root = project(tmp_path / "demo", f"[tool.uv]\n{settings}\n")
+    result = lock(root, index)
+    assert result.returncode == 1
+    assert f"`{key}`" in result.stderr and "pyproject.toml" in result.stderr
+    assert not (root / "pylock.toml").exists()
+
+
+def test_no_binary_package_of_the_project_is_recorded_and_applied(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    root = project(tmp_path / "demo", '[tool.uv]\nno-build = true\n')
+    ok(lock(root, index))
+    assert recorded(root)["no-build"] == [":all:"]
+    # The index has wheels only: taking none of `beta`'s leaves nothing to lock.
+    root = project(tmp_path / "other", '[tool.uv]\nno-binary-package = ["beta"]\n')
+    failed = lock(root, index)
+    assert failed.returncode == 1 and "beta" in failed.stderr

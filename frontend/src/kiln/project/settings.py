@@ -66,6 +66,14 @@ KEYS = (
     "exclude-newer-package",
     "fork-strategy",
     "index-strategy",
+    "no-build",
+    "no-binary",
+    "no-build-package",
+    "no-binary-package",
+    "no-build-isolation",
+    "no-build-isolation-package",
+    "config-settings",
+    "config-settings-package",
     "prerelease-package",
     "keyring-provider",
 )
@@ -85,6 +93,24 @@ class ResolverSettings:
         default_factory=dict
     )
     fork_strategy: ForkStrategy | None = None
+
+
+@dataclass(frozen=True)
+class BuildTable:
+    """How a project's dependencies may be built, for `kiln lock` and `kiln sync`: uv's
+    ``no-build``, ``no-binary`` (and their ``-package`` lists), ``no-build-isolation`` (and
+    ``-package``), ``config-settings`` and ``config-settings-package``."""
+
+    no_build: bool = False
+    no_binary: bool = False
+    no_build_package: frozenset[NormalizedName] = frozenset()
+    no_binary_package: frozenset[NormalizedName] = frozenset()
+    no_build_isolation: bool = False
+    no_build_isolation_package: frozenset[NormalizedName] = frozenset()
+    config_settings: Mapping[str, str | list[str]] = field(default_factory=dict)
+    config_settings_package: Mapping[NormalizedName, Mapping[str, str | list[str]]] = field(
+        default_factory=dict
+    )
 
 
 @dataclass(frozen=True)
@@ -385,6 +411,64 @@ class ToolSettings:
         )
 
     @cached_property
+    def build(self) -> BuildTable:
+        """The build settings of :class:`BuildTable` (each else its ``[tool.uv]`` key)."""
+        packages = {}
+        for name in ("no-build-package", "no-binary-package", "no-build-isolation-package"):
+            raw = self.raw(name)
+            found = expect_strings(raw, self.path, self.key(name), what="package names") if (
+                raw is not None) else ()
+            packages[name] = frozenset(self._package_name(n, name) for n in found)
+        flags = {}
+        for name in ("no-build", "no-binary", "no-build-isolation"):
+            raw = self.raw(name)
+            flags[name] = False if raw is None else expect_bool(raw, self.path, self.key(name))
+        per_package: dict[NormalizedName, Mapping[str, str | list[str]]] = {}
+        raw = self.raw("config-settings-package")
+        if raw is not None:
+            key = self.key("config-settings-package")
+            for name, table in expect_table(raw, self.path, key).items():
+                per_package[self._package_name(name, "config-settings-package")] = (
+                    self._config_settings(table, f"{key}.{name}")
+                )
+        raw = self.raw("config-settings")
+        return BuildTable(
+            no_build=flags["no-build"],
+            no_binary=flags["no-binary"],
+            no_build_package=packages["no-build-package"],
+            no_binary_package=packages["no-binary-package"],
+            no_build_isolation=flags["no-build-isolation"],
+            no_build_isolation_package=packages["no-build-isolation-package"],
+            config_settings=(
+                {} if raw is None
+                else self._config_settings(raw, self.key("config-settings"))
+            ),
+            config_settings_package=per_package,
+        )
+
+    def _package_name(self, name: str, key: str) -> NormalizedName:
+        try:
+            return canonicalize_name(name, validate=True)
+        except InvalidName:
+            raise KilnError(
+                f"{self._where(key)}: `{name}` is not a valid package name"
+            ) from None
+
+    def _config_settings(self, raw: object, key: str) -> dict[str, str | list[str]]:
+        """A table of build backend settings: each value a string or a list of strings."""
+        found: dict[str, str | list[str]] = {}
+        for name, value in expect_table(raw, self.path, key).items():
+            if isinstance(value, str):
+                found[name] = value
+            elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+                found[name] = list(value)
+            else:
+                raise KilnError(
+                    f"{where(self.path, f'{key}.{name}')} must be a string or a list of strings"
+                )
+        return found
+
+    @cached_property
     def index_strategy(self) -> IndexStrategy | None:
         """``index-strategy``: how versions are picked across the indexes."""
         from kiln.core.index.config import STRATEGIES
@@ -470,6 +554,7 @@ class ToolSettings:
             "group_requires_python", "conflicts", "environments", "required_environments",
             "constraint_dependencies", "override_dependencies", "build_constraint_dependencies",
             "indexes", "resolver", "index_strategy", "prerelease_package", "keyring_provider",
+            "build",
         ):
             getattr(self, name)
         self.sources(None)

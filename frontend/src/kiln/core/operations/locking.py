@@ -428,18 +428,40 @@ def _resolve(
     return body, len(packages), resolution.warnings
 
 
-def with_build_constraints(settings: Settings, workspace: Workspace) -> Settings:
-    """``settings`` whose builds all take the workspace root's (or script's)
-    ``build-constraint-dependencies``, as uv applies them: to every sdist the lock or the
-    sync builds, not only to the project's own build."""
+def with_build_settings(settings: Settings, workspace: Workspace) -> Settings:
+    """``settings`` with the build settings of the workspace root (or script), which hold
+    for every sdist the lock or the sync builds, as in uv: its
+    ``build-constraint-dependencies``, and its ``no-build``, ``no-binary``,
+    ``no-build-isolation`` and ``config-settings`` keys (and their ``-package`` forms),
+    added to the command line's (whose config settings win, key by key)."""
     from dataclasses import replace
 
     from kiln.core.builder.packagesettings import PackageBuildSettings
+    from kiln.core.types import BuildChoices
 
+    table = workspace.pyproject.tool.build
     build = settings.build or PackageBuildSettings()
-    return replace(
-        settings, build=replace(build, constraint_projects=(workspace.pyproject.path,))
+    packages = {
+        name: {**table.config_settings_package.get(name, {}),
+               **build.package_config_settings.get(name, {})}
+        for name in {*table.config_settings_package, *build.package_config_settings}
+    }
+    build = replace(
+        build,
+        constraint_projects=(workspace.pyproject.path,),
+        no_isolation=build.no_isolation or table.no_build_isolation,
+        no_isolation_packages=build.no_isolation_packages | table.no_build_isolation_package,
+        config_settings={**table.config_settings, **build.config_settings},
+        package_config_settings=packages,
     )
+    given = settings.choices
+    choices = BuildChoices(
+        no_binary_all=given.no_binary_all or table.no_binary,
+        no_binary=given.no_binary | table.no_binary_package,
+        no_build_all=given.no_build_all or table.no_build,
+        no_build=given.no_build | table.no_build_package,
+    )
+    return replace(settings, build=build, choices=choices)
 
 
 def _same_span(
@@ -473,7 +495,7 @@ def _project_settings(settings: Settings, workspace: Workspace, request: LockReq
 
     given = dict(request.options)
     project = workspace.pyproject.tool.resolver
-    settings = with_build_constraints(settings, workspace)
+    settings = with_build_settings(settings, workspace)
     changes: dict[str, Any] = {"project": workspace.pyproject.path}
     if given.get("resolution") is None and project.resolution is not None:
         changes["resolution"] = project.resolution

@@ -235,8 +235,9 @@ def _install(
     from kiln.core.lockfile.selection import choose_extras, choose_groups, select
     from kiln.core.operations import syncrecord
     from kiln.core.operations.locked_install import install_locked
-    from kiln.core.operations.locking import locked_root, with_build_constraints
+    from kiln.core.operations.locking import locked_root, with_build_settings
 
+    settings = with_build_settings(settings, project.workspace)
     where = f"`{lockfile.path}`"
     pylock = lockfile.pylock
     extras = choose_extras(
@@ -279,7 +280,7 @@ def _install(
         )
 
     return install_locked(
-        env, packages, with_build_constraints(settings, project.workspace), events,
+        env, packages, settings, events,
         exact=request.exact,
         keep=kept,
         requested=[member.normalized_name for member in members],
