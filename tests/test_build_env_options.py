@@ -496,12 +496,14 @@ def test_require_hashes_builds_no_sdist_whose_hash_is_not_listed(
     assert built(project)["HELPER"] == "built"
 
 
-def legacy_sdist(directory: Path) -> Path:
-    """`app-0.1.0.tar.gz`: a `setup.cfg` project, built by the stand-in setuptools."""
+def legacy_sdist(directory: Path, metadata_version: str = "2.1") -> Path:
+    """`app-0.1.0.tar.gz`: a `setup.cfg` project, built by the stand-in setuptools (its
+    `PKG-INFO` is trusted without a build from `metadata_version` 2.2 on)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "app-0.1.0.tar.gz"
+    pkg_info = f"Metadata-Version: {metadata_version}\nName: app\nVersion: 0.1.0\n"
     files = {
-        "app-0.1.0/PKG-INFO": b"Metadata-Version: 2.1\nName: app\nVersion: 0.1.0\n",
+        "app-0.1.0/PKG-INFO": pkg_info.encode(),
         "app-0.1.0/setup.cfg": b"[metadata]\nname = app\nversion = 0.1.0\n",
         "app-0.1.0/setup.py": b"",
     }
@@ -534,3 +536,25 @@ def test_a_projects_build_settings_reach_the_sdists_that_kiln_sync_builds(
     refused = kiln("sync", *run, env=env, cwd=root)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert "app" in refused.stderr
+
+
+def test_no_build_isolation_package_of_the_project_builds_in_the_project_environment(
+    tmp_path: Path, env: dict[str, str], index: IndexServer
+) -> None:
+    """`[tool.uv] no-build-isolation-package`: kiln sync builds that sdist with the project's
+    own `.venv`, whose backend the user installed there, as uv does; not in kiln's own
+    environment. (The lock reads the sdist's metadata without building it.)"""
+    index.add(legacy_sdist(tmp_path / "sdists", metadata_version="2.2"))
+    root = tmp_path / "consumer"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "consumer"\nversion = "1"\nrequires-python = ">=3.9"\n'
+        'dependencies = ["app"]\n\n[tool.uv]\npackage = false\n'
+        'no-build-isolation-package = ["app"]\n'
+    )
+    run = ("--default-index", index.url)
+    failed = kiln("sync", *run, env=env, cwd=root)
+    assert failed.returncode == 1 and "setuptools" in failed.stderr  # none in `.venv` yet
+    ok(kiln("pip", "install", "setuptools==60.0", "--python", root / ".venv", *run, env=env))
+    ok(kiln("sync", "--inexact", *run, env=env, cwd=root))
+    assert run_python(root / ".venv", "import app; print(app.BACKEND)") == "60.0"

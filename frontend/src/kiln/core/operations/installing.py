@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,7 +30,7 @@ from kiln.core.operations.hashes import (
     hash_checking,
     verify_file,
 )
-from kiln.core.operations.options import Events, Settings
+from kiln.core.operations.options import Events, Settings, building_in
 from kiln.core.operations.session import Session
 from kiln.core.requirements_file import RequirementsInput, RequirementSpec
 from kiln.core.resolver.environment import TargetEnvironment
@@ -131,7 +130,7 @@ def _run_locked(
         report.audited = len(specs)
         return report
     started = time.monotonic()
-    settings = _building_in(env, settings)
+    settings = building_in(settings, env.python)
     allowed = allowed_hashes([*specs, *inputs.hashed_constraints])
     checked = allowed if checking or allowed else None
     with Session(
@@ -186,17 +185,6 @@ def _run_locked(
         Change(dist.display_name, dist.version) for dist in [*final.uninstall, *final.replaced]
     ]
     return report
-
-
-def _building_in(env: Environment, settings: Settings) -> Settings:
-    """``settings`` whose builds without isolation run in ``env`` (the environment being
-    changed, as in uv), unless an interpreter was chosen for them."""
-    build = settings.build
-    if build is None or build.python is not None:
-        return settings
-    if not (build.no_isolation or build.no_isolation_packages):
-        return settings
-    return replace(settings, build=replace(build, python=env.python))
 
 
 def _reinstall(settings: Settings) -> bool | frozenset[str]:

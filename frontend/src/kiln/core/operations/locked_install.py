@@ -71,9 +71,9 @@ def install_locked(
     the cache, or built); ``done``: told, still under the environment's lock, which of
     ``packages`` the environment now holds; ``target``: the markers and wheel tags the
     packages were chosen for (``--python-platform``), when not ``env``'s."""
-    from kiln.core.operations.options import Events, Settings
+    from kiln.core.operations.options import Events, Settings, building_in
 
-    settings = settings or Settings()
+    settings = building_in(settings or Settings(), env.python)
     events = events or Events()
     if dry_run:
         return _LockedInstall(env, settings, events, target).run(

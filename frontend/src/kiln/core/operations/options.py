@@ -79,6 +79,20 @@ class Settings:
     build_environments: Settings | None = None
 
 
+def building_in(settings: Settings, python: Path) -> Settings:
+    """``settings`` whose builds without isolation (``--no-build-isolation``, ``-package``)
+    run on ``python``, the environment being changed, as in uv, unless an interpreter was
+    chosen for them."""
+    from dataclasses import replace
+
+    build = settings.build
+    if build is None or build.python is not None:
+        return settings
+    if not (build.no_isolation or build.no_isolation_packages):
+        return settings
+    return replace(settings, build=replace(build, python=python))
+
+
 @dataclass(frozen=True)
 class Events:
     """Callbacks for progress; each may be None. They may run in worker threads."""
