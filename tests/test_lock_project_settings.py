@@ -166,9 +166,10 @@ def test_index_strategy_of_the_project(
         ('index-strategy = "best"', "tool.uv.index-strategy"),
         ('exclude-newer = "last week"', "tool.uv.exclude-newer"),
         ('exclude-newer-package = { alpha = "soon" }', "tool.uv.exclude-newer-package.alpha"),
+        ('exclude-newer-package = { alpha = "7 days" }', "tool.uv.exclude-newer-package.alpha"),
     ],
     ids=["resolution", "prerelease", "fork-strategy", "index-strategy", "exclude-newer",
-         "exclude-newer-package"],
+         "exclude-newer-package", "exclude-newer-package-span"],
 )
 def test_a_bad_resolver_setting_is_an_error_naming_the_key(
     tmp_path: Path, index: IndexServer, settings: str, key: str

@@ -365,7 +365,12 @@ def exclude_newer_package(text: str) -> tuple[str, datetime | None]:
         raise argparse.ArgumentTypeError(f"expected `PACKAGE=DATE`, got `{text}`")
     if date.strip() == "false":
         return name.strip(), None
-    return name.strip(), exclude_newer(date).moment
+    cutoff = exclude_newer(date)
+    if cutoff.span is not None:
+        raise argparse.ArgumentTypeError(
+            f"`{text}`: a package's cutoff is a date or a date-time, not a span"
+        )
+    return name.strip(), cutoff.moment
 
 
 def with_package_options(settings: Settings, args: argparse.Namespace) -> Settings:

@@ -395,7 +395,7 @@ class ToolSettings:
             table = expect_table(raw, self.path, key)
             for name, value in table.items():
                 packages[canonicalize_name(name)] = (
-                    None if value is False else self._cutoff(value, f"{key}.{name}").moment
+                    None if value is False else self._package_cutoff(value, f"{key}.{name}")
                 )
         cutoff = (
             None if self.raw("exclude-newer") is None
@@ -483,6 +483,16 @@ class ToolSettings:
             f"{self._where(name)}: `{raw}` is not one of the allowed values",
             hint="use one of " + ", ".join(f"`{choice}`" for choice in choices),
         )
+
+    def _package_cutoff(self, raw: object, key: str) -> datetime:
+        cutoff = self._cutoff(raw, key)
+        if cutoff.span is not None:
+            raise KilnError(
+                f"{where(self.path, key)}: a package's cutoff is a date or a date-time, "
+                f"not a span (`{raw}`)",
+                hint="write a date such as `2024-05-01`, or `false` for no cutoff",
+            )
+        return cutoff.moment
 
     def _cutoff(self, raw: object, key: str) -> Cutoff:
         """An ``exclude-newer`` value: a string as the command line takes it, or a TOML
