@@ -261,3 +261,52 @@ def test_no_binary_package_of_the_project_is_recorded_and_applied(
     root = project(tmp_path / "other", '[tool.uv]\nno-binary-package = ["beta"]\n')
     failed = lock(root, index)
     assert failed.returncode == 1 and "beta" in failed.stderr
+
+
+def user_config(tmp_path: Path, name: str, text: str) -> None:
+    """A user-level `kiln.toml` or `uv.toml`, where `base_env` points kiln's search."""
+    folder = tmp_path / "xdg-config" / ("uv" if name == "uv.toml" else "kiln")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text)
+
+
+def compiled(tmp_path: Path, index: IndexServer, *args: str) -> str:
+    source = tmp_path / "requirements.in"
+    source.write_text("alpha\n")
+    result = ok(kiln("pip", "compile", source, "--no-header", "--no-annotate",
+                     "--default-index", index.url, *args,
+                     env=base_env(tmp_path / "cache"), cwd=tmp_path))
+    return result.stdout.strip()
+
+
+def test_resolver_settings_of_a_uv_toml_are_read_below_the_project(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    """uv.toml's `exclude-newer` holds for `kiln pip` and `kiln lock` alike; the command line
+    and then the project's `[tool.uv]` win over it; `[pip]` holds for `kiln pip` only."""
+    user_config(tmp_path, "uv.toml", 'exclude-newer = "2024-03-01"\n\n'
+                '[pip]\nresolution = "lowest"\n')
+    assert compiled(tmp_path, index) == "alpha==1.0"
+    assert compiled(tmp_path, index, "--exclude-newer", "2024-12-01") == "alpha==1.0"  # lowest
+    assert compiled(tmp_path, index, "--resolution", "highest",
+                    "--exclude-newer", "2024-12-01") == "alpha==2.0"
+    root = project(tmp_path / "demo", "")
+    ok(lock(root, index))
+    assert locked(root) == {"alpha": "1.0", "beta": "1.0"}  # the file's cutoff, not `lowest`
+    assert recorded(root)["resolution"] == "highest"
+    (root / "pyproject.toml").write_text(
+        (root / "pyproject.toml").read_text() + '[tool.uv]\nexclude-newer = "2024-12-01"\n')
+    ok(lock(root, index))
+    assert locked(root) == {"alpha": "2.0", "beta": "2.0"}
+
+
+def test_a_bad_resolver_setting_in_kiln_toml_names_the_file_and_key(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    user_config(tmp_path, "kiln.toml", 'resolution = "newest"\n')
+    source = tmp_path / "requirements.in"
+    source.write_text("alpha\n")
+    result = kiln("pip", "compile", source, "--default-index", index.url,
+                  env=base_env(tmp_path / "cache"), cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "kiln.toml: `resolution` must be one of" in result.stderr

@@ -31,7 +31,7 @@ KEYRING_PROVIDERS = ("disabled", "subprocess", "auto")
 def resolution_options(group: argparse._ArgumentGroup | argparse.ArgumentParser) -> None:
     """`--resolution` and `--exclude-newer`."""
     group.add_argument(
-        "--resolution", choices=RESOLUTION_MODES, default="highest",
+        "--resolution", choices=RESOLUTION_MODES, default=None,
         help="which versions to prefer: the `highest` (default), the `lowest`, or the "
         "lowest of direct dependencies and the highest of the others (`lowest-direct`)",
     )
@@ -81,8 +81,6 @@ def lock_options(parser: argparse.ArgumentParser) -> None:
     index_options(parser)
     binary_options(parser, pip=False)
     package_options(parser)
-    # Not given: the project's `[tool.kiln]` settings, then kiln's defaults, decide.
-    parser.set_defaults(resolution=None, prerelease=None)
 
 
 def exclude_newer(text: str) -> Cutoff:
@@ -171,7 +169,7 @@ def index_options(
 def prerelease_options(group: argparse._ArgumentGroup, what: str) -> None:
     """`--prerelease` and `--prerelease-package`, for choosing ``what``."""
     group.add_argument(
-        "--prerelease", choices=PRERELEASE_MODES, default="if-necessary",
+        "--prerelease", choices=PRERELEASE_MODES, default=None,
         help=f"when pre-release {what} may be chosen (default: `if-necessary`)",
     )
     group.add_argument(

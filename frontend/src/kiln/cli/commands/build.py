@@ -220,7 +220,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     from kiln.cli.commands.pip import _settings as pip_settings
 
     return replace(
-        pip_settings(args), resolution=args.resolution, upgrade=False, upgrade_packages=frozenset(),
+        pip_settings(args), upgrade=False, upgrade_packages=frozenset(),
     )
 
 

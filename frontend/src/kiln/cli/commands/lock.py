@@ -81,13 +81,11 @@ def lock_settings(args: argparse.Namespace, *, warm_up: bool = True) -> Settings
     """The index and resolution settings of the lock options (see
     :func:`kiln.cli.options.lock_options`); with ``warm_up``, starts loading TLS
     certificates."""
-    from dataclasses import replace
-
     from kiln.cli.commands.pip import _settings, _warm_up
 
     if warm_up:
         _warm_up(args)
-    return replace(_settings(args), resolution=args.resolution or "highest")
+    return _settings(args)
 
 
 def _frozen(ui: UI, project: Path, request: LockRequest) -> int:

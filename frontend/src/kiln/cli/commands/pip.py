@@ -493,11 +493,11 @@ def _settings(args: argparse.Namespace) -> Settings:
     from kiln.cli.options import prerelease_mode, with_package_options
     from kiln.core.index.clientoptions import ClientOptions
     from kiln.core.index.locations import IndexOptions
-    from kiln.core.operations.options import Settings
+    from kiln.core.operations.options import Settings, with_file_defaults
     from kiln.project.indexes import find_configured_pyproject
 
     cutoff: Cutoff | None = getattr(args, "exclude_newer", None)
-    return with_package_options(Settings(
+    settings = with_package_options(Settings(
         index=IndexOptions(
             index=tuple(args.index),
             default_index=args.default_index,
@@ -528,6 +528,12 @@ def _settings(args: argparse.Namespace) -> Settings:
         config_file=args.config_file,
         no_config=args.no_config,
     ), args)
+    # What the command line leaves unsaid, kiln.toml (else uv.toml) may say.
+    given = [name for name in ("resolution", "prerelease", "exclude_newer")
+             if getattr(args, name, None) is not None]
+    return with_file_defaults(
+        settings, project_dir(args), pip=hasattr(args, "pip_command"), given=given
+    )
 
 
 def _link_mode(args: argparse.Namespace) -> LinkMode:
@@ -892,7 +898,7 @@ def _compile_command(args: argparse.Namespace) -> str:
     for flag in ("extra", "group", "overrides", "excludes"):
         for value in getattr(args, flag):
             words += ["--" + flag, value]
-    if args.resolution != "highest":
+    if args.resolution not in (None, "highest"):
         words += ["--resolution", args.resolution]
     if args.exclude_newer is not None:
         words += ["--exclude-newer", args.exclude_newer.key]

@@ -77,7 +77,6 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         ui.error("no requirements given", "name packages, or pass `-r requirements.txt`")
         return 2
     _warm_up(args)
-    from dataclasses import replace
 
     from kiln.core.operations.downloading import build_wheels, download
     from kiln.core.resolver.environment import TargetEnvironment
@@ -90,7 +89,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         target = interpreter_target(find_interpreter(args.python))
     else:
         target = TargetEnvironment.for_target(args.python_version, args.python_platform)
-    settings = replace(_settings(args), resolution=args.resolution)
+    settings = _settings(args)
     save = build_wheels if args.pip_command == "wheel" else download
     report = save(inputs, settings, target, Path(args.dest).absolute(), _Progress(ui).events())
     resolution = report.resolution

@@ -38,13 +38,17 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:  # imported where used: finding the files (`kiln lock`'s check) needs none
+    from datetime import datetime
+
     from kiln.core.index.config import Index, IndexStrategy
     from kiln.core.index.keyring import KeyringProvider
+    from kiln.core.timestamps import Cutoff
 
 #: The settings a configuration file may hold (at its top level or in ``[pip]``).
 KEYS = frozenset(
     {"index", "index-url", "extra-index-url", "find-links", "no-index", "index-strategy",
-     "torch-backend", "keyring-provider"}
+     "torch-backend", "keyring-provider", "resolution", "prerelease", "exclude-newer",
+     "exclude-newer-package"}
 )
 
 
@@ -63,6 +67,13 @@ class FileSettings(NamedTuple):
     torch_backend: str | None = None
     #: ``keyring-provider`` (:mod:`kiln.core.index.keyring`).
     keyring_provider: KeyringProvider | None = None
+    #: The resolver's defaults: ``resolution``, ``prerelease``, ``exclude-newer`` and
+    #: ``exclude-newer-package`` (None: a package without a cutoff), for the options of the
+    #: same names (:func:`kiln.core.operations.options.with_file_defaults`).
+    resolution: str | None = None
+    prerelease: str | None = None
+    exclude_newer: Cutoff | None = None
+    exclude_newer_packages: Mapping[str, datetime | None] = {}
     #: The files read, highest precedence first.
     files: tuple[Path, ...] = ()
 
@@ -150,8 +161,15 @@ def load_settings(paths: Sequence[Path], *, pip: bool) -> FileSettings:
     strategy: IndexStrategy | None = None
     torch_backend: str | None = None
     keyring_provider: KeyringProvider | None = None
+    resolver: dict[str, Any] = {}
+    packages: dict[str, datetime | None] = {}
     for path in paths:
         values = _read(path, pip=pip)
+        for key in ("resolution", "prerelease", "exclude-newer"):
+            if key in values:
+                resolver.setdefault(key, values[key])
+        for name, cutoff in values.get("exclude-newer-package", {}).items():
+            packages.setdefault(name, cutoff)
         indexes += values.get("index", [])
         extra += values.get("extra-index-url", [])
         find_links += values.get("find-links", [])
@@ -169,6 +187,10 @@ def load_settings(paths: Sequence[Path], *, pip: bool) -> FileSettings:
         strategy=strategy,
         torch_backend=torch_backend,
         keyring_provider=keyring_provider,
+        resolution=resolver.get("resolution"),
+        prerelease=resolver.get("prerelease"),
+        exclude_newer=resolver.get("exclude-newer"),
+        exclude_newer_packages=packages,
         files=tuple(paths),
     )
 
@@ -237,6 +259,51 @@ def _read(path: Path, *, pip: bool) -> dict[str, Any]:
         if not isinstance(provider, str):
             raise KilnError(f"{path}: `keyring-provider` must be a string")
         values["keyring-provider"] = check_provider(provider, f"{path}: `keyring-provider`")
+    values.update(_resolver_values(table, path))
+    return values
+
+
+def _resolver_values(table: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """``resolution``, ``prerelease``, ``exclude-newer`` and ``exclude-newer-package`` of
+    one file, checked."""
+    from kiln.core.timestamps import parse_cutoff
+    from kiln.core.types import PRERELEASE_VALUES, RESOLUTION_MODES, prerelease_mode
+
+    values: dict[str, Any] = {}
+    for key, choices in (("resolution", RESOLUTION_MODES), ("prerelease", PRERELEASE_VALUES)):
+        if key in table:
+            if table[key] not in choices:
+                raise KilnError(
+                    f"{path}: `{key}` must be one of "
+                    + ", ".join(f"`{c}`" for c in choices) + f", not `{table[key]}`"
+                )
+            values[key] = prerelease_mode(table[key]) if key == "prerelease" else table[key]
+
+    def cutoff(raw: object, key: str, *, span: bool) -> Cutoff:
+        try:
+            found = parse_cutoff(raw) if isinstance(raw, str) else None
+        except ValueError:
+            found = None
+        if found is None or (found.span is not None and not span):
+            raise KilnError(
+                f"{path}: `{key}`: `{raw}` is not a date"
+                + (" or a span before now" if span else ""),
+                hint="write a date (`2024-05-01`) or a date-time (`2024-05-01T12:00:00Z`)"
+                + (", or a span such as `7 days`" if span else ""),
+            )
+        return found
+
+    if "exclude-newer" in table:
+        values["exclude-newer"] = cutoff(table["exclude-newer"], "exclude-newer", span=True)
+    if "exclude-newer-package" in table:
+        raw = table["exclude-newer-package"]
+        if not isinstance(raw, dict):
+            raise KilnError(f"{path}: `exclude-newer-package` must be a table")
+        values["exclude-newer-package"] = {
+            name: None if value is False
+            else cutoff(value, f"exclude-newer-package.{name}", span=False).moment
+            for name, value in raw.items()
+        }
     return values
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kiln.core.index.clientoptions import ClientOptions
 from kiln.core.index.locations import IndexLocations, IndexOptions
@@ -77,6 +77,41 @@ class Settings:
     #: requirement built for ``kiln build`` builds with ``kiln build``'s options, at every
     #: level); None: as any run that builds (:func:`~kiln.core.operations.buildenvs.default_installer`).
     build_environments: Settings | None = None
+
+
+def with_file_defaults(
+    settings: Settings, cwd: Path, *, pip: bool, given: Collection[str]
+) -> Settings:
+    """``settings`` with the ``resolution``, ``prerelease``, ``exclude-newer`` and
+    ``exclude-newer-package`` of the configuration files (``kiln.toml``, else ``uv.toml``;
+    with ``pip``, their ``[pip]`` tables first) for those of the names in ``given`` (the
+    option names the command line gave) it leaves unsaid, as uv reads them."""
+    import os
+    from dataclasses import replace
+
+    from packaging.utils import canonicalize_name
+
+    from kiln.core.index.configfiles import discover, load_settings
+
+    environ = os.environ if settings.environ is None else settings.environ
+    paths = discover(cwd, environ, config_file=settings.config_file, no_config=settings.no_config)
+    if not paths:
+        return settings
+    files = load_settings(paths, pip=pip)
+    changes: dict[str, Any] = {}
+    if files.resolution is not None and "resolution" not in given:
+        changes["resolution"] = files.resolution
+    if files.prerelease is not None and "prerelease" not in given:
+        changes["prerelease"] = files.prerelease
+    if files.exclude_newer is not None and "exclude_newer" not in given:
+        changes["exclude_newer"] = files.exclude_newer.moment
+        changes["exclude_newer_span"] = files.exclude_newer.span
+    if files.exclude_newer_packages:
+        changes["exclude_newer_packages"] = {
+            **{canonicalize_name(n): c for n, c in files.exclude_newer_packages.items()},
+            **settings.exclude_newer_packages,
+        }
+    return replace(settings, **changes) if changes else settings
 
 
 def building_in(settings: Settings, python: Path) -> Settings:
