@@ -86,16 +86,12 @@ def lock_options(parser: argparse.ArgumentParser) -> None:
 def exclude_newer(text: str) -> Cutoff:
     """``--exclude-newer``: an RFC 3339 date-time, a date (its start, in UTC), or a span
     before now (``7 days``, ``P7D``)."""
-    from kiln.core.timestamps import parse_cutoff
+    from kiln.core.timestamps import CUTOFF_FORMS, parse_cutoff
 
     try:
         return parse_cutoff(text)
     except ValueError as exc:
-        reason = str(exc) if str(exc).startswith("`") else f"`{text}` is not a date"
-        raise argparse.ArgumentTypeError(
-            f"{reason}: write a date (`2024-05-01`), a date-time (`2024-05-01T12:00:00Z`) "
-            "or a span before now (`7 days`, `P7D`)"
-        ) from None
+        raise argparse.ArgumentTypeError(f"{exc}: {CUTOFF_FORMS}") from None
 
 
 def index_options(
@@ -363,12 +359,12 @@ def exclude_newer_package(text: str) -> tuple[str, datetime | None]:
         raise argparse.ArgumentTypeError(f"expected `PACKAGE=DATE`, got `{text}`")
     if date.strip() == "false":
         return name.strip(), None
-    cutoff = exclude_newer(date)
-    if cutoff.span is not None:
-        raise argparse.ArgumentTypeError(
-            f"`{text}`: a package's cutoff is a date or a date-time, not a span"
-        )
-    return name.strip(), cutoff.moment
+    from kiln.core.timestamps import parse_cutoff
+
+    try:
+        return name.strip(), parse_cutoff(date, span=False).moment
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"`{text}`: {exc}") from None
 
 
 def with_package_options(settings: Settings, args: argparse.Namespace) -> Settings:

@@ -93,14 +93,33 @@ def format_span(span: timedelta) -> str:
     return "P" + (f"{days}D" if days or not clock else "") + (f"T{clock}" if clock else "")
 
 
-def parse_cutoff(text: str, now: datetime | None = None) -> Cutoff:
+#: What an ``exclude-newer`` value may be, for hints.
+CUTOFF_FORMS = (
+    "write a date (`2024-05-01`, the start of that day in UTC), a date-time "
+    "(`2024-05-01T12:00:00Z`) or a span before now (`7 days`, `P7D`)"
+)
+
+
+def parse_cutoff(raw: object, now: datetime | None = None, *, span: bool = True) -> Cutoff:
     """An ``exclude-newer`` cutoff: a date (``2024-05-01``, the start of that day in UTC), a
-    date-time, or a span before ``now`` (:func:`parse_span`); ValueError when it is none."""
-    span = parse_span(text)
-    if span is not None:
-        return Cutoff((now or datetime.now(timezone.utc)) - span, span)
+    date-time (also a TOML one), or, with ``span``, a span before ``now``
+    (:func:`parse_span`). ValueError, with a message for the user, when it is none of those
+    (a package's cutoff, ``span=False``, is never a span)."""
+    if isinstance(raw, datetime):
+        return Cutoff(parse_timestamp(raw.isoformat()))
+    text = raw if isinstance(raw, str) else ""
+    found = parse_span(text)
+    if found is not None:
+        if not span:
+            raise ValueError(f"`{raw}` is a span: a package's cutoff is a date or a date-time")
+        return Cutoff((now or datetime.now(timezone.utc)) - found, found)
     value = text.strip()
-    return Cutoff(parse_timestamp(value + ("T00:00:00Z" if len(value) == 10 else "")))
+    try:
+        return Cutoff(parse_timestamp(value + ("T00:00:00Z" if len(value) == 10 else "")))
+    except ValueError:
+        raise ValueError(
+            f"`{raw}` is not a date, a date-time" + (" or a span before now" if span else "")
+        ) from None
 
 
 def format_timestamp(value: datetime) -> str:

@@ -395,7 +395,7 @@ class ToolSettings:
             table = expect_table(raw, self.path, key)
             for name, value in table.items():
                 packages[canonicalize_name(name)] = (
-                    None if value is False else self._package_cutoff(value, f"{key}.{name}")
+                    None if value is False else self._cutoff(value, f"{key}.{name}", span=False).moment
                 )
         cutoff = (
             None if self.raw("exclude-newer") is None
@@ -484,32 +484,14 @@ class ToolSettings:
             hint="use one of " + ", ".join(f"`{choice}`" for choice in choices),
         )
 
-    def _package_cutoff(self, raw: object, key: str) -> datetime:
-        cutoff = self._cutoff(raw, key)
-        if cutoff.span is not None:
-            raise KilnError(
-                f"{where(self.path, key)}: a package's cutoff is a date or a date-time, "
-                f"not a span (`{raw}`)",
-                hint="write a date such as `2024-05-01`, or `false` for no cutoff",
-            )
-        return cutoff.moment
+    def _cutoff(self, raw: object, key: str, *, span: bool = True) -> Cutoff:
+        """An ``exclude-newer`` value (``span``: it may be a span before now)."""
+        from kiln.core.timestamps import CUTOFF_FORMS, parse_cutoff
 
-    def _cutoff(self, raw: object, key: str) -> Cutoff:
-        """An ``exclude-newer`` value: a string as the command line takes it, or a TOML
-        date-time."""
-        from kiln.core.timestamps import Cutoff, parse_cutoff, parse_timestamp
-
-        if isinstance(raw, datetime):
-            return Cutoff(parse_timestamp(raw.isoformat()))
         try:
-            return parse_cutoff(raw if isinstance(raw, str) else "")
+            return parse_cutoff(raw, span=span)
         except ValueError as exc:
-            reason = str(exc) if str(exc).startswith("`") else f"`{raw}` is not a date"
-            raise KilnError(
-                f"{where(self.path, key)}: {reason}",
-                hint="write a date (`2024-05-01`, the start of that day in UTC), an RFC 3339 "
-                "date-time (`2024-05-01T12:00:00Z`) or a span before now (`7 days`, `P7D`)",
-            ) from None
+            raise KilnError(f"{where(self.path, key)}: {exc}", hint=CUTOFF_FORMS) from None
 
     # -- indexes and sources -------------------------------------------------------------------
 

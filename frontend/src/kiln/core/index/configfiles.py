@@ -266,7 +266,7 @@ def _read(path: Path, *, pip: bool) -> dict[str, Any]:
 def _resolver_values(table: Mapping[str, Any], path: Path) -> dict[str, Any]:
     """``resolution``, ``prerelease``, ``exclude-newer`` and ``exclude-newer-package`` of
     one file, checked."""
-    from kiln.core.timestamps import parse_cutoff
+    from kiln.core.timestamps import CUTOFF_FORMS, parse_cutoff
     from kiln.core.types import PRERELEASE_VALUES, RESOLUTION_MODES, prerelease_mode
 
     values: dict[str, Any] = {}
@@ -281,17 +281,9 @@ def _resolver_values(table: Mapping[str, Any], path: Path) -> dict[str, Any]:
 
     def cutoff(raw: object, key: str, *, span: bool) -> Cutoff:
         try:
-            found = parse_cutoff(raw) if isinstance(raw, str) else None
-        except ValueError:
-            found = None
-        if found is None or (found.span is not None and not span):
-            raise KilnError(
-                f"{path}: `{key}`: `{raw}` is not a date"
-                + (" or a span before now" if span else ""),
-                hint="write a date (`2024-05-01`) or a date-time (`2024-05-01T12:00:00Z`)"
-                + (", or a span such as `7 days`" if span else ""),
-            )
-        return found
+            return parse_cutoff(raw, span=span)
+        except ValueError as exc:
+            raise KilnError(f"{path}: `{key}`: {exc}", hint=CUTOFF_FORMS) from None
 
     if "exclude-newer" in table:
         values["exclude-newer"] = cutoff(table["exclude-newer"], "exclude-newer", span=True)

@@ -242,7 +242,10 @@ def settings_key(settings: Settings) -> list[str]:
     key = [
         f"prerelease {settings.prerelease}",
         f"resolution {settings.resolution}",
-        f"exclude-newer {_moment(settings.exclude_newer)}",
+        # A span (`7 days`) gives a new moment every run: its environments are kept for the
+        # day. What one holds was uploaded before its cutoff, so before any later one too.
+        f"exclude-newer {_moment(settings.exclude_newer)}" if settings.exclude_newer_span is None
+        else f"exclude-newer-span {settings.exclude_newer_span} {_day(settings.exclude_newer)}",
         *(
             f"exclude-newer-package {name} {_moment(date)}"
             for name, date in sorted(settings.exclude_newer_packages.items())
@@ -266,6 +269,10 @@ def settings_key(settings: Settings) -> list[str]:
 
 def _moment(moment: datetime | None) -> str:
     return "none" if moment is None else moment.isoformat()
+
+
+def _day(moment: datetime | None) -> str:
+    return "none" if moment is None else moment.date().isoformat()
 
 
 def build_locations(settings: Settings) -> IndexLocations:

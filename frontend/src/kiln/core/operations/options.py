@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from kiln.core.resolver.universal import ForkStrategy
     from kiln.core.types import DistFile, PrereleaseMode
 
+
 @dataclass(frozen=True)
 class Settings:
     """How to find, resolve and install packages (the command-line options)."""

@@ -198,7 +198,7 @@ class Session:
             constraints=list(self.inputs.constraints),
             overrides=[*self.inputs.overrides, *overrides], excludes=self.inputs.excludes,
             prerelease=self.settings.prerelease, builder=builder,
-                prerelease_packages=self.settings.prerelease_packages,
+            prerelease_packages=self.settings.prerelease_packages,
             preferences=preferences, environments=environments, routes=routes,
             required=required_environments,
             choices=self.settings.choices, fork_strategy=self.settings.fork_strategy,
