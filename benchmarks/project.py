@@ -12,7 +12,14 @@ fresh copy of the project:
   environment is made and every locked package installed from the warm cache);
 * ``kiln sync`` and ``uv sync`` again, in the environment the tool synced (nothing to do).
 
-Each ratio compares a kiln step with the same step done by uv.
+Two reference rows show what any CPython program pays for a fresh sync, whatever its
+design: ``python -c pass`` (the interpreter's start), and the *link floor*, a bare script
+that starts the same interpreter, makes the skeleton of a virtual environment and hard-links
+every file of the wheels kiln's cache holds unpacked for this project into it (no lock read,
+no checks, no RECORD, no activation scripts). They need the ``kiln`` rows, whose warm-up
+round fills that cache.
+
+Each ratio compares a kiln step (or a reference row) with the same step done by uv.
 
 Every tool has its own cache directory in a scratch directory; the untimed warm-up round fills
 it, so the timed rounds run with warm caches. Needs the network.
@@ -56,6 +63,26 @@ name = "demo"
 version = "0.1.0"
 requires-python = ">=3.11"
 dependencies = ["fastapi", "httpx", "pydantic", "rich"]
+"""
+
+#: The link floor (see the module's docstring): argv[1] holds unpacked wheel trees, each
+#: linked into the site-packages of the skeleton environment argv[2].
+LINK_FLOOR = """\
+import os, sys
+trees, env = sys.argv[1], sys.argv[2]
+site = os.path.join(env, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
+os.makedirs(site)
+os.makedirs(os.path.join(env, "bin"))
+os.symlink(sys.executable, os.path.join(env, "bin", "python"))
+with open(os.path.join(env, "pyvenv.cfg"), "w") as handle:
+    handle.write("home = %s\\n" % os.path.dirname(sys.executable))
+for tree in os.listdir(trees):
+    source = os.path.join(trees, tree)
+    for folder, _, files in os.walk(source):
+        target = os.path.join(site, os.path.relpath(folder, source))
+        os.makedirs(target, exist_ok=True)
+        for name in files:
+            os.link(os.path.join(folder, name), os.path.join(target, name))
 """
 
 #: The file each tool locks into.
@@ -130,13 +157,26 @@ def variants(python: str, tools: Sequence[str], env: Mapping[str, str]) -> list[
             f"{tool}-sync-noop", tool, f"{tool} sync (in sync)", syncs[tool],
             prepare=synced(tool), count=installed,
         ))
+    if "kiln" in tools:
+        trees = Path(env["KILN_CACHE_DIR"]) / "wheels-v1"
+        found.append(Variant("python-start", "python", "python -c pass",
+                             lambda d: [python, "-c", "pass"]))
+        found.append(Variant(
+            "python-link", "python", "python: link the files (floor)",
+            lambda d: [python, "-c", LINK_FLOOR, str(trees), str(d / ".venv")],
+            count=installed,
+        ))
     return found
 
 
 #: Each variant's ratio is taken against uv doing the same step.
 PAIRS = {
-    f"{tool}-{step}": f"uv-{step}"
-    for tool in TOOLS for step in ("lock", "noop", "sync", "sync-noop")
+    **{
+        f"{tool}-{step}": f"uv-{step}"
+        for tool in TOOLS for step in ("lock", "noop", "sync", "sync-noop")
+    },
+    "python-start": "uv-sync",
+    "python-link": "uv-sync",
 }
 
 
@@ -157,6 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         paths = tool_paths(args.python)
         asks = {"kiln": [*kiln_command(args.python), "--version"], "uv": [paths["uv"], "--version"]}
         versions = {tool: version_of(asks[tool], env) for tool in args.tools}
+        versions["python"] = version_of([args.python, "--version"], env)
         shutil.rmtree(work / "runs", ignore_errors=True)
     settings = {
         "date": datetime.date.today().isoformat(),

@@ -22,9 +22,9 @@ if TYPE_CHECKING:
     from kiln.core.install.environment import Environment
     from kiln.core.install.installed import InstalledDistribution
     from kiln.core.install.linking import LinkMode
-    from kiln.core.operations.auditing import InstallReport
     from kiln.core.operations.listing import Latest
     from kiln.core.operations.options import Events, Settings
+    from kiln.core.operations.report import InstallReport
     from kiln.core.requirements_file import RequirementsInput
     from kiln.core.timestamps import Cutoff
     from kiln.core.types import DistFile

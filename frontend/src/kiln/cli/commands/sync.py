@@ -16,7 +16,7 @@ from kiln.cli.ui import UI
 
 if TYPE_CHECKING:
     from kiln.core.operations.projectenv import ProjectEnvironment
-    from kiln.core.operations.syncing import SyncRequest, SyncResult
+    from kiln.core.operations.syncing import FreshInstall, SyncRequest, SyncResult
 
 NAME = "sync"
 HELP = "make the project environment match the lock, locking first if needed"
@@ -214,7 +214,11 @@ def run(args: argparse.Namespace, ui: UI) -> int:
     current = None if args.frozen else quick_check(project, request.lock)
     # A check finds an environment in sync as a plain sync with nothing to do would.
     quick = replace(request, dry_run=False) if args.check else request
-    result = quick_sync(project, quick, reinstall=reinstall, warn=ui.warning, current=current)
+    fresh = _fresh_install(args)
+    result = quick_sync(
+        project, quick, reinstall=reinstall, warn=ui.warning, note=ui.info, current=current,
+        fresh=fresh,
+    )
     if result is None:
         from kiln.cli.commands.lock import lock_settings
         from kiln.cli.commands.pip import _imports_done, _Progress, _relax_garbage_collector
@@ -226,13 +230,27 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         from kiln.core.operations.syncing import sync
 
         _imports_done()
-        result = sync(project, request, settings, _Progress(ui).events(), current=current)
+        result = sync(project, request, settings, _Progress(ui).events(), current=current,
+                      remember=fresh is not None)
     _report(ui, result, request)
     if args.output_format == "json":
         ui.data(_json_report(result, request, project))
     if args.check:
         return _check(ui, result)
     return 0
+
+
+def _fresh_install(args: argparse.Namespace) -> FreshInstall | None:
+    """How a new environment may be filled from a plan the cache remembers: not when the
+    command line changes which files are chosen (``--no-binary``, ``--no-build``) or asks
+    for them afresh (``--refresh``, ``--no-cache``)."""
+    from kiln.cli.commands.pip import _link_mode
+    from kiln.core.operations.syncing import FreshInstall
+
+    if (args.no_binary or args.no_binary_package or args.no_build or args.no_build_package
+            or args.refresh or args.refresh_package or args.no_cache):
+        return None
+    return FreshInstall(link_mode=_link_mode(args), compile_bytecode=args.compile_bytecode)
 
 
 def _check(ui: UI, result: SyncResult) -> int:
@@ -309,6 +327,9 @@ def _report(ui: UI, result: SyncResult, request: SyncRequest) -> None:
     if report is None:
         ui.info(f"Audited {packages(result.audited or 0)} in {elapsed(0)}")
         return
+    if result.remembered:
+        ui.debug("The new environment gets the packages an earlier sync of this lock installed "
+                 "(the plan kept in the cache's `sync-plans-v1`)")
     from kiln.cli.commands.pip import _print_changes, _print_report
 
     if not request.dry_run:

@@ -22,7 +22,7 @@ from kiln.core.install.plan import (
     plan_changes,
     with_archive_hash,
 )
-from kiln.core.operations.auditing import Change, InstallReport, nothing_to_do
+from kiln.core.operations.auditing import nothing_to_do
 from kiln.core.operations.environment import target_of
 from kiln.core.operations.hashes import (
     allowed_hashes,
@@ -31,6 +31,7 @@ from kiln.core.operations.hashes import (
     verify_file,
 )
 from kiln.core.operations.options import Events, Settings, building_in
+from kiln.core.operations.report import Change, InstallReport
 from kiln.core.operations.session import Session
 from kiln.core.requirements_file import RequirementsInput, RequirementSpec
 from kiln.core.resolver.environment import TargetEnvironment

@@ -25,7 +25,7 @@ from kiln.core.install.plan import (
     plan_changes,
     with_archive_hash,
 )
-from kiln.core.operations.auditing import Change, InstallReport
+from kiln.core.operations.report import Change, InstallReport
 from kiln.core.types import Built, DistFile
 
 if TYPE_CHECKING:

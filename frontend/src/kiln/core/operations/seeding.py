@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from kiln.core.install.environment import Environment
-from kiln.core.operations.auditing import InstallReport
 from kiln.core.operations.installing import install
 from kiln.core.operations.options import Events, Settings
+from kiln.core.operations.report import InstallReport
 from kiln.core.requirements_file import RequirementsInput, parse_requirement
 
 

@@ -15,13 +15,16 @@
 A sync with nothing to do is recognised by :func:`quick_sync` before the project model,
 the resolver or the installer is imported: the lock's stamps hold, and the record the last
 sync left in the environment (:mod:`kiln.core.operations.syncrecord`) says that the same
-lock, options and interpreter gave what is installed now.
+lock, options and interpreter gave what is installed now. A sync into a new environment
+takes a shorter path too when an earlier sync of the same lock, with the same options, for
+an interpreter with the same markers and wheel tags, left its plan in the cache: the plan's
+wheels are installed without reading the project or the lock again.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -36,12 +39,13 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
 
     from kiln.core.install.environment import Environment
+    from kiln.core.install.linking import LinkMode
     from kiln.core.lockfile.document import LockFile
     from kiln.core.lockfile.selection import LockedPackage
-    from kiln.core.operations.auditing import InstallReport
     from kiln.core.operations.locked_install import Narrowing
     from kiln.core.operations.options import Events, Settings
     from kiln.core.operations.projectenv import ProjectEnvironment
+    from kiln.core.operations.report import InstallReport
     from kiln.project.workspace import Member, Project
 
 
@@ -79,6 +83,16 @@ class SyncRequest:
     active: bool = False
 
 
+class FreshInstall(NamedTuple):
+    """How a sync into a new environment installs a remembered plan (see
+    :func:`quick_sync`): the command line's link mode and byte-code choice. A command line
+    that changes what is chosen or where it comes from (``--no-binary``, ``--refresh``,
+    ``--no-cache`` and the like) has none."""
+
+    link_mode: LinkMode = "hardlink"
+    compile_bytecode: bool = False
+
+
 class SyncResult(NamedTuple):
     #: None with ``--frozen``.
     lock: LockResult | None
@@ -88,6 +102,9 @@ class SyncResult(NamedTuple):
     seconds: float
     #: How many distributions were found as they should be, when nothing was to be done.
     audited: int | None = None
+    #: The new environment was filled from the plan the cache remembers (see
+    #: :func:`quick_sync`).
+    remembered: bool = False
 
 
 def sync(
@@ -97,10 +114,12 @@ def sync(
     events: Events | None = None,
     *,
     current: LockResult | None = None,
+    remember: bool = False,
 ) -> SyncResult:
     """Sync the project environment of the workspace at or above ``start``; ``current``:
     what :func:`~kiln.core.operations.locking.quick_check` found for ``request.lock``, when
-    the caller has asked it."""
+    the caller has asked it; ``remember``: keep the plan in the cache for a later sync into a
+    new environment (see :func:`quick_sync`), when the command line allows that one."""
     from kiln.core.lockfile.document import parse_lock, read_lock
     from kiln.core.operations.locking import lock, quick_check, target_project
 
@@ -146,7 +165,9 @@ def sync(
         report=events.note if events else None, warn=events.warning if events else None,
         script=script.path if script is not None else None,
     )
-    report = _install(project, lockfile, environment, request, settings, events, start)
+    report = _install(
+        project, lockfile, environment, request, settings, events, start, remember=remember
+    )
     return SyncResult(locked, environment, report, time.monotonic() - started)
 
 
@@ -156,11 +177,14 @@ def quick_sync(
     *,
     reinstall: bool = False,
     warn: Callable[[str], None] | None = None,
+    note: Callable[[str], None] | None = None,
     current: LockResult | None = None,
+    fresh: FreshInstall | None = None,
 ) -> SyncResult | None:
     """The result of a sync that has nothing to do, known from the lock's stamps and the
-    environment's record of the last sync; None when those do not decide (then
-    :func:`sync` runs)."""
+    environment's record of the last sync; with ``fresh``, also of a sync into a new
+    environment whose plan the cache remembers (:func:`_remembered`). None when those do not
+    decide (then :func:`sync` runs)."""
     from kiln.core.operations import syncrecord
     from kiln.core.operations.locking import locked_root, quick_check
 
@@ -195,7 +219,12 @@ def quick_sync(
         warn=warnings.append, script=script.absolute() if script is not None else None,
     )
     if environment.created:
-        return None
+        if fresh is None or environment.replaced or request.python_platform is not None:
+            return None
+        return _remembered(
+            root, text, request, nearest, environment, fresh, locked, started, warnings,
+            warn=warn, note=note,
+        )
     env = environment.env
     folders = syncrecord.site_folders(env.scheme.purelib, env.scheme.platlib)
     count = syncrecord.nothing_to_do(env.prefix, _key(text, request, nearest, env), folders)
@@ -207,12 +236,76 @@ def quick_sync(
     return SyncResult(locked, environment, None, time.monotonic() - started, audited=count)
 
 
-def _key(text: str, request: SyncRequest, project: str, env: Environment) -> str:
-    """The record's key of a sync of the lock ``text`` (see
-    :func:`kiln.core.operations.syncrecord.sync_key`)."""
-    from kiln.core.operations.syncrecord import sync_key
+def _remembered(
+    root: Path,
+    text: str,
+    request: SyncRequest,
+    nearest: str,
+    would_be: ProjectEnvironment,
+    fresh: FreshInstall,
+    locked: LockResult | None,
+    started: float,
+    warnings: Sequence[str],
+    *,
+    warn: Callable[[str], None] | None,
+    note: Callable[[str], None] | None,
+) -> SyncResult | None:
+    """A sync into the new environment ``would_be`` from the plan the cache remembers for
+    it, when there is one and every wheel of it is intact in the download cache; None
+    otherwise (nothing is made then)."""
+    from kiln.core.cachedir import cache_root
+    from kiln.core.index.cache import FileCache
+    from kiln.core.operations import syncrecord
+    from kiln.core.operations.projectenv import project_environment
 
-    options = {
+    cache = cache_root()
+    plan = syncrecord.recall_plan(cache, _plan_key(text, request, nearest, would_be.env))
+    if plan is None:
+        return None
+    files = FileCache(cache)
+    wheels = []
+    for wheel in plan.wheels:
+        path = files.intact_copy(wheel.url, wheel.filename, wheel.sha256, wheel.name)[0]
+        if path is None:
+            return None
+        wheels.append((wheel, path))
+    if warn is not None:
+        for warning in warnings:
+            warn(warning)
+    script = request.lock.script
+    environment = project_environment(
+        root, None, python=request.python, active=request.active, report=note, warn=warn,
+        script=script.absolute() if script is not None else None,
+    )
+    env = environment.env
+    from packaging.version import Version
+
+    from kiln.core.install.envlock import changing
+    from kiln.core.install.plan import Desired, Plan, apply_plan
+    from kiln.core.operations.report import Change, InstallReport
+
+    installing = time.monotonic()
+    install = [Desired(w.name, Version(w.version), path, w.requested) for w, path in wheels]
+    with changing(env):
+        apply_plan(env, Plan(install=install), compile_bytecode=fresh.compile_bytecode,
+                   link_mode=fresh.link_mode)
+        syncrecord.write_record(
+            env.prefix, _key(text, request, nearest, env),
+            syncrecord.site_folders(env.scheme.purelib, env.scheme.platlib),
+            [wheel.name for wheel in plan.wheels], exact=request.exact, kept=plan.kept,
+            trees={},
+        )
+    report = InstallReport(
+        resolved=len(wheels), prepared=len(wheels),
+        installed=[Change(wheel.name, wheel.version) for wheel in plan.wheels],
+        install_seconds=time.monotonic() - installing,
+    )
+    return SyncResult(locked, environment, report, time.monotonic() - started, remembered=True)
+
+
+def _options(request: SyncRequest) -> dict[str, object]:
+    """The options of ``request`` that choose what a sync installs."""
+    return {
         name: getattr(request, name)
         for name in (
             "extras", "all_extras", "no_extras", "groups", "package", "all_packages",
@@ -220,7 +313,27 @@ def _key(text: str, request: SyncRequest, project: str, env: Environment) -> str
             "exact", "no_install_local", "no_editable_packages", "python_platform",
         )
     }
-    return sync_key(text, options, project, f"{env.python}\0{env.interpreter.version_string}")
+
+
+def _key(text: str, request: SyncRequest, project: str, env: Environment) -> str:
+    """The record's key of a sync of the lock ``text`` (see
+    :func:`kiln.core.operations.syncrecord.sync_key`)."""
+    from kiln.core.operations.syncrecord import sync_key
+
+    python = f"{env.python}\0{env.interpreter.version_string}"
+    return sync_key(text, _options(request), project, python)
+
+
+def _plan_key(text: str, request: SyncRequest, project: str, env: Environment) -> str:
+    """The cache's key of the plan of a sync of the lock ``text`` into a new environment
+    like ``env`` (see :func:`kiln.core.operations.syncrecord.plan_key`)."""
+    from kiln.core.operations.syncrecord import plan_key, sync_key
+
+    interpreter = env.interpreter
+    return plan_key(
+        sync_key(text, _options(request), project, ""), interpreter.markers,
+        repr(interpreter.tag_facts),
+    )
 
 
 def _install(
@@ -231,12 +344,18 @@ def _install(
     settings: Settings,
     events: Events | None,
     start: Path,
+    *,
+    remember: bool = False,
 ) -> InstallReport:
     from kiln.core.lockfile.selection import choose_extras, choose_groups, select
     from kiln.core.operations import syncrecord
     from kiln.core.operations.locked_install import install_locked
     from kiln.core.operations.locking import locked_root, with_build_settings
+    from kiln.core.types import BuildChoices
 
+    # A plan is remembered only for the selection a plain command line makes (see
+    # `FreshInstall`); the project's own build choices are part of the lock's stamps.
+    remember = remember and settings.choices == BuildChoices() and request.python_platform is None
     settings = with_build_settings(settings, project.workspace)
     where = f"`{lockfile.path}`"
     pylock = lockfile.pylock
@@ -270,7 +389,9 @@ def _install(
     if request.no_install_local:
         kept |= {package.name for package in packages if package.is_local}
     found = locked_root(start, request.lock)
-    key = _key(lockfile.text, request, found[1] if found else "", env)
+    nearest = found[1] if found else ""
+    key = _key(lockfile.text, request, nearest, env)
+    requested = [member.normalized_name for member in members]
 
     def done(installed: Sequence[LockedPackage]) -> None:
         syncrecord.write_record(
@@ -278,17 +399,48 @@ def _install(
             [p.name for p in installed], exact=request.exact, kept=kept,
             trees={p.name: path for p in installed if (path := p.source_path) is not None},
         )
+        if remember and found is not None:
+            _remember(settings, _plan_key(lockfile.text, request, nearest, env), installed,
+                      kept, requested)
 
     return install_locked(
         env, packages, settings, events,
         exact=request.exact,
         keep=kept,
-        requested=[member.normalized_name for member in members],
+        requested=requested,
         narrowing=narrowing,
         dry_run=request.dry_run,
         done=done,
         target=target,
     )
+
+
+def _remember(
+    settings: Settings,
+    key: str,
+    installed: Sequence[LockedPackage],
+    kept: Collection[str],
+    requested: Collection[str],
+) -> None:
+    """Keep the plan of a sync that installed only index wheels (with their sha256) in the
+    cache under ``key``, for a later sync into a new environment."""
+    from kiln.core.cachedir import cache_root
+    from kiln.core.operations.syncrecord import PlannedWheel, RememberedPlan, remember_plan
+
+    wheels = []
+    for package in installed:
+        sha256 = package.hashes.get("sha256")
+        if (
+            package.kind != "wheel" or package.is_direct or package.editable or not sha256
+            or package.version is None or not package.url.startswith(("https:", "http:"))
+        ):
+            return
+        wheels.append(PlannedWheel(
+            package.name, str(package.version), package.url, package.filename, sha256,
+            package.name in requested,
+        ))
+    cache = settings.client.cache_dir or cache_root()
+    remember_plan(cache, key, RememberedPlan(wheels, sorted(kept)))
 
 
 def _not_editable(

@@ -10,6 +10,12 @@ entries. The next sync with the same key has nothing to do when every one of tho
 distribution was installed beside them. A missing, different or unreadable record only means
 the full path runs.
 
+A new environment has no record. For it, the cache keeps what a sync installed (the *plan*,
+:func:`remember_plan`) under a key made of the sync's key and the interpreter's marker values
+and wheel tags, which with the lock's text are everything a lock's selection depends on. When
+that plan holds only index wheels that the download cache still has intact, a sync into a
+new environment installs them without reading the project or the lock again.
+
 This module is on the path of a ``kiln sync`` that has nothing to do: it imports little.
 """
 
@@ -21,6 +27,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 #: The record's name inside the environment.
 RECORD_NAME = ".kiln-sync.json"
@@ -149,3 +156,77 @@ def _name_of(entry: str) -> str:
 
     name = entry[: -len(".dist-info")].rpartition("-")[0] or entry[: -len(".dist-info")]
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+# -- what a sync installs, remembered for a new environment ---------------------------------
+
+#: The cache bucket of remembered plans (:func:`remember_plan`).
+PLANS_BUCKET = "sync-plans-v1"
+
+
+class PlannedWheel(NamedTuple):
+    """One wheel of a remembered plan: a file of an index, which the download cache holds
+    under its URL and sha256."""
+
+    name: str
+    version: str
+    url: str
+    filename: str
+    sha256: str
+    requested: bool
+
+
+class RememberedPlan(NamedTuple):
+    wheels: list[PlannedWheel]
+    #: The names the sync left alone (``--no-install-package`` and the like).
+    kept: list[str]
+
+
+def plan_key(sync: str, markers: Mapping[str, str], tags: str) -> str:
+    """The key of what a sync installs into a new environment: the sync's key (see
+    :func:`sync_key`; its interpreter part is left empty) with the marker values and the
+    wheel tags of the interpreter, which are all a lock's selection reads of it."""
+    digest = hashlib.sha256(f"plan\0{sync}\0".encode())
+    digest.update(json.dumps(dict(markers), sort_keys=True).encode())
+    digest.update(f"\0{tags}".encode())
+    return digest.hexdigest()
+
+
+def remember_plan(cache: Path, key: str, plan: RememberedPlan) -> None:
+    """Keep ``plan`` (what a sync with ``key`` installed into an environment) in the cache.
+    Best effort: a plan that cannot be written costs the next new environment the full
+    path."""
+    from kiln.core.fileio import write_atomic
+
+    data = {
+        "format": FORMAT,
+        "wheels": [wheel._asdict() for wheel in plan.wheels],
+        "kept": sorted(plan.kept),
+    }
+    with contextlib.suppress(OSError):
+        path = cache / PLANS_BUCKET / key[:2] / f"{key}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(data, indent=1).encode("utf-8"))
+
+
+def recall_plan(cache: Path, key: str) -> RememberedPlan | None:
+    """The plan remembered under ``key``; None when there is none or it cannot be read."""
+    try:
+        with open(cache / PLANS_BUCKET / key[:2] / f"{key}.json", encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return None
+    try:
+        wheels = [
+            PlannedWheel(
+                str(w["name"]), str(w["version"]), str(w["url"]), str(w["filename"]),
+                str(w["sha256"]), bool(w["requested"]),
+            )
+            for w in data["wheels"]
+        ]
+        kept = [str(name) for name in data["kept"]]
+    except (KeyError, TypeError, AttributeError):
+        return None
+    return RememberedPlan(wheels, kept)
