@@ -190,7 +190,8 @@ def markdown_report(
         lines.append(
             "Median wall time of the whole command in a fresh process; the ratio is the "
             "median divided by that of the same step done by "
-            f"`{baseline.split('-', 1)[0]}` (above 1.00x means it is faster)."
+            f"`{baseline.split('-', 1)[0]}` (above 1.00x means "
+            f"`{baseline.split('-', 1)[0]}` is faster)."
         )
     else:
         lines.append(
