@@ -135,3 +135,16 @@ def test_a_project_installed_from_its_directory_keeps_no_plan(
 
     assert plans(root) == []
     assert "demo-0.1.0.dist-info" in installed(root)
+
+
+def test_a_check_makes_no_environment_from_the_plan(tmp_path: Path, index: IndexServer) -> None:
+    root = make_project(tmp_path / "app")
+    sync(root, index)
+    shutil.rmtree(root / ".venv")
+
+    result = kiln("sync", "--check", "--default-index", index.url,
+                  env=base_env(root.parent / "cache"), cwd=root)
+
+    assert result.returncode == 1, result.stderr
+    assert "the environment does not exist" in result.stderr
+    assert not (root / ".venv").exists()

@@ -214,7 +214,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
     current = None if args.frozen else quick_check(project, request.lock)
     # A check finds an environment in sync as a plain sync with nothing to do would.
     quick = replace(request, dry_run=False) if args.check else request
-    fresh = _fresh_install(args)
+    fresh = None if args.check else _fresh_install(args)  # a check changes nothing
     result = quick_sync(
         project, quick, reinstall=reinstall, warn=ui.warning, note=ui.info, current=current,
         fresh=fresh,
