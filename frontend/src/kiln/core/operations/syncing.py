@@ -222,7 +222,7 @@ def quick_sync(
         if fresh is None or environment.replaced or request.python_platform is not None:
             return None
         return _remembered(
-            root, text, request, nearest, environment, fresh, locked, started, warnings,
+            root, text, request, nearest, environment, fresh, locked, started,
             warn=warn, note=note,
         )
     env = environment.env
@@ -245,7 +245,6 @@ def _remembered(
     fresh: FreshInstall,
     locked: LockResult | None,
     started: float,
-    warnings: Sequence[str],
     *,
     warn: Callable[[str], None] | None,
     note: Callable[[str], None] | None,
@@ -269,9 +268,6 @@ def _remembered(
         if path is None:
             return None
         wheels.append((wheel, path))
-    if warn is not None:
-        for warning in warnings:
-            warn(warning)
     script = request.lock.script
     environment = project_environment(
         root, None, python=request.python, active=request.active, report=note, warn=warn,
