@@ -46,8 +46,8 @@ def _load(name: str) -> CommandModule | None:
 
 
 def build_parser(only: str | None = None) -> Parser:
-    """The whole command line; with ``only``, just that command's options are set up (the
-    other commands are names without options, which is all a run of ``only`` needs)."""
+    """The whole command line; with ``only``, just that command (a run of ``only`` needs no
+    other: the command name is known to be valid)."""
     parser = Parser(
         prog="kiln",
         description="kiln: build, publish and install Python packages.",
@@ -57,7 +57,6 @@ def build_parser(only: str | None = None) -> Parser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         if only is not None and name != only:
-            sub.add_parser(name)
             continue
         module = _load(name)
         if module is None:
