@@ -40,6 +40,7 @@ from packaging.tags import Tag
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from kiln.core import codekey
 from kiln.core import types as core_types
 from kiln.core.fileio import write_atomic
 from kiln.core.index import narrowing, simple
@@ -59,24 +60,11 @@ _LENGTH = 4
 
 
 def code_key(modules: Iterable[ModuleType]) -> str | None:
-    """A digest of the files ``modules`` were loaded from (their source, or their byte code
-    when installed without it), the Python version (the :mod:`marshal` format and the
-    standard library's URL and HTML parsing) and the version of ``packaging`` (filename,
-    version and tag parsing). None when a module was loaded from no file."""
-    digest = hashlib.sha256(f"{sys.version}\0{packaging.__version__}".encode())
-    for module in modules:
-        spec = module.__spec__
-        get_data = getattr(spec.loader, "get_data", None) if spec is not None else None
-        if spec is None or get_data is None or not spec.has_location or spec.origin is None:
-            return None
-        try:
-            code = get_data(spec.origin)
-        except OSError:
-            return None
-        if not isinstance(code, bytes):
-            return None
-        digest.update(b"\0" + module.__name__.encode() + b"\0" + code)
-    return digest.hexdigest()
+    """A digest of the files ``modules`` were loaded from (see :mod:`kiln.core.codekey`), the
+    Python version (the :mod:`marshal` format and the standard library's URL and HTML
+    parsing) and the version of ``packaging`` (filename, version and tag parsing). None when
+    a module was loaded from no file."""
+    return codekey.code_key(modules, sys.version, packaging.__version__)
 
 
 #: The modules whose code decides what an entry holds: the page parsers, the release keys
