@@ -28,7 +28,7 @@ import ssl
 import tarfile
 import threading
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -58,8 +58,10 @@ def build_wheel(
     requires_python: str | None = None,
     tag: str = "py3-none-any",
     padding: int = 0,
+    files: Mapping[str, bytes] | None = None,
 ) -> Path:
-    """Write a minimal valid wheel; ``padding`` adds an incompressible member of that size."""
+    """Write a minimal valid wheel; ``padding`` adds an incompressible member of that size,
+    ``files`` more members (``entry_points.txt`` is put into the ``.dist-info``)."""
     dist = canonicalize_name(name).replace("-", "_")
     info = f"{dist}-{version}.dist-info"
     members: dict[str, bytes] = {
@@ -69,6 +71,8 @@ def build_wheel(
             f"Wheel-Version: 1.0\nGenerator: indexserver\nRoot-Is-Purelib: true\nTag: {tag}\n"
         ).encode(),
     }
+    for path, data in (files or {}).items():
+        members[f"{info}/{path}" if path == "entry_points.txt" else path] = data
     if padding:
         members[f"{dist}/padding.bin"] = hashlib.shake_256(name.encode()).digest(padding)
     record = "".join(

@@ -81,10 +81,15 @@ def test_cache_prune_ci_removes_wheels_and_keeps_pages_and_sdists(tmp_path: Path
     sdist = cache / "files-v1" / "ab" / "c0ffee"
     sdist.mkdir(parents=True)
     (sdist / "kept-1.0.tar.gz").write_bytes(b"sdist")
+    snapshot = cache / "sync-snapshots-v1" / "ab" / "abcd.json"
+    snapshot.parent.mkdir(parents=True)
+    snapshot.write_text("{}")
     ok(kiln("cache", "prune", env=env))
     assert cached_names(cache)  # a plain prune keeps complete entries
+    assert snapshot.is_file()
     ok(kiln("cache", "prune", "--ci", env=env))
     assert cached_names(cache) == set()
     assert not list((cache / "wheels-v1").iterdir())
+    assert not (cache / "sync-snapshots-v1").exists()  # they link the removed unpacked wheels
     assert (sdist / "kept-1.0.tar.gz").read_bytes() == b"sdist"
     assert {p.name for p in (cache / "pages-v1").iterdir()} == {"keepme", "dropme"}

@@ -137,7 +137,10 @@ def test_syncing_a_new_environment_from_a_warm_cache_loads_no_network_code(
     tmp_path: Path,
 ) -> None:
     # The wheels are in the download cache after the first sync: making the environment
-    # again must link them from there without loading the index client or TLS.
+    # again must link them from there without loading the index client or TLS; from the
+    # snapshot of the environment made at the same place, without the installer either.
+    import shutil
+
     from indexserver import IndexServer, build_wheel
     from pip_helpers import base_env
 
@@ -151,13 +154,9 @@ def test_syncing_a_new_environment_from_a_warm_cache_loads_no_network_code(
         'dependencies = ["six"]\n', encoding="utf-8",
     )
     env = base_env(tmp_path / "cache")
-    with server:
-        argv = ["sync", "--default-index", server.url, "--python", sys.executable]
-        first = subprocess.run([sys.executable, "-m", "kiln", *argv], cwd=project, env=env,
-                               capture_output=True, text=True, check=False)
-        assert first.returncode == 0, first.stderr
-        import shutil
+    argv = ["sync", "--default-index", "", "--python", sys.executable]
 
+    def loaded_by_a_new_sync() -> list[str]:
         shutil.rmtree(project / ".venv")
         probe = (
             "import sys\n"
@@ -168,8 +167,17 @@ def test_syncing_a_new_environment_from_a_warm_cache_loads_no_network_code(
         )
         result = subprocess.run([sys.executable, "-c", probe], cwd=project, env=env,
                                 capture_output=True, text=True, check=False)
-    diagnostics, _, last = result.stderr.rpartition("LOADED ")
-    loaded, code = last.rsplit(" ", 1)
-    assert int(code) == 0, diagnostics
-    assert "Installed 2 packages" in diagnostics
-    assert ast.literal_eval(loaded) == ["kiln.core.install.installer"]
+        diagnostics, _, last = result.stderr.rpartition("LOADED ")
+        loaded, code = last.rsplit(" ", 1)
+        assert int(code) == 0, diagnostics
+        assert "Installed 2 packages" in diagnostics
+        return list(ast.literal_eval(loaded))
+
+    with server:
+        argv[2] = server.url
+        first = subprocess.run([sys.executable, "-m", "kiln", *argv], cwd=project, env=env,
+                               capture_output=True, text=True, check=False)
+        assert first.returncode == 0, first.stderr
+        assert loaded_by_a_new_sync() == []
+        shutil.rmtree(tmp_path / "cache" / "sync-snapshots-v1")
+        assert loaded_by_a_new_sync() == ["kiln.core.install.installer"]

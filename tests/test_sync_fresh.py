@@ -1,7 +1,8 @@
 """`kiln sync` into a new environment from the plan an earlier sync of the same lock left in
-the cache (`sync-plans-v1`): the same packages as the full path, and the full path whenever
-the plan cannot be trusted (other options, a missing wheel, a directory entry, options that
-change which files are chosen)."""
+the cache (`sync-plans-v1`), where the cache keeps no snapshot of an environment made at the
+same place: the same packages as the full path, and the full path whenever the plan cannot
+be trusted (other options, a missing wheel, a directory entry, options that change which
+files are chosen)."""
 
 from __future__ import annotations
 
@@ -73,6 +74,9 @@ def test_a_new_environment_gets_the_remembered_plan(tmp_path: Path, index: Index
     assert len(plans(root)) == 1
     before = installed(root)
     shutil.rmtree(root / ".venv")
+    # Without the snapshot of the environment made here (see test_sync_snapshot.py), as for
+    # a new environment at another place.
+    shutil.rmtree(root.parent / "cache" / "sync-snapshots-v1")
 
     again = sync(root, index)
 

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
     from packaging.utils import NormalizedName
 
+    from kiln.core.install.linking import LinkMode
     from kiln.core.operations.options import Settings
     from kiln.core.timestamps import Cutoff
     from kiln.core.types import BuildChoices, PrereleaseMode
@@ -467,3 +468,15 @@ def merged_constraints(files: list[str]) -> Path | None:
         handle.write("".join(f"-c {path}\n" for path in paths))
     atexit.register(Path(handle.name).unlink, missing_ok=True)
     return Path(handle.name)
+
+
+def link_mode(args: argparse.Namespace) -> LinkMode:
+    """The link mode of a command that installs: its ``--link-mode``, else ``KILN_LINK_MODE``
+    (see :func:`kiln.core.install.linking.choose_link_mode`)."""
+    import os
+
+    from kiln.core.install.linking import choose_link_mode
+
+    if not hasattr(args, "link_mode"):  # a command that installs nothing
+        return "hardlink"
+    return choose_link_mode(args.link_mode, os.environ)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from kiln.cli.options import binary_options as _binary_options
 from kiln.cli.options import index_options as _index_options
+from kiln.cli.options import link_mode
 from kiln.cli.options import package_options as _package_options
 from kiln.cli.options import resolution_options as _resolution_options
 from kiln.cli.ui import UI, elapsed
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 
     from kiln.core.install.environment import Environment
     from kiln.core.install.installed import InstalledDistribution
-    from kiln.core.install.linking import LinkMode
     from kiln.core.operations.listing import Latest
     from kiln.core.operations.options import Events, Settings
     from kiln.core.operations.report import InstallReport
@@ -522,7 +522,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         reinstall_packages=frozenset(getattr(args, "reinstall_package", ())),
         no_deps=getattr(args, "no_deps", False),
         require_hashes=getattr(args, "require_hashes", False),
-        link_mode=_link_mode(args),
+        link_mode=link_mode(args),
         compile_bytecode=getattr(args, "compile_bytecode", False),
         project=find_configured_pyproject(project_dir(args)),
         config_file=args.config_file,
@@ -534,16 +534,6 @@ def _settings(args: argparse.Namespace) -> Settings:
     return with_file_defaults(
         settings, project_dir(args), pip=hasattr(args, "pip_command"), given=given
     )
-
-
-def _link_mode(args: argparse.Namespace) -> LinkMode:
-    import os
-
-    from kiln.core.install.linking import choose_link_mode
-
-    if not hasattr(args, "link_mode"):  # a command that installs nothing
-        return "hardlink"
-    return choose_link_mode(args.link_mode, os.environ)
 
 
 def _inputs(

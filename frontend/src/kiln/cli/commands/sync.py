@@ -244,13 +244,13 @@ def _fresh_install(args: argparse.Namespace) -> FreshInstall | None:
     """How a new environment may be filled from a plan the cache remembers: not when the
     command line changes which files are chosen (``--no-binary``, ``--no-build``) or asks
     for them afresh (``--refresh``, ``--no-cache``)."""
-    from kiln.cli.commands.pip import _link_mode
+    from kiln.cli.options import link_mode
     from kiln.core.operations.syncing import FreshInstall
 
     if (args.no_binary or args.no_binary_package or args.no_build or args.no_build_package
             or args.refresh or args.refresh_package or args.no_cache):
         return None
-    return FreshInstall(link_mode=_link_mode(args), compile_bytecode=args.compile_bytecode)
+    return FreshInstall(link_mode=link_mode(args), compile_bytecode=args.compile_bytecode)
 
 
 def _check(ui: UI, result: SyncResult) -> int:
@@ -327,7 +327,10 @@ def _report(ui: UI, result: SyncResult, request: SyncRequest) -> None:
     if report is None:
         ui.info(f"Audited {packages(result.audited or 0)} in {elapsed(0)}")
         return
-    if result.remembered:
+    if result.restored:
+        ui.debug("The new environment is made again as an earlier sync of this lock made it "
+                 "here, by links (the snapshot kept in the cache's `sync-snapshots-v1`)")
+    elif result.remembered:
         ui.debug("The new environment gets the packages an earlier sync of this lock installed "
                  "(the plan kept in the cache's `sync-plans-v1`)")
     from kiln.cli.commands.pip import _print_changes, _print_report

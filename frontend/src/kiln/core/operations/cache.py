@@ -28,6 +28,7 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
+from kiln.core.operations.syncrecord import SNAPSHOTS_BUCKET
 from kiln.errors import KilnError
 
 #: Name prefixes of temporary files and directories that a crash may leave behind.
@@ -151,7 +152,8 @@ def prune(root: Path, *, ci: bool = False) -> CleanReport:
 
     ``ci`` (``--ci``) also removes what is cheaper to download again than to keep in a
     cache a CI system saves and restores: downloaded wheels (``files-v1``) and unpacked
-    wheels (``wheels-v1``); sdists, build environments and git mirrors are kept."""
+    wheels (``wheels-v1``), with the snapshots of environments that link them; sdists,
+    build environments and git mirrors are kept."""
     report = CleanReport()
     if not root.exists():
         return report
@@ -172,6 +174,9 @@ def prune(root: Path, *, ci: bool = False) -> CleanReport:
         if ci:
             for path in _wheel_entries(root):
                 _remove(path, report)
+            snapshots = root / SNAPSHOTS_BUCKET  # they link the unpacked wheels just removed
+            if snapshots.is_dir() and not snapshots.is_symlink():
+                _remove(snapshots, report)
     return report
 
 

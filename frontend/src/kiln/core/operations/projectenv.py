@@ -19,6 +19,10 @@ at the path is an error that leaves it untouched. Deciding and creating happen u
 (:func:`kiln.core.install.envlock.creation_lock_file`), so two kiln processes never both
 make the environment.
 
+A new (not a re-made) environment may come from elsewhere than :func:`kiln.core.venv.create_venv`:
+the caller's ``restore`` makes it (from a snapshot, see :mod:`kiln.core.install.snapshot`)
+when it can.
+
 Nothing here prints: lines for the user go to ``report``, warnings to ``warn``.
 """
 
@@ -44,6 +48,9 @@ PYTHON_VERSION_FILE = ".python-version"
 
 #: Receives one line for the user (a message, or a warning's text).
 Reporter = Callable[[str], None]
+#: Makes the new environment at the path it is given, described by the environment it is
+#: given, the way it knows; False when it cannot (nothing is made then).
+Restorer = Callable[[Path, Environment], bool]
 
 _NOT_A_VENV_HINT = (
     "kiln only ever removes virtual environments: move the directory away, or set "
@@ -58,6 +65,8 @@ class ProjectEnvironment(NamedTuple):
     path: Path
     #: An environment that was there is (with ``dry_run``: would be) removed and made anew.
     replaced: bool = False
+    #: The new environment was made by the caller's ``restore``.
+    restored: bool = False
 
 
 class Location(NamedTuple):
@@ -139,11 +148,13 @@ def project_environment(
     report: Reporter | None = None,
     warn: Reporter | None = None,
     script: Path | None = None,
+    restore: Restorer | None = None,
 ) -> ProjectEnvironment:
     """The project environment of the workspace at ``workspace_root`` (the environment of
     the PEP 723 ``script``), made or remade when needed (see the module's docstring). With
     ``dry_run`` nothing is made or removed: the environment returned describes the one that
-    would be made, and ``report`` says so."""
+    would be made, and ``report`` says so. ``restore``: how to make a new environment
+    before creating one (see the module's docstring)."""
     env = os.environ if environ is None else environ
     root = Path(os.path.abspath(workspace_root))
     location = environment_location(root, active=active, environ=env, script=script)
@@ -151,7 +162,7 @@ def project_environment(
         warn(location.warning)
     settle = _Settle(
         root, location.path, requires_python, _request(root, python), env.get("PATH"),
-        dry_run, report or _silent, "project" if script is None else "script",
+        dry_run, report or _silent, "project" if script is None else "script", restore,
     )
     if dry_run:
         return settle.run()
@@ -178,8 +189,10 @@ class _Settle:
         dry_run: bool,
         report: Reporter,
         kind: str = "project",
+        restore: Restorer | None = None,
     ) -> None:
         self.kind = kind
+        self.restore = restore
         self.root = root
         self.path = path
         self.requires_python = requires_python
@@ -210,8 +223,6 @@ class _Settle:
             return ProjectEnvironment(
                 _would_be(self.path, interpreter), True, self.path, replaced=reason is not None
             )
-        from kiln.core.venv import create_venv
-
         self.report(
             f"Using {interpreter.implementation_display} {interpreter.version_string} "
             f"interpreter at: {interpreter.base_executable}"
@@ -219,6 +230,12 @@ class _Settle:
         if reason is not None:
             self.report(f"Removing virtual environment at: {shown} ({reason})")
         self.report(f"Creating {'script' if self.kind == 'script' else 'virtual'} environment at: {shown}")
+        if reason is None and self.restore is not None:
+            described = _would_be(self.path, interpreter)
+            if self.restore(self.path, described):
+                return ProjectEnvironment(described, True, self.path, restored=True)
+        from kiln.core.venv import create_venv
+
         result = create_venv(self.path, interpreter, clear=reason is not None)
         return ProjectEnvironment(result.env, True, self.path, replaced=reason is not None)
 

@@ -18,7 +18,9 @@ sync left in the environment (:mod:`kiln.core.operations.syncrecord`) says that 
 lock, options and interpreter gave what is installed now. A sync into a new environment
 takes a shorter path too when an earlier sync of the same lock, with the same options, for
 an interpreter with the same markers and wheel tags, left its plan in the cache: the plan's
-wheels are installed without reading the project or the lock again.
+wheels are installed without reading the project or the lock again. When such a sync made
+an environment at the same place before, the snapshot it left in the cache
+(:mod:`kiln.core.install.snapshot`) makes it again by linking, without the installer.
 """
 
 from __future__ import annotations
@@ -40,12 +42,14 @@ if TYPE_CHECKING:
 
     from kiln.core.install.environment import Environment
     from kiln.core.install.linking import LinkMode
+    from kiln.core.install.snapshot import Snapshot
     from kiln.core.lockfile.document import LockFile
     from kiln.core.lockfile.selection import LockedPackage
     from kiln.core.operations.locked_install import Narrowing
     from kiln.core.operations.options import Events, Settings
     from kiln.core.operations.projectenv import ProjectEnvironment
     from kiln.core.operations.report import InstallReport
+    from kiln.core.operations.syncrecord import RememberedPlan
     from kiln.project.workspace import Member, Project
 
 
@@ -92,6 +96,12 @@ class FreshInstall(NamedTuple):
     link_mode: LinkMode = "hardlink"
     compile_bytecode: bool = False
 
+    @property
+    def snapshots(self) -> bool:
+        """Whether the environment may be restored from, and kept as, a snapshot: its files
+        are links to the cache, with no byte code (see :mod:`kiln.core.install.snapshot`)."""
+        return self.link_mode == "hardlink" and not self.compile_bytecode
+
 
 class SyncResult(NamedTuple):
     #: None with ``--frozen``.
@@ -105,6 +115,9 @@ class SyncResult(NamedTuple):
     #: The new environment was filled from the plan the cache remembers (see
     #: :func:`quick_sync`).
     remembered: bool = False
+    #: The new environment was restored from the snapshot the cache keeps (see
+    #: :func:`quick_sync`).
+    restored: bool = False
 
 
 def sync(
@@ -249,18 +262,28 @@ def _remembered(
     warn: Callable[[str], None] | None,
     note: Callable[[str], None] | None,
 ) -> SyncResult | None:
-    """A sync into the new environment ``would_be`` from the plan the cache remembers for
-    it, when there is one and every wheel of it is intact in the download cache; None
-    otherwise (nothing is made then)."""
+    """A sync into the new environment ``would_be`` from what the cache remembers for it:
+    the snapshot of the environment an earlier sync made at the same place, else the plan,
+    when every wheel of it is intact in the download cache; None when there is neither
+    (nothing is made then)."""
     from kiln.core.cachedir import cache_root
-    from kiln.core.index.cache import FileCache
     from kiln.core.operations import syncrecord
-    from kiln.core.operations.projectenv import project_environment
 
     cache = cache_root()
-    plan = syncrecord.recall_plan(cache, _plan_key(text, request, nearest, would_be.env))
+    key = _plan_key(text, request, nearest, would_be.env)
+    plan = syncrecord.recall_plan(cache, key)
     if plan is None:
         return None
+    snapshot_key = _snapshot_key(key, would_be.env) if fresh.snapshots else None
+    if snapshot_key is not None:
+        snapshot = syncrecord.recall_snapshot(cache, snapshot_key)
+        if snapshot is not None:
+            result = _restored(root, text, request, nearest, plan, snapshot, cache, locked,
+                               started, warn=warn, note=note)
+            if result is not None:
+                return result
+    from kiln.core.index.cache import FileCache
+
     files = FileCache(cache)
     wheels = []
     for wheel in plan.wheels:
@@ -268,6 +291,8 @@ def _remembered(
         if path is None:
             return None
         wheels.append((wheel, path))
+    from kiln.core.operations.projectenv import project_environment
+
     script = request.lock.script
     environment = project_environment(
         root, None, python=request.python, active=request.active, report=note, warn=warn,
@@ -278,7 +303,6 @@ def _remembered(
 
     from kiln.core.install.envlock import changing
     from kiln.core.install.plan import Desired, Plan, apply_plan
-    from kiln.core.operations.report import Change, InstallReport
 
     installing = time.monotonic()
     install = [Desired(w.name, Version(w.version), path, w.requested) for w, path in wheels]
@@ -291,12 +315,107 @@ def _remembered(
             [wheel.name for wheel in plan.wheels], exact=request.exact, kept=plan.kept,
             trees={},
         )
-    report = InstallReport(
-        resolved=len(wheels), prepared=len(wheels),
-        installed=[Change(wheel.name, wheel.version) for wheel in plan.wheels],
-        install_seconds=time.monotonic() - installing,
+        if snapshot_key is not None:
+            _keep_snapshot(cache, snapshot_key, env, [path for _, path in wheels])
+    seconds = time.monotonic() - installing
+    return SyncResult(locked, environment, _report(plan, seconds),
+                      time.monotonic() - started, remembered=True)
+
+
+def _restored(
+    root: Path,
+    text: str,
+    request: SyncRequest,
+    nearest: str,
+    plan: RememberedPlan,
+    snapshot: Snapshot,
+    cache: Path,
+    locked: LockResult | None,
+    started: float,
+    *,
+    warn: Callable[[str], None] | None,
+    note: Callable[[str], None] | None,
+) -> SyncResult | None:
+    """A sync into a new environment restored from ``snapshot`` (of an environment the
+    ``plan`` filled); None, with nothing made, when it cannot be restored."""
+    from kiln.core.install.snapshot import restore
+    from kiln.core.operations import syncrecord
+    from kiln.core.operations.projectenv import project_environment
+
+    installing = time.monotonic()
+
+    def restore_at(path: Path, env: Environment) -> bool:
+        def record(aside: Path) -> None:
+            # Written before the environment is moved into place, so that what it records
+            # is what the environment holds when it appears.
+            folders = syncrecord.site_folders(env.scheme.purelib, env.scheme.platlib)
+            syncrecord.write_record(
+                aside, _key(text, request, nearest, env),
+                [aside / folder.relative_to(env.prefix) for folder in folders],
+                [wheel.name for wheel in plan.wheels], exact=request.exact, kept=plan.kept,
+                trees={},
+            )
+
+        return restore(snapshot, path, cache, finish=record)
+
+    script = request.lock.script
+    environment = project_environment(
+        root, None, python=request.python, active=request.active, report=note, warn=warn,
+        script=script.absolute() if script is not None else None, restore=restore_at,
     )
-    return SyncResult(locked, environment, report, time.monotonic() - started, remembered=True)
+    if not environment.restored:
+        return None
+    seconds = time.monotonic() - installing
+    return SyncResult(locked, environment, _report(plan, seconds),
+                      time.monotonic() - started, remembered=True, restored=True)
+
+
+def _report(plan: RememberedPlan, seconds: float) -> InstallReport:
+    """What installing ``plan`` into a new environment did."""
+    from kiln.core.operations.report import Change, InstallReport
+
+    return InstallReport(
+        resolved=len(plan.wheels), prepared=len(plan.wheels),
+        installed=[Change(wheel.name, wheel.version) for wheel in plan.wheels],
+        install_seconds=seconds,
+    )
+
+
+def _snapshot_key(plan: str, env: Environment) -> str | None:
+    """The cache's key of the snapshot of a new environment like ``env`` filled by the plan
+    with the key ``plan`` (see :func:`kiln.core.operations.syncrecord.snapshot_key`): what
+    making the environment reads of its interpreter."""
+    from kiln.core.operations.syncrecord import snapshot_key
+
+    interpreter = env.interpreter
+    return snapshot_key(plan, env.prefix, {
+        "base_executable": interpreter.base_executable,
+        "base_prefix": interpreter.base_prefix,
+        "version": interpreter.version_string,
+        "implementation": interpreter.implementation,
+        "implementation_display": interpreter.implementation_display,
+        "scheme": dict(interpreter.venv_scheme),
+        "relocatable": env.relocatable,
+    })
+
+
+def _keep_snapshot(cache: Path, key: str, env: Environment, wheels: Sequence[Path]) -> None:
+    """Keep the snapshot of the new environment ``env``, just filled from the ``wheels`` of
+    the download cache, under ``key``. Nothing is kept when it cannot be taken."""
+    from kiln.core.install.envlock import LOCK_NAME
+    from kiln.core.install.snapshot import take
+    from kiln.core.install.wheel import unpacked_already
+    from kiln.core.operations import syncrecord
+
+    trees = []
+    for wheel in wheels:
+        unpacked = unpacked_already(wheel, cache)
+        if unpacked is None:
+            return
+        trees.append(unpacked.root)
+    snapshot = take(env.prefix, cache, trees, leave_out=(syncrecord.RECORD_NAME, LOCK_NAME))
+    if snapshot is not None:
+        syncrecord.remember_snapshot(cache, key, snapshot)
 
 
 def _options(request: SyncRequest) -> dict[str, object]:
@@ -396,8 +515,9 @@ def _install(
             trees={p.name: path for p in installed if (path := p.source_path) is not None},
         )
         if remember and found is not None:
+            new = env if environment.created and not environment.replaced else None
             _remember(settings, _plan_key(lockfile.text, request, nearest, env), installed,
-                      kept, requested)
+                      kept, requested, new=new)
 
     return install_locked(
         env, packages, settings, events,
@@ -417,9 +537,13 @@ def _remember(
     installed: Sequence[LockedPackage],
     kept: Collection[str],
     requested: Collection[str],
+    *,
+    new: Environment | None = None,
 ) -> None:
     """Keep the plan of a sync that installed only index wheels (with their sha256) in the
-    cache under ``key``, for a later sync into a new environment."""
+    cache under ``key``, for a later sync into a new environment; and when the sync made
+    the environment ``new``, its snapshot, for a later sync into a new environment at the
+    same place."""
     from kiln.core.cachedir import cache_root
     from kiln.core.operations.syncrecord import PlannedWheel, RememberedPlan, remember_plan
 
@@ -437,6 +561,21 @@ def _remember(
         ))
     cache = settings.client.cache_dir or cache_root()
     remember_plan(cache, key, RememberedPlan(wheels, sorted(kept)))
+    if new is None or settings.link_mode != "hardlink" or settings.compile_bytecode:
+        return
+    snapshot_key = _snapshot_key(key, new)
+    if snapshot_key is None:
+        return
+    from kiln.core.index.cache import FileCache
+
+    files = FileCache(cache)
+    paths = []
+    for wheel in wheels:
+        path = files.intact_copy(wheel.url, wheel.filename, wheel.sha256, wheel.name)[0]
+        if path is None:
+            return
+        paths.append(path)
+    _keep_snapshot(cache, snapshot_key, new, paths)
 
 
 def _not_editable(

@@ -2,9 +2,9 @@
 
 After a sync, ``<venv>/.kiln-sync.json`` keeps a *key* (one digest of the lock's text, the
 options that choose what is installed, the project the command ran in and the interpreter)
-and what the sync left installed: each ``.dist-info`` directory with the modification time
-of its ``RECORD`` (written last by every install), and the source trees of the directory
-entries. The next sync with the same key has nothing to do when every one of those
+and what the sync left installed: each ``.dist-info`` directory (by its path in the
+environment) with the modification time of its ``RECORD`` (written last by every install),
+and the source trees of the directory entries. The next sync with the same key has nothing to do when every one of those
 ``RECORD`` files is still there, unchanged, no source tree's ``pyproject.toml`` (or
 ``setup.py``, ``setup.cfg``) is newer than its install, and (exact syncs) no other
 distribution was installed beside them. A missing, different or unreadable record only means
@@ -15,6 +15,12 @@ A new environment has no record. For it, the cache keeps what a sync installed (
 and wheel tags, which with the lock's text are everything a lock's selection depends on. When
 that plan holds only index wheels that the download cache still has intact, a sync into a
 new environment installs them without reading the project or the lock again.
+
+The environment such a sync made is kept too, as a snapshot
+(:mod:`kiln.core.install.snapshot`, :func:`remember_snapshot`) under a key of the plan's
+key, the environment's path, its interpreter and the code that lays environments out: a
+later sync into a new environment at the same place restores it by linking, without the
+installer.
 
 This module is on the path of a ``kiln sync`` that has nothing to do: it imports little.
 """
@@ -27,12 +33,15 @@ import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from kiln.core.install.snapshot import Snapshot
 
 #: The record's name inside the environment.
 RECORD_NAME = ".kiln-sync.json"
 #: The version of the record's layout; other values are not trusted.
-FORMAT = 1
+FORMAT = 2
 #: The files whose change makes a directory entry be built and installed again (uv's
 #: default ``cache-keys``).
 CACHE_KEYS = ("pyproject.toml", "setup.py", "setup.cfg")
@@ -65,7 +74,8 @@ def write_record(
 ) -> None:
     """Record, after a sync with ``key``, the installed distributions called ``names``
     (normalised), the names left alone (``kept``) and the source trees of directory
-    entries (by name). Best effort: a record that cannot be written costs a full check."""
+    entries (by name), in the environment at ``prefix`` whose site-packages are ``folders``.
+    Best effort: a record that cannot be written costs a full check."""
     from kiln.core.fileio import write_atomic
 
     wanted = set(names)
@@ -78,7 +88,7 @@ def write_record(
                     mtime = record.stat().st_mtime_ns
                 except OSError:
                     return
-                installed.append([str(folder), entry, mtime])
+                installed.append([os.path.relpath(folder, prefix), entry, mtime])
     data = {
         "format": FORMAT,
         "key": key,
@@ -102,7 +112,10 @@ def nothing_to_do(prefix: Path, key: str, folders: Sequence[Path]) -> int | None
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != key:
         return None
     try:
-        installed = [(str(f), str(e), int(m)) for f, e, m in data["installed"]]
+        installed = [
+            (os.path.normpath(os.path.join(prefix, str(f))), str(e), int(m))
+            for f, e, m in data["installed"]
+        ]
         kept = set(data["kept"])
         trees = {str(name): Path(path) for name, path in data["trees"].items()}
         exact = bool(data["exact"])
@@ -124,7 +137,7 @@ def nothing_to_do(prefix: Path, key: str, folders: Sequence[Path]) -> int | None
         expected = {(folder, entry) for folder, entry, _ in installed}
         for site in folders:
             for entry, name in _dist_infos(site):
-                if (str(site), entry) not in expected and name not in kept:
+                if (os.path.normpath(site), entry) not in expected and name not in kept:
                     return None
     return len(installed)
 
@@ -230,3 +243,57 @@ def recall_plan(cache: Path, key: str) -> RememberedPlan | None:
     except (KeyError, TypeError, AttributeError):
         return None
     return RememberedPlan(wheels, kept)
+
+
+# -- the environment a sync made, kept for a new environment at the same place ------------
+
+#: The cache bucket of snapshots of new environments (:func:`remember_snapshot`).
+SNAPSHOTS_BUCKET = "sync-snapshots-v1"
+#: The modules whose code decides what a new environment holds: its layout and activation
+#: scripts, what the installer writes beside the linked files, and the snapshot's own form.
+SNAPSHOT_CODE = (
+    "kiln.core.venv", "kiln.core.activation", "kiln.core.install.environment",
+    "kiln.core.install.installer", "kiln.core.install.scripts", "kiln.core.install.record",
+    "kiln.core.install.snapshot",
+)
+
+
+def snapshot_key(plan: str, prefix: Path, interpreter: Mapping[str, object]) -> str | None:
+    """The key of the snapshot of a new environment at ``prefix`` filled by the plan with the
+    key ``plan`` (see :func:`plan_key`): with ``interpreter``, what the environment's
+    layout reads of its base interpreter, and the code of :data:`SNAPSHOT_CODE`. None when
+    that code cannot be read (then no snapshot is kept)."""
+    from kiln.core.codekey import code_key
+
+    code = code_key(SNAPSHOT_CODE)
+    if code is None:
+        return None
+    digest = hashlib.sha256(f"snapshot\0{plan}\0{code}\0".encode())
+    digest.update(os.fsencode(os.path.abspath(prefix)))
+    digest.update(b"\0" + json.dumps(interpreter, sort_keys=True).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def remember_snapshot(cache: Path, key: str, snapshot: Snapshot) -> None:
+    """Keep ``snapshot`` in the cache under ``key``. Best effort, as :func:`remember_plan`."""
+    from kiln.core.fileio import write_atomic
+
+    data = {"format": FORMAT, **snapshot.to_json()}
+    with contextlib.suppress(OSError):
+        path = cache / SNAPSHOTS_BUCKET / key[:2] / f"{key}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(data).encode("utf-8"))
+
+
+def recall_snapshot(cache: Path, key: str) -> Snapshot | None:
+    """The snapshot kept under ``key``; None when there is none or it cannot be read."""
+    from kiln.core.install.snapshot import Snapshot
+
+    try:
+        with open(cache / SNAPSHOTS_BUCKET / key[:2] / f"{key}.json", encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return None
+    return Snapshot.from_json(data)
