@@ -204,7 +204,9 @@ def test_a_snapshot_naming_paths_outside_is_not_used(tmp_path: Path, index: Inde
     assert run_python(root / ".venv", "import alpha; print('ok')") == "ok"
 
 
-@pytest.mark.parametrize("path", ["../up", "/absolute", "a//b", "a/./b", ""])
+@pytest.mark.parametrize(
+    "path", ["../up", "a/..", "/absolute", "a//b", "a/./b", "", "C:/drive", "a\\\\b"]
+)
 def test_snapshots_refuse_paths_that_leave_their_directory(path: str) -> None:
     data = {"directories": [], "symlinks": [], "links": [], "written": [[path, "", 0o644]]}
     assert Snapshot.from_json(data) is None

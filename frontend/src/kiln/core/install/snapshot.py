@@ -73,7 +73,7 @@ class Snapshot(NamedTuple):
             return None
         paths = [*directories, *(p for p, _ in symlinks), *(p for p, _ in links),
                  *(s for _, s in links), *(p for p, _, _ in written)]
-        if not all(_inside(path) for path in paths):
+        if _leaves(paths):
             return None
         return cls(directories, symlinks, links, written)
 
@@ -84,10 +84,12 @@ def _rows(value: object) -> list[Any]:
     return value
 
 
-def _inside(path: str) -> bool:
-    """Whether the relative path ``path`` stays below the directory it is relative to."""
-    parts = path.split("/")
-    return not os.path.isabs(path) and not {"", ".", ".."} & set(parts)
+def _leaves(paths: Sequence[str]) -> bool:
+    """Whether a relative path of ``paths`` leaves the directory it is relative to: it has
+    an empty part (as an absolute path has first), a ``.`` or ``..`` part, or a backslash or
+    colon (a separator or a drive elsewhere). Each path is searched as ``/path/``."""
+    joined = "/" + "/\n/".join(paths) + "/"
+    return any(bad in joined for bad in ("//", "/./", "/../", "\\", ":"))
 
 
 def take(
