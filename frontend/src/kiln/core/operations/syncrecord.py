@@ -33,7 +33,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from kiln.core.install.snapshot import Snapshot
@@ -209,27 +209,14 @@ def remember_plan(cache: Path, key: str, plan: RememberedPlan) -> None:
     """Keep ``plan`` (what a sync with ``key`` installed into an environment) in the cache.
     Best effort: a plan that cannot be written costs the next new environment the full
     path."""
-    from kiln.core.fileio import write_atomic
-
-    data = {
-        "format": FORMAT,
-        "wheels": [wheel._asdict() for wheel in plan.wheels],
-        "kept": sorted(plan.kept),
-    }
-    with contextlib.suppress(OSError):
-        path = cache / PLANS_BUCKET / key[:2] / f"{key}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(data, indent=1).encode("utf-8"))
+    data = {"wheels": [wheel._asdict() for wheel in plan.wheels], "kept": sorted(plan.kept)}
+    _keep(cache / PLANS_BUCKET, key, data)
 
 
 def recall_plan(cache: Path, key: str) -> RememberedPlan | None:
     """The plan remembered under ``key``; None when there is none or it cannot be read."""
-    try:
-        with open(cache / PLANS_BUCKET / key[:2] / f"{key}.json", encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    data = _kept(cache / PLANS_BUCKET, key)
+    if data is None:
         return None
     try:
         wheels = [
@@ -276,24 +263,36 @@ def snapshot_key(plan: str, prefix: Path, interpreter: Mapping[str, object]) -> 
 
 def remember_snapshot(cache: Path, key: str, snapshot: Snapshot) -> None:
     """Keep ``snapshot`` in the cache under ``key``. Best effort, as :func:`remember_plan`."""
-    from kiln.core.fileio import write_atomic
-
-    data = {"format": FORMAT, **snapshot.to_json()}
-    with contextlib.suppress(OSError):
-        path = cache / SNAPSHOTS_BUCKET / key[:2] / f"{key}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(data).encode("utf-8"))
+    _keep(cache / SNAPSHOTS_BUCKET, key, snapshot.to_json())
 
 
 def recall_snapshot(cache: Path, key: str) -> Snapshot | None:
     """The snapshot kept under ``key``; None when there is none or it cannot be read."""
     from kiln.core.install.snapshot import Snapshot
 
+    data = _kept(cache / SNAPSHOTS_BUCKET, key)
+    return Snapshot.from_json(data) if data is not None else None
+
+
+def _keep(bucket: Path, key: str, data: Mapping[str, object]) -> None:
+    """Write ``data`` (with :data:`FORMAT`) as the entry ``key`` of the cache's ``bucket``;
+    best effort."""
+    from kiln.core.fileio import write_atomic
+
+    with contextlib.suppress(OSError):
+        path = bucket / key[:2] / f"{key}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps({"format": FORMAT, **data}).encode("utf-8"))
+
+
+def _kept(bucket: Path, key: str) -> dict[str, Any] | None:
+    """The entry ``key`` of the cache's ``bucket``; None when there is none, or it cannot be
+    read or has another :data:`FORMAT`."""
     try:
-        with open(cache / SNAPSHOTS_BUCKET / key[:2] / f"{key}.json", encoding="utf-8") as handle:
+        with open(bucket / key[:2] / f"{key}.json", encoding="utf-8") as handle:
             data = json.load(handle)
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         return None
-    return Snapshot.from_json(data)
+    return data
