@@ -159,9 +159,10 @@ def test_a_file_gone_from_the_cache_makes_the_environment_the_long_way(
     gone = next(source for path, source in links if path.endswith("alpha/cli.py"))
     shutil.rmtree(cache_of(root) / gone.split("/alpha/")[0])  # as `kiln cache clean alpha` does
 
-    again = sync(root, index)
+    again = sync(root, index, "--output-format", "json")
 
-    assert RESTORED not in again.stderr
+    assert RESTORED not in again.stderr and REMEMBERED in again.stderr
+    assert json.loads(again.stdout)["sync"]["action"] == "create"
     assert tree(root / ".venv") == made
     assert leftovers(root) == []
 

@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 
     from kiln.core.install.environment import Environment
     from kiln.core.install.linking import LinkMode
-    from kiln.core.install.snapshot import Snapshot
     from kiln.core.lockfile.document import LockFile
     from kiln.core.lockfile.selection import LockedPackage
     from kiln.core.operations.locked_install import Narrowing
@@ -98,9 +97,14 @@ class FreshInstall(NamedTuple):
 
     @property
     def snapshots(self) -> bool:
-        """Whether the environment may be restored from, and kept as, a snapshot: its files
-        are links to the cache, with no byte code (see :mod:`kiln.core.install.snapshot`)."""
-        return self.link_mode == "hardlink" and not self.compile_bytecode
+        """Whether the environment may be restored from, and kept as, a snapshot."""
+        return _snapshots(self.link_mode, self.compile_bytecode)
+
+
+def _snapshots(link_mode: LinkMode, compile_bytecode: bool) -> bool:
+    """Whether an environment installed so has a snapshot: its files are links to the cache,
+    with no byte code (see :mod:`kiln.core.install.snapshot`)."""
+    return link_mode == "hardlink" and not compile_bytecode
 
 
 class SyncResult(NamedTuple):
@@ -262,28 +266,21 @@ def _remembered(
     warn: Callable[[str], None] | None,
     note: Callable[[str], None] | None,
 ) -> SyncResult | None:
-    """A sync into the new environment ``would_be`` from what the cache remembers for it:
-    the snapshot of the environment an earlier sync made at the same place, else the plan,
-    when every wheel of it is intact in the download cache; None when there is neither
-    (nothing is made then)."""
+    """A sync into the new environment ``would_be`` from the plan the cache remembers for
+    it, when there is one and every wheel of it is intact in the download cache; None
+    otherwise (nothing is made then). The environment is restored from the snapshot of the
+    one an earlier sync made at the same place when the cache keeps one that can be
+    restored; else it is made and the plan's wheels are installed."""
     from kiln.core.cachedir import cache_root
+    from kiln.core.index.cache import FileCache
     from kiln.core.operations import syncrecord
+    from kiln.core.operations.projectenv import project_environment
 
     cache = cache_root()
     key = _plan_key(text, request, nearest, would_be.env)
     plan = syncrecord.recall_plan(cache, key)
     if plan is None:
         return None
-    snapshot_key = _snapshot_key(key, would_be.env) if fresh.snapshots else None
-    if snapshot_key is not None:
-        snapshot = syncrecord.recall_snapshot(cache, snapshot_key)
-        if snapshot is not None:
-            result = _restored(root, text, request, nearest, plan, snapshot, cache, locked,
-                               started, warn=warn, note=note)
-            if result is not None:
-                return result
-    from kiln.core.index.cache import FileCache
-
     files = FileCache(cache)
     wheels = []
     for wheel in plan.wheels:
@@ -291,13 +288,36 @@ def _remembered(
         if path is None:
             return None
         wheels.append((wheel, path))
-    from kiln.core.operations.projectenv import project_environment
+    snapshot_key = _snapshot_key(key, would_be.env) if fresh.snapshots else None
+    snapshot = syncrecord.recall_snapshot(cache, snapshot_key) if snapshot_key else None
+    names = [wheel.name for wheel in plan.wheels]
 
+    def restore_here(path: Path, env: Environment) -> bool:
+        from kiln.core.install.snapshot import restore
+
+        def record(aside: Path) -> None:
+            # Written before the environment is moved into place, so that what it records
+            # is what the environment holds when it appears.
+            folders = syncrecord.site_folders(env.scheme.purelib, env.scheme.platlib)
+            syncrecord.write_record(
+                aside, _key(text, request, nearest, env),
+                [aside / folder.relative_to(env.prefix) for folder in folders],
+                names, exact=request.exact, kept=plan.kept, trees={},
+            )
+
+        assert snapshot is not None
+        return restore(snapshot, path, cache, finish=record)
+
+    installing = time.monotonic()
     script = request.lock.script
     environment = project_environment(
         root, None, python=request.python, active=request.active, report=note, warn=warn,
         script=script.absolute() if script is not None else None,
+        restore=restore_here if snapshot is not None else None,
     )
+    if environment.restored:
+        return SyncResult(locked, environment, _report(plan, time.monotonic() - installing),
+                          time.monotonic() - started, remembered=True, restored=True)
     env = environment.env
     from packaging.version import Version
 
@@ -312,62 +332,12 @@ def _remembered(
         syncrecord.write_record(
             env.prefix, _key(text, request, nearest, env),
             syncrecord.site_folders(env.scheme.purelib, env.scheme.platlib),
-            [wheel.name for wheel in plan.wheels], exact=request.exact, kept=plan.kept,
-            trees={},
+            names, exact=request.exact, kept=plan.kept, trees={},
         )
         if snapshot_key is not None:
             _keep_snapshot(cache, snapshot_key, env, [path for _, path in wheels])
-    seconds = time.monotonic() - installing
-    return SyncResult(locked, environment, _report(plan, seconds),
+    return SyncResult(locked, environment, _report(plan, time.monotonic() - installing),
                       time.monotonic() - started, remembered=True)
-
-
-def _restored(
-    root: Path,
-    text: str,
-    request: SyncRequest,
-    nearest: str,
-    plan: RememberedPlan,
-    snapshot: Snapshot,
-    cache: Path,
-    locked: LockResult | None,
-    started: float,
-    *,
-    warn: Callable[[str], None] | None,
-    note: Callable[[str], None] | None,
-) -> SyncResult | None:
-    """A sync into a new environment restored from ``snapshot`` (of an environment the
-    ``plan`` filled); None, with nothing made, when it cannot be restored."""
-    from kiln.core.install.snapshot import restore
-    from kiln.core.operations import syncrecord
-    from kiln.core.operations.projectenv import project_environment
-
-    installing = time.monotonic()
-
-    def restore_at(path: Path, env: Environment) -> bool:
-        def record(aside: Path) -> None:
-            # Written before the environment is moved into place, so that what it records
-            # is what the environment holds when it appears.
-            folders = syncrecord.site_folders(env.scheme.purelib, env.scheme.platlib)
-            syncrecord.write_record(
-                aside, _key(text, request, nearest, env),
-                [aside / folder.relative_to(env.prefix) for folder in folders],
-                [wheel.name for wheel in plan.wheels], exact=request.exact, kept=plan.kept,
-                trees={},
-            )
-
-        return restore(snapshot, path, cache, finish=record)
-
-    script = request.lock.script
-    environment = project_environment(
-        root, None, python=request.python, active=request.active, report=note, warn=warn,
-        script=script.absolute() if script is not None else None, restore=restore_at,
-    )
-    if not environment.restored:
-        return None
-    seconds = time.monotonic() - installing
-    return SyncResult(locked, environment, _report(plan, seconds),
-                      time.monotonic() - started, remembered=True, restored=True)
 
 
 def _report(plan: RememberedPlan, seconds: float) -> InstallReport:
@@ -561,7 +531,7 @@ def _remember(
         ))
     cache = settings.client.cache_dir or cache_root()
     remember_plan(cache, key, RememberedPlan(wheels, sorted(kept)))
-    if new is None or settings.link_mode != "hardlink" or settings.compile_bytecode:
+    if new is None or not _snapshots(settings.link_mode, settings.compile_bytecode):
         return
     snapshot_key = _snapshot_key(key, new)
     if snapshot_key is None:

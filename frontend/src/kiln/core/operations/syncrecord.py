@@ -4,10 +4,10 @@ After a sync, ``<venv>/.kiln-sync.json`` keeps a *key* (one digest of the lock's
 options that choose what is installed, the project the command ran in and the interpreter)
 and what the sync left installed: each ``.dist-info`` directory (by its path in the
 environment) with the modification time of its ``RECORD`` (written last by every install),
-and the source trees of the directory entries. The next sync with the same key has nothing to do when every one of those
-``RECORD`` files is still there, unchanged, no source tree's ``pyproject.toml`` (or
-``setup.py``, ``setup.cfg``) is newer than its install, and (exact syncs) no other
-distribution was installed beside them. A missing, different or unreadable record only means
+and the source trees of the directory entries. The next sync with the same key has nothing
+to do when every one of those ``RECORD`` files is still there, unchanged, no source tree's
+``pyproject.toml`` (or ``setup.py``, ``setup.cfg``) is newer than its install, and (exact
+syncs) no other distribution was installed beside them. A missing, different or unreadable record only means
 the full path runs.
 
 A new environment has no record. For it, the cache keeps what a sync installed (the *plan*,
