@@ -485,7 +485,7 @@ def _install(
             trees={p.name: path for p in installed if (path := p.source_path) is not None},
         )
         if remember and found is not None:
-            new = env if environment.created and not environment.replaced else None
+            new = env if environment.created else None
             _remember(settings, _plan_key(lockfile.text, request, nearest, env), installed,
                       kept, requested, new=new)
 
