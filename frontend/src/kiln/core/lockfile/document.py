@@ -13,6 +13,7 @@ file and the problem.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -181,9 +182,16 @@ def _value(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} into a lock")
 
 
+#: Text that a basic string holds as it is: no double quote, backslash or control character
+#: (most strings of a lock: names, versions, URLs, hashes).
+_VERBATIM = re.compile(r'[^"\\\x00-\x1f\x7f]*')
+
+
 def _string(text: str) -> str:
     """A TOML string: literal (``'...'``) when the text has double quotes and can be one
     (markers read better so), else basic."""
+    if _VERBATIM.fullmatch(text):
+        return f'"{text}"'
     if '"' in text and "'" not in text and all(c >= " " and c != "\x7f" for c in text):
         return f"'{text}'"
     out = ['"']
