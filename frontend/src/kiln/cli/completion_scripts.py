@@ -11,8 +11,8 @@ import argparse
 import contextlib
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 SHELLS: tuple[str, ...] = ("bash", "zsh", "fish")
 
@@ -35,8 +35,7 @@ _FILE_WORDS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Argument:
+class Argument(NamedTuple):
     """An option (``flags`` set) or a positional argument (``flags`` empty)."""
 
     name: str
@@ -51,8 +50,7 @@ class Argument:
         return self.kind is not ValueKind.NONE
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     """A command (``path[0]`` is the program) with what may follow it on the line."""
 
     path: tuple[str, ...]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from kiln import __version__
 from kiln.errors import KilnError
@@ -34,8 +34,7 @@ def _no_tables(project: ProjectName, typed: bool) -> str:
     return ""
 
 
-@dataclass(frozen=True)
-class Backend:
+class Backend(NamedTuple):
     """One build backend: how to name it, require it and lay out a project for it."""
 
     name: str
@@ -43,8 +42,8 @@ class Backend:
     requires: tuple[str, ...]
     build_backend: str
     native: bool = False
-    tool_tables: TableMaker = field(default=_no_tables)
-    extra_files: FileMaker = field(default=_no_files)
+    tool_tables: TableMaker = _no_tables
+    extra_files: FileMaker = _no_files
 
     def build_system(self) -> str:
         requires = ", ".join(f'"{r}"' for r in self.requires)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keyword
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kiln.errors import KilnError
 
@@ -12,8 +12,7 @@ _VALID = re.compile(r"^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[-_.]+")
 
 
-@dataclass(frozen=True)
-class ProjectName:
+class ProjectName(NamedTuple):
     """A normalised distribution name and the import name derived from it."""
 
     name: str

@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, NamedTuple, TypeVar
 
 from kiln.errors import KilnError
 from kiln.init import backends, names, vcs
@@ -35,8 +34,7 @@ Vcs = Literal["git", "none"]
 AuthorFrom = Literal["auto", "git", "none"]
 
 
-@dataclass(frozen=True)
-class InitOptions:
+class InitOptions(NamedTuple):
     """What the user asked for; `None` means "use the default for this kind"."""
 
     path: Path | None = None  # target directory; the working directory if None
@@ -54,22 +52,39 @@ class InitOptions:
     build_backend: str | None = None
 
 
-@dataclass
 class InitResult:
-    name: str
-    path: Path
-    files: list[Path] = field(default_factory=list)  # what was written, in order
-    notes: list[str] = field(default_factory=list)  # workspace messages for the user
+    """What `kiln init` did; a plain class, since `files` grows while the files are written."""
+
+    def __init__(
+        self, name: str, path: Path, files: list[Path] | None = None, notes: list[str] | None = None
+    ) -> None:
+        self.name = name
+        self.path = path
+        self.files: list[Path] = [] if files is None else files  # what was written, in order
+        self.notes: list[str] = [] if notes is None else notes  # workspace messages for the user
 
 
-@dataclass
 class _Plan:
-    target: Path
-    project: names.ProjectName
-    files: dict[str, str]
-    git_init: bool
-    workspace_edit: tuple[Path, str] | None
-    notes: list[str]
+    """Every file to write and every step to take, decided before the first write.
+
+    A plain class: `files` is completed (`.gitignore`) once `git init` has run.
+    """
+
+    def __init__(
+        self,
+        target: Path,
+        project: names.ProjectName,
+        files: dict[str, str],
+        git_init: bool,
+        workspace_edit: tuple[Path, str] | None,
+        notes: list[str],
+    ) -> None:
+        self.target = target
+        self.project = project
+        self.files = files
+        self.git_init = git_init
+        self.workspace_edit = workspace_edit
+        self.notes = notes
 
 
 def _resolve_kind(options: InitOptions) -> Kind:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kiln.errors import KilnError
 
 _VERSION = re.compile(r"^3\.\d+(?:\.\d+)?$")
 
 
-@dataclass(frozen=True)
-class PythonChoice:
+class PythonChoice(NamedTuple):
     requires_python: str
     pin: str | None  # content of `.python-version`, without the newline
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from kiln.errors import KilnError
 from kiln.init.python import choose
@@ -12,11 +13,10 @@ from kiln.init.python import choose
 _BLOCK_START = re.compile(r"^# /// script\s*$", re.MULTILINE)
 
 
-@dataclass(frozen=True)
-class ScriptResult:
+class ScriptResult(NamedTuple):
     path: Path
     created: bool
-    warnings: list[str] = field(default_factory=list)
+    warnings: Sequence[str] = ()
 
 
 def metadata_block(requires_python: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kiln.init.backends import Backend
 from kiln.init.names import ProjectName
@@ -31,14 +31,12 @@ class Kind(enum.Enum):
     LIB = "lib"  # src layout with `hello()` and `py.typed`
 
 
-@dataclass(frozen=True)
-class Author:
+class Author(NamedTuple):
     name: str | None
     email: str | None
 
 
-@dataclass(frozen=True)
-class PyprojectFields:
+class PyprojectFields(NamedTuple):
     project: ProjectName
     description: str | None
     readme: bool

@@ -7,8 +7,6 @@ name, and its long description must render for its content type.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from packaging.metadata import Metadata, RawMetadata, parse_email
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -18,13 +16,23 @@ from kiln.publish.description import check_description
 from kiln.publish.files import DistFilename
 
 
-@dataclass
 class CheckedFile:
-    dist: DistFilename
-    #: The parsed core metadata; None when it could not be read at all.
-    metadata: RawMetadata | None = None
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    """What validating one file found; a plain class, as ``check_file`` fills it in bit by bit."""
+
+    __slots__ = ("dist", "errors", "metadata", "warnings")
+
+    def __init__(
+        self,
+        dist: DistFilename,
+        metadata: RawMetadata | None = None,
+        errors: list[str] | None = None,
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.dist = dist
+        #: The parsed core metadata; None when it could not be read at all.
+        self.metadata = metadata
+        self.errors: list[str] = [] if errors is None else errors
+        self.warnings: list[str] = [] if warnings is None else warnings
 
     @property
     def ok(self) -> bool:

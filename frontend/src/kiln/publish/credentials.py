@@ -18,8 +18,8 @@ import netrc
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from kiln.core.index.keyring import KeyringProvider, ask_keyring
@@ -32,8 +32,7 @@ TOKEN_USER = "__token__"
 Prompt = Callable[[str, bool], str]
 
 
-@dataclass(frozen=True)
-class Credentials:
+class Credentials(NamedTuple):
     username: str
     password: str
     #: Where they came from, for ``-v`` logs (never the secret itself).
@@ -43,8 +42,7 @@ class Credentials:
         return f"Credentials(username={self.username!r}, password='****', source={self.source!r})"
 
 
-@dataclass(frozen=True)
-class CredentialOptions:
+class CredentialOptions(NamedTuple):
     token: str | None = None
     username: str | None = None
     password: str | None = None

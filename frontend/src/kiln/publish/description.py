@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import importlib
 import io
-from dataclasses import dataclass, field
 
 RST = "text/x-rst"
 MARKDOWN = "text/markdown"
 PLAIN = "text/plain"
 
 
-@dataclass
 class DescriptionReport:
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    """Problems with a long description; a plain class, since the checks append to it."""
+
+    __slots__ = ("errors", "warnings")
+
+    def __init__(self, errors: list[str] | None = None, warnings: list[str] | None = None) -> None:
+        self.errors: list[str] = [] if errors is None else errors
+        self.warnings: list[str] = [] if warnings is None else warnings
 
 
 def content_type_of(value: str | None) -> str:

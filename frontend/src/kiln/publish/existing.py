@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote, urljoin, urlsplit
 
 from kiln.errors import KilnError
@@ -27,8 +27,7 @@ _ACCEPT = (
 _PREFERRED = ("sha256", "sha384", "sha512")
 
 
-@dataclass(frozen=True)
-class Existing:
+class Existing(NamedTuple):
     """What the index says about one file."""
 
     #: ``absent``, ``same`` (identical file present) or ``different``.

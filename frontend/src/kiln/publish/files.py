@@ -5,8 +5,8 @@ from __future__ import annotations
 import glob
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -23,8 +23,7 @@ DEFAULT_PATTERN = os.path.join("dist", "*")
 _LOOKS_LIKE_A_DIST = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".egg")
 
 
-@dataclass(frozen=True)
-class DistFilename:
+class DistFilename(NamedTuple):
     """What a distribution's file name says about it."""
 
     path: Path
@@ -44,8 +43,7 @@ class DistFilename:
         return self.filetype == "bdist_wheel"
 
 
-@dataclass(frozen=True)
-class Release:
+class Release(NamedTuple):
     """The files of one project version: its sdist (if any) and its wheels."""
 
     name: NormalizedName
@@ -59,8 +57,7 @@ class Release:
         return self.wheels + ((self.sdist,) if self.sdist else ())
 
 
-@dataclass(frozen=True)
-class Discovery:
+class Discovery(NamedTuple):
     releases: tuple[Release, ...]
     #: Files that matched a pattern but are not wheels or sdists (with the reason).
     ignored: tuple[tuple[Path, str], ...]

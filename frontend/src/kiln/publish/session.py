@@ -8,8 +8,7 @@ a ``Listener``; this module never prints.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from kiln.errors import KilnError
 from kiln.publish.check import CheckedFile, check_file
@@ -32,8 +31,7 @@ CHECKED = "checked"  # dry run: would be uploaded
 NOT_ATTEMPTED = "not attempted"
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     dist: DistFilename
     status: str
     detail: str = ""
@@ -50,8 +48,7 @@ class Listener(Protocol):
     def finished(self, outcome: Outcome) -> None: ...
 
 
-@dataclass(frozen=True)
-class PublishRequest:
+class PublishRequest(NamedTuple):
     files: Sequence[CheckedFile]
     #: Without userinfo; credentials travel separately.
     publish_url: str
@@ -59,7 +56,7 @@ class PublishRequest:
     check_url: str | None = None
     check_credentials: Credentials | None = None
     dry_run: bool = False
-    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    policy: RetryPolicy = RetryPolicy()  # immutable, so one shared default is safe
 
 
 def validate(files: Sequence[DistFilename]) -> list[CheckedFile]:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from kiln.errors import KilnError
 from kiln.project.toml import load_toml
@@ -12,8 +11,7 @@ from kiln.project.toml import load_toml
 PYPI_UPLOAD_URL = "https://upload.pypi.org/legacy/"
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     #: May still hold ``user:password@``; credentials are split off before any request.
     publish_url: str
     check_url: str | None

@@ -14,7 +14,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kiln.errors import KilnError
 from kiln.publish.credentials import Credentials
@@ -29,8 +29,7 @@ _MAX_DELAY = 30.0
 RetryHook = Callable[[int, float, str], None]
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(NamedTuple):
     retries: int = 3
     delay: float = 1.0
     timeout: float = 300.0
