@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging.requirements import InvalidRequirement, Requirement
 
@@ -17,8 +16,7 @@ FALLBACK_REQUIRES = ("setuptools>=40.8.0",)
 FALLBACK_BACKEND = "setuptools.build_meta:__legacy__"
 
 
-@dataclass(frozen=True)
-class BuildSystem:
+class BuildSystem(NamedTuple):
     requires: tuple[str, ...]
     backend: str
     backend_path: tuple[str, ...] | None = None

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
@@ -27,8 +26,7 @@ KEY = "dependency-groups"
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class DependencyGroup:
+class DependencyGroup(NamedTuple):
     """One group, its includes resolved."""
 
     name: NormalizedName
@@ -42,8 +40,7 @@ class DependencyGroup:
     requires_python: SpecifierSet | None = None
 
 
-@dataclass(frozen=True)
-class _Raw:
+class _Raw(NamedTuple):
     spelled: str
     key: str
     #: Requirements and includes, in order; an include is ``(group name, key of the entry)``.

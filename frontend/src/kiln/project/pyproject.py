@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -33,8 +32,7 @@ _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 _PYPROJECTS: dict[tuple[str, int], PyProject] = {}
 
 
-@dataclass(frozen=True)
-class ProjectTable:
+class ProjectTable(NamedTuple):
     """The ``[project]`` table, checked (PEP 621)."""
 
     name: str

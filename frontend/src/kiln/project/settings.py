@@ -12,11 +12,11 @@ Every value is checked when it is first asked for (commands read only what they 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import Requirement
@@ -78,9 +78,12 @@ KEYS = (
     "keyring-provider",
 )
 
+#: The default of the mapping fields below: a record's default is one object shared by every
+#: instance, so it must be one that cannot be changed.
+_EMPTY: Mapping[Any, Any] = MappingProxyType({})
 
-@dataclass(frozen=True)
-class ResolverSettings:
+
+class ResolverSettings(NamedTuple):
     """The resolver settings a project may set for `kiln lock` and `kiln sync` (each None
     when the project leaves it to the command line and its defaults)."""
 
@@ -89,14 +92,11 @@ class ResolverSettings:
     exclude_newer: datetime | None = None
     exclude_newer_span: timedelta | None = None
     #: (None: exempt from ``exclude-newer``, written ``false``).
-    exclude_newer_packages: Mapping[NormalizedName, datetime | None] = field(
-        default_factory=dict
-    )
+    exclude_newer_packages: Mapping[NormalizedName, datetime | None] = _EMPTY
     fork_strategy: ForkStrategy | None = None
 
 
-@dataclass(frozen=True)
-class BuildTable:
+class BuildTable(NamedTuple):
     """How a project's dependencies may be built, for `kiln lock` and `kiln sync`: uv's
     ``no-build``, ``no-binary`` (and their ``-package`` lists), ``no-build-isolation`` (and
     ``-package``), ``config-settings`` and ``config-settings-package``."""
@@ -107,14 +107,11 @@ class BuildTable:
     no_binary_package: frozenset[NormalizedName] = frozenset()
     no_build_isolation: bool = False
     no_build_isolation_package: frozenset[NormalizedName] = frozenset()
-    config_settings: Mapping[str, str | list[str]] = field(default_factory=dict)
-    config_settings_package: Mapping[NormalizedName, Mapping[str, str | list[str]]] = field(
-        default_factory=dict
-    )
+    config_settings: Mapping[str, str | list[str]] = _EMPTY
+    config_settings_package: Mapping[NormalizedName, Mapping[str, str | list[str]]] = _EMPTY
 
 
-@dataclass(frozen=True)
-class WorkspaceTable:
+class WorkspaceTable(NamedTuple):
     """``[tool.kiln.workspace]`` (else ``[tool.uv.workspace]``)."""
 
     members: tuple[str, ...]
@@ -127,8 +124,7 @@ class WorkspaceTable:
         return "uv" if self.key.startswith("tool.uv.") else "kiln"
 
 
-@dataclass(frozen=True)
-class ConflictItem:
+class ConflictItem(NamedTuple):
     """One entry of a ``conflicts`` set: an extra or a group (of ``package``, else the project)."""
 
     extra: NormalizedName | None = None

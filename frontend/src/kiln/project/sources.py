@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
 
 from kiln.core.sources.model import ProjectSources, merge_workspace_sources
 from kiln.project.pyproject import FILENAME, PyProject, read_pyproject
 from kiln.project.workspace import find_workspace
 
+#: No workspace members (one shared object, so it cannot be changed).
+_NO_MEMBERS: Mapping[str, Path] = MappingProxyType({})
 
-@dataclass(frozen=True)
-class ProjectSourceContext:
+
+class ProjectSourceContext(NamedTuple):
     """Everything :func:`kiln.core.sources.lower.lower` needs besides the requirement."""
 
     project_root: Path
     sources: ProjectSources
     #: Workspace member name -> directory (empty outside a workspace).
-    workspace_members: Mapping[str, Path] = field(default_factory=dict)
+    workspace_members: Mapping[str, Path] = _NO_MEMBERS
 
 
 def index_names(*pyprojects: PyProject | None) -> set[str]:

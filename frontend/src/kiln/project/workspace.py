@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import enum
 import fnmatch
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -39,8 +39,7 @@ from kiln.project.script import Script, load_script
 from kiln.project.settings import WorkspaceTable
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(NamedTuple):
     """One project of a workspace."""
 
     name: str
@@ -57,17 +56,30 @@ class Member:
         return self.pyproject.is_package
 
 
-@dataclass(frozen=True)
 class Workspace:
-    """A workspace root and its members (a lone project is a workspace of one)."""
+    """A workspace root and its members (a lone project is a workspace of one).
 
-    root: Path
-    #: The root's ``pyproject.toml``.
-    pyproject: PyProject
-    #: Sorted by normalised name.
-    members: tuple[Member, ...]
-    #: The workspace table; None for a project on its own.
-    table: WorkspaceTable | None = None
+    A plain class, not a record: :attr:`requires_python` is computed once and kept. Nothing
+    compares workspaces, so two are equal only when they are the same object.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        pyproject: PyProject,
+        members: tuple[Member, ...],
+        table: WorkspaceTable | None = None,
+    ) -> None:
+        self.root = root
+        #: The root's ``pyproject.toml``.
+        self.pyproject = pyproject
+        #: Sorted by normalised name.
+        self.members = members
+        #: The workspace table; None for a project on its own.
+        self.table = table
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.root)!r})"
 
     @property
     def explicit(self) -> bool:
@@ -153,8 +165,7 @@ def not_a_package(pyproject: PyProject, name: str) -> KilnError:
     )
 
 
-@dataclass(frozen=True)
-class Project:
+class Project(NamedTuple):
     """What a project command acts on: the project found from a directory, in its workspace."""
 
     workspace: Workspace
@@ -387,8 +398,7 @@ def enclosing_root(target: Path) -> PyProject | None:
 # -- choosing members to build ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Selection:
+class Selection(NamedTuple):
     workspace: Workspace
     members: tuple[Member, ...]
 

@@ -15,10 +15,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kiln.errors import KilnError
 
@@ -37,8 +36,7 @@ class LockfileError(KilnError):
     """A ``pylock.toml`` that cannot be read or is not a valid lock."""
 
 
-@dataclass(frozen=True)
-class LockFile:
+class LockFile(NamedTuple):
     """A lock read from disk."""
 
     path: Path

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
@@ -37,7 +37,7 @@ from packaging.version import Version
 
 from kiln.core.index.config import Index
 from kiln.core.sources.lower import LoweredRequirement, direct_url, lower_universal
-from kiln.core.sources.model import PathSource, SourceEntry
+from kiln.core.sources.model import GitSource, PathSource, SourceEntry
 from kiln.errors import KilnError
 from kiln.project.groups import DependencyGroup
 from kiln.project.pyproject import PyProject
@@ -66,9 +66,12 @@ SETTINGS = (
     "workspace",
 )
 
+#: The default of the mapping fields of :class:`LockInputs`: one object shared by every
+#: instance, so one that cannot be changed.
+_EMPTY: Mapping[Any, Any] = MappingProxyType({})
 
-@dataclass(frozen=True)
-class LockInputs:
+
+class LockInputs(NamedTuple):
     """Everything one resolution of a workspace needs, and what the lock lists besides."""
 
     workspace: Workspace
@@ -91,14 +94,12 @@ class LockInputs:
     #: Members that are packages: ``directory`` entries of the lock.
     packages: tuple[Member, ...] = ()
     #: Direct references by their PEP 508 URL, as lowered from the sources.
-    direct: Mapping[str, LoweredRequirement] = field(default_factory=dict)
+    direct: Mapping[str, LoweredRequirement] = _EMPTY
     #: The projects the inputs come from: every member and a virtual root.
     projects: tuple[PyProject, ...] = ()
     #: Packages pinned to an index by the sources (``index = "..."``): (where, index name),
     #: where None means everywhere.
-    index_pins: Mapping[NormalizedName, tuple[tuple[Marker | None, str], ...]] = field(
-        default_factory=dict
-    )
+    index_pins: Mapping[NormalizedName, tuple[tuple[Marker | None, str], ...]] = _EMPTY
     #: The ``[[tool.kiln.index]]`` entries of the members (the root's are read with the other
     #: index settings), which their ``index`` sources may name.
     member_indexes: tuple[Index, ...] = ()
@@ -165,11 +166,8 @@ def with_locked_commits(
     """``inputs`` with each ``git`` requirement at the commit an earlier lock pins for the
     same repository, revision and subdirectory (``commits``), so that a relock keeps it.
     The lock still records the revision the source asks for."""
-    from dataclasses import replace
-
     from kiln.core.index.redaction import strip_credentials
     from kiln.core.lockfile.preferences import git_url
-    from kiln.core.sources.model import GitSource
 
     if not commits:
         return inputs
@@ -188,12 +186,12 @@ def with_locked_commits(
         if commit is None:
             requirements.append(requirement)
             continue
-        url = direct_url(replace(source, rev=commit, tag=None, branch=None))
+        url = direct_url(GitSource(source.url, rev=commit, subdirectory=source.subdirectory))
         direct[url] = lowered
         pinned = Requirement(str(requirement))
         pinned.url = url
         requirements.append(pinned)
-    return replace(inputs, requirements=tuple(requirements), direct=direct)
+    return inputs._replace(requirements=tuple(requirements), direct=direct)
 
 
 def extra_marker(extra: str) -> str:

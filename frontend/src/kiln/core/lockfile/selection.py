@@ -17,9 +17,9 @@ module imports little, so that a ``kiln sync`` with nothing to do can name its o
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from kiln.errors import KilnError
 
@@ -34,9 +34,11 @@ if TYPE_CHECKING:
 
 Kind = Literal["wheel", "sdist", "directory", "vcs", "archive"]
 
+#: No hashes (one object shared by every package without any, so one that cannot change).
+_NO_HASHES: Mapping[str, str] = MappingProxyType({})
 
-@dataclass(frozen=True)
-class LockedPackage:
+
+class LockedPackage(NamedTuple):
     """One package a lock selects for an environment, and where it comes from."""
 
     name: NormalizedName
@@ -49,7 +51,7 @@ class LockedPackage:
     #: The file name of a wheel or an sdist; "" otherwise.
     filename: str = ""
     #: Algorithm -> hex digest the file must match (wheels, sdists, archives).
-    hashes: Mapping[str, str] = field(default_factory=dict)
+    hashes: Mapping[str, str] = _NO_HASHES
     size: int | None = None
     #: A ``directory`` entry installed in editable mode.
     editable: bool = False
@@ -197,8 +199,7 @@ def _fragment(subdirectory: str | None) -> str:
 # -- choosing extras and groups -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class GroupChoice:
+class GroupChoice(NamedTuple):
     """The dependency-group options of ``kiln sync`` (uv's names)."""
 
     #: ``--group``.

@@ -555,12 +555,10 @@ def _not_editable(
     wheels."""
     if not names:
         return packages
-    from dataclasses import replace
-
     from packaging.utils import canonicalize_name
 
     wanted = {canonicalize_name(name) for name in names}
-    return [replace(p, editable=False) if p.name in wanted else p for p in packages]
+    return [p._replace(editable=False) if p.name in wanted else p for p in packages]
 
 
 def _targets(project: Project, request: SyncRequest) -> tuple[Member, ...]:

@@ -20,8 +20,8 @@ import subprocess
 import tarfile
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from kiln.core.cachedir import cache_root
@@ -34,8 +34,7 @@ _ALL_REFS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 _DEFAULT_HEAD = "refs/kiln/default-head"
 
 
-@dataclass(frozen=True)
-class GitCheckout:
+class GitCheckout(NamedTuple):
     """A commit of a git source, unpacked in the cache."""
 
     #: The repository URL without credentials.

@@ -12,7 +12,6 @@ marker space no entry covers (locking for every platform).
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -35,28 +34,49 @@ from kiln.errors import KilnError
 DirectSource = PathSource | GitSource | UrlSource
 
 
-@dataclass(frozen=True)
 class LoweredRequirement:
     """A requirement with its source decided.
 
     Exactly one of three shapes: a registry requirement (``source`` None, ``index`` None: any
     configured index), an index-pinned one (``index`` set), or a direct reference
     (``source`` set: a path, git or URL source; workspace members become path sources).
+
+    A plain class: a ``NamedTuple`` field cannot be called ``index`` (a method of tuples).
+    Nothing compares two of them. Treat an instance as read-only.
     """
 
-    name: NormalizedName
-    extras: frozenset[str] = frozenset()
-    specifier: SpecifierSet = field(default_factory=SpecifierSet)
-    marker: Marker | None = None
-    index: str | None = None
-    source: DirectSource | None = None
-    editable: bool = False
-    #: True when the source is a workspace member.
-    workspace: bool = False
-    #: The entry that decided the source (None for a plain requirement).
-    entry: SourceEntry | None = None
-    #: The requirement as declared.
-    original: Requirement | None = None
+    __slots__ = (
+        "editable", "entry", "extras", "index", "marker", "name", "original", "source",
+        "specifier", "workspace",
+    )
+
+    def __init__(
+        self,
+        name: NormalizedName,
+        extras: frozenset[str] = frozenset(),
+        specifier: SpecifierSet | None = None,
+        marker: Marker | None = None,
+        index: str | None = None,
+        source: DirectSource | None = None,
+        editable: bool = False,
+        workspace: bool = False,
+        entry: SourceEntry | None = None,
+        original: Requirement | None = None,
+    ) -> None:
+        self.name = name
+        self.extras = extras
+        #: None given: any version (each instance gets its own ``SpecifierSet``).
+        self.specifier = SpecifierSet() if specifier is None else specifier
+        self.marker = marker
+        self.index = index
+        self.source = source
+        self.editable = editable
+        #: True when the source is a workspace member.
+        self.workspace = workspace
+        #: The entry that decided the source (None for a plain requirement).
+        self.entry = entry
+        #: The requirement as declared.
+        self.original = original
 
     @property
     def is_direct(self) -> bool:
@@ -212,12 +232,9 @@ def _apply(
     workspace_members: Mapping[str, Path] | None,
 ) -> LoweredRequirement:
     name = canonicalize_name(requirement.name)
-    base = replace(
-        _plain(requirement, marker=_and(requirement.marker, entry.marker)), entry=entry
-    )
     source = entry.source
     if isinstance(source, IndexSource):
-        return replace(base, index=source.index)
+        return _sourced(requirement, entry, index=source.index)
     if isinstance(source, WorkspaceSource):
         members = _normalised(workspace_members)
         if name not in members:
@@ -230,8 +247,9 @@ def _apply(
         if not path.is_absolute():
             path = (project_root / path).resolve()
         direct = PathSource(raw=str(path), path=path, editable=source.editable)
-        return replace(
-            base, source=direct, editable=source.editable is not False, workspace=True
+        return _sourced(
+            requirement, entry, source=direct, editable=source.editable is not False,
+            workspace=True,
         )
     if isinstance(source, PathSource) and source.editable and not source.path.is_dir():
         raise KilnError(
@@ -239,7 +257,32 @@ def _apply(
             f"but `{source.raw}` is a file"
         )
     editable = isinstance(source, PathSource) and bool(source.editable)
-    return replace(base, source=source, editable=editable)
+    return _sourced(requirement, entry, source=source, editable=editable)
+
+
+def _sourced(
+    requirement: Requirement,
+    entry: SourceEntry,
+    *,
+    index: str | None = None,
+    source: DirectSource | None = None,
+    editable: bool = False,
+    workspace: bool = False,
+) -> LoweredRequirement:
+    """``requirement`` where ``entry`` applies: under the entry's marker too, from the
+    index or the source it names."""
+    return LoweredRequirement(
+        name=canonicalize_name(requirement.name),
+        extras=frozenset(requirement.extras),
+        specifier=requirement.specifier,
+        marker=_and(requirement.marker, entry.marker),
+        index=index,
+        source=source,
+        editable=editable,
+        workspace=workspace,
+        entry=entry,
+        original=requirement,
+    )
 
 
 def _plain(requirement: Requirement, *, marker: Marker | None = None) -> LoweredRequirement:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from types import MappingProxyType
+from typing import ClassVar, Literal, NamedTuple
 
 from packaging.markers import Marker
 from packaging.utils import NormalizedName
@@ -13,29 +13,72 @@ from packaging.utils import NormalizedName
 GitRefKind = Literal["rev", "tag", "branch"]
 
 
-@dataclass(frozen=True)
-class PathSource:
+class _Variant:
+    """Equality, hashing and a ``Name(field=value, ...)`` repr over the fields named in
+    ``_fields`` (in the order of the constructor; ``__slots__`` is kept sorted).
+
+    The sources are variants of one union, compared with each other (in tests, and inside
+    the records that hold them): a source equals only a source of its own class with the same
+    values, never another variant or a tuple of the same items, as a ``NamedTuple`` would.
+    """
+
+    __slots__ = ()
+    _fields: ClassVar[tuple[str, ...]] = ()
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Variant) or type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._values()))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        return f"{type(self).__name__}({fields})"
+
+
+class PathSource(_Variant):
     """A local project directory or distribution file."""
 
-    #: The path as written in the file.
-    raw: str
-    #: ``raw`` resolved against the directory of the declaring ``pyproject.toml``.
-    path: Path
-    #: None when not given (a directory is then installed non-editable).
-    editable: bool | None = None
-    #: ``package = false`` installs only the dependencies of the directory.
-    package: bool | None = None
+    __slots__ = ("editable", "package", "path", "raw")
+    _fields = ("raw", "path", "editable", "package")
+
+    def __init__(
+        self, raw: str, path: Path, editable: bool | None = None, package: bool | None = None
+    ) -> None:
+        #: The path as written in the file.
+        self.raw = raw
+        #: ``raw`` resolved against the directory of the declaring ``pyproject.toml``.
+        self.path = path
+        #: None when not given (a directory is then installed non-editable).
+        self.editable = editable
+        #: ``package = false`` installs only the dependencies of the directory.
+        self.package = package
 
 
-@dataclass(frozen=True)
-class GitSource:
+class GitSource(_Variant):
     """A git repository, optionally at a ``rev``, ``tag`` or ``branch``."""
 
-    url: str
-    rev: str | None = None
-    tag: str | None = None
-    branch: str | None = None
-    subdirectory: str | None = None
+    __slots__ = ("branch", "rev", "subdirectory", "tag", "url")
+    _fields = ("url", "rev", "tag", "branch", "subdirectory")
+
+    def __init__(
+        self,
+        url: str,
+        rev: str | None = None,
+        tag: str | None = None,
+        branch: str | None = None,
+        subdirectory: str | None = None,
+    ) -> None:
+        self.url = url
+        self.rev = rev
+        self.tag = tag
+        self.branch = branch
+        self.subdirectory = subdirectory
 
     @property
     def reference(self) -> tuple[GitRefKind, str] | None:
@@ -49,34 +92,42 @@ class GitSource:
         return None
 
 
-@dataclass(frozen=True)
-class UrlSource:
+class UrlSource(_Variant):
     """A remote wheel or source archive."""
 
-    url: str
-    subdirectory: str | None = None
+    __slots__ = ("subdirectory", "url")
+    _fields = ("url", "subdirectory")
+
+    def __init__(self, url: str, subdirectory: str | None = None) -> None:
+        self.url = url
+        self.subdirectory = subdirectory
 
 
-@dataclass(frozen=True)
-class IndexSource:
+class IndexSource(_Variant):
     """A pin to a named ``[[tool.kiln.index]]``."""
 
-    index: str
+    __slots__ = ("index",)
+    _fields = ("index",)
+
+    def __init__(self, index: str) -> None:
+        self.index = index
 
 
-@dataclass(frozen=True)
-class WorkspaceSource:
+class WorkspaceSource(_Variant):
     """The workspace member of the same name."""
 
-    #: None when not given (workspace members are installed editable by default).
-    editable: bool | None = None
+    __slots__ = ("editable",)
+    _fields = ("editable",)
+
+    def __init__(self, editable: bool | None = None) -> None:
+        #: None when not given (workspace members are installed editable by default).
+        self.editable = editable
 
 
 Source = PathSource | GitSource | UrlSource | IndexSource | WorkspaceSource
 
 
-@dataclass(frozen=True)
-class SourceEntry:
+class SourceEntry(NamedTuple):
     """One source table with the conditions under which it applies."""
 
     source: Source
@@ -94,13 +145,27 @@ class SourceEntry:
         return f"{self.origin}: `{self.key}`"
 
 
-@dataclass(frozen=True)
-class ProjectSources:
-    """The sources declared by one ``pyproject.toml`` (possibly merged with a workspace root's)."""
+#: No sources (one shared object, so it cannot be changed).
+_NO_ENTRIES: Mapping[NormalizedName, tuple[SourceEntry, ...]] = MappingProxyType({})
 
-    entries: Mapping[NormalizedName, tuple[SourceEntry, ...]] = field(default_factory=dict)
-    #: The file the sources were read from (None for an empty set).
-    origin: Path | None = None
+
+class ProjectSources:
+    """The sources declared by one ``pyproject.toml`` (possibly merged with a workspace root's).
+
+    A plain class rather than a record: it answers ``len()`` and ``in`` for its packages,
+    which a tuple cannot do for its own fields.
+    """
+
+    __slots__ = ("entries", "origin")
+
+    def __init__(
+        self,
+        entries: Mapping[NormalizedName, tuple[SourceEntry, ...]] = _NO_ENTRIES,
+        origin: Path | None = None,
+    ) -> None:
+        self.entries = entries
+        #: The file the sources were read from (None for an empty set).
+        self.origin = origin
 
     def get(self, name: NormalizedName) -> tuple[SourceEntry, ...]:
         return self.entries.get(name, ())
