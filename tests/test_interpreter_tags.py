@@ -10,7 +10,6 @@ import re
 import stat
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -204,7 +203,7 @@ def test_linux_then_manylinux_from_the_glibc_down_to_2_5_with_the_legacy_names_o
 
 
 def test_manylinux_stops_at_2_17_on_other_architectures() -> None:
-    facts = replace(LINUX, platform="linux-aarch64", elf=ElfHeader(2, 1, 183, 0), glibc=(2, 19))
+    facts = LINUX._replace(platform="linux-aarch64", elf=ElfHeader(2, 1, 183, 0), glibc=(2, 19))
     assert platform_tags(facts) == [
         "linux_aarch64", "manylinux_2_19_aarch64", "manylinux_2_18_aarch64",
         "manylinux_2_17_aarch64", "manylinux2014_aarch64",
@@ -212,36 +211,36 @@ def test_manylinux_stops_at_2_17_on_other_architectures() -> None:
 
 
 def test_musl_gets_musllinux_down_to_1_0_and_no_manylinux() -> None:
-    facts = replace(LINUX, glibc=None, musl=(1, 2))
+    facts = LINUX._replace(glibc=None, musl=(1, 2))
     assert platform_tags(facts) == [
         "linux_x86_64", "musllinux_1_2_x86_64", "musllinux_1_1_x86_64", "musllinux_1_0_x86_64",
     ]
 
 
 def test_a_32_bit_userland_on_a_64_bit_kernel_gets_i686_tags_only_for_an_i686_binary() -> None:
-    i686 = replace(LINUX, is_32bit=True, elf=ElfHeader(1, 1, 3, 0), glibc=(2, 6))
+    i686 = LINUX._replace(is_32bit=True, elf=ElfHeader(1, 1, 3, 0), glibc=(2, 6))
     assert platform_tags(i686) == [
         "linux_i686", "manylinux_2_6_i686", "manylinux_2_5_i686", "manylinux1_i686",
     ]
-    x32 = replace(i686, elf=ElfHeader(1, 1, 62, 0))  # a 32-bit x86-64 binary: not i686
+    x32 = i686._replace(elf=ElfHeader(1, 1, 62, 0))  # a 32-bit x86-64 binary: not i686
     assert platform_tags(x32) == ["linux_i686"]
 
 
 def test_32_bit_arm_on_aarch64_takes_armv7l_wheels_only_when_hard_float() -> None:
     hard_float = ElfHeader(1, 1, 40, 0x05000000 | 0x400)
-    facts = replace(LINUX, platform="linux-aarch64", is_32bit=True, elf=hard_float,
+    facts = LINUX._replace(platform="linux-aarch64", is_32bit=True, elf=hard_float,
                     glibc=(2, 17))
     assert platform_tags(facts) == [
         "linux_armv8l", "linux_armv7l",
         "manylinux_2_17_armv8l", "manylinux2014_armv8l",
         "manylinux_2_17_armv7l", "manylinux2014_armv7l",
     ]
-    soft_float = replace(facts, elf=ElfHeader(1, 1, 40, 0x05000000))
+    soft_float = facts._replace(elf=ElfHeader(1, 1, 40, 0x05000000))
     assert platform_tags(soft_float) == ["linux_armv8l", "linux_armv7l"]
 
 
 def test_macos_platforms_count_down_from_the_reported_version() -> None:
-    facts = replace(LINUX, system="Darwin", platform="macosx-14.0-arm64", glibc=None, elf=None,
+    facts = LINUX._replace(system="Darwin", platform="macosx-14.0-arm64", glibc=None, elf=None,
                     mac=((14, 2), "arm64"))
     platforms = platform_tags(facts)
     assert platforms[:3] == ["macosx_14_0_arm64", "macosx_14_0_universal2", "macosx_13_0_arm64"]
@@ -250,7 +249,7 @@ def test_macos_platforms_count_down_from_the_reported_version() -> None:
 
 
 def test_windows_takes_the_sysconfig_platform() -> None:
-    facts = replace(LINUX, system="Windows", platform="win-amd64", glibc=None, elf=None,
+    facts = LINUX._replace(system="Windows", platform="win-amd64", glibc=None, elf=None,
                     ext_suffix=".cp312-win_amd64.pyd")
     tags = [str(tag) for tag in supported_tags(facts)]
     assert tags[:3] == ["cp312-cp312-win_amd64", "cp312-abi3-win_amd64", "cp312-none-win_amd64"]
@@ -258,15 +257,15 @@ def test_windows_takes_the_sysconfig_platform() -> None:
 
 
 def test_debug_and_free_threaded_builds_have_their_abi_flags() -> None:
-    assert cpython_abis(replace(LINUX, debug=True)) == ["cp312d", "cp312"]
-    threaded = replace(LINUX, python_version=(3, 13), py_version_nodot="313",
+    assert cpython_abis(LINUX._replace(debug=True)) == ["cp312d", "cp312"]
+    threaded = LINUX._replace(python_version=(3, 13), py_version_nodot="313",
                        free_threaded=True)
     assert cpython_abis(threaded) == ["cp313t"]
     assert not any(tag.abi == "abi3" for tag in supported_tags(threaded))
 
 
 def test_pypy_takes_its_abi_from_the_extension_suffix() -> None:
-    pypy = replace(LINUX, implementation="pypy", python_version=(3, 10), py_version_nodot="310",
+    pypy = LINUX._replace(implementation="pypy", python_version=(3, 10), py_version_nodot="310",
                    ext_suffix=".pypy310-pp73-x86_64-linux-gnu.so")
     assert generic_abis(pypy) == ["pypy310_pp73"]
     tags = [str(tag) for tag in supported_tags(pypy)]
@@ -279,5 +278,5 @@ def test_pypy_takes_its_abi_from_the_extension_suffix() -> None:
 
 
 def test_facts_survive_the_cache_round_trip() -> None:
-    for facts in (LINUX, replace(LINUX, mac=((11, 0), "x86_64"), elf=None, musl=(1, 1))):
+    for facts in (LINUX, LINUX._replace(mac=((11, 0), "x86_64"), elf=None, musl=(1, 1))):
         assert TagFacts.from_json(json.loads(json.dumps(facts.to_json()))) == facts

@@ -409,7 +409,7 @@ def with_package_options(settings: Settings, args: argparse.Namespace) -> Settin
         changes["prerelease_packages"] = dict(args.prerelease_package)
     if getattr(args, "fork_strategy", None):
         changes["fork_strategy"] = args.fork_strategy
-    return replace(settings, **changes)  # type: ignore[arg-type]
+    return settings.replace(**changes)
 
 
 def build_choices(args: argparse.Namespace) -> BuildChoices:

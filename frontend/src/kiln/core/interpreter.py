@@ -17,7 +17,6 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, fields, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,27 +38,97 @@ OLDEST_PYTHON = (3, 8)
 _CACHE_VERSION = "interpreter-v2"
 
 
-@dataclass(frozen=True)
 class Interpreter:
-    """What a Python interpreter told us about itself."""
+    """What a Python interpreter told us about itself.
 
-    executable: str
-    base_executable: str
-    prefix: str
-    base_prefix: str
-    version: tuple[int, int, int]
-    version_string: str
-    implementation: str
-    implementation_display: str
-    #: Install scheme of a virtual environment, relative to its prefix.
-    venv_scheme: Mapping[str, str]
-    #: The interpreter's own install scheme (absolute paths).
-    paths: Mapping[str, str]
-    #: PEP 508 marker values.
-    markers: Mapping[str, str]
-    #: What the interpreter's wheel tags depend on (see :attr:`tags`).
-    tag_facts: TagFacts
-    bundled_wheels: tuple[str, ...]
+    A plain class, not a dataclass (whose creation costs start-up time) nor a NamedTuple
+    (:attr:`tags` is a ``cached_property``). Equal when every field is: an answer moved to
+    another environment is compared with the probed one (:func:`inspect_interpreter`).
+    """
+
+    #: The fields, in the order of ``__init__`` (for equality, ``repr`` and JSON).
+    _FIELDS = (
+        "executable", "base_executable", "prefix", "base_prefix", "version",
+        "version_string", "implementation", "implementation_display", "venv_scheme",
+        "paths", "markers", "tag_facts", "bundled_wheels",
+    )
+
+    def __init__(
+        self,
+        executable: str,
+        base_executable: str,
+        prefix: str,
+        base_prefix: str,
+        version: tuple[int, int, int],
+        version_string: str,
+        implementation: str,
+        implementation_display: str,
+        venv_scheme: Mapping[str, str],
+        paths: Mapping[str, str],
+        markers: Mapping[str, str],
+        tag_facts: TagFacts,
+        bundled_wheels: tuple[str, ...],
+    ) -> None:
+        self.executable = executable
+        self.base_executable = base_executable
+        self.prefix = prefix
+        self.base_prefix = base_prefix
+        self.version = version
+        self.version_string = version_string
+        self.implementation = implementation
+        self.implementation_display = implementation_display
+        #: Install scheme of a virtual environment, relative to its prefix.
+        self.venv_scheme = venv_scheme
+        #: The interpreter's own install scheme (absolute paths).
+        self.paths = paths
+        #: PEP 508 marker values.
+        self.markers = markers
+        #: What the interpreter's wheel tags depend on (see :attr:`tags`).
+        self.tag_facts = tag_facts
+        self.bundled_wheels = bundled_wheels
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self._FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Interpreter):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        # Equal interpreters have equal fields; these few tell most of them apart.
+        return hash((self.executable, self.prefix, self.version_string))
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._FIELDS)
+        return f"Interpreter({values})"
+
+    def replace(
+        self,
+        *,
+        executable: str | None = None,
+        prefix: str | None = None,
+        version: tuple[int, int, int] | None = None,
+        paths: Mapping[str, str] | None = None,
+    ) -> Interpreter:
+        """A copy with the given fields changed: those that differ between environments
+        made from one interpreter, and the version a target interpreter is assumed to
+        have."""
+        return Interpreter(
+            executable=self.executable if executable is None else executable,
+            base_executable=self.base_executable,
+            prefix=self.prefix if prefix is None else prefix,
+            base_prefix=self.base_prefix,
+            version=self.version if version is None else version,
+            version_string=self.version_string,
+            implementation=self.implementation,
+            implementation_display=self.implementation_display,
+            venv_scheme=self.venv_scheme,
+            paths=self.paths if paths is None else paths,
+            markers=self.markers,
+            tag_facts=self.tag_facts,
+            bundled_wheels=self.bundled_wheels,
+        )
 
     @cached_property
     def tags(self) -> tuple[Tag, ...]:
@@ -95,7 +164,7 @@ class Interpreter:
         )
 
     def to_json(self) -> dict[str, object]:
-        data = {field.name: getattr(self, field.name) for field in fields(self)}
+        data = {name: getattr(self, name) for name in self._FIELDS}
         data["version"] = list(self.version)
         data["venv_scheme"] = dict(self.venv_scheme)
         data["paths"] = dict(self.paths)
@@ -184,8 +253,7 @@ def _relocated(interpreter: Interpreter, location: Path) -> Interpreter | None:
             return new_prefix + value[len(old_prefix):]
         return value
 
-    return replace(
-        interpreter,
+    return interpreter.replace(
         executable=str(location),
         prefix=new_prefix,
         paths={key: moved(value) for key, value in interpreter.paths.items()},

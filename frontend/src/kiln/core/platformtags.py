@@ -19,8 +19,7 @@ process by the probe's own functions (:func:`running_facts`).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from packaging.tags import Tag
@@ -53,8 +52,7 @@ _EF_ARM_ABI_VER5 = 0x05000000
 _EF_ARM_ABI_FLOAT_HARD = 0x00000400
 
 
-@dataclass(frozen=True)
-class ElfHeader:
+class ElfHeader(NamedTuple):
     """The header fields of the interpreter's binary that manylinux checks depend on."""
 
     elf_class: int
@@ -75,8 +73,7 @@ class ElfHeader:
         )
 
 
-@dataclass(frozen=True)
-class TagFacts:
+class TagFacts(NamedTuple):
     """What an interpreter's wheel tags depend on, as its probe reported them."""
 
     #: ``sys.implementation.name``.

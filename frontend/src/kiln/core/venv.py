@@ -13,8 +13,8 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from kiln import __version__
 from kiln.core.activation import activation_scripts
@@ -30,13 +30,12 @@ _CACHEDIR_TAG = (
 )
 
 
-@dataclass(frozen=True)
-class VenvResult:
+class VenvResult(NamedTuple):
     env: Environment
     base: Interpreter
     prompt: str
     #: ``name==version`` of each seeded distribution.
-    seeded: list[str] = field(default_factory=list)
+    seeded: Sequence[str] = ()
 
 
 #: Installs the seed packages into a new environment; returns ``name==version`` of each.

@@ -215,13 +215,9 @@ def _interpreter(python: str | None) -> str | None:
 
 def _settings(args: argparse.Namespace) -> Settings:
     """The index and resolution settings of the build environments."""
-    from dataclasses import replace
-
     from kiln.cli.commands.pip import _settings as pip_settings
 
-    return replace(
-        pip_settings(args), upgrade=False, upgrade_packages=frozenset(),
-    )
+    return pip_settings(args).replace(upgrade=False, upgrade_packages=frozenset())
 
 
 def run(args: argparse.Namespace, ui: UI) -> int:

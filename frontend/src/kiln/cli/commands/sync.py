@@ -8,7 +8,6 @@ recognised before the resolver or the installer is imported.
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -213,7 +212,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
     reinstall = args.reinstall or bool(args.reinstall_package)
     current = None if args.frozen else quick_check(project, request.lock)
     # A check finds an environment in sync as a plain sync with nothing to do would.
-    quick = replace(request, dry_run=False) if args.check else request
+    quick = request._replace(dry_run=False) if args.check else request
     fresh = None if args.check else _fresh_install(args)  # a check changes nothing
     result = quick_sync(
         project, quick, reinstall=reinstall, warn=ui.warning, note=ui.info, current=current,

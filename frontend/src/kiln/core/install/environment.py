@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from kiln.core.interpreter import Interpreter, inspect_interpreter
 from kiln.errors import KilnError
 
 
-@dataclass(frozen=True)
-class Scheme:
+class Scheme(NamedTuple):
     """Where each kind of wheel content goes (the wheel spec's install scheme)."""
 
     purelib: Path
@@ -57,15 +56,26 @@ def _absolute_scheme(paths: Mapping[str, str]) -> Scheme:
     )
 
 
-@dataclass(frozen=True)
 class Environment:
-    prefix: Path
-    #: The interpreter of the environment (what launchers' shebangs point at).
-    python: Path
-    interpreter: Interpreter
-    scheme: Scheme
-    #: Script launchers find the interpreter beside themselves (`kiln venv --relocatable`).
-    relocatable: bool = False
+    """An environment to install into. Instances are not changed once made."""
+
+    __slots__ = ("interpreter", "prefix", "python", "relocatable", "scheme")
+
+    def __init__(
+        self,
+        prefix: Path,
+        python: Path,
+        interpreter: Interpreter,
+        scheme: Scheme,
+        relocatable: bool = False,
+    ) -> None:
+        self.prefix = prefix
+        #: The interpreter of the environment (what launchers' shebangs point at).
+        self.python = python
+        self.interpreter = interpreter
+        self.scheme = scheme
+        #: Script launchers find the interpreter beside themselves (`kiln venv --relocatable`).
+        self.relocatable = relocatable
 
     @property
     def site_packages(self) -> Path:

@@ -27,7 +27,6 @@ import hashlib
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from kiln.core.install.environment import Environment
@@ -40,10 +39,14 @@ STAGING_PREFIX = ".kiln-tmp-"
 
 
 
-@dataclass
 class _Held:
-    release: Callable[[], None]
-    depth: int = 1
+    """A lock this process holds: how to release it, and how many holders nest in it."""
+
+    __slots__ = ("depth", "release")
+
+    def __init__(self, release: Callable[[], None], depth: int = 1) -> None:
+        self.release = release
+        self.depth = depth
 
 
 #: The locks this process holds, by lock file.

@@ -6,8 +6,8 @@ import json
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -15,8 +15,7 @@ from kiln.core.headers import Headers, parse_headers
 from kiln.core.install.environment import Environment
 
 
-@dataclass(frozen=True)
-class InstalledDistribution:
+class InstalledDistribution(NamedTuple):
     name: NormalizedName
     display_name: str
     version: str

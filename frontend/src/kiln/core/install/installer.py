@@ -16,8 +16,8 @@ import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from kiln.core.install.environment import Environment
@@ -41,8 +41,7 @@ _GENERATED = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
 _SCRIPT_SUFFIXES = re.compile(r"(\.exe|-script\.pyw?|\.pya)$")
 
 
-@dataclass(frozen=True)
-class InstallRequest:
+class InstallRequest(NamedTuple):
     wheel: Path
     #: Write REQUESTED: the user asked for this distribution (not only a dependency).
     requested: bool = False
@@ -50,8 +49,7 @@ class InstallRequest:
     direct_url: Mapping[str, object] | None = None
 
 
-@dataclass(frozen=True)
-class InstallResult:
+class InstallResult(NamedTuple):
     name: str
     version: str
     dist_info: Path
@@ -60,7 +58,7 @@ class InstallResult:
     #: Files hard-linked from the cache (the rest were copied or generated).
     linked: int
     #: Every file installed, as a path.
-    installed: list[str] = field(default_factory=list)
+    installed: Sequence[str] = ()
 
 
 def install_wheels(
@@ -197,18 +195,32 @@ def install_wheel(
     return results[0]
 
 
-@dataclass
 class _Staged:
     """A wheel whose files wait in the staging directory, ready to be committed."""
 
-    env: Environment
-    wheel: UnpackedWheel
-    dist_info: Path
-    transaction: Transaction
-    stager: _Stager
-    existing: InstalledDistribution | None
-    removal: Removal | None
-    owners: Owners
+    __slots__ = (
+        "dist_info", "env", "existing", "owners", "removal", "stager", "transaction", "wheel",
+    )
+
+    def __init__(
+        self,
+        env: Environment,
+        wheel: UnpackedWheel,
+        dist_info: Path,
+        transaction: Transaction,
+        stager: _Stager,
+        existing: InstalledDistribution | None,
+        removal: Removal | None,
+        owners: Owners,
+    ) -> None:
+        self.env = env
+        self.wheel = wheel
+        self.dist_info = dist_info
+        self.transaction = transaction
+        self.stager = stager
+        self.existing = existing
+        self.removal = removal
+        self.owners = owners
 
 
 def _stage(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -17,8 +17,7 @@ from kiln.core.install.linking import LinkMode
 from kiln.core.install.removal import Removal, uninstall
 
 
-@dataclass(frozen=True)
-class Desired:
+class Desired(NamedTuple):
     """One distribution that should end up installed."""
 
     name: str
@@ -32,14 +31,25 @@ class Desired:
         return canonicalize_name(self.name)
 
 
-@dataclass(frozen=True)
 class Plan:
-    install: list[Desired] = field(default_factory=list)
-    #: Installed distributions that are not wanted at all.
-    uninstall: list[InstalledDistribution] = field(default_factory=list)
-    keep: list[InstalledDistribution] = field(default_factory=list)
-    #: Installed distributions that the installs will replace (another version or source).
-    replaced: list[InstalledDistribution] = field(default_factory=list)
+    """What to install, uninstall and keep (:func:`plan_changes` fills the lists in)."""
+
+    __slots__ = ("install", "keep", "replaced", "uninstall")
+
+    def __init__(
+        self,
+        install: list[Desired] | None = None,
+        uninstall: list[InstalledDistribution] | None = None,
+        keep: list[InstalledDistribution] | None = None,
+        replaced: list[InstalledDistribution] | None = None,
+    ) -> None:
+        self.install: list[Desired] = [] if install is None else install
+        #: Installed distributions that are not wanted at all.
+        self.uninstall: list[InstalledDistribution] = [] if uninstall is None else uninstall
+        self.keep: list[InstalledDistribution] = [] if keep is None else keep
+        #: Installed distributions that the installs will replace (another version or
+        #: source).
+        self.replaced: list[InstalledDistribution] = [] if replaced is None else replaced
 
     @property
     def is_empty(self) -> bool:

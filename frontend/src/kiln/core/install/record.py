@@ -6,14 +6,13 @@ import hashlib
 import io
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 #: Algorithms accepted in a wheel's RECORD; weaker ones (md5, sha1) are refused.
 ACCEPTED_ALGORITHMS = frozenset({"sha256", "sha384", "sha512", "blake2b"})
 
 
-@dataclass(frozen=True)
-class RecordEntry:
+class RecordEntry(NamedTuple):
     path: str
     hash: str = ""  # "sha256=<urlsafe b64 without padding>", or "" when not hashed
     size: str = ""

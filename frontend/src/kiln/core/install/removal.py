@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from kiln.core.install.environment import Environment
 from kiln.core.install.installed import InstalledDistribution, find_installed
@@ -16,15 +16,14 @@ from kiln.core.install.transaction import Transaction
 from kiln.errors import KilnError
 
 
-@dataclass(frozen=True)
-class Removal:
+class Removal(NamedTuple):
     """What uninstalling a distribution touches."""
 
     dist: InstalledDistribution
     paths: list[Path]
     #: RECORD entries ignored because they point outside the environment or at one of
     #: its own files (its interpreter, ``pyvenv.cfg``, activation scripts).
-    skipped: list[str] = field(default_factory=list)
+    skipped: Sequence[str] = ()
 
 
 def plan_removal(

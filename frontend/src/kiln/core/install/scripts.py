@@ -5,7 +5,7 @@ from __future__ import annotations
 import configparser
 import re
 import shlex
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kiln.errors import KilnError
 
@@ -14,8 +14,7 @@ _PLACEHOLDER = re.compile(rb"^#!pythonw?(?:[ \t][^\r\n]*)?\r?\n?$")
 _REFERENCE = re.compile(r"^(?P<module>[\w.]+)\s*:\s*(?P<attr>[\w.]+)\s*(?:\[[^\]]*\])?\s*$")
 
 
-@dataclass(frozen=True)
-class EntryPoint:
+class EntryPoint(NamedTuple):
     name: str
     module: str
     attr: str

@@ -15,9 +15,8 @@ import re
 import shutil
 import stat
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.utils import (
     InvalidWheelFilename,
@@ -44,8 +43,7 @@ DATA_KEYS = frozenset({"purelib", "platlib", "scripts", "data", "headers"})
 _SIGNATURES = frozenset({"RECORD.jws", "RECORD.p7s"})
 
 
-@dataclass(frozen=True)
-class UnpackedWheel:
+class UnpackedWheel(NamedTuple):
     """A verified wheel, unpacked in the cache."""
 
     root: Path

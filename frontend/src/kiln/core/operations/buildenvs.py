@@ -127,7 +127,7 @@ class KilnInstaller(RunIndexes):
                 settings.build or PackageBuildSettings(), constraints=constraints,
                 require_hashes=True,
             )
-            settings = replace(settings, require_hashes=True, build=build)
+            settings = settings.replace(require_hashes=True, build=build)
         env = Environment.from_venv(env_python.parent.parent)
         events = Events(building=lambda label: self.reporter.debug(f"building `{label}`"))
         try:
@@ -199,7 +199,7 @@ def open_builder(
         # Build requirements built without isolation (`--no-build-isolation-package`) are
         # built where `kiln build --no-build-isolation` would build, as in uv; the build
         # constraints apply to their build environments too.
-        settings = replace(settings, build=replace(
+        settings = settings.replace(build=replace(
             settings.build, python=settings.build.python or Path(
                 no_isolation_python(options.python)
             ),

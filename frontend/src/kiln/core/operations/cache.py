@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock
@@ -38,10 +37,14 @@ TEMPORARY_PREFIXES = (".tmp-", ".download-", "kiln-tmp-")
 OBSOLETE_BUCKETS = ("build-backend", "build-sources-v1")
 
 
-@dataclass
 class CleanReport:
-    files: int = 0
-    bytes: int = 0
+    """How many files, and how many bytes, a clean removed (counted as it goes)."""
+
+    __slots__ = ("bytes", "files")
+
+    def __init__(self, files: int = 0, bytes: int = 0) -> None:
+        self.files = files
+        self.bytes = bytes
 
 
 def _lock(root: Path) -> FileLock:

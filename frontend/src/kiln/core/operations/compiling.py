@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -22,8 +22,7 @@ from kiln.core.resolver.resolution import Resolution, ResolvedPackage, Universal
 from kiln.core.types import DistFile
 
 
-@dataclass(frozen=True)
-class CompileResult:
+class CompileResult(NamedTuple):
     resolution: Resolution | UniversalResolution
     #: The ``requirements.txt`` (or ``pylock.toml``) text.
     text: str

@@ -21,7 +21,6 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiln.core.operations.hashes import (
@@ -38,17 +37,19 @@ from kiln.core.resolver.resolution import Resolution, ResolvedPackage
 from kiln.errors import KilnError
 
 
-@dataclass
 class SaveReport:
-    """What a download or wheel run resolved and wrote."""
+    """What a download or wheel run resolved and wrote (filled in as it goes)."""
 
-    resolution: Resolution | None = None
-    resolve_seconds: float = 0.0
-    #: The files written, in package-name order.
-    saved: list[Path] = field(default_factory=list)
-    #: How many of them were built from an sdist.
-    built: int = 0
-    save_seconds: float = 0.0
+    __slots__ = ("built", "resolution", "resolve_seconds", "save_seconds", "saved")
+
+    def __init__(self) -> None:
+        self.resolution: Resolution | None = None
+        self.resolve_seconds = 0.0
+        #: The files written, in package-name order.
+        self.saved: list[Path] = []
+        #: How many of them were built from an sdist.
+        self.built = 0
+        self.save_seconds = 0.0
 
 
 def download(

@@ -124,8 +124,6 @@ def for_python(
     the one asked for, which the wheels' ``Requires-Python`` are checked against)."""
     if python_version is None and python_platform is None:
         return env, target_of(env)
-    from dataclasses import replace
-
     from packaging.version import Version
 
     own = ".".join(map(str, env.interpreter.version))
@@ -133,8 +131,9 @@ def for_python(
     if python_version is None:
         return env, target
     major, minor, micro, *_ = (*Version(target.markers["python_full_version"]).release, 0, 0)
-    interpreter = replace(env.interpreter, version=(major, minor, micro))
-    return replace(env, interpreter=interpreter), target
+    interpreter = env.interpreter.replace(version=(major, minor, micro))
+    moved = Environment(env.prefix, env.python, interpreter, env.scheme, env.relocatable)
+    return moved, target
 
 
 def target_of(env: Environment) -> TargetEnvironment:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -53,8 +53,7 @@ def freeze_line(dist: InstalledDistribution) -> str:
     return f"{dist.name}=={dist.version}"
 
 
-@dataclass(frozen=True)
-class Latest:
+class Latest(NamedTuple):
     """The newest release of a package that the environment could install."""
 
     version: str
@@ -128,8 +127,7 @@ def excluding(
     return [d for d in dists if d.name not in left_out]
 
 
-@dataclass(frozen=True)
-class ShownPackage:
+class ShownPackage(NamedTuple):
     name: str
     version: str
     location: str
@@ -190,8 +188,7 @@ def record_paths(dist: InstalledDistribution) -> list[str]:
         ) from None
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """An installed package whose requirement is not met."""
 
     package: str
@@ -234,8 +231,7 @@ def check(
     return len(dists), problems
 
 
-@dataclass(frozen=True)
-class TreeOptions:
+class TreeOptions(NamedTuple):
     """How ``kiln pip tree`` draws the environment (uv's ``pip tree`` options)."""
 
     #: Levels of dependencies below each root; None for no limit.
@@ -258,8 +254,11 @@ TREE_REPEATED = "(*) Package tree already displayed"
 TREE_CYCLE = "(*) Package tree is a cycle and cannot be shown"
 
 
-@dataclass(frozen=True)
-class _Edge:
+#: The default options of :func:`tree`: every package, to any depth.
+_ALL_OF_THE_TREE = TreeOptions()
+
+
+class _Edge(NamedTuple):
     source: NormalizedName
     target: NormalizedName
     requirement: Requirement
@@ -267,7 +266,7 @@ class _Edge:
 
 def tree(
     env: Environment,
-    options: TreeOptions = TreeOptions(),
+    options: TreeOptions = _ALL_OF_THE_TREE,
     latest: Mapping[NormalizedName, Latest | None] | None = None,
 ) -> list[str]:
     """The dependency tree, one line per node: roots (packages nothing installed requires)

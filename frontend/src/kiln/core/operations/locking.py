@@ -400,7 +400,7 @@ def _resolve(
     # The sources' index pins are the lock's own (by marker, extra and group, of every
     # member): the index settings' pins are left out, the members' indexes added.
     locations = index_locations(requirements, settings).with_indexes(inputs.member_indexes)
-    settings = replace(settings, locations=replace(locations, pins={}))
+    settings = settings.replace(locations=replace(locations, pins={}))
     with Session(requirements, settings, TargetEnvironment.current(), events) as session:
         resolution = session.resolve_universal(
             inputs.floor,
@@ -461,7 +461,7 @@ def with_build_settings(settings: Settings, workspace: Workspace) -> Settings:
         no_build_all=given.no_build_all or table.no_build,
         no_build=given.no_build | table.no_build_package,
     )
-    return replace(settings, build=build, choices=choices)
+    return settings.replace(build=build, choices=choices)
 
 
 def _same_span(
@@ -470,8 +470,6 @@ def _same_span(
     """A cutoff given as a span (`--exclude-newer "7 days"`) moves with every run; when the
     lock was made with the same span, its moment is kept, so the lock stays current and
     resolves again from the same cutoff (`--upgrade` starts from now, as uv does)."""
-    from dataclasses import replace
-
     from kiln.core.timestamps import parse_timestamp
 
     span = options.get("exclude-newer-span")
@@ -485,14 +483,12 @@ def _same_span(
         kept = None
     if kept is None:
         return settings, options
-    return replace(settings, exclude_newer=kept), {**options, "exclude-newer": moment}
+    return settings.replace(exclude_newer=kept), {**options, "exclude-newer": moment}
 
 
 def _project_settings(settings: Settings, workspace: Workspace, request: LockRequest) -> Settings:
     """``settings`` reading the workspace root's indexes and index pins, and its resolver
     settings where the command line (``request.options``) leaves them unsaid."""
-    from dataclasses import replace
-
     given = dict(request.options)
     project = workspace.pyproject.tool.resolver
     settings = with_build_settings(settings, workspace)
@@ -515,7 +511,7 @@ def _project_settings(settings: Settings, workspace: Workspace, request: LockReq
         changes["exclude_newer_packages"] = {
             **project.exclude_newer_packages, **settings.exclude_newer_packages
         }
-    return replace(settings, **changes)
+    return settings.replace(**changes)
 
 
 def _options(request: LockRequest, settings: Settings) -> dict[str, Any]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kiln.core.index.clientoptions import ClientOptions
 from kiln.core.index.locations import IndexLocations, IndexOptions
@@ -22,62 +22,127 @@ if TYPE_CHECKING:
     from kiln.core.types import DistFile, PrereleaseMode
 
 
-@dataclass(frozen=True)
-class Settings:
-    """How to find, resolve and install packages (the command-line options)."""
+#: The default of the mapping settings: empty, and shared by every ``Settings``, so it
+#: cannot be changed in place.
+_NO_ENTRIES: Mapping[Any, Any] = MappingProxyType({})
+#: The defaults of the other settings that are records, shared likewise (none of them
+#: is changed once made).
+_DEFAULT_INDEX = IndexOptions()
+_DEFAULT_CLIENT = ClientOptions()
+_DEFAULT_CHOICES = BuildChoices()
 
-    index: IndexOptions = field(default_factory=IndexOptions)
-    client: ClientOptions = field(default_factory=ClientOptions)
-    prerelease: PrereleaseMode = "if-necessary"
-    #: ``--prerelease-package``: the mode of each package named, instead of ``prerelease``.
-    prerelease_packages: Mapping[NormalizedName, PrereleaseMode] = field(default_factory=dict)
-    #: The highest versions first, the lowest, or the lowest of direct requirements only.
-    resolution: ResolutionMode = "highest"
-    #: Leave out files uploaded after this moment (``--exclude-newer``); None: keep all.
-    exclude_newer: datetime | None = None
-    #: The span before now ``exclude_newer`` was computed from (``--exclude-newer "7 days"``);
-    #: None for a fixed moment.
-    exclude_newer_span: timedelta | None = None
-    #: ``--exclude-newer-package``: a cutoff per package, instead of ``exclude_newer``.
-    #: (None: the package is exempt from ``exclude_newer``, uv's ``NAME=false``).
-    exclude_newer_packages: Mapping[NormalizedName, datetime | None] = field(
-        default_factory=dict
+
+class Settings:
+    """How to find, resolve and install packages (the command-line options).
+
+    A plain class (a dataclass costs start-up time to create; a NamedTuple cannot have a
+    field named ``index``). Instances are not changed once made: :meth:`replace` makes
+    the changed copies.
+    """
+
+    __slots__ = (
+        "build", "build_environments", "choices", "client", "compile_bytecode", "config_file",
+        "environ", "exclude_newer", "exclude_newer_packages", "exclude_newer_span",
+        "fork_strategy", "index", "link_mode", "locations", "no_config", "no_deps", "prerelease",
+        "prerelease_packages", "project", "reinstall", "reinstall_packages", "require_hashes",
+        "resolution", "upgrade", "upgrade_packages",
     )
-    #: Which kinds of file each package may use (``--no-binary``, ``--only-binary``,
-    #: ``--no-build``, ``--no-build-package``, ``--no-binary-package``).
-    choices: BuildChoices = field(default_factory=BuildChoices)
-    #: How sdists and source trees are built (``-C``, ``--no-build-isolation``,
-    #: ``--build-constraints``, ...); None: isolated, with no settings.
-    build: PackageBuildSettings | None = None
-    #: ``--fork-strategy`` of universal resolutions.
-    fork_strategy: ForkStrategy = "requires-python"
-    #: Ignore installed versions when resolving (``--upgrade``).
-    upgrade: bool = False
-    #: Ignore the installed versions of these packages only (``--upgrade-package``).
-    upgrade_packages: frozenset[str] = frozenset()
-    #: Reinstall even when the same version is installed.
-    reinstall: bool = False
-    reinstall_packages: frozenset[str] = frozenset()
-    #: Install only the named requirements, not their dependencies.
-    no_deps: bool = False
-    require_hashes: bool = False
-    link_mode: LinkMode = "hardlink"
-    compile_bytecode: bool = False
-    #: Where ``[tool.kiln.index]`` settings are read from (``pyproject.toml``), if anywhere.
-    project: Path | None = None
-    #: The only configuration file to read (``--config-file``), instead of discovering them.
-    config_file: Path | None = None
-    #: Read no configuration file (``--no-config``).
-    no_config: bool = False
-    environ: Mapping[str, str] | None = None
-    #: The index settings already worked out (a build environment takes those of the run
-    #: that builds); when set, ``index``, ``project``, ``config_file`` and ``no_config``
-    #: are not read.
-    locations: IndexLocations | None = None
-    #: How the build environments of the packages built from source are filled (a build
-    #: requirement built for ``kiln build`` builds with ``kiln build``'s options, at every
-    #: level); None: as any run that builds (:func:`~kiln.core.operations.buildenvs.default_installer`).
-    build_environments: Settings | None = None
+
+    def __init__(
+        self,
+        *,
+        index: IndexOptions = _DEFAULT_INDEX,
+        client: ClientOptions = _DEFAULT_CLIENT,
+        prerelease: PrereleaseMode = "if-necessary",
+        prerelease_packages: Mapping[NormalizedName, PrereleaseMode] = _NO_ENTRIES,
+        resolution: ResolutionMode = "highest",
+        exclude_newer: datetime | None = None,
+        exclude_newer_span: timedelta | None = None,
+        exclude_newer_packages: Mapping[NormalizedName, datetime | None] = _NO_ENTRIES,
+        choices: BuildChoices = _DEFAULT_CHOICES,
+        build: PackageBuildSettings | None = None,
+        fork_strategy: ForkStrategy = "requires-python",
+        upgrade: bool = False,
+        upgrade_packages: frozenset[str] = frozenset(),
+        reinstall: bool = False,
+        reinstall_packages: frozenset[str] = frozenset(),
+        no_deps: bool = False,
+        require_hashes: bool = False,
+        link_mode: LinkMode = "hardlink",
+        compile_bytecode: bool = False,
+        project: Path | None = None,
+        config_file: Path | None = None,
+        no_config: bool = False,
+        environ: Mapping[str, str] | None = None,
+        locations: IndexLocations | None = None,
+        build_environments: Settings | None = None,
+    ) -> None:
+        self.index = index
+        self.client = client
+        self.prerelease = prerelease
+        #: ``--prerelease-package``: the mode of each package named, instead of
+        #: ``prerelease``.
+        self.prerelease_packages = prerelease_packages
+        #: The highest versions first, the lowest, or the lowest of direct requirements
+        #: only.
+        self.resolution = resolution
+        #: Leave out files uploaded after this moment (``--exclude-newer``); None: keep all.
+        self.exclude_newer = exclude_newer
+        #: The span before now ``exclude_newer`` was computed from (``--exclude-newer "7
+        #: days"``); None for a fixed moment.
+        self.exclude_newer_span = exclude_newer_span
+        #: ``--exclude-newer-package``: a cutoff per package, instead of ``exclude_newer``.
+        #: (None: the package is exempt from ``exclude_newer``, uv's ``NAME=false``).
+        self.exclude_newer_packages = exclude_newer_packages
+        #: Which kinds of file each package may use (``--no-binary``, ``--only-binary``,
+        #: ``--no-build``, ``--no-build-package``, ``--no-binary-package``).
+        self.choices = choices
+        #: How sdists and source trees are built (``-C``, ``--no-build-isolation``,
+        #: ``--build-constraints``, ...); None: isolated, with no settings.
+        self.build = build
+        #: ``--fork-strategy`` of universal resolutions.
+        self.fork_strategy = fork_strategy
+        #: Ignore installed versions when resolving (``--upgrade``).
+        self.upgrade = upgrade
+        #: Ignore the installed versions of these packages only (``--upgrade-package``).
+        self.upgrade_packages = upgrade_packages
+        #: Reinstall even when the same version is installed.
+        self.reinstall = reinstall
+        self.reinstall_packages = reinstall_packages
+        #: Install only the named requirements, not their dependencies.
+        self.no_deps = no_deps
+        self.require_hashes = require_hashes
+        self.link_mode = link_mode
+        self.compile_bytecode = compile_bytecode
+        #: Where ``[tool.kiln.index]`` settings are read from (``pyproject.toml``), if
+        #: anywhere.
+        self.project = project
+        #: The only configuration file to read (``--config-file``), instead of
+        #: discovering them.
+        self.config_file = config_file
+        #: Read no configuration file (``--no-config``).
+        self.no_config = no_config
+        self.environ = environ
+        #: The index settings already worked out (a build environment takes those of the
+        #: run that builds); when set, ``index``, ``project``, ``config_file`` and
+        #: ``no_config`` are not read.
+        self.locations = locations
+        #: How the build environments of the packages built from source are filled (a
+        #: build requirement built for ``kiln build`` builds with ``kiln build``'s options,
+        #: at every level); None: as any run that builds
+        #: (:func:`~kiln.core.operations.buildenvs.default_installer`).
+        self.build_environments = build_environments
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with the fields named in ``changes`` set to their values (what
+        ``dataclasses.replace`` did); an unknown name raises ``TypeError``."""
+        unknown = changes.keys() - set(self.__slots__)
+        if unknown:
+            raise TypeError(f"Settings has no field {', '.join(sorted(unknown))}")
+        copy = object.__new__(Settings)
+        for name in self.__slots__:
+            setattr(copy, name, changes[name] if name in changes else getattr(self, name))
+        return copy
 
 
 def with_file_defaults(
@@ -88,7 +153,6 @@ def with_file_defaults(
     with ``pip``, their ``[pip]`` tables first) for those of the names in ``given`` (the
     option names the command line gave) it leaves unsaid, as uv reads them."""
     import os
-    from dataclasses import replace
 
     from packaging.utils import canonicalize_name
 
@@ -112,7 +176,7 @@ def with_file_defaults(
             **{canonicalize_name(n): c for n, c in files.exclude_newer_packages.items()},
             **settings.exclude_newer_packages,
         }
-    return replace(settings, **changes) if changes else settings
+    return settings.replace(**changes) if changes else settings
 
 
 def building_in(settings: Settings, python: Path) -> Settings:
@@ -126,11 +190,10 @@ def building_in(settings: Settings, python: Path) -> Settings:
         return settings
     if not (build.no_isolation or build.no_isolation_packages):
         return settings
-    return replace(settings, build=replace(build, python=python))
+    return settings.replace(build=replace(build, python=python))
 
 
-@dataclass(frozen=True)
-class Events:
+class Events(NamedTuple):
     """Callbacks for progress; each may be None. They may run in worker threads."""
 
     #: A download finished: (file, finished count, total count).

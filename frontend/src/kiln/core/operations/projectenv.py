@@ -410,14 +410,11 @@ def _check_removable(path: Path, root: Path) -> None:
 
 def _would_be(path: Path, interpreter: Interpreter) -> Environment:
     """The environment that creating a virtual environment at ``path`` would make."""
-    from dataclasses import replace
-
     from kiln.core.install.environment import venv_scheme
 
     scheme = venv_scheme(path, interpreter)
     python = scheme.scripts / ("python.exe" if os.name == "nt" else "python")
-    described = replace(
-        interpreter,
+    described = interpreter.replace(
         executable=str(python),
         prefix=str(path),
         paths={key: str(path / relative) for key, relative in interpreter.venv_scheme.items()},

@@ -3,35 +3,52 @@ imports nothing heavy, so that a quick path can report what it did."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from kiln.core.resolver.resolution import Resolution
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     name: str
     version: str
 
 
-@dataclass
 class InstallReport:
-    """What an install or sync did, with timings in seconds."""
+    """What an install or sync did, with timings in seconds. The steps fill it in as they
+    go."""
 
-    #: Nothing needed resolving: every requirement was already satisfied.
-    audited: int | None = None
-    resolved: int = 0
-    resolve_seconds: float = 0.0
-    prepared: int = 0
-    prepare_seconds: float = 0.0
-    installed: list[Change] = field(default_factory=list)
-    uninstalled: list[Change] = field(default_factory=list)
-    install_seconds: float = 0.0
-    resolution: Resolution | None = None
-    #: Nothing was changed: ``installed`` and ``uninstalled`` are what would have been.
-    dry_run: bool = False
+    __slots__ = (
+        "audited", "dry_run", "install_seconds", "installed", "prepare_seconds", "prepared",
+        "resolution", "resolve_seconds", "resolved", "uninstalled",
+    )
+
+    def __init__(
+        self,
+        *,
+        audited: int | None = None,
+        resolved: int = 0,
+        resolve_seconds: float = 0.0,
+        prepared: int = 0,
+        prepare_seconds: float = 0.0,
+        installed: list[Change] | None = None,
+        uninstalled: list[Change] | None = None,
+        install_seconds: float = 0.0,
+        resolution: Resolution | None = None,
+        dry_run: bool = False,
+    ) -> None:
+        #: Nothing needed resolving: every requirement was already satisfied.
+        self.audited = audited
+        self.resolved = resolved
+        self.resolve_seconds = resolve_seconds
+        self.prepared = prepared
+        self.prepare_seconds = prepare_seconds
+        self.installed: list[Change] = [] if installed is None else installed
+        self.uninstalled: list[Change] = [] if uninstalled is None else uninstalled
+        self.install_seconds = install_seconds
+        self.resolution = resolution
+        #: Nothing was changed: ``installed`` and ``uninstalled`` are what would have been.
+        self.dry_run = dry_run
 
     @property
     def changes(self) -> list[tuple[str, Change]]:

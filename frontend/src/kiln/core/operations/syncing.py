@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -52,19 +51,18 @@ if TYPE_CHECKING:
     from kiln.project.workspace import Member, Project
 
 
-@dataclass(frozen=True)
-class SyncRequest:
+class SyncRequest(NamedTuple):
     """What ``kiln sync`` was asked to do (plain values)."""
 
     #: How to bring the lock up to date (its ``mode``: ``write``, ``check`` for
     #: ``--locked``, ``dry-run``).
-    lock: LockRequest = field(default_factory=LockRequest)
+    lock: LockRequest = LockRequest()
     #: ``--frozen``: use the lock as it is.
     frozen: bool = False
     extras: tuple[str, ...] = ()
     all_extras: bool = False
     no_extras: tuple[str, ...] = ()
-    groups: GroupChoice = field(default_factory=GroupChoice)
+    groups: GroupChoice = GroupChoice()
     #: ``--package``: sync for this member only.
     package: str | None = None
     all_packages: bool = False

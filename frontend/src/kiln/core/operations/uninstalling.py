@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from packaging.utils import canonicalize_name
 
@@ -13,13 +12,17 @@ from kiln.core.install.installed import InstalledDistribution, find_installed
 from kiln.core.install.removal import Removal, uninstall
 
 
-@dataclass
 class UninstallReport:
-    removed: list[Removal] = field(default_factory=list)
-    #: Names that were not installed.
-    missing: list[str] = field(default_factory=list)
-    #: A dry run's finding: what would have been removed (``removed`` stays empty).
-    would_remove: list[InstalledDistribution] = field(default_factory=list)
+    """What an uninstall did (filled in name by name)."""
+
+    __slots__ = ("missing", "removed", "would_remove")
+
+    def __init__(self) -> None:
+        self.removed: list[Removal] = []
+        #: Names that were not installed.
+        self.missing: list[str] = []
+        #: A dry run's finding: what would have been removed (``removed`` stays empty).
+        self.would_remove: list[InstalledDistribution] = []
 
 
 def uninstall_packages(
