@@ -24,9 +24,8 @@ list of sources are disjoint and to write the marker of the environments no entr
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Protocol, TypeVar, Union
+from typing import Any, NamedTuple, Protocol, TypeVar, Union
 
 from packaging.markers import Marker
 from packaging.specifiers import InvalidSpecifier, Specifier
@@ -53,12 +52,28 @@ class _Constraint(Protocol):
     def is_subset(self: _C, other: _C, /) -> bool: ...
 
 
-@dataclass(frozen=True)
 class Values:
-    """A set of strings: ``items``, or every string except ``items`` when ``negated``."""
+    """A set of strings: ``items``, or every string except ``items`` when ``negated``.
 
-    items: frozenset[str]
-    negated: bool = False
+    A plain class, not a tuple: it shares clauses with :class:`Range` and is compared and
+    hashed by value only with other :class:`Values`. Not modified after creation."""
+
+    __slots__ = ("items", "negated")
+
+    def __init__(self, items: frozenset[str], negated: bool = False) -> None:
+        self.items = items
+        self.negated = negated
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Values:
+            return NotImplemented
+        return self.negated == other.negated and self.items == other.items
+
+    def __hash__(self) -> int:
+        return hash((self.items, self.negated))
+
+    def __repr__(self) -> str:
+        return f"Values(items={self.items!r}, negated={self.negated!r})"
 
     def intersection(self, other: Values) -> Values:
         if self.negated and other.negated:
@@ -94,8 +109,7 @@ _HOLDS = "true"
 _OPPOSITE = "false"
 
 
-@dataclass(frozen=True)
-class _Atom:
+class _Atom(NamedTuple):
     """An opaque comparison. ``said`` is its text; ``opposite`` the text of the comparison that
     holds where it does not (None when PEP 508 has none: ``===``). ``exact``: the two split
     every environment between them; otherwise some environments satisfy neither.

@@ -12,10 +12,9 @@ files count only when the user's own requirement pins that exact version, and a 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -39,8 +38,7 @@ if TYPE_CHECKING:
 PREFETCH_DEPTH = 2
 
 
-@dataclass(frozen=True)
-class FileChoice:
+class FileChoice(NamedTuple):
     """The best file of a version, or why none can be used."""
 
     file: DistFile | None

@@ -4,8 +4,7 @@ from one URL only in a resolution."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.utils import InvalidWheelFilename, NormalizedName, parse_wheel_filename
 
@@ -18,8 +17,7 @@ if TYPE_CHECKING:
     from kiln.core.resolver.provider import MetadataBuilder
 
 
-@dataclass(frozen=True)
-class DirectReference:
+class DirectReference(NamedTuple):
     file: DistFile
     metadata: Metadata
 

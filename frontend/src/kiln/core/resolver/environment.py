@@ -5,7 +5,6 @@ from __future__ import annotations
 import platform
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
 from packaging import tags
@@ -108,18 +107,23 @@ class ResolverEnvironment(Protocol):
         ...
 
 
-@dataclass(frozen=True)
 class TargetEnvironment:
-    """Marker values and supported wheel tags (best first) of the environment to resolve for."""
+    """Marker values and supported wheel tags (best first) of the environment to resolve for.
 
-    markers: Mapping[str, str]
-    tags: Sequence[Tag]
-    _tag_rank: Mapping[Tag, int] = field(default_factory=dict, compare=False, repr=False)
+    Not modified after creation."""
 
-    def __post_init__(self) -> None:
-        if not self._tag_rank:
-            rank = {tag: index for index, tag in reversed(list(enumerate(self.tags)))}
-            object.__setattr__(self, "_tag_rank", rank)
+    __slots__ = ("_tag_rank", "markers", "tags")
+
+    def __init__(self, markers: Mapping[str, str], tags: Sequence[Tag]) -> None:
+        self.markers = markers
+        self.tags = tags
+        # The best (first) position of each tag, for ranking a version's files.
+        self._tag_rank: Mapping[Tag, int] = {
+            tag: index for index, tag in reversed(list(enumerate(tags)))
+        }
+
+    def __repr__(self) -> str:
+        return f"TargetEnvironment(markers={self.markers!r}, tags={self.tags!r})"
 
     @property
     def python_version(self) -> Version:

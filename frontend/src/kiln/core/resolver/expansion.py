@@ -11,8 +11,7 @@ forbid) makes that version unusable instead.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
@@ -34,8 +33,7 @@ if TYPE_CHECKING:
     from packaging.metadata import Metadata
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
     """``parent`` requires ``requirement`` (after markers, overrides and extras)."""
 
     parent: Package

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from packaging.utils import NormalizedName, canonicalize_name
 
 
-@dataclass(frozen=True)
-class Package:
+class Package(NamedTuple):
     """A distribution name, or the virtual ``name[extra]`` that stands for one extra of it.
 
     ``name[extra]`` at version V depends on ``name==V`` and on the extra's requirements,
     so an extra always resolves to the same version as its base package. The root
     (the user's requirements) has an empty name.
+
+    A named tuple: the solver uses packages as dictionary keys at every step, and a tuple
+    hashes and compares in C. Packages only ever meet other packages.
     """
 
     name: NormalizedName

@@ -6,7 +6,6 @@ its other versions; and which yanked versions the user's own pins allow."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
 from packaging.requirements import Requirement
 from packaging.specifiers import Specifier, SpecifierSet
@@ -17,13 +16,27 @@ from kiln.core.resolver.environment import ResolverEnvironment
 from kiln.core.resolver.versions import mentions_prerelease
 
 
-@dataclass
 class Requested:
-    """What the requirements seen so far say about one name."""
+    """What the requirements seen so far say about one name (updated in place as more
+    requirements are met)."""
 
-    prerelease: bool = False
-    pins: set[Version] = field(default_factory=set)
-    extras: set[str] = field(default_factory=set)
+    __slots__ = ("extras", "pins", "prerelease")
+
+    def __init__(
+        self,
+        prerelease: bool = False,
+        pins: set[Version] | None = None,
+        extras: set[str] | None = None,
+    ) -> None:
+        self.prerelease = prerelease
+        self.pins: set[Version] = set() if pins is None else pins
+        self.extras: set[str] = set() if extras is None else extras
+
+    def __repr__(self) -> str:
+        return (
+            f"Requested(prerelease={self.prerelease!r}, pins={self.pins!r}, "
+            f"extras={self.extras!r})"
+        )
 
 
 class RequestLog:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName
@@ -12,8 +12,7 @@ from packaging.version import Version
 from kiln.core.types import DistFile
 
 
-@dataclass(frozen=True)
-class ResolvedPackage:
+class ResolvedPackage(NamedTuple):
     """One pinned package."""
 
     name: NormalizedName
@@ -29,8 +28,7 @@ class ResolvedPackage:
     marker: str = ""
 
 
-@dataclass(frozen=True)
-class Dependency:
+class Dependency(NamedTuple):
     """``parent`` requires ``child`` through ``requirement``; parent None is the user."""
 
     parent: NormalizedName | None
@@ -51,15 +49,26 @@ class _Graph:
         return sorted({d.child for d in self.dependencies if d.parent == name})
 
 
-@dataclass(frozen=True)
 class Resolution(_Graph):
     """One version per package, plus who requires what."""
 
-    packages: Mapping[NormalizedName, ResolvedPackage]
-    dependencies: tuple[Dependency, ...] = field(default=())
-    #: Versions the resolver passed over for a reason the user should hear about
-    #: (metadata that could not be read), one line each.
-    warnings: tuple[str, ...] = ()
+    def __init__(
+        self,
+        packages: Mapping[NormalizedName, ResolvedPackage],
+        dependencies: tuple[Dependency, ...] = (),
+        warnings: tuple[str, ...] = (),
+    ) -> None:
+        self.packages = packages
+        self.dependencies = dependencies
+        #: Versions the resolver passed over for a reason the user should hear about
+        #: (metadata that could not be read), one line each.
+        self.warnings = warnings
+
+    def __repr__(self) -> str:
+        return (
+            f"Resolution(packages={self.packages!r}, dependencies={self.dependencies!r}, "
+            f"warnings={self.warnings!r})"
+        )
 
     @property
     def pins(self) -> tuple[ResolvedPackage, ...]:
@@ -67,12 +76,23 @@ class Resolution(_Graph):
         return tuple(self.packages[name] for name in sorted(self.packages))
 
 
-@dataclass(frozen=True)
 class UniversalResolution(_Graph):
     """Pins for every environment: a name may have several versions, each with the
     marker of the environments that use it (markers of one name never overlap)."""
 
-    pins: tuple[ResolvedPackage, ...]
-    dependencies: tuple[Dependency, ...] = field(default=())
-    #: As for :class:`Resolution`, over every fork.
-    warnings: tuple[str, ...] = ()
+    def __init__(
+        self,
+        pins: tuple[ResolvedPackage, ...],
+        dependencies: tuple[Dependency, ...] = (),
+        warnings: tuple[str, ...] = (),
+    ) -> None:
+        self.pins = pins
+        self.dependencies = dependencies
+        #: As for :class:`Resolution`, over every fork.
+        self.warnings = warnings
+
+    def __repr__(self) -> str:
+        return (
+            f"UniversalResolution(pins={self.pins!r}, dependencies={self.dependencies!r}, "
+            f"warnings={self.warnings!r})"
+        )

@@ -13,7 +13,6 @@ same version from different forks are merged.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 from packaging.markers import Marker
@@ -43,11 +42,18 @@ FORK_STRATEGIES: tuple[ForkStrategy, ...] = ("requires-python", "fewest")
 MAX_FORKS = 128
 
 
-@dataclass
 class _Pin:
-    package: ResolvedPackage
-    marker: MarkerSet
-    extras: set[NormalizedName]
+    """A pin being gathered over the forks (its marker and extras widen as forks add to
+    them)."""
+
+    __slots__ = ("extras", "marker", "package")
+
+    def __init__(
+        self, package: ResolvedPackage, marker: MarkerSet, extras: set[NormalizedName]
+    ) -> None:
+        self.package = package
+        self.marker = marker
+        self.extras = extras
 
 
 def resolve_universal(
@@ -164,7 +170,6 @@ def resolve_universal(
 Assignment = tuple[tuple[NormalizedName, "str | None"], ...]
 
 
-@dataclass(frozen=True)
 class SourceRoutes:
     """Packages pinned to different indexes in different environments (``index = "..."``
     sources with a marker, or of an extra or a group), for a universal resolution.
@@ -172,10 +177,15 @@ class SourceRoutes:
     The space is split along the markers of the pins before solving, so that in each part
     every routed package comes from one index (or from none: the ordinary indexes)."""
 
-    #: Each routed package's pins: (where, index name); where None means everywhere.
-    pins: Mapping[NormalizedName, tuple[tuple[Marker | None, str], ...]]
-    #: The package source in which each package of an assignment comes from its index.
-    source: Callable[[Mapping[NormalizedName, str | None]], PackageSource]
+    def __init__(
+        self,
+        pins: Mapping[NormalizedName, tuple[tuple[Marker | None, str], ...]],
+        source: Callable[[Mapping[NormalizedName, str | None]], PackageSource],
+    ) -> None:
+        #: Each routed package's pins: (where, index name); where None means everywhere.
+        self.pins = pins
+        #: The package source in which each package of an assignment comes from its index.
+        self.source = source
 
     def cuts(self) -> list[MarkerSet]:
         """Every pin's marker: where the space is cut."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass
 from typing import Generic, TypeVar, Union
 
 from kiln.core.resolver.pubgrub.ranges import Comparable
@@ -13,34 +12,60 @@ P = TypeVar("P", bound=Hashable)
 V = TypeVar("V", bound=Comparable)
 
 
-@dataclass(frozen=True)
+# The causes are plain classes with slots: the solver makes one per incompatibility, and
+# they are only ever told apart by type (never compared or hashed).
+
+
 class RootCause:
     """The root package must be selected."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True)
+    def __repr__(self) -> str:
+        return "RootCause()"
+
+
 class NoVersionsCause:
     """The provider has no version of the package in the range."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True)
+    def __repr__(self) -> str:
+        return "NoVersionsCause()"
+
+
 class UnavailableCause:
     """The provider cannot use these versions; ``reason`` reads after the term."""
 
-    reason: str
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"UnavailableCause(reason={self.reason!r})"
 
 
-@dataclass(frozen=True)
 class DependencyCause:
     """The first term's package depends on the second term's package."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True)
+    def __repr__(self) -> str:
+        return "DependencyCause()"
+
+
 class DerivedCause(Generic[P, V]):
     """Learned during conflict resolution from two earlier incompatibilities."""
 
-    left: Incompatibility[P, V]
-    right: Incompatibility[P, V]
+    __slots__ = ("left", "right")
+
+    def __init__(self, left: Incompatibility[P, V], right: Incompatibility[P, V]) -> None:
+        self.left = left
+        self.right = right
+
+    def __repr__(self) -> str:
+        return f"DerivedCause(left={self.left!r}, right={self.right!r})"
 
 
 ExternalCause = Union[RootCause, NoVersionsCause, UnavailableCause, DependencyCause]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from kiln.core.resolver.pubgrub.incompatibility import Incompatibility
@@ -14,14 +13,31 @@ P = TypeVar("P", bound=Hashable)
 V = TypeVar("V", bound=Comparable)
 
 
-@dataclass(frozen=True)
 class Assignment(Generic[P, V]):
-    """A decision (``cause is None``) or a derivation forced by ``cause``."""
+    """A decision (``cause is None``) or a derivation forced by ``cause``.
 
-    term: Term[P, V]
-    decision_level: int
-    index: int
-    cause: Incompatibility[P, V] | None = None
+    A plain class with slots, as the solver makes one per step; never modified after
+    creation, and never compared (assignments are told apart by ``index``)."""
+
+    __slots__ = ("cause", "decision_level", "index", "term")
+
+    def __init__(
+        self,
+        term: Term[P, V],
+        decision_level: int,
+        index: int,
+        cause: Incompatibility[P, V] | None = None,
+    ) -> None:
+        self.term = term
+        self.decision_level = decision_level
+        self.index = index
+        self.cause = cause
+
+    def __repr__(self) -> str:
+        return (
+            f"Assignment(term={self.term!r}, decision_level={self.decision_level!r}, "
+            f"index={self.index!r}, cause={self.cause!r})"
+        )
 
     @property
     def is_decision(self) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from kiln.core.resolver.pubgrub.ranges import Comparable, Range
@@ -12,23 +11,36 @@ P = TypeVar("P", bound=Hashable)
 V = TypeVar("V", bound=Comparable)
 
 
-@dataclass(frozen=True)
 class Unavailable:
     """A version that exists but cannot be used; ``reason`` reads after ``pkg==version``.
 
     For example ``"is yanked"`` or ``"has no wheel for the target platform"``.
+
+    A plain class rather than a tuple: it is one side of a union with a mapping and told
+    apart by ``isinstance``.
     """
 
-    reason: str
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"Unavailable(reason={self.reason!r})"
 
 
-@dataclass(frozen=True)
 class Reprioritized(Generic[P]):
     """The provider's priorities changed after a conflict: the solver re-orders what is
     left to decide, and first takes back the decisions of ``backtrack`` (and everything
     decided after them), so that those packages are decided again, later."""
 
-    backtrack: tuple[P, ...] = ()
+    __slots__ = ("backtrack",)
+
+    def __init__(self, backtrack: tuple[P, ...] = ()) -> None:
+        self.backtrack = backtrack
+
+    def __repr__(self) -> str:
+        return f"Reprioritized(backtrack={self.backtrack!r})"
 
 
 class DependencyProvider(Protocol[P, V]):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Hashable
-from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from kiln.core.resolver.pubgrub.ranges import Comparable, Range
@@ -21,16 +20,34 @@ class Relation(enum.Enum):
     OVERLAPPING = "overlapping"
 
 
-@dataclass(frozen=True)
 class Term(Generic[P, V]):
     """``package`` has a version in ``versions`` (positive), or does not (negative).
 
     A negative term is also satisfied when the package is not selected at all.
+
+    The solver makes terms by the thousand: a plain class with slots is cheaper to create
+    than a frozen dataclass (whose ``__init__`` goes through ``object.__setattr__``).
+    Terms are never modified after creation.
     """
 
-    package: P
-    versions: Range[V]
-    positive: bool = True
+    __slots__ = ("package", "positive", "versions")
+
+    def __init__(self, package: P, versions: Range[V], positive: bool = True) -> None:
+        self.package = package
+        self.versions = versions
+        self.positive = positive
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Term):
+            return NotImplemented
+        return (
+            self.package == other.package
+            and self.positive == other.positive
+            and self.versions == other.versions
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.package, self.versions, self.positive))
 
     def negate(self) -> Term[P, V]:
         return Term(self.package, self.versions, not self.positive)
