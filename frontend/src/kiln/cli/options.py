@@ -401,8 +401,7 @@ def with_package_options(settings: Settings, args: argparse.Namespace) -> Settin
             canonicalize_name(name): date for name, date in args.exclude_newer_package
         }
     if hasattr(args, "refresh_package"):
-        changes["client"] = replace(
-            settings.client,
+        changes["client"] = settings.client._replace(
             refresh_packages=frozenset(canonicalize_name(n) for n in args.refresh_package),
         )
     if hasattr(args, "prerelease_package"):

@@ -400,7 +400,7 @@ def _resolve(
     # The sources' index pins are the lock's own (by marker, extra and group, of every
     # member): the index settings' pins are left out, the members' indexes added.
     locations = index_locations(requirements, settings).with_indexes(inputs.member_indexes)
-    settings = replace(settings, locations=replace(locations, pins={}))
+    settings = replace(settings, locations=locations._replace(pins={}))
     with Session(requirements, settings, TargetEnvironment.current(), events) as session:
         resolution = session.resolve_universal(
             inputs.floor,
@@ -446,8 +446,7 @@ def with_build_settings(settings: Settings, workspace: Workspace) -> Settings:
                **build.package_config_settings.get(name, {})}
         for name in {*table.config_settings_package, *build.package_config_settings}
     }
-    build = replace(
-        build,
+    build = build._replace(
         constraint_projects=(workspace.pyproject.path,),
         no_isolation=build.no_isolation or table.no_build_isolation,
         no_isolation_packages=build.no_isolation_packages | table.no_build_isolation_package,

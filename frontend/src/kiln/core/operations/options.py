@@ -126,7 +126,7 @@ def building_in(settings: Settings, python: Path) -> Settings:
         return settings
     if not (build.no_isolation or build.no_isolation_packages):
         return settings
-    return replace(settings, build=replace(build, python=python))
+    return replace(settings, build=build._replace(python=python))
 
 
 @dataclass(frozen=True)
