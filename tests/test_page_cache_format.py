@@ -54,13 +54,14 @@ print(json.dumps({{"parser": simple.__file__, "format": pagecache.FORMAT, "parse
 #: A change to the parser: it now reports every file of a page as yanked.
 FIX = """
 
-import dataclasses as _dataclasses
-
 _unfixed_parse_page = parse_page
 
 
 def parse_page(*args, **kwargs):
-    return [_dataclasses.replace(f, yanked="fixed") for f in _unfixed_parse_page(*args, **kwargs)]
+    files = _unfixed_parse_page(*args, **kwargs)
+    for f in files:
+        f.yanked = "fixed"
+    return files
 """
 
 

@@ -370,8 +370,6 @@ def exclude_newer_package(text: str) -> tuple[str, datetime | None]:
 
 def with_package_options(settings: Settings, args: argparse.Namespace) -> Settings:
     """``settings`` with what the groups above parsed into ``args`` (those present)."""
-    from dataclasses import replace
-
     from packaging.utils import canonicalize_name
 
     from kiln.core.builder.configsettings import parse_config_settings
@@ -401,8 +399,7 @@ def with_package_options(settings: Settings, args: argparse.Namespace) -> Settin
             canonicalize_name(name): date for name, date in args.exclude_newer_package
         }
     if hasattr(args, "refresh_package"):
-        changes["client"] = replace(
-            settings.client,
+        changes["client"] = settings.client._replace(
             refresh_packages=frozenset(canonicalize_name(n) for n in args.refresh_package),
         )
     if hasattr(args, "prerelease_package"):

@@ -12,9 +12,9 @@ import os
 import re
 import shlex
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import MappingProxyType
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -54,15 +54,18 @@ MAX_NESTING = 64
 _SHOWN = 200
 
 
-@dataclass(frozen=True)
-class RequirementSpec:
+#: The hashes of a requirement given no ``--hash`` (shared by instances, so immutable).
+_NO_HASHES: Mapping[str, frozenset[str]] = MappingProxyType({})
+
+
+class RequirementSpec(NamedTuple):
     """One requirement as the user wrote it, with what the line added to it."""
 
     requirement: Requirement
     #: Install in editable mode (``-e``); only for local directories.
     editable: bool = False
     #: ``--hash`` values: algorithm -> allowed hex digests.
-    hashes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    hashes: Mapping[str, frozenset[str]] = _NO_HASHES
     #: Where it was written: ``requirements.txt:3`` or ``command line``.
     origin: str = "command line"
     #: The input it came from, as ``# via`` annotations name it: ``-r requirements.in``,
@@ -74,32 +77,49 @@ class RequirementSpec:
         return self.requirement.url is not None
 
 
-@dataclass
 class RequirementsInput:
-    """Everything read from the command line and requirement files."""
+    """Everything read from the command line and requirement files (filled in as they are
+    read)."""
 
-    requirements: list[RequirementSpec] = field(default_factory=list)
-    constraints: list[Requirement] = field(default_factory=list)
-    #: The constraint lines with ``--hash`` values: the files of their package must match
-    #: one of them (they are in ``constraints`` too).
-    hashed_constraints: list[RequirementSpec] = field(default_factory=list)
-    #: The files that constrain each package (``-c constraints.txt``), by normalized name.
-    constrained_by: dict[NormalizedName, list[str]] = field(default_factory=dict)
-    index_url: str | None = None
-    extra_index_urls: list[str] = field(default_factory=list)
-    find_links: list[str] = field(default_factory=list)
-    no_index: bool = False
-    #: ``--overrides``: each replaces every requirement on its name, wherever it is made.
-    overrides: list[Requirement] = field(default_factory=list)
-    #: ``--excludes``: packages left out of the resolution, with every requirement on them.
-    excludes: list[NormalizedName] = field(default_factory=list)
+    def __init__(
+        self,
+        requirements: list[RequirementSpec] | None = None,
+        constraints: list[Requirement] | None = None,
+        hashed_constraints: list[RequirementSpec] | None = None,
+        constrained_by: dict[NormalizedName, list[str]] | None = None,
+        index_url: str | None = None,
+        extra_index_urls: list[str] | None = None,
+        find_links: list[str] | None = None,
+        no_index: bool = False,
+        overrides: list[Requirement] | None = None,
+        excludes: list[NormalizedName] | None = None,
+    ) -> None:
+        self.requirements: list[RequirementSpec] = requirements if requirements is not None else []
+        self.constraints: list[Requirement] = constraints if constraints is not None else []
+        #: The constraint lines with ``--hash`` values: the files of their package must match
+        #: one of them (they are in ``constraints`` too).
+        self.hashed_constraints: list[RequirementSpec] = (
+            hashed_constraints if hashed_constraints is not None else []
+        )
+        #: The files that constrain each package (``-c constraints.txt``), by normalized name.
+        self.constrained_by: dict[NormalizedName, list[str]] = (
+            constrained_by if constrained_by is not None else {}
+        )
+        self.index_url = index_url
+        self.extra_index_urls: list[str] = extra_index_urls if extra_index_urls is not None else []
+        self.find_links: list[str] = find_links if find_links is not None else []
+        self.no_index = no_index
+        #: ``--overrides``: each replaces every requirement on its name, wherever it is made.
+        self.overrides: list[Requirement] = overrides if overrides is not None else []
+        #: ``--excludes``: packages left out of the resolution, with every requirement on them.
+        self.excludes: list[NormalizedName] = excludes if excludes is not None else []
 
     def not_editable(self, names: Collection[str] | None = None) -> None:
         """``--no-editable`` (``names`` None) and ``--no-editable-package``: install these
         editable requirements as ordinary builds of their directories."""
         wanted = None if names is None else {canonicalize_name(n) for n in names}
         self.requirements = [
-            replace(spec, editable=False)
+            spec._replace(editable=False)
             if spec.editable
             and (wanted is None or canonicalize_name(spec.requirement.name) in wanted)
             else spec
@@ -254,7 +274,7 @@ def read_dependency_group(
             requirement
         )
         spec = parse_requirement(text, base=path.parent, origin=f"{path}: group `{name}`")
-        result.requirements.append(replace(spec, source=label))
+        result.requirements.append(spec._replace(source=label))
     return result
 
 
@@ -311,7 +331,7 @@ def read_pyproject_dependencies(
             else value
         )
         result.requirements.append(
-            replace(parse_requirement(text, base=path.parent, origin=f"{path}: {key}"), source=source)
+            parse_requirement(text, base=path.parent, origin=f"{path}: {key}")._replace(source=source)
         )
     return result
 
@@ -539,8 +559,7 @@ def _apply_option(
         if constraints:
             raise KilnError(f"{origin}: `-e` is not allowed in a constraints file")
         result.requirements.append(
-            replace(
-                parse_requirement(value, base=base, origin=origin, editable=True),
+            parse_requirement(value, base=base, origin=origin, editable=True)._replace(
                 source=f"-r {path}",
             )
         )

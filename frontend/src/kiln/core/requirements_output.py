@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from types import MappingProxyType
+from typing import Literal, NamedTuple
 
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -44,8 +44,7 @@ _LINE_COLUMN = 24
 _USER = "your requirements"
 
 
-@dataclass(frozen=True)
-class OutputOptions:
+class OutputOptions(NamedTuple):
     """How the requirements file looks (the output options of ``kiln pip compile``)."""
 
     #: The command shown in the header, e.g. ``kiln pip compile requirements.in``.
@@ -78,11 +77,11 @@ class OutputOptions:
     build_options: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class PinHashes:
+class PinHashes(NamedTuple):
     """``--hash`` values (``sha256:<hex>``) per pinned package."""
 
-    by_pin: Mapping[tuple[NormalizedName, str], tuple[str, ...]] = field(default_factory=dict)
+    #: (A mapping, not a dict: a named tuple's defaults are shared by every instance.)
+    by_pin: Mapping[tuple[NormalizedName, str], tuple[str, ...]] = MappingProxyType({})
 
     @staticmethod
     def key(package: ResolvedPackage) -> tuple[NormalizedName, str]:
@@ -227,8 +226,7 @@ def _via(
     return sorted(set(named)), parents
 
 
-@dataclass(frozen=True)
-class _Inputs:
+class _Inputs(NamedTuple):
     """The input files that name each package."""
 
     required_by: Mapping[NormalizedName, list[str]]

@@ -4,8 +4,8 @@ RFC 3339), always compared in UTC."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -17,8 +17,7 @@ def parse_timestamp(text: str) -> datetime:
     return value.astimezone(timezone.utc)
 
 
-@dataclass(frozen=True)
-class Cutoff:
+class Cutoff(NamedTuple):
     """An ``exclude-newer`` cutoff: a moment, and the span before now it was computed from
     when it was given as one (``7 days``), so that a lock can tell "a week before each run"
     from one fixed moment."""

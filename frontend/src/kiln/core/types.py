@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
@@ -41,39 +40,112 @@ ResolutionMode = Literal["highest", "lowest", "lowest-direct"]
 RESOLUTION_MODES: tuple[ResolutionMode, ...] = ("highest", "lowest", "lowest-direct")
 
 
-@dataclass(frozen=True)
 class DistFile:
-    """One distribution file (wheel or sdist) offered by an index or a find-links location."""
+    """One distribution file (wheel or sdist) offered by an index or a find-links location.
+
+    A plain class with slots rather than a dataclass or named tuple: pages make tens of
+    thousands of them, and a positional call of this ``__init__`` is the cheapest way to
+    build one (a named tuple cannot have a field named ``index``). Instances are treated
+    as immutable; equality compares every field, and like the dataclass it replaces an
+    instance is not hashable (its hash mappings are not).
+    """
+
+    __slots__ = (
+        "filename",
+        "has_metadata_file",
+        "hashes",
+        "index",
+        "metadata_hashes",
+        "name",
+        "requires_python",
+        "size",
+        "tags",
+        "upload_time",
+        "url",
+        "version",
+        "yanked",
+    )
 
     name: NormalizedName
     version: Version
     filename: str
     url: str
     #: Hash algorithm -> hex digest, from the index page (may be empty).
-    hashes: Mapping[str, str] = field(default_factory=dict)
-    requires_python: SpecifierSet | None = None
+    hashes: Mapping[str, str]
+    requires_python: SpecifierSet | None
     #: None when not yanked; otherwise the reason ("" when none was given).
-    yanked: str | None = None
+    yanked: str | None
     #: Wheel tags; None for an sdist.
-    tags: frozenset[Tag] | None = None
+    tags: frozenset[Tag] | None
     #: True when the index serves the core metadata beside the file (PEP 658/714).
-    has_metadata_file: bool = False
+    has_metadata_file: bool
     #: Hash algorithm -> hex digest of that metadata file, when the index gives one.
-    metadata_hashes: Mapping[str, str] = field(default_factory=dict)
+    metadata_hashes: Mapping[str, str]
     #: The name of the index (or find-links location) that offered the file.
-    index: str = ""
+    index: str
     #: The file's size in bytes, when the index gives it (PEP 700).
-    size: int | None = None
+    size: int | None
     #: When the file was uploaded, as the index writes it (ISO 8601, PEP 700).
-    upload_time: str | None = None
+    upload_time: str | None
+
+    def __init__(
+        self,
+        name: NormalizedName,
+        version: Version,
+        filename: str,
+        url: str,
+        hashes: Mapping[str, str] | None = None,
+        requires_python: SpecifierSet | None = None,
+        yanked: str | None = None,
+        tags: frozenset[Tag] | None = None,
+        has_metadata_file: bool = False,
+        metadata_hashes: Mapping[str, str] | None = None,
+        index: str = "",
+        size: int | None = None,
+        upload_time: str | None = None,
+    ) -> None:
+        self.name = name
+        self.version = version
+        self.filename = filename
+        self.url = url
+        # A fresh mapping per file when none is given, as the dataclass's default_factory.
+        self.hashes = {} if hashes is None else hashes
+        self.requires_python = requires_python
+        self.yanked = yanked
+        self.tags = tags
+        self.has_metadata_file = has_metadata_file
+        self.metadata_hashes = {} if metadata_hashes is None else metadata_hashes
+        self.index = index
+        self.size = size
+        self.upload_time = upload_time
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, field) for field in _DIST_FILE_FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not DistFile:
+            return NotImplemented
+        return self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{field}={getattr(self, field)!r}" for field in _DIST_FILE_FIELDS)
+        return f"DistFile({values})"
 
     @property
     def is_wheel(self) -> bool:
         return self.tags is not None
 
 
-@dataclass(frozen=True)
-class BuildChoices:
+#: The fields of :class:`DistFile` in the order of its constructor, for equality and repr.
+_DIST_FILE_FIELDS = (
+    "name", "version", "filename", "url", "hashes", "requires_python", "yanked", "tags",
+    "has_metadata_file", "metadata_hashes", "index", "size", "upload_time",
+)
+
+
+class BuildChoices(NamedTuple):
     """Which kinds of file each package may use: wheels, sdists (built), or both.
 
     ``--no-binary`` (``no_binary``) forbids wheels, ``--only-binary``/``--no-build``
@@ -114,8 +186,7 @@ class BuildChoices:
         return record
 
 
-@dataclass(frozen=True)
-class Built:
+class Built(NamedTuple):
     """A wheel the build service made (or took as it was), ready to install, and how to
     record where it came from: what the installer installs and the lockfile describes."""
 

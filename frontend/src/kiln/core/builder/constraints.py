@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
@@ -26,15 +26,13 @@ from kiln.errors import KilnError
 KEY = "build-constraint-dependencies"
 
 
-@dataclass(frozen=True)
-class Constraint:
+class Constraint(NamedTuple):
     requirement: Requirement
     #: Where it was written, for messages: a file and line, or a ``pyproject.toml`` key.
     origin: str
 
 
-@dataclass(frozen=True)
-class BuildConstraints:
+class BuildConstraints(NamedTuple):
     """The constraints that apply to one build, and the file to give the installer."""
 
     constraints: tuple[Constraint, ...] = ()

@@ -14,10 +14,9 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING
+from types import MappingProxyType, TracebackType
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from packaging.tags import sys_tags
@@ -90,18 +89,20 @@ def parse_direct_url(url: str) -> DirectSource:
     return UrlSource(url=url, subdirectory=pairs.get("subdirectory"))
 
 
-@dataclass(frozen=True)
-class RemoteArchive:
+#: The hashes of an archive given none (shared by instances, so immutable).
+_NO_HASHES: Mapping[str, str] = MappingProxyType({})
+
+
+class RemoteArchive(NamedTuple):
     """A wheel or sdist at a URL, to download (a :class:`~kiln.core.index.download.RemoteFile`)."""
 
     name: str
     url: str
     filename: str
-    hashes: Mapping[str, str] = field(default_factory=dict)
+    hashes: Mapping[str, str] = _NO_HASHES
 
 
-@dataclass(frozen=True)
-class Fetched:
+class Fetched(NamedTuple):
     """A source made local."""
 
     #: A project directory, a wheel or an sdist.

@@ -6,9 +6,9 @@ at all (``--no-build``, ``--only-binary``, ``--no-build-package``)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import MappingProxyType
+from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -21,16 +21,14 @@ if TYPE_CHECKING:
     from kiln.core.index.locations import IndexLocations
 
 
-@dataclass(frozen=True)
-class PackageBuildSettings:
+class PackageBuildSettings(NamedTuple):
     """The build settings of one run; :meth:`options` gives those of one package."""
 
     #: ``-C KEY=VALUE``: passed to every build backend.
-    config_settings: ConfigSettings = field(default_factory=dict)
+    #: (Mappings, not dicts: a named tuple's defaults are shared by every instance.)
+    config_settings: Mapping[str, str | list[str]] = MappingProxyType({})
     #: ``--config-settings-package NAME:KEY=VALUE``: added for one package (its keys win).
-    package_config_settings: Mapping[NormalizedName, ConfigSettings] = field(
-        default_factory=dict
-    )
+    package_config_settings: Mapping[NormalizedName, ConfigSettings] = MappingProxyType({})
     #: ``--no-build-isolation``: every backend runs in ``python``, installing nothing.
     no_isolation: bool = False
     #: ``--no-build-isolation-package``: these packages' backends do.
@@ -42,7 +40,7 @@ class PackageBuildSettings:
     #: ``pyproject.toml`` files whose ``build-constraint-dependencies`` apply to every build.
     constraint_projects: tuple[Path, ...] = ()
     #: Whether a package may be built at all.
-    choices: BuildChoices = field(default_factory=BuildChoices)
+    choices: BuildChoices = BuildChoices()
     #: ``--require-build-hashes``: what build environments install must match a ``--hash``
     #: of ``constraints``.
     require_hashes: bool = False

@@ -25,9 +25,8 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.requirements import Requirement
 from packaging.utils import (
@@ -50,8 +49,7 @@ if TYPE_CHECKING:
     from kiln.project.sources import ProjectSourceContext
 
 
-@dataclass(frozen=True)
-class SourceSettings:
+class SourceSettings(NamedTuple):
     no_sources: bool = False
     #: ``--no-sources-package``: names whose sources are ignored.
     no_sources_packages: tuple[str, ...] = ()
@@ -62,8 +60,7 @@ class SourceSettings:
     refresh: bool = False
 
 
-@dataclass(frozen=True)
-class PreparedRequirements:
+class PreparedRequirements(NamedTuple):
     """Build requirements ready for the installer."""
 
     #: What the installer installs.
@@ -75,8 +72,7 @@ class PreparedRequirements:
     from_indexes: tuple[Requirement, ...] = ()
 
 
-@dataclass(frozen=True)
-class _Resolved:
+class _Resolved(NamedTuple):
     wheel: Path
     version: Version
     digest: str

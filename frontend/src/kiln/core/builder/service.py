@@ -26,10 +26,9 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -101,50 +100,84 @@ class BuildContext(Protocol):
         ...
 
 
-@dataclass(frozen=True)
 class BuildOptions:
-    sdist: bool = False
-    wheel: bool = False
-    config_settings: ConfigSettings = field(default_factory=dict)
-    constraints: Path | None = None
-    #: ``pyproject.toml`` files whose ``build-constraint-dependencies`` apply to every build
-    #: (those of the project being locked), besides the built project's own.
-    constraint_projects: tuple[Path, ...] = ()
-    isolation: bool = True
-    use_cache: bool = True
-    refresh: bool = False
-    #: Ignore ``[tool.kiln.sources]`` for build requirements (``--no-sources``).
-    no_sources: bool = False
-    #: Ignore the sources of these packages (``--no-sources-package``).
-    no_sources_packages: tuple[str, ...] = ()
-    #: The indexes of build environments (those of the ``kiln pip`` run that builds);
-    #: None works them out as any run does (:mod:`kiln.core.index.runsettings`).
-    index: IndexLocations | None = None
-    #: Without ``index``: works out the indexes when first needed (``kiln build``'s index
-    #: options); None: :func:`~kiln.core.builder.installer.run_index`.
-    locate: Callable[[], IndexLocations] | None = None
-    #: The interpreter build environments are made for and backends run with (``kiln build
-    #: --python``; without isolation, the target environment's of ``kiln pip install
-    #: --no-build-isolation``); None: kiln's own (without isolation: the active virtual
-    #: environment's).
-    python: str | None = None
-    #: Use only cached index pages and files (``--offline``).
-    offline: bool = False
-    #: Make cached build environments holding these packages again (``--upgrade-package``).
-    upgrade_packages: frozenset[str] = frozenset()
-    #: Write a ``.gitignore`` (``*``) into an output directory that has none.
-    create_gitignore: bool = True
-    #: ``--require-build-hashes``: every package installed into a build environment must
-    #: have a ``--hash`` in ``constraints`` and match it; builds then need isolation, and
-    #: the in-process fast path (which installs nothing to check) is not taken.
-    require_hashes: bool = False
-    #: The packages this build is for, outermost first (a build requirement built from
-    #: source: the packages whose build environments need it); told to the installer.
-    building: tuple[str, ...] = ()
+    """How the build service builds. A plain class, not a named tuple: a named tuple cannot
+    have a field named ``index``. Instances are not changed once made: :meth:`copy` gives
+    one to change."""
+
+    def __init__(
+        self,
+        sdist: bool = False,
+        wheel: bool = False,
+        config_settings: ConfigSettings | None = None,
+        constraints: Path | None = None,
+        constraint_projects: tuple[Path, ...] = (),
+        isolation: bool = True,
+        use_cache: bool = True,
+        refresh: bool = False,
+        no_sources: bool = False,
+        no_sources_packages: tuple[str, ...] = (),
+        index: IndexLocations | None = None,
+        locate: Callable[[], IndexLocations] | None = None,
+        python: str | None = None,
+        offline: bool = False,
+        upgrade_packages: frozenset[str] = frozenset(),
+        create_gitignore: bool = True,
+        require_hashes: bool = False,
+        building: tuple[str, ...] = (),
+    ) -> None:
+        self.sdist = sdist
+        self.wheel = wheel
+        self.config_settings: ConfigSettings = {} if config_settings is None else config_settings
+        self.constraints = constraints
+        #: ``pyproject.toml`` files whose ``build-constraint-dependencies`` apply to every
+        #: build (those of the project being locked), besides the built project's own.
+        self.constraint_projects = constraint_projects
+        self.isolation = isolation
+        self.use_cache = use_cache
+        self.refresh = refresh
+        #: Ignore ``[tool.kiln.sources]`` for build requirements (``--no-sources``).
+        self.no_sources = no_sources
+        #: Ignore the sources of these packages (``--no-sources-package``).
+        self.no_sources_packages = no_sources_packages
+        #: The indexes of build environments (those of the ``kiln pip`` run that builds);
+        #: None works them out as any run does (:mod:`kiln.core.index.runsettings`).
+        self.index = index
+        #: Without ``index``: works out the indexes when first needed (``kiln build``'s
+        #: index options); None: :func:`~kiln.core.builder.installer.run_index`.
+        self.locate = locate
+        #: The interpreter build environments are made for and backends run with (``kiln
+        #: build --python``; without isolation, the target environment's of ``kiln pip
+        #: install --no-build-isolation``); None: kiln's own (without isolation: the active
+        #: virtual environment's).
+        self.python = python
+        #: Use only cached index pages and files (``--offline``).
+        self.offline = offline
+        #: Make cached build environments holding these packages again
+        #: (``--upgrade-package``).
+        self.upgrade_packages = upgrade_packages
+        #: Write a ``.gitignore`` (``*``) into an output directory that has none.
+        self.create_gitignore = create_gitignore
+        #: ``--require-build-hashes``: every package installed into a build environment must
+        #: have a ``--hash`` in ``constraints`` and match it; builds then need isolation, and
+        #: the in-process fast path (which installs nothing to check) is not taken.
+        self.require_hashes = require_hashes
+        #: The packages this build is for, outermost first (a build requirement built from
+        #: source: the packages whose build environments need it); told to the installer.
+        self.building = building
+
+    def copy(self) -> BuildOptions:
+        """A copy to change (the options of one run are shared and never changed)."""
+        made = object.__new__(BuildOptions)
+        made.__dict__.update(self.__dict__)
+        return made
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{key}={value!r}" for key, value in self.__dict__.items())
+        return f"BuildOptions({values})"
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     path: Path
     is_sdist: bool
 

@@ -21,8 +21,8 @@ import json
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from kiln.core.cachedir import cache_root
 from kiln.core.fileio import file_sha256, write_atomic
@@ -42,8 +42,7 @@ def url_digest(url: str) -> str:
     return hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]
 
 
-@dataclass(frozen=True)
-class CachedResponse:
+class CachedResponse(NamedTuple):
     url: str
     status: int
     headers: Mapping[str, str]

@@ -5,12 +5,11 @@ Kept apart from the client itself so that settings can be made without loading i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class ClientOptions:
+class ClientOptions(NamedTuple):
     """Cache and network behaviour of the index client."""
 
     cache_dir: Path | None = None

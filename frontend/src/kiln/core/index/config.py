@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 from urllib.parse import urlsplit
 
 from kiln.core.index.redaction import redact
@@ -31,8 +31,7 @@ AUTH_POLICIES: tuple[AuthPolicy, ...] = ("always", "auto", "never")
 _NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
-@dataclass(frozen=True)
-class Index:
+class Index(NamedTuple):
     """One package index or flat find-links location."""
 
     url: str
@@ -139,22 +138,54 @@ INDEX_KEYS = frozenset(
 )
 
 
-@dataclass(frozen=True)
 class SourcePin:
-    """``{ index = "name", marker = "...", extra = "..." }`` from the sources table."""
+    """``{ index = "name", marker = "...", extra = "..." }`` from the sources table.
 
-    index: str
-    marker: Marker | None = None
-    extra: str | None = None
-    group: str | None = None
+    A plain class, not a named tuple: a named tuple cannot have a field named ``index``.
+    Compared and hashed by value."""
+
+    __slots__ = ("extra", "group", "index", "marker")
+
+    def __init__(
+        self,
+        index: str,
+        marker: Marker | None = None,
+        extra: str | None = None,
+        group: str | None = None,
+    ) -> None:
+        self.index = index
+        self.marker = marker
+        self.extra = extra
+        self.group = group
+
+    def _key(self) -> tuple[str, Marker | None, str | None, str | None]:
+        return (self.index, self.marker, self.extra, self.group)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not SourcePin:
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"SourcePin(index={self.index!r}, marker={self.marker!r}, extra={self.extra!r}, "
+            f"group={self.group!r})"
+        )
 
 
-@dataclass(frozen=True)
-class ProjectIndexConfig:
+#: No pins: the shared default of the records below (a named tuple's defaults are shared,
+#: so it must not be a ``dict``).
+NO_PINS: Mapping[NormalizedName, tuple[SourcePin, ...]] = MappingProxyType({})
+
+
+class ProjectIndexConfig(NamedTuple):
     """The index-related settings of one project (made by :mod:`kiln.project.indexes`)."""
 
     indexes: tuple[Index, ...] = ()
-    pins: Mapping[NormalizedName, tuple[SourcePin, ...]] = field(default_factory=dict)
+    pins: Mapping[NormalizedName, tuple[SourcePin, ...]] = NO_PINS
     path: Path | None = None
     #: ``index-strategy`` of the project's ``[tool.kiln]`` (else ``[tool.uv]``).
     strategy: IndexStrategy | None = None

@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from kiln.core.index.config import AuthPolicy, Index, env_key
@@ -17,8 +17,7 @@ from kiln.core.index.keyring import KeyringProvider, ask_keyring
 from kiln.core.index.redaction import strip_credentials
 
 
-@dataclass(frozen=True)
-class Credentials:
+class Credentials(NamedTuple):
     username: str
     password: str | None = None
 

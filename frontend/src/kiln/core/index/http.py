@@ -7,8 +7,7 @@ import hashlib
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from kiln.core.index.cache import CachedResponse, HttpCache
 from kiln.core.index.config import env_key
@@ -66,8 +65,7 @@ class HttpResponse:
         raw.release_conn()
 
 
-@dataclass(frozen=True)
-class HttpSettings:
+class HttpSettings(NamedTuple):
     timeout: float = 30.0
     retries: int = 3
     #: Seconds before the first retry; doubled each time.
@@ -180,7 +178,7 @@ class HttpSession:
             key.lower(): value for key, value in response.headers.items()
             if key.lower() in ("cache-control", "etag", "last-modified", "date")
         })
-        fresh = replace(stored, headers=merged, stored_at=time.time())
+        fresh = stored._replace(headers=merged, stored_at=time.time())
         if self.cache is not None:
             self.cache.put(url, fresh, accept)
         return fresh

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Literal
 
 from packaging.specifiers import SpecifierSet
@@ -29,16 +28,32 @@ from kiln.errors import KilnError
 Outcome = Literal["found", "not-found", "denied"]
 
 
-@dataclass(frozen=True)
 class Listing:
-    """What one index said about one package."""
+    """What one index said about one package. (A plain class: a named tuple cannot have a
+    field named ``index``.)"""
 
-    index: Index
-    outcome: Outcome
-    files: tuple[DistFile, ...] = ()
-    status: int = 200
-    #: Set when the page was missing from the cache in offline mode.
-    offline_error: OfflineError | None = None
+    __slots__ = ("files", "index", "offline_error", "outcome", "status")
+
+    def __init__(
+        self,
+        index: Index,
+        outcome: Outcome,
+        files: tuple[DistFile, ...] = (),
+        status: int = 200,
+        offline_error: OfflineError | None = None,
+    ) -> None:
+        self.index = index
+        self.outcome = outcome
+        self.files = files
+        self.status = status
+        #: Set when the page was missing from the cache in offline mode.
+        self.offline_error = offline_error
+
+    def __repr__(self) -> str:
+        return (
+            f"Listing(index={self.index!r}, outcome={self.outcome!r}, files={self.files!r}, "
+            f"status={self.status!r}, offline_error={self.offline_error!r})"
+        )
 
 
 class ListingFetcher:

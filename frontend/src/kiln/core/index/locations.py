@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
 
 from packaging.utils import NormalizedName
 
 from kiln.core.index.config import (
+    NO_PINS,
     PYPI,
     STRATEGIES,
     Index,
@@ -30,22 +32,74 @@ from kiln.core.index.configfiles import FileSettings
 from kiln.core.index.keyring import KeyringProvider, provider_from_env
 from kiln.errors import KilnError
 
+#: Shared empty defaults of :class:`IndexLocations` (a named tuple's defaults are shared by
+#: every instance, so they must be immutable).
+NO_NAMED: Mapping[str, Index] = MappingProxyType({})
+NO_ROUTES: Mapping[NormalizedName, tuple[Index, ...]] = MappingProxyType({})
 
-@dataclass(frozen=True)
+
 class IndexOptions:
-    """Index-related command-line options (the CLI fills it; env vars are fallbacks)."""
+    """Index-related command-line options (the CLI fills it; env vars are fallbacks).
 
-    index: Sequence[str] = ()
-    default_index: str | None = None
-    index_url: str | None = None
-    extra_index_url: Sequence[str] = ()
-    find_links: Sequence[str] = ()
-    no_index: bool = False
-    strategy: IndexStrategy | None = None
-    #: ``--torch-backend``: ``auto`` or a backend of :data:`kiln.core.index.torch.MODES`.
-    torch_backend: str | None = None
-    #: ``--keyring-provider`` (:mod:`kiln.core.index.keyring`).
-    keyring_provider: KeyringProvider | None = None
+    A plain class, not a named tuple: a named tuple cannot have a field named ``index``.
+    Instances are not changed once made; a changed copy lists every field."""
+
+    __slots__ = (
+        "default_index",
+        "extra_index_url",
+        "find_links",
+        "index",
+        "index_url",
+        "keyring_provider",
+        "no_index",
+        "strategy",
+        "torch_backend",
+    )
+
+    def __init__(
+        self,
+        index: Sequence[str] = (),
+        default_index: str | None = None,
+        index_url: str | None = None,
+        extra_index_url: Sequence[str] = (),
+        find_links: Sequence[str] = (),
+        no_index: bool = False,
+        strategy: IndexStrategy | None = None,
+        torch_backend: str | None = None,
+        keyring_provider: KeyringProvider | None = None,
+    ) -> None:
+        self.index = index
+        self.default_index = default_index
+        self.index_url = index_url
+        self.extra_index_url = extra_index_url
+        self.find_links = find_links
+        self.no_index = no_index
+        self.strategy = strategy
+        #: ``--torch-backend``: ``auto`` or a backend of :data:`kiln.core.index.torch.MODES`.
+        self.torch_backend = torch_backend
+        #: ``--keyring-provider`` (:mod:`kiln.core.index.keyring`).
+        self.keyring_provider = keyring_provider
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, field) for field in _INDEX_OPTIONS_FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not IndexOptions:
+            return NotImplemented
+        return self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]  # the sequences may be lists
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{field}={getattr(self, field)!r}" for field in _INDEX_OPTIONS_FIELDS)
+        return f"IndexOptions({values})"
+
+
+#: The fields of :class:`IndexOptions` in the order of its constructor, for equality and repr.
+_INDEX_OPTIONS_FIELDS = (
+    "index", "default_index", "index_url", "extra_index_url", "find_links", "no_index",
+    "strategy", "torch_backend", "keyring_provider",
+)
 
 
 def with_env_fallbacks(options: IndexOptions, environ: Mapping[str, str]) -> IndexOptions:
@@ -69,8 +123,7 @@ def with_env_fallbacks(options: IndexOptions, environ: Mapping[str, str]) -> Ind
         from kiln.core.index.torch import check_mode
 
         torch_backend = check_mode(environ["KILN_TORCH_BACKEND"], "`KILN_TORCH_BACKEND`")
-    return replace(
-        options,
+    return IndexOptions(
         index=options.index or tuple(environ.get("KILN_INDEX", "").split()),
         default_index=single(options.default_index, "KILN_DEFAULT_INDEX"),
         index_url=single(options.index_url, "KILN_INDEX_URL"),
@@ -78,14 +131,14 @@ def with_env_fallbacks(options: IndexOptions, environ: Mapping[str, str]) -> Ind
         or tuple(v for v in environ.get("KILN_EXTRA_INDEX_URL", "").split(" ") if v),
         find_links=options.find_links
         or tuple(v.strip() for v in environ.get("KILN_FIND_LINKS", "").split(",") if v.strip()),
+        no_index=options.no_index,
         strategy=strategy,
         torch_backend=torch_backend,
         keyring_provider=options.keyring_provider or provider_from_env(environ),
     )
 
 
-@dataclass(frozen=True)
-class IndexLocations:
+class IndexLocations(NamedTuple):
     """Where packages come from, in search order."""
 
     #: Searched for every package, in order; the default index is last.
@@ -95,12 +148,12 @@ class IndexLocations:
     #: ``--find-links`` locations; merged into every package's files.
     find_links: tuple[Index, ...] = ()
     #: Named indexes that pins may refer to.
-    named: Mapping[str, Index] = field(default_factory=dict)
-    pins: Mapping[NormalizedName, tuple[SourcePin, ...]] = field(default_factory=dict)
+    named: Mapping[str, Index] = NO_NAMED
+    pins: Mapping[NormalizedName, tuple[SourcePin, ...]] = NO_PINS
     strategy: IndexStrategy = "first-index"
     #: Packages that come only from these indexes, searched with ``unsafe-first-match``
     #: (``--torch-backend``); a pin still wins.
-    routed: Mapping[NormalizedName, tuple[Index, ...]] = field(default_factory=dict)
+    routed: Mapping[NormalizedName, tuple[Index, ...]] = NO_ROUTES
     #: Which keyring credentials are asked from (``--keyring-provider``).
     keyring_provider: KeyringProvider = "auto"
 
@@ -142,13 +195,13 @@ class IndexLocations:
         explicit = self.explicit + tuple(i for i in added if i.explicit)
         searched = [i for i in added if not i.explicit and not i.default]
         if not searched or not self.indexes:
-            return replace(self, named=named, explicit=explicit)
+            return self._replace(named=named, explicit=explicit)
         last = self.indexes[-1]
         ordered = (
             [*self.indexes[:-1], *searched, last] if last.default or last == PYPI
             else [*self.indexes, *searched]
         )
-        return replace(self, indexes=_dedupe_urls(ordered), named=named, explicit=explicit)
+        return self._replace(indexes=_dedupe_urls(ordered), named=named, explicit=explicit)
 
     def all_indexes(self) -> tuple[Index, ...]:
         routed = {index.url: index for indexes in self.routed.values() for index in indexes}

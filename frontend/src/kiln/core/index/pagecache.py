@@ -45,7 +45,6 @@ from kiln.core import types as core_types
 from kiln.core.fileio import write_atomic
 from kiln.core.index import narrowing, simple
 from kiln.core.index.narrowing import narrow, pinned_release, release_key, version_test
-from kiln.core.index.simple import build_dist_file
 from kiln.core.types import DistFile
 
 BUCKET = "pages-v1"
@@ -233,21 +232,10 @@ def _load(
                     requires_python = specifiers[requires] = SpecifierSet(
                         specifier_texts[requires]
                     )
-            append(build_dist_file({
-                "name": project,
-                "version": versions[version],
-                "filename": filename,
-                "url": url,
-                "hashes": hashes,
-                "requires_python": requires_python,
-                "yanked": yanked,
-                "tags": tag_set,
-                "has_metadata_file": metadata,
-                "metadata_hashes": meta_hashes,
-                "index": index,
-                "size": size,
-                "upload_time": uploaded,
-            }))
+            append(DistFile(
+                project, versions[version], filename, url, hashes,
+                requires_python, yanked, tag_set, metadata, meta_hashes, index, size, uploaded,
+            ))
     except (ValueError, TypeError, EOFError, IndexError, KeyError, AttributeError, OSError):
         return None
     return files

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 from urllib.parse import unquote, urljoin, urlsplit
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -31,17 +29,17 @@ ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0
 HASH_ALGORITHMS = frozenset({"md5", "sha256", "sha384", "sha512", "blake2b"})
 
 
-@dataclass
-class RawFile:
+class RawFile(NamedTuple):
     """One file entry as it appears on a page, before filename parsing."""
 
     filename: str
     url: str
-    hashes: dict[str, str] = field(default_factory=dict)
+    #: None when the entry gives none (a named tuple's default is shared, so not ``{}``).
+    hashes: Mapping[str, str] | None = None
     requires_python: str | None = None
     yanked: str | None = None
     core_metadata: bool = False
-    metadata_hashes: dict[str, str] = field(default_factory=dict)
+    metadata_hashes: Mapping[str, str] | None = None
     size: int | None = None
     upload_time: str | None = None
 
@@ -102,11 +100,11 @@ class _PageParser:
         self,
         filename: str,
         url: str,
-        hashes: Mapping[str, str],
+        hashes: Mapping[str, str] | None,
         requires_python: str | None,
         yanked: str | None,
         core_metadata: bool,
-        metadata_hashes: Mapping[str, str],
+        metadata_hashes: Mapping[str, str] | None,
         size: int | None = None,
         upload_time: str | None = None,
     ) -> None:
@@ -136,22 +134,11 @@ class _PageParser:
             specifiers = self._specifiers[requires_python]
             if specifiers is None:
                 return
-        values: dict[str, Any] = {
-            "name": name,
-            "version": version,
-            "filename": filename,
-            "url": url,
-            "hashes": hashes,
-            "requires_python": specifiers,
-            "yanked": yanked,
-            "tags": wheel_tags,
-            "has_metadata_file": core_metadata and wheel_tags is not None,
-            "metadata_hashes": metadata_hashes,
-            "index": self.index,
-            "size": size,
-            "upload_time": upload_time,
-        }
-        self.files.append(build_dist_file(values))
+        self.files.append(DistFile(
+            name, version, filename, url, hashes, specifiers, yanked, wheel_tags,
+            core_metadata and wheel_tags is not None, metadata_hashes, self.index, size,
+            upload_time,
+        ))
 
     def _wheel(
         self, filename: str
@@ -187,31 +174,6 @@ class _PageParser:
 
 def _filename(file: DistFile) -> str:
     return file.filename
-
-
-def _plain_fields() -> bool:
-    """True when ``DistFile`` can be built by filling its ``__dict__`` with every field
-    (no slots, no ``__post_init__``, and exactly the fields :class:`_PageParser` fills)."""
-    if hasattr(DistFile, "__slots__") or hasattr(DistFile, "__post_init__"):
-        return False
-    return {item.name for item in dataclasses.fields(DistFile)} == {
-        "name", "version", "filename", "url", "hashes", "requires_python", "yanked", "tags",
-        "has_metadata_file", "metadata_hashes", "index", "size", "upload_time",
-    }
-
-
-_PLAIN = _plain_fields()
-
-
-def build_dist_file(values: dict[str, Any]) -> DistFile:
-    """``DistFile(**values)`` for a ``values`` that gives every field, without the per-field
-    cost of a frozen dataclass's ``__init__`` (a page can list tens of thousands of files).
-    The result equals what the constructor gives."""
-    if _PLAIN:
-        made = object.__new__(DistFile)
-        object.__setattr__(made, "__dict__", values)
-        return made
-    return DistFile(**values)
 
 
 def split_fragment(href: str) -> tuple[str, dict[str, str]]:

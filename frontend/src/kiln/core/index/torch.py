@@ -17,9 +17,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from packaging.utils import NormalizedName
 from packaging.version import InvalidVersion, Version
@@ -129,8 +128,7 @@ _PCI_VENDOR_INTEL = 0x8086
 _PROGRAM_TIMEOUT = 20
 
 
-@dataclass(frozen=True)
-class Accelerator:
+class Accelerator(NamedTuple):
     """What ``auto`` found: an NVIDIA driver, an AMD GPU or an Intel GPU."""
 
     kind: Literal["cuda", "amd", "xpu"]

@@ -84,8 +84,6 @@ class KilnInstaller(RunIndexes):
         ``constraints`` and match, and the builds this install needs require it too."""
         if not requirements:
             return
-        from dataclasses import replace
-
         from packaging.utils import canonicalize_name
 
         from kiln.core.install.environment import Environment
@@ -111,8 +109,7 @@ class KilnInstaller(RunIndexes):
                 prerelease_packages=given.prerelease_packages,
                 resolution=given.resolution, exclude_newer=given.exclude_newer,
                 exclude_newer_packages=given.exclude_newer_packages, choices=given.choices,
-                build=given.build and replace(
-                    given.build,
+                build=given.build and given.build._replace(
                     building=tuple(canonicalize_name(n) for n in self.building),
                 ),
                 require_hashes=given.require_hashes,
@@ -123,9 +120,8 @@ class KilnInstaller(RunIndexes):
         if require_hashes:
             from kiln.core.builder.packagesettings import PackageBuildSettings
 
-            build = replace(
-                settings.build or PackageBuildSettings(), constraints=constraints,
-                require_hashes=True,
+            build = (settings.build or PackageBuildSettings())._replace(
+                constraints=constraints, require_hashes=True,
             )
             settings = settings.replace(require_hashes=True, build=build)
         env = Environment.from_venv(env_python.parent.parent)
@@ -185,22 +181,20 @@ def open_builder(
     if settings is None:
         return Builder(options, reporter, installers=default_installer)
     import functools
-    from dataclasses import replace
-
     given = settings
     locate = functools.cache(lambda: build_locations(given))
-    options = replace(
-        options, locate=locate, offline=options.offline or settings.client.offline,
-        upgrade_packages=options.upgrade_packages | settings.client.refresh_packages,
-    )
+    options = options.copy()
+    options.locate = locate
+    options.offline = options.offline or settings.client.offline
+    options.upgrade_packages = options.upgrade_packages | settings.client.refresh_packages
     if settings.build is not None:
         from kiln.core.builder.hooks import no_isolation_python
 
         # Build requirements built without isolation (`--no-build-isolation-package`) are
         # built where `kiln build --no-build-isolation` would build, as in uv; the build
         # constraints apply to their build environments too.
-        settings = settings.replace(build=replace(
-            settings.build, python=settings.build.python or Path(
+        settings = settings.replace(build=settings.build._replace(
+            python=settings.build.python or Path(
                 no_isolation_python(options.python)
             ),
             constraints=settings.build.constraints or options.constraints,
@@ -258,7 +252,7 @@ def settings_key(settings: Settings) -> list[str]:
         import json
 
         key += [
-            "config-settings " + json.dumps(build.config_settings, sort_keys=True),
+            "config-settings " + json.dumps(dict(build.config_settings), sort_keys=True),
             "config-settings-package "
             + json.dumps(dict(build.package_config_settings), sort_keys=True),
             f"no-build-isolation {build.no_isolation} "

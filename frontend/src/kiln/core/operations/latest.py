@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -39,7 +38,7 @@ def latest_versions(
         return {}
     client = settings.client
     if not client.offline:
-        client = dataclasses.replace(client, refresh=True)
+        client = client._replace(refresh=True)
     target = target_of(env)
     locations = index_locations(RequirementsInput(), settings)
     with IndexPackageSource(

@@ -380,8 +380,6 @@ def _resolve(
     head: Mapping[str, Any],
 ) -> tuple[dict[str, Any], int, tuple[str, ...]]:
     """Step 3: the body of the new lock, its package count and the resolver's warnings."""
-    from dataclasses import replace
-
     from kiln.core.lockfile.document import validate
     from kiln.core.lockfile.entries import EntryMaker, file_hasher
     from kiln.core.operations.filters import PolicySource
@@ -400,7 +398,7 @@ def _resolve(
     # The sources' index pins are the lock's own (by marker, extra and group, of every
     # member): the index settings' pins are left out, the members' indexes added.
     locations = index_locations(requirements, settings).with_indexes(inputs.member_indexes)
-    settings = settings.replace(locations=replace(locations, pins={}))
+    settings = settings.replace(locations=locations._replace(pins={}))
     with Session(requirements, settings, TargetEnvironment.current(), events) as session:
         resolution = session.resolve_universal(
             inputs.floor,
@@ -434,8 +432,6 @@ def with_build_settings(settings: Settings, workspace: Workspace) -> Settings:
     ``build-constraint-dependencies``, and its ``no-build``, ``no-binary``,
     ``no-build-isolation`` and ``config-settings`` keys (and their ``-package`` forms),
     added to the command line's (whose config settings win, key by key)."""
-    from dataclasses import replace
-
     from kiln.core.builder.packagesettings import PackageBuildSettings
     from kiln.core.types import BuildChoices
 
@@ -446,8 +442,7 @@ def with_build_settings(settings: Settings, workspace: Workspace) -> Settings:
                **build.package_config_settings.get(name, {})}
         for name in {*table.config_settings_package, *build.package_config_settings}
     }
-    build = replace(
-        build,
+    build = build._replace(
         constraint_projects=(workspace.pyproject.path,),
         no_isolation=build.no_isolation or table.no_build_isolation,
         no_isolation_packages=build.no_isolation_packages | table.no_build_isolation_package,

@@ -183,14 +183,12 @@ def building_in(settings: Settings, python: Path) -> Settings:
     """``settings`` whose builds without isolation (``--no-build-isolation``, ``-package``)
     run on ``python``, the environment being changed, as in uv, unless an interpreter was
     chosen for them."""
-    from dataclasses import replace
-
     build = settings.build
     if build is None or build.python is not None:
         return settings
     if not (build.no_isolation or build.no_isolation_packages):
         return settings
-    return settings.replace(build=replace(build, python=python))
+    return settings.replace(build=build._replace(python=python))
 
 
 class Events(NamedTuple):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -16,7 +15,7 @@ from packaging.version import Version
 
 from kiln.core.builder.packagesettings import PackageBuildSettings
 from kiln.core.builder.sourcebuilder import SourceBuilder
-from kiln.core.index.locations import IndexLocations
+from kiln.core.index.locations import IndexLocations, IndexOptions
 from kiln.core.index.runsettings import run_locations
 from kiln.core.index.source import IndexPackageSource
 from kiln.core.operations.buildenvs import installers_with
@@ -41,12 +40,16 @@ def index_locations(
     if settings.locations is not None:
         return settings.locations
     options = settings.index
-    merged = replace(
-        options,
+    merged = IndexOptions(
+        index=options.index,
+        default_index=options.default_index,
         index_url=options.index_url or inputs.index_url,
         extra_index_url=(*options.extra_index_url, *inputs.extra_index_urls),
         find_links=(*options.find_links, *inputs.find_links),
         no_index=options.no_index or inputs.no_index,
+        strategy=options.strategy,
+        torch_backend=options.torch_backend,
+        keyring_provider=options.keyring_provider,
     )
     return run_locations(
         merged,
@@ -95,7 +98,7 @@ class Session:
             verify=(
                 archive_check(hashes, require=require_hashes) if hashes is not None else None
             ),
-            settings=replace(settings.build or PackageBuildSettings(), choices=settings.choices),
+            settings=(settings.build or PackageBuildSettings())._replace(choices=settings.choices),
         )
 
     def close(self) -> None:
