@@ -138,7 +138,8 @@ def test_syncing_a_new_environment_from_a_warm_cache_loads_no_network_code(
 ) -> None:
     # The wheels are in the download cache after the first sync: making the environment
     # again must link them from there without loading the index client or TLS; from the
-    # snapshot of the environment made at the same place, without the installer either.
+    # snapshot of the environment made at the same place, without the installer either, and
+    # without `dataclasses` (see docs/src/contributing/architecture.md).
     import shutil
 
     from indexserver import IndexServer, build_wheel
@@ -163,7 +164,8 @@ def test_syncing_a_new_environment_from_a_warm_cache_loads_no_network_code(
             "from kiln.cli.main import main\n"
             f"code = main({argv!r})\n"
             "print('LOADED', sorted(m for m in sys.modules if m in "
-            f"{HEAVY!r} or m == 'kiln.core.operations.session'), code, file=sys.stderr)\n"
+            f"{HEAVY!r} or m in ('kiln.core.operations.session', 'dataclasses')), code,\n"
+            "      file=sys.stderr)\n"
         )
         result = subprocess.run([sys.executable, "-c", probe], cwd=project, env=env,
                                 capture_output=True, text=True, check=False)
@@ -181,3 +183,20 @@ def test_syncing_a_new_environment_from_a_warm_cache_loads_no_network_code(
         assert loaded_by_a_new_sync() == []
         shutil.rmtree(tmp_path / "cache" / "sync-snapshots-v1")
         assert loaded_by_a_new_sync() == ["kiln.core.install.installer"]
+
+
+def test_no_module_of_kiln_imports_dataclasses() -> None:
+    # Creating a dataclass costs start-up time on every run; kiln's value classes are named
+    # tuples or `kiln.core.record` classes (docs/src/contributing/architecture.md).
+    root = Path(__file__).resolve().parent.parent / "frontend" / "src" / "kiln"
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            if "dataclasses" in names:
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert found == []

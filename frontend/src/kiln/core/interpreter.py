@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from kiln.core.cachedir import cache_root
 from kiln.core.platformtags import TagFacts, supported_tags
+from kiln.core.record import Record
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:
@@ -38,16 +39,16 @@ OLDEST_PYTHON = (3, 8)
 _CACHE_VERSION = "interpreter-v2"
 
 
-class Interpreter:
+class Interpreter(Record):
     """What a Python interpreter told us about itself.
 
-    A plain class, not a dataclass (whose creation costs start-up time) nor a NamedTuple
-    (:attr:`tags` is a ``cached_property``). Equal when every field is: an answer moved to
-    another environment is compared with the probed one (:func:`inspect_interpreter`).
+    A record (:mod:`kiln.core.record`), not a named tuple: :attr:`tags` is a
+    ``cached_property``. Equal when every field is: an answer moved to another environment
+    is compared with the probed one (:func:`inspect_interpreter`).
     """
 
     #: The fields, in the order of ``__init__`` (for equality, ``repr`` and JSON).
-    _FIELDS = (
+    _fields = (
         "executable", "base_executable", "prefix", "base_prefix", "version",
         "version_string", "implementation", "implementation_display", "venv_scheme",
         "paths", "markers", "tag_facts", "bundled_wheels",
@@ -87,21 +88,9 @@ class Interpreter:
         self.tag_facts = tag_facts
         self.bundled_wheels = bundled_wheels
 
-    def _values(self) -> tuple[object, ...]:
-        return tuple(getattr(self, name) for name in self._FIELDS)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Interpreter):
-            return NotImplemented
-        return self._values() == other._values()
-
     def __hash__(self) -> int:
         # Equal interpreters have equal fields; these few tell most of them apart.
         return hash((self.executable, self.prefix, self.version_string))
-
-    def __repr__(self) -> str:
-        values = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._FIELDS)
-        return f"Interpreter({values})"
 
     def replace(
         self,
@@ -164,7 +153,7 @@ class Interpreter:
         )
 
     def to_json(self) -> dict[str, object]:
-        data = {name: getattr(self, name) for name in self._FIELDS}
+        data = {name: getattr(self, name) for name in self._fields}
         data["version"] = list(self.version)
         data["venv_scheme"] = dict(self.venv_scheme)
         data["paths"] = dict(self.paths)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
 
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 from packaging.utils import NormalizedName
 from packaging.version import Version
+
+from kiln.core.record import Record
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -40,14 +42,14 @@ ResolutionMode = Literal["highest", "lowest", "lowest-direct"]
 RESOLUTION_MODES: tuple[ResolutionMode, ...] = ("highest", "lowest", "lowest-direct")
 
 
-class DistFile:
+class DistFile(Record):
     """One distribution file (wheel or sdist) offered by an index or a find-links location.
 
-    A plain class with slots rather than a dataclass or named tuple: pages make tens of
-    thousands of them, and a positional call of this ``__init__`` is the cheapest way to
-    build one (a named tuple cannot have a field named ``index``). Instances are treated
-    as immutable; equality compares every field, and like the dataclass it replaces an
-    instance is not hashable (its hash mappings are not).
+    A record with slots (:mod:`kiln.core.record`), not a named tuple, which cannot have a
+    field named ``index``: pages make tens of thousands of them, and a positional call of
+    this ``__init__`` is the cheapest way to build one. Instances are treated as immutable;
+    equality compares every field, and an instance is not hashable (its hash mappings are
+    not).
     """
 
     __slots__ = (
@@ -64,6 +66,10 @@ class DistFile:
         "url",
         "version",
         "yanked",
+    )
+    _fields = (
+        "name", "version", "filename", "url", "hashes", "requires_python", "yanked", "tags",
+        "has_metadata_file", "metadata_hashes", "index", "size", "upload_time",
     )
 
     name: NormalizedName
@@ -119,30 +125,11 @@ class DistFile:
         self.size = size
         self.upload_time = upload_time
 
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, field) for field in _DIST_FILE_FIELDS)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not DistFile:
-            return NotImplemented
-        return self._values() == other._values()
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        values = ", ".join(f"{field}={getattr(self, field)!r}" for field in _DIST_FILE_FIELDS)
-        return f"DistFile({values})"
+    __hash__ = None  # type: ignore[assignment]  # its hash mappings are not hashable
 
     @property
     def is_wheel(self) -> bool:
         return self.tags is not None
-
-
-#: The fields of :class:`DistFile` in the order of its constructor, for equality and repr.
-_DIST_FILE_FIELDS = (
-    "name", "version", "filename", "url", "hashes", "requires_python", "yanked", "tags",
-    "has_metadata_file", "metadata_hashes", "index", "size", "upload_time",
-)
 
 
 class BuildChoices(NamedTuple):

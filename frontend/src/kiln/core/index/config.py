@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from kiln.core.index.redaction import redact
 from kiln.core.index.urls import check_url
+from kiln.core.record import Record
 from kiln.errors import KilnError
 
 if TYPE_CHECKING:
@@ -138,13 +139,14 @@ INDEX_KEYS = frozenset(
 )
 
 
-class SourcePin:
+class SourcePin(Record):
     """``{ index = "name", marker = "...", extra = "..." }`` from the sources table.
 
-    A plain class, not a named tuple: a named tuple cannot have a field named ``index``.
-    Compared and hashed by value."""
+    A record (:mod:`kiln.core.record`), not a named tuple, which cannot have a field named
+    ``index``: compared and hashed by value."""
 
     __slots__ = ("extra", "group", "index", "marker")
+    _fields = ("index", "marker", "extra", "group")
 
     def __init__(
         self,
@@ -157,23 +159,6 @@ class SourcePin:
         self.marker = marker
         self.extra = extra
         self.group = group
-
-    def _key(self) -> tuple[str, Marker | None, str | None, str | None]:
-        return (self.index, self.marker, self.extra, self.group)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not SourcePin:
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return (
-            f"SourcePin(index={self.index!r}, marker={self.marker!r}, extra={self.extra!r}, "
-            f"group={self.group!r})"
-        )
 
 
 #: No pins: the shared default of the records below (a named tuple's defaults are shared,

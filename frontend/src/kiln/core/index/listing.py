@@ -22,17 +22,19 @@ from kiln.core.index.simple import (
     parse_page,
     to_dist_files,
 )
+from kiln.core.record import Shown
 from kiln.core.types import DistFile
 from kiln.errors import KilnError
 
 Outcome = Literal["found", "not-found", "denied"]
 
 
-class Listing:
+class Listing(Shown):
     """What one index said about one package. (A plain class: a named tuple cannot have a
     field named ``index``.)"""
 
     __slots__ = ("files", "index", "offline_error", "outcome", "status")
+    _fields = ("index", "outcome", "files", "status", "offline_error")
 
     def __init__(
         self,
@@ -48,12 +50,6 @@ class Listing:
         self.status = status
         #: Set when the page was missing from the cache in offline mode.
         self.offline_error = offline_error
-
-    def __repr__(self) -> str:
-        return (
-            f"Listing(index={self.index!r}, outcome={self.outcome!r}, files={self.files!r}, "
-            f"status={self.status!r}, offline_error={self.offline_error!r})"
-        )
 
 
 class ListingFetcher:

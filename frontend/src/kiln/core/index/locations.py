@@ -30,6 +30,7 @@ from kiln.core.index.config import (
 )
 from kiln.core.index.configfiles import FileSettings
 from kiln.core.index.keyring import KeyringProvider, provider_from_env
+from kiln.core.record import Record
 from kiln.errors import KilnError
 
 #: Shared empty defaults of :class:`IndexLocations` (a named tuple's defaults are shared by
@@ -38,11 +39,11 @@ NO_NAMED: Mapping[str, Index] = MappingProxyType({})
 NO_ROUTES: Mapping[NormalizedName, tuple[Index, ...]] = MappingProxyType({})
 
 
-class IndexOptions:
+class IndexOptions(Record):
     """Index-related command-line options (the CLI fills it; env vars are fallbacks).
 
-    A plain class, not a named tuple: a named tuple cannot have a field named ``index``.
-    Instances are not changed once made; a changed copy lists every field."""
+    A record (:mod:`kiln.core.record`), not a named tuple, which cannot have a field named
+    ``index``. Instances are not changed once made; a changed copy lists every field."""
 
     __slots__ = (
         "default_index",
@@ -54,6 +55,10 @@ class IndexOptions:
         "no_index",
         "strategy",
         "torch_backend",
+    )
+    _fields = (
+        "index", "default_index", "index_url", "extra_index_url", "find_links", "no_index",
+        "strategy", "torch_backend", "keyring_provider",
     )
 
     def __init__(
@@ -80,26 +85,7 @@ class IndexOptions:
         #: ``--keyring-provider`` (:mod:`kiln.core.index.keyring`).
         self.keyring_provider = keyring_provider
 
-    def _values(self) -> tuple[object, ...]:
-        return tuple(getattr(self, field) for field in _INDEX_OPTIONS_FIELDS)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not IndexOptions:
-            return NotImplemented
-        return self._values() == other._values()
-
     __hash__ = None  # type: ignore[assignment]  # the sequences may be lists
-
-    def __repr__(self) -> str:
-        values = ", ".join(f"{field}={getattr(self, field)!r}" for field in _INDEX_OPTIONS_FIELDS)
-        return f"IndexOptions({values})"
-
-
-#: The fields of :class:`IndexOptions` in the order of its constructor, for equality and repr.
-_INDEX_OPTIONS_FIELDS = (
-    "index", "default_index", "index_url", "extra_index_url", "find_links", "no_index",
-    "strategy", "torch_backend", "keyring_provider",
-)
 
 
 def with_env_fallbacks(options: IndexOptions, environ: Mapping[str, str]) -> IndexOptions:

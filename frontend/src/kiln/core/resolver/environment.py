@@ -14,6 +14,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 from packaging.version import Version
 
+from kiln.core.record import Shown
 from kiln.core.types import DistFile
 from kiln.errors import KilnError
 
@@ -107,12 +108,13 @@ class ResolverEnvironment(Protocol):
         ...
 
 
-class TargetEnvironment:
+class TargetEnvironment(Shown):
     """Marker values and supported wheel tags (best first) of the environment to resolve for.
 
     Not modified after creation."""
 
     __slots__ = ("_tag_rank", "markers", "tags")
+    _fields = ("markers", "tags")
 
     def __init__(self, markers: Mapping[str, str], tags: Sequence[Tag]) -> None:
         self.markers = markers
@@ -121,9 +123,6 @@ class TargetEnvironment:
         self._tag_rank: Mapping[Tag, int] = {
             tag: index for index, tag in reversed(list(enumerate(tags)))
         }
-
-    def __repr__(self) -> str:
-        return f"TargetEnvironment(markers={self.markers!r}, tags={self.tags!r})"
 
     @property
     def python_version(self) -> Version:

@@ -12,15 +12,17 @@ from packaging.specifiers import Specifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
+from kiln.core.record import Shown
 from kiln.core.resolver.environment import ResolverEnvironment
 from kiln.core.resolver.versions import mentions_prerelease
 
 
-class Requested:
+class Requested(Shown):
     """What the requirements seen so far say about one name (updated in place as more
     requirements are met)."""
 
     __slots__ = ("extras", "pins", "prerelease")
+    _fields = ("prerelease", "pins", "extras")
 
     def __init__(
         self,
@@ -31,12 +33,6 @@ class Requested:
         self.prerelease = prerelease
         self.pins: set[Version] = set() if pins is None else pins
         self.extras: set[str] = set() if extras is None else extras
-
-    def __repr__(self) -> str:
-        return (
-            f"Requested(prerelease={self.prerelease!r}, pins={self.pins!r}, "
-            f"extras={self.extras!r})"
-        )
 
 
 class RequestLog:

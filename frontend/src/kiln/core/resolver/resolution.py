@@ -9,6 +9,7 @@ from packaging.requirements import Requirement
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from kiln.core.record import Shown
 from kiln.core.types import DistFile
 
 
@@ -49,8 +50,10 @@ class _Graph:
         return sorted({d.child for d in self.dependencies if d.parent == name})
 
 
-class Resolution(_Graph):
+class Resolution(Shown, _Graph):
     """One version per package, plus who requires what."""
+
+    _fields = ("packages", "dependencies", "warnings")
 
     def __init__(
         self,
@@ -64,21 +67,17 @@ class Resolution(_Graph):
         #: (metadata that could not be read), one line each.
         self.warnings = warnings
 
-    def __repr__(self) -> str:
-        return (
-            f"Resolution(packages={self.packages!r}, dependencies={self.dependencies!r}, "
-            f"warnings={self.warnings!r})"
-        )
-
     @property
     def pins(self) -> tuple[ResolvedPackage, ...]:
         """Every package, by name."""
         return tuple(self.packages[name] for name in sorted(self.packages))
 
 
-class UniversalResolution(_Graph):
+class UniversalResolution(Shown, _Graph):
     """Pins for every environment: a name may have several versions, each with the
     marker of the environments that use it (markers of one name never overlap)."""
+
+    _fields = ("pins", "dependencies", "warnings")
 
     def __init__(
         self,
@@ -90,9 +89,3 @@ class UniversalResolution(_Graph):
         self.dependencies = dependencies
         #: As for :class:`Resolution`, over every fork.
         self.warnings = warnings
-
-    def __repr__(self) -> str:
-        return (
-            f"UniversalResolution(pins={self.pins!r}, dependencies={self.dependencies!r}, "
-            f"warnings={self.warnings!r})"
-        )

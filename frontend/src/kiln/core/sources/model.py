@@ -5,43 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import ClassVar, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 from packaging.markers import Marker
 from packaging.utils import NormalizedName
 
+from kiln.core.record import Record
+
 GitRefKind = Literal["rev", "tag", "branch"]
 
-
-class _Variant:
-    """Equality, hashing and a ``Name(field=value, ...)`` repr over the fields named in
-    ``_fields`` (in the order of the constructor; ``__slots__`` is kept sorted).
-
-    The sources are variants of one union, compared with each other (in tests, and inside
-    the records that hold them): a source equals only a source of its own class with the same
-    values, never another variant or a tuple of the same items, as a ``NamedTuple`` would.
-    """
-
-    __slots__ = ()
-    _fields: ClassVar[tuple[str, ...]] = ()
-
-    def _values(self) -> tuple[object, ...]:
-        return tuple(getattr(self, name) for name in self._fields)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, _Variant) or type(other) is not type(self):
-            return NotImplemented
-        return self._values() == other._values()
-
-    def __hash__(self) -> int:
-        return hash((type(self), self._values()))
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
-        return f"{type(self).__name__}({fields})"
+# The sources are the variants of one union, compared with each other (in tests, and inside
+# the records that hold them): as records (:mod:`kiln.core.record`), not named tuples, a
+# source equals only a source of its own class with the same values.
 
 
-class PathSource(_Variant):
+class PathSource(Record):
     """A local project directory or distribution file."""
 
     __slots__ = ("editable", "package", "path", "raw")
@@ -60,7 +38,7 @@ class PathSource(_Variant):
         self.package = package
 
 
-class GitSource(_Variant):
+class GitSource(Record):
     """A git repository, optionally at a ``rev``, ``tag`` or ``branch``."""
 
     __slots__ = ("branch", "rev", "subdirectory", "tag", "url")
@@ -92,7 +70,7 @@ class GitSource(_Variant):
         return None
 
 
-class UrlSource(_Variant):
+class UrlSource(Record):
     """A remote wheel or source archive."""
 
     __slots__ = ("subdirectory", "url")
@@ -103,7 +81,7 @@ class UrlSource(_Variant):
         self.subdirectory = subdirectory
 
 
-class IndexSource(_Variant):
+class IndexSource(Record):
     """A pin to a named ``[[tool.kiln.index]]``."""
 
     __slots__ = ("index",)
@@ -113,7 +91,7 @@ class IndexSource(_Variant):
         self.index = index
 
 
-class WorkspaceSource(_Variant):
+class WorkspaceSource(Record):
     """The workspace member of the same name."""
 
     __slots__ = ("editable",)

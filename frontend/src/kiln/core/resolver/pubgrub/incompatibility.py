@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from typing import Generic, TypeVar, Union
 
+from kiln.core.record import Shown
 from kiln.core.resolver.pubgrub.ranges import Comparable
 from kiln.core.resolver.pubgrub.term import Term
 
@@ -16,56 +17,43 @@ V = TypeVar("V", bound=Comparable)
 # they are only ever told apart by type (never compared or hashed).
 
 
-class RootCause:
+class RootCause(Shown):
     """The root package must be selected."""
 
     __slots__ = ()
 
-    def __repr__(self) -> str:
-        return "RootCause()"
 
-
-class NoVersionsCause:
+class NoVersionsCause(Shown):
     """The provider has no version of the package in the range."""
 
     __slots__ = ()
 
-    def __repr__(self) -> str:
-        return "NoVersionsCause()"
 
-
-class UnavailableCause:
+class UnavailableCause(Shown):
     """The provider cannot use these versions; ``reason`` reads after the term."""
 
     __slots__ = ("reason",)
+    _fields = ("reason",)
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
 
-    def __repr__(self) -> str:
-        return f"UnavailableCause(reason={self.reason!r})"
 
-
-class DependencyCause:
+class DependencyCause(Shown):
     """The first term's package depends on the second term's package."""
 
     __slots__ = ()
 
-    def __repr__(self) -> str:
-        return "DependencyCause()"
 
-
-class DerivedCause(Generic[P, V]):
+class DerivedCause(Shown, Generic[P, V]):
     """Learned during conflict resolution from two earlier incompatibilities."""
 
     __slots__ = ("left", "right")
+    _fields = ("left", "right")
 
     def __init__(self, left: Incompatibility[P, V], right: Incompatibility[P, V]) -> None:
         self.left = left
         self.right = right
-
-    def __repr__(self) -> str:
-        return f"DerivedCause(left={self.left!r}, right={self.right!r})"
 
 
 ExternalCause = Union[RootCause, NoVersionsCause, UnavailableCause, DependencyCause]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
+from kiln.core.record import Shown
 from kiln.core.resolver.pubgrub.incompatibility import Incompatibility
 from kiln.core.resolver.pubgrub.ranges import Comparable, Range
 from kiln.core.resolver.pubgrub.term import Relation, Term
@@ -13,13 +14,14 @@ P = TypeVar("P", bound=Hashable)
 V = TypeVar("V", bound=Comparable)
 
 
-class Assignment(Generic[P, V]):
+class Assignment(Shown, Generic[P, V]):
     """A decision (``cause is None``) or a derivation forced by ``cause``.
 
     A plain class with slots, as the solver makes one per step; never modified after
     creation, and never compared (assignments are told apart by ``index``)."""
 
     __slots__ = ("cause", "decision_level", "index", "term")
+    _fields = ("term", "decision_level", "index", "cause")
 
     def __init__(
         self,
@@ -32,12 +34,6 @@ class Assignment(Generic[P, V]):
         self.decision_level = decision_level
         self.index = index
         self.cause = cause
-
-    def __repr__(self) -> str:
-        return (
-            f"Assignment(term={self.term!r}, decision_level={self.decision_level!r}, "
-            f"index={self.index!r}, cause={self.cause!r})"
-        )
 
     @property
     def is_decision(self) -> bool:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Generic, Protocol, TypeVar
 
+from kiln.core.record import Shown
 from kiln.core.resolver.pubgrub.ranges import Comparable, Range
 
 P = TypeVar("P", bound=Hashable)
 V = TypeVar("V", bound=Comparable)
 
 
-class Unavailable:
+class Unavailable(Shown):
     """A version that exists but cannot be used; ``reason`` reads after ``pkg==version``.
 
     For example ``"is yanked"`` or ``"has no wheel for the target platform"``.
@@ -21,26 +22,22 @@ class Unavailable:
     """
 
     __slots__ = ("reason",)
+    _fields = ("reason",)
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
 
-    def __repr__(self) -> str:
-        return f"Unavailable(reason={self.reason!r})"
 
-
-class Reprioritized(Generic[P]):
+class Reprioritized(Shown, Generic[P]):
     """The provider's priorities changed after a conflict: the solver re-orders what is
     left to decide, and first takes back the decisions of ``backtrack`` (and everything
     decided after them), so that those packages are decided again, later."""
 
     __slots__ = ("backtrack",)
+    _fields = ("backtrack",)
 
     def __init__(self, backtrack: tuple[P, ...] = ()) -> None:
         self.backtrack = backtrack
-
-    def __repr__(self) -> str:
-        return f"Reprioritized(backtrack={self.backtrack!r})"
 
 
 class DependencyProvider(Protocol[P, V]):
