@@ -92,33 +92,6 @@ class Interpreter(Record):
         # Equal interpreters have equal fields; these few tell most of them apart.
         return hash((self.executable, self.prefix, self.version_string))
 
-    def replace(
-        self,
-        *,
-        executable: str | None = None,
-        prefix: str | None = None,
-        version: tuple[int, int, int] | None = None,
-        paths: Mapping[str, str] | None = None,
-    ) -> Interpreter:
-        """A copy with the given fields changed: those that differ between environments
-        made from one interpreter, and the version a target interpreter is assumed to
-        have."""
-        return Interpreter(
-            executable=self.executable if executable is None else executable,
-            base_executable=self.base_executable,
-            prefix=self.prefix if prefix is None else prefix,
-            base_prefix=self.base_prefix,
-            version=self.version if version is None else version,
-            version_string=self.version_string,
-            implementation=self.implementation,
-            implementation_display=self.implementation_display,
-            venv_scheme=self.venv_scheme,
-            paths=self.paths if paths is None else paths,
-            markers=self.markers,
-            tag_facts=self.tag_facts,
-            bundled_wheels=self.bundled_wheels,
-        )
-
     @cached_property
     def tags(self) -> tuple[Tag, ...]:
         """Supported wheel tags, most preferred first."""

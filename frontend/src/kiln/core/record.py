@@ -7,7 +7,9 @@ filled in after it is made. Those are plain classes with ``__slots__`` (where th
 ``cached_property``) and an explicit ``__init__``; they name their fields in ``_fields`` and
 take what they need from here:
 
-* :class:`Shown`: a repr in the form ``Name(field=value, ...)``, as a dataclass prints;
+* :class:`Shown`: a repr in the form ``Name(field=value, ...)``, as a dataclass prints, and
+  :meth:`~Shown.replace` for a changed copy (``_fields`` must then name every parameter of
+  the constructor);
 * :class:`Record`: that repr, and equality with an instance of exactly the same class whose
   fields are equal, and a hash of the fields (a class whose fields may be unhashable sets
   ``__hash__ = None``).
@@ -21,7 +23,9 @@ algebra's values) keep their own comparisons, written for speed.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar, cast
+
+S = TypeVar("S", bound="Shown")
 
 
 class Shown:
@@ -34,6 +38,17 @@ class Shown:
     def __repr__(self) -> str:
         values = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
         return f"{type(self).__name__}({values})"
+
+    def replace(self: S, **changes: object) -> S:
+        """A copy made by the constructor, with the fields named in ``changes`` set to
+        their values (what ``dataclasses.replace`` does); an unknown name is a ``TypeError``.
+        Cached properties are computed afresh for the copy."""
+        unknown = changes.keys() - set(self._fields)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field {', '.join(sorted(unknown))}")
+        values = {name: getattr(self, name) for name in self._fields}
+        values.update(changes)
+        return cast(Any, type(self))(**values)  # type: ignore[no-any-return]
 
 
 class Record(Shown):

@@ -43,6 +43,7 @@ from kiln.core.builder.archives import SDIST_SUFFIX, archive_members, extract_sd
 from kiln.core.builder.configsettings import ConfigSettings
 from kiln.core.builder.fetch import WHEEL_SUFFIX, Fetcher
 from kiln.core.builder.report import Reporter
+from kiln.core.record import Shown
 from kiln.errors import KilnError
 from kiln.project.buildsystem import read_build_system
 from kiln.project.pyproject import project_label
@@ -100,10 +101,17 @@ class BuildContext(Protocol):
         ...
 
 
-class BuildOptions:
+class BuildOptions(Shown):
     """How the build service builds. A plain class, not a named tuple: a named tuple cannot
-    have a field named ``index``. Instances are not changed once made: :meth:`copy` gives
-    one to change."""
+    have a field named ``index``. Instances are not changed once made: :meth:`replace`
+    gives a changed copy."""
+
+    _fields = (
+        "sdist", "wheel", "config_settings", "constraints", "constraint_projects", "isolation",
+        "use_cache", "refresh", "no_sources", "no_sources_packages", "index", "locate",
+        "python", "offline", "upgrade_packages", "create_gitignore", "require_hashes",
+        "building",
+    )
 
     def __init__(
         self,
@@ -165,16 +173,6 @@ class BuildOptions:
         #: The packages this build is for, outermost first (a build requirement built from
         #: source: the packages whose build environments need it); told to the installer.
         self.building = building
-
-    def copy(self) -> BuildOptions:
-        """A copy to change (the options of one run are shared and never changed)."""
-        made = object.__new__(BuildOptions)
-        made.__dict__.update(self.__dict__)
-        return made
-
-    def __repr__(self) -> str:
-        values = ", ".join(f"{key}={value!r}" for key, value in self.__dict__.items())
-        return f"BuildOptions({values})"
 
 
 class Source(NamedTuple):

@@ -181,12 +181,13 @@ def open_builder(
     if settings is None:
         return Builder(options, reporter, installers=default_installer)
     import functools
+
     given = settings
     locate = functools.cache(lambda: build_locations(given))
-    options = options.copy()
-    options.locate = locate
-    options.offline = options.offline or settings.client.offline
-    options.upgrade_packages = options.upgrade_packages | settings.client.refresh_packages
+    options = options.replace(
+        locate=locate, offline=options.offline or settings.client.offline,
+        upgrade_packages=options.upgrade_packages | settings.client.refresh_packages,
+    )
     if settings.build is not None:
         from kiln.core.builder.hooks import no_isolation_python
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kiln.core.index.clientoptions import ClientOptions
 from kiln.core.index.locations import IndexLocations, IndexOptions
+from kiln.core.record import Shown
 from kiln.core.types import BuildChoices, ResolutionMode
 
 if TYPE_CHECKING:
@@ -32,12 +33,12 @@ _DEFAULT_CLIENT = ClientOptions()
 _DEFAULT_CHOICES = BuildChoices()
 
 
-class Settings:
+class Settings(Shown):
     """How to find, resolve and install packages (the command-line options).
 
-    A plain class (a dataclass costs start-up time to create; a NamedTuple cannot have a
-    field named ``index``). Instances are not changed once made: :meth:`replace` makes
-    the changed copies.
+    A plain class (:mod:`kiln.core.record`), not a named tuple, which cannot have a field
+    named ``index``. Instances are not changed once made: :meth:`replace` makes the changed
+    copies.
     """
 
     __slots__ = (
@@ -46,6 +47,13 @@ class Settings:
         "fork_strategy", "index", "link_mode", "locations", "no_config", "no_deps", "prerelease",
         "prerelease_packages", "project", "reinstall", "reinstall_packages", "require_hashes",
         "resolution", "upgrade", "upgrade_packages",
+    )
+    _fields = (
+        "index", "client", "prerelease", "prerelease_packages", "resolution", "exclude_newer",
+        "exclude_newer_span", "exclude_newer_packages", "choices", "build", "fork_strategy",
+        "upgrade", "upgrade_packages", "reinstall", "reinstall_packages", "no_deps",
+        "require_hashes", "link_mode", "compile_bytecode", "project", "config_file",
+        "no_config", "environ", "locations", "build_environments",
     )
 
     def __init__(
@@ -132,17 +140,6 @@ class Settings:
         #: at every level); None: as any run that builds
         #: (:func:`~kiln.core.operations.buildenvs.default_installer`).
         self.build_environments = build_environments
-
-    def replace(self, **changes: Any) -> Settings:
-        """A copy with the fields named in ``changes`` set to their values (what
-        ``dataclasses.replace`` did); an unknown name raises ``TypeError``."""
-        unknown = changes.keys() - set(self.__slots__)
-        if unknown:
-            raise TypeError(f"Settings has no field {', '.join(sorted(unknown))}")
-        copy = object.__new__(Settings)
-        for name in self.__slots__:
-            setattr(copy, name, changes[name] if name in changes else getattr(self, name))
-        return copy
 
 
 def with_file_defaults(
